@@ -1,0 +1,56 @@
+# Patient check-in kiosk — the whole set-up is `make demo` or `make test`.
+# Every target installs what is missing first (apt packages, the venv, the
+# sandbox HIS's npm packages) and is quick when everything is already there.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+
+# Debian 12 packages: PC/SC + virtual reader (chip), zbar (QR), espeak-ng/sox
+# (ward voice), Xvfb + Qt's X/GL runtime libraries, swig for building pyscard.
+APT_PACKAGES := pcscd libpcsclite-dev pcsc-tools libccid vsmartcard-vpcd \
+	vsmartcard-vpicc python3-virtualsmartcard python3-venv libzbar0 espeak-ng sox \
+	xvfb swig libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 \
+	libdbus-1-3 libglib2.0-0 libxcb-cursor0 fonts-dejavu-core
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install apt venv npm demo test bench clean
+
+install: apt venv npm
+
+apt:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages: $$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -U pip wheel setuptools
+	$(PIP) install -q -c constraints.txt -e '.[test]'
+	@touch $@
+
+npm: sandbox_his/node_modules/.installed
+
+sandbox_his/node_modules/.installed: sandbox_his/package.json sandbox_his/package-lock.json
+	cd sandbox_his && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+demo: install
+	$(VENV)/bin/kiosk demo
+
+test: install
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+bench: install
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) sandbox_his/node_modules .pytest_cache

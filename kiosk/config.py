@@ -1,0 +1,277 @@
+"""Kiosk configuration: TOML, validated at load.
+
+Each ``[section]`` of the file is a dataclass below; a field's type annotation
+and optional ``choices``/``check`` metadata say what is accepted. Errors name
+the key and the expected value, e.g.
+``printer.dot_width: expected one of 384, 512, 576, got 400``.
+
+Search order when no file is given: ``--config FILE``, ``$KIOSK_CONFIG``,
+``$XDG_CONFIG_HOME/kiosk/kiosk.toml`` (``~/.config/kiosk/kiosk.toml``), then
+``/etc/kiosk/kiosk.toml``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+
+VN_CORE = "http://fhir.hl7.org.vn/core/sid"
+
+
+def _opt(default, *, choices=None, check=None, doc=""):
+    meta = {"choices": choices, "check": check, "doc": doc}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def _positive(v):
+    return v > 0 or "a number greater than 0"
+
+
+def _non_negative(v):
+    return v >= 0 or "a number ≥ 0"
+
+
+def _url(v):
+    return bool(re.match(r"^https?://[^\s/]+", v)) or "an http(s) URL such as https://his.example.vn/fhir"
+
+
+@dataclass
+class KioskSection:
+    id: str = _opt("KIOSK-01", check=lambda v: bool(re.match(r"^[A-Za-z0-9_.-]{1,32}$", v))
+                   or "1-32 letters, digits, '-', '_' or '.'", doc="name of this kiosk in logs and the HIS")
+    hospital_name: str = _opt("BỆNH VIỆN ĐA KHOA TỈNH")
+    language: str = _opt("vi", choices=("vi", "en"))
+    timezone: str = _opt("Asia/Ho_Chi_Minh")
+    idle_timeout_s: float = _opt(30.0, check=_positive)
+    data_dir: str = _opt("", doc="folder for the local database and kept tickets; default: platform data dir")
+    offline_number_base: int = _opt(0, check=_non_negative,
+                                     doc="first offline queue number of this kiosk's reserved range (0 = derived from kiosk id)")
+
+
+@dataclass
+class HisSection:
+    base_url: str = _opt("http://127.0.0.1:8080/fhir/R4", check=_url)
+    connect_timeout_s: float = _opt(3.0, check=_positive)
+    read_timeout_s: float = _opt(10.0, check=_positive)
+    retries: int = _opt(2, check=_non_negative)
+    auth: str = _opt("none", choices=("none", "bearer", "basic"))
+    token: str = _opt("")
+    username: str = _opt("")
+    password: str = _opt("")
+    verify_tls: bool = _opt(True)
+    ca_bundle: str = _opt("", doc="path to a PEM CA bundle for the HIS's TLS certificate")
+    cccd_system: str = _opt(f"{VN_CORE}/cccd")
+    bhyt_system: str = _opt(f"{VN_CORE}/bhyt")
+    checkin_system: str = _opt("urn:kiosk:checkin-id")
+    queue_system: str = _opt("urn:kiosk:queue-number")
+    counter_system: str = _opt("urn:kiosk:queue-counter")
+    department_system: str = _opt("urn:kiosk:department")
+    room_system: str = _opt("urn:kiosk:room")
+    queue_numbering: str = _opt("fhir-counter", choices=("fhir-counter", "his"),
+                                doc="fhir-counter: kiosk keeps a per-department counter resource; his: the HIS assigns")
+
+
+@dataclass
+class CardReaderSection:
+    driver: str = _opt("simulator", choices=("pcsc", "simulator", "none"))
+    reader: str = _opt("", doc="part of the PC/SC reader name; empty = first reader")
+    timeout_s: float = _opt(15.0, check=_positive)
+    trust_store: str = _opt("", doc="folder of CSCA certificates (PEM/DER) for passive authentication")
+    read_photo: bool = _opt(True)
+
+
+@dataclass
+class CameraSection:
+    driver: str = _opt("simulator", choices=("opencv", "simulator", "none"))
+    source: str = _opt("0", doc="device index, /dev/videoN, URL, or a video/image file")
+    width: int = _opt(1280, check=_positive)
+    height: int = _opt(720, check=_positive)
+    appointment_pattern: str = _opt(r"^(?:APPT|LH)[:\-]?(?P<code>[A-Za-z0-9\-]{4,40})$",
+                                    doc="regular expression for appointment QR codes; group 'code' is the booking code")
+
+
+@dataclass
+class PrinterSection:
+    driver: str = _opt("simulator", choices=("escpos", "simulator", "none"))
+    connection: str = _opt("", doc="usb:VID:PID, network:HOST:PORT, serial:/dev/ttyUSB0:BAUD or file:/dev/usb/lp0")
+    profile: str = _opt("TM-T20II")
+    dot_width: int = _opt(576, choices=(384, 512, 576))
+    timeout_s: float = _opt(10.0, check=_positive)
+    logo: str = _opt("", doc="path to a logo image printed on top of the ticket")
+    footer: str = _opt("Vui lòng chờ gọi số. Xin cảm ơn!")
+
+
+@dataclass
+class OfflineSection:
+    database: str = _opt("", doc="SQLite file; default: <data_dir>/kiosk.sqlite3")
+    go_offline_after_s: float = _opt(3.0, check=_positive)
+    probe_interval_s: float = _opt(5.0, check=_positive)
+    retention_hours: float = _opt(24.0, check=_positive)
+    max_attempts: int = _opt(20, check=_positive)
+
+
+@dataclass
+class DisplaySection:
+    department: str = _opt("")
+    rooms: list = _opt([])
+    poll_interval_s: float = _opt(1.0, check=_positive)
+    names: str = _opt("masked", choices=("masked", "hidden"))
+    voice: str = _opt("vi")
+    repeat: int = _opt(1, check=_non_negative)
+    priority_interleave: int = _opt(3, check=_positive, doc="one priority ticket after every N normal ones")
+
+
+@dataclass
+class AdminSection:
+    pin_hash: str = _opt("", doc="scrypt hash of the admin PIN (kiosk admin set-pin)")
+    max_attempts: int = _opt(5, check=_positive)
+    lockout_s: float = _opt(300.0, check=_positive)
+
+
+@dataclass
+class LoggingSection:
+    level: str = _opt("INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    format: str = _opt("json", choices=("json", "text"))
+
+
+@dataclass
+class MetricsSection:
+    enabled: bool = _opt(False)
+    port: int = _opt(9464, check=lambda v: 0 < v < 65536 or "a TCP port 1-65535")
+
+
+@dataclass
+class Config:
+    kiosk: KioskSection = field(default_factory=KioskSection)
+    his: HisSection = field(default_factory=HisSection)
+    card_reader: CardReaderSection = field(default_factory=CardReaderSection)
+    camera: CameraSection = field(default_factory=CameraSection)
+    printer: PrinterSection = field(default_factory=PrinterSection)
+    offline: OfflineSection = field(default_factory=OfflineSection)
+    display: DisplaySection = field(default_factory=DisplaySection)
+    admin: AdminSection = field(default_factory=AdminSection)
+    logging: LoggingSection = field(default_factory=LoggingSection)
+    metrics: MetricsSection = field(default_factory=MetricsSection)
+    source: str = field(default="", metadata={"internal": True})
+
+    def data_dir(self) -> Path:
+        if self.kiosk.data_dir:
+            return Path(self.kiosk.data_dir).expanduser()
+        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        return Path(base) / "kiosk"
+
+    def database_path(self) -> Path:
+        if self.offline.database:
+            return Path(self.offline.database).expanduser()
+        return self.data_dir() / "kiosk.sqlite3"
+
+
+def _type_name(tp) -> str:
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+            list: "a list"}.get(tp, str(tp))
+
+
+def _coerce(key: str, tp, value):
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp is bool and not isinstance(value, bool):
+        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+    if tp in (int, float) and isinstance(value, bool):
+        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
+    if not isinstance(value, tp):
+        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
+    return value
+
+
+def _build_section(name: str, cls, raw) -> object:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[{name}]: expected a table of settings")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise ConfigError(f"{name}.{unknown[0]}: unknown setting (known: {', '.join(sorted(fields))})")
+    values = {}
+    for key, value in raw.items():
+        f = fields[key]
+        full = f"{name}.{key}"
+        value = _coerce(full, hints[key], value)
+        choices = f.metadata.get("choices")
+        if choices and value not in choices:
+            raise ConfigError(f"{full}: expected one of {', '.join(map(str, choices))}, got {value!r}")
+        check = f.metadata.get("check")
+        if check:
+            ok = check(value)
+            if ok is not True:
+                raise ConfigError(f"{full}: expected {ok}, got {value!r}")
+        values[key] = value
+    return cls(**values)
+
+
+def config_from_dict(raw: dict, source: str = "") -> Config:
+    sections = {f.name: f for f in dataclasses.fields(Config) if not f.metadata.get("internal")}
+    unknown = sorted(set(raw) - set(sections))
+    if unknown:
+        raise ConfigError(f"[{unknown[0]}]: unknown section (known: {', '.join(sorted(sections))})")
+    hints = typing.get_type_hints(Config)
+    built = {name: _build_section(name, hints[name], raw[name]) for name in raw}
+    cfg = Config(**built, source=source)
+    _check_cross(cfg)
+    return cfg
+
+
+def _check_cross(cfg: Config) -> None:
+    his = cfg.his
+    if his.auth == "bearer" and not his.token:
+        raise ConfigError("his.token: expected a bearer token when his.auth = \"bearer\"")
+    if his.auth == "basic" and not (his.username and his.password):
+        raise ConfigError("his.username/his.password: expected both when his.auth = \"basic\"")
+    if his.ca_bundle and not Path(his.ca_bundle).expanduser().is_file():
+        raise ConfigError(f"his.ca_bundle: expected a readable PEM file, got {his.ca_bundle!r}")
+    if cfg.printer.driver == "escpos" and not cfg.printer.connection:
+        raise ConfigError("printer.connection: expected usb:VID:PID, network:HOST:PORT, "
+                          "serial:DEVICE:BAUD or file:PATH when printer.driver = \"escpos\"")
+    if cfg.camera.appointment_pattern:
+        try:
+            rx = re.compile(cfg.camera.appointment_pattern)
+        except re.error as exc:
+            raise ConfigError(f"camera.appointment_pattern: expected a regular expression ({exc})") from None
+        if "code" not in rx.groupindex:
+            raise ConfigError("camera.appointment_pattern: expected a named group (?P<code>…)")
+
+
+def find_config_file(explicit: str | None = None) -> Path | None:
+    """The config search order: --config, $KIOSK_CONFIG, user config dir, /etc."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("KIOSK_CONFIG")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    for candidate in (Path(xdg) / "kiosk" / "kiosk.toml", Path("/etc/kiosk/kiosk.toml")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: str | os.PathLike | None = None) -> Config:
+    found = find_config_file(str(path) if path else None)
+    if found is None:
+        return Config(source="(built-in defaults)")
+    try:
+        text = Path(found).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"config file {found}: cannot be read ({exc.strerror})") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {found}: not valid TOML ({exc})") from None
+    return config_from_dict(raw, source=str(found))

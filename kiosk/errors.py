@@ -1,0 +1,72 @@
+"""Typed errors. Each carries a message key for the patient (looked up in
+``kiosk.messages`` in the current language) and a short technical text for IT
+staff. Neither may contain personal data: no names, ID numbers, dates of birth
+or addresses — only codes, keys and device names.
+"""
+from __future__ import annotations
+
+
+class KioskError(Exception):
+    """Base class. ``patient_message_key`` names the catalogue entry shown to
+    the patient; ``str(err)`` is the technical text for logs and IT."""
+
+    patient_message_key = "error.generic"
+
+    def __init__(self, detail: str = "", *, key: str | None = None):
+        super().__init__(detail or self.__class__.__name__)
+        if key:
+            self.patient_message_key = key
+
+
+class ConfigError(KioskError):
+    """The configuration is invalid; ``detail`` names the key and what was expected."""
+
+    patient_message_key = "error.out_of_service"
+
+
+class HisError(KioskError):
+    """Base for HIS (hospital information system) problems."""
+
+    patient_message_key = "error.his"
+
+
+class HisUnavailable(HisError):
+    """HIS unreachable, timing out or answering 5xx: the kiosk may go offline."""
+
+    patient_message_key = "error.his_unavailable"
+
+
+class HisRefused(HisError):
+    """The HIS answered with a 4xx other than a retriable conflict."""
+
+    patient_message_key = "error.his_refused"
+
+    def __init__(self, detail: str = "", *, status: int | None = None, key: str | None = None):
+        super().__init__(detail, key=key)
+        self.status = status
+
+
+class HisConflict(HisError):
+    """A version conflict (412) that retrying did not resolve."""
+
+
+class PatientAmbiguous(HisError):
+    """Several patient records match and the date of birth does not single one out."""
+
+    patient_message_key = "error.patient_ambiguous"
+
+
+class DepartmentRequired(KioskError):
+    """No appointment today: the patient must choose a department."""
+
+    patient_message_key = "error.department_required"
+
+
+class UnknownDepartment(KioskError):
+    patient_message_key = "error.unknown_department"
+
+
+class InvalidIdentity(KioskError):
+    """The identity data cannot be used (e.g. an ID that is not 12 digits)."""
+
+    patient_message_key = "error.invalid_id"
