@@ -1,0 +1,47 @@
+"""The fictional demo hospital and people in ``assets/demo/hospital.json``:
+one source for the sandbox HIS seed and the simulated card reader and camera."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from .domain import Assurance, Identity, IdentitySource
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+DEMO_FILE = ASSETS / "demo" / "hospital.json"
+
+SEX_TO_GENDER = {"Nam": "male", "Nữ": "female"}
+
+
+@lru_cache(maxsize=4)
+def load_demo(path: str | None = None) -> dict:
+    return json.loads(Path(path or DEMO_FILE).read_text(encoding="utf-8"))
+
+
+def demo_people(path: str | None = None) -> list[dict]:
+    return load_demo(path)["people"]
+
+
+def demo_person(key: str, path: str | None = None) -> dict:
+    for person in demo_people(path):
+        if person["key"] == key:
+            return person
+    raise KeyError(f"no demo person with key {key!r}")
+
+
+def person_identity(person: dict, source: IdentitySource = IdentitySource.CHIP,
+                    assurance: Assurance = Assurance.CHIP_VERIFIED) -> Identity:
+    """A demo person as the kiosk would see them after reading their card."""
+    return Identity(
+        citizen_id=person["citizen_id"],
+        source=source,
+        assurance=assurance,
+        full_name=person["full_name"],
+        birth_date=date.fromisoformat(person["birth_date"]),
+        sex=SEX_TO_GENDER.get(person["sex"], "unknown"),
+        address=person["address"],
+        old_id=person.get("old_id") or None,
+        issue_date=date.fromisoformat(person["issue_date"]),
+    )
