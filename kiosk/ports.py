@@ -90,6 +90,20 @@ class CheckInHandler(Protocol):
     def check_in(self, request: CheckInRequest) -> CheckInResult: ...
 
 
+MODE_ONLINE = "online"
+MODE_OFFLINE = "offline"
+
+
+class ConnectivityMonitor(Protocol):
+    """Whether the HIS is reachable; the UI's status bar subscribes to changes."""
+
+    def mode(self) -> str:
+        """MODE_ONLINE or MODE_OFFLINE."""
+        ...
+
+    def subscribe(self, callback: Callable[[str], None]) -> None: ...
+
+
 class Outbox(Protocol):
     """Durable queue of check-ins to deliver to the HIS later (offline mode)."""
 
