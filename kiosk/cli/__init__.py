@@ -15,6 +15,8 @@ COMMAND_MODULES = [
     "kiosk.cli.checkin",
     "kiosk.cli.sandbox",
     "kiosk.cli.config_cmd",
+    "kiosk.cli.doctor",
+    "kiosk.cli.admin",
 ]
 
 
