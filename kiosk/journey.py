@@ -1,0 +1,576 @@
+"""The patient's check-in journey as a Qt-free state machine.
+
+Why a separate object: the screens only *show* the journey and forward touches;
+every decision (what a card on the reader means, when to read the chip, what a
+timeout does, when personal data is wiped) lives here, so it is unit-tested
+without Qt and the same logic drives the kiosk, the demo and the tests.
+
+How it works: ``handle(event)`` changes the state and returns *effects* — slow
+work (chip read, HIS lookup, check-in, printing) that the caller runs off the
+GUI thread, e.g. with ``perform(effect, services)``, and feeds back as result
+events. Each effect carries the operation number it belongs to; a result for an
+operation that is no longer current (the patient walked away, the step timed
+out) is ignored. ``timeout_s()`` says how long the current step may last; the
+caller arms one timer and sends ``TimedOut(generation)`` when it fires.
+"""
+from __future__ import annotations
+
+import enum
+import logging
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Callable
+
+from .domain import (AccessKey, Appointment, Assurance, CheckInRequest, CheckInResult, Department,
+                     Identity, IdentitySource, Priority, age_priority, is_valid_citizen_id)
+from .errors import DepartmentRequired, HisUnavailable, KioskError, PatientAmbiguous, UnknownDepartment
+from .ports import MODE_OFFLINE, PRINTER_OK, PRINTER_PAPER_LOW, PatientLookup
+
+log = logging.getLogger(__name__)
+
+
+class Step(str, enum.Enum):
+    WELCOME = "welcome"            # attract screen: place the card / show the QR
+    NEED_KEY = "need_key"          # card on the reader, but the chip needs the ID number first
+    KEYPAD = "keypad"              # typing the 12-digit ID
+    READING = "reading"            # chip being read
+    CONFIRM_IDENTITY = "confirm_identity"
+    LOOKING_UP = "looking_up"      # asking the HIS for today's appointment
+    APPOINTMENT = "appointment"    # appointment found: confirm check-in
+    DEPARTMENT = "department"      # walk-in: choose a department
+    PRIORITY = "priority"          # self-declared priority (pregnant, disability)
+    CHECKING_IN = "checking_in"
+    PRINTING = "printing"
+    DONE = "done"
+    ERROR = "error"
+
+
+BUSY_STEPS = frozenset({Step.READING, Step.LOOKING_UP, Step.CHECKING_IN, Step.PRINTING})
+DECLARABLE_PRIORITIES = (Priority.PREGNANT, Priority.DISABILITY)
+PRINTABLE = (PRINTER_OK, PRINTER_PAPER_LOW)
+
+# Error screen actions (the UI shows one button per action).
+RETRY, TYPE_ID, HOME = "retry", "type_id", "home"
+
+
+# --- events (what happened) ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class CardInserted: ...
+
+
+@dataclass(frozen=True)
+class CardRemoved: ...
+
+
+@dataclass(frozen=True)
+class QrScanned:
+    text: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class OpenKeypad: ...
+
+
+@dataclass(frozen=True)
+class IdTyped:
+    digits: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Confirm: ...
+
+
+@dataclass(frozen=True)
+class GoHome: ...
+
+
+@dataclass(frozen=True)
+class Retry: ...
+
+
+@dataclass(frozen=True)
+class ChooseDepartment:
+    code: str
+
+
+@dataclass(frozen=True)
+class DeclarePriority:
+    priority: Priority | None
+
+
+@dataclass(frozen=True)
+class SetLanguage:
+    language: str
+
+
+@dataclass(frozen=True)
+class PrinterStatus:
+    status: str  # a PRINTER_* constant, or "none" when the kiosk has no printer
+
+
+@dataclass(frozen=True)
+class TimedOut:
+    generation: int
+
+
+@dataclass(frozen=True)
+class OpDone:
+    op: int
+    value: Any = field(repr=False)
+
+
+@dataclass(frozen=True)
+class OpFailed:
+    op: int
+    error: BaseException
+
+
+@dataclass(frozen=True)
+class DepartmentsLoaded:
+    departments: tuple[Department, ...]
+    waiting: dict[str, int]
+
+
+@dataclass(frozen=True)
+class DepartmentsFailed:
+    error: BaseException
+
+
+# --- effects (slow work the caller runs off the GUI thread) ----------------------------
+
+@dataclass(frozen=True)
+class ReadChip:
+    op: int
+    key: AccessKey = field(repr=False)
+    with_photo: bool = True
+    timeout_s: float = 15.0
+
+
+@dataclass(frozen=True)
+class LookupPatient:
+    op: int
+    citizen_id: str = field(repr=False)
+    day: date
+
+
+@dataclass(frozen=True)
+class LoadDepartments: ...
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    op: int
+    request: CheckInRequest
+
+
+@dataclass(frozen=True)
+class PrintTicket:
+    op: int
+    ticket: Any  # kiosk.domain.Ticket
+
+
+@dataclass
+class Settings:
+    """Timeouts and switches, taken from the config by ``Settings.from_config``."""
+
+    language: str = "vi"
+    idle_timeout_s: float = 30.0
+    done_timeout_s: float = 20.0
+    read_timeout_s: float = 15.0
+    lookup_timeout_s: float = 16.0
+    checkin_timeout_s: float = 45.0
+    print_timeout_s: float = 15.0
+    read_photo: bool = True
+    kiosk_id: str = ""
+    appointment_pattern: str = r"^(?:APPT|LH)[:\-]?(?P<code>[A-Za-z0-9\-]{4,40})$"
+
+    @classmethod
+    def from_config(cls, config) -> "Settings":
+        his, off = config.his, config.offline
+        attempt = his.connect_timeout_s + his.read_timeout_s
+        return cls(language=config.kiosk.language, idle_timeout_s=config.kiosk.idle_timeout_s,
+                   done_timeout_s=min(20.0, config.kiosk.idle_timeout_s),
+                   read_timeout_s=config.card_reader.timeout_s + 5,
+                   lookup_timeout_s=attempt + off.go_offline_after_s,
+                   checkin_timeout_s=attempt * (his.retries + 1) + off.go_offline_after_s,
+                   print_timeout_s=config.printer.timeout_s + 5,
+                   read_photo=config.card_reader.read_photo, kiosk_id=config.kiosk.id,
+                   appointment_pattern=config.camera.appointment_pattern)
+
+
+@dataclass
+class ErrorInfo:
+    key: str                     # message catalogue key shown to the patient
+    actions: tuple[str, ...]     # RETRY / TYPE_ID / HOME
+
+
+class Journey:
+    """One kiosk's journey; reused patient after patient (``reset`` wipes the personal part)."""
+
+    def __init__(self, settings: Settings, *, today: Callable[[], date] = date.today,
+                 parse_qr: Callable[[str], Identity | None] | None = None):
+        self.settings = settings
+        self._today = today
+        self._parse_qr = parse_qr or parse_cccd_qr
+        self._appointment_rx = re.compile(settings.appointment_pattern) if settings.appointment_pattern else None
+        # non-personal state that survives a reset
+        self.departments: tuple[Department, ...] = ()
+        self.waiting: dict[str, int] = {}
+        self.departments_failed = False
+        self.printer_status = PRINTER_OK
+        self.card_present = False
+        self.generation = 0
+        self._op = 0
+        self.reset()
+
+    # --- state -------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Back to the welcome screen; drop every reference to personal data."""
+        self.step = Step.WELCOME
+        self.language = self.settings.language
+        self.identity: Identity | None = None
+        self.fallback: Identity | None = None   # QR/typed identity kept while the chip is read
+        self.key: AccessKey | None = None
+        self.appointment: Appointment | None = None
+        self.department_code: str | None = None
+        self.priority: Priority | None = None
+        self.result: CheckInResult | None = None
+        self.printed = False
+        self.offline = False
+        self.error: ErrorInfo | None = None
+        self.notice: str | None = None          # one-line hint on the current screen
+        self._checkin_id: str | None = None
+        self._retry: Callable[[], list] | None = None
+        self._bump()
+
+    def _bump(self) -> None:
+        self.generation += 1
+        self._op += 1
+
+    def _go(self, step: Step, notice: str | None = None) -> None:
+        self.step = step
+        self.notice = notice
+        self._bump()
+
+    def timeout_s(self) -> float | None:
+        """How long the current step may last; None on the welcome screen."""
+        s = self.settings
+        return {Step.WELCOME: None, Step.READING: s.read_timeout_s, Step.LOOKING_UP: s.lookup_timeout_s,
+                Step.CHECKING_IN: s.checkin_timeout_s, Step.PRINTING: s.print_timeout_s,
+                Step.DONE: s.done_timeout_s}.get(self.step, s.idle_timeout_s)
+
+    @property
+    def age_priority(self) -> Priority | None:
+        ident = self.identity
+        return age_priority(ident.birth_date if ident else None, self._today())
+
+    def department(self, code: str | None) -> Department | None:
+        return next((d for d in self.departments if d.code == code), None)
+
+    def declarable_priorities(self) -> tuple[Priority, ...]:
+        sex = self.identity.sex if self.identity else None
+        return tuple(p for p in DECLARABLE_PRIORITIES if not (p is Priority.PREGNANT and sex == "male"))
+
+    @property
+    def printer_ready(self) -> bool:
+        return self.printer_status in PRINTABLE
+
+    # --- events --------------------------------------------------------------------------
+    def handle(self, event) -> list:
+        """Apply one event; return the effects to run (possibly none)."""
+        method = getattr(self, "_on_" + type(event).__name__, None)
+        if method is None:
+            raise TypeError(f"journey: unknown event {type(event).__name__}")
+        return method(event) or []
+
+    def _on_SetLanguage(self, ev: SetLanguage):
+        self.language = ev.language
+
+    def _on_PrinterStatus(self, ev: PrinterStatus):
+        self.printer_status = ev.status
+
+    def _on_DepartmentsLoaded(self, ev: DepartmentsLoaded):
+        self.departments, self.waiting, self.departments_failed = tuple(ev.departments), dict(ev.waiting), False
+
+    def _on_DepartmentsFailed(self, ev: DepartmentsFailed):
+        self.departments_failed = True
+
+    def _on_GoHome(self, ev):
+        self.reset()
+
+    def _on_CardInserted(self, ev):
+        self.card_present = True
+        if self.step is Step.WELCOME:
+            self._go(Step.NEED_KEY)
+        elif self.step is Step.CONFIRM_IDENTITY and self.identity and self.identity.source is not IdentitySource.CHIP:
+            self.fallback = self.identity  # read the chip to upgrade a QR / typed identity
+            return self._read(AccessKey.from_citizen_id(self.identity.citizen_id))
+        elif self.step is Step.ERROR and self.key is not None and self.error and RETRY in self.error.actions:
+            return self._read(self.key)  # card put back after it was removed mid-read
+
+    def _on_CardRemoved(self, ev):
+        self.card_present = False
+        if self.step is Step.NEED_KEY:
+            self.reset()
+        elif self.step is Step.READING:
+            self._fail("ui.error.card_removed", (RETRY, TYPE_ID, HOME), retry=lambda: self._read(self.key))
+
+    def _on_OpenKeypad(self, ev):
+        if self.step in (Step.WELCOME, Step.NEED_KEY, Step.ERROR, Step.KEYPAD):
+            self._go(Step.KEYPAD)
+
+    def _on_QrScanned(self, ev: QrScanned):
+        if self.step not in (Step.WELCOME, Step.NEED_KEY, Step.KEYPAD, Step.ERROR):
+            return None
+        identity = self._parse_qr(ev.text)
+        if identity is None:
+            is_booking = bool(self._appointment_rx and self._appointment_rx.match(ev.text.strip()))
+            self.notice = "ui.notice.booking_qr" if is_booking else "ui.notice.qr_unknown"
+            return None
+        return self._identified(identity)
+
+    def _on_IdTyped(self, ev: IdTyped):
+        if self.step is not Step.KEYPAD:
+            return None
+        digits = ev.digits.strip()
+        if not is_valid_citizen_id(digits):
+            self.notice = "error.invalid_id"
+            return None
+        return self._identified(Identity(citizen_id=digits, source=IdentitySource.TYPED, assurance=Assurance.TYPED))
+
+    def _identified(self, identity: Identity) -> list:
+        """A QR code or the keypad gave an ID number: read the chip if a card is there."""
+        self.identity = None
+        if self.card_present:
+            self.fallback = identity
+            return self._read(AccessKey.from_citizen_id(identity.citizen_id))
+        self.identity, self.fallback = identity, None
+        self._go(Step.CONFIRM_IDENTITY)
+        return []
+
+    def _read(self, key: AccessKey) -> list:
+        self.key = key
+        self._go(Step.READING)
+        s = self.settings
+        return [ReadChip(self._op, key, with_photo=s.read_photo, timeout_s=max(1.0, s.read_timeout_s - 5))]
+
+    def _on_Confirm(self, ev):
+        if self.step is Step.CONFIRM_IDENTITY:
+            return self._lookup()
+        if self.step is Step.APPOINTMENT:
+            self.department_code = self.appointment.department_code if self.appointment else None
+            return self._after_department()
+        if self.step is Step.PRIORITY:
+            return self._check_in()
+        return None
+
+    def _lookup(self) -> list:
+        self._go(Step.LOOKING_UP)
+        self._retry = self._lookup
+        effects: list = [LookupPatient(self._op, self.identity.citizen_id, self._today())]
+        if not self.departments:
+            effects.append(LoadDepartments())
+        return effects
+
+    def _on_ChooseDepartment(self, ev: ChooseDepartment):
+        if self.step is not Step.DEPARTMENT or self.department(ev.code) is None:
+            return None
+        self.department_code = ev.code
+        self.appointment = None
+        return self._after_department()
+
+    def _after_department(self) -> list:
+        if self.age_priority is None:
+            self._go(Step.PRIORITY)
+            return []
+        return self._check_in()
+
+    def _on_DeclarePriority(self, ev: DeclarePriority):
+        if self.step is Step.PRIORITY and (ev.priority is None or ev.priority in DECLARABLE_PRIORITIES):
+            self.priority = ev.priority
+            return self._check_in()
+        return None
+
+    def _check_in(self) -> list:
+        self._checkin_id = self._checkin_id or uuid.uuid4().hex  # the same id when retried
+        request = CheckInRequest(checkin_id=self._checkin_id, identity=self.identity,
+                                 department_code=None if self.appointment else self.department_code,
+                                 declared_priority=self.priority or self.age_priority,
+                                 kiosk_id=self.settings.kiosk_id)
+        self._go(Step.CHECKING_IN)
+        self._retry = self._check_in
+        return [CheckIn(self._op, request)]
+
+    def _print(self) -> list:
+        if not self.printer_ready:
+            self._go(Step.DONE, notice="ui.done.not_printed")
+            return []
+        self._go(Step.PRINTING)
+        self._retry = self._print
+        return [PrintTicket(self._op, self.result.ticket)]
+
+    def _on_Retry(self, ev):
+        if self.step is Step.DONE and not self.printed and self.result is not None:
+            return self._print()
+        if self.step is Step.DEPARTMENT and self.departments_failed:
+            self.departments_failed = False
+            return [LoadDepartments()]
+        if self.step is not Step.ERROR or self._retry is None:
+            return None
+        return self._retry()
+
+    def _on_TimedOut(self, ev: TimedOut):
+        if ev.generation != self.generation:
+            return None  # a timer armed for an earlier step
+        if self.step is Step.READING:
+            return self._fail("ui.error.read_timeout", (RETRY, TYPE_ID, HOME), retry=lambda: self._read(self.key))
+        if self.step is Step.LOOKING_UP:
+            return self._go_walk_in(offline=True)
+        if self.step is Step.CHECKING_IN:
+            return self._fail("error.his_unavailable", (RETRY, HOME), retry=self._check_in)
+        if self.step is Step.PRINTING:
+            self._go(Step.DONE, notice="ui.done.not_printed")
+            return None
+        self.reset()  # idle on a personal screen, or the done screen has been read
+        return None
+
+    def _fail(self, key: str, actions: tuple[str, ...], retry: Callable[[], list] | None = None) -> None:
+        self.error = ErrorInfo(key, actions)
+        self._retry = retry
+        self._go(Step.ERROR)
+
+    def _go_walk_in(self, offline: bool) -> list:
+        self.offline = self.offline or offline
+        self._go(Step.DEPARTMENT, notice="ui.notice.offline" if self.offline else None)
+        return [] if self.departments else [LoadDepartments()]
+
+    # --- results -------------------------------------------------------------------------
+    def _on_OpDone(self, ev: OpDone):
+        if ev.op != self._op:
+            return None
+        if self.step is Step.READING:
+            return self._chip_read(ev.value)
+        if self.step is Step.LOOKING_UP:
+            return self._looked_up(ev.value)
+        if self.step is Step.CHECKING_IN:
+            self.result = ev.value
+            self.offline = self.result.mode == MODE_OFFLINE or self.result.ticket.offline
+            return self._print()
+        if self.step is Step.PRINTING:
+            self.printed = True
+            self._go(Step.DONE)
+        return None
+
+    def _chip_read(self, identity: Identity) -> list:
+        fallback = self.fallback
+        if fallback is not None and fallback.citizen_id != identity.citizen_id:
+            self._fail("ui.error.card_mismatch", (TYPE_ID, HOME))
+            return []
+        self.identity, self.fallback = identity, None
+        self._go(Step.CONFIRM_IDENTITY)
+        return []
+
+    def _looked_up(self, lookup: PatientLookup) -> list:
+        appointments = [a for appts in lookup.appointments.values() for a in appts
+                        if a.status in ("booked", "pending", "proposed")]
+        appointments.sort(key=lambda a: (a.start is None, a.start))
+        if appointments:
+            self.appointment = appointments[0]
+            self._go(Step.APPOINTMENT)
+            return [] if self.departments else [LoadDepartments()]
+        return self._go_walk_in(offline=False)
+
+    def _on_OpFailed(self, ev: OpFailed):
+        if ev.op != self._op:
+            return None
+        err = ev.error
+        key = err.patient_message_key if isinstance(err, KioskError) else "error.generic"
+        log.warning("journey step failed", extra={"event": "journey.failed", "step": self.step.value,
+                                                  "error": type(err).__name__})
+        if self.step is Step.READING:
+            fallback = self.fallback
+            if fallback is not None and fallback.source is not IdentitySource.TYPED:
+                # the printed QR was read correctly: carry on with it (lower assurance)
+                self.identity, self.fallback = fallback, None
+                self._go(Step.CONFIRM_IDENTITY, notice="ui.notice.chip_failed")
+                return None
+            return self._fail(key, (RETRY, TYPE_ID, HOME), retry=lambda: self._read(self.key))
+        if self.step is Step.LOOKING_UP:
+            if isinstance(err, PatientAmbiguous):
+                return self._fail(key, (HOME,))
+            if isinstance(err, HisUnavailable):
+                return self._go_walk_in(offline=True)
+            return self._fail(key, (RETRY, HOME), retry=self._lookup)
+        if self.step is Step.CHECKING_IN:
+            if isinstance(err, (DepartmentRequired, UnknownDepartment)):
+                self.appointment = None
+                self._go(Step.DEPARTMENT, notice=key)
+                return [] if self.departments else [LoadDepartments()]
+            retry = self._check_in if isinstance(err, HisUnavailable) or not isinstance(err, KioskError) else None
+            return self._fail(key, (RETRY, HOME) if retry else (HOME,), retry=retry)
+        if self.step is Step.PRINTING:
+            self._go(Step.DONE, notice=key if isinstance(err, KioskError) else "ui.done.not_printed")
+        return None
+
+
+# --- the work behind each effect (runs on a worker thread) -------------------------------
+
+def perform(effect, services) -> object:
+    """Run one effect against ``kiosk.bootstrap.KioskServices``; return the result event."""
+    try:
+        if isinstance(effect, ReadChip):
+            if services.card_reader is None:
+                raise KioskError("card_reader: driver is none", key="ui.error.no_reader")
+            value = services.card_reader.read_identity(effect.key, with_photo=effect.with_photo,
+                                                       timeout=effect.timeout_s)
+        elif isinstance(effect, LookupPatient):
+            value = services.his.lookup_patient(effect.citizen_id, effect.day)
+        elif isinstance(effect, CheckIn):
+            value = services.checkin.check_in(effect.request)
+        elif isinstance(effect, PrintTicket):
+            services.printer.print_ticket(effect.ticket)
+            value = None
+        elif isinstance(effect, LoadDepartments):
+            departments = tuple(services.departments())
+            try:
+                waiting = dict(services.waiting_counts())
+            except Exception:  # counts are a nicety; the list is what matters
+                waiting = {}
+            return DepartmentsLoaded(departments, waiting)
+        else:
+            raise TypeError(f"journey: unknown effect {type(effect).__name__}")
+    except BaseException as exc:  # noqa: BLE001 - every failure becomes an event the journey handles
+        if isinstance(effect, LoadDepartments):
+            return DepartmentsFailed(exc)
+        return OpFailed(effect.op, exc)
+    return OpDone(effect.op, value)
+
+
+# --- the printed QR code on a CCCD -------------------------------------------------------
+
+def _qr_date(text: str) -> date | None:
+    digits = re.sub(r"\D", "", text)
+    if len(digits) != 8:
+        return None
+    try:
+        return date(int(digits[4:]), int(digits[2:4]), int(digits[:2]))
+    except ValueError:
+        return None
+
+
+def parse_cccd_qr(text: str) -> Identity | None:
+    """Parse the QR printed on a CCCD (``ID|oldID|name|DDMMYYYY|sex|address|DDMMYYYY``,
+    also the 6-field variant without the old ID); None when it is not one."""
+    fields = text.lstrip("\ufeff").strip().split("|")
+    if len(fields) < 6 or not is_valid_citizen_id(fields[0].strip()):
+        return None
+    if len(fields) == 6:  # no old-ID field
+        fields.insert(1, "")
+    cid, old_id, name, dob, sex, address, issued = (f.strip() for f in fields[:7])
+    return Identity(citizen_id=cid, source=IdentitySource.CCCD_QR, assurance=Assurance.QR,
+                    full_name=name or None, birth_date=_qr_date(dob),
+                    sex={"Nam": "male", "Nữ": "female"}.get(sex, "unknown"),
+                    address=address or None, old_id=old_id or None, issue_date=_qr_date(issued))
