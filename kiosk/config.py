@@ -75,8 +75,6 @@ class HisSection:
     counter_system: str = _opt("urn:kiosk:queue-counter")
     department_system: str = _opt("urn:kiosk:department")
     room_system: str = _opt("urn:kiosk:room")
-    queue_numbering: str = _opt("fhir-counter", choices=("fhir-counter", "his"),
-                                doc="fhir-counter: kiosk keeps a per-department counter resource; his: the HIS assigns")
 
 
 @dataclass
@@ -127,6 +125,15 @@ class DisplaySection:
     voice: str = _opt("vi")
     repeat: int = _opt(1, check=_non_negative)
     priority_interleave: int = _opt(3, check=_positive, doc="one priority ticket after every N normal ones")
+    booking_grace_min: float = _opt(15.0, check=_non_negative,
+                                    doc="a booked patient arriving up to this late still queues from the slot time")
+    full_refresh_s: float = _opt(60.0, check=_positive,
+                                 doc="full re-read of the rooms' visits (between them only changes are fetched)")
+    voice_driver: str = _opt("espeak", choices=("espeak", "simulator", "none"))
+    audio_player: str = _opt("auto", choices=("auto", "paplay", "aplay", "play", "none"))
+    orientation: str = _opt("auto", choices=("auto", "landscape", "portrait"))
+    next_count: int = _opt(4, check=_positive, doc="waiting numbers shown per room")
+    recent_count: int = _opt(3, check=_non_negative, doc="previously called numbers shown per room")
 
 
 @dataclass

@@ -78,6 +78,10 @@ class His(Protocol):
 
     def list_departments(self) -> list[Department]: ...
 
+    def find_visit(self, checkin_id: str) -> RecordedVisit | None:
+        """The visit recorded for this check-in id, asked of the HIS (not trusted from a response)."""
+        ...
+
     def waiting_counts(self, day: date) -> dict[str, int]:
         """Visits waiting per department code today (for the department screen)."""
         ...

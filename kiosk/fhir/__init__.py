@@ -1,0 +1,1 @@
+"""FHIR R4 adapter: the REST client and the HIS port built on it."""

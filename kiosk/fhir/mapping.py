@@ -1,0 +1,171 @@
+"""Mapping between FHIR R4 resources and the kiosk's domain objects."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ..config import HisSection
+from ..domain import Appointment, ClinicRoom, Department, Identity, Patient, mask_name
+from ..ports import VisitPlan
+
+EXT_QUEUE_NUMBER = "urn:kiosk:queue-number"
+EXT_QUEUE_LABEL = "urn:kiosk:queue-label"
+EXT_QUEUE_PRIORITY = "urn:kiosk:queue-priority"
+EXT_APPOINTMENT_START = "urn:kiosk:appointment-start"
+EXT_COUNTER_VALUE = "urn:kiosk:counter-value"
+EXT_KIOSK_ID = "urn:kiosk:kiosk-id"
+
+
+def identifier_value(resource: dict, system: str) -> str | None:
+    for ident in resource.get("identifier") or []:
+        if ident.get("system") == system:
+            return ident.get("value")
+    return None
+
+
+def extension_value(resource: dict, url: str, kind: str):
+    for ext in resource.get("extension") or []:
+        if ext.get("url") == url:
+            return ext.get(kind)
+    return None
+
+
+def ref_id(reference: str | None) -> str | None:
+    """'Patient/123' -> '123' (also for absolute URLs)."""
+    if not reference:
+        return None
+    parts = reference.rstrip("/").split("/")
+    if "_history" in parts:
+        parts = parts[: parts.index("_history")]
+    return parts[-1] if len(parts) >= 2 else None
+
+
+def parse_date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def parse_datetime(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def patient_from_fhir(res: dict, his: HisSection) -> Patient:
+    names = res.get("name") or [{}]
+    name = names[0].get("text") or " ".join([names[0].get("family", ""), *names[0].get("given", [])]).strip()
+    return Patient(
+        id=res["id"],
+        citizen_id=identifier_value(res, his.cccd_system),
+        full_name=name or None,
+        birth_date=parse_date(res.get("birthDate")),
+        sex=res.get("gender"),
+    )
+
+
+def patient_to_fhir(identity: Identity, his: HisSection) -> dict:
+    res: dict = {
+        "resourceType": "Patient",
+        "identifier": [{"system": his.cccd_system, "value": identity.citizen_id}],
+        "active": True,
+    }
+    if identity.full_name:
+        words = identity.full_name.split()
+        res["name"] = [{"text": identity.full_name, "family": words[0], "given": words[1:]}]
+    if identity.sex:
+        res["gender"] = identity.sex
+    if identity.birth_date:
+        res["birthDate"] = identity.birth_date.isoformat()
+    if identity.address:
+        res["address"] = [{"text": identity.address, "country": "VN"}]
+    return res
+
+
+def appointment_from_fhir(res: dict, his: HisSection, room_by_location: dict[str, str]) -> Appointment:
+    patient_id = room_code = None
+    for part in res.get("participant") or []:
+        ref = (part.get("actor") or {}).get("reference") or ""
+        if ref.startswith("Patient/"):
+            patient_id = ref_id(ref)
+        elif ref.startswith("Location/"):
+            room_code = room_by_location.get(ref_id(ref) or "")
+    dept = None
+    for st in res.get("serviceType") or []:
+        for coding in st.get("coding") or []:
+            if coding.get("system") == his.department_system:
+                dept = coding.get("code")
+    return Appointment(
+        id=res["id"],
+        patient_id=patient_id or "",
+        start=parse_datetime(res.get("start")),
+        status=res.get("status", ""),
+        version_id=(res.get("meta") or {}).get("versionId"),
+        department_code=dept,
+        room_code=room_code,
+        resource=res,
+    )
+
+
+def departments_from_fhir(services: list[dict], locations: list[dict], his: HisSection) -> list[Department]:
+    loc_by_id = {loc["id"]: loc for loc in locations}
+    out = []
+    for svc in services:
+        code = identifier_value(svc, his.department_system)
+        if not code:
+            continue
+        rooms = []
+        for ref in svc.get("location") or []:
+            loc = loc_by_id.get(ref_id(ref.get("reference")) or "")
+            if loc and loc.get("status", "active") == "active":
+                rooms.append(ClinicRoom(
+                    code=identifier_value(loc, his.room_system) or loc["id"],
+                    name=loc.get("name", ""),
+                    where=loc.get("description", ""),
+                    location_id=loc["id"],
+                ))
+        out.append(Department(code=code, name=svc.get("name", code), rooms=tuple(rooms),
+                              service_id=svc.get("id"), name_en=svc.get("comment", ""),
+                              opening_hours=svc.get("extraDetails", "")))
+    return sorted(out, key=lambda d: d.name)
+
+
+def encounter_to_fhir(plan: VisitPlan, patient_ref: str, his: HisSection, kiosk_id: str) -> dict:
+    dept, room = plan.department, plan.room
+    ext = [
+        {"url": EXT_QUEUE_NUMBER, "valueInteger": plan.queue_number},
+        {"url": EXT_QUEUE_LABEL, "valueString": plan.queue_label},
+    ]
+    if kiosk_id:
+        ext.append({"url": EXT_KIOSK_ID, "valueString": kiosk_id})
+    if plan.priority:
+        ext.append({"url": EXT_QUEUE_PRIORITY, "valueCode": plan.priority.value})
+    if plan.appointment and plan.appointment.start:
+        ext.append({"url": EXT_APPOINTMENT_START, "valueDateTime": plan.appointment.start.isoformat()})
+    enc: dict = {
+        "resourceType": "Encounter",
+        "extension": ext,
+        "identifier": [
+            {"system": his.checkin_system, "value": plan.checkin_id},
+            {"system": his.queue_system, "value": f"{dept.code}-{plan.day:%Y%m%d}-{plan.queue_label}"},
+        ],
+        "status": "arrived",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB",
+                  "display": "ambulatory"},
+        "serviceType": {"coding": [{"system": his.department_system, "code": dept.code, "display": dept.name}]},
+        "subject": {"reference": patient_ref, "display": mask_name(plan.identity.full_name)},
+        "period": {"start": plan.arrived_at.isoformat()},
+        "location": [{"location": {"reference": f"Location/{room.location_id}", "display": room.name},
+                      "status": "planned"}] if room.location_id else [],
+    }
+    if plan.priority:
+        enc["priority"] = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActPriority",
+                                       "code": "EM" if plan.priority.value == "emergency" else "UR"}]}
+    if plan.appointment:
+        enc["appointment"] = [{"reference": f"Appointment/{plan.appointment.id}"}]
+    return enc

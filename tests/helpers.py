@@ -1,0 +1,30 @@
+"""Shared test helpers."""
+from __future__ import annotations
+
+import socket
+import uuid
+
+from kiosk.config import Config, config_from_dict
+from kiosk.domain import CheckInRequest, Identity
+
+
+def make_config(base_url: str = "http://127.0.0.1:9/fhir/R4", **sections) -> Config:
+    """A validated Config pointing at ``base_url``; ``sections`` are
+    ``name={key: value}`` overrides, e.g. ``printer={"driver": "simulator"}``."""
+    raw = {name: dict(values) for name, values in sections.items()}
+    raw.setdefault("his", {}).setdefault("base_url", base_url)
+    raw["his"].setdefault("connect_timeout_s", 2.0)
+    raw["his"].setdefault("read_timeout_s", 10.0)
+    return config_from_dict(raw, source="(test)")
+
+
+def request_for(identity: Identity, department: str | None = None, checkin_id: str | None = None,
+                **kw) -> CheckInRequest:
+    return CheckInRequest(checkin_id=checkin_id or str(uuid.uuid4()), identity=identity,
+                          department_code=department, **kw)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
