@@ -34,12 +34,12 @@ from .logs import redact
 
 SEARCH_ORDER = "--config, $KIOSK_CONFIG, ~/.config/kiosk/kiosk.toml, /etc/kiosk/kiosk.toml"
 
-# (name shown, module, config section whose driver may switch it off)
+# (name shown, module, "section.key" of the driver setting that may switch it off)
 DEVICE_MODULES = [
-    ("card_reader", "devices.card", "card_reader"),
-    ("camera", "devices.camera", "camera"),
-    ("printer", "devices.printer", "printer"),
-    ("voice", "devices.voice", None),
+    ("card_reader", "devices.card", "card_reader.driver"),
+    ("camera", "devices.camera", "camera.driver"),
+    ("printer", "devices.printer", "printer.driver"),
+    ("voice", "devices.voice", "display.voice_driver"),
     ("outbox", "offline_cache", None),
 ]
 
@@ -83,10 +83,15 @@ def check_config(explicit: str | None) -> tuple[list[Check], Config | None]:
 
 # --- device packages -----------------------------------------------------------
 
-def device_probe(config: Config, label: str, module: str, section: str | None) -> Probe:
+def _setting(config: Config, dotted: str):
+    section, _, key = dotted.partition(".")
+    return getattr(getattr(config, section, None), key, None)
+
+
+def device_probe(config: Config, label: str, module: str, driver_key: str | None) -> Probe:
     def probe() -> list[Check]:
-        if section and getattr(config, section).driver == "none":
-            return [Check(label, OK, f"not used ({section}.driver = \"none\")")]
+        if driver_key and _setting(config, driver_key) == "none":
+            return [Check(label, OK, f"not used ({driver_key} = \"none\")")]
         if module == "devices.voice" and not (config.display.department or config.display.rooms):
             return [Check(label, OK, "not a ward display ([display] department and rooms are empty)")]
         try:
