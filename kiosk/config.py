@@ -99,12 +99,20 @@ class CameraSection:
 @dataclass
 class PrinterSection:
     driver: str = _opt("simulator", choices=("escpos", "simulator", "none"))
-    connection: str = _opt("", doc="usb:VID:PID, network:HOST:PORT, serial:/dev/ttyUSB0:BAUD or file:/dev/usb/lp0")
-    profile: str = _opt("TM-T20II")
-    dot_width: int = _opt(576, choices=(384, 512, 576))
+    connection: str = _opt("", doc="usb:VID:PID, network:HOST:PORT, serial:/dev/ttyUSB0:BAUD or file:/dev/usb/lp0",
+                           check=lambda v: v == "" or bool(re.match(
+                               r"^(usb:(0x)?[0-9a-fA-F]{1,4}:(0x)?[0-9a-fA-F]{1,4}(:(0x)?[0-9a-fA-F]{1,4}"
+                               r":(0x)?[0-9a-fA-F]{1,4})?|network:[^:\s]+(:\d{1,5})?|serial:\S+|file:\S+)$", v))
+                           or "usb:VID:PID (hex), network:HOST:PORT, serial:DEVICE:BAUD or file:PATH")
+    profile: str = _opt("TM-T20II", doc="python-escpos printer profile (paper width, cutter), e.g. TM-T20II, POS-5890")
+    dot_width: int = _opt(576, choices=(384, 512, 576), doc="384 for 58 mm paper, 512 or 576 for 80 mm")
     timeout_s: float = _opt(10.0, check=_positive)
+    status_timeout_s: float = _opt(1.0, check=_positive, doc="how long to wait for each status reply")
     logo: str = _opt("", doc="path to a logo image printed on top of the ticket")
     footer: str = _opt("Vui lòng chờ gọi số. Xin cảm ơn!")
+    simulator_state: str = _opt("ok", choices=("ok", "paper_low", "paper_out", "offline"),
+                                doc="state of the simulated printer at start (driver = \"simulator\")")
+    simulator_delay_s: float = _opt(0.0, check=_non_negative, doc="simulated printer: seconds per ticket")
 
 
 @dataclass
