@@ -121,7 +121,7 @@ class Registry:
         """The Prometheus text exposition format (version 0.0.4)."""
         lines: list[str] = []
         with self._lock:
-            for name in sorted(set(self._values) | set(self._hist)):
+            for name in sorted({*self._values, *self._hist}):
                 kind = self._types.get(name, "untyped")
                 help_text = KNOWN.get(name, (None, name))[1]
                 lines.append(f"# HELP {name} {help_text}")

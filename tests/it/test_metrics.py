@@ -1,0 +1,78 @@
+"""Metrics registry and the localhost Prometheus endpoint, scraped over real HTTP."""
+from __future__ import annotations
+
+import requests
+import pytest
+
+from helpers import free_port, make_config
+from kiosk import metrics
+from kiosk.metrics import MetricsServer, Registry, start_metrics_server
+
+
+def test_counters_gauges_histograms_render_in_prometheus_text():
+    reg = Registry(buckets=(0.1, 1.0))
+    reg.inc("kiosk_checkins_total", mode="online")
+    reg.inc("kiosk_checkins_total", mode="online")
+    reg.inc("kiosk_checkins_total", mode="offline")
+    reg.set("kiosk_outbox_backlog", 3)
+    reg.observe("kiosk_his_request_seconds", 0.05)
+    reg.observe("kiosk_his_request_seconds", 0.5)
+    text = reg.render()
+    assert "# TYPE kiosk_checkins_total counter" in text
+    assert 'kiosk_checkins_total{mode="online"} 2' in text
+    assert 'kiosk_checkins_total{mode="offline"} 1' in text
+    assert "kiosk_outbox_backlog 3" in text
+    assert 'kiosk_his_request_seconds_bucket{le="0.1"} 1' in text
+    assert 'kiosk_his_request_seconds_bucket{le="1"} 2' in text
+    assert 'kiosk_his_request_seconds_bucket{le="+Inf"} 2' in text
+    assert "kiosk_his_request_seconds_sum 0.55" in text and "kiosk_his_request_seconds_count 2" in text
+
+
+def test_types_are_enforced_and_counters_only_go_up():
+    reg = Registry()
+    with pytest.raises(ValueError):
+        reg.set("kiosk_checkins_total", 1)
+    with pytest.raises(ValueError):
+        reg.inc("kiosk_checkins_total", -1)
+    reg.set("custom_gauge", 2, room="P101")
+    assert reg.value("custom_gauge", room="P101") == 2
+
+
+def test_label_values_are_escaped():
+    reg = Registry()
+    reg.inc("x_total", device='a"b\\c')
+    assert 'x_total{device="a\\"b\\\\c"} 1' in reg.render()
+
+
+def test_endpoint_serves_the_registry_on_localhost():
+    reg = Registry()
+    with MetricsServer(0, reg) as server:
+        assert server.url.startswith("http://127.0.0.1:")
+        reg.inc("kiosk_print_failures_total")
+        r = requests.get(server.url, timeout=5)
+        assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        assert "kiosk_print_failures_total 1" in r.text
+        assert requests.get(server.url.replace("/metrics", "/other"), timeout=5).status_code == 404
+
+
+def test_off_by_default_and_started_from_config():
+    assert start_metrics_server(make_config()) is None
+    port = free_port()
+    reg = Registry()
+    server = start_metrics_server(make_config(metrics={"enabled": True, "port": port}, kiosk={"id": "K-9"}), reg)
+    try:
+        text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        assert "kiosk_up 1" in text and 'kiosk_info{kiosk="K-9"} 1' in text
+        # a second kiosk process on the same port: logged, not fatal
+        assert start_metrics_server(make_config(metrics={"enabled": True, "port": port}), Registry()) is None
+    finally:
+        server.stop()
+
+
+def test_module_level_helpers_use_the_shared_registry():
+    before = metrics.REGISTRY.value("kiosk_checkins_total", mode="online") or 0
+    metrics.inc("kiosk_checkins_total", mode="online")
+    metrics.set_paper_state("paper_low")
+    metrics.observe("kiosk_his_request_seconds", 0.2)
+    assert metrics.REGISTRY.value("kiosk_checkins_total", mode="online") == before + 1
+    assert metrics.REGISTRY.value("kiosk_printer_paper") == 1
