@@ -28,7 +28,7 @@ from .domain import (
     mask_name,
 )
 from .errors import DepartmentRequired, InvalidIdentity, PatientAmbiguous, UnknownDepartment
-from .ports import His, PatientLookup, VisitPlan, Clock
+from .ports import Clock, His, PatientLookup, RecordedVisit, VisitPlan
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,12 @@ class CheckInService:
             raise InvalidIdentity("citizen ID is not 12 digits")
         now = self.clock.now()
         day = now.date()
+        if request.is_retry:
+            # The first attempt may have reached the HIS with its answer lost:
+            # ask the HIS before doing anything again.
+            existing = self.his.find_visit(request.checkin_id)
+            if existing is not None:
+                return self._result(request, existing, now, booked=existing.appointment_id is not None)
 
         lookup = self.his.lookup_patient(identity.citizen_id, day)
         patient = choose_patient(lookup, request)
@@ -67,26 +73,37 @@ class CheckInService:
             queue_number=number, queue_label=queue_label(number), day=day,
             arrived_at=now, priority=priority)
         visit = self.his.record_visit(plan)
+        result = self._result(request, visit, now, booked=appointment is not None,
+                              patient_name=patient.full_name if patient else None)
+        log.info("check-in recorded", extra={
+            "event": "checkin.online", "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            "department": department.code, "booked": result.ticket.booked,
+            "source": identity.source.value, "patient_created": visit.patient_created})
+        return result
 
+    def _result(self, request: CheckInRequest, visit: RecordedVisit, now, *, booked: bool,
+                patient_name: str | None = None) -> CheckInResult:
+        """The ticket for a recorded visit (what the HIS holds wins over the plan)."""
+        departments = {d.code: d for d in self.his.list_departments()}
+        department = departments.get(visit.department_code or "")
+        if department is None:
+            raise UnknownDepartment(f"recorded visit names department {visit.department_code!r}")
+        room = department.room(visit.room_code or "") or department.rooms[0]
         ticket = Ticket(
             reference=request.checkin_id,
-            number=visit.queue_number or number,
-            label=visit.queue_label or queue_label(number),
+            number=visit.queue_number,
+            label=visit.queue_label or queue_label(visit.queue_number),
             department_code=department.code,
             department_name=department.name,
             room_code=room.code,
             room_name=room.name,
             room_where=room.where,
             issued_at=now,
-            booked=appointment is not None,
-            priority=priority,
-            masked_name=mask_name(identity.full_name or (patient.full_name if patient else None)),
+            booked=booked,
+            priority=visit.priority,
+            masked_name=mask_name(request.identity.full_name or patient_name),
             hospital_name=self.config.kiosk.hospital_name,
         )
-        log.info("check-in recorded", extra={
-            "event": "checkin.online", "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-            "department": department.code, "booked": ticket.booked, "source": identity.source.value,
-            "patient_created": visit.patient_created})
         return CheckInResult(ticket=ticket, mode="online", patient_id=visit.patient_id,
                              encounter_id=visit.encounter_id, appointment_id=visit.appointment_id,
                              patient_created=visit.patient_created)

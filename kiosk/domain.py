@@ -182,6 +182,7 @@ class CheckInRequest:
     department_code: str | None = None
     declared_priority: Priority | None = None
     kiosk_id: str = ""
+    is_retry: bool = False  # the same check-in submitted again after a failure
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,9 @@ class RecordedVisit:
     queue_number: int  # may differ from the plan when a retried check-in found its earlier visit
     queue_label: str
     patient_created: bool = False
+    department_code: str | None = None
+    room_code: str | None = None
+    priority: Priority | None = None
 
 
 class His(Protocol):

@@ -15,7 +15,7 @@ import time
 from datetime import date, datetime, timedelta
 
 from ..config import Config
-from ..domain import Department
+from ..domain import Department, Priority
 from ..errors import HisConflict, HisUnavailable
 from ..ports import PatientLookup, RecordedVisit, VisitPlan
 from . import mapping as m
@@ -163,7 +163,7 @@ class FhirHis:
         out = self.client.transaction(entries, retry=True)
         enc = out[-1].get("resource") or {}
         pat_status = str(((out[0] if created_patient else {}).get("response") or {}).get("status", ""))
-        return _recorded(enc, appt.id if appt else None, created_patient and pat_status.startswith("201"))
+        return self._recorded(enc, appt.id if appt else None, created_patient and pat_status.startswith("201"))
 
     def find_visit(self, checkin_id: str) -> RecordedVisit | None:
         """The visit recorded for a check-in id, asked of the HIS itself."""
@@ -172,7 +172,26 @@ class FhirHis:
             return None
         enc = found[0]
         appt_ref = ((enc.get("appointment") or [{}])[0]).get("reference")
-        return _recorded(enc, m.ref_id(appt_ref), False)
+        return self._recorded(enc, m.ref_id(appt_ref), False)
+
+    def _recorded(self, enc: dict, appointment_id: str | None, patient_created: bool) -> RecordedVisit:
+        if not enc.get("id"):
+            raise HisUnavailable("transaction response without the Encounter")
+        dept = next((c.get("code") for c in (enc.get("serviceType") or {}).get("coding") or []
+                     if c.get("system") == self.his.department_system), None)
+        loc = ((enc.get("location") or [{}])[0].get("location") or {}).get("reference")
+        priority = m.extension_value(enc, m.EXT_QUEUE_PRIORITY, "valueCode")
+        return RecordedVisit(
+            patient_id=m.ref_id((enc.get("subject") or {}).get("reference")) or "",
+            encounter_id=enc["id"],
+            appointment_id=appointment_id,
+            queue_number=m.extension_value(enc, m.EXT_QUEUE_NUMBER, "valueInteger") or 0,
+            queue_label=m.extension_value(enc, m.EXT_QUEUE_LABEL, "valueString") or "",
+            patient_created=patient_created,
+            department_code=dept,
+            room_code=self._room_by_location().get(m.ref_id(loc) or "") if loc else None,
+            priority=Priority(priority) if priority in Priority._value2member_map_ else None,
+        )
 
     def ping(self) -> float:
         """Round-trip time of a cheap request; raises HisUnavailable when down."""
@@ -181,17 +200,6 @@ class FhirHis:
         return time.perf_counter() - started
 
 
-def _recorded(enc: dict, appointment_id: str | None, patient_created: bool) -> RecordedVisit:
-    if not enc.get("id"):
-        raise HisUnavailable("transaction response without the Encounter")
-    return RecordedVisit(
-        patient_id=m.ref_id((enc.get("subject") or {}).get("reference")) or "",
-        encounter_id=enc["id"],
-        appointment_id=appointment_id,
-        queue_number=m.extension_value(enc, m.EXT_QUEUE_NUMBER, "valueInteger") or 0,
-        queue_label=m.extension_value(enc, m.EXT_QUEUE_LABEL, "valueString") or "",
-        patient_created=patient_created,
-    )
 
 
 def _day_bounds(day: date, config: Config) -> tuple[datetime, datetime]:
