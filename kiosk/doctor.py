@@ -67,6 +67,10 @@ def check_config(explicit: str | None) -> tuple[list[Check], Config | None]:
                         "copy assets/kiosk.sample.toml to /etc/kiosk/kiosk.toml and edit it")]
         config = Config(source="(built-in defaults)")
     else:
+        if not Path(found).is_file():
+            return [Check("config", FAIL, f"config file {found} does not exist",
+                          "create it from assets/kiosk.sample.toml, or point --config / $KIOSK_CONFIG "
+                          "at the right file")], None
         try:
             config = load_config(found)
         except KioskError as exc:
