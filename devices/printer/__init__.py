@@ -55,15 +55,16 @@ def _check_profile(config: Config, dot_width: int) -> None:
                           f"got {dot_width}")
 
 
-def build_printer(config: Config, *, dot_width: int | None = None) -> TicketPrinter:
+def build_printer(config: Config, *, dot_width: int | None = None, keep_tickets: bool = True) -> TicketPrinter:
     """The configured printer (real or simulated). Opening the connection waits
     for the first status query or ticket, so a switched-off printer does not
-    stop the kiosk from starting."""
+    stop the kiosk from starting. ``keep_tickets=False`` for test prints, which
+    must not be offered for reprint."""
     p = config.printer
     dot_width = dot_width or p.dot_width
     _check_profile(config, dot_width)
     layout = layout_for(config, dot_width)
-    kept = kept_tickets(config)
+    kept = kept_tickets(config) if keep_tickets else None
     if p.driver == "simulator":
         return SimulatedPrinter(layout, profile=p.profile, kept=kept, timeout_s=p.timeout_s,
                                 state=p.simulator_state, delay_s=p.simulator_delay_s)

@@ -157,8 +157,8 @@ class _Canvas:
                 x = x0 + (6 if inverted else 0)
             top, baseline = self.y, self.y + asc
             if inverted:
-                self.ops.append(lambda d, top=top, h=asc + desc: d.rectangle(
-                    (self.margin, top - 2, self.width - self.margin - 1, top + h + 1), fill=BLACK))
+                self.ops.append(lambda d, top=top, h=asc + desc + line_gap + 2: d.rectangle(
+                    (self.margin, top - 2, self.width - self.margin - 1, top + h - 1), fill=BLACK))
             self.ops.append(lambda d, line=line, x=x, b=baseline, inv=inverted: self._draw_line(d, line, x, b, inv))
             self.lines.append(" ".join(word for word, _ in line))
             self.y += asc + desc + line_gap + (4 if inverted else 0)

@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "kiosk.cli.config_cmd",
     "kiosk.cli.doctor",
     "kiosk.cli.admin",
+    "kiosk.cli.printer",
 ]
 
 
