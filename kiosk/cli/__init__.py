@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "kiosk.cli.doctor",
     "kiosk.cli.admin",
     "kiosk.cli.printer",
+    "kiosk.cli.display",
 ]
 
 
