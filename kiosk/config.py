@@ -92,8 +92,16 @@ class CameraSection:
     source: str = _opt("0", doc="device index, /dev/videoN, URL, or a video/image file")
     width: int = _opt(1280, check=_positive)
     height: int = _opt(720, check=_positive)
-    appointment_pattern: str = _opt(r"^(?:APPT|LH)[:\-]?(?P<code>[A-Za-z0-9\-]{4,40})$",
+    appointment_pattern: str = _opt(r"^(?:APPT[:\-])?(?P<code>LH[A-Za-z0-9\-]{4,40})$",
                                     doc="regular expression for appointment QR codes; group 'code' is the booking code")
+    frame_timeout_s: float = _opt(3.0, check=_positive, doc="no frame for this long = camera lost")
+    reconnect_s: float = _opt(2.0, check=_positive, doc="wait between attempts to reopen a lost camera")
+    repeat_after_s: float = _opt(3.0, check=_positive,
+                                 doc="a code out of view this long is reported again when shown again")
+    roi: list = _opt([], check=lambda v: v == [] or (len(v) == 4 and all(isinstance(x, (int, float)) for x in v)
+                                                     and 0 <= v[0] < v[2] <= 1 and 0 <= v[1] < v[3] <= 1)
+                     or "[] (whole frame) or [x0, y0, x1, y1] fractions of the frame, e.g. [0.2, 0.1, 0.8, 0.9]",
+                     doc="region of the frame to decode")
 
 
 @dataclass

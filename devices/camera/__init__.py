@@ -1,0 +1,105 @@
+"""Camera QR scanning: capture thread, decoders, cascade, scanner adapter and
+simulator. ``build_scanner(config)`` gives a ``kiosk.ports.QrScanner``;
+``diagnose(config)`` checks the configured source for ``kiosk doctor``.
+
+OpenCV, zbar and zxing-cpp are imported when a scanner is built or a check
+runs, not when this package is imported.
+"""
+from __future__ import annotations
+
+import time
+
+from kiosk.config import Config
+from kiosk.diagnostics import FAIL, OK, WARN, Check
+
+from .errors import CameraError, CameraLost, CameraUnavailable, EndOfStream, safe_source
+
+__all__ = ["build_scanner", "diagnose", "make_capture", "CameraError", "CameraLost",
+           "CameraUnavailable", "EndOfStream"]
+
+
+def make_capture(config: Config, on_state=None, *, lockstep: bool = False, loop_files: bool = True):
+    """The capture thread for ``camera.source`` (not started)."""
+    from .capture import CaptureThread
+
+    cam = config.camera
+    return CaptureThread(cam.source, cam.width, cam.height, frame_timeout_s=cam.frame_timeout_s,
+                         reconnect_s=cam.reconnect_s, loop_files=loop_files, lockstep=lockstep,
+                         on_state=on_state)
+
+
+def make_cascade(config: Config):
+    from .cascade import Cascade
+
+    return Cascade(roi=config.camera.roi or None)
+
+
+def build_scanner(config: Config):
+    """``camera.driver``: opencv → the real camera; simulator → a scripted
+    camera that shows the codes the demo panel or a test asks for."""
+    cam = config.camera
+    if cam.driver == "simulator":
+        from .simulator import SimulatedScanner
+
+        return SimulatedScanner(repeat_after_s=cam.repeat_after_s)
+    if cam.driver == "opencv":
+        from .scanner import QrScanLoop
+
+        return QrScanLoop(lambda on_state: make_capture(config, on_state),
+                          lambda: make_cascade(config), repeat_after_s=cam.repeat_after_s,
+                          poll_timeout_s=cam.frame_timeout_s)
+    raise CameraUnavailable(f"camera.driver {cam.driver!r}: no scanner to build")
+
+
+def measure_fps(config: Config, seconds: float = 2.0) -> tuple[float, tuple[int, int] | None]:
+    """Frames per second actually received from ``camera.source`` and the
+    frame size. Raises CameraError when no frame arrives."""
+    capture = make_capture(config).start()
+    try:
+        first = capture.latest(0)
+        started, count, last = time.monotonic(), 0, first
+        while time.monotonic() - started < seconds:
+            last = capture.latest(last.seq)
+            count += 1
+        elapsed = time.monotonic() - started
+        h, w = first.image.shape[:2]
+        return count / elapsed if elapsed > 0 else 0.0, (w, h)
+    finally:
+        capture.stop()
+
+
+def diagnose(config: Config) -> list[Check]:
+    cam = config.camera
+    if cam.driver == "none":
+        return [Check("camera", OK, "camera disabled (camera.driver = \"none\")")]
+    if cam.driver == "simulator":
+        return [Check("camera", WARN, "simulated camera (camera.driver = \"simulator\")",
+                      "set camera.driver = \"opencv\" and camera.source for a real camera")]
+    checks = [_decoders_check()]
+    label = safe_source(cam.source)
+    try:
+        fps, size = measure_fps(config)
+    except CameraError as exc:
+        checks.append(Check("camera.frames", FAIL, str(exc),
+                            "plug the camera in and set camera.source (0, /dev/videoN, a URL or a file); "
+                            "list cameras with: ls /dev/video*"))
+        return checks
+    w, h = size
+    status = OK if fps >= 5 else WARN
+    detail = f"{fps:.1f} frames/s at {w}×{h} from {label}"
+    fix = "" if status == OK else "the camera delivers under 5 frames/s: check USB bandwidth and lighting"
+    if (w, h) != (cam.width, cam.height) and status == OK:
+        status, fix = WARN, f"camera gives {w}×{h}, config asks {cam.width}×{cam.height}: set camera.width/height"
+    checks.append(Check("camera.frames", status, detail, fix))
+    return checks
+
+
+def _decoders_check() -> Check:
+    try:
+        from .cascade import Cascade
+
+        Cascade().close()
+    except (ImportError, OSError, RuntimeError) as exc:
+        return Check("camera.decoders", FAIL, f"QR decoders unavailable: {type(exc).__name__}: {exc}",
+                     "install libzbar0 (apt) and the zxing-cpp, pyzbar, opencv-python-headless wheels")
+    return Check("camera.decoders", OK, "zxing-cpp, zbar (raw bytes) and OpenCV loaded")

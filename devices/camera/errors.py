@@ -1,0 +1,40 @@
+"""Typed camera errors and their patient messages.
+
+Technical texts name the configured source (with any URL password removed),
+never a decoded payload."""
+from __future__ import annotations
+
+import re
+
+from kiosk.errors import KioskError
+from kiosk.messages import register
+
+register({
+    "error.camera_unavailable": {
+        "vi": "Máy quét mã QR đang tạm ngừng. Vui lòng đặt thẻ lên đầu đọc chip "
+              "hoặc nhập số định danh.",
+        "en": "The QR scanner is not working right now. Please place your card on the chip "
+              "reader or type your ID number.",
+    },
+})
+
+
+class CameraError(KioskError):
+    patient_message_key = "error.camera_unavailable"
+
+
+class CameraUnavailable(CameraError):
+    """The configured source (camera.source) cannot be opened."""
+
+
+class CameraLost(CameraError):
+    """The source was open but no frame arrived within camera.frame_timeout_s."""
+
+
+class EndOfStream(CameraError):
+    """A video or image file source has no more frames (and is not looped)."""
+
+
+def safe_source(spec: str) -> str:
+    """The source as it may appear in logs: a URL's user:password removed."""
+    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@", r"\1***@", str(spec))

@@ -1,0 +1,118 @@
+"""The QR scanner adapter (``kiosk.ports.QrScanner``): a frame source, the
+decoding cascade and the repeat filter, on a decode thread of its own.
+
+The frame source is the OpenCV capture thread for a real camera or a
+scripted source for the simulator; both expose ``start``/``stop``/``latest``
+and report DEVICE_* states, so the simulator runs exactly this code.
+Callbacks run on the decode thread: the UI re-emits them as Qt signals.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable, Protocol
+
+from kiosk.ports import DEVICE_MISSING, DEVICE_READY, DeviceEventCallback
+
+from .cascade import Cascade, RepeatFilter
+from .errors import CameraError, EndOfStream
+
+log = logging.getLogger(__name__)
+
+
+class FrameSource(Protocol):
+    def start(self): ...
+
+    def stop(self, timeout: float = 3.0) -> None: ...
+
+    def latest(self, after_seq: int = 0, timeout: float | None = None): ...
+
+
+class QrScanLoop:
+    """Decodes the newest frame, reports each new payload once as exact text."""
+
+    def __init__(self, make_source: Callable[[DeviceEventCallback], FrameSource],
+                 make_cascade: Callable[[], Cascade] = Cascade, *, repeat_after_s: float = 3.0,
+                 poll_timeout_s: float = 1.0) -> None:
+        self._make_source = make_source
+        self._make_cascade = make_cascade
+        self._repeat_after_s = repeat_after_s
+        self._poll_timeout_s = poll_timeout_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._source: FrameSource | None = None
+        self._state: str | None = None
+        self._state_lock = threading.Lock()
+        self._on_event: DeviceEventCallback = lambda _s: None
+        self.frames_decoded = 0
+        self.codes_reported = 0
+
+    @property
+    def source(self) -> FrameSource | None:
+        return self._source
+
+    def start(self, on_code: Callable[[str], None], on_event: DeviceEventCallback) -> None:
+        if self._thread is not None:
+            raise RuntimeError("scanner already started")
+        self._stop.clear()
+        self._on_event = on_event
+        self._source = self._make_source(self._report_state)
+        self._source.start()
+        self._thread = threading.Thread(target=self._run, args=(on_code,), name="camera-decode",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 3.0) -> None:
+        self._stop.set()
+        if self._source is not None:
+            self._source.stop(timeout)
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._thread = None
+
+    def join(self, timeout: float) -> bool:
+        """Wait for the decode thread to finish (a file source that ended)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    def _report_state(self, state: str) -> None:
+        with self._state_lock:
+            if state == self._state:
+                return
+            self._state = state
+        try:
+            self._on_event(state)
+        except Exception:
+            log.exception("camera event listener failed")
+
+    def _run(self, on_code: Callable[[str], None]) -> None:
+        cascade = self._make_cascade()
+        repeats = RepeatFilter(hold_s=self._repeat_after_s)
+        seq = 0
+        try:
+            while not self._stop.is_set():
+                try:
+                    frame = self._source.latest(seq, self._poll_timeout_s)
+                except EndOfStream:
+                    return
+                except CameraError as exc:
+                    if self._stop.is_set():
+                        return
+                    log.warning("%s", exc)
+                    self._report_state(DEVICE_MISSING)
+                    self._stop.wait(0.2)
+                    continue
+                seq = frame.seq
+                self._report_state(DEVICE_READY)
+                decoded = cascade.decode(frame.image)
+                self.frames_decoded += 1
+                for text in repeats.new_codes([d.text for d in decoded]):
+                    self.codes_reported += 1
+                    try:
+                        on_code(text)
+                    except Exception:  # the listener's problem, keep scanning
+                        log.exception("QR code listener failed")
+        finally:
+            cascade.close()
