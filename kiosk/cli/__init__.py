@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "kiosk.cli.admin",
     "kiosk.cli.printer",
     "kiosk.cli.display",
+    "kiosk.cli.scan",
 ]
 
 

@@ -1,0 +1,124 @@
+"""`kiosk scan-image PATH…` and `kiosk scan --camera SPEC`: decode QR codes
+from image/video files or a live camera, through the kiosk's own capture
+thread and decoding cascade, and show what the kiosk makes of them.
+
+For IT staff checking a camera or a patient's card: the output contains the
+decoded personal data, it is never logged.
+"""
+from __future__ import annotations
+
+import copy
+import sys
+import time
+
+from ..config import load_config
+from ..qr_payload import KIND_UNKNOWN, QrPayloadError, describe, parse_qr
+from . import print_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("scan-image", help="decode QR codes in image or video files")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="image (PNG, JPEG…) or video file")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--config", help="config file (for camera.appointment_pattern and camera.roi)")
+    p.set_defaults(func=_scan_image)
+
+    live = sub.add_parser("scan", help="print QR codes seen by a camera, live")
+    live.add_argument("--camera", metavar="SPEC",
+                      help="device index, /dev/videoN, URL or video file (default: camera.source)")
+    live.add_argument("--seconds", type=float, default=0, help="stop after this long (default: Ctrl-C)")
+    live.add_argument("--json", action="store_true", help="print one JSON object per line")
+    live.add_argument("--config", help="config file")
+    live.set_defaults(func=_scan_live)
+
+
+def interpret(text: str, appointment_pattern: str) -> dict:
+    """The decoded text, its kind, its fields and the derived chip keys."""
+    entry = {"text": text}
+    try:
+        entry.update(describe(parse_qr(text, appointment_pattern)))
+    except QrPayloadError as exc:
+        entry.update({"kind": KIND_UNKNOWN, "error": str(exc), "message_key": exc.patient_message_key})
+    return entry
+
+
+def scan_file(path: str, config) -> dict:
+    """Decode the first frame of a file through the capture thread and cascade."""
+    from devices.camera import make_capture, make_cascade
+    from devices.camera.errors import CameraError
+
+    result: dict = {"path": path, "codes": []}
+    config = copy.deepcopy(config)
+    config.camera.source = path
+    capture = make_capture(config, lockstep=True, loop_files=False)
+    cascade = make_cascade(config)
+    try:
+        capture.start()
+        frame = capture.latest(0, timeout=10.0)
+        h, w = frame.image.shape[:2]
+        result["frame"] = f"{w}x{h}"
+        started = time.perf_counter()
+        decoded = cascade.decode(frame.image)
+        result["decode_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        for d in decoded:
+            entry = interpret(d.text, config.camera.appointment_pattern)
+            entry["decoder"] = d.decoder
+            result["codes"].append(entry)
+    except CameraError as exc:
+        result["error"] = str(exc)
+    finally:
+        capture.stop()
+        cascade.close()
+    return result
+
+
+def _scan_image(args) -> int:
+    config = load_config(args.config)
+    results = [scan_file(path, config) for path in args.paths]
+    if args.json:
+        print_json(results)
+    else:
+        for r in results:
+            if r.get("error"):
+                print(f"{r['path']}: ERROR {r['error']}")
+            elif not r["codes"]:
+                print(f"{r['path']}: no QR code found")
+            for c in r["codes"]:
+                print(f"{r['path']}: {c['kind']} ({c['decoder']}, {r['decode_ms']} ms): {c['text']}")
+    return 0 if all(r["codes"] for r in results) else 1
+
+
+def _scan_live(args) -> int:
+    import json
+
+    from devices.camera import make_capture, make_cascade
+    from devices.camera.scanner import QrScanLoop
+
+    config = load_config(args.config)
+    if args.camera:
+        config.camera.source = args.camera
+    cam = config.camera
+    # Same loop as the kiosk's scanner; a video file is played once, not looped.
+    scanner = QrScanLoop(lambda on_state: make_capture(config, on_state, loop_files=False),
+                         lambda: make_cascade(config), repeat_after_s=cam.repeat_after_s,
+                         poll_timeout_s=cam.frame_timeout_s)
+
+    def on_code(text: str) -> None:
+        entry = interpret(text, config.camera.appointment_pattern)
+        if args.json:
+            print(json.dumps(entry, ensure_ascii=False), flush=True)
+        else:
+            print(f"{entry['kind']}: {text}", flush=True)
+
+    def on_event(state: str) -> None:
+        print(f"camera: {state}", file=sys.stderr, flush=True)
+
+    scanner.start(on_code, on_event)
+    try:
+        deadline = time.monotonic() + args.seconds if args.seconds else None
+        while deadline is None or time.monotonic() < deadline:
+            if scanner.join(0.2):  # a video file that was read to its end
+                break
+    finally:
+        scanner.stop()
+    return 0
