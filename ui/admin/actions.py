@@ -1,0 +1,163 @@
+"""What the admin screen does, without Qt: run the doctor, save settings,
+print a test ticket, read a card, look at and retry the outbox.
+
+Every method may block (device and HIS I/O): the screen calls them on a worker
+thread through ``ui.tasks.TaskRunner``. Results are short texts for IT staff;
+they never contain personal data (a test card read shows the masked ID only).
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.config import Config
+from kiosk.config_writer import update_config
+from kiosk.diagnostics import Check
+from kiosk.doctor import run_doctor, test_ticket
+from kiosk.domain import AccessKey
+from kiosk.logs import redact
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    text: str
+
+
+@dataclass
+class OutboxView:
+    available: bool
+    backlog: int = 0
+    oldest_age_s: float | None = None
+    rows: list[str] | None = None  # one line per entry: id, age, attempts, last error (no personal data)
+
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {redact(str(exc))}"
+
+
+class AdminActions:
+    def __init__(self, config_path: str | Path | None, config: Config, services=None):
+        self.config_path = Path(config_path) if config_path else None
+        self.config = config
+        self.services = services
+
+    # -- status ---------------------------------------------------------------
+    def doctor(self, timeout_s: float = 8.0) -> list[Check]:
+        checks, config = run_doctor(str(self.config_path) if self.config_path else None, timeout_s=timeout_s)
+        return checks
+
+    # -- settings -------------------------------------------------------------
+    def save(self, changes: dict) -> Config:
+        """Validate and write ``{"section.key": value}``; raises ConfigError
+        (nothing written) when a value is refused."""
+        if self.config_path is None:
+            from kiosk.errors import ConfigError
+
+            raise ConfigError("no config file: start the kiosk with --config FILE to change settings here")
+        self.config = update_config(self.config_path, changes)
+        log.info("settings changed", extra={"event": "admin.settings_saved", "keys": sorted(changes)})
+        return self.config
+
+    # -- devices --------------------------------------------------------------
+    def test_print(self) -> Outcome:
+        printer = getattr(self.services, "printer", None)
+        own = printer is None
+        try:
+            if own:
+                if self.config.printer.driver == "none":
+                    return Outcome(False, 'printer.driver = "none": no printer configured')
+                printer = importlib.import_module("devices.printer").build_printer(self.config)
+            started = time.perf_counter()
+            printer.print_ticket(test_ticket(self.config))
+            status = printer.status()
+            ms = (time.perf_counter() - started) * 1000
+            log.info("test ticket printed", extra={"event": "admin.test_print", "duration_ms": round(ms)})
+            return Outcome(True, f"test ticket sent in {ms:.0f} ms; printer status: {status}")
+        except Exception as exc:
+            log.warning("test print failed", extra={"event": "admin.test_print_failed", "error": type(exc).__name__})
+            return Outcome(False, _error_text(exc))
+        finally:
+            if own and printer is not None:
+                for name in ("stop", "close"):
+                    if callable(getattr(printer, name, None)):
+                        try:
+                            getattr(printer, name)()
+                        except Exception:
+                            pass
+                        break
+
+    def test_card_read(self, can: str, timeout_s: float = 15.0) -> Outcome:
+        """Open the chip with the card's 6-digit CAN and read it; shows only
+        the masked ID, the assurance level and the time taken."""
+        if not (can.isdigit() and len(can) == 6):
+            return Outcome(False, "the CAN is the 6 digits printed on the card")
+        reader = getattr(self.services, "card_reader", None)
+        own = reader is None
+        try:
+            if own:
+                if self.config.card_reader.driver == "none":
+                    return Outcome(False, 'card_reader.driver = "none": no reader configured')
+                reader = importlib.import_module("devices.card").build_card_reader(self.config)
+                reader.start(lambda event: None)
+            started = time.perf_counter()
+            identity = reader.read_identity(AccessKey(can=can), with_photo=False, timeout=timeout_s)
+            ms = (time.perf_counter() - started) * 1000
+            log.info("test card read", extra={"event": "admin.test_card_read", "duration_ms": round(ms),
+                                              "assurance": identity.assurance.value})
+            return Outcome(True, f"card read in {ms:.0f} ms: {identity.masked_id}, {identity.assurance.value}")
+        except Exception as exc:
+            log.warning("test card read failed", extra={"event": "admin.test_card_read_failed",
+                                                        "error": type(exc).__name__})
+            return Outcome(False, _error_text(exc))
+        finally:
+            if own and reader is not None:
+                try:
+                    reader.stop()
+                except Exception:
+                    pass
+
+    # -- outbox ---------------------------------------------------------------
+    def _outbox(self):
+        return getattr(self.services, "outbox", None)
+
+    def outbox_view(self) -> OutboxView:
+        outbox = self._outbox()
+        if outbox is None:
+            return OutboxView(available=False)
+        backlog = outbox.backlog()
+        oldest = getattr(outbox, "oldest_age_s", None)
+        oldest = oldest() if callable(oldest) else oldest
+        rows = None
+        lister = getattr(outbox, "pending", None) or getattr(outbox, "entries", None)
+        if callable(lister):
+            rows = [redact(_row_text(e)) for e in lister()][:200]
+        return OutboxView(True, backlog, oldest, rows)
+
+    def retry_outbox(self) -> Outcome:
+        outbox = self._outbox()
+        retry = None
+        for name in ("retry_now", "retry_all", "flush", "send_now"):
+            if callable(getattr(outbox, name, None)):
+                retry = getattr(outbox, name)
+                break
+        if retry is None:
+            return Outcome(False, "this kiosk's outbox cannot be retried from here")
+        try:
+            result = retry()
+        except Exception as exc:
+            return Outcome(False, _error_text(exc))
+        log.info("outbox retried", extra={"event": "admin.outbox_retry"})
+        return Outcome(True, f"retried: {redact(str(result)) if result is not None else 'done'}")
+
+
+def _row_text(entry) -> str:
+    if isinstance(entry, dict):
+        keys = ("id", "checkin_id", "label", "state", "attempts", "age_s", "last_error")
+        return "  ".join(f"{k}={entry[k]}" for k in keys if k in entry)
+    return str(entry)
