@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,6 +25,7 @@ from typing import Any, Callable
 from .domain import (AccessKey, Appointment, Assurance, CheckInRequest, CheckInResult, Department,
                      Identity, IdentitySource, Priority, age_priority, is_valid_citizen_id)
 from .errors import DepartmentRequired, HisUnavailable, KioskError, PatientAmbiguous, UnknownDepartment
+from .qr_payload import AppointmentQr, QrPayloadError, parse_qr
 from .ports import MODE_OFFLINE, PRINTER_OK, PRINTER_PAPER_LOW, PatientLookup
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ class OpFailed:
 @dataclass(frozen=True)
 class DepartmentsLoaded:
     departments: tuple[Department, ...]
-    waiting: dict[str, int]
+    waiting: dict[str, int] | None  # None when the counts could not be read
 
 
 @dataclass(frozen=True)
@@ -210,15 +210,12 @@ class ErrorInfo:
 class Journey:
     """One kiosk's journey; reused patient after patient (``reset`` wipes the personal part)."""
 
-    def __init__(self, settings: Settings, *, today: Callable[[], date] = date.today,
-                 parse_qr: Callable[[str], Identity | None] | None = None):
+    def __init__(self, settings: Settings, *, today: Callable[[], date] = date.today):
         self.settings = settings
         self._today = today
-        self._parse_qr = parse_qr or parse_cccd_qr
-        self._appointment_rx = re.compile(settings.appointment_pattern) if settings.appointment_pattern else None
         # non-personal state that survives a reset
         self.departments: tuple[Department, ...] = ()
-        self.waiting: dict[str, int] = {}
+        self.waiting: dict[str, int] | None = None
         self.departments_failed = False
         self.printer_status = PRINTER_OK
         self.card_present = False
@@ -293,7 +290,8 @@ class Journey:
         self.printer_status = ev.status
 
     def _on_DepartmentsLoaded(self, ev: DepartmentsLoaded):
-        self.departments, self.waiting, self.departments_failed = tuple(ev.departments), dict(ev.waiting), False
+        self.departments, self.departments_failed = tuple(ev.departments), False
+        self.waiting = dict(ev.waiting) if ev.waiting is not None else None
 
     def _on_DepartmentsFailed(self, ev: DepartmentsFailed):
         self.departments_failed = True
@@ -307,7 +305,7 @@ class Journey:
             self._go(Step.NEED_KEY)
         elif self.step is Step.CONFIRM_IDENTITY and self.identity and self.identity.source is not IdentitySource.CHIP:
             self.fallback = self.identity  # read the chip to upgrade a QR / typed identity
-            return self._read(AccessKey.from_citizen_id(self.identity.citizen_id))
+            return self._read(self.key or AccessKey.from_citizen_id(self.identity.citizen_id))
         elif self.step is Step.ERROR and self.key is not None and self.error and RETRY in self.error.actions:
             return self._read(self.key)  # card put back after it was removed mid-read
 
@@ -325,12 +323,15 @@ class Journey:
     def _on_QrScanned(self, ev: QrScanned):
         if self.step not in (Step.WELCOME, Step.NEED_KEY, Step.KEYPAD, Step.ERROR):
             return None
-        identity = self._parse_qr(ev.text)
-        if identity is None:
-            is_booking = bool(self._appointment_rx and self._appointment_rx.match(ev.text.strip()))
-            self.notice = "ui.notice.booking_qr" if is_booking else "ui.notice.qr_unknown"
+        try:
+            parsed = parse_qr(ev.text, self.settings.appointment_pattern, today=self._today())
+        except QrPayloadError as exc:
+            self.notice = exc.patient_message_key
             return None
-        return self._identified(identity)
+        if isinstance(parsed, AppointmentQr):
+            self.notice = "ui.notice.booking_qr"
+            return None
+        return self._identified(parsed.identity(), parsed.access_key())
 
     def _on_IdTyped(self, ev: IdTyped):
         if self.step is not Step.KEYPAD:
@@ -341,12 +342,13 @@ class Journey:
             return None
         return self._identified(Identity(citizen_id=digits, source=IdentitySource.TYPED, assurance=Assurance.TYPED))
 
-    def _identified(self, identity: Identity) -> list:
+    def _identified(self, identity: Identity, key: AccessKey | None = None) -> list:
         """A QR code or the keypad gave an ID number: read the chip if a card is there."""
         self.identity = None
+        self.key = key or AccessKey.from_citizen_id(identity.citizen_id)
         if self.card_present:
             self.fallback = identity
-            return self._read(AccessKey.from_citizen_id(identity.citizen_id))
+            return self._read(self.key)
         self.identity, self.fallback = identity, None
         self._go(Step.CONFIRM_IDENTITY)
         return []
@@ -538,7 +540,7 @@ def perform(effect, services) -> object:
             try:
                 waiting = dict(services.waiting_counts())
             except Exception:  # counts are a nicety; the list is what matters
-                waiting = {}
+                waiting = None
             return DepartmentsLoaded(departments, waiting)
         else:
             raise TypeError(f"journey: unknown effect {type(effect).__name__}")
@@ -547,30 +549,3 @@ def perform(effect, services) -> object:
             return DepartmentsFailed(exc)
         return OpFailed(effect.op, exc)
     return OpDone(effect.op, value)
-
-
-# --- the printed QR code on a CCCD -------------------------------------------------------
-
-def _qr_date(text: str) -> date | None:
-    digits = re.sub(r"\D", "", text)
-    if len(digits) != 8:
-        return None
-    try:
-        return date(int(digits[4:]), int(digits[2:4]), int(digits[:2]))
-    except ValueError:
-        return None
-
-
-def parse_cccd_qr(text: str) -> Identity | None:
-    """Parse the QR printed on a CCCD (``ID|oldID|name|DDMMYYYY|sex|address|DDMMYYYY``,
-    also the 6-field variant without the old ID); None when it is not one."""
-    fields = text.lstrip("\ufeff").strip().split("|")
-    if len(fields) < 6 or not is_valid_citizen_id(fields[0].strip()):
-        return None
-    if len(fields) == 6:  # no old-ID field
-        fields.insert(1, "")
-    cid, old_id, name, dob, sex, address, issued = (f.strip() for f in fields[:7])
-    return Identity(citizen_id=cid, source=IdentitySource.CCCD_QR, assurance=Assurance.QR,
-                    full_name=name or None, birth_date=_qr_date(dob),
-                    sex={"Nam": "male", "Nữ": "female"}.get(sex, "unknown"),
-                    address=address or None, old_id=old_id or None, issue_date=_qr_date(issued))

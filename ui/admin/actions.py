@@ -72,7 +72,7 @@ class AdminActions:
             if own:
                 if self.config.printer.driver == "none":
                     return Outcome(False, 'printer.driver = "none": no printer configured')
-                printer = importlib.import_module("devices.printer").build_printer(self.config)
+                printer = importlib.import_module("devices.printer").build_printer(self.config, keep_tickets=False)
             started = time.perf_counter()
             printer.print_ticket(test_ticket(self.config))
             status = printer.status()

@@ -1,0 +1,144 @@
+"""Drives the Qt-free journey from the GUI thread.
+
+Touches and device signals become journey events; the effects the journey
+returns run on the worker pool (``kiosk.journey.perform``) and their results
+come back as events. One single-shot timer enforces the current step's
+timeout (idle reset on personal screens, a way out of every wait).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from kiosk import journey as j
+from kiosk.ports import CARD_INSERTED, CARD_REMOVED, DEVICE_READY, MODE_ONLINE, PRINTER_UNKNOWN
+
+from .devices import NONE, DeviceBridge
+from .tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+
+class Controller(QObject):
+    changed = Signal()          # the journey moved: redraw the current screen
+    status_changed = Signal()   # a device or the connection changed
+    personal_data_cleared = Signal()
+    checked_in = Signal(object)  # CheckInResult (its ticket holds only the masked name)
+    printed = Signal(object)     # Ticket, once printed
+
+    def __init__(self, services, config, runner: TaskRunner | None = None, parent=None):
+        super().__init__(parent)
+        self.services = services
+        self.config = config
+        self.tz = ZoneInfo(config.kiosk.timezone)
+        self.runner = runner or TaskRunner(parent=self)
+        self.journey = j.Journey(j.Settings.from_config(config), today=self.today)
+        self.reader_state = NONE if services.card_reader is None else DEVICE_READY
+        self.camera_state = NONE if services.scanner is None else DEVICE_READY
+        self.connectivity = MODE_ONLINE
+        # Until the printer answers its status is unknown, and unknown is never OK.
+        self.printer_status = NONE if services.printer is None else PRINTER_UNKNOWN
+        self.journey.handle(j.PrinterStatus(self.printer_status))
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self._timed_out)
+        self._armed_for = -1
+        self.bridge = DeviceBridge(services, self.runner, parent=self)
+        self.bridge.card_event.connect(self._card_event)
+        self.bridge.qr_code.connect(lambda text: self.send(j.QrScanned(text)))
+        self.bridge.camera_event.connect(self._camera_event)
+        self.bridge.connectivity.connect(self._connectivity)
+        self.bridge.printer_status.connect(self._printer_status)
+
+    def today(self) -> date:
+        return datetime.now(self.tz).date()
+
+    def local_time(self, when: datetime | None) -> str:
+        if when is None:
+            return ""
+        if when.tzinfo is not None:
+            when = when.astimezone(self.tz)
+        return when.strftime("%H:%M")
+
+    def start(self) -> None:
+        self.bridge.start()
+        self._run([j.LoadDepartments()])
+        self.changed.emit()
+
+    def stop(self) -> None:
+        self.timer.stop()
+        self.bridge.stop()
+        self.runner.shutdown()
+
+    # --- events in ----------------------------------------------------------------------
+    def send(self, event) -> None:
+        before = self.journey.step
+        had_personal = self.journey.identity is not None or self.journey.result is not None
+        effects = self.journey.handle(event)
+        self._run(effects)
+        self._arm()
+        step = self.journey.step
+        if step is j.Step.WELCOME and (before is not j.Step.WELCOME or had_personal):
+            self.personal_data_cleared.emit()
+        if step is j.Step.DONE and before is not j.Step.DONE:
+            self.checked_in.emit(self.journey.result)
+            if self.journey.printed:
+                self.printed.emit(self.journey.result.ticket)
+            self.bridge.refresh_printer()  # a ticket may have used the last paper
+        self.changed.emit()
+
+    def user_activity(self) -> None:
+        """A touch on a personal screen restarts its idle countdown."""
+        if self.journey.step not in j.BUSY_STEPS and self.timer.isActive():
+            self._arm(force=True)
+
+    def _run(self, effects: list) -> None:
+        services = self.services
+        for effect in effects:
+            self.runner.run(lambda e=effect: j.perform(e, services), self.send)
+
+    def _arm(self, force: bool = False) -> None:
+        gen = self.journey.generation
+        if gen == self._armed_for and not force:
+            return
+        self._armed_for = gen
+        self.timer.stop()
+        timeout = self.journey.timeout_s()
+        if timeout:
+            self.timer.start(int(timeout * 1000))
+
+    def _timed_out(self) -> None:
+        self.send(j.TimedOut(self._armed_for))
+
+    # --- device signals -----------------------------------------------------------------
+    def _card_event(self, event: str) -> None:
+        if event == CARD_INSERTED:
+            self.reader_state = DEVICE_READY
+            self.send(j.CardInserted())
+        elif event == CARD_REMOVED:
+            self.reader_state = DEVICE_READY
+            self.send(j.CardRemoved())
+        else:
+            self.reader_state = event
+            if event != DEVICE_READY and self.journey.card_present:
+                self.send(j.CardRemoved())  # a reader that vanished holds no card
+        self.status_changed.emit()
+        self.changed.emit()
+
+    def _camera_event(self, event: str) -> None:
+        self.camera_state = event
+        self.status_changed.emit()
+        self.changed.emit()
+
+    def _connectivity(self, mode: str) -> None:
+        self.connectivity = mode
+        self.status_changed.emit()
+
+    def _printer_status(self, status: str) -> None:
+        self.printer_status = status
+        self.journey.handle(j.PrinterStatus(status))
+        self.status_changed.emit()
+        self.changed.emit()

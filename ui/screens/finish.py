@@ -1,0 +1,86 @@
+"""The end of the journey: the queue number (large), where to go, and errors
+that always say what to do next."""
+from __future__ import annotations
+
+from kiosk import journey as j
+
+from .base import Screen, button, label
+
+ACTION_KEYS = {j.RETRY: "ui.action.retry", j.TYPE_ID: "ui.action.type_id", j.HOME: "ui.action.home"}
+
+
+class DoneScreen(Screen):
+    def __init__(self, send, parent=None):
+        super().__init__(send, parent)
+        self.caption = label("body", center=True)
+        self.number = label("big-number", wrap=False, center=True)
+        self.department = label("body", center=True)
+        self.room = label("room", center=True)
+        self.where = label("body", center=True)
+        self.priority = label("body", center=True)
+        self.take = label("body", center=True)
+        self.offline = label("hint", center=True)
+        self.body.addStretch(1)
+        for w in (self.caption, self.number, self.department, self.room, self.where, self.priority,
+                  self.take, self.offline):
+            self.body.addWidget(w)
+        self.body.addStretch(1)
+        self.again = button("secondary", lambda: self.send(j.Retry()))
+        self.finish = button("primary", lambda: self.send(j.GoHome()))
+        self.footer.addWidget(self.again)
+        self.footer.addWidget(self.finish)
+
+    def render(self, journey, ctx) -> None:
+        self.title.setText(self.t("ui.done.title"))
+        result = journey.result
+        if result is None:
+            return self.clear()
+        t = result.ticket
+        dept = journey.department(t.department_code)
+        dept_name = (dept.name_en or dept.name) if (dept and self.lang == "en") else t.department_name
+        self.caption.setText(self.t("ui.done.number"))
+        self.number.setText(t.label)
+        self.department.setText(dept_name)
+        self.room.setText(self.t("ui.done.go_to", room=t.room_name or t.room_code))
+        self.where.setText(t.room_where)
+        self.where.setVisible(bool(t.room_where))
+        self.priority.setText(self.t("ui.done.priority", what=self.t(f"ui.priority.{t.priority.value}"))
+                              if t.priority else "")
+        self.priority.setVisible(t.priority is not None)
+        self.take.setText(self.t("ui.done.take"))
+        self.take.setVisible(journey.printed)
+        self.offline.setText(self.t("ui.done.offline"))
+        self.offline.setVisible(journey.offline)
+        self.again.setText(self.t("ui.done.print_again"))
+        self.again.setVisible(not journey.printed and journey.printer_ready)
+        self.finish.setText(self.t("ui.done.finish"))
+
+    def clear(self) -> None:
+        for w in (self.number, self.department, self.room, self.where, self.priority):
+            w.setText("")
+
+
+class ErrorScreen(Screen):
+    def __init__(self, send, parent=None):
+        super().__init__(send, parent)
+        self.message = label("error", center=True)
+        self.counter = label("body", center=True)
+        self.body.addStretch(1)
+        self.body.addWidget(self.message)
+        self.body.addWidget(self.counter)
+        self.body.addStretch(1)
+        events = {j.RETRY: j.Retry, j.TYPE_ID: j.OpenKeypad, j.HOME: j.GoHome}
+        self.actions = {a: button("primary" if a == j.RETRY else "secondary", lambda a=a: self.send(events[a]()))
+                        for a in (j.HOME, j.TYPE_ID, j.RETRY)}
+        for btn in self.actions.values():
+            self.footer.addWidget(btn)
+
+    def render(self, journey, ctx) -> None:
+        self.title.setText(self.t("ui.error.title"))
+        err = journey.error
+        self.message.setText(self.t(err.key) if err else "")
+        self.counter.setText(self.t("ui.error.counter"))
+        wanted = err.actions if err else (j.HOME,)
+        for action, btn in self.actions.items():
+            btn.setText(self.t(ACTION_KEYS[action]))
+            btn.setVisible(action in wanted)

@@ -1,0 +1,225 @@
+"""The middle of the journey: who you are, your appointment, or which
+department, and whether you need priority."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QBoxLayout, QGridLayout, QWidget
+
+from kiosk import journey as j
+from kiosk.domain import Assurance
+
+from .base import Screen, button, label, set_direction
+
+METHOD_KEYS = {Assurance.CHIP_VERIFIED: "ui.method.chip_verified", Assurance.CHIP_UNVERIFIED: "ui.method.chip_unverified",
+               Assurance.QR: "ui.method.qr", Assurance.TYPED: "ui.method.typed"}
+
+
+def _fields(rows: list[tuple[str, str]], parent_grid: QGridLayout, labels: list) -> None:
+    """(Re)fill a two-column grid of field name / value labels."""
+    while len(labels) < len(rows):
+        name, value = label("field-label"), label("field-value")
+        parent_grid.addWidget(name, len(labels), 0, Qt.AlignmentFlag.AlignTop)
+        parent_grid.addWidget(value, len(labels), 1)
+        labels.append((name, value))
+    for i, (name, value) in enumerate(labels):
+        shown = i < len(rows)
+        name.setVisible(shown)
+        value.setVisible(shown)
+        name.setText(rows[i][0] if shown else "")
+        value.setText(rows[i][1] if shown else "")
+
+
+class ConfirmScreen(Screen):
+    """Name, date of birth, masked ID, photo when read, and how the kiosk knows."""
+
+    def __init__(self, send, parent=None):
+        super().__init__(send, parent)
+        self.split = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        self.split.setSpacing(40)
+        self.photo = label("photo", center=True)
+        self.photo.setFixedSize(300, 400)
+        self.split.addWidget(self.photo, 0, Qt.AlignmentFlag.AlignHCenter)
+        box = QWidget()
+        self.grid = QGridLayout(box)
+        self.grid.setHorizontalSpacing(30)
+        self.grid.setVerticalSpacing(18)
+        self.grid.setColumnStretch(1, 1)
+        self.rows: list = []
+        self.split.addWidget(box, 1)
+        self.body.addStretch(1)
+        self.body.addLayout(self.split)
+        self.upgrade = label("hint", center=True)
+        self.body.addWidget(self.upgrade)
+        self.body.addStretch(1)
+        self.no = button("secondary", lambda: self.send(j.GoHome()))
+        self.yes = button("primary", lambda: self.send(j.Confirm()))
+        self.footer.addWidget(self.no)
+        self.footer.addWidget(self.yes)
+
+    def render(self, journey, ctx) -> None:
+        ident = journey.identity
+        self.title.setText(self.t("ui.confirm.title"))
+        if ident is None:
+            return self.clear()
+        unknown = self.t("ui.field.unknown")
+        rows = [(self.t("ui.field.name"), ident.full_name or unknown),
+                (self.t("ui.field.birth_date"), ident.birth_date.strftime("%d/%m/%Y") if ident.birth_date else unknown),
+                (self.t("ui.field.id"), ident.masked_id),
+                (self.t("ui.field.method"), self.t(METHOD_KEYS.get(ident.assurance, "ui.method.typed")))]
+        _fields(rows, self.grid, self.rows)
+        pixmap = QPixmap()
+        if ident.photo and pixmap.loadFromData(ident.photo):
+            self.photo.setPixmap(pixmap.scaled(self.photo.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                               Qt.TransformationMode.SmoothTransformation))
+            self.photo.show()
+        else:
+            self.photo.clear()
+            self.photo.hide()
+        chip = ident.assurance in (Assurance.CHIP_VERIFIED, Assurance.CHIP_UNVERIFIED)
+        self.upgrade.setText(self.t("ui.confirm.upgrade"))
+        self.upgrade.setVisible(not chip and ctx.reader_state not in ("none", "missing", "error"))
+        self.no.setText(self.t("ui.confirm.no"))
+        self.yes.setText(self.t("ui.confirm.yes"))
+
+    def clear(self) -> None:
+        _fields([], self.grid, self.rows)
+        self.photo.clear()
+
+    def resizeEvent(self, event):  # noqa: N802
+        set_direction(self.split, self.is_landscape())
+        super().resizeEvent(event)
+
+
+def room_text(department, room_code: str | None) -> tuple[str, str]:
+    room = department.room(room_code) if department and room_code else None
+    return (room.name, room.where) if room else (room_code or "", "")
+
+
+class AppointmentScreen(Screen):
+    """Today's appointment was found: one touch to check in."""
+
+    def __init__(self, send, parent=None):
+        super().__init__(send, parent)
+        box = QWidget()
+        self.grid = QGridLayout(box)
+        self.grid.setHorizontalSpacing(30)
+        self.grid.setVerticalSpacing(22)
+        self.grid.setColumnStretch(1, 1)
+        self.rows: list = []
+        self.body.addStretch(1)
+        self.body.addWidget(box)
+        self.body.addStretch(1)
+        self.cancel = button("secondary", lambda: self.send(j.GoHome()))
+        self.confirm = button("primary", lambda: self.send(j.Confirm()))
+        self.footer.addWidget(self.cancel)
+        self.footer.addWidget(self.confirm)
+
+    def render(self, journey, ctx) -> None:
+        appt = journey.appointment
+        self.title.setText(self.t("ui.appointment.title"))
+        if appt is None:
+            return self.clear()
+        dept = journey.department(appt.department_code)
+        name = (dept.name_en or dept.name if self.lang == "en" else dept.name) if dept else (appt.department_code or "")
+        room, where = room_text(dept, appt.room_code)
+        rows = [(self.t("ui.appointment.time"), ctx.local_time(appt.start)),
+                (self.t("ui.appointment.department"), name)]
+        if room:
+            rows.append((self.t("ui.appointment.room"), f"{room}\n{where}".strip()))
+        _fields(rows, self.grid, self.rows)
+        self.cancel.setText(self.t("ui.action.cancel"))
+        self.confirm.setText(self.t("ui.appointment.confirm"))
+
+    def clear(self) -> None:
+        _fields([], self.grid, self.rows)
+
+
+class DepartmentScreen(Screen):
+    """Walk-in: one big button per department, with how many are waiting."""
+
+    def __init__(self, send, parent=None):
+        super().__init__(send, parent)
+        self.status = label("body", center=True)
+        self.body.addWidget(self.status)
+        self.grid_box = QWidget()
+        self.grid = QGridLayout(self.grid_box)
+        self.grid.setSpacing(22)
+        self.body.addWidget(self.grid_box, 1)
+        self.buttons: list = []
+        self.retry = button("primary", lambda: self.send(j.Retry()))
+        self.home = button("secondary", lambda: self.send(j.GoHome()))
+        self.footer.addWidget(self.home)
+        self.footer.addWidget(self.retry)
+        self._columns = 0
+        self._codes: list[str] = []
+
+    def render(self, journey, ctx) -> None:
+        self.title.setText(self.t("ui.department.title"))
+        self.home.setText(self.t("ui.action.cancel"))
+        self.retry.setText(self.t("ui.action.retry"))
+        depts = journey.departments
+        self.retry.setVisible(journey.departments_failed and not depts)
+        self.status.setVisible(not depts)
+        self.status.setText(self.t("ui.department.failed" if journey.departments_failed else "ui.department.loading"))
+        codes = [d.code for d in depts]
+        if codes != self._codes:
+            self._codes = codes
+            self._build(len(codes))
+        for btn, dept in zip(self.buttons, depts):
+            name = dept.name_en or dept.name if self.lang == "en" else dept.name
+            lines = [name]
+            if journey.waiting is not None:
+                lines.append(self.t("ui.department.waiting", n=journey.waiting.get(dept.code, 0)))
+            btn.setText("\n".join(lines))
+
+    def _build(self, count: int) -> None:
+        for btn in self.buttons:
+            btn.deleteLater()
+        self.buttons = []
+        for i in range(count):
+            btn = button("choice", lambda i=i: self.send(j.ChooseDepartment(self._codes[i])))
+            self.buttons.append(btn)
+        self._columns = 0
+        self._place()
+
+    def _place(self) -> None:
+        columns = 3 if self.is_landscape() else 2
+        if columns == self._columns:
+            return
+        self._columns = columns
+        for i, btn in enumerate(self.buttons):
+            self.grid.addWidget(btn, i // columns, i % columns)
+
+    def resizeEvent(self, event):  # noqa: N802
+        super().resizeEvent(event)
+        self._place()
+
+
+class PriorityScreen(Screen):
+    """Self-declared priority (pregnancy, disability), asked only when the age rule does not apply."""
+
+    def __init__(self, send, parent=None):
+        super().__init__(send, parent)
+        self.note = label("hint", center=True)
+        self.body.addWidget(self.note)
+        self.choices = {p: button("choice", lambda p=p: self.send(j.DeclarePriority(p)))
+                        for p in j.DECLARABLE_PRIORITIES}
+        self.body.addStretch(1)
+        for btn in self.choices.values():
+            self.body.addWidget(btn)
+        self.none = button("primary", lambda: self.send(j.DeclarePriority(None)))
+        self.body.addWidget(self.none)
+        self.body.addStretch(1)
+        self.home = button("secondary", lambda: self.send(j.GoHome()))
+        self.footer.addWidget(self.home)
+
+    def render(self, journey, ctx) -> None:
+        self.title.setText(self.t("ui.priority.title"))
+        self.note.setText(self.t("ui.priority.note"))
+        offered = journey.declarable_priorities()
+        for p, btn in self.choices.items():
+            btn.setText(self.t(f"ui.priority.{p.value}"))
+            btn.setVisible(p in offered)
+        self.none.setText(self.t("ui.priority.none"))
+        self.home.setText(self.t("ui.action.cancel"))
