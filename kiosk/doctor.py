@@ -130,7 +130,7 @@ def test_print_probe(config: Config) -> Probe:
             return [Check("printer.test_print", WARN, "no printer configured (printer.driver = \"none\")",
                           "set printer.driver and printer.connection")]
         try:
-            printer = importlib.import_module("devices.printer").build_printer(config)
+            printer = importlib.import_module("devices.printer").build_printer(config, keep_tickets=False)
         except Exception as exc:
             return [Check("printer.test_print", FAIL, f"printer could not be opened ({type(exc).__name__}: "
                           f"{redact(str(exc))})", "check printer.connection and the cable/power")]
