@@ -200,7 +200,10 @@ def describe(parsed: CccdQr | AppointmentQr) -> dict:
 
 
 def _looks_like_cccd(fields: list[str]) -> bool:
-    return len(fields) >= 5 and any(len(f) == 12 and _DIGITS.match(f) for f in fields)
+    """Five or more pipe-separated fields, one of them an ID-like number, a
+    date or Nam/Nữ: then errors are reported as a damaged CCCD QR."""
+    return len(fields) >= 5 and any(
+        (_DIGITS.match(f) and 9 <= len(f) <= 13) or _date_like(f) or _sex_like(f) for f in fields)
 
 
 def _date_like(value: str) -> bool:
@@ -268,6 +271,17 @@ def _strict(f: list[str], layout: str, today: date, extra: dict | None = None) -
     )
 
 
+def _pick_name(texts: list[tuple[int, str]]) -> int | None:
+    """Card names are upper-case words without digits or commas; addresses
+    have commas and often digits."""
+    plain = [(i, t) for i, t in texts if not _HAS_DIGIT.search(t) and "," not in t]
+    upper = [(i, t) for i, t in plain if t == t.upper()]
+    for group in (upper, plain):
+        if group:
+            return group[0][0]
+    return None
+
+
 def _tolerant(fields: list[str], today: date) -> CccdQr:
     """Fields in an unknown order: recognise each by its shape. The first
     12-digit number is the ID, 9-digit numbers old IDs, the earliest valid date
@@ -300,7 +314,7 @@ def _tolerant(fields: list[str], today: date) -> CccdQr:
     dates.sort()
     birth, issue = dates[0], (dates[-1] if len(dates) > 1 else None)
     _check_dates(birth, issue, today)
-    name_at = next((i for i, t in texts if not _HAS_DIGIT.search(t)), None)
+    name_at = _pick_name(texts)
     if name_at is None:
         raise InvalidCccdQr("CCCD QR: no full name")
     rest = [(i, t) for i, t in texts if i != name_at]
