@@ -15,6 +15,8 @@ with scripted states.
         fake.status_queries      # [b"\\x10\\x04\\x01", b"\\x10\\x04\\x04", ...]
         fake.commands            # parsed commands: ("init",), ("raster", w, h), ("feed", n), ("cut", m) ...
 
+``FakeTcpPrinter(port=P)`` listens on a given port (a printer switched on later).
+
 States: "ok", "paper_low", "paper_out", "offline" (answer like a real printer),
 "silent" (never answer: the client times out), "hangup" (close the
 connection on a status query: the client reads an empty reply).
@@ -153,9 +155,9 @@ def join_rasters(commands: list[tuple]) -> list[Image.Image]:
 
 
 class FakeTcpPrinter:
-    def __init__(self, state: str = "ok", host: str = "127.0.0.1"):
+    def __init__(self, state: str = "ok", host: str = "127.0.0.1", port: int = 0):
         self.host = host
-        self.port = 0
+        self.port = port
         self._state = state
         self._after: list[list] = []  # [tickets still to end, state]
         self._ended_by_feed = False
@@ -173,7 +175,7 @@ class FakeTcpPrinter:
     def start(self) -> "FakeTcpPrinter":
         server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind((self.host, 0))
+        server.bind((self.host, self.port))
         server.listen(4)
         server.settimeout(0.2)
         self._server = server
