@@ -84,6 +84,9 @@ class CardReaderSection:
     timeout_s: float = _opt(15.0, check=_positive)
     trust_store: str = _opt("", doc="folder of CSCA certificates (PEM/DER) for passive authentication")
     read_photo: bool = _opt(True)
+    extended_length: str = _opt("auto", choices=("auto", "on", "off"),
+                                doc="extended-length APDUs: auto = when the card's ATR announces them")
+    poll_interval_s: float = _opt(0.25, check=_positive, doc="how often the reader thread checks for card/reader changes")
 
 
 @dataclass
@@ -130,6 +133,11 @@ class OfflineSection:
     probe_interval_s: float = _opt(5.0, check=_positive)
     retention_hours: float = _opt(24.0, check=_positive)
     max_attempts: int = _opt(20, check=_positive)
+    retry_base_s: float = _opt(2.0, check=_positive, doc="first retry delay of an outbox entry; doubles per try, with jitter")
+    retry_max_s: float = _opt(300.0, check=_positive, doc="longest delay between two tries of an outbox entry")
+    reference_refresh_s: float = _opt(600.0, check=_positive,
+                                      doc="how often departments/rooms/opening hours are re-read from the HIS while online")
+    lease_s: float = _opt(60.0, check=_positive, doc="how long a sender holds an entry before another may take it")
 
 
 @dataclass

@@ -1,0 +1,77 @@
+"""The connectivity monitor: online or offline, for the check-in and the UI.
+
+Implements ``kiosk.ports.ConnectivityMonitor`` (``mode()`` + ``subscribe``)
+and the two reports the check-in handler, the sender and the probe make:
+``report_unavailable(reason)`` and ``report_ok()``. Every change is logged,
+written to the ``mode_changes`` table (IT sees when and why the kiosk went
+offline) and exported as the ``kiosk_online`` metric. Subscribers are called
+on the reporting thread: a UI must hop to its own thread (a Qt signal does).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable
+
+from kiosk import metrics
+from kiosk.logs import redact
+from kiosk.ports import MODE_OFFLINE, MODE_ONLINE
+
+from .db import LocalDatabase
+
+log = logging.getLogger(__name__)
+
+
+class ConnectivityMonitor:
+    def __init__(self, database: LocalDatabase | None = None, initial: str = MODE_ONLINE):
+        self.database = database
+        self._mode = initial
+        self._since = time.time()
+        self._lock = threading.Lock()
+        self._subscribers: list[Callable[[str], None]] = []
+        metrics.set("kiosk_online", 1 if initial == MODE_ONLINE else 0)
+
+    def mode(self) -> str:
+        return self._mode
+
+    def since(self) -> float:
+        return self._since
+
+    def subscribe(self, callback: Callable[[str], None]) -> None:
+        with self._lock:
+            self._subscribers.append(callback)
+        callback(self._mode)
+
+    def report_unavailable(self, reason: str) -> None:
+        self._set(MODE_OFFLINE, reason)
+
+    def report_ok(self, reason: str = "HIS answered") -> None:
+        self._set(MODE_ONLINE, reason)
+
+    def _set(self, mode: str, reason: str) -> None:
+        reason = redact(reason)[:200]
+        with self._lock:
+            if mode == self._mode:
+                return
+            self._mode, self._since = mode, time.time()
+            subscribers = list(self._subscribers)
+        metrics.set("kiosk_online", 1 if mode == MODE_ONLINE else 0)
+        (log.warning if mode == MODE_OFFLINE else log.info)(
+            f"kiosk is {mode}", extra={"event": f"connectivity.{mode}", "reason": reason})
+        if self.database is not None:
+            try:
+                with self.database.write() as conn:
+                    conn.execute("INSERT INTO mode_changes(at, mode, reason) VALUES (?,?,?)",
+                                 (self._since, mode, reason))
+            except Exception:  # the mode still changes when the log cannot be written
+                log.exception("mode change not recorded", extra={"event": "connectivity.record_failed"})
+        for callback in subscribers:
+            try:
+                callback(mode)
+            except Exception:
+                log.exception("connectivity subscriber failed", extra={"event": "connectivity.subscriber_failed"})
+
+
+def recent_mode_changes(database: LocalDatabase, limit: int = 20) -> list[dict]:
+    return database.read("SELECT at, mode, reason FROM mode_changes ORDER BY id DESC LIMIT ?", (limit,))

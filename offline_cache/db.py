@@ -1,0 +1,179 @@
+"""The kiosk's local SQLite database: opened in WAL mode, schema migrated.
+
+Why these settings: WAL lets the sender read while a check-in writes and
+keeps a crash from corrupting the file; ``synchronous=FULL`` makes every
+committed check-in survive a power cut, not only a crashed process (the
+outbox is the only copy of an offline check-in until it reaches the HIS).
+
+Migrations are numbered functions; ``PRAGMA user_version`` holds the number
+of the last one applied, and each runs in its own transaction with a row in
+``schema_migrations``. Add a migration by appending a function to
+``MIGRATIONS`` — never edit one that has shipped.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import sqlite_utils
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def _v1_outbox(db: sqlite_utils.Database) -> None:
+    """Local check-in records, their outbox entries, offline number counters."""
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["meta"].insert({"key": "patient_key_salt", "value": secrets.token_hex(16)})
+    db["checkins"].create({
+        "checkin_id": str,       # the idempotency key sent to the HIS
+        "kiosk_id": str,
+        "day": str,              # YYYY-MM-DD of issue (queue numbers are per day)
+        "seq": int,              # n of the offline label K{slot}-{n}
+        "queue_number": int,
+        "queue_label": str,
+        "department_code": str,
+        "room_code": str,
+        "issued_at": str,
+        "ticket": str,           # ticket JSON (masked name only); blanked at purge
+        "his_encounter_id": str,  # reconciliation: the visit the HIS holds for it
+        "his_queue_label": str,
+        "mapped_at": float,
+    }, pk="checkin_id", not_null={"kiosk_id", "day", "queue_number", "queue_label", "department_code"})
+    db["outbox"].create({
+        "id": int,
+        "checkin_id": str,
+        "patient_key": str,      # salted hash of the citizen ID: keeps one patient's entries in order
+        "payload": str,          # JSON with the identity: personal data, purged after delivery
+        "state": str,            # pending / sending / delivered / dead
+        "attempts": int,         # tries since the last manual retry (dead-letter counter)
+        "tries_total": int,      # every try ever: > 0 means "ask the HIS first"
+        "online_attempted": int,  # 1 when an online attempt may have reached the HIS
+        "next_attempt_at": float,
+        "lease_until": float,
+        "lease_owner": str,
+        "last_error": str,       # technical text only (error class, status, config key)
+        "created_at": float,
+        "updated_at": float,
+        "delivered_at": float,
+        "purged_at": float,
+    }, pk="id", not_null={"checkin_id", "state", "created_at"},
+        defaults={"state": "pending", "attempts": 0, "tries_total": 0, "online_attempted": 0,
+                  "next_attempt_at": 0.0})
+    db["outbox"].create_index(["checkin_id"], unique=True)
+    db["outbox"].create_index(["state", "next_attempt_at"])
+    db["outbox"].create_index(["patient_key", "id"])
+    db["offline_numbers"].create({"day": str, "last_seq": int}, pk="day")
+
+
+def _v2_reference_and_modes(db: sqlite_utils.Database) -> None:
+    """Reference-data cache and the connectivity mode log."""
+    db["ref_departments"].create({
+        "code": str, "name": str, "name_en": str, "opening_hours": str, "service_id": str, "position": int,
+    }, pk="code")
+    db["ref_rooms"].create({
+        "department_code": str, "code": str, "name": str, "where_text": str, "location_id": str, "position": int,
+    }, pk=("department_code", "code"))
+    db["mode_changes"].create({"id": int, "at": float, "mode": str, "reason": str}, pk="id")
+
+
+MIGRATIONS = [_v1_outbox, _v2_reference_and_modes]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class LocalDatabase:
+    """One connection shared by the kiosk's threads behind a lock (SQLite
+    serialises writers anyway); other processes (the CLI) open their own."""
+
+    def __init__(self, path: str | os.PathLike, *, target_version: int | None = None):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        new = not self.path.exists()
+        self.conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False,
+                                    timeout=BUSY_TIMEOUT_MS / 1000)
+        if new:
+            os.chmod(self.path, 0o600)  # personal data inside: owner only
+        self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = FULL")
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        self.db = sqlite_utils.Database(self.conn)
+        self.lock = threading.RLock()
+        self.migrate(SCHEMA_VERSION if target_version is None else target_version)
+
+    # -- schema -------------------------------------------------------------
+    def version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self, target: int = SCHEMA_VERSION) -> list[int]:
+        applied = []
+        with self.lock:
+            if "schema_migrations" not in self.db.table_names():
+                self.db["schema_migrations"].create({"version": int, "name": str, "applied_at": float},
+                                                    pk="version", if_not_exists=True)
+            while self.version() < target:
+                number = self.version() + 1
+                step = MIGRATIONS[number - 1]
+                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    if self.version() >= number:  # another process got here first
+                        self.conn.execute("ROLLBACK")
+                        continue
+                    step(self.db)
+                    self.db["schema_migrations"].insert(
+                        {"version": number, "name": step.__name__.lstrip("_"), "applied_at": time.time()})
+                    self.conn.execute(f"PRAGMA user_version = {number}")
+                    self.conn.execute("COMMIT")
+                except BaseException:
+                    self.conn.execute("ROLLBACK")
+                    raise
+                applied.append(number)
+        return applied
+
+    # -- transactions -------------------------------------------------------------
+    def write(self):
+        """``with database.write() as conn:`` — BEGIN IMMEDIATE … COMMIT under the lock."""
+        return _Write(self)
+
+    def read(self, sql: str, params=()) -> list[sqlite3.Row]:
+        with self.lock:
+            cur = self.conn.execute(sql, params)
+            cols = [c[0] for c in cur.description]
+            return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+    def meta(self, key: str) -> str | None:
+        rows = self.read("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0]["value"] if rows else None
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+
+class _Write:
+    def __init__(self, database: LocalDatabase):
+        self.database = database
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.database.lock.acquire()
+        try:
+            self.database.conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.database.lock.release()
+            raise
+        return self.database.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self.database.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self.database.lock.release()
+
+
+def open_database(config_or_path) -> LocalDatabase:
+    """The kiosk database at ``config.database_path()`` (or a path), migrated."""
+    path = config_or_path.database_path() if hasattr(config_or_path, "database_path") else config_or_path
+    return LocalDatabase(path)

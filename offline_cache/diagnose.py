@@ -1,0 +1,105 @@
+"""``kiosk doctor`` checks for the offline cache (read-only: never creates or
+migrates the database)."""
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from kiosk.config import Config
+from kiosk.diagnostics import FAIL, OK, WARN, Check
+from kiosk.errors import ConfigError
+
+from .db import SCHEMA_VERSION
+from .reference import REFRESHED_KEY
+
+BACKLOG_WARN_S = 30 * 60
+REFERENCE_WARN_S = 24 * 3600
+
+
+def human_age(seconds: float | None) -> str:
+    if seconds is None:
+        return "never"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def offline_slot_check(config: Config) -> Check:
+    from kiosk.resilient_checkin import OFFLINE_FLOOR, SLOT_SIZE, offline_label, offline_slot
+
+    try:
+        k = offline_slot(config.kiosk)
+    except ConfigError as exc:
+        return Check("outbox.offline_numbers", FAIL, str(exc),
+                     "give kiosk.id a trailing number unique in the hospital, or set kiosk.offline_number_base")
+    first = OFFLINE_FLOOR + k * SLOT_SIZE
+    return Check("outbox.offline_numbers", OK,
+                 f"slot {k}: offline numbers {first + 1}–{first + SLOT_SIZE - 1}, labels {offline_label(k, 1)}…")
+
+
+def diagnose(config: Config) -> list[Check]:
+    checks = [offline_slot_check(config)]
+    path = config.database_path()
+    if not path.exists():
+        return checks + [Check("outbox.database", WARN, f"no local database yet at {path}",
+                               "start the kiosk once while the HIS is reachable (it creates the database)")]
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error as exc:
+        return checks + [Check("outbox.database", FAIL, f"{path} cannot be opened ({exc})",
+                               "check the file's owner and permissions (offline.database)")]
+    try:
+        return checks + _checks(conn, path)
+    except sqlite3.Error as exc:
+        return checks + [Check("outbox.database", FAIL, f"{path}: {exc}", "run kiosk doctor's database check")]
+    finally:
+        conn.close()
+
+
+def _checks(conn: sqlite3.Connection, path) -> list[Check]:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        return [Check("outbox.database", FAIL, f"schema version {version} is newer than this kiosk ({SCHEMA_VERSION})",
+                      "update the kiosk software or restore the matching database")]
+    if version < SCHEMA_VERSION:
+        out = [Check("outbox.database", WARN, f"schema version {version}, current {SCHEMA_VERSION}",
+                     "start the kiosk once: it migrates the database")]
+        if version < 2:
+            return out
+    else:
+        out = [Check("outbox.database", OK, f"{path} schema version {version}")]
+    now = time.time()
+    counts = dict(conn.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
+    waiting = counts.get("pending", 0) + counts.get("sending", 0)
+    oldest = conn.execute("SELECT min(created_at) FROM outbox WHERE state IN ('pending','sending')").fetchone()[0]
+    age = None if oldest is None else now - oldest
+    detail = f"{waiting} check-in(s) waiting for the HIS (oldest {human_age(age)}), {counts.get('delivered', 0)} delivered"
+    if waiting and age and age > BACKLOG_WARN_S:
+        out.append(Check("outbox.backlog", WARN, detail,
+                         "check the HIS connection (kiosk doctor his.*), then `kiosk sync`"))
+    else:
+        out.append(Check("outbox.backlog", OK, detail))
+    dead = counts.get("dead", 0)
+    if dead:
+        out.append(Check("outbox.dead_letters", FAIL, f"{dead} check-in(s) could not be delivered after retries",
+                         "`kiosk outbox list --state dead`, fix the cause shown, then `kiosk outbox retry ID`"))
+    else:
+        out.append(Check("outbox.dead_letters", OK, "no dead letters"))
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (REFRESHED_KEY,)).fetchone()
+    n_dept = conn.execute("SELECT count(*) FROM ref_departments").fetchone()[0]
+    ref_age = None if not row else now - float(row[0])
+    if ref_age is None or not n_dept:
+        out.append(Check("outbox.reference_cache", FAIL, "no departments cached: offline check-in is impossible",
+                         "let the kiosk run once while the HIS is reachable (or run `kiosk sync`)"))
+    elif ref_age > REFERENCE_WARN_S:
+        out.append(Check("outbox.reference_cache", WARN, f"{n_dept} departments, refreshed {human_age(ref_age)} ago",
+                         "the HIS has not been reachable for a long time: check the connection"))
+    else:
+        out.append(Check("outbox.reference_cache", OK, f"{n_dept} departments, refreshed {human_age(ref_age)} ago"))
+    last = conn.execute("SELECT at, mode, reason FROM mode_changes ORDER BY id DESC LIMIT 1").fetchone()
+    if last:
+        out.append(Check("outbox.last_mode_change", OK,
+                         f"{last[1]} since {time.strftime('%Y-%m-%d %H:%M', time.localtime(last[0]))} ({last[2]})"))
+    return out

@@ -1,0 +1,258 @@
+"""The durable outbox: offline check-ins waiting for the HIS.
+
+An offline check-in is one transaction: the day's next offline number, the
+local check-in record (the ticket the patient holds) and its outbox entry.
+The entry's idempotency key is the check-in id, which the HIS adapter puts
+on the Encounter as an identifier and uses for conditional creates.
+
+Entry life: ``pending`` → ``sending`` (claimed by one sender, with a lease
+and the owner's pid so a killed process's claims are released) →
+``delivered`` (seen in the HIS) or back to ``pending`` with a backoff, and
+after ``offline.max_attempts`` failures ``dead`` (dead letter: staff must
+look; ``kiosk outbox retry ID`` revives it). The identity in ``payload`` is
+personal data: ``purge`` blanks it ``offline.retention_hours`` after delivery.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Callable
+
+from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource, Priority, Ticket
+
+from .db import LocalDatabase
+
+PENDING, SENDING, DELIVERED, DEAD = "pending", "sending", "delivered", "dead"
+# Columns safe to show IT (no personal data).
+LIST_COLUMNS = ("id", "checkin_id", "state", "attempts", "tries_total", "next_attempt_at", "last_error",
+                "created_at", "delivered_at", "purged_at")
+
+
+@dataclass
+class Entry:
+    """A claimed outbox entry, with everything the sender needs."""
+
+    id: int
+    checkin_id: str
+    request: CheckInRequest
+    ticket: dict
+    day: date
+    arrived_at: datetime
+    verify_first: bool  # tried before, or an online attempt may have landed: ask the HIS first
+    attempts: int
+
+
+def _identity_json(identity: Identity) -> dict:
+    return {"citizen_id": identity.citizen_id, "source": identity.source.value,
+            "assurance": identity.assurance.value, "full_name": identity.full_name,
+            "birth_date": identity.birth_date.isoformat() if identity.birth_date else None,
+            "sex": identity.sex, "address": identity.address}
+
+
+def _identity_from(d: dict) -> Identity:
+    return Identity(citizen_id=d["citizen_id"], source=IdentitySource(d["source"]),
+                    assurance=Assurance(d["assurance"]), full_name=d.get("full_name"),
+                    birth_date=date.fromisoformat(d["birth_date"]) if d.get("birth_date") else None,
+                    sex=d.get("sex"), address=d.get("address"))
+
+
+def ticket_json(t: Ticket) -> dict:
+    return {"reference": t.reference, "number": t.number, "label": t.label,
+            "department_code": t.department_code, "department_name": t.department_name,
+            "room_code": t.room_code, "room_name": t.room_name, "room_where": t.room_where,
+            "issued_at": t.issued_at.isoformat(), "booked": t.booked,
+            "priority": t.priority.value if t.priority else None, "masked_name": t.masked_name,
+            "offline": t.offline, "hospital_name": t.hospital_name}
+
+
+def ticket_from(d: dict) -> Ticket:
+    return Ticket(reference=d["reference"], number=d["number"], label=d["label"],
+                  department_code=d["department_code"], department_name=d["department_name"],
+                  room_code=d["room_code"], room_name=d["room_name"], room_where=d["room_where"],
+                  issued_at=datetime.fromisoformat(d["issued_at"]), booked=d["booked"],
+                  priority=Priority(d["priority"]) if d.get("priority") else None,
+                  masked_name=d.get("masked_name", ""), offline=d.get("offline", True),
+                  hospital_name=d.get("hospital_name", ""))
+
+
+class OutboxStore:
+    """Implements ``kiosk.ports.Outbox`` and ``kiosk.resilient_checkin.OfflineStore``."""
+
+    def __init__(self, database: LocalDatabase, kiosk_id: str = ""):
+        self.database = database
+        self.kiosk_id = kiosk_id
+        self._salt = (database.meta("patient_key_salt") or "").encode()
+        self.owner = str(os.getpid())
+
+    def patient_key(self, citizen_id: str) -> str:
+        return hashlib.sha256(self._salt + citizen_id.encode()).hexdigest()[:24]
+
+    # -- enqueue --------------------------------------------------------------------
+    def enqueue_offline(self, request: CheckInRequest, day: date, make_ticket: Callable[[int], Ticket], *,
+                        online_attempted: bool = False) -> Ticket:
+        with self.database.write() as conn:
+            row = conn.execute("SELECT ticket FROM checkins WHERE checkin_id = ?", (request.checkin_id,)).fetchone()
+            if row:  # the same check-in retried: same ticket, no new number
+                return ticket_from(json.loads(row[0]))
+            conn.execute("INSERT INTO offline_numbers(day, last_seq) VALUES (?, 1) "
+                         "ON CONFLICT(day) DO UPDATE SET last_seq = last_seq + 1", (day.isoformat(),))
+            seq = conn.execute("SELECT last_seq FROM offline_numbers WHERE day = ?", (day.isoformat(),)).fetchone()[0]
+            ticket = make_ticket(seq)
+            self._insert(conn, request, ticket, day, seq, online_attempted)
+            return ticket
+
+    def enqueue(self, request: CheckInRequest, ticket: Ticket) -> str:
+        """``kiosk.ports.Outbox``: queue a check-in whose ticket is already numbered."""
+        with self.database.write() as conn:
+            if not conn.execute("SELECT 1 FROM checkins WHERE checkin_id = ?", (request.checkin_id,)).fetchone():
+                self._insert(conn, request, ticket, ticket.issued_at.date(), 0, False)
+        return request.checkin_id
+
+    def _insert(self, conn, request: CheckInRequest, ticket: Ticket, day: date, seq: int,
+                online_attempted: bool) -> None:
+        now = time.time()
+        conn.execute(
+            "INSERT INTO checkins(checkin_id, kiosk_id, day, seq, queue_number, queue_label, department_code,"
+            " room_code, issued_at, ticket) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (request.checkin_id, request.kiosk_id or self.kiosk_id, day.isoformat(), seq, ticket.number,
+             ticket.label, ticket.department_code, ticket.room_code, ticket.issued_at.isoformat(),
+             json.dumps(ticket_json(ticket), ensure_ascii=False)))
+        payload = {"identity": _identity_json(request.identity), "department_code": request.department_code,
+                   "declared_priority": request.declared_priority.value if request.declared_priority else None,
+                   "kiosk_id": request.kiosk_id or self.kiosk_id}
+        conn.execute(
+            "INSERT INTO outbox(checkin_id, patient_key, payload, state, attempts, tries_total, online_attempted,"
+            " next_attempt_at, created_at, updated_at) VALUES (?,?,?,?,0,0,?,?,?,?)",
+            (request.checkin_id, self.patient_key(request.identity.citizen_id),
+             json.dumps(payload, ensure_ascii=False), PENDING, int(online_attempted), now, now, now))
+
+    # -- queue state ------------------------------------------------------------------
+    def backlog(self) -> int:
+        return self.database.read(
+            "SELECT count(*) AS n FROM outbox WHERE state IN ('pending','sending')")[0]["n"]
+
+    def counts(self) -> dict[str, int]:
+        rows = self.database.read("SELECT state, count(*) AS n FROM outbox GROUP BY state")
+        out = {PENDING: 0, SENDING: 0, DELIVERED: 0, DEAD: 0}
+        out.update({r["state"]: r["n"] for r in rows})
+        return out
+
+    def oldest_waiting_age_s(self, now: float | None = None) -> float | None:
+        row = self.database.read("SELECT min(created_at) AS t FROM outbox WHERE state IN ('pending','sending')")[0]
+        return None if row["t"] is None else max(0.0, (now or time.time()) - row["t"])
+
+    def next_due_at(self) -> float | None:
+        row = self.database.read("SELECT min(next_attempt_at) AS t FROM outbox WHERE state = 'pending'")[0]
+        return row["t"]
+
+    def entries(self, state: str | None = None, limit: int = 200) -> list[dict]:
+        """Entries as IT sees them (no personal data), with their ticket label and mapping."""
+        where = "WHERE o.state = ?" if state else ""
+        params = (state, limit) if state else (limit,)
+        return self.database.read(
+            f"SELECT o.id, o.checkin_id, o.state, o.attempts, o.tries_total, o.next_attempt_at, o.last_error,"
+            f" o.created_at, o.delivered_at, o.purged_at, c.queue_label, c.department_code, c.day,"
+            f" c.his_encounter_id, c.his_queue_label FROM outbox o LEFT JOIN checkins c USING (checkin_id)"
+            f" {where} ORDER BY o.id DESC LIMIT ?", params)
+
+    def release_stale(self) -> int:
+        """Claims of processes that no longer run (kill -9, power cut) go back to pending."""
+        rows = self.database.read("SELECT id, lease_owner, lease_until FROM outbox WHERE state = 'sending'")
+        stale = [r["id"] for r in rows if r["lease_owner"] != self.owner and
+                 (not _pid_alive(r["lease_owner"]) or (r["lease_until"] or 0) < time.time())]
+        if stale:
+            with self.database.write() as conn:
+                conn.executemany("UPDATE outbox SET state = 'pending', lease_owner = NULL WHERE id = ? "
+                                 "AND state = 'sending'", [(i,) for i in stale])
+        return len(stale)
+
+    # -- the sender's side ---------------------------------------------------------------
+    def claim(self, limit: int, *, lease_s: float, now: float | None = None, ignore_backoff: bool = False) -> list[Entry]:
+        """Claim up to ``limit`` due entries, oldest first, at most the first
+        waiting entry of each patient (their check-ins reach the HIS in order)."""
+        now = now or time.time()
+        due = "1" if ignore_backoff else "o.next_attempt_at <= :now"
+        with self.database.write() as conn:
+            rows = conn.execute(
+                f"SELECT o.id, o.checkin_id, o.payload, o.attempts, o.tries_total, o.online_attempted, c.ticket, c.day"
+                f" FROM outbox o JOIN checkins c USING (checkin_id)"
+                f" WHERE (o.state = 'pending' OR (o.state = 'sending' AND o.lease_until < :now)) AND {due}"
+                f" AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.patient_key = o.patient_key AND p.id < o.id"
+                f"   AND p.state IN ('pending','sending'))"
+                f" ORDER BY o.id LIMIT :limit", {"now": now, "limit": limit}).fetchall()
+            conn.executemany(
+                "UPDATE outbox SET state = 'sending', lease_until = ?, lease_owner = ?, attempts = attempts + 1,"
+                " tries_total = tries_total + 1, updated_at = ? WHERE id = ?",
+                [(now + lease_s, self.owner, now, r[0]) for r in rows])
+        out = []
+        for rid, cid, payload, attempts, tries, online_attempted, ticket, day in rows:
+            p = json.loads(payload)
+            t = json.loads(ticket)
+            request = CheckInRequest(
+                checkin_id=cid, identity=_identity_from(p["identity"]), department_code=p["department_code"],
+                declared_priority=Priority(p["declared_priority"]) if p.get("declared_priority") else None,
+                kiosk_id=p.get("kiosk_id", ""))
+            out.append(Entry(rid, cid, request, t, date.fromisoformat(day), datetime.fromisoformat(t["issued_at"]),
+                             verify_first=bool(tries or online_attempted), attempts=attempts + 1))
+        return out
+
+    def mark_delivered(self, entry_id: int, *, encounter_id: str, his_label: str) -> None:
+        now = time.time()
+        with self.database.write() as conn:
+            conn.execute("UPDATE outbox SET state = 'delivered', delivered_at = ?, updated_at = ?, last_error = NULL,"
+                         " lease_owner = NULL WHERE id = ?", (now, now, entry_id))
+            conn.execute("UPDATE checkins SET his_encounter_id = ?, his_queue_label = ?, mapped_at = ?"
+                         " WHERE checkin_id = (SELECT checkin_id FROM outbox WHERE id = ?)",
+                         (encounter_id, his_label, now, entry_id))
+
+    def mark_failed(self, entry_id: int, error: str, *, retry_at: float, dead: bool) -> None:
+        with self.database.write() as conn:
+            conn.execute("UPDATE outbox SET state = ?, next_attempt_at = ?, last_error = ?, updated_at = ?,"
+                         " lease_owner = NULL WHERE id = ?",
+                         (DEAD if dead else PENDING, retry_at, error[:300], time.time(), entry_id))
+
+    def release(self, entry_id: int) -> None:
+        """Give back a claimed entry untouched (sender stopping); the try still counts."""
+        with self.database.write() as conn:
+            conn.execute("UPDATE outbox SET state = 'pending', lease_owner = NULL WHERE id = ? AND state = 'sending'",
+                         (entry_id,))
+
+    # -- staff actions -----------------------------------------------------------------
+    def retry(self, entry_id: int) -> bool:
+        """A dead (or waiting) entry is tried again now, with a fresh attempt budget."""
+        with self.database.write() as conn:
+            cur = conn.execute("UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = 0,"
+                               " updated_at = ? WHERE id = ? AND state IN ('dead','pending')",
+                               (time.time(), entry_id))
+            return cur.rowcount == 1
+
+    def purge(self, retention_hours: float, *, now: float | None = None) -> int:
+        """Blank the personal data of entries delivered more than ``retention_hours`` ago."""
+        cutoff = (now or time.time()) - retention_hours * 3600
+        with self.database.write() as conn:
+            ids = [r[0] for r in conn.execute(
+                "SELECT checkin_id FROM outbox WHERE state = 'delivered' AND purged_at IS NULL AND delivered_at <= ?",
+                (cutoff,)).fetchall()]
+            conn.executemany("UPDATE outbox SET payload = NULL, patient_key = NULL, purged_at = ?"
+                             " WHERE checkin_id = ?", [(time.time(), cid) for cid in ids])
+            conn.executemany("UPDATE checkins SET ticket = json_set(ticket, '$.masked_name', '')"
+                             " WHERE checkin_id = ?", [(cid,) for cid in ids])
+        return len(ids)
+
+
+def _pid_alive(owner: str | None) -> bool:
+    try:
+        pid = int(owner or "")
+    except ValueError:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

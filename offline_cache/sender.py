@@ -1,0 +1,358 @@
+"""The outbox sender: delivers queued check-ins to the HIS exactly once.
+
+Why it cannot duplicate:
+- every write is keyed by the check-in id (conditional creates of the
+  Encounter, and of the Patient by its CCCD identifier — a patient created in
+  the HIS meanwhile is matched, not duplicated);
+- an entry that was tried before (or whose online attempt may have landed)
+  is first looked up in the HIS (``find_visit``); if the visit is there it is
+  only marked delivered;
+- an entry counts as delivered only once a search of the HIS shows its visit,
+  never on the strength of a write's response;
+- one patient's entries go in order (the store claims only the first waiting
+  entry of each patient).
+
+Failures back off exponentially with jitter (``offline.retry_base_s`` …
+``offline.retry_max_s``). ``HisUnavailable`` also switches the kiosk offline
+and pauses the sender until the probe sees the HIS again. After
+``offline.max_attempts`` tries an entry becomes a dead letter (log event
+``outbox.dead_letter``, metric, ``kiosk doctor`` FAIL). Errors only staff can
+fix (ambiguous patient records, a department the HIS no longer knows) go
+there at once.
+"""
+from __future__ import annotations
+
+import inspect
+import logging
+import random
+import threading
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+from kiosk import metrics
+from kiosk.checkin import choose_patient
+from kiosk.config import Config
+from kiosk.domain import Priority
+from kiosk.errors import (
+    DepartmentRequired,
+    HisConflict,
+    HisUnavailable,
+    InvalidIdentity,
+    KioskError,
+    PatientAmbiguous,
+    UnknownDepartment,
+)
+from kiosk.logs import redact
+from kiosk.ports import MODE_ONLINE, RecordedVisit, VisitPlan
+
+from .his_extras import find_visits, relabel_visit
+from .outbox import Entry, OutboxStore
+
+log = logging.getLogger(__name__)
+
+PERMANENT = (PatientAmbiguous, UnknownDepartment, InvalidIdentity, DepartmentRequired)
+BATCH = 25
+IDLE_POLL_S = 2.0
+PURGE_EVERY_S = 600.0
+
+
+@dataclass
+class SyncReport:
+    claimed: int = 0
+    delivered: int = 0       # written now and then seen in the HIS
+    already_in_his: int = 0  # found in the HIS before writing (an earlier try or online attempt landed)
+    relabelled: int = 0      # visits whose label was set to the offline ticket's
+    failed: int = 0
+    dead: int = 0
+    his_unavailable: bool = False
+
+    def add(self, other: "SyncReport") -> None:
+        for k, v in asdict(other).items():
+            setattr(self, k, (getattr(self, k) or v) if isinstance(v, bool) else getattr(self, k) + v)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def error_text(exc: BaseException) -> str:
+    """What the entry keeps as its last error: the class and, for the kiosk's
+    own typed errors (whose texts never hold personal data), the technical
+    text; other exceptions only by class name."""
+    if isinstance(exc, KioskError):
+        return redact(f"{type(exc).__name__}: {exc}")[:300]
+    return type(exc).__name__
+
+
+class Sender:
+    def __init__(self, his, store: OutboxStore, monitor, config: Config, *, rng: random.Random | None = None,
+                 relabel: Callable[[Entry, RecordedVisit], str] | None = None):
+        self.his = his
+        self.store = store
+        self.monitor = monitor
+        self.config = config
+        self.off = config.offline
+        self.rng = rng or random.Random()
+        self.relabel = relabel
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._busy = threading.Lock()  # one batch at a time (thread and `kiosk sync` in-process)
+
+    # -- one batch ------------------------------------------------------------------------
+    def deliver_due(self, *, ignore_backoff: bool = False, limit: int = BATCH) -> SyncReport:
+        with self._busy:
+            report = SyncReport()
+            entries = self.store.claim(limit, lease_s=self.off.lease_s, ignore_backoff=ignore_backoff)
+            report.claimed = len(entries)
+            written: list[Entry] = []
+            for i, entry in enumerate(entries):
+                if self._stop.is_set() or report.his_unavailable:
+                    self.store.release(entry.id)
+                    continue
+                try:
+                    if entry.verify_first:
+                        found = self.his.find_visit(entry.checkin_id)
+                        if found is not None:
+                            self._finish(entry, found, report, already=True)
+                            continue
+                    self.his.record_visit(self._plan(entry))
+                    written.append(entry)
+                except Exception as exc:  # noqa: BLE001 - every failure is recorded on the entry
+                    self._failed(entry, exc, report)
+            if written:
+                self._verify(written, report)
+            self._export_gauges(report)
+            return report
+
+    def _plan(self, entry: Entry) -> VisitPlan:
+        """The same visit the online check-in would record, with the offline
+        ticket's number and label (so the paper ticket stays valid)."""
+        req, t = entry.request, entry.ticket
+        lookup = self.his.lookup_patient(req.identity.citizen_id, entry.day)
+        patient = choose_patient(lookup, req)
+        departments = {d.code: d for d in self.his.list_departments()}
+        department = departments.get(t["department_code"])
+        if department is None or not department.rooms:
+            raise UnknownDepartment(f"department {t['department_code']!r} is no longer known to the HIS")
+        room = department.room(t["room_code"]) or department.rooms[0]
+        booked = [a for a in (lookup.appointments.get(patient.id, []) if patient else [])
+                  if a.department_code == department.code and a.status == "booked"]
+        return VisitPlan(
+            checkin_id=entry.checkin_id, identity=req.identity, patient=patient,
+            appointment=booked[0] if booked else None, department=department, room=room,
+            queue_number=t["number"], queue_label=t["label"], day=entry.day, arrived_at=entry.arrived_at,
+            priority=Priority(t["priority"]) if t.get("priority") else None)
+
+    def _verify(self, written: list[Entry], report: SyncReport) -> None:
+        """Ask the HIS which of the written visits it now holds."""
+        try:
+            found = self._find_many([e.checkin_id for e in written])
+        except Exception as exc:  # noqa: BLE001
+            for entry in written:
+                self._failed(entry, exc, report)
+            return
+        for entry in written:
+            visit = found.get(entry.checkin_id)
+            if visit is None:
+                self._failed(entry, HisConflict("visit not found in the HIS after writing it"), report)
+            else:
+                self._finish(entry, visit, report, already=False)
+
+    def _find_many(self, checkin_ids: list[str]) -> dict[str, RecordedVisit]:
+        found, duplicates = find_visits(self.his, checkin_ids)
+        for cid in duplicates:  # must never happen: say so loudly
+            log.error("duplicate visit in the HIS", extra={"event": "outbox.duplicate_visit", "ref": cid})
+            metrics.inc("kiosk_outbox_duplicates_total")
+        return found
+
+    def _finish(self, entry: Entry, visit: RecordedVisit, report: SyncReport, *, already: bool) -> None:
+        label = visit.queue_label
+        if label != entry.ticket["label"]:
+            try:
+                label = (self.relabel or self._relabel)(entry, visit)
+                report.relabelled += int(label == entry.ticket["label"])
+            except Exception as exc:  # noqa: BLE001 - delivered anyway; the mapping records both labels
+                log.warning("offline label not set on the visit", extra={
+                    "event": "outbox.relabel_failed", "ref": entry.checkin_id, "error": error_text(exc)})
+        if label != entry.ticket["label"]:
+            log.warning("visit carries another number than the offline ticket", extra={
+                "event": "outbox.label_mismatch", "ref": entry.checkin_id, "offline_label": entry.ticket["label"],
+                "his_label": label})
+        self.store.mark_delivered(entry.id, encounter_id=visit.encounter_id, his_label=label)
+        if already:
+            report.already_in_his += 1
+        else:
+            report.delivered += 1
+        metrics.set("kiosk_last_sync_timestamp_seconds", time.time())
+
+    def _relabel(self, entry: Entry, visit: RecordedVisit) -> str:
+        t = entry.ticket
+        return relabel_visit(self.his, visit.encounter_id, number=t["number"], label=t["label"],
+                             department_code=t["department_code"], day=entry.day)
+
+    def _failed(self, entry: Entry, exc: BaseException, report: SyncReport) -> None:
+        text = error_text(exc)
+        if isinstance(exc, HisUnavailable):
+            report.his_unavailable = True
+            self.monitor.report_unavailable(str(exc))
+        elif not isinstance(exc, KioskError):
+            log.error("outbox delivery crashed", exc_info=exc, extra={"event": "outbox.delivery_error",
+                                                                       "ref": entry.checkin_id})
+        dead = isinstance(exc, PERMANENT) or entry.attempts >= self.off.max_attempts
+        delay = min(self.off.retry_max_s, self.off.retry_base_s * 2 ** max(0, entry.attempts - 1))
+        self.store.mark_failed(entry.id, text, retry_at=time.time() + self.rng.uniform(delay / 2, delay), dead=dead)
+        if dead:
+            report.dead += 1
+            metrics.inc("kiosk_outbox_dead_letters_total")
+            log.error("outbox entry moved to dead letters: staff must check it", extra={
+                "event": "outbox.dead_letter", "entry": entry.id, "ref": entry.checkin_id,
+                "attempts": entry.attempts, "error": text})
+        else:
+            report.failed += 1
+            log.info("outbox delivery failed, will retry", extra={
+                "event": "outbox.retry_later", "entry": entry.id, "attempts": entry.attempts, "error": text,
+                "retry_in_s": round(delay, 2)})
+
+    def _export_gauges(self, report: SyncReport) -> None:
+        counts = self.store.counts()
+        metrics.set("kiosk_outbox_backlog", counts["pending"] + counts["sending"])
+        metrics.set("kiosk_outbox_dead", counts["dead"])
+        metrics.set("kiosk_outbox_oldest_age_seconds", self.store.oldest_waiting_age_s() or 0)
+
+    # -- deliver everything now (kiosk sync) --------------------------------------------
+    def sync_now(self, *, max_seconds: float = 300.0) -> SyncReport:
+        """Deliver what can be delivered now: first pass ignores backoff."""
+        total = SyncReport()
+        self.store.release_stale()
+        deadline = time.monotonic() + max_seconds
+        first = True
+        while time.monotonic() < deadline:
+            report = self.deliver_due(ignore_backoff=first)
+            total.add(report)
+            first = False
+            if report.claimed == 0 or report.his_unavailable:
+                break
+        return total
+
+    # -- background thread ----------------------------------------------------------------
+    def start(self) -> None:
+        self.store.release_stale()
+        self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
+        self._thread.start()
+
+    def kick(self, *_args) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        last_purge = 0.0
+        while not self._stop.is_set():
+            now = time.time()
+            if now - last_purge > PURGE_EVERY_S:
+                last_purge = now
+                try:
+                    purged = self.store.purge(self.off.retention_hours)
+                    if purged:
+                        log.info("personal data of delivered check-ins purged",
+                                 extra={"event": "outbox.purged", "count": purged})
+                except Exception:
+                    log.exception("outbox purge failed", extra={"event": "outbox.purge_failed"})
+            if self.monitor.mode() != MODE_ONLINE:
+                self._sleep(self.config.offline.probe_interval_s)
+                continue
+            try:
+                report = self.deliver_due()
+            except Exception:
+                log.exception("outbox sender loop error", extra={"event": "outbox.loop_error"})
+                self._sleep(IDLE_POLL_S)
+                continue
+            if report.claimed == 0:
+                due = self.store.next_due_at()
+                wait = IDLE_POLL_S if due is None else min(IDLE_POLL_S, max(0.02, due - time.time()))
+                self._sleep(wait)
+
+    def _sleep(self, seconds: float) -> None:
+        self._wake.wait(seconds)
+        self._wake.clear()
+
+
+class Prober:
+    """Pings the HIS every ``offline.probe_interval_s`` (with the
+    ``go_offline_after_s`` deadline) and refreshes the reference cache when
+    online and older than ``offline.reference_refresh_s``."""
+
+    def __init__(self, his, monitor, config: Config, reference=None):
+        self.his = his
+        self.monitor = monitor
+        self.config = config
+        self.reference = reference
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._result: dict = {}
+
+    def probe_once(self) -> bool:
+        """One probe with a deadline; reports to the monitor; True when online."""
+        done = threading.Event()
+        result: dict = {}
+
+        def ping():
+            try:
+                result["rtt"] = self.his.ping()
+            except Exception as exc:  # noqa: BLE001
+                result["error"] = exc
+            done.set()
+
+        threading.Thread(target=ping, name="his-probe-ping", daemon=True).start()
+        if not done.wait(self.config.offline.go_offline_after_s):
+            self.monitor.report_unavailable(
+                f"probe: no HIS answer within offline.go_offline_after_s = {self.config.offline.go_offline_after_s:g} s")
+            return False
+        if "error" in result:
+            self.monitor.report_unavailable(f"probe: {error_text(result['error'])}")
+            return False
+        self.monitor.report_ok("probe answered")
+        self.refresh_reference()
+        return True
+
+    def refresh_reference(self, *, force: bool = False) -> bool:
+        if self.reference is None:
+            return False
+        age = self.reference.age_s()
+        if not force and age is not None and age < self.config.offline.reference_refresh_s:
+            return False
+        try:
+            lister = self.his.list_departments
+            departments = lister(refresh=True) if "refresh" in inspect.signature(lister).parameters else lister()
+        except Exception as exc:  # noqa: BLE001 - the old cache stays
+            log.warning("reference data not refreshed", extra={"event": "reference.refresh_failed",
+                                                               "error": error_text(exc)})
+            return False
+        if not departments:
+            log.warning("HIS returned no departments; cache kept", extra={"event": "reference.empty"})
+            return False
+        self.reference.store(departments)
+        log.info("reference data refreshed", extra={"event": "reference.refreshed", "departments": len(departments)})
+        return True
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="his-probe", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.probe_once()
+            except Exception:
+                log.exception("probe loop error", extra={"event": "probe.loop_error"})
+            self._stop.wait(self.config.offline.probe_interval_s)

@@ -1,0 +1,82 @@
+"""Plugs the offline cache into the kiosk (called by ``kiosk.bootstrap``).
+
+``wire(services)`` opens the local database, replaces ``services.checkin``
+with the offline-aware ``ResilientCheckIn`` and ``services.connectivity``
+with the real monitor, starts the outbox sender and the HIS probe threads,
+and registers their stop functions so ``services.close()`` ends them.
+``services.offline`` gives the UI and the CLI the parts (store, reference
+cache, monitor, sender).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from kiosk.errors import HisUnavailable
+from kiosk.ports import MODE_ONLINE
+from kiosk.resilient_checkin import ResilientCheckIn
+
+from .connectivity import ConnectivityMonitor
+from .db import LocalDatabase, open_database
+from .outbox import OutboxStore
+from .reference import ReferenceCache
+from .sender import Prober, Sender
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class OfflineParts:
+    database: LocalDatabase
+    store: OutboxStore
+    reference: ReferenceCache
+    monitor: ConnectivityMonitor
+    sender: Sender
+    prober: Prober
+    handler: ResilientCheckIn
+
+
+def build(services, *, start: bool = True) -> OfflineParts:
+    config = services.config
+    database = open_database(config)
+    store = OutboxStore(database, config.kiosk.id)
+    reference = ReferenceCache(database)
+    monitor = ConnectivityMonitor(database)
+    sender = Sender(services.his, store, monitor, config)
+    prober = Prober(services.his, monitor, config, reference)
+    handler = ResilientCheckIn(services.checkin, store, reference, monitor, services.clock, config,
+                               on_late_online=sender.kick)
+    monitor.subscribe(lambda mode: sender.kick() if mode == MODE_ONLINE else None)
+    parts = OfflineParts(database, store, reference, monitor, sender, prober, handler)
+    # Closers run in reverse: threads stop first, the database closes last.
+    services._closers.append(database.close)
+    services._closers.append(handler.close)
+    if start:
+        sender.start()
+        prober.start()
+        services._closers.append(sender.stop)
+        services._closers.append(prober.stop)
+    return parts
+
+
+def wire(services) -> OfflineParts:
+    parts = build(services)
+    services.checkin = parts.handler
+    services.connectivity = parts.monitor
+    services.offline = parts
+    # The department picker must work offline too: the cached list when the
+    # HIS cannot answer. (Lead: a `departments` port on KioskServices that we
+    # could replace would be cleaner than this instance attribute.)
+    online_departments = services.departments
+
+    def departments():
+        if parts.monitor.mode() == MODE_ONLINE:
+            try:
+                return online_departments()
+            except HisUnavailable as exc:
+                parts.monitor.report_unavailable(str(exc))
+        return parts.reference.departments()
+
+    services.departments = departments
+    log.info("offline cache wired", extra={"event": "offline.wired", "database": str(parts.database.path)})
+    return parts
