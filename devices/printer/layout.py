@@ -42,7 +42,7 @@ _EXTENT_SAMPLE = "ỄẪỖỮẴẰỶgjpqyỵỵự|"
 
 # Font sizes in dots per paper width: 58 mm (384) needs smaller text than 80 mm.
 _SIZES = {
-    384: {"hospital": 19, "title": 17, "label": 15, "number": 112, "room": 23, "body": 17, "small": 14, "qr": 3},
+    384: {"hospital": 19, "title": 17, "label": 15, "number": 112, "room": 23, "body": 17, "small": 15, "qr": 3},
     512: {"hospital": 23, "title": 20, "label": 17, "number": 136, "room": 28, "body": 21, "small": 16, "qr": 4},
     576: {"hospital": 25, "title": 22, "label": 18, "number": 150, "room": 30, "body": 23, "small": 17, "qr": 4},
 }
@@ -104,6 +104,19 @@ def wrap_runs(runs: list[Run], max_width: int) -> list[list[Run]]:
     return lines
 
 
+def _balanced(runs: list[Run], max_width: int, count: int) -> list[list[Run]]:
+    """The same number of lines, as even as possible: a centred hospital name
+    wraps as two halves, not as a full line and one orphan word."""
+    low, high = max_width // count, max_width
+    while low < high:
+        mid = (low + high) // 2
+        if len(wrap_runs(runs, mid)) <= count:
+            high = mid
+        else:
+            low = mid + 1
+    return wrap_runs(runs, high)
+
+
 def _line_width(line: list[Run]) -> float:
     width = 0.0
     for i, (word, f) in enumerate(line):
@@ -147,7 +160,10 @@ class _Canvas:
              line_gap: int = 2, x0: int | None = None, max_width: int | None = None) -> None:
         x0 = self.margin if x0 is None else x0
         max_width = max_width or (self.inner - (12 if inverted else 0))
-        for line in wrap_runs(runs, max_width):
+        lines = wrap_runs(runs, max_width)
+        if align == "center" and len(lines) > 1:
+            lines = _balanced(runs, max_width, len(lines))
+        for line in lines:
             asc = max(_extent(f)[0] for _, f in line)
             desc = max(_extent(f)[1] for _, f in line)
             width = _line_width(line)
