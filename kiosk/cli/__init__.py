@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "kiosk.cli.printer",
     "kiosk.cli.display",
     "kiosk.cli.scan",
+    "kiosk.cli.card",
 ]
 
 

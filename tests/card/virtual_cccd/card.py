@@ -161,8 +161,9 @@ class Sm:
 
 class CccdOS(SmartcardOS):
     def __init__(self, files: dict[str, bytes], can: str, mrz_info: str | None, *, allow_pace=True,
-                 allow_bac=True, extended=True, max_response=65536, parameter_id=13):
-        self.files, self.can, self.mrz_info = files, can, mrz_info
+                 allow_bac=True, extended=True, max_response=65536, parameter_id=13, emrtd=True):
+        self.files, self.can, self.mrz_info = (files if emrtd else {}), can, mrz_info
+        self.emrtd = emrtd
         self.allow_pace, self.allow_bac, self.extended = allow_pace, allow_bac, extended
         self.max_response = max_response
         self.curve = CURVES[parameter_id]
@@ -230,7 +231,7 @@ class CccdOS(SmartcardOS):
     # -- files --
     def select(self, p1, p2, data, le):
         if p1 == 0x04:
-            if data == AID:
+            if data == AID and self.emrtd:
                 self.app = True
                 return b"", OK
             return b"", sw(0x6A82)
@@ -265,7 +266,7 @@ class CccdOS(SmartcardOS):
 
     # -- PACE --
     def mse(self, p1, p2, data, le):
-        if (p1, p2) != (0xC1, 0xA4) or not self.allow_pace:
+        if (p1, p2) != (0xC1, 0xA4) or not self.allow_pace or not self.emrtd:
             return b"", sw(0x6A80 if self.allow_pace else 0x6982)
         objs = parse_tlvs(data)
         if objs.get(0x80) != PACE_AES128 or objs.get(0x83) not in (b"\x01", b"\x02"):
@@ -485,7 +486,8 @@ def main(argv=None) -> int:
     files = {p.stem: p.read_bytes() for p in folder.glob("*.bin")}
     os_ = CccdOS(files, conf["can"], conf.get("mrz_info"), allow_pace=conf.get("pace", True),
                  allow_bac=conf.get("bac", True), extended=conf.get("extended", True),
-                 max_response=conf.get("max_response", 65536), parameter_id=conf.get("parameter_id", 13))
+                 max_response=conf.get("max_response", 65536), parameter_id=conf.get("parameter_id", 13),
+                 emrtd=conf.get("emrtd", True))
     link = VirtualReaderLink(os_, port=args.port)
     link.delay = float(conf.get("delay", 0.0))
     threading.Thread(target=link.commands, args=(sys.stdin,), daemon=True).start()

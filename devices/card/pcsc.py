@@ -1,0 +1,234 @@
+"""The real CCCD reader: pyscard (PC/SC) on one device thread.
+
+pyscard and pcscd contexts are not meant to be shared between threads, so one
+thread owns the PC/SC context. Between reads it polls the reader every
+``poll_s`` (card inserted/removed, reader unplugged, pcscd gone) and reports
+changes; ``read_identity`` hands a job to that thread and waits with a
+timeout. Removal and a vanished reader are told apart: a failed transmit is
+followed by a fresh reader list.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from smartcard import scard
+
+from devices.cccd.chip_read import ChipData, read_chip
+from devices.cccd.errors import CardError, CardRemoved, CardTimeout, NoCard, ReaderGone
+from devices.cccd.session import ChipSession, atr_supports_extended
+from devices.cccd.sod import load_trust_store
+from kiosk.domain import AccessKey, Identity
+from kiosk.ports import CARD_INSERTED, CARD_REMOVED, DEVICE_MISSING, DEVICE_READY, DeviceEventCallback
+
+from .identity import identity_from_chip, session_key
+
+log = logging.getLogger(__name__)
+
+_REMOVED = {scard.SCARD_W_REMOVED_CARD, scard.SCARD_E_NO_SMARTCARD, scard.SCARD_W_RESET_CARD,
+            scard.SCARD_W_UNPOWERED_CARD, scard.SCARD_W_UNRESPONSIVE_CARD}
+_GONE = {scard.SCARD_E_READER_UNAVAILABLE, scard.SCARD_E_UNKNOWN_READER, scard.SCARD_E_NO_SERVICE,
+         scard.SCARD_E_SERVICE_STOPPED, scard.SCARD_E_NO_READERS_AVAILABLE}
+
+
+def _u32(rc: int) -> int:
+    return rc & 0xFFFFFFFF
+
+
+_REMOVED = {_u32(c) for c in _REMOVED}
+_GONE = {_u32(c) for c in _GONE}
+
+
+def scard_error(rc: int, what: str) -> CardError:
+    code = _u32(rc)
+    text = f"{what}: PC/SC {code:#010x} ({scard.SCardGetErrorMessage(rc)})"
+    if code in _REMOVED:
+        return CardRemoved(text)
+    if code in _GONE:
+        return ReaderGone(text)
+    if code == _u32(scard.SCARD_E_TIMEOUT):
+        return CardTimeout(text)
+    return CardError(text)
+
+
+class PcscCardReader:
+    """``kiosk.ports.CardReader`` on PC/SC."""
+
+    def __init__(self, reader: str = "", *, timeout_s: float = 15.0, trust_store: str = "",
+                 extended_length: str = "auto", poll_s: float = 0.25):
+        self.reader_filter = reader
+        self.timeout_s = timeout_s
+        self.trust_store = trust_store
+        self.extended_length = extended_length
+        self.poll_s = poll_s
+        self._jobs: "queue.Queue[tuple[callable, Future] | None]" = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._on_event: DeviceEventCallback = lambda _event: None
+        self._ctx = None
+        self._state: str | None = None  # last reported: DEVICE_MISSING / CARD_INSERTED / CARD_REMOVED
+        self.last_stats: dict | None = None
+        self.last_chip: ChipData | None = None
+
+    # -- port -------------------------------------------------------------------
+    def start(self, on_event: DeviceEventCallback) -> None:
+        self._on_event = on_event
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="card-reader", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._jobs.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout=max(2.0, self.poll_s * 4))
+            self._thread = None
+
+    def read_identity(self, key: AccessKey, *, with_photo: bool = False, timeout: float | None = None) -> Identity:
+        timeout = timeout or self.timeout_s
+        data = self.call(lambda: self._read(key, with_photo, timeout), timeout + 1.0)
+        return identity_from_chip(data, with_photo=with_photo)
+
+    def read_chip(self, key: AccessKey, *, with_photo: bool = False, timeout: float | None = None) -> ChipData:
+        """The full chip data (CLI, benchmark); same device thread as read_identity."""
+        timeout = timeout or self.timeout_s
+        return self.call(lambda: self._read(key, with_photo, timeout), timeout + 1.0)
+
+    def list_readers(self, timeout: float = 5.0) -> list[str]:
+        return self.call(self._list_readers, timeout)
+
+    # -- device thread ------------------------------------------------------------
+    def call(self, fn, timeout: float):
+        """Run ``fn`` on the device thread; CardTimeout if it does not finish in time."""
+        if self._thread is None or not self._thread.is_alive():
+            self.start(self._on_event)
+        future: Future = Future()
+        self._jobs.put((fn, future))
+        try:
+            return future.result(timeout=timeout)
+        except FutureTimeout:
+            raise CardTimeout(f"card reader did not answer within {timeout:.0f} s") from None
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                try:
+                    job = self._jobs.get(timeout=self.poll_s)
+                except queue.Empty:
+                    self._poll()
+                    continue
+                if job is None:
+                    break
+                fn, future = job
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    future.set_result(fn())
+                except BaseException as exc:  # handed to the caller's thread
+                    future.set_exception(exc)
+                self._poll()
+        finally:
+            self._release()
+
+    def _context(self):
+        if self._ctx is None:
+            rc, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+            if rc != scard.SCARD_S_SUCCESS:
+                raise scard_error(rc, "PC/SC service (pcscd)")
+            self._ctx = ctx
+        return self._ctx
+
+    def _release(self) -> None:
+        if self._ctx is not None:
+            scard.SCardReleaseContext(self._ctx)
+            self._ctx = None
+
+    def _list_readers(self) -> list[str]:
+        try:
+            ctx = self._context()
+        except ReaderGone:
+            return []
+        rc, names = scard.SCardListReaders(ctx, [])
+        if rc != scard.SCARD_S_SUCCESS:
+            if _u32(rc) in {_u32(scard.SCARD_E_NO_SERVICE), _u32(scard.SCARD_E_SERVICE_STOPPED),
+                            _u32(scard.SCARD_E_INVALID_HANDLE)}:
+                self._release()  # pcscd restarted: a new context next time
+            return []
+        return list(names)
+
+    def _find_reader(self) -> str | None:
+        names = self._list_readers()
+        for name in names:
+            if self.reader_filter.lower() in name.lower():
+                return name
+        return None
+
+    def _poll(self) -> None:
+        reader = self._find_reader()
+        if reader is None:
+            self._report(DEVICE_MISSING)
+            return
+        rc, states = scard.SCardGetStatusChange(self._ctx, 0, [(reader, scard.SCARD_STATE_UNAWARE)])
+        if rc != scard.SCARD_S_SUCCESS:
+            self._report(DEVICE_MISSING)
+            return
+        present = bool(states[0][1] & scard.SCARD_STATE_PRESENT)
+        self._report(CARD_INSERTED if present else CARD_REMOVED)
+
+    def _report(self, state: str) -> None:
+        if state == self._state:
+            return
+        previous, self._state = self._state, state
+        if previous == DEVICE_MISSING or (previous is None and state != DEVICE_MISSING):
+            self._emit(DEVICE_READY)
+        if state == CARD_REMOVED and previous in (None, DEVICE_MISSING):
+            return  # a reader that just appeared empty is "ready", not "card removed"
+        self._emit(state)
+
+    def _emit(self, event: str) -> None:
+        try:
+            self._on_event(event)
+        except Exception:  # a broken listener must not kill the device thread
+            log.exception("card reader event listener failed")
+
+    # -- one read ---------------------------------------------------------------------
+    def _read(self, key: AccessKey, with_photo: bool, timeout: float) -> ChipData:
+        deadline = time.monotonic() + timeout
+        reader = self._find_reader()
+        if reader is None:
+            raise ReaderGone(f"no PC/SC reader matches card_reader.reader={self.reader_filter!r}")
+        rc, hcard, protocol = scard.SCardConnect(self._ctx, reader, scard.SCARD_SHARE_SHARED,
+                                                 scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1)
+        if rc != scard.SCARD_S_SUCCESS:
+            err = scard_error(rc, f"connect to {reader}")
+            raise NoCard(str(err)) if isinstance(err, CardRemoved) else err
+        try:
+            rc, _name, _state, _proto, atr = scard.SCardStatus(hcard)
+            atr = bytes(atr) if rc == scard.SCARD_S_SUCCESS else b""
+            extended = {"on": True, "off": False}.get(self.extended_length, atr_supports_extended(atr))
+
+            def transmit(command: bytes) -> bytes:
+                rc, response = scard.SCardTransmit(hcard, protocol, list(command))
+                if rc != scard.SCARD_S_SUCCESS:
+                    raise scard_error(rc, "transmit")
+                return bytes(response)
+
+            session = ChipSession(transmit, extended=extended, deadline=deadline)
+            try:
+                data = read_chip(session, session_key(key), trust=load_trust_store(self.trust_store),
+                                 with_photo=with_photo)
+            except CardRemoved:
+                if self._find_reader() is None:
+                    raise ReaderGone(f"reader {reader} disappeared during the read") from None
+                raise
+            finally:
+                self.last_stats = session.stats.to_json()
+            self.last_chip = data
+            return data
+        finally:
+            scard.SCardDisconnect(hcard, scard.SCARD_RESET_CARD)  # drop the session keys
