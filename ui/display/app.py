@@ -102,7 +102,10 @@ def open_board(config: Config, **kwargs) -> BoardController:
 def grab_png(window, path: str | Path, size: tuple[int, int]) -> Path:
     """Render the board at ``size`` into a PNG (works offscreen)."""
     window.resize(QSize(*size))
-    QApplication.processEvents()
+    for _ in range(3):  # new font sizes → new minimum heights → one more layout pass
+        QApplication.processEvents()
+        if window.layout() is not None:
+            window.layout().activate()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(path))

@@ -1,0 +1,155 @@
+"""The board window (pytest-qt, offscreen) against the real sandbox HIS:
+check-in → number appears; call-next → board and voice queue update; HIS down
+→ banner; screenshots in both orientations for the docs."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+
+from devices.voice import SimulatedAnnouncer
+from kiosk.domain import Priority
+from tests.display.conftest import Reception, board_config
+from ui.display import BoardController, grab_png
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs" / "images"
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def make_board(qtbot):
+    made = []
+
+    def make(config, **kw):
+        kw.setdefault("announcer", SimulatedAnnouncer(repeat=config.display.repeat, seconds_per_saying=0.02))
+        ctrl = BoardController(config, **kw)
+        qtbot.addWidget(ctrl.window)
+        ctrl.window.resize(1280, 720)
+        ctrl.window.show()
+        ctrl.start()
+        made.append(ctrl)
+        return ctrl
+
+    yield make
+    for ctrl in made:
+        ctrl.stop()
+
+
+def test_checkin_appears_and_demo_button_calls_next(fresh_sandbox, make_board, qtbot, tmp_path):
+    cfg = board_config(fresh_sandbox.base_url, tmp_path)
+    ctrl = make_board(cfg, rooms=["P201"], demo=True)
+    panel = ctrl.window.panels["P201"]
+    qtbot.waitUntil(lambda: ctrl.snapshots > 0, timeout=10_000)
+    assert panel.serving.text() == "—"
+
+    desk = Reception(cfg)
+    label = desk.walk_in("NGOAI").ticket.label
+    qtbot.waitUntil(lambda: label in panel.next_numbers.text(), timeout=10_000)
+
+    qtbot.mouseClick(panel.buttons["call-next"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.serving.text() == label, timeout=10_000)
+    qtbot.waitUntil(lambda: len(ctrl.announcer.history) == 1, timeout=10_000)
+    assert ctrl.announcer.history[0].announcement.label == label
+    assert ctrl.announcer.history[0].times == 1 + cfg.display.repeat
+    assert panel.flash_left > 0  # the called number flashes
+    assert ctrl.window.ticker.text() == f"Mời số {label} vào Phòng khám Ngoại"
+    assert panel.serving_name.text() == "" or "*" in panel.serving_name.text()  # masked, never the full name
+
+    # recall from the board: the same number again, after the first call
+    qtbot.mouseClick(panel.buttons["recall"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(ctrl.announcer.history) == 2, timeout=10_000)
+    assert [c.announcement.label for c in ctrl.announcer.history] == [label, label]
+    first, second = ctrl.announcer.history
+    assert second.started_at >= first.finished_at
+
+
+def test_calls_from_elsewhere_are_announced_in_order_without_overlap(fresh_sandbox, make_board, qtbot, tmp_path):
+    cfg = board_config(fresh_sandbox.base_url, tmp_path, repeat=2)
+    ctrl = make_board(cfg, department="NOI",
+                      announcer=SimulatedAnnouncer(repeat=2, seconds_per_saying=0.15))
+    qtbot.waitUntil(lambda: ctrl.snapshots > 0, timeout=10_000)
+    desk = Reception(cfg)
+    a = desk.walk_in_room("NOI", "P101").ticket.label
+    b = desk.walk_in_room("NOI", "P102").ticket.label
+    qtbot.waitUntil(lambda: ctrl.poller.snapshot.room("P102").waiting_total == 1, timeout=10_000)
+    # both rooms call within the same poll interval (as two doctors would)
+    ctrl.caller.call_next("P101")
+    ctrl.caller.call_next("P102")
+    qtbot.waitUntil(lambda: ctrl.window.panels["P102"].serving.text() == b, timeout=10_000)
+    assert ctrl.window.panels["P101"].serving.text() == a
+    qtbot.waitUntil(lambda: len(ctrl.announcer.history) == 2, timeout=10_000)
+    calls = ctrl.announcer.history
+    assert sorted(c.announcement.label for c in calls) == sorted([a, b])
+    assert calls[1].started_at >= calls[0].finished_at  # the second waited for the first (3 sayings)
+    assert calls[0].finished_at - calls[0].started_at >= 0.45 - 0.01
+
+
+def test_his_down_shows_banner_and_recovers(fresh_sandbox, make_board, qtbot, tmp_path):
+    cfg = board_config(fresh_sandbox.base_url, tmp_path)
+    ctrl = make_board(cfg, rooms=["P201"])
+    label = Reception(cfg).walk_in("NGOAI").ticket.label
+    panel = ctrl.window.panels["P201"]
+    qtbot.waitUntil(lambda: label in panel.next_numbers.text(), timeout=10_000)
+    assert ctrl.window.stale.isHidden()
+
+    fresh_sandbox.set_faults(fail_status=503, fail_count=100_000)
+    qtbot.waitUntil(lambda: not ctrl.window.stale.isHidden(), timeout=15_000)
+    since = ctrl.poller.snapshot.updated_at.strftime("%H:%M")
+    assert ctrl.window.stale.text().startswith(f"Chưa cập nhật từ {since}")
+    assert label in panel.next_numbers.text()  # last known state stays on screen
+
+    fresh_sandbox.set_faults(fail_status=0, fail_count=0)
+    qtbot.waitUntil(lambda: ctrl.window.stale.isHidden(), timeout=15_000)
+    assert label in panel.next_numbers.text()
+
+
+def test_names_hidden_by_config(fresh_sandbox, make_board, qtbot, tmp_path):
+    cfg = board_config(fresh_sandbox.base_url, tmp_path, names="hidden")
+    ctrl = make_board(cfg, rooms=["P201"])
+    desk = Reception(cfg)
+    label = desk.walk_in("NGOAI").ticket.label
+    ctrl.caller.call_next("P201")
+    panel = ctrl.window.panels["P201"]
+    qtbot.waitUntil(lambda: panel.serving.text() == label, timeout=10_000)
+    assert panel.serving_name.text() == "" and panel.serving_name.isHidden()
+
+
+def _assert_real_picture(path: Path, size):
+    img = QImage(str(path))
+    assert (img.width(), img.height()) == size
+    colours = {img.pixel(x, y) for x in range(0, img.width(), 37) for y in range(0, img.height(), 37)}
+    assert len(colours) > 5
+
+
+def test_screenshots_both_orientations(fresh_sandbox, make_board, qtbot, tmp_path):
+    """Writes docs/images/board-landscape.png and board-portrait.png."""
+    cfg = board_config(fresh_sandbox.base_url, tmp_path)
+    ctrl = make_board(cfg, department="NOI")
+    desk = Reception(cfg)
+    for i in range(7):
+        desk.walk_in("NOI")
+        if i == 3:
+            desk.walk_in("NOI", priority=Priority.PREGNANT)
+    desk.walk_in("NOI", person_key="linh")
+    last = {}
+    for room in ("P101", "P102", "P101", "P102", "P101"):
+        last[room] = ctrl.caller.call_next(room).label
+    panels = ctrl.window.panels
+    qtbot.waitUntil(lambda: all(panels[r].serving.text() == label for r, label in last.items()), timeout=15_000)
+    assert panels["P101"].recent.text().startswith("ĐÃ GỌI: ")
+    # freeze the flash: the last call (room P101) highlighted, the other room normal
+    ctrl.window._clock_timer.stop()
+    for code, panel in ctrl.window.panels.items():
+        panel.flash_left = 0
+        panel.tick_flash()
+    ctrl.window.panels["P101"].flash()
+
+    land = grab_png(ctrl.window, DOCS / "board-landscape.png", (1920, 1080))
+    assert ctrl.window.current_orientation() == "landscape" and ctrl.window.cols == 2
+    port = grab_png(ctrl.window, DOCS / "board-portrait.png", (1080, 1920))
+    assert ctrl.window.current_orientation() == "portrait" and ctrl.window.cols == 1
+    _assert_real_picture(land, (1920, 1080))
+    _assert_real_picture(port, (1080, 1920))
