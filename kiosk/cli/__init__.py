@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "kiosk.cli.display",
     "kiosk.cli.scan",
     "kiosk.cli.card",
+    "kiosk.cli.ui_cmd",
 ]
 
 

@@ -107,6 +107,8 @@ class KeypadScreen(Screen):
         self.body.addLayout(self.split, 1)
         grid = QGridLayout()
         grid.setSpacing(18)
+        for col in range(3):
+            grid.setColumnStretch(col, 1)
         self.keys: dict[str, object] = {}
         for i, d in enumerate("123456789"):
             self.keys[d] = button("key", lambda d=d: self._press(d))

@@ -1,0 +1,146 @@
+"""`kiosk run` (the kiosk, full screen, devices from the config) and
+`kiosk demo` (sandbox HIS + simulated devices + operator panel; with
+`--offscreen --screenshots DIR` a scripted journey saves every screen).
+
+Qt and device packages are imported inside the command functions only."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+
+from ..config import Config, load_config
+from . import print_json
+
+NO_DISPLAY = ("kiosk demo: no display found (DISPLAY/WAYLAND_DISPLAY unset); run it on a desktop, "
+              "or `xvfb-run -a kiosk demo`, or `kiosk demo --offscreen --screenshots DIR` to save every screen as PNG")
+
+
+def register(sub) -> None:
+    run = sub.add_parser("run", help="start the kiosk full screen with the devices in the config")
+    run.add_argument("--config", help="kiosk.toml (default: $KIOSK_CONFIG, ~/.config/kiosk, /etc/kiosk)")
+    run.add_argument("--windowed", action="store_true", help="a 1920x1080 window instead of full screen")
+    run.set_defaults(func=_run)
+
+    demo = sub.add_parser("demo", help="try the kiosk: sandbox HIS, simulated card reader/camera/printer")
+    demo.add_argument("--config", help="start from this config (HIS and devices are replaced by the demo's)")
+    demo.add_argument("--camera", choices=("simulator", "opencv"), default="simulator",
+                      help="opencv: use the real camera from camera.source")
+    demo.add_argument("--landscape", action="store_true", help="1920x1080 instead of portrait 1080x1920")
+    demo.add_argument("--offscreen", action="store_true", help="no window: run a scripted journey")
+    demo.add_argument("--screenshots", metavar="DIR", help="with --offscreen: save every screen as PNG here")
+    demo.set_defaults(func=_demo)
+
+
+def _run(args) -> int:
+    from ui.app import has_display
+    if not has_display():
+        print("kiosk run: no display found (DISPLAY/WAYLAND_DISPLAY unset); start it in the kiosk's "
+              "graphical session (see deploy/) or set QT_QPA_PLATFORM", file=sys.stderr)
+        return 2
+    from kiosk.bootstrap import build_services
+    from ui.app import run_kiosk
+
+    config = load_config(args.config)
+    services = build_services(config)
+    try:
+        return run_kiosk(services, config, fullscreen=not args.windowed)
+    finally:
+        services.close()
+
+
+def _demo(args) -> int:
+    if args.offscreen:
+        if not args.screenshots:
+            print("kiosk demo: --offscreen needs --screenshots DIR (where to save the screens)", file=sys.stderr)
+            return 2
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from ui.app import has_display
+    if not args.offscreen and not has_display():
+        print(NO_DISPLAY, file=sys.stderr)
+        return 2
+    from kiosk.sandbox import SandboxHis
+
+    data_dir = tempfile.mkdtemp(prefix="kiosk-demo-")
+    sandbox = SandboxHis(port=0).start()
+    try:
+        config = _demo_config(args, sandbox.base_url, data_dir)
+        services = _demo_services(config)
+        try:
+            return _demo_ui(args, config, services, sandbox)
+        finally:
+            services.close()
+    finally:
+        sandbox.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _demo_config(args, base_url: str, data_dir: str):
+    config = load_config(args.config) if args.config else Config(source="(demo defaults)")
+    config.his.base_url = base_url
+    config.his.auth = "none"
+    config.kiosk.data_dir = data_dir
+    config.offline.database = ""
+    config.card_reader.driver = "simulator"
+    config.camera.driver = args.camera
+    config.printer.driver = "simulator"
+    return config
+
+
+def _demo_services(config):
+    """Services on the sandbox with the simulators the operator panel drives."""
+    from devices.camera import build_scanner
+    from devices.card.simulator import SimulatedCardReader
+    from devices.printer import build_printer
+    from kiosk.bootstrap import build_services
+
+    services = build_services(config, with_devices=False)
+    services.printer = build_printer(config)
+    services.card_reader = SimulatedCardReader(timeout_s=config.card_reader.timeout_s)
+    services.scanner = build_scanner(config)
+    for device in (services.printer, services.card_reader, services.scanner):
+        services._closers.append(getattr(device, "close", None) or device.stop)
+    return services
+
+
+def _demo_ui(args, config, services, sandbox) -> int:
+    from ui.app import LANDSCAPE, PORTRAIT, application, make_kiosk
+
+    app = application()
+    controller, window = make_kiosk(services, config)
+    size = LANDSCAPE if args.landscape else PORTRAIT
+    try:
+        if args.offscreen:
+            from ui.tour import Tour, TourError
+
+            window.resize(*size)
+            window.show()
+            tour = Tour(controller, window, services, args.screenshots,
+                        his_down=lambda: sandbox.set_faults(fail_status=503, fail_count=1_000_000),
+                        his_up=sandbox.set_faults)
+            tour.wait(lambda: bool(controller.journey.departments) and controller.printer_status != "unknown",
+                      what="departments and printer status")
+            try:
+                saved = tour.run()
+            except TourError as exc:
+                print(f"kiosk demo: {exc}; screens saved so far are in {args.screenshots}", file=sys.stderr)
+                return 1
+            print_json({"screenshots": [str(p) for p in saved], "count": len(saved)})
+            return 0
+        from ui.operator_panel import OperatorPanel
+
+        screen = app.primaryScreen().availableGeometry()
+        scale = min(1.0, (screen.height() - 60) / size[1], (screen.width() * 0.62) / size[0])
+        window.resize(int(size[0] * scale), int(size[1] * scale))
+        window.move(screen.left(), screen.top())
+        window.show()
+        panel = OperatorPanel(controller, services, sandbox)
+        panel.resize(max(420, screen.width() - window.width() - 20), min(900, screen.height() - 60))
+        panel.move(screen.left() + window.width() + 10, screen.top())
+        panel.show()
+        print(f"kiosk demo: sandbox HIS at {sandbox.base_url}; use the operator panel to insert "
+              "sample cards or show QR codes. Close the windows to stop.", file=sys.stderr)
+        return app.exec()
+    finally:
+        controller.stop()

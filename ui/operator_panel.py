@@ -1,0 +1,100 @@
+"""The demo's operator panel: what a tester does with the hardware — lay a
+sample card on the reader, hold a sample QR code to the camera, run the
+printer out of paper, take the HIS offline — and the printed ticket image."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout,
+                               QWidget)
+
+from kiosk.demo_data import demo_people
+from kiosk.ports import PRINTER_OFFLINE, PRINTER_OK, PRINTER_PAPER_LOW, PRINTER_PAPER_OUT
+
+from .tour import cccd_qr
+
+
+class OperatorPanel(QWidget):
+    def __init__(self, controller, services, sandbox=None, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Kiosk demo — operator panel")
+        self.controller, self.services, self.sandbox = controller, services, sandbox
+        lay = QHBoxLayout(self)
+        left = QVBoxLayout()
+        lay.addLayout(left, 1)
+        left.addWidget(self._people())
+        left.addWidget(self._devices())
+        left.addStretch(1)
+        ticket_box = QGroupBox("Printed ticket (printer simulator)")
+        tlay = QVBoxLayout(ticket_box)
+        self.ticket = QLabel("No ticket printed yet.")
+        self.ticket.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        scroll = QScrollArea()
+        scroll.setWidget(self.ticket)
+        scroll.setWidgetResizable(True)
+        tlay.addWidget(scroll)
+        lay.addWidget(ticket_box, 1)
+        controller.printed.connect(self._show_ticket)
+        controller.status_changed.connect(self._status)
+        self.state = QLabel()
+        left.addWidget(self.state)
+        self._status()
+
+    def _people(self) -> QGroupBox:
+        box = QGroupBox("Sample people (fictional)")
+        grid = QGridLayout(box)
+        reader, camera = self.services.card_reader, self.services.scanner
+        for row, person in enumerate(demo_people()):
+            key = person["key"]
+            notes = []
+            if person.get("appointment"):
+                notes.append(f"booked {person['appointment']['time']} {person['appointment']['department']}")
+            if not person.get("in_his"):
+                notes.append("not in HIS")
+            if person.get("duplicate_record_birth_date"):
+                notes.append("duplicate record")
+            grid.addWidget(QLabel(f"{key} — born {person['birth_date'][:4]} {'; '.join(notes)}"), row, 0)
+            if reader is not None and hasattr(reader, "insert_card"):
+                grid.addWidget(self._button("Insert card", lambda k=key: reader.insert_card(k)), row, 1)
+            if camera is not None and hasattr(camera, "show"):
+                grid.addWidget(self._button("Show QR", lambda k=key: camera.show(cccd_qr(k), seconds=1.0)), row, 2)
+        if reader is not None and hasattr(reader, "remove_card"):
+            grid.addWidget(self._button("Remove card", reader.remove_card), len(demo_people()), 1)
+        if camera is not None and hasattr(camera, "show_unreadable"):
+            grid.addWidget(self._button("Blurred QR", camera.show_unreadable), len(demo_people()), 2)
+        return box
+
+    def _devices(self) -> QGroupBox:
+        box = QGroupBox("Devices and network")
+        row = QGridLayout(box)
+        printer = self.services.printer
+        if printer is not None and hasattr(printer, "set_state"):
+            for i, state in enumerate((PRINTER_OK, PRINTER_PAPER_LOW, PRINTER_PAPER_OUT, PRINTER_OFFLINE)):
+                row.addWidget(self._button(f"Printer: {state}", lambda s=state: self._printer(s)), 0, i)
+        if self.sandbox is not None:
+            row.addWidget(self._button("HIS down (503)", lambda: self.sandbox.set_faults(
+                fail_status=503, fail_count=1_000_000)), 1, 0, 1, 2)
+            row.addWidget(self._button("HIS back", self.sandbox.set_faults), 1, 2, 1, 2)
+        return box
+
+    @staticmethod
+    def _button(text: str, action) -> QPushButton:
+        btn = QPushButton(text)
+        btn.clicked.connect(lambda _c=False: action())
+        return btn
+
+    def _printer(self, state: str) -> None:
+        self.services.printer.set_state(state)
+        self.controller.bridge.refresh_printer()
+
+    def _show_ticket(self, ticket) -> None:
+        png = self.services.printer.last_png() if hasattr(self.services.printer, "last_png") else None
+        if png:
+            pixmap = QPixmap()
+            pixmap.loadFromData(png)
+            self.ticket.setPixmap(pixmap)
+
+    def _status(self) -> None:
+        c = self.controller
+        self.state.setText(f"HIS: {c.connectivity} · printer: {c.printer_status} · "
+                           f"reader: {c.reader_state} · camera: {c.camera_state}")
