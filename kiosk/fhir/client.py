@@ -49,6 +49,7 @@ class FhirClient:
         self._shared_session = session
         self.request_count = 0  # for benchmarks and diagnostics
         self.last_latency_s: float | None = None
+        self._verify: bool | str = (his.ca_bundle or True) if his.verify_tls else False
 
     # -- session per thread (requests.Session is not guaranteed thread-safe) --
     @property
@@ -63,7 +64,6 @@ class FhirClient:
                 s.headers["Authorization"] = f"Bearer {self.his.token}"
             elif self.his.auth == "basic":
                 s.auth = (self.his.username, self.his.password)
-            s.verify = (self.his.ca_bundle or True) if self.his.verify_tls else False
             self._local.session = s
         return s
 
@@ -89,8 +89,10 @@ class FhirClient:
                 time.sleep(min(0.2 * 2 ** (attempt - 1), 1.0))
             started = time.perf_counter()
             try:
+                # verify is passed per request: requests lets $REQUESTS_CA_BUNDLE
+                # override a Session's verify setting, but not this argument.
                 r = self.session.request(
-                    method, url, params=params, json=json_body, headers=hdrs,
+                    method, url, params=params, json=json_body, headers=hdrs, verify=self._verify,
                     timeout=(self.his.connect_timeout_s, self.his.read_timeout_s))
             except requests.exceptions.SSLError as exc:
                 raise HisUnavailable(f"{what}: TLS verification failed (his.ca_bundle / his.verify_tls)") from exc

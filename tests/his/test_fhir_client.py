@@ -1,0 +1,141 @@
+"""The FHIR client's transport rules, against a small recording HTTP(S) server on loopback."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import ssl
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from kiosk.errors import HisConflict, HisRefused, HisUnavailable
+from kiosk.fhir.client import FhirClient
+from tests.helpers import make_config
+
+
+class Recorder(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.requests: list[tuple[str, str, dict]] = []
+        self.statuses: list[int] = []  # scripted statuses, then 200
+
+    @property
+    def url(self):
+        scheme = "https" if isinstance(self.socket, ssl.SSLSocket) else "http"
+        return f"{scheme}://127.0.0.1:{self.server_address[1]}/fhir"
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def _answer(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        self.server.requests.append((self.command, self.path, dict(self.headers)))
+        status = self.server.statuses.pop(0) if self.server.statuses else 200
+        body = json.dumps({"resourceType": "OperationOutcome", "issue": [{"code": "x"}]} if status >= 400
+                          else {"resourceType": "Bundle", "type": "searchset", "entry": []}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/fhir+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = _answer
+
+
+@pytest.fixture
+def server():
+    srv = Recorder()
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield srv
+    srv.shutdown()
+
+
+def client_for(url, **his):
+    his.setdefault("retries", 2)
+    return FhirClient(make_config(url, his=his).his)
+
+
+def test_get_is_retried_on_5xx_but_a_plain_post_is_not(server):
+    server.statuses = [503]
+    client_for(server.url).search("Patient", {"identifier": "x|1"})
+    assert [r[0] for r in server.requests] == ["GET", "GET"]
+    server.requests.clear()
+    server.statuses = [503]
+    with pytest.raises(HisUnavailable):
+        client_for(server.url).request("POST", "Task", json_body={"resourceType": "Task"})
+    assert len(server.requests) == 1
+
+
+def test_conditional_create_is_retried_and_carries_if_none_exist(server):
+    server.statuses = [502, 201]
+    client_for(server.url).create({"resourceType": "Patient"}, if_none_exist="identifier=s|v")
+    assert len(server.requests) == 2
+    assert all(r[2]["If-None-Exist"] == "identifier=s|v" for r in server.requests)
+
+
+def test_update_sends_if_match_and_412_is_a_conflict(server):
+    server.statuses = [412]
+    with pytest.raises(HisConflict):
+        client_for(server.url).update({"resourceType": "Basic", "id": "1"}, if_match="7")
+    assert server.requests[0][2]["If-Match"] == 'W/"7"'
+
+
+def test_bearer_and_basic_auth(server):
+    client_for(server.url, auth="bearer", token="s3cret").search("Patient", {})
+    assert server.requests[-1][2]["Authorization"] == "Bearer s3cret"
+    client_for(server.url, auth="basic", username="kiosk", password="pw").search("Patient", {})
+    assert server.requests[-1][2]["Authorization"].startswith("Basic ")
+
+
+def test_auth_refusal_names_the_setting(server):
+    server.statuses = [401]
+    with pytest.raises(HisRefused, match="his.auth") as exc:
+        client_for(server.url).search("Patient", {"identifier": "sys|001093012345"})
+    assert "001093012345" not in str(exc.value)  # query values never reach error texts
+
+
+def _tls_files(tmp_path):
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.timezone.utc)
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test hospital CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(key.public_key())
+          .serial_number(1).not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(key, hashes.SHA256()))
+    srv_key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+            .issuer_name(ca_name).public_key(srv_key.public_key()).serial_number(2)
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1"))]),
+                           critical=False).sign(key, hashes.SHA256()))
+    pem = serialization.Encoding.PEM
+    (tmp_path / "ca.pem").write_bytes(ca.public_bytes(pem))
+    (tmp_path / "server.pem").write_bytes(cert.public_bytes(pem) + srv_key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return tmp_path / "ca.pem", tmp_path / "server.pem"
+
+
+def test_tls_with_configured_ca_bundle(server, tmp_path):
+    ca, server_pem = _tls_files(tmp_path)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(server_pem)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    with pytest.raises(HisUnavailable, match="TLS verification failed"):
+        client_for(server.url, retries=0).search("Patient", {})
+    client_for(server.url, ca_bundle=str(ca)).search("Patient", {})
+    assert server.requests[-1][0] == "GET"
+
+
+def test_connection_refused_is_unavailable():
+    with pytest.raises(HisUnavailable, match="ConnectionError"):
+        client_for("http://127.0.0.1:9/fhir", retries=0).search("Patient", {})
