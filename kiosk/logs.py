@@ -11,7 +11,8 @@ can be merged. Personal data must never be logged in the first place; as a
 safety net the formatter also masks any 9- or 12-digit number (a citizen ID, or
 the 9-digit document number derived from it) in the message, the extra fields
 and tracebacks, keeping only the last 4 digits as ``kiosk.domain.mask_citizen_id``
-does.
+does, and drops URL query strings (FHIR searches carry identifiers and birth
+dates there). urllib3's request lines are never logged below WARNING.
 """
 from __future__ import annotations
 
@@ -34,8 +35,18 @@ _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("x", 0, "x", 0, "x", None, No
 HANDLER_NAME = "kiosk-structured"
 
 
+# The query string of a URL: FHIR searches carry identifiers and birth dates there.
+_URL_QUERY_RE = re.compile(r"((?:https?://|/)[^\s?\"']*)\?[^\s\"']+")
+
+# Libraries whose debug lines carry request URLs (with their query strings).
+_CHATTY_LOGGERS = ("urllib3", "requests")
+
+
 def redact(text: str) -> str:
-    """Mask 9- and 12-digit numbers: '001093012345' -> '********2345'."""
+    """Drop URL query strings and mask 9- and 12-digit numbers:
+    'GET /Patient?identifier=x|001093012345' -> 'GET /Patient?…',
+    '001093012345' -> '********2345'."""
+    text = _URL_QUERY_RE.sub(lambda m: m.group(1) + "?…", text)
     return _ID_NUMBER_RE.sub(lambda m: "*" * (len(m.group(1)) - 4) + m.group(1)[-4:], text)
 
 
@@ -108,6 +119,8 @@ def setup_logging(config, stream=None) -> logging.Handler:
             root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(config.logging.level)
+    for name in _CHATTY_LOGGERS:  # never at DEBUG: their lines are request URLs
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     logging.captureWarnings(True)
     return handler
 

@@ -39,6 +39,10 @@ def test_one_json_object_per_line_with_kiosk_id_event_and_duration(json_log):
     ("ref 0010930123456789 kept", "ref 0010930123456789 kept"),  # 16 digits: not an ID number
     ("took 1234 ms", "took 1234 ms"),
     ("a001093012345b", "a********2345b"),
+    ("GET http://h:1/fhir/R4/Patient?identifier=s%7C001093012345&birthdate=1993-01-05 HTTP/1.1",
+     "GET http://h:1/fhir/R4/Patient?… HTTP/1.1"),
+    ("search /Appointment?patient=Patient/7&date=ge2026-11-25", "search /Appointment?… "[:-1]),
+    ("really? yes", "really? yes"),
 ])
 def test_redaction_masks_9_and_12_digit_numbers(text, expected):
     assert redact(text) == expected
@@ -83,6 +87,11 @@ def test_text_format_and_level_from_config():
         logging.getLogger().removeHandler(handler)
     out = stream.getvalue()
     assert "hidden" not in out and "K-TXT" in out and "********2345" in out and "event=x.y" in out
+
+
+def test_request_urls_of_http_libraries_stay_out_even_at_debug(json_log):
+    logging.getLogger("urllib3.connectionpool").debug('"GET /fhir/R4/Patient?identifier=x HTTP/1.1" 200')
+    assert json_log.getvalue() == ""
 
 
 def test_setup_twice_keeps_one_handler():

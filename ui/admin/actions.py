@@ -123,41 +123,43 @@ class AdminActions:
                     pass
 
     # -- outbox ---------------------------------------------------------------
-    def _outbox(self):
-        return getattr(self.services, "outbox", None)
+    def _offline(self):
+        """The running kiosk's offline parts (``services.offline``: store and
+        sender), or None when this kiosk has no offline cache."""
+        return getattr(self.services, "offline", None)
 
     def outbox_view(self) -> OutboxView:
-        outbox = self._outbox()
-        if outbox is None:
+        parts = self._offline()
+        if parts is None:
             return OutboxView(available=False)
-        backlog = outbox.backlog()
-        oldest = getattr(outbox, "oldest_age_s", None)
-        oldest = oldest() if callable(oldest) else oldest
-        rows = None
-        lister = getattr(outbox, "pending", None) or getattr(outbox, "entries", None)
-        if callable(lister):
-            rows = [redact(_row_text(e)) for e in lister()][:200]
-        return OutboxView(True, backlog, oldest, rows)
+        store = parts.store
+        rows = [_row_text(e) for e in store.entries(limit=200) if e.get("state") != "delivered"]
+        return OutboxView(True, store.backlog(), store.oldest_waiting_age_s(), rows)
 
     def retry_outbox(self) -> Outcome:
-        outbox = self._outbox()
-        retry = None
-        for name in ("retry_now", "retry_all", "flush", "send_now"):
-            if callable(getattr(outbox, name, None)):
-                retry = getattr(outbox, name)
-                break
-        if retry is None:
-            return Outcome(False, "this kiosk's outbox cannot be retried from here")
+        """Every waiting or given-up entry gets a fresh attempt budget and the
+        sender is woken to deliver them now."""
+        parts = self._offline()
+        if parts is None:
+            return Outcome(False, "this kiosk has no offline outbox")
         try:
-            result = retry()
+            ids = [e["id"] for e in parts.store.entries(limit=1000) if e.get("state") in ("dead", "pending")]
+            retried = sum(bool(parts.store.retry(i)) for i in ids)
+            parts.sender.kick()
         except Exception as exc:
             return Outcome(False, _error_text(exc))
-        log.info("outbox retried", extra={"event": "admin.outbox_retry"})
-        return Outcome(True, f"retried: {redact(str(result)) if result is not None else 'done'}")
+        log.info("outbox retried", extra={"event": "admin.outbox_retry", "entries": retried})
+        return Outcome(True, f"{retried} entries queued to be sent now")
 
 
-def _row_text(entry) -> str:
-    if isinstance(entry, dict):
-        keys = ("id", "checkin_id", "label", "state", "attempts", "age_s", "last_error")
-        return "  ".join(f"{k}={entry[k]}" for k in keys if k in entry)
-    return str(entry)
+def _row_text(entry: dict) -> str:
+    """One outbox entry for IT: number, state, ticket, tries, age, last error."""
+    age = ""
+    if entry.get("created_at"):
+        age = f"{(time.time() - entry['created_at']) / 60:.0f} min ago"
+    parts = [f"#{entry.get('id')}", str(entry.get("state", "")),
+             f"{entry.get('department_code') or ''} {entry.get('queue_label') or ''}".strip(),
+             f"tries {entry.get('tries_total', 0)}", age]
+    if entry.get("last_error"):
+        parts.append(f"last error: {entry['last_error']}")
+    return redact("  ·  ".join(p for p in parts if p))
