@@ -72,6 +72,7 @@ class EscposTransport:
         self.timeout_s = timeout_s
         self.status_timeout_s = status_timeout_s
         self._printer = None
+        self.last_error = ""  # why the last status read found the printer offline
 
     def describe(self) -> str:
         return self.connection.describe()
@@ -110,6 +111,10 @@ class EscposTransport:
                                      f"{str(exc).splitlines()[0]}", status=PRINTER_OFFLINE) from None
             except OSError as exc:  # File: missing device node, no permission
                 raise PrinterOffline(f"printer ({self.describe()}) cannot be opened: {exc.strerror or exc}",
+                                     status=PRINTER_OFFLINE) from None
+            except Exception as exc:  # e.g. pyusb without a libusb backend
+                raise PrinterOffline(f"printer ({self.describe()}) cannot be opened: {exc.__class__.__name__}: "
+                                     f"{str(exc).splitlines()[0] if str(exc) else ''}",
                                      status=PRINTER_OFFLINE) from None
         device = printer.device
         if self.connection.kind == "network":
@@ -168,13 +173,16 @@ class EscposTransport:
             return PRINTER_UNKNOWN  # a device file cannot answer; never reported as OK
         try:
             printer = self._open()
-        except PrinterOffline:
+        except PrinterOffline as exc:
+            self.last_error = str(exc)
             return PRINTER_OFFLINE
+        self.last_error = ""
         try:
             with quiet_stdout():
                 online_reply = self._query(printer, ONLINE_QUERY)
                 paper_reply = self._query(printer, PAPER_QUERY)
         except OSError as exc:  # reset, broken pipe, cable pulled
+            self.last_error = f"printer ({self.describe()}) connection lost: {exc.__class__.__name__}"
             log.info("printer status query failed: %s", exc.__class__.__name__,
                      extra={"event": "printer.status_failed", "printer": self.describe()})
             self.close()

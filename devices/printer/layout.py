@@ -60,6 +60,12 @@ def _extent(f: ImageFont.FreeTypeFont) -> tuple[int, int]:
     return -top, bottom
 
 
+@lru_cache(maxsize=8192)
+def text_length(f: ImageFont.FreeTypeFont, text: str) -> float:
+    """Advance width in dots (cached: the same words and spaces are measured again and again)."""
+    return f.getlength(text)
+
+
 def nfc(text: str) -> str:
     """Precomposed letters: input from a card or an HIS may be decomposed (NFD)."""
     return unicodedata.normalize("NFC", text or "").strip()
@@ -71,7 +77,7 @@ Run = tuple[str, ImageFont.FreeTypeFont]
 def _split_long_word(word: str, f, max_width: int) -> list[str]:
     pieces, current = [], ""
     for ch in word:
-        if current and f.getlength(current + ch) > max_width:
+        if current and text_length(f, current + ch) > max_width:
             pieces.append(current)
             current = ch
         else:
@@ -84,7 +90,7 @@ def wrap_runs(runs: list[Run], max_width: int) -> list[list[Run]]:
     words: list[Run] = []
     for text, f in runs:
         for word in nfc(text).split():
-            if f.getlength(word) > max_width:
+            if text_length(f, word) > max_width:
                 words.extend((piece, f) for piece in _split_long_word(word, f, max_width))
             else:
                 words.append((word, f))
@@ -92,8 +98,8 @@ def wrap_runs(runs: list[Run], max_width: int) -> list[list[Run]]:
     line: list[Run] = []
     width = 0.0
     for word, f in words:
-        gap = f.getlength(" ") if line else 0.0
-        w = f.getlength(word)
+        gap = text_length(f, " ") if line else 0.0
+        w = text_length(f, word)
         if line and width + gap + w > max_width:
             lines.append(line)
             line, width, gap = [], 0.0, 0.0
@@ -120,7 +126,7 @@ def _balanced(runs: list[Run], max_width: int, count: int) -> list[list[Run]]:
 def _line_width(line: list[Run]) -> float:
     width = 0.0
     for i, (word, f) in enumerate(line):
-        width += (f.getlength(" ") if i else 0.0) + f.getlength(word)
+        width += (text_length(f, " ") if i else 0.0) + text_length(f, word)
     return width
 
 
@@ -181,11 +187,16 @@ class _Canvas:
 
     @staticmethod
     def _draw_line(d: ImageDraw.ImageDraw, line: list[Run], x: float, baseline: int, inverted: bool) -> None:
+        """Draw the words of one line, one call per run of words in the same font."""
+        groups: list[list] = []
         for i, (word, f) in enumerate(line):
-            if i:
-                x += f.getlength(" ")
-            d.text((round(x), baseline), word, font=f, fill=WHITE if inverted else BLACK, anchor="ls")
-            x += f.getlength(word)
+            if groups and groups[-1][1] is f:
+                groups[-1][0] += " " + word
+            else:
+                groups.append([(" " if i else "") + word, f])
+        for text, f in groups:
+            d.text((round(x), baseline), text, font=f, fill=WHITE if inverted else BLACK, anchor="ls")
+            x += text_length(f, text)
 
     def rule(self, dashed: bool = True) -> None:
         y = self.y + 4
@@ -306,7 +317,7 @@ class TicketLayout:
         """The queue number as large as it fits (offline labels such as 'K2-005' are longer)."""
         label = nfc(label)
         size = self.sizes["number"]
-        while size > 24 and font(size, True).getlength(label) > c.inner:
+        while size > 24 and text_length(font(size, True), label) > c.inner:
             size -= 4
         f = font(size, True)
         left, top, right, bottom = f.getbbox(label, anchor="ls")

@@ -116,8 +116,9 @@ class TicketPrinter:
         if before == PRINTER_PAPER_OUT:
             raise PrinterPaperOut(f"printer ({where}) reports paper out; nothing was sent", status=before)
         if before == PRINTER_OFFLINE:
-            raise PrinterOffline(f"printer ({where}) is offline (cover open, error or not reachable); "
-                                 "nothing was sent", status=before)
+            why = getattr(self.transport, "last_error", "") or \
+                f"printer ({where}) reports itself offline (cover open or error)"
+            raise PrinterOffline(f"{why}; nothing was sent", status=before)
         if before == PRINTER_UNKNOWN:
             log.info("printer status unknown before printing; printing anyway",
                      extra={"event": "printer.status_unknown", "printer": where})

@@ -226,3 +226,33 @@ def test_fake_printer_answers_gs_r_too(fake):
         assert s.recv(1) == b"\x0f"
         assert s.recv(1) == b"\x7e"
     assert fake.status_queries == [b"\x1dr\x01", b"\x1dr\x01", DLE_EOT_4]
+
+
+def test_usb_and_serial_printers_that_are_not_there_are_offline(tmp_path):
+    """The real python-escpos USB and serial code paths, up to the missing hardware."""
+    for spec in ("usb:f0f0:0001", f"serial:{tmp_path / 'ttyNOPE'}:115200"):
+        printer = build_printer(config_for(spec, tmp_path))
+        try:
+            assert printer.status() == PRINTER_OFFLINE
+            with pytest.raises(PrinterOffline) as info:
+                printer.print_ticket(sample_ticket("normal"))
+            assert "cannot be opened" in str(info.value)
+        finally:
+            printer.close()
+
+
+def test_device_file_printer_gets_the_raster_and_status_is_unknown(tmp_path):
+    from tests.printer.tcp_printer import join_rasters, parse_all
+
+    device = tmp_path / "lp0"
+    device.write_bytes(b"")
+    printer = build_printer(config_for(f"file:{device}", tmp_path, profile="POS-5890", dot_width=384))
+    ticket = sample_ticket("normal")
+    try:
+        assert printer.status() == PRINTER_UNKNOWN  # a file cannot answer: never shown as OK
+        printer.print_ticket(ticket)
+    finally:
+        printer.close()
+    images = join_rasters(parse_all(device.read_bytes()))
+    assert len(images) == 1
+    assert same_pixels(images[0], Image.open(io.BytesIO(printer.preview_png(ticket))))
