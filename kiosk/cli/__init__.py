@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "kiosk.cli.scan",
     "kiosk.cli.card",
     "kiosk.cli.ui_cmd",
+    "kiosk.cli.outbox",
 ]
 
 

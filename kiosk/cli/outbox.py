@@ -1,0 +1,158 @@
+"""`kiosk outbox …` and `kiosk sync`: the offline queue, for IT staff.
+
+    kiosk outbox list [--state dead] [--json]   what waits, what failed, reference-data age
+    kiosk outbox retry ID                       try a dead letter again (fresh attempt budget)
+    kiosk outbox purge [--all]                  blank personal data of delivered check-ins
+    kiosk sync [--json]                         deliver now and report
+
+Nothing here prints personal data: entries show the check-in reference,
+the ticket label, the department and technical error texts.
+"""
+from __future__ import annotations
+
+import time
+
+from ..config import load_config
+from ..errors import KioskError
+from . import print_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("outbox", help="offline check-ins waiting for the HIS (list, retry, purge)")
+    osub = p.add_subparsers(dest="outbox_command", metavar="ACTION")
+    ls = osub.add_parser("list", help="list outbox entries and the reference-data cache's age")
+    ls.add_argument("--config")
+    ls.add_argument("--state", choices=("pending", "sending", "delivered", "dead"))
+    ls.add_argument("--limit", type=int, default=50)
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=run_list)
+    rt = osub.add_parser("retry", help="deliver a dead (or waiting) entry again, now")
+    rt.add_argument("id", type=int)
+    rt.add_argument("--config")
+    rt.set_defaults(func=run_retry)
+    pg = osub.add_parser("purge", help="blank the personal data of delivered entries past offline.retention_hours")
+    pg.add_argument("--config")
+    pg.add_argument("--all", action="store_true", help="every delivered entry, whatever its age")
+    pg.set_defaults(func=run_purge)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+    s = sub.add_parser("sync", help="deliver queued offline check-ins to the HIS now and report")
+    s.add_argument("--config")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--max-seconds", type=float, default=300.0)
+    s.set_defaults(func=run_sync)
+
+
+class UnknownEntry(KioskError):
+    """`kiosk outbox retry ID` with an id that is not a dead or waiting entry."""
+
+
+def _open(args):
+    from offline_cache.db import open_database
+    from offline_cache.outbox import OutboxStore
+
+    config = load_config(args.config)
+    database = open_database(config)
+    return config, database, OutboxStore(database, config.kiosk.id)
+
+
+def _ts(value) -> str | None:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(value)) if value else None
+
+
+def run_list(args) -> int:
+    from offline_cache.connectivity import recent_mode_changes
+    from offline_cache.diagnose import human_age
+    from offline_cache.reference import ReferenceCache
+
+    config, database, store = _open(args)
+    try:
+        entries = store.entries(args.state, args.limit)
+        ref = ReferenceCache(database)
+        age = ref.age_s()
+        modes = recent_mode_changes(database, 1)
+        summary = {
+            "database": str(database.path), "counts": store.counts(),
+            "oldest_waiting_age_s": store.oldest_waiting_age_s(),
+            "reference_cache": {"departments": len(ref.departments()), "age_s": age,
+                                "refreshed_at": _ts(ref.refreshed_at())},
+            "last_mode_change": ({"mode": modes[0]["mode"], "at": _ts(modes[0]["at"]), "reason": modes[0]["reason"]}
+                                 if modes else None),
+        }
+    finally:
+        database.close()
+    if args.json:
+        print_json({"summary": summary, "entries": [dict(e, next_attempt_at=_ts(e["next_attempt_at"]),
+                                                         created_at=_ts(e["created_at"]),
+                                                         delivered_at=_ts(e["delivered_at"]),
+                                                         purged_at=_ts(e["purged_at"])) for e in entries]})
+        return 0
+    c = summary["counts"]
+    print(f"outbox {summary['database']}: {c['pending'] + c['sending']} waiting, {c['dead']} dead, "
+          f"{c['delivered']} delivered; reference data: {summary['reference_cache']['departments']} departments, "
+          f"refreshed {human_age(age)}{' ago' if age is not None else ''}")
+    if summary["last_mode_change"]:
+        m = summary["last_mode_change"]
+        print(f"mode: {m['mode']} since {m['at']} ({m['reason']})")
+    if entries:
+        print(f"{'ID':>5}  {'STATE':9} {'LABEL':8} {'DEPT':6} {'TRIES':>5}  {'CREATED':19}  {'HIS LABEL':9} LAST ERROR")
+    for e in entries:
+        print(f"{e['id']:>5}  {e['state']:9} {e['queue_label'] or '':8} {e['department_code'] or '':6} "
+              f"{e['attempts']:>5}  {_ts(e['created_at']) or '':19}  {e['his_queue_label'] or '':9} "
+              f"{e['last_error'] or ''}")
+    return 0
+
+
+def run_retry(args) -> int:
+    _, database, store = _open(args)
+    try:
+        if not store.retry(args.id):
+            raise UnknownEntry(f"outbox entry {args.id}: no dead or waiting entry with this id "
+                               "(see `kiosk outbox list`)")
+    finally:
+        database.close()
+    print(f"outbox entry {args.id}: will be delivered at the next sync (`kiosk sync` to do it now)")
+    return 0
+
+
+def run_purge(args) -> int:
+    config, database, store = _open(args)
+    try:
+        purged = store.purge(0.0 if args.all else config.offline.retention_hours)
+    finally:
+        database.close()
+    print(f"personal data blanked in {purged} delivered entr{'y' if purged == 1 else 'ies'}")
+    return 0
+
+
+def run_sync(args) -> int:
+    from offline_cache.connectivity import ConnectivityMonitor
+    from offline_cache.reference import ReferenceCache
+    from offline_cache.sender import Prober, Sender
+
+    from ..fhir.his import FhirHis
+
+    config, database, store = _open(args)
+    his = FhirHis(config)
+    try:
+        monitor = ConnectivityMonitor(database)
+        prober = Prober(his, monitor, config, ReferenceCache(database))
+        online = prober.probe_once()
+        if online:
+            prober.refresh_reference(force=True)
+        report = Sender(his, store, monitor, config).sync_now(max_seconds=args.max_seconds) if online else None
+        counts = store.counts()
+    finally:
+        his.client.close()
+        database.close()
+    result = {"his_reachable": online, **(report.to_json() if report else {}),
+              "waiting": counts["pending"] + counts["sending"], "dead_total": counts["dead"]}
+    if args.json:
+        print_json(result)
+    elif not online:
+        print(f"HIS not reachable ({config.his.base_url}); {result['waiting']} check-in(s) still waiting")
+    else:
+        print(f"delivered {report.delivered}, already in the HIS {report.already_in_his}, "
+              f"failed {report.failed}, dead {report.dead}; waiting {result['waiting']}, "
+              f"dead letters {result['dead_total']}")
+    return 0 if online and not result["dead_total"] else 1

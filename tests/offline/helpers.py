@@ -1,0 +1,77 @@
+"""Helpers of the offline tests: identities, a fast config, the parts."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from kiosk.clock import SystemClock
+from kiosk.domain import Assurance, Identity, IdentitySource
+from kiosk.fhir.his import FhirHis
+from kiosk.resilient_checkin import ResilientCheckIn
+from kiosk.checkin import CheckInService
+from offline_cache.connectivity import ConnectivityMonitor
+from offline_cache.db import open_database
+from offline_cache.outbox import OutboxStore
+from offline_cache.reference import ReferenceCache
+from offline_cache.sender import Prober, Sender
+from tests.helpers import make_config
+
+FAST = {"go_offline_after_s": 1.0, "probe_interval_s": 0.2, "retry_base_s": 0.02, "retry_max_s": 0.2,
+        "lease_s": 30.0, "max_attempts": 20}
+
+
+def identity(i: int, *, name: str | None = "NGUYỄN VĂN AN", birth=None) -> Identity:
+    """A fictional patient: citizen id 0790990xxxxx (never a real person's)."""
+    return Identity(citizen_id=f"0790990{i:05d}", source=IdentitySource.CCCD_QR, assurance=Assurance.QR,
+                    full_name=name, birth_date=birth, sex="male")
+
+
+def offline_config(data_dir: Path, base_url: str, *, kiosk_id: str = "KIOSK-01", **offline):
+    return make_config(base_url, kiosk={"data_dir": str(data_dir), "id": kiosk_id},
+                       offline={**FAST, **offline}, his={"connect_timeout_s": 1.0, "read_timeout_s": 5.0})
+
+
+class Parts:
+    """The offline parts built by hand (no background threads unless started)."""
+
+    def __init__(self, config):
+        self.config = config
+        self.database = open_database(config)
+        self.store = OutboxStore(self.database, config.kiosk.id)
+        self.reference = ReferenceCache(self.database)
+        self.monitor = ConnectivityMonitor(self.database)
+        self.his = FhirHis(config)
+        self.clock = SystemClock(config.kiosk.timezone)
+        self.online = CheckInService(self.his, self.clock, config)
+        self.handler = ResilientCheckIn(self.online, self.store, self.reference, self.monitor, self.clock, config)
+        self.sender = Sender(self.his, self.store, self.monitor, config)
+        self.prober = Prober(self.his, self.monitor, config, self.reference)
+
+    def close(self):
+        self.handler.close()
+        self.his.client.close()
+        self.database.close()
+
+
+def encounters_by_checkin(his: FhirHis, checkin_ids) -> dict[str, int]:
+    """How many Encounters the HIS holds per check-in id (asked of the HIS)."""
+    counts = {cid: 0 for cid in checkin_ids}
+    ids = list(checkin_ids)
+    system = his.his.checkin_system
+    for i in range(0, len(ids), 40):
+        chunk = ids[i:i + 40]
+        found, _ = his.client.search("Encounter", {
+            "identifier": ",".join(f"{system}|{c}" for c in chunk), "_count": "200"})
+        for enc in found:
+            for ident in enc.get("identifier", []):
+                if ident.get("system") == system and ident.get("value") in counts:
+                    counts[ident["value"]] += 1
+    return counts
+
+
+def db_rows(path, sql, params=()):
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
