@@ -194,7 +194,7 @@ def test_drivers_switched_off_are_not_probed(tmp_path):
 def test_every_problem_fits_one_line_with_a_fix_on_a_bare_machine(tmp_path):
     """Nothing attached: no pcscd reader, no camera, no printer, no HIS."""
     path = write_config(tmp_path, his={"base_url": f"http://127.0.0.1:{free_port()}/fhir/R4"},
-                        card_reader={"driver": "pcsc"}, camera={"driver": "opencv", "source": "/dev/video99"},
+                        card_reader={"driver": "pcsc", "reader": "NO-SUCH-READER"}, camera={"driver": "opencv", "source": "/dev/video99"},
                         printer={"driver": "escpos", "connection": f"network:127.0.0.1:{free_port()}"})
     out = doctor_cli("--config", str(path), "--json", "--timeout", "20")
     report = json.loads(out.stdout)
