@@ -63,7 +63,7 @@ def encode_ticket(image: Image.Image, profile: str) -> bytes:
 
 
 class EscposTransport:
-    """One printer connection, opened on first use and reopened after an error."""
+    """One printer connection, opened when needed and reopened after an error."""
 
     def __init__(self, connection: Connection, profile: str, *, timeout_s: float = 10.0,
                  status_timeout_s: float = 1.0):
@@ -132,6 +132,14 @@ class EscposTransport:
                     printer.close()
             except Exception:  # closing a broken connection may fail; it is dropped either way
                 log.debug("printer close failed", exc_info=True)
+
+    def end_job(self) -> None:
+        """Network printers usually serve one TCP connection at a time: let go
+        after each job so `kiosk doctor` or a reprint from another program can
+        reach it, and a printer restarted in between is simply reconnected.
+        USB and serial stay open (reopening resets a USB printer)."""
+        if self.connection.kind == "network":
+            self.close()
 
     # --- status -----------------------------------------------------------------
     def _drain(self, printer) -> None:

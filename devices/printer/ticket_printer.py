@@ -5,8 +5,8 @@ The same class drives the real printer (``EscposTransport``) and the simulator
 kiosk runs in a hospital: status before printing, the python-escpos encoding,
 status after printing, typed errors, staff alerts and kept tickets.
 
-A transport has ``read_status() -> PRINTER_*``, ``write(bytes)``, ``close()``
-and ``describe()``; all four run on the printer's own thread.
+A transport has ``read_status() -> PRINTER_*``, ``write(bytes)``, ``close()``,
+``describe()`` and optionally ``end_job()``; all run on the printer's own thread.
 """
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ class TicketPrinter:
         """One of the PRINTER_* constants; PRINTER_UNKNOWN when the printer cannot
         or did not answer in time (never OK by default)."""
         try:
-            return self.thread.call(self._read_status, self.timeout_s)
+            return self.thread.call(lambda: self._job(self._read_status), self.timeout_s)
         except DeviceThreadTimeout:
             self._note_status(PRINTER_UNKNOWN)
             return PRINTER_UNKNOWN
@@ -79,7 +79,7 @@ class TicketPrinter:
                 staff_alert("printer.keep_failed", f"cannot keep ticket for reprint in {self.kept.folder}: "
                             f"{exc.strerror}", level=logging.WARNING)
         try:
-            self.thread.call(lambda: self._print_job(rendered), self.timeout_s)
+            self.thread.call(lambda: self._job(lambda: self._print_job(rendered)), self.timeout_s)
         except DeviceThreadTimeout:
             self._note_status(PRINTER_UNKNOWN)
             err = PrinterTimeout(f"printer ({self.transport.describe()}) did not finish the ticket within "
@@ -105,6 +105,16 @@ class TicketPrinter:
         self.thread.close()
 
     # --- on the printer's thread -----------------------------------------------------
+    def _job(self, work):
+        """One job; afterwards a transport that should not hold the printer between
+        jobs (network printers often take one connection at a time) lets go."""
+        try:
+            return work()
+        finally:
+            end_job = getattr(self.transport, "end_job", None)
+            if end_job is not None:
+                end_job()
+
     def _read_status(self) -> str:
         status = self.transport.read_status()
         self._note_status(status)

@@ -13,6 +13,7 @@ with scripted states.
         fake.received            # all bytes received (bytes)
         fake.images()            # every printed raster image (PIL, mode "1"), fragments joined
         fake.status_queries      # [b"\\x10\\x04\\x01", b"\\x10\\x04\\x04", ...]
+        fake.connections         # connections accepted so far; fake.open_connections: open now
         fake.commands            # parsed commands: ("init",), ("raster", w, h), ("feed", n), ("cut", m) ...
 
 ``FakeTcpPrinter(port=P)`` listens on a given port (a printer switched on later).
@@ -236,6 +237,12 @@ class FakeTcpPrinter:
         with self._lock:
             return [c if c[0] != "raster" else c[:3] for c in self._commands]
 
+    @property
+    def open_connections(self) -> int:
+        """Clients connected right now (a real network printer often serves only one)."""
+        with self._lock:
+            return len(self._clients)
+
     def images(self) -> list[Image.Image]:
         with self._lock:
             commands = list(self._commands)
@@ -291,6 +298,9 @@ class FakeTcpPrinter:
             return
         finally:
             client.close()
+            with self._lock:
+                if client in self._clients:
+                    self._clients.remove(client)
 
     def _handle(self, client: socket.socket, command: tuple) -> bool:
         """Record a command and answer it; False when the connection must close."""

@@ -256,3 +256,16 @@ def test_device_file_printer_gets_the_raster_and_status_is_unknown(tmp_path):
     images = join_rasters(parse_all(device.read_bytes()))
     assert len(images) == 1
     assert same_pixels(images[0], Image.open(io.BytesIO(printer.preview_png(ticket))))
+
+
+def test_network_printer_is_released_between_jobs(fake, tmp_path):
+    """Many network printers take one connection at a time: the kiosk must not hog it."""
+    printer = build_printer(config_for(fake.connection, tmp_path))
+    try:
+        printer.status()
+        assert fake.wait_for(lambda f: f.open_connections == 0)
+        printer.print_ticket(sample_ticket("normal"))
+        assert fake.wait_for(lambda f: f.open_connections == 0)
+        assert fake.connections == 2
+    finally:
+        printer.close()
