@@ -59,6 +59,7 @@ class FrameSlot:
         self._frame: Frame | None = None
         self._taken = True
         self._closed: Exception | None = None
+        self._failing: Exception | None = None
         self.lockstep = lockstep
         self.dropped = 0
 
@@ -69,7 +70,7 @@ class FrameSlot:
                     self._cond.wait(0.05)
             elif not self._taken:
                 self.dropped += 1
-            self._frame, self._taken = frame, False
+            self._frame, self._taken, self._failing = frame, False, None
             self._cond.notify_all()
 
     def take(self, after_seq: int, timeout: float) -> Frame | None:
@@ -84,10 +85,18 @@ class FrameSlot:
                     return frame
                 if self._closed is not None:
                     raise self._closed
+                if self._failing is not None:
+                    raise self._failing
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return None
                 self._cond.wait(remaining)
+
+    def fail(self, reason: Exception) -> None:
+        """The source is down: readers get ``reason`` until the next frame."""
+        with self._cond:
+            self._failing = reason
+            self._cond.notify_all()
 
     def close(self, reason: Exception) -> None:
         with self._cond:
@@ -115,7 +124,7 @@ class CaptureThread:
         self.state = "starting"
         self.last_error: Exception | None = None
         self.frames_read = 0
-        self._on_state = on_state or (lambda _state: None)
+        self._on_state = on_state if on_state is not None else (lambda _state: None)
         self._open_capture = open_capture or _open_cv_capture
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -161,6 +170,7 @@ class CaptureThread:
     def _run(self) -> None:
         while not self._stop.is_set():
             cap = None
+            self.is_file = is_file_source(self.source)  # a file may appear after start
             try:
                 cap = self._open_capture(self.source)
                 if cap is None or not cap.isOpened():
@@ -185,6 +195,7 @@ class CaptureThread:
             if outcome is None:  # a looped file reached its end: reopen at once
                 continue
             self._set_state("missing", outcome)
+            self.slot.fail(outcome)
             self._stop.wait(self.reconnect_s)
 
     def _read_until_failure(self, cap) -> Exception | None:

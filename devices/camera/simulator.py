@@ -57,7 +57,7 @@ class ScriptedSource:
         self.slot = FrameSlot()
         self._rng = np.random.default_rng(seed)
         self._cache: dict[str, np.ndarray] = {}
-        self._on_state = on_state or (lambda _s: None)
+        self._on_state = on_state if on_state is not None else (lambda _s: None)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._seq = 0

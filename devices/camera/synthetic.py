@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -16,6 +17,7 @@ CONDITIONS = ("clean", "blur", "rotation", "perspective", "noise", "light", "com
 SIZES = {"480p": (640, 480), "720p": (1280, 720)}
 
 
+@lru_cache(maxsize=64)
 def qr_modules(payload: str, error: str = "m") -> np.ndarray:
     """The QR symbol as a boolean matrix (True = dark), UTF-8 byte mode and no
     ECI marker, as on the CCCD (this is what trips zbar's charset guess)."""
@@ -72,8 +74,8 @@ def _background(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
     import cv2
 
     small = rng.integers(40, 200, size=(h // 16 + 1, w // 16 + 1, 3), dtype=np.uint8)
-    bg = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
-    return cv2.GaussianBlur(bg, (0, 0), 6)
+    small = cv2.GaussianBlur(small, (0, 0), 0.6)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
 
 
 def render_frame(payload: str | None, size: tuple[int, int], rng: np.random.Generator,
@@ -113,22 +115,22 @@ def render_frame(payload: str | None, size: tuple[int, int], rng: np.random.Gene
     hom = cv2.getPerspectiveTransform(src, placed)
     card_big = cv2.warpPerspective(card.astype(np.float32), hom, (w, h), flags=cv2.INTER_LINEAR,
                                    borderValue=-1)
-    mask = card_big >= 0
-    tint = np.array([0.93, 0.96, 1.0], np.float32)  # slightly warm white card
-    card_rgb = (card_big[..., None] * 0.82 + 25) * tint
-    frame[mask] = card_rgb[mask]
+    mask = (card_big >= 0)[..., None]
+    tint = np.array([0.93, 0.96, 1.0], np.float32) * 0.82  # slightly warm white card
+    frame = np.where(mask, card_big[..., None] * tint + 25, frame)
     if deg.blur_modules > 0:
         frame = cv2.GaussianBlur(frame, (0, 0), deg.blur_modules * module_px)
     if deg.light_low < 1.0 or deg.glare > 0:
         frame = _uneven_light(frame, rng, deg)
     if deg.noise_sigma > 0:
-        frame += rng.normal(0, deg.noise_sigma, size=frame.shape).astype(np.float32)
+        frame += rng.standard_normal(size=frame.shape, dtype=np.float32) * np.float32(deg.noise_sigma)
     return np.clip(frame, 0, 255).astype(np.uint8)
 
 
 def _uneven_light(frame: np.ndarray, rng: np.random.Generator, deg: Degradation) -> np.ndarray:
     h, w = frame.shape[:2]
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    yy, xx = np.ogrid[0:h, 0:w]
+    yy, xx = yy.astype(np.float32), xx.astype(np.float32)
     phi = float(rng.uniform(0, 2 * math.pi))
     ramp = (xx * math.cos(phi) + yy * math.sin(phi))
     ramp = (ramp - ramp.min()) / max(1.0, float(ramp.max() - ramp.min()))
