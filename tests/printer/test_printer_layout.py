@@ -7,6 +7,8 @@ import unicodedata
 
 import pytest
 import zxingcpp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from devices.printer.layout import DOT_WIDTHS, TicketLayout, font, wrap_runs
@@ -157,3 +159,18 @@ def test_preview_png_is_the_image():
     decoded = Image.open(io.BytesIO(rendered.png()))
     assert decoded.mode == "1"
     assert decoded.tobytes() == rendered.image.tobytes()
+
+
+_WORD = st.text(alphabet="".join(VIETNAMESE_LETTERS) + "bcdghklmnpqrstvx-()0123456789", min_size=1, max_size=40)
+
+
+@settings(max_examples=40, deadline=None)
+@given(words=st.lists(_WORD, min_size=1, max_size=12), width=st.integers(min_value=60, max_value=560),
+       bold=st.booleans())
+def test_wrapping_never_exceeds_the_width_and_loses_nothing(words, width, bold):
+    f = font(23, bold)
+    lines = wrap_runs([(" ".join(words), f)], width)
+    for line in lines:
+        total = sum(f.getlength(w) for w, _ in line) + f.getlength(" ") * (len(line) - 1)
+        assert total <= width + 0.01
+    assert "".join(w for line in lines for w, _ in line) == "".join(words)
