@@ -18,9 +18,9 @@ APT_PACKAGES := pcscd libpcsclite-dev pcsc-tools libccid vsmartcard-vpcd \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install apt venv npm demo test bench clean
+.PHONY: install apt venv npm vicc demo test bench clean
 
-install: apt venv npm
+install: apt venv npm vicc
 
 apt:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -43,6 +43,23 @@ sandbox_his/node_modules/.installed: sandbox_his/package.json sandbox_his/packag
 	cd sandbox_his && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The virtual CCCD card of the chip tests (tests/card/virtual_cccd/card.py) runs
+# under Debian's python3 with the virtualsmartcard library
+# (/usr/lib/python3/site-packages/virtualsmartcard, put on PYTHONPATH by the
+# tests) and pycryptodome's `Crypto` namespace, which Debian does not ship.
+# It connects to pcscd's vpcd driver on 127.0.0.1:35963 — a port fixed by the
+# driver's config (/etc/reader.conf.d/vpcd), which is acceptable for tests
+# that start one card at a time.
+VICC_VENV := .venv-vicc
+VICC_STAMP := $(VICC_VENV)/.installed
+
+vicc: $(VICC_STAMP)
+
+$(VICC_STAMP): | apt
+	@[ -x $(VICC_VENV)/bin/python ] || /usr/bin/python3 -m venv $(VICC_VENV)
+	$(VICC_VENV)/bin/pip install -q pycryptodome==4.4.0 ecdsa==0.19.2
+	@touch $@
+
 demo: install
 	$(VENV)/bin/kiosk demo
 
@@ -53,4 +70,4 @@ bench: install
 	$(PY) -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) sandbox_his/node_modules .pytest_cache
+	rm -rf $(VENV) $(VICC_VENV) sandbox_his/node_modules .pytest_cache

@@ -73,6 +73,7 @@ class PcscCardReader:
         self._state: str | None = None  # last reported: DEVICE_MISSING / CARD_INSERTED / CARD_REMOVED
         self.last_stats: dict | None = None
         self.last_chip: ChipData | None = None
+        self._no_extended: set[bytes] = set()  # ATRs of cards that refused extended length
 
     # -- port -------------------------------------------------------------------
     def start(self, on_event: DeviceEventCallback) -> None:
@@ -211,6 +212,7 @@ class PcscCardReader:
             rc, _name, _state, _proto, atr = scard.SCardStatus(hcard)
             atr = bytes(atr) if rc == scard.SCARD_S_SUCCESS else b""
             extended = {"on": True, "off": False}.get(self.extended_length, atr_supports_extended(atr))
+            extended = extended and atr not in self._no_extended
 
             def transmit(command: bytes) -> bytes:
                 rc, response = scard.SCardTransmit(hcard, protocol, list(command))
@@ -228,6 +230,8 @@ class PcscCardReader:
                 raise
             finally:
                 self.last_stats = session.stats.to_json()
+                if session.extended_refused:
+                    self._no_extended.add(atr)
             self.last_chip = data
             return data
         finally:

@@ -85,7 +85,7 @@ class CitizenRecord:
         when it looks like an ID number (their meaning is unconfirmed)."""
         for number in (15, 16):
             value = (self.text(number) or "").strip()
-            if re.fullmatch(r"\d{9}|\d{12}", value):
+            if re.fullmatch(r"[0-9]{9}|[0-9]{12}", value):
                 return value
         return None
 
@@ -109,7 +109,7 @@ def parse_vn_date(text: str | None) -> date | None:
     """'05/01/1993' → date; anything else (e.g. 'Không thời hạn') → None."""
     if not text:
         return None
-    m = re.fullmatch(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*", text)
+    m = re.fullmatch(r"\s*([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})\s*", text)
     if not m:
         return None
     try:

@@ -18,7 +18,7 @@ _ALLOWED = re.compile(r"^[0-9A-Z<]*$")
 
 
 def char_value(ch: str) -> int:
-    if ch.isdigit():
+    if "0" <= ch <= "9":
         return ord(ch) - 48
     if "A" <= ch <= "Z":
         return ord(ch) - 55
@@ -42,7 +42,7 @@ def parse_yymmdd(text: str, *, future: bool) -> date | None:
     """YYMMDD to a date. Birth dates take the century that puts them in the past;
     expiry dates the one that puts them within +50 years. Unknown parts ('<<')
     give None."""
-    if not re.fullmatch(r"\d{6}", text):
+    if not re.fullmatch(r"[0-9]{6}", text):
         return None
     yy, mm, dd = int(text[:2]), int(text[2:4]), int(text[4:])
     today = date.today()
@@ -86,7 +86,7 @@ class Mrz:
     @property
     def citizen_id(self) -> str | None:
         """The 12-digit CCCD number when the optional data carries it."""
-        m = re.match(r"^(\d{12})", self.optional_data.replace("<", ""))
+        m = re.match(r"^([0-9]{12})", self.optional_data.replace("<", ""))
         return m.group(1) if m else None
 
 
@@ -155,7 +155,7 @@ def bac_key_seed_input(document_number: str, birth: str, expiry: str) -> str:
     if len(number) < 9:
         number = number + "<" * (9 - len(number))
     for name, value in (("date of birth", birth), ("date of expiry", expiry)):
-        if not re.fullmatch(r"\d{6}", value):
+        if not re.fullmatch(r"[0-9]{6}", value):
             raise CardParseError(f"BAC key: {name} must be YYMMDD")
     if not _ALLOWED.match(number):
         raise CardParseError("BAC key: document number has characters outside 0-9, A-Z and '<'")

@@ -106,6 +106,9 @@ class ChipSession:
         self.sm: SecureMessaging | None = None
         self.stats = Stats()
         self.protocol = ""  # "PACE" or "BAC" once open
+        self.extended_refused = False  # the card answered 6700 in plain to an extended APDU
+        self.plain_answer = False
+        self._key: Key | None = None
         self._in_auth = False
 
     # -- transport ------------------------------------------------------------
@@ -121,6 +124,7 @@ class ChipSession:
         if raw is None or len(raw) < 2:
             # pcscd 1.9.9 answers the APDU in flight at removal with 0 bytes
             raise CardRemoved("card answered without a status word (removed during the read)")
+        self.plain_answer = not self.sm or len(raw) == 2
         if self.sm:
             data, sw = self.sm.unwrap(raw)
             if sw == SW_SECURITY_NOT_SATISFIED and not data:
@@ -131,6 +135,7 @@ class ChipSession:
     # -- access control ---------------------------------------------------------
     def open(self, key: Key) -> str:
         """Authenticate and select the eMRTD application. Returns "PACE" or "BAC"."""
+        self._key = key
         self._in_auth = True
         try:
             card_access = self._card_access() if key.can else None
@@ -245,7 +250,7 @@ class ChipSession:
         return data[:total]
 
     def _read(self, p1: int, p2: int, le: int, name: str) -> tuple[bytes, int]:
-        for _ in range(3):
+        for _ in range(8):
             data, sw = self.send(Apdu(0x00, 0xB0, p1, p2, le=le, extended=le > 256))
             if sw in (SW_OK, SW_END_OF_FILE) and data:
                 return data, sw
@@ -253,9 +258,17 @@ class ChipSession:
                 le = sw & 0xFF  # the chip tells the exact length
                 continue
             if sw == SW_WRONG_LENGTH and self.extended:
-                log.info("extended length refused; using short APDUs")
-                self.extended = False
-                le = self.block_size()
+                if self.plain_answer and self._key is not None:
+                    # refused before secure messaging saw it: the SM session is
+                    # out of step, so open a fresh one with short APDUs
+                    log.info("extended length refused by the card; re-opening with short APDUs")
+                    self.extended, self.extended_refused, self.sm = False, True, None
+                    self.open(self._key)
+                else:
+                    # the card's buffer is smaller than asked: halve the block
+                    self.extended_block //= 2
+                    self.extended = self.extended_block > SHORT_MAX[self.sm.cipher if self.sm else None]
+                le = min(le, self.block_size())
                 continue
             if sw == SW_FILE_NOT_FOUND:
                 raise CardCommandError(f"{name} not found on the card", sw=sw)

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from asn1crypto import cms, core
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
@@ -181,7 +182,9 @@ def passive_authentication(sod: Sod, groups: dict[int, bytes], trust: list[x509.
     if sod.signer_certificate is None:
         return PassiveAuthResult(FAILED, "EF.SOD carries no document signer certificate", checked)
     try:
-        ds = x509.load_der_x509_certificate(sod.signer_certificate)
+        with warnings.catch_warnings():  # odd serial numbers etc. are judged below, not warned about
+            warnings.simplefilter("ignore")
+            ds = x509.load_der_x509_certificate(sod.signer_certificate)
     except ValueError:
         return PassiveAuthResult(FAILED, "document signer certificate is not valid DER", checked)
     reason = _verify_signature(sod, ds)
@@ -200,7 +203,7 @@ def passive_authentication(sod: Sod, groups: dict[int, bytes], trust: list[x509.
         try:
             ds.verify_directly_issued_by(csca)
             return PassiveAuthResult(VERIFIED, "", checked)
-        except (ValueError, TypeError, InvalidSignature):
+        except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
             continue
     return PassiveAuthResult(FAILED, "document signer certificate signature does not verify with the CSCA", checked)
 
@@ -214,7 +217,10 @@ def _verify_signature(sod: Sod, ds: x509.Certificate) -> str:
         if sod.message_digest != _HASHES[sod.signer_digest](sod.econtent).digest():
             return "EF.SOD messageDigest does not match the security object"
         signed_bytes = sod.signed_attrs
-    key = ds.public_key()
+    try:
+        key = ds.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return "document signer public key cannot be used (unsupported or malformed)"
     hash_cls = _CRYPTO_HASHES[sod.signer_digest]
     try:
         if isinstance(key, rsa.RSAPublicKey):
@@ -230,6 +236,6 @@ def _verify_signature(sod: Sod, ds: x509.Certificate) -> str:
             return "document signer key type not supported"
     except InvalidSignature:
         return "document signer signature over EF.SOD does not verify"
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, TypeError, UnsupportedAlgorithm):
         return "document signer signature could not be checked"
     return ""

@@ -38,11 +38,11 @@ def register(sub) -> None:
 
 def access_key(args) -> AccessKey:
     if args.can:
-        if not re.fullmatch(r"\d{6}", args.can):
+        if not re.fullmatch(r"[0-9]{6}", args.can):
             raise InvalidIdentity("--can: expected 6 digits")
         return AccessKey(can=args.can)
     if args.id:
-        if not re.fullmatch(r"\d{12}", args.id):
+        if not re.fullmatch(r"[0-9]{12}", args.id):
             raise InvalidIdentity("--id: expected 12 digits")
         return AccessKey.from_citizen_id(args.id)
     from devices.cccd.errors import CardParseError

@@ -50,7 +50,7 @@ _lock = threading.Lock()
 def ensure_vicc_venv() -> Path:
     """The small venv the card runs in (also built by `make install`)."""
     if not VICC_PYTHON.exists():
-        subprocess.run(["/usr/bin/python3", "-m", "venv", "--system-site-packages", str(VICC_VENV)], check=True)
+        subprocess.run(["/usr/bin/python3", "-m", "venv", str(VICC_VENV)], check=True)
         subprocess.run([str(VICC_PYTHON), "-m", "pip", "install", "-q", PYCRYPTODOME_PIN, ECDSA_PIN], check=True)
     return VICC_PYTHON
 

@@ -1,0 +1,118 @@
+"""ChipSession against the virtual card's OS in-process (no pcscd): the
+protocol edge cases that are awkward to provoke through a reader — length
+fallbacks, plain error answers, a 0-byte answer, deadlines."""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import sys
+
+import pytest
+
+from devices.cccd import lds, sample_card
+from devices.cccd.chip_read import read_chip
+from devices.cccd.errors import CardRemoved, CardTimeout, NotAnEmrtd, WrongAccessKey
+from devices.cccd.session import ChipSession, Key, atr_supports_extended
+from kiosk.demo_data import demo_person
+from tests.card.virtual_reader import CARD_PROGRAM, VSMARTCARD_PATH, card_config
+
+
+@pytest.fixture(scope="module")
+def card_module():
+    for path in (VSMARTCARD_PATH, str(CARD_PROGRAM.parent)):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    return importlib.import_module("card")
+
+
+@pytest.fixture(scope="module")
+def pki():
+    return sample_card.make_pki()
+
+
+def make_card(card_module, pki, person="an", files=None, **options):
+    p = demo_person(person)
+    content = sample_card.sign_files(sample_card.person_files(p), pki)
+    content.update(files or {})
+    conf = card_config(p)
+    return card_module.CccdOS(content, conf["can"], conf["mrz_info"], **options), content, p
+
+
+def key_for(person, can=True, bac=False) -> Key:
+    birth = dt.date.fromisoformat(person["birth_date"])
+    expiry = sample_card.expiry_for(birth, dt.date.fromisoformat(person["issue_date"])) or dt.date(2099, 12, 31)
+    return Key(can=person["citizen_id"][-6:] if can else None,
+               document_number=person["citizen_id"][-9:] if bac else None,
+               birth=birth if bac else None, expiry=expiry if bac else None)
+
+
+def test_atr_card_capabilities(card_module, pki):
+    assert atr_supports_extended(make_card(card_module, pki)[0].getATR())
+    assert not atr_supports_extended(make_card(card_module, pki, extended=False)[0].getATR())
+    assert not atr_supports_extended(bytes.fromhex("3B8F8001804F0CA000000306030001000000006A"))
+
+
+def test_extended_refused_falls_back_to_short_apdus(card_module, pki):
+    os_, files, person = make_card(card_module, pki, extended=False)
+    session = ChipSession(os_.execute, extended=True)
+    data = read_chip(session, key_for(person), trust=[pki.csca_cert])
+    assert data.passive_auth.status == "verified" and not session.extended
+    assert data.raw["SOD"] == files["SOD"]
+
+
+def test_card_buffer_smaller_than_the_request(card_module, pki):
+    os_, files, person = make_card(card_module, pki, max_response=512)
+    session = ChipSession(os_.execute, extended=True, extended_block=4096)
+    data = read_chip(session, key_for(person), trust=[pki.csca_cert], with_photo=True)
+    assert data.raw["DG2"] == files["DG2"] and data.passive_auth.verified
+
+
+def test_bac_session_uses_3des_blocks(card_module, pki):
+    os_, files, person = make_card(card_module, pki, extended=False)
+    session = ChipSession(os_.execute)
+    data = read_chip(session, key_for(person, can=False, bac=True), trust=[])
+    assert data.protocol == "BAC" and session.sm.cipher == "3DES" and session.block_size() == 231
+    assert data.record.full_name == "NGUYỄN VĂN AN" and data.passive_auth.status == "not_verifiable"
+
+
+def test_wrong_mrz_key(card_module, pki):
+    os_, _, person = make_card(card_module, pki)
+    wrong = Key(document_number=person["citizen_id"][-9:], birth=dt.date(1990, 1, 1), expiry=dt.date(2030, 1, 1))
+    with pytest.raises(WrongAccessKey):
+        ChipSession(os_.execute).open(wrong)
+
+
+def test_unsupported_pace_in_card_access_uses_bac(card_module, pki):
+    dh_only = lds.encode_card_access("0.4.0.127.0.7.2.2.4.1.2", 0)  # PACE-DH-GM: not implemented here
+    os_, _, person = make_card(card_module, pki, files={"CardAccess": dh_only})
+    session = ChipSession(os_.execute)
+    assert session.open(key_for(person, can=True, bac=True)) == "BAC"
+
+
+def test_plain_card_without_emrtd(card_module, pki):
+    os_, _, person = make_card(card_module, pki, emrtd=False)
+    with pytest.raises(NotAnEmrtd):
+        ChipSession(os_.execute).open(key_for(person, can=False, bac=True))
+
+
+def test_zero_byte_answer_means_removed(card_module, pki):
+    os_, _, person = make_card(card_module, pki)
+    answers = iter(range(100))
+
+    def flaky(apdu: bytes) -> bytes:
+        return b"" if next(answers) == 8 else os_.execute(apdu)
+
+    with pytest.raises(CardRemoved):
+        read_chip(ChipSession(flaky), key_for(person), trust=[])
+
+
+def test_deadline_between_apdus(card_module, pki):
+    os_, _, person = make_card(card_module, pki)
+    now = [0.0]
+
+    def slow(apdu: bytes) -> bytes:
+        now[0] += 1.0
+        return os_.execute(apdu)
+
+    with pytest.raises(CardTimeout):
+        read_chip(ChipSession(slow, deadline=5.0, clock=lambda: now[0]), key_for(person), trust=[])
