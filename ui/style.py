@@ -50,6 +50,7 @@ def stylesheet(u: float) -> str:
     QLabel[role="field-label"] {{ font-size: {px(32)}; color: #39424e; }}
     QLabel[role="field-value"] {{ font-size: {px(48)}; font-weight: bold; }}
     QLabel[role="big-number"] {{ font-size: {px(260)}; font-weight: bold; color: {GREEN}; }}
+    QLabel[role="big-number-long"] {{ font-size: {px(160)}; font-weight: bold; color: {GREEN}; }}
     QLabel[role="room"] {{ font-size: {px(56)}; font-weight: bold; }}
     QLabel[role="digits"] {{ font-family: "DejaVu Sans Mono"; font-size: {px(72)}; min-width: {px(760)}; font-weight: bold;
         background: {GREY_BG}; border: {px(4)} solid {BLUE}; border-radius: {px(16)}; padding: {px(14)}; }}
@@ -66,7 +67,9 @@ def stylesheet(u: float) -> str:
     QPushButton[kind="choice"]:pressed {{ background: #d6dde6; }}
     QPushButton[kind="key"] {{ background: {GREY_BG}; color: {INK}; border: {px(4)} solid #7d8896;
         font-size: {px(60)}; min-width: {target}px; min-height: {min_target_px(u, 104)}px; }}
-    QPushButton[kind="key"]:pressed {{ background: #d6dde6; }}
+    QPushButton[kind="key-text"] {{ background: {GREY_BG}; color: {INK}; border: {px(4)} solid #7d8896;
+        font-size: {px(40)}; padding: {px(6)}; min-height: {min_target_px(u, 104)}px; }}
+    QPushButton[kind="key"]:pressed, QPushButton[kind="key-text"]:pressed {{ background: #d6dde6; }}
     QPushButton[kind="language"] {{ min-height: {min_target_px(u, 84)}px; background: white; color: {BLUE_DARK}; border: none;
         font-size: {px(34)}; padding: {px(6)} {px(26)}; }}
     QWidget#statusbar {{ background: {GREY_BG}; }}

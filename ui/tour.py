@@ -30,13 +30,15 @@ def cccd_qr(person_key: str) -> str:
 
 class Tour:
     def __init__(self, controller, window, services, out_dir: Path | None = None, *, prefix: str = "",
-                 his_down=None, his_up=None):
+                 his_down=None, his_up=None, language: str = "vi", on_shot=None):
         self.c, self.w, self.s = controller, window, services
         self.out_dir = Path(out_dir) if out_dir else None
         self.prefix = prefix
         self.his_down, self.his_up = his_down, his_up  # take the HIS away / bring it back (offline)
         self.saved: list[Path] = []
         self._last_qr: tuple[str, float] = ("", 0.0)
+        self.language = language
+        self.on_shot = on_shot  # called with the screen's name after each shot (tests check layouts)
 
     # --- plumbing ------------------------------------------------------------------------
     def wait(self, predicate, timeout: float = 20.0, what: str = "") -> None:
@@ -63,12 +65,12 @@ class Tour:
         """Hold a person's CCCD QR code to the camera. The camera reports the
         same code once per few seconds, so showing it again right away waits."""
         payload = cccd_qr(person)
-        last, when = self._last_qr
-        repeat = getattr(self.s.scanner, "_repeat_after_s", 3.0) + 0.5
-        if payload == last and time.monotonic() - when < repeat:
-            self.pause(repeat - (time.monotonic() - when))
+        last, gone_at = self._last_qr
+        hold = getattr(self.s.scanner, "_repeat_after_s", 3.0) + 1.0
+        if payload == last and time.monotonic() - gone_at < hold:
+            self.pause(hold - (time.monotonic() - gone_at))
         self.s.scanner.show(payload, seconds=0.6)
-        self._last_qr = (payload, time.monotonic())
+        self._last_qr = (payload, time.monotonic() + 0.6)  # when the code leaves the camera's view
 
     def tap(self, button) -> None:
         if not (button.isVisible() and button.isEnabled()):
@@ -88,6 +90,8 @@ class Tour:
         if not self.w.grab().save(str(path)):
             raise TourError(f"tour: cannot write {path}")
         self.saved.append(path)
+        if self.on_shot is not None:
+            self.on_shot(name)
 
     def printer_state(self, state: str) -> None:
         self.s.printer.set_state(state)
@@ -111,7 +115,7 @@ class Tour:
     def chip(self, person: str = "an") -> None:
         """Card first, then the QR for the key; chip read; booked appointment."""
         self.shot("welcome")
-        self.s.card_reader.set_slow(1.5)
+        self.s.card_reader.set_slow(0.8)
         self.s.card_reader.insert_card(person)
         self.step("need_key")
         self.shot("card_needs_key")
@@ -185,7 +189,7 @@ class Tour:
 
     def card_removed(self, person: str = "an") -> None:
         """The card is lifted while the chip is read: a clear next step."""
-        self.s.card_reader.set_slow(3.0)
+        self.s.card_reader.set_slow(2.0)
         self.s.card_reader.insert_card(person)
         self.step("need_key")
         self.show_qr(person)
@@ -231,7 +235,14 @@ class Tour:
         if self.his_up is not None:
             self.his_up()
 
+    def set_language(self) -> None:
+        """Each patient starts in Vietnamese; touch the language button if the tour is in English."""
+        if self.c.journey.language != self.language:
+            self.tap(self.w.language)
+            self.wait(lambda: self.c.journey.language == self.language, what="language")
+
     def run(self, scenarios=SCENARIOS) -> list[Path]:
         for name in scenarios:
+            self.set_language()
             getattr(self, name)()
         return self.saved

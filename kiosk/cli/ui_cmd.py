@@ -77,7 +77,12 @@ def _demo(args) -> int:
 
 
 def _demo_config(args, base_url: str, data_dir: str):
-    config = load_config(args.config) if args.config else Config(source="(demo defaults)")
+    if args.config:
+        config = load_config(args.config)
+    else:
+        from ..demo_data import load_demo
+        config = Config(source="(demo defaults)")
+        config.kiosk.hospital_name = load_demo()["hospital"]["name"]
     config.his.base_url = base_url
     config.his.auth = "none"
     config.kiosk.data_dir = data_dir

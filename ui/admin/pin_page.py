@@ -17,8 +17,8 @@ class PinPage(QWidget):
         super().__init__(parent)
         self.gate, self.lang, self.pin = gate, lang, ""
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(40, 30, 40, 30)
-        outer.setSpacing(18)
+        outer.setContentsMargins(40, 16, 40, 16)
+        outer.setSpacing(12)
         self.title = QLabel(tr("admin.pin.title", lang))
         self.title.setProperty("role", "admin-title")
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)

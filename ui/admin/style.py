@@ -20,8 +20,8 @@ QPushButton {{ min-height: 64px; min-width: 120px; border-radius: 10px; font-siz
 QPushButton:pressed {{ background: {BLUE_DARK}; }}
 QPushButton:disabled {{ background: #9aa5b1; color: #eef1f5; }}
 QPushButton[kind="key"] {{ background: {GREY_BG}; color: {INK}; border: 3px solid #7d8896; font-size: 34px;
-    min-width: 110px; min-height: 84px; }}
-QPushButton[kind="key-ok"] {{ font-size: 30px; min-width: 110px; min-height: 84px; }}
+    min-width: 110px; min-height: 70px; }}
+QPushButton[kind="key-ok"] {{ font-size: 30px; min-width: 110px; min-height: 70px; }}
 QPushButton[kind="secondary"] {{ background: white; color: {BLUE_DARK}; border: 3px solid {BLUE}; }}
 QPushButton[kind="danger"] {{ background: {RED}; color: white; }}
 QTabBar::tab {{ min-height: 56px; min-width: 170px; font-size: 22px; padding: 4px 16px; }}

@@ -107,20 +107,21 @@ class RoomPanel(QFrame):
             lay.addLayout(row)
 
     def update_view(self, view: RoomView, show_names: bool) -> None:
-        self.title.setText(view.name)
+        _set_text(self.title, view.name)
         s = view.serving
-        self.serving.setText(s.label if s else t("board.none", self.lang))
-        self.serving_name.setText(s.masked_name if (s and show_names) else "")
-        self.serving_name.setVisible(show_names)
-        self.next_numbers.setText("   ".join(_number_text(w) for w in view.waiting) or t("board.none", self.lang))
+        _set_text(self.serving, s.label if s else t("board.none", self.lang))
+        _set_text(self.serving_name, s.masked_name if (s and show_names) else "")
+        if self.serving_name.isHidden() == show_names:
+            self.serving_name.setVisible(show_names)
+        _set_text(self.next_numbers, "   ".join(_number_text(w) for w in view.waiting) or t("board.none", self.lang))
         more = view.waiting_total - len(view.waiting)
         counts = (t("board.waiting_more", self.lang, count=more) if more > 0
                   else t("board.waiting_count", self.lang, count=view.waiting_total))
         if any(w.priority is not None for w in view.waiting):
             counts += "  ·  " + t("board.priority_legend", self.lang, mark=PRIORITY_MARK)
-        self.next_more.setText(counts)
+        _set_text(self.next_more, counts)
         recent = "  ".join(f"{r.label}{'*' if r.no_show else ''}" for r in view.recent)
-        self.recent.setText(f"{t('board.recent', self.lang)}: {recent}" if recent else "")
+        _set_text(self.recent, f"{t('board.recent', self.lang)}: {recent}" if recent else "")
 
     def flash(self) -> None:
         self.flash_left = FLASH_TOGGLES
@@ -159,6 +160,12 @@ def _size(label: QLabel, px: float, bold: bool = True) -> None:
     """Font size plus enough line height for Vietnamese stacked marks (Ầ, Ố)."""
     label.setFont(_font(px, bold))
     label.setMinimumHeight(int(max(8, px) * 1.42))
+
+
+def _set_text(label: QLabel, text: str) -> None:
+    """Only touch a label that changes: no repaint (and no Qt call) per poll."""
+    if label.text() != text:
+        label.setText(text)
 
 
 def _number_text(n: ShownNumber) -> str:
@@ -228,9 +235,10 @@ class BoardWindow(QWidget):
                 panel.update_view(view, self.show_names)
         if snapshot.stale:
             since = snapshot.updated_at.strftime("%H:%M") if snapshot.updated_at else "--:--"
-            self.stale.setText(t("board.stale", self.lang, time=since))
-            self.stale.show()
-        else:
+            _set_text(self.stale, t("board.stale", self.lang, time=since))
+            if self.stale.isHidden():
+                self.stale.show()
+        elif not self.stale.isHidden():
             self.stale.hide()
 
     def show_calls(self, calls: list[Call]) -> None:
@@ -292,7 +300,7 @@ class BoardWindow(QWidget):
 
     def _tick(self) -> None:
         now: datetime = self.clock.now()
-        self.clock_label.setText(now.strftime("%H:%M:%S"))
+        _set_text(self.clock_label, now.strftime("%H:%M:%S"))
         for panel in self.panels.values():
             if panel.flash_left:
                 panel.tick_flash()

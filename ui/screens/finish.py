@@ -2,6 +2,8 @@
 that always say what to do next."""
 from __future__ import annotations
 
+from PySide6.QtWidgets import QBoxLayout
+
 from kiosk import journey as j
 
 from .base import Screen, button, label
@@ -40,6 +42,11 @@ class DoneScreen(Screen):
         dept_name = (dept.name_en or dept.name) if (dept and self.lang == "en") else t.department_name
         self.caption.setText(self.t("ui.done.number"))
         self.number.setText(t.label)
+        long_label = len(t.label) > 4  # offline labels such as "K1-012"
+        if self.number.property("role") != ("big-number-long" if long_label else "big-number"):
+            self.number.setProperty("role", "big-number-long" if long_label else "big-number")
+            self.number.style().unpolish(self.number)
+            self.number.style().polish(self.number)
         self.department.setText(dept_name)
         self.room.setText(self.t("ui.done.go_to", room=t.room_name or t.room_code))
         self.where.setText(t.room_where)
@@ -72,8 +79,9 @@ class ErrorScreen(Screen):
         events = {j.RETRY: j.Retry, j.TYPE_ID: j.OpenKeypad, j.HOME: j.GoHome}
         self.actions = {a: button("primary" if a == j.RETRY else "secondary", lambda a=a: self.send(events[a]()))
                         for a in (j.HOME, j.TYPE_ID, j.RETRY)}
-        for btn in self.actions.values():
-            self.footer.addWidget(btn)
+        self.footer.setDirection(QBoxLayout.Direction.TopToBottom)  # up to three full-width choices
+        for action in (j.RETRY, j.TYPE_ID, j.HOME):
+            self.footer.addWidget(self.actions[action])
 
     def render(self, journey, ctx) -> None:
         self.title.setText(self.t("ui.error.title"))

@@ -113,9 +113,9 @@ class KeypadScreen(Screen):
         for i, d in enumerate("123456789"):
             self.keys[d] = button("key", lambda d=d: self._press(d))
             grid.addWidget(self.keys[d], i // 3, i % 3)
-        self.keys["clear"] = button("key", self._clear_digits)
+        self.keys["clear"] = button("key-text", self._clear_digits)
         self.keys["0"] = button("key", lambda: self._press("0"))
-        self.keys["delete"] = button("key", self._delete)
+        self.keys["delete"] = button("key-text", self._delete)
         grid.addWidget(self.keys["clear"], 3, 0)
         grid.addWidget(self.keys["0"], 3, 1)
         grid.addWidget(self.keys["delete"], 3, 2)

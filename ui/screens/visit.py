@@ -2,6 +2,8 @@
 department, and whether you need priority."""
 from __future__ import annotations
 
+import textwrap
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QBoxLayout, QGridLayout, QWidget
@@ -153,6 +155,7 @@ class DepartmentScreen(Screen):
         self.footer.addWidget(self.retry)
         self._columns = 0
         self._codes: list[str] = []
+        self._labels: list[tuple[str, str]] = []
 
     def render(self, journey, ctx) -> None:
         self.title.setText(self.t("ui.department.title"))
@@ -166,12 +169,19 @@ class DepartmentScreen(Screen):
         if codes != self._codes:
             self._codes = codes
             self._build(len(codes))
-        for btn, dept in zip(self.buttons, depts):
+        self._labels = []
+        for dept in depts:
             name = dept.name_en or dept.name if self.lang == "en" else dept.name
-            lines = [name]
-            if journey.waiting is not None:
-                lines.append(self.t("ui.department.waiting", n=journey.waiting.get(dept.code, 0)))
-            btn.setText("\n".join(lines))
+            waiting = (self.t("ui.department.waiting", n=journey.waiting.get(dept.code, 0))
+                       if journey.waiting is not None else "")
+            self._labels.append((name, waiting))
+        self._set_texts()
+
+    def _set_texts(self) -> None:
+        """Department names wrapped to the button width of the current layout."""
+        for btn, (name, waiting) in zip(self.buttons, self._labels):
+            lines = textwrap.wrap(name, 16 if self._columns == 2 else 24) or [name]
+            btn.setText("\n".join(lines + ([waiting] if waiting else [])))
 
     def _build(self, count: int) -> None:
         for btn in self.buttons:
@@ -190,6 +200,7 @@ class DepartmentScreen(Screen):
         self._columns = columns
         for i, btn in enumerate(self.buttons):
             self.grid.addWidget(btn, i // columns, i % columns)
+        self._set_texts()
 
     def resizeEvent(self, event):  # noqa: N802
         super().resizeEvent(event)
