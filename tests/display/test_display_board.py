@@ -153,3 +153,34 @@ def test_screenshots_both_orientations(fresh_sandbox, make_board, qtbot, tmp_pat
     assert ctrl.window.current_orientation() == "portrait" and ctrl.window.cols == 1
     _assert_real_picture(land, (1920, 1080))
     _assert_real_picture(port, (1080, 1920))
+
+
+def test_long_running_board_does_not_exhaust_none_refcount(qtbot):
+    """PySide6 6.12.0 on Python 3.11 drops a reference to None on every void
+    Qt call; without the guard a board redrawn 20 000 times aborts the
+    interpreter (none_dealloc). With it, None's count never falls below start."""
+    import sys
+    from datetime import datetime, timedelta, timezone
+
+    from kiosk.ward import BoardSnapshot, RoomView, ShownNumber
+    from ui.display.board import BoardWindow
+    from ui.display.qt_guard import install_guard
+
+    guard = install_guard()
+    clock = type("C", (), {"now": staticmethod(lambda: datetime(2026, 3, 2, 8, tzinfo=timezone(timedelta(hours=7))))})
+    window = BoardWindow(title="T", hospital="H", rooms=[("P1", "Phòng 1")], clock=clock)
+    qtbot.addWidget(window)
+    start = sys.getrefcount(None)
+    lowest = start
+    for i in range(20_000):
+        view = RoomView("P1", "Phòng 1", ShownNumber(str(i), f"{i % 1000:03d}"), (ShownNumber("w", f"{i + 1:03d}"),),
+                        1 + i % 3, ())
+        window.show_snapshot(BoardSnapshot((view,), None, stale=bool(i % 2)))
+        if i % 100 == 0:
+            guard.check()
+            lowest = min(lowest, sys.getrefcount(None))
+    guard.check()
+    if sys.version_info < (3, 12):
+        assert lowest > start - 2000  # never close to zero between checks
+        assert sys.getrefcount(None) >= guard.floor
+    assert window.panels["P1"].serving.text() == f"{19_999 % 1000:03d}"
