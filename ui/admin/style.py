@@ -7,6 +7,7 @@ STATUS_COLOURS = {"OK": "#0A6B2E", "WARN": "#8A5A00", "FAIL": RED}
 
 STYLESHEET = f"""
 QWidget#admin {{ background: white; color: {INK}; font-family: "{FONT_FAMILY}"; font-size: 22px; }}
+QLabel {{ font-size: 22px; }}
 QWidget#adminHeader {{ background: {BLUE_DARK}; }}
 QLabel#adminTitle {{ color: white; font-size: 28px; font-weight: bold; padding: 10px 18px; }}
 QLabel[role="admin-title"] {{ font-size: 34px; font-weight: bold; color: {BLUE_DARK}; }}
