@@ -30,6 +30,13 @@ class ConnectivityMonitor:
         self._since = time.time()
         self._lock = threading.Lock()
         self._subscribers: list[Callable[[str], None]] = []
+        # The mode last written to the log (maybe by an earlier process): a
+        # process that starts optimistic and finds the HIS there still records
+        # "online" after an earlier "offline".
+        self._recorded = None
+        if database is not None:
+            rows = database.read("SELECT mode FROM mode_changes ORDER BY id DESC LIMIT 1")
+            self._recorded = rows[0]["mode"] if rows else None
         metrics.set("kiosk_online", 1 if initial == MODE_ONLINE else 0)
 
     def mode(self) -> str:
@@ -52,18 +59,23 @@ class ConnectivityMonitor:
     def _set(self, mode: str, reason: str) -> None:
         reason = redact(reason)[:200]
         with self._lock:
-            if mode == self._mode:
+            changed = mode != self._mode
+            record = self.database is not None and mode != self._recorded
+            if not changed and not record:
                 return
-            self._mode, self._since = mode, time.time()
-            subscribers = list(self._subscribers)
-        metrics.set("kiosk_online", 1 if mode == MODE_ONLINE else 0)
-        (log.warning if mode == MODE_OFFLINE else log.info)(
-            f"kiosk is {mode}", extra={"event": f"connectivity.{mode}", "reason": reason})
-        if self.database is not None:
+            if changed:
+                self._mode, self._since = mode, time.time()
+            self._recorded = mode
+            subscribers = list(self._subscribers) if changed else []
+        if changed:
+            metrics.set("kiosk_online", 1 if mode == MODE_ONLINE else 0)
+            (log.warning if mode == MODE_OFFLINE else log.info)(
+                f"kiosk is {mode}", extra={"event": f"connectivity.{mode}", "reason": reason})
+        if record:
             try:
                 with self.database.write() as conn:
                     conn.execute("INSERT INTO mode_changes(at, mode, reason) VALUES (?,?,?)",
-                                 (self._since, mode, reason))
+                                 (time.time(), mode, reason))
             except Exception:  # the mode still changes when the log cannot be written
                 log.exception("mode change not recorded", extra={"event": "connectivity.record_failed"})
         for callback in subscribers:
