@@ -295,6 +295,7 @@ class Journey:
 
     def _on_DepartmentsFailed(self, ev: DepartmentsFailed):
         self.departments_failed = True
+        self.waiting = None  # old counts would mislead
 
     def _on_GoHome(self, ev):
         self.reset()
@@ -447,7 +448,7 @@ class Journey:
     def _go_walk_in(self, offline: bool) -> list:
         self.offline = self.offline or offline
         self._go(Step.DEPARTMENT, notice="ui.notice.offline" if self.offline else None)
-        return [] if self.departments else [LoadDepartments()]
+        return [LoadDepartments()]  # fresh waiting counts (the cached list shows meanwhile)
 
     # --- results -------------------------------------------------------------------------
     def _on_OpDone(self, ev: OpDone):
@@ -510,7 +511,7 @@ class Journey:
             if isinstance(err, (DepartmentRequired, UnknownDepartment)):
                 self.appointment = None
                 self._go(Step.DEPARTMENT, notice=key)
-                return [] if self.departments else [LoadDepartments()]
+                return [LoadDepartments()]
             retry = self._check_in if isinstance(err, HisUnavailable) or not isinstance(err, KioskError) else None
             return self._fail(key, (RETRY, HOME) if retry else (HOME,), retry=retry)
         if self.step is Step.PRINTING:

@@ -64,6 +64,8 @@ def stylesheet(u: float) -> str:
     QPushButton[kind="secondary"]:pressed {{ background: {GREY_BG}; }}
     QPushButton[kind="choice"] {{ background: {GREY_BG}; color: {INK}; border: {px(4)} solid #7d8896;
         text-align: left; padding: {px(18)} {px(30)}; font-size: {px(40)}; }}
+    QLabel[role="choice-name"] {{ font-size: {px(42)}; font-weight: bold; background: transparent; }}
+    QLabel[role="choice-detail"] {{ font-size: {px(32)}; color: #2c3540; background: transparent; }}
     QPushButton[kind="choice"]:pressed {{ background: #d6dde6; }}
     QPushButton[kind="key"] {{ background: {GREY_BG}; color: {INK}; border: {px(4)} solid #7d8896;
         font-size: {px(60)}; min-width: {target}px; min-height: {min_target_px(u, 104)}px; }}

@@ -101,6 +101,23 @@ def open_board(config: Config, **kwargs) -> BoardController:
     return ctrl
 
 
+def open_demo_board(config: Config, department: str = "", beside=None) -> BoardController:
+    """``kiosk demo --board``: a windowed board with demo buttons, for one
+    department or (default) every clinic room, placed right of ``beside``."""
+    from devices.voice import build_announcer
+    from kiosk.fhir.his import FhirHis
+
+    rooms = () if department else [r.code for d in FhirHis(config).list_departments() for r in d.rooms]
+    ctrl = open_board(config, department=department, rooms=rooms, demo=True, announcer=build_announcer(config),
+                      orientation="landscape")
+    screen = QApplication.primaryScreen().availableGeometry()
+    ctrl.window.resize(min(1280, screen.width() // 2), min(720, screen.height() // 2))
+    if beside is not None:
+        ctrl.window.move(beside.x(), min(beside.y() + beside.height() + 40, screen.bottom() - ctrl.window.height()))
+    ctrl.window.show()
+    return ctrl
+
+
 def grab_png(window, path: str | Path, size: tuple[int, int]) -> Path:
     """Render the board at ``size`` into a PNG (works offscreen)."""
     window.resize(QSize(*size))

@@ -40,6 +40,7 @@ STALE_BG, STALE_INK = "#ffd21f", "#1a1200"
 FONT = "DejaVu Sans"
 FLASH_TOGGLES = 12  # 6 s at 500 ms
 PRIORITY_MARK = "★"
+LINE = 1.42  # line height / font size that keeps Vietnamese stacked marks (Ầ, Ố) unclipped
 
 
 def _font(px: float, bold: bool = True) -> QFont:
@@ -99,7 +100,7 @@ class RoomPanel(QFrame):
                 b = QPushButton(t(key, lang))
                 b.setObjectName(f"{action}-{code}")
                 b.setStyleSheet("QPushButton { background: #1d5fb8; color: white; border: none; "
-                                "border-radius: 8px; padding: 8px 14px; font-weight: bold; }"
+                                "border-radius: 8px; padding: 6px 8px; font-weight: bold; }"
                                 "QPushButton:disabled { background: #3a4654; color: #c0c8d0; }")
                 b.clicked.connect(lambda _=False, a=action: demo_actions(a, code))
                 row.addWidget(b)
@@ -141,25 +142,33 @@ class RoomPanel(QFrame):
             self.serving_name.setStyleSheet(f"color: {BG if on else INK}; background: transparent;")
 
     def apply_sizes(self, w: int, h: int) -> None:
-        """Font sizes from the panel's own size: the served number fills about
-        a third of the panel's height (3-4 characters wide)."""
-        number_px = min(h * 0.30, w / 2.6)
-        _size(self.title, min(h * 0.07, w / 14))
-        for cap in (self.serving_caption, self.next_caption):
-            _size(cap, min(h * 0.045, w / 18))
-        _size(self.serving, number_px)
-        _size(self.serving_name, min(h * 0.05, w / 16), bold=False)
-        _size(self.next_numbers, min(h * 0.09, w / 11.5))
-        _size(self.next_more, min(h * 0.04, w / 22), bold=False)
-        _size(self.recent, min(h * 0.05, w / 16), bold=False)
+        """Font sizes from the panel's own size: the served number gets about
+        a third of the panel's height (3-4 characters wide); everything is
+        scaled down together when the lines would not fit (many rooms)."""
+        sizes = {
+            self.title: (min(h * 0.07, w / 14), True),
+            self.serving_caption: (min(h * 0.045, w / 18), True),
+            self.serving: (min(h * 0.30, w / 2.6), True),
+            self.serving_name: (min(h * 0.05, w / 16), False),
+            self.next_caption: (min(h * 0.045, w / 18), True),
+            self.next_numbers: (min(h * 0.09, w / 11.5), True),
+            self.next_more: (min(h * 0.04, w / 22), False),
+            self.recent: (min(h * 0.05, w / 16), False),
+        }
+        button_px = max(9.0, min(h * 0.035, w / 26))
+        fixed = 20 + 4 * len(sizes) + (button_px * 2.4 if self.buttons else 0)
+        needed = sum(px for px, _ in sizes.values()) * LINE
+        scale = min(1.0, max(0.1, (h - fixed) / needed)) if needed else 1.0
+        for label, (px, bold) in sizes.items():
+            _size(label, px * scale, bold)
         for b in self.buttons.values():
-            b.setFont(_font(min(h * 0.035, w / 26)))
+            b.setFont(_font(button_px))
 
 
 def _size(label: QLabel, px: float, bold: bool = True) -> None:
     """Font size plus enough line height for Vietnamese stacked marks (Ầ, Ố)."""
     label.setFont(_font(px, bold))
-    label.setMinimumHeight(int(max(8, px) * 1.42))
+    label.setMinimumHeight(int(max(8, px) * LINE))
 
 
 def _set_text(label: QLabel, text: str) -> None:
@@ -199,7 +208,9 @@ class BoardWindow(QWidget):
         head = QHBoxLayout(self.header)
         head.setContentsMargins(24, 8, 24, 8)
         self.hospital = _label(hospital, INK, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        self.title = _label(title, INK)
+        self.title = _label(title or t("board.all_rooms", lang), INK)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.hospital.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.clock_label = _label("", INK, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         head.addWidget(self.hospital, 3)
         head.addWidget(self.title, 3)
@@ -268,9 +279,9 @@ class BoardWindow(QWidget):
             self.grid.removeWidget(panel)
         n = len(self.panels)
         if orient == "landscape":
-            cols = n if n <= 4 else math.ceil(n / 2)
+            cols = n if n <= 4 else math.ceil(n / 2) if n <= 8 else math.ceil(n / 3)
         else:
-            cols = 1 if n <= 3 else 2
+            cols = 1 if n <= 3 else 2 if n <= 8 else 3
         for col in range(self.grid.columnCount()):
             self.grid.setColumnStretch(col, 0)
         for row in range(self.grid.rowCount()):

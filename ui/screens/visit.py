@@ -2,11 +2,9 @@
 department, and whether you need priority."""
 from __future__ import annotations
 
-import textwrap
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QBoxLayout, QGridLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QGridLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from kiosk import journey as j
 from kiosk.domain import Assurance
@@ -137,6 +135,26 @@ class AppointmentScreen(Screen):
         _fields([], self.grid, self.rows)
 
 
+class ChoiceButton(QPushButton):
+    """A big button with a bold name and a smaller second line, both wrapping."""
+
+    def __init__(self, on_click, parent=None):
+        super().__init__(parent)
+        self.setProperty("kind", "choice")
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.clicked.connect(lambda _checked=False: on_click())
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(24, 12, 24, 12)
+        self.name = label("choice-name")
+        self.count = label("choice-detail")
+        lay.addStretch(1)
+        for lab in (self.name, self.count):
+            lab.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+            lay.addWidget(lab)
+        lay.addStretch(1)
+
+
 class DepartmentScreen(Screen):
     """Walk-in: one big button per department, with how many are waiting."""
 
@@ -155,7 +173,6 @@ class DepartmentScreen(Screen):
         self.footer.addWidget(self.retry)
         self._columns = 0
         self._codes: list[str] = []
-        self._labels: list[tuple[str, str]] = []
 
     def render(self, journey, ctx) -> None:
         self.title.setText(self.t("ui.department.title"))
@@ -169,27 +186,17 @@ class DepartmentScreen(Screen):
         if codes != self._codes:
             self._codes = codes
             self._build(len(codes))
-        self._labels = []
-        for dept in depts:
-            name = dept.name_en or dept.name if self.lang == "en" else dept.name
-            waiting = (self.t("ui.department.waiting", n=journey.waiting.get(dept.code, 0))
-                       if journey.waiting is not None else "")
-            self._labels.append((name, waiting))
-        self._set_texts()
-
-    def _set_texts(self) -> None:
-        """Department names wrapped to the button width of the current layout."""
-        for btn, (name, waiting) in zip(self.buttons, self._labels):
-            lines = textwrap.wrap(name, 16 if self._columns == 2 else 24) or [name]
-            btn.setText("\n".join(lines + ([waiting] if waiting else [])))
+        for btn, dept in zip(self.buttons, depts):
+            btn.name.setText(dept.name_en or dept.name if self.lang == "en" else dept.name)
+            btn.count.setText(self.t("ui.department.waiting", n=journey.waiting.get(dept.code, 0))
+                              if journey.waiting is not None else "")
+            btn.count.setVisible(journey.waiting is not None)
 
     def _build(self, count: int) -> None:
         for btn in self.buttons:
             btn.deleteLater()
-        self.buttons = []
-        for i in range(count):
-            btn = button("choice", lambda i=i: self.send(j.ChooseDepartment(self._codes[i])))
-            self.buttons.append(btn)
+        self.buttons = [ChoiceButton(lambda i=i: self.send(j.ChooseDepartment(self._codes[i])))
+                        for i in range(count)]
         self._columns = 0
         self._place()
 
@@ -200,7 +207,6 @@ class DepartmentScreen(Screen):
         self._columns = columns
         for i, btn in enumerate(self.buttons):
             self.grid.addWidget(btn, i // columns, i % columns)
-        self._set_texts()
 
     def resizeEvent(self, event):  # noqa: N802
         super().resizeEvent(event)
