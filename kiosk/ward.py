@@ -44,10 +44,11 @@ messages.register({
     "board.waiting_count": {"vi": "{count} người đang chờ", "en": "{count} waiting"},
     "board.stale": {"vi": "Chưa cập nhật từ {time} — đang kết nối lại hệ thống bệnh viện",
                     "en": "Not updated since {time} — reconnecting to the hospital system"},
+    "board.all_rooms": {"vi": "Các phòng khám", "en": "Clinic rooms"},
     "board.priority_legend": {"vi": "{mark} ưu tiên", "en": "{mark} priority"},
-    "board.call_next": {"vi": "Gọi số tiếp theo", "en": "Call next"},
+    "board.call_next": {"vi": "Gọi tiếp", "en": "Call next"},
     "board.recall": {"vi": "Gọi lại", "en": "Call again"},
-    "board.skip": {"vi": "Bỏ qua (vắng mặt)", "en": "Skip (no-show)"},
+    "board.skip": {"vi": "Vắng mặt", "en": "No-show"},
     "board.calling": {"vi": "Mời số {label} vào {room}", "en": "Number {label}, please go to {room}"},
     "board.nothing_called": {"vi": "Phòng này chưa gọi số nào.", "en": "This room has not called anyone yet."},
 })

@@ -61,7 +61,8 @@ def resolve_rooms(config: Config, *, department: str = "", rooms: list[str] | tu
     if missing:
         raise ConfigError(f"display.rooms: {missing[0]!r} is not a clinic room in the HIS")
     names = list(dict.fromkeys(by_code[code][0].name for code in rooms))
-    return " · ".join(names), [by_code[code][1] for code in rooms]
+    title = " · ".join(names) if len(names) <= 2 else ""  # "" → the board's generic title
+    return title, [by_code[code][1] for code in rooms]
 
 
 def _location_param(rooms: list[ClinicRoom]) -> str:

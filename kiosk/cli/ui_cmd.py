@@ -30,6 +30,8 @@ def register(sub) -> None:
     demo.add_argument("--landscape", action="store_true", help="1920x1080 instead of portrait 1080x1920")
     demo.add_argument("--offscreen", action="store_true", help="no window: run a scripted journey")
     demo.add_argument("--screenshots", metavar="DIR", help="with --offscreen: save every screen as PNG here")
+    demo.add_argument("--board", nargs="?", const="", metavar="DEPT",
+                      help="also open a ward board (every clinic room, or one department's) with call buttons")
     demo.set_defaults(func=_demo)
 
 
@@ -94,19 +96,11 @@ def _demo_config(args, base_url: str, data_dir: str):
 
 
 def _demo_services(config):
-    """Services on the sandbox with the simulators the operator panel drives."""
-    from devices.camera import build_scanner
-    from devices.card.simulator import SimulatedCardReader
-    from devices.printer import build_printer
+    """Services on the sandbox with the simulators the operator panel drives
+    (the config's drivers are "simulator", the camera optionally real)."""
     from kiosk.bootstrap import build_services
 
-    services = build_services(config, with_devices=False)
-    services.printer = build_printer(config)
-    services.card_reader = SimulatedCardReader(timeout_s=config.card_reader.timeout_s)
-    services.scanner = build_scanner(config)
-    for device in (services.printer, services.card_reader, services.scanner):
-        services._closers.append(getattr(device, "close", None) or device.stop)
-    return services
+    return build_services(config)
 
 
 def _demo_ui(args, config, services, sandbox) -> int:
@@ -144,6 +138,10 @@ def _demo_ui(args, config, services, sandbox) -> int:
         panel.resize(max(420, screen.width() - window.width() - 20), min(900, screen.height() - 60))
         panel.move(screen.left() + window.width() + 10, screen.top())
         panel.show()
+        if args.board is not None:  # ward board beside the kiosk (ui/display)
+            from ui.display import open_demo_board
+            board = open_demo_board(config, args.board, beside=panel)
+            app.aboutToQuit.connect(board.stop)
         print(f"kiosk demo: sandbox HIS at {sandbox.base_url}; use the operator panel to insert "
               "sample cards or show QR codes. Close the windows to stop.", file=sys.stderr)
         return app.exec()

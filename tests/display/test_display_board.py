@@ -184,3 +184,31 @@ def test_long_running_board_does_not_exhaust_none_refcount(qtbot):
         assert lowest > start - 2000  # never close to zero between checks
         assert sys.getrefcount(None) >= guard.floor
     assert window.panels["P1"].serving.text() == f"{19_999 % 1000:03d}"
+
+
+def test_demo_board_shows_numbers_printed_at_the_kiosk(fresh_sandbox, qtbot, tmp_path):
+    """`kiosk demo --board`: every clinic room on one board; a check-in at the
+    kiosk shows up in its room."""
+    from kiosk.cli import build_parser
+    from ui.display import open_demo_board
+
+    args = build_parser().parse_args(["demo", "--board"])
+    assert args.board == ""
+    assert build_parser().parse_args(["demo", "--board", "NOI"]).board == "NOI"
+
+    cfg = board_config(fresh_sandbox.base_url, tmp_path)
+    ctrl = open_demo_board(cfg, args.board)
+    qtbot.addWidget(ctrl.window)
+    try:
+        from kiosk.fhir.his import FhirHis
+
+        every_room = {r.code for d in FhirHis(cfg).list_departments() for r in d.rooms}
+        assert set(ctrl.window.panels) == every_room and len(every_room) >= 8
+        assert all(p.buttons for p in ctrl.window.panels.values())
+        ticket = Reception(cfg).walk_in("TMH").ticket
+        panel = ctrl.window.panels[ticket.room_code]
+        qtbot.waitUntil(lambda: ticket.label in panel.next_numbers.text(), timeout=10_000)
+        grab_png(ctrl.window, tmp_path / "demo-board.png", (1280, 720))
+        assert ctrl.window.cols == 4 and ctrl.window.rows == 3
+    finally:
+        ctrl.stop()

@@ -171,6 +171,15 @@ def _size(label: QLabel, px: float, bold: bool = True) -> None:
     label.setMinimumHeight(int(max(8, px) * LINE))
 
 
+def _fit(label: QLabel, px: float, width: float) -> None:
+    """``_size`` with the font made smaller until the text fits ``width``."""
+    from PySide6.QtGui import QFontMetrics
+
+    while px > 10 and QFontMetrics(_font(px)).horizontalAdvance(label.text()) > width:
+        px *= 0.92
+    _size(label, px)
+
+
 def _set_text(label: QLabel, text: str) -> None:
     """Only touch a label that changes: no repaint (and no Qt call) per poll."""
     if label.text() != text:
@@ -298,8 +307,9 @@ class BoardWindow(QWidget):
         self._place_panels()
         w, h = self.width(), self.height()
         short = min(w, h)
-        _size(self.hospital, short * 0.028)
-        _size(self.title, short * 0.04)
+        share = (w - 48) / 8  # header stretch 3 : 3 : 2
+        _fit(self.hospital, short * 0.028, 3 * share - 12)
+        _fit(self.title, short * 0.04, 3 * share - 12)
         _size(self.clock_label, short * 0.05)
         _size(self.stale, short * 0.035)
         _size(self.ticker, short * 0.045)
