@@ -149,3 +149,32 @@ def test_sharpen_keeps_shape_and_type():
     grey = np.full((10, 12), 128, np.uint8)
     out = sharpen(grey)
     assert out.shape == grey.shape and out.dtype == np.uint8
+
+
+def test_scan_live_prints_each_payload_once(tmp_path, capsys):
+    from .conftest import write_video
+
+    texts = ["Quận Z", "LH2611252345"]
+    rng = np.random.default_rng(8)
+    frames = []
+    for text in texts:
+        frame = render_frame(text, (640, 480), rng, Degradation(angle_deg=4), module_px=6)
+        frames += [frame] * 15
+    video = write_video(tmp_path / "live.mkv", frames, fps=30)
+    assert _run_cli(["scan", "--camera", str(video), "--json", "--seconds", "30"]) == 0
+    captured = capsys.readouterr()
+    lines = [json.loads(line) for line in captured.out.splitlines()]
+    assert [(x["text"], x["kind"]) for x in lines] == [("Quận Z", "unknown"), ("LH2611252345", "appointment")]
+    assert "camera: ready" in captured.err
+
+
+def test_region_of_interest_limits_where_codes_are_read():
+    from devices.camera.cascade import crop_roi
+
+    frame = np.full((480, 640, 3), 180, np.uint8)
+    code = render_frame("Văn", (200, 200), np.random.default_rng(5), Degradation(), module_px=5)
+    frame[20:220, 420:620] = code  # top-right corner
+    assert [d.text for d in Cascade().decode(frame)] == ["Văn"]
+    assert [d.text for d in Cascade(roi=(0.5, 0.0, 1.0, 0.5)).decode(frame)] == ["Văn"]
+    assert Cascade(roi=(0.0, 0.5, 0.5, 1.0)).decode(frame) == []
+    assert crop_roi(frame, (0.25, 0.5, 0.75, 1.0)).shape == (240, 320, 3)
