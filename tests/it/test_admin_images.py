@@ -77,6 +77,9 @@ def test_render_admin_screens(qtbot, his_sandbox, tmp_path):
         rows = [screen.outbox_tab.rows.item(i).text() for i in range(3)]
         assert any("last error: HisUnavailable" in r for r in rows)
         save(screen, "admin-outbox.png")
+        qtbot.mouseClick(screen.outbox_tab.retry_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "queued to be sent now" in screen.outbox_tab.message.text(), timeout=30000)
+        assert screen.outbox_tab.message.text().startswith("3 entries")
         screen.runner.shutdown()
     finally:
         services.close()

@@ -157,3 +157,32 @@ def test_his_stopped_is_a_fail(rig):
     fails = statuses(report, "FAIL")
     assert code == 1 and set(fails) == {"his.reachable"}
     assert "cannot connect" in fails["his.reachable"]["detail"]
+
+
+def test_admin_screen_test_card_read_on_the_virtual_card(rig, qtbot):
+    """The admin's test card read goes through the real PC/SC reader; only
+    the masked ID is shown, and the CAN field is emptied."""
+    from PySide6.QtCore import Qt
+
+    from kiosk.config import load_config
+    from ui.admin import AdminScreen
+
+    config = load_config(rig.config)
+    screen = AdminScreen(config, rig.config)
+    qtbot.addWidget(screen)
+    for digit in "2468":
+        screen.pin_page.press(digit)
+    screen.pin_page.press("ok")
+    tab = screen.devices_tab
+    try:
+        for can, ok in (("000000", False), (rig.card.can, True)):
+            tab.can.setText(can)
+            qtbot.mouseClick(tab.card_button, Qt.MouseButton.LeftButton)
+            assert tab.can.text() == ""
+            qtbot.waitUntil(lambda: tab.card_button.isEnabled() and screen.runner.busy() == 0, timeout=60000)
+            assert (tab.message.property("ok") == "true") is ok, tab.message.text()
+        shown = tab.message.text()
+        assert "********" + rig.card.citizen_id[-4:] in shown and "chip_verified" in shown
+        assert rig.card.citizen_id not in shown and rig.card.person["full_name"] not in shown
+    finally:
+        screen.runner.shutdown()

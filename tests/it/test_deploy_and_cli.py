@@ -1,0 +1,117 @@
+"""Deployment files and the `kiosk admin set-pin` command."""
+from __future__ import annotations
+
+import configparser
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kiosk.admin_pin import verify_pin
+from kiosk.cli import build_parser
+from kiosk.config import load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+UNITS = sorted((DEPLOY / "systemd").glob("*.service")) + sorted((DEPLOY / "systemd").glob("*.timer"))
+
+
+def kiosk(*args, stdin: str = "", env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kiosk", *args], cwd=ROOT, input=stdin, capture_output=True,
+                          text=True, timeout=60, env={**os.environ, **(env or {})})
+
+
+def unit(path: Path) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str
+    parser.read(path)
+    return parser
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
+@pytest.mark.parametrize("path", UNITS, ids=lambda p: p.name)
+def test_units_pass_systemd_analyze_verify(path, tmp_path):
+    # the kiosk is installed in /opt/kiosk and cage comes from Debian: those two may be absent here
+    out = subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True, text=True, timeout=60)
+    problems = [line for line in (out.stdout + out.stderr).splitlines()
+                if line.strip() and "is not executable: No such file or directory" not in line]
+    assert problems == []
+
+
+def test_unit_commands_are_real_kiosk_commands():
+    parser = build_parser()
+    commands = []
+    for path in UNITS:
+        service = unit(path)
+        for key in ("ExecStartPre", "ExecStart"):
+            value = service.get("Service", key, fallback="")
+            if "/opt/kiosk/.venv/bin/kiosk" in value:
+                argv = shlex.split(value.split("/opt/kiosk/.venv/bin/kiosk", 1)[1].replace("${KIOSK_CONFIG}", "x.toml"))
+                parser.parse_args(argv)  # SystemExit on an unknown command or option
+                commands.append(argv[0])
+    assert {"run", "display", "config", "doctor"} <= set(commands)
+
+
+def test_kiosk_units_stay_stopped_after_leaving_kiosk_mode():
+    from ui.admin import EXIT_KIOSK_MODE
+
+    for name in ("kiosk.service", "kiosk-display.service"):
+        service = unit(DEPLOY / "systemd" / name)
+        assert service.get("Service", "Restart") == "always"
+        assert service.get("Service", "RestartPreventExitStatus") == str(EXIT_KIOSK_MODE)
+        assert service.get("Service", "Environment", fallback="")  # KIOSK_CONFIG and Qt settings
+    assert f"-eq {EXIT_KIOSK_MODE} ] && break" in (DEPLOY / "session" / "kiosk-xsession").read_text()
+
+
+def test_xsession_script_is_valid_shell():
+    subprocess.run(["sh", "-n", str(DEPLOY / "session" / "kiosk-xsession")], check=True)
+
+
+def test_udev_rule_lines_are_well_formed():
+    lines = [line for line in (DEPLOY / "udev" / "60-kiosk-printer.rules").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert lines
+    pair = re.compile(r'^(?:[A-Z]+(?:\{[A-Za-z_]+\})?(?:==|=|\+=)"[^"]*")$')
+    for line in lines:
+        for part in (p.strip() for p in line.split(",")):
+            assert pair.match(part), part
+        assert 'GROUP="kiosk"' in line
+
+
+def test_readme_documents_the_config_search_order():
+    text = (DEPLOY / "README.md").read_text()
+    for place in ("--config FILE", "$KIOSK_CONFIG", "~/.config/kiosk/kiosk.toml", "/etc/kiosk/kiosk.toml"):
+        assert place in text
+
+
+def test_set_pin_writes_only_the_hash_and_keeps_comments(tmp_path):
+    path = tmp_path / "kiosk.toml"
+    path.write_text("# entrance kiosk\n[kiosk]\nid = \"K-5\"  # main hall\n")
+    out = kiosk("admin", "set-pin", "--config", str(path), "--pin-stdin", stdin="493817\n")
+    assert out.returncode == 0, out.stderr
+    text = path.read_text()
+    assert "493817" not in text and "# entrance kiosk" in text and "# main hall" in text
+    assert verify_pin("493817", load_config(path).admin.pin_hash)
+
+
+def test_set_pin_from_the_environment_config_and_print_only(tmp_path):
+    path = tmp_path / "kiosk.toml"
+    path.write_text("[kiosk]\nid = \"K-6\"\n")
+    out = kiosk("admin", "set-pin", "--pin-stdin", stdin="1234\n", env={"KIOSK_CONFIG": str(path)})
+    assert out.returncode == 0 and load_config(path).admin.pin_hash
+    printed = kiosk("admin", "set-pin", "--pin-stdin", "--print", stdin="5678\n")
+    assert printed.returncode == 0 and printed.stdout.startswith('[admin]\npin_hash = "scrypt$')
+
+
+@pytest.mark.parametrize("pin", ["12", "12ab", "1234567890123"])
+def test_set_pin_refuses_bad_pins_and_leaves_the_file(tmp_path, pin):
+    path = tmp_path / "kiosk.toml"
+    path.write_text("[kiosk]\nid = \"K-7\"\n")
+    out = kiosk("admin", "set-pin", "--config", str(path), "--pin-stdin", stdin=pin + "\n")
+    assert out.returncode == 1 and "4-12 digits" in out.stderr
+    assert path.read_text() == "[kiosk]\nid = \"K-7\"\n"
