@@ -57,6 +57,7 @@ EXT_CALLED_AT = "urn:kiosk:called-at"
 EXT_CALL_COUNT = "urn:kiosk:call-count"
 EXT_NO_SHOW = "urn:kiosk:no-show"
 
+ANNOUNCE_WITHIN = timedelta(minutes=10)  # generous: the caller's clock may differ a little
 WAITING = "arrived"
 CALLED = "in-progress"
 CALLED_STATUSES = ("in-progress", "onleave", "finished", "cancelled")
@@ -205,19 +206,19 @@ class WardModel:
         self._primed = False
 
     # --- changes ---
-    def replace_all(self, encounters: list[dict], day: date) -> list[Call]:
+    def replace_all(self, encounters: list[dict], day: date, now: datetime | None = None) -> list[Call]:
         """A full read of the rooms' visits of ``day``."""
         if day != self.day:
             self._announced.clear()
         self.day = day
         self.visits = {}
-        return self._merge(encounters)
+        return self._merge(encounters, now)
 
-    def merge(self, encounters: list[dict]) -> list[Call]:
+    def merge(self, encounters: list[dict], now: datetime | None = None) -> list[Call]:
         """Changed Encounters since the last read (``_lastUpdated``)."""
-        return self._merge(encounters)
+        return self._merge(encounters, now)
 
-    def _merge(self, encounters: list[dict]) -> list[Call]:
+    def _merge(self, encounters: list[dict], now: datetime | None) -> list[Call]:
         fresh: list[Visit] = []
         for enc in encounters:
             v = visit_from_encounter(enc, self.room_by_location)
@@ -238,7 +239,10 @@ class WardModel:
         for v in sorted(fresh, key=lambda v: v.called_at or v.arrived_at):
             if v.status == CALLED and v.called_at and v.call_key not in self._announced:
                 self._announced.add(v.call_key)
-                if self._primed:  # a board that just started does not re-announce the morning
+                # a board that just started does not re-announce the morning, and
+                # calls made during a long HIS outage are shown but not all spoken
+                late = now is not None and now - v.called_at > ANNOUNCE_WITHIN
+                if self._primed and not late:
                     calls.append(Call(v.room_code, self._room_name(v.room_code), v.label, v.id, v.call_count))
         self._primed = True
         return calls

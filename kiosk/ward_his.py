@@ -114,14 +114,14 @@ class WardPoller:
                 if full:
                     encs, _ = self.client.search("Encounter", [
                         ("location", locations), *_day_params(now), ("_count", "1000")])
-                    calls = self.model.replace_all(encs, now.date())
+                    calls = self.model.replace_all(encs, now.date(), now)
                     self._last_full = time.monotonic()
                 else:
                     since = (self.model.max_last_updated - CHANGE_MARGIN).astimezone(timezone.utc)
                     encs, _ = self.client.search("Encounter", [
                         ("location", locations), ("_lastUpdated", f"ge{since.isoformat(timespec='milliseconds')}"),
                         ("_count", "1000")])
-                    calls = self.model.merge(encs)
+                    calls = self.model.merge(encs, now)
             except HisError as exc:
                 if self.failures == 0:
                     log.warning("board: HIS not readable, keeping the last state (%s)", exc)

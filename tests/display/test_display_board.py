@@ -212,3 +212,38 @@ def test_demo_board_shows_numbers_printed_at_the_kiosk(fresh_sandbox, qtbot, tmp
         assert ctrl.window.cols == 4 and ctrl.window.rows == 3
     finally:
         ctrl.stop()
+
+
+def test_cli_display_screenshot_and_announce(fresh_sandbox, tmp_path):
+    """`kiosk display --screenshot` (the real command, offscreen) and
+    `kiosk announce` (chime + espeak-ng WAV) as an IT technician runs them."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import wave
+
+    cfg_file = tmp_path / "kiosk.toml"
+    cfg_file.write_text(f'[kiosk]\ndata_dir = "{tmp_path}"\n[his]\nbase_url = "{fresh_sandbox.base_url}"\n'
+                        '[display]\nrooms = ["P201"]\nvoice_driver = "espeak"\naudio_player = "none"\n',
+                        encoding="utf-8")
+    label = Reception(board_config(fresh_sandbox.base_url)).walk_in("NGOAI").ticket.label
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    png = tmp_path / "board.png"
+    out = subprocess.run([sys.executable, "-m", "kiosk", "display", "--config", str(cfg_file), "--screenshot",
+                          str(png), "--size", "1280x720"], capture_output=True, text=True, timeout=90,
+                         cwd=ROOT, env=env)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == {"screenshot": str(png), "stale": False}
+    _assert_real_picture(png, (1280, 720))
+
+    wav = tmp_path / "call.wav"
+    out = subprocess.run([sys.executable, "-m", "kiosk", "announce", "--config", str(cfg_file), "--label", label,
+                          "--room-name", "Phòng khám số 5", "--out", str(wav)],
+                         capture_output=True, text=True, timeout=90, cwd=ROOT, env=env)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["text"] == f"Mời số {label} vào phòng khám số 5" and result["times"] == 2
+    assert result["played_with"] is None and "not played" in out.stderr  # no audio here: said once, in the log
+    with wave.open(str(wav)) as w:
+        assert w.getnframes() / w.getframerate() > 4.0  # chime + the sentence twice

@@ -157,3 +157,17 @@ def test_core_modules_stay_qt_free():
             "print(bad); sys.exit(1 if bad else 0)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_calls_older_than_ten_minutes_are_shown_but_not_announced():
+    """After an outage the full re-read finds calls made meanwhile: they are
+    shown, only the recent ones are spoken."""
+    m = model()
+    m.replace_all([encounter("a", 1, 1), encounter("b", 2, 2)], T0.date(), T0)
+    now = T0 + timedelta(minutes=50)
+    old = with_call(encounter("a", 1, 1, version="2"), now - timedelta(minutes=25))
+    recent = with_call(encounter("b", 2, 2, version="2", loc="loc-2"), now - timedelta(seconds=30))
+    calls = m.replace_all([old, recent], T0.date(), now)
+    assert [c.label for c in calls] == ["002"]
+    snap = m.snapshot(now)
+    assert snap.room("P101").serving.label == "001" and snap.room("P102").serving.label == "002"
