@@ -10,6 +10,7 @@ Any module can count without knowing whether the server runs::
     metrics.inc("kiosk_checkins_total", mode="online")
     metrics.set("kiosk_outbox_backlog", 3)
     metrics.observe("kiosk_his_request_seconds", 0.21)
+    metrics.register_collector(lambda: metrics.set("kiosk_outbox_backlog", store.backlog()))
 
 Known metric names carry help text and a type (``KNOWN``); others are accepted
 as untyped. Labels must never hold personal data (mode, device, department).
@@ -76,7 +77,14 @@ class Registry:
         self._values: dict[str, dict[tuple, float]] = {}
         self._hist: dict[str, dict[tuple, list]] = {}
         self._types: dict[str, str] = {}
+        self._collectors: list = []
         self.buckets = tuple(buckets)
+
+    def register_collector(self, fn) -> None:
+        """Call ``fn()`` before each scrape to refresh gauges that are cheap to
+        read (e.g. the outbox backlog from SQLite). A collector that raises is
+        skipped for that scrape; it never breaks the endpoint."""
+        self._collectors.append(fn)
 
     def _check_type(self, name: str, kind: str) -> None:
         known = KNOWN.get(name, (None,))[0]
@@ -119,9 +127,16 @@ class Registry:
             self._values.clear()
             self._hist.clear()
             self._types.clear()
+            self._collectors.clear()
 
     def render(self) -> str:
         """The Prometheus text exposition format (version 0.0.4)."""
+        for collect in list(self._collectors):
+            try:
+                collect()
+            except Exception:  # noqa: BLE001 - one broken source must not hide the others
+                log.warning("metrics collector failed", extra={"event": "metrics.collector_failed",
+                                                               "collector": getattr(collect, "__name__", "?")})
         lines: list[str] = []
         with self._lock:
             for name in sorted({*self._values, *self._hist}):
@@ -153,6 +168,10 @@ def set(name: str, value: float, **labels) -> None:  # noqa: A001 - the name the
 
 def observe(name: str, value: float, **labels) -> None:
     REGISTRY.observe(name, value, **labels)
+
+
+def register_collector(fn) -> None:
+    REGISTRY.register_collector(fn)
 
 
 def set_paper_state(printer_status: str) -> None:

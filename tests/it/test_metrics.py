@@ -76,3 +76,14 @@ def test_module_level_helpers_use_the_shared_registry():
     metrics.observe("kiosk_his_request_seconds", 0.2)
     assert metrics.REGISTRY.value("kiosk_checkins_total", mode="online") == before + 1
     assert metrics.REGISTRY.value("kiosk_printer_paper") == 1
+
+
+def test_collectors_refresh_gauges_at_scrape_time_and_a_broken_one_is_skipped():
+    reg = Registry()
+    backlog = [2]
+    reg.register_collector(lambda: reg.set("kiosk_outbox_backlog", backlog[0]))
+    reg.register_collector(lambda: 1 / 0)
+    with MetricsServer(0, reg) as server:
+        assert "kiosk_outbox_backlog 2" in requests.get(server.url, timeout=5).text
+        backlog[0] = 5
+        assert "kiosk_outbox_backlog 5" in requests.get(server.url, timeout=5).text
