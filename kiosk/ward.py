@@ -44,6 +44,7 @@ messages.register({
     "board.waiting_count": {"vi": "{count} người đang chờ", "en": "{count} waiting"},
     "board.stale": {"vi": "Chưa cập nhật từ {time} — đang kết nối lại hệ thống bệnh viện",
                     "en": "Not updated since {time} — reconnecting to the hospital system"},
+    "board.absent": {"vi": "vắng", "en": "absent"},
     "board.all_rooms": {"vi": "Các phòng khám", "en": "Clinic rooms"},
     "board.priority_legend": {"vi": "{mark} ưu tiên", "en": "{mark} priority"},
     "board.call_next": {"vi": "Gọi tiếp", "en": "Call next"},

@@ -74,24 +74,11 @@ def run_display(args) -> int:
 
 
 def _screenshot(config, department, rooms, args) -> int:
-    import time
-
-    from PySide6.QtWidgets import QApplication
-
-    from ui.display import grab_png, open_board
+    from ui.display import screenshot_board
 
     w, _, h = args.size.partition("x")
-    app = QApplication.instance() or QApplication([])
-    ctrl = open_board(config, department=department, rooms=rooms, demo=args.demo, orientation=args.orientation)
-    try:
-        deadline = time.monotonic() + 10
-        while ctrl.snapshots == 0 and time.monotonic() < deadline:
-            app.processEvents()
-            time.sleep(0.02)
-        path = grab_png(ctrl.window, args.screenshot, (int(w), int(h)))
-    finally:
-        ctrl.stop()
-    print_json({"screenshot": str(path), "stale": bool(ctrl.poller.snapshot.stale)})
+    print_json(screenshot_board(config, args.screenshot, (int(w), int(h)), department=department, rooms=rooms,
+                                demo=args.demo, orientation=args.orientation))
     return 0
 
 

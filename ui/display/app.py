@@ -131,6 +131,24 @@ def grab_png(window, path: str | Path, size: tuple[int, int]) -> Path:
     return path
 
 
+def screenshot_board(config: Config, path: str | Path, size: tuple[int, int], **kwargs) -> dict:
+    """``kiosk display --screenshot``: render the board once (after its first
+    read of the HIS) into a PNG."""
+    import time
+
+    app = QApplication.instance() or QApplication([])
+    ctrl = open_board(config, **kwargs)
+    try:
+        deadline = time.monotonic() + 10
+        while ctrl.snapshots == 0 and time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.02)
+        out = grab_png(ctrl.window, path, size)
+    finally:
+        ctrl.stop()
+    return {"screenshot": str(out), "stale": bool(ctrl.poller.snapshot.stale)}
+
+
 def run_board(config: Config, *, department: str = "", rooms=(), demo: bool = False, windowed: bool = False,
               orientation: str | None = None) -> int:
     """``kiosk display``: the board full screen until closed."""

@@ -121,7 +121,8 @@ class RoomPanel(QFrame):
         if any(w.priority is not None for w in view.waiting):
             counts += "  ·  " + t("board.priority_legend", self.lang, mark=PRIORITY_MARK)
         _set_text(self.next_more, counts)
-        recent = "  ".join(f"{r.label}{'*' if r.no_show else ''}" for r in view.recent)
+        absent = t("board.absent", self.lang)
+        recent = "  ".join(f"{r.label} ({absent})" if r.no_show else r.label for r in view.recent)
         _set_text(self.recent, f"{t('board.recent', self.lang)}: {recent}" if recent else "")
 
     def flash(self) -> None:
