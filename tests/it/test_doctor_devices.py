@@ -186,3 +186,25 @@ def test_admin_screen_test_card_read_on_the_virtual_card(rig, qtbot):
         assert rig.card.citizen_id not in shown and rig.card.person["full_name"] not in shown
     finally:
         screen.runner.shutdown()
+
+
+def test_admin_detects_the_pcsc_reader_and_saves_the_choice(rig, qtbot):
+    from PySide6.QtCore import Qt
+
+    from kiosk.config import load_config
+    from ui.admin import AdminScreen
+
+    update_config(rig.config, {"card_reader.reader": ""})
+    screen = AdminScreen(load_config(rig.config), rig.config)
+    qtbot.addWidget(screen)
+    tab = screen.devices_tab
+    try:
+        qtbot.mouseClick(tab.detect_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: tab.reader.findText(VPCD_READER) >= 0, timeout=30000)
+        tab.reader.setCurrentIndex(tab.reader.findText(VPCD_READER))
+        with qtbot.waitSignal(screen.config_changed, timeout=30000):
+            qtbot.mouseClick(tab.save_button, Qt.MouseButton.LeftButton)
+        saved = load_config(rig.config).card_reader
+        assert saved.driver == "pcsc" and saved.reader == VPCD_READER
+    finally:
+        screen.runner.shutdown()
