@@ -18,7 +18,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from smartcard import scard
 
-from devices.cccd.chip_read import ChipData, read_chip
+from devices.cccd.chip_read import ChipData, read_chip, read_photo
 from devices.cccd.errors import CardError, CardRemoved, CardTimeout, NoCard, ReaderGone
 from devices.cccd.session import ChipSession, atr_supports_extended
 from devices.cccd.sod import load_trust_store
@@ -74,6 +74,8 @@ class PcscCardReader:
         self.last_stats: dict | None = None
         self.last_chip: ChipData | None = None
         self._no_extended: set[bytes] = set()  # ATRs of cards that refused extended length
+        self._open = None  # (handle, reader, session, chip data, expires) kept for read_photo
+        self.photo_window_s = 30.0
 
     # -- port -------------------------------------------------------------------
     def start(self, on_event: DeviceEventCallback) -> None:
@@ -145,6 +147,7 @@ class PcscCardReader:
         return self._ctx
 
     def _release(self) -> None:
+        self._close_open_session()
         if self._ctx is not None:
             scard.SCardReleaseContext(self._ctx)
             self._ctx = None
@@ -172,6 +175,7 @@ class PcscCardReader:
     def _poll(self) -> None:
         reader = self._find_reader()
         if reader is None:
+            self._close_open_session()
             self._report(DEVICE_MISSING)
             return
         rc, states = scard.SCardGetStatusChange(self._ctx, 0, [(reader, scard.SCARD_STATE_UNAWARE)])
@@ -179,6 +183,8 @@ class PcscCardReader:
             self._report(DEVICE_MISSING)
             return
         present = bool(states[0][1] & scard.SCARD_STATE_PRESENT)
+        if self._open is not None and (not present or time.monotonic() > self._open[4]):
+            self._close_open_session()
         self._report(CARD_INSERTED if present else CARD_REMOVED)
 
     def _report(self, state: str) -> None:
@@ -199,6 +205,7 @@ class PcscCardReader:
 
     # -- one read ---------------------------------------------------------------------
     def _read(self, key: AccessKey, with_photo: bool, timeout: float) -> ChipData:
+        self._close_open_session()
         deadline = time.monotonic() + timeout
         reader = self._find_reader()
         if reader is None:
@@ -208,6 +215,7 @@ class PcscCardReader:
         if rc != scard.SCARD_S_SUCCESS:
             err = scard_error(rc, f"connect to {reader}")
             raise NoCard(str(err)) if isinstance(err, CardRemoved) else err
+        keep = False
         try:
             rc, _name, _state, _proto, atr = scard.SCardStatus(hcard)
             atr = bytes(atr) if rc == scard.SCARD_S_SUCCESS else b""
@@ -222,17 +230,55 @@ class PcscCardReader:
 
             session = ChipSession(transmit, extended=extended, deadline=deadline)
             try:
-                data = read_chip(session, session_key(key), trust=load_trust_store(self.trust_store),
-                                 with_photo=with_photo)
-            except CardRemoved:
-                if self._find_reader() is None:
-                    raise ReaderGone(f"reader {reader} disappeared during the read") from None
-                raise
+                data = self._guard(reader, lambda: read_chip(session, session_key(key), trust=self._trust(),
+                                                             with_photo=with_photo))
             finally:
                 self.last_stats = session.stats.to_json()
                 if session.extended_refused:
                     self._no_extended.add(atr)
             self.last_chip = data
+            if not with_photo and "DG2" in data.com.data_groups:
+                # keep the secure-messaging session briefly so read_photo() needs no new PACE
+                self._open = (hcard, reader, session, data, time.monotonic() + self.photo_window_s)
+                keep = True
             return data
         finally:
-            scard.SCardDisconnect(hcard, scard.SCARD_RESET_CARD)  # drop the session keys
+            if not keep:
+                scard.SCardDisconnect(hcard, scard.SCARD_RESET_CARD)  # drop the session keys
+
+    def _trust(self):
+        return load_trust_store(self.trust_store)
+
+    def _guard(self, reader: str, fn):
+        try:
+            return fn()
+        except CardRemoved:
+            if self._find_reader() is None:
+                raise ReaderGone(f"reader {reader} disappeared during the read") from None
+            raise
+
+    # -- the face image, off the critical path -------------------------------------------
+    def read_photo(self, timeout: float | None = None) -> bytes:
+        """DG2 of the card just read, in the same secure-messaging session (no new
+        PACE); its hash joins passive authentication. Call after read_identity
+        while the card is still on the reader."""
+        timeout = timeout or self.timeout_s
+        return self.call(lambda: self._read_photo(timeout), timeout + 1.0)
+
+    def _read_photo(self, timeout: float) -> bytes:
+        if self._open is None or time.monotonic() > self._open[4]:
+            self._close_open_session()
+            raise NoCard("no card session open for the photo: read the card again with with_photo=True")
+        hcard, reader, session, data, _ = self._open
+        session.deadline = time.monotonic() + timeout
+        try:
+            photo = self._guard(reader, lambda: read_photo(session, data, self._trust()))
+            self.last_chip = data
+            return photo.data
+        finally:
+            self._close_open_session()
+
+    def _close_open_session(self) -> None:
+        if self._open is not None:
+            scard.SCardDisconnect(self._open[0], scard.SCARD_RESET_CARD)
+            self._open = None

@@ -55,6 +55,7 @@ class SimulatedCardReader:
         self._thread: threading.Thread | None = None
         self._removed = threading.Event()
         self.last_stats: dict | None = None
+        self._last: tuple[str, dict[str, bytes]] | None = None
 
     # -- script ---------------------------------------------------------------
     def insert_card(self, person_key: str) -> None:
@@ -123,6 +124,13 @@ class SimulatedCardReader:
         except FutureTimeout:
             raise CardTimeout(f"simulated reader did not answer within {timeout:.0f} s") from None
 
+    def read_photo(self, timeout: float | None = None) -> bytes:
+        """DG2 of the card just read (same contract as the PC/SC reader)."""
+        last = self._last
+        if last is None or self._card != last[0]:
+            raise NoCard("no card session open for the photo")
+        return parse_dg2(last[1]["DG2"]).data
+
     # -- device thread ------------------------------------------------------------
     def _run(self) -> None:
         while True:
@@ -170,6 +178,7 @@ class SimulatedCardReader:
         groups = {n: files[n] for n in ("DG1", "DG13") + (("DG2",) if with_photo else ())}
         result = passive_authentication(parse_sod(files["SOD"]), {dg_number(n): v for n, v in groups.items()},
                                         self.trust)
+        self._last = (person_key, files)
         self.last_stats = {"apdus": 0, "bytes_read": sum(len(v) for v in groups.values()) + len(files["SOD"])}
         return ChipData("PACE" if key.can else "BAC", com, parse_dg1(files["DG1"]), parse_dg13(files["DG13"]),
                         parse_sod(files["SOD"]), result, parse_dg2(files["DG2"]) if with_photo else None, files)

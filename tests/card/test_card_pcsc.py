@@ -49,6 +49,7 @@ def test_good_read_with_pace_is_verified_and_minimal(pki, tmp_path):
             stats = reader.last_stats
         finally:
             reader.stop()
+    assert (chip.passive_auth.status, chip.passive_auth.reason) == ("verified", "")
     assert identity.source is IdentitySource.CHIP
     assert identity.assurance is Assurance.CHIP_VERIFIED
     assert identity.citizen_id == "001093012345"
@@ -76,6 +77,24 @@ def test_photo_only_when_asked_and_hash_checked(pki, tmp_path):
     assert identity.photo.startswith(b"\xff\xd8\xff") and len(identity.photo) > 5000
     assert identity.sex == "female" and identity.full_name == "TRẦN THỊ BÍCH NGỌC"
     assert chip.passive_auth.checked_groups == (1, 2, 13) and identity.assurance is Assurance.CHIP_VERIFIED
+
+
+def test_photo_later_in_the_same_session(pki, tmp_path):
+    with running_virtual_card("an", tmp_path / "csca", pki=pki) as card:
+        reader = make_reader(card.csca_dir)
+        try:
+            identity = reader.read_identity(AccessKey(can=card.can))
+            assert identity.photo is None
+            before = reader.last_stats["apdus"]
+            photo = reader.read_photo()
+            chip = reader.last_chip
+            with pytest.raises(NoCard):  # one photo per read: the session is closed now
+                reader.read_photo()
+        finally:
+            reader.stop()
+    assert photo == chip.photo.data and photo[:3] == b"\xff\xd8\xff"
+    assert chip.passive_auth.status == "verified" and chip.passive_auth.checked_groups == (1, 2, 13)
+    assert before == 11
 
 
 def test_short_apdus_read_the_same_data_in_the_fewest_blocks(pki, tmp_path):
@@ -122,7 +141,8 @@ def test_wrong_can_is_a_typed_error_with_a_patient_message(pki, tmp_path):
             with pytest.raises(WrongAccessKey) as err:
                 reader.read_identity(AccessKey(can=wrong))
             # the same reader still works with the right key afterwards
-            assert reader.read_identity(AccessKey(can=card.can)).assurance is Assurance.CHIP_VERIFIED
+            again = reader.read_identity(AccessKey(can=card.can))
+            assert again.extra["passive_auth_reason"] == "" and again.assurance is Assurance.CHIP_VERIFIED
         finally:
             reader.stop()
     assert "wrong CAN" in str(err.value) and card.can not in str(err.value)

@@ -37,6 +37,7 @@ def test_simulator_reads_demo_people_verified(sim):
     assert identity.birth_date == dt.date(1985, 7, 22) and identity.photo[:3] == b"\xff\xd8\xff"
     assert sim.events == [DEVICE_READY, CARD_INSERTED]
     assert sim.read_identity(AccessKey(can="004321")).photo is None
+    assert sim.read_photo() == identity.photo
 
 
 def test_simulator_scripts_the_failures(sim):

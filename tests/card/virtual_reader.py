@@ -19,6 +19,7 @@ so only one virtual card can run at a time.
 from __future__ import annotations
 
 import atexit
+import fcntl
 import json
 import os
 import queue
@@ -42,6 +43,8 @@ VPCD_READER = "Virtual PCD 00 00"
 VPCD_PORT = 35963
 PYCRYPTODOME_PIN = "pycryptodome==4.4.0"
 ECDSA_PIN = "ecdsa==0.19.2"
+
+LOCK_PATH = Path(tempfile.gettempdir()) / "kiosk-vpcd.lock"
 
 _pcscd: subprocess.Popen | None = None
 _lock = threading.Lock()
@@ -216,6 +219,26 @@ def card_config(person: dict, **options) -> dict:
 
 
 @contextmanager
+def vpcd_lock(timeout: float = 300.0) -> Iterator[None]:
+    """vpcd has one fixed port: test processes running at the same time (other
+    test folders use this helper too) take turns through this file lock."""
+    with open(LOCK_PATH, "w") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("another test process kept the virtual reader for too long") from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
 def running_virtual_card(person_key: str = "an", csca_dir: str | Path | None = None, *, pki=None,
                          files: dict[str, bytes] | None = None, tamper: str | None = None,
                          **options) -> Iterator[VirtualCard]:
@@ -225,8 +248,16 @@ def running_virtual_card(person_key: str = "an", csca_dir: str | Path | None = N
     default). ``pki``: reuse a PKI (devices.cccd.sample_card.make_pki()).
     ``files``: replace LDS files. ``tamper``: name of a data group whose bytes
     are changed after signing (passive authentication must fail).
-    ``options`` go to card.json: pace, bac, extended, max_response, delay.
+    ``options`` go to card.json: pace, bac, extended, max_response, delay, emrtd.
+    Holds the cross-process vpcd lock (``vpcd_lock``) while the card runs.
     """
+    with vpcd_lock():
+        with _running_virtual_card(person_key, csca_dir, pki=pki, files=files, tamper=tamper, **options) as card:
+            yield card
+
+
+@contextmanager
+def _running_virtual_card(person_key, csca_dir, *, pki, files, tamper, **options) -> Iterator[VirtualCard]:
     from devices.cccd import sample_card
     from kiosk.demo_data import demo_person
 
