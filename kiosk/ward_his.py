@@ -158,10 +158,8 @@ class WardPoller:
             snapshot, calls = self.poll_once()
             for call in calls:
                 log.info("board: calling %s to room %s", call.label, call.room_code)
-                if self.announcer is not None:
-                    from devices.voice import Announcement  # lazily: the core does not need devices
-
-                    self.announcer.announce(Announcement(call.room_code, call.room_name, call.label))
+                if self.announcer is not None:  # devices.voice announcer (or anything with .call)
+                    self.announcer.call(call.room_code, call.room_name, call.label)
             if self.on_update is not None:
                 try:
                     self.on_update(snapshot, calls)

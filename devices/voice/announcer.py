@@ -114,6 +114,10 @@ class Announcer:
         self._queue.put(call)
         return call
 
+    def call(self, room_code: str, room_name: str, label: str) -> PlayedCall:
+        """``announce`` for callers that do not import this package (the board's poller)."""
+        return self.announce(Announcement(room_code, room_name, label))
+
     def subscribe(self, callback) -> None:
         """``callback(call)`` runs on the voice thread when a call has been played."""
         self._listeners.append(callback)

@@ -67,10 +67,11 @@ def run_display(args) -> int:
     department = args.department or ""
     if args.screenshot:
         return _screenshot(config, department, rooms, args)
+    from devices.voice import build_announcer
     from ui.display import run_board
 
     return run_board(config, department=department, rooms=rooms, demo=args.demo, windowed=args.windowed,
-                     orientation=args.orientation)
+                     orientation=args.orientation, announcer=build_announcer(config))
 
 
 def _screenshot(config, department, rooms, args) -> int:

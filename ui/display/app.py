@@ -150,13 +150,11 @@ def screenshot_board(config: Config, path: str | Path, size: tuple[int, int], **
 
 
 def run_board(config: Config, *, department: str = "", rooms=(), demo: bool = False, windowed: bool = False,
-              orientation: str | None = None) -> int:
+              orientation: str | None = None, announcer=None) -> int:
     """``kiosk display``: the board full screen until closed."""
-    from devices.voice import build_announcer
-
     app = QApplication.instance() or QApplication([])
     ctrl = open_board(config, department=department, rooms=rooms, demo=demo,
-                      announcer=build_announcer(config), orientation=orientation)
+                      announcer=announcer, orientation=orientation)
     if windowed:
         ctrl.window.resize(1280, 720 if (orientation or "landscape") != "portrait" else 1280)
         ctrl.window.show()
