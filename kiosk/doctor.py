@@ -8,7 +8,8 @@ Gathers ``kiosk.diagnostics.Check`` results from:
   a package that is missing, has no ``diagnose`` or raises is a FAIL saying so;
 - the HIS: reachable, authentication accepted, capability statement
   (``/metadata``), clock skew against the HIS's HTTP ``Date`` header;
-- the data folder's free disk space and the local database (``PRAGMA integrity_check``).
+- the data folder's free disk space and the local database (``PRAGMA integrity_check``);
+- when ``[metrics]`` is on, whether the running kiosk serves ``/metrics``.
 
 Probes run concurrently, each on its own daemon thread; a probe that has not
 answered by the deadline is reported as a FAIL instead of holding the doctor
@@ -297,6 +298,26 @@ def _auth_check(session, base: str, timeout, config: Config) -> Check:
     return Check("his.auth", OK, how)
 
 
+# --- metrics endpoint ----------------------------------------------------------
+
+def check_metrics(config: Config) -> list[Check]:
+    """When ``[metrics]`` is on, whether the running kiosk serves /metrics."""
+    import urllib.error
+    import urllib.request
+
+    url = f"http://127.0.0.1:{config.metrics.port}/metrics"
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            body = r.read(200_000).decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError) as exc:
+        return [Check("metrics", WARN, f"metrics enabled but nothing answers on {url} ({type(exc).__name__})",
+                      "is the kiosk running? (systemctl status kiosk); another program on metrics.port?")]
+    if "kiosk_up" not in body:
+        return [Check("metrics", WARN, f"{url} answers but is not the kiosk's metrics",
+                      "another program uses metrics.port: choose a free port")]
+    return [Check("metrics", OK, f"served on {url}")]
+
+
 # --- disk and database -------------------------------------------------------
 
 def _existing_parent(path: Path) -> Path:
@@ -391,7 +412,7 @@ def run_probes(probes: list[tuple[str, Probe]], timeout_s: float) -> list[Check]
 def run_doctor(config_path: str | None = None, *, test_print: bool = False, timeout_s: float = 8.0,
                only: set[str] | None = None) -> tuple[list[Check], Config | None]:
     """All checks, in a fixed order. ``only`` limits the probes by name
-    (card_reader, camera, printer, voice, outbox, his, disk, database)."""
+    (card_reader, camera, printer, voice, outbox, his, disk, database, metrics)."""
     checks, config = check_config(config_path)
     if config is None:
         return checks + [Check("doctor", WARN, "other checks skipped until the config loads",
@@ -404,6 +425,8 @@ def run_doctor(config_path: str | None = None, *, test_print: bool = False, time
     probes.append(("his", _guarded("his", lambda: check_his(config, timeout_s=min(5.0, timeout_s)))))
     probes.append(("disk", _guarded("disk", lambda: check_disk(config))))
     probes.append(("database", _guarded("database", lambda: check_database(config))))
+    if config.metrics.enabled:
+        probes.append(("metrics", _guarded("metrics", lambda: check_metrics(config))))
     if only:
         probes = [p for p in probes if p[0] in only or p[0].split(".")[0] in only]
     return checks + run_probes(probes, timeout_s), config

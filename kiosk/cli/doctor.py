@@ -17,7 +17,7 @@ def register(sub) -> None:
     p.add_argument("--timeout", type=float, default=8.0, metavar="S",
                    help="give up on a check after S seconds (default 8)")
     p.add_argument("--only", metavar="NAMES",
-                   help="comma-separated subset: card_reader,camera,printer,voice,outbox,his,disk,database")
+                   help="comma-separated subset: card_reader,camera,printer,voice,outbox,his,disk,database,metrics")
     p.set_defaults(func=_doctor)
 
 

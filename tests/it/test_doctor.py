@@ -213,3 +213,18 @@ def test_every_problem_fits_one_line_with_a_fix_on_a_bare_machine(tmp_path):
         assert device_checks and any(c["status"] == FAIL for c in device_checks), device
     text = doctor_cli("--config", str(path), "--timeout", "20")
     assert text.returncode == 1 and "FAIL" in text.stdout and "→" in text.stdout
+
+
+def test_metrics_endpoint_checked_only_when_enabled(tmp_path):
+    from kiosk.metrics import MetricsServer, Registry
+
+    assert "metrics" not in by_name(run_doctor(str(write_config(tmp_path)), only={"metrics"})[0])
+    port = free_port()
+    path = write_config(tmp_path, metrics={"enabled": True, "port": port})
+    missing = by_name(run_doctor(str(path), only={"metrics"})[0])["metrics"]
+    assert missing.status == WARN and "nothing answers" in missing.detail
+    registry = Registry()
+    registry.set("kiosk_up", 1)
+    with MetricsServer(port, registry):
+        served = by_name(run_doctor(str(path), only={"metrics"})[0])["metrics"]
+    assert served.status == OK and str(port) in served.detail
