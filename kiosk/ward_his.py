@@ -16,6 +16,7 @@ re-read and call whoever is next now, so two quick clicks call two patients.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -34,6 +35,7 @@ from .ward import BoardSnapshot, Call, Visit, WardModel, visit_from_encounter, w
 log = logging.getLogger("kiosk.ward")
 
 CHANGE_MARGIN = timedelta(seconds=2)  # late-committed writes with an earlier lastUpdated
+POLL_READ_TIMEOUT_S = 5.0  # a hanging HIS shows the banner within seconds; the next poll is the retry
 MAX_BACKOFF_S = 5.0
 CALL_ATTEMPTS = 5
 
@@ -65,6 +67,14 @@ def resolve_rooms(config: Config, *, department: str = "", rooms: list[str] | tu
     return title, [by_code[code][1] for code in rooms]
 
 
+def poll_client(config: Config) -> FhirClient:
+    """The poller's own HIS client: no retries inside a poll (the next poll
+    retries) and a short read timeout, so an outage shows at once."""
+    his = dataclasses.replace(config.his, retries=0,
+                              read_timeout_s=min(config.his.read_timeout_s, POLL_READ_TIMEOUT_S))
+    return FhirClient(his)
+
+
 def _location_param(rooms: list[ClinicRoom]) -> str:
     return ",".join(f"Location/{r.location_id}" for r in rooms if r.location_id)
 
@@ -84,7 +94,7 @@ class WardPoller:
         d = config.display
         self.config = config
         self.rooms = rooms
-        self.client = client or FhirClient(config.his)
+        self.client = client or poll_client(config)
         self.clock = clock or SystemClock(config.kiosk.timezone)
         self.on_update = on_update
         self.announcer = announcer

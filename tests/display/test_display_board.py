@@ -147,10 +147,15 @@ def test_screenshots_both_orientations(fresh_sandbox, make_board, qtbot, tmp_pat
         panel.tick_flash()
     ctrl.window.panels["P101"].flash()
 
+    # readable from 5 m: on a 43" 1080p screen (53.5 cm tall) 1 px ≈ 0.05 cm; the served
+    # number's font is ≥ 160 px (≈ 8 cm, cap height ≈ 6 cm; 5 m needs ≈ 2.5 cm)
     land = grab_png(ctrl.window, DOCS / "board-landscape.png", (1920, 1080))
     assert ctrl.window.current_orientation() == "landscape" and ctrl.window.cols == 2
+    assert panels["P101"].serving.font().pixelSize() >= 160
+    assert panels["P101"].next_numbers.font().pixelSize() >= 60
     port = grab_png(ctrl.window, DOCS / "board-portrait.png", (1080, 1920))
     assert ctrl.window.current_orientation() == "portrait" and ctrl.window.cols == 1
+    assert panels["P101"].serving.font().pixelSize() >= 160
     _assert_real_picture(land, (1920, 1080))
     _assert_real_picture(port, (1080, 1920))
 

@@ -220,3 +220,23 @@ def test_unreachable_his_is_a_typed_error():
     cfg = board_config("http://127.0.0.1:9/fhir/R4")
     with pytest.raises(HisUnavailable):
         resolve_rooms(cfg, department="NOI")
+
+
+def test_a_hanging_his_marks_the_board_stale_after_one_short_poll(fresh_sandbox):
+    """No retries inside a poll and a short read timeout: one slow poll is
+    enough to show the banner; the board keeps polling (the retry)."""
+    from kiosk.ward_his import POLL_READ_TIMEOUT_S
+
+    cfg = board_config(fresh_sandbox.base_url, full_refresh_s=3600)
+    _, rooms = resolve_rooms(cfg, rooms=["P201"])
+    poller = WardPoller(cfg, rooms)
+    assert poller.client.his.retries == 0 and poller.client.his.read_timeout_s == POLL_READ_TIMEOUT_S
+    poller.poll_once()
+    fresh_sandbox.set_faults(delay_ms=int(POLL_READ_TIMEOUT_S * 1000) + 2500)
+    before = poller.client.request_count
+    snap, _ = poller.poll_once()
+    assert snap.stale and "Timeout" in snap.problem
+    assert poller.client.request_count - before == 1
+    fresh_sandbox.set_faults()
+    snap, _ = poller.poll_once()
+    assert not snap.stale

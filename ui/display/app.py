@@ -16,7 +16,7 @@ from kiosk.clock import SystemClock
 from kiosk.config import Config
 from kiosk.errors import KioskError
 from kiosk.fhir.client import FhirClient
-from kiosk.ward_his import RoomCaller, WardPoller, resolve_rooms
+from kiosk.ward_his import RoomCaller, WardPoller, poll_client, resolve_rooms
 
 from .board import BoardWindow
 from .qt_guard import install_guard
@@ -42,7 +42,7 @@ class BoardController(QObject):
                                          rooms=rooms or config.display.rooms, client=self.client)
         self.rooms = room_list
         self.announcer = announcer
-        self.poller = WardPoller(config, room_list, client=self.client, clock=self.clock,
+        self.poller = WardPoller(config, room_list, client=poll_client(config), clock=self.clock,
                                  on_update=self.updated.emit, announcer=announcer)
         self.caller = RoomCaller(config, room_list, client=self.client, clock=self.clock)
         self.window = BoardWindow(
@@ -65,6 +65,7 @@ class BoardController(QObject):
         if self.announcer is not None:
             self.announcer.stop()
         self.client.close()
+        self.poller.client.close()
 
     # --- GUI thread ---
     def _on_update(self, snapshot, calls) -> None:
