@@ -16,7 +16,7 @@ from typing import Callable
 
 from . import tlv
 from .bac import BacTerminal
-from .errors import (CardCommandError, CardParseError, CardRemoved, CardTimeout, NotAnEmrtd,
+from .errors import (CardCommandError, CardError, CardParseError, CardRemoved, CardTimeout, NotAnEmrtd,
                      SecureMessagingError, WrongAccessKey)
 from .lds import EMRTD_AID, FILES, CardAccess, parse_card_access
 from .mrz import yymmdd
@@ -138,12 +138,16 @@ class ChipSession:
         self._key = key
         self._in_auth = True
         try:
-            card_access = self._card_access() if key.can else None
+            card_access = self._card_access() if (key.can or key.has_bac) else None
             pace_info = card_access.best_pace() if card_access else None
-            if key.can and pace_info is not None:
+            if pace_info is not None:
+                # PACE first (ICAO prefers it to BAC): the CAN, else the MRZ data as password
+                if key.can:
+                    password, ref = can_password(key.can), PASSWORD_CAN
+                else:
+                    password, ref = mrz_password(key.document_number, yymmdd(key.birth), yymmdd(key.expiry)), PASSWORD_MRZ
                 try:
-                    self._pace(pace_info.protocol, pace_info.parameter_id, can_password(key.can), PASSWORD_CAN,
-                               len(card_access.pace) > 1)
+                    self._pace(pace_info.protocol, pace_info.parameter_id, password, ref, len(card_access.pace) > 1)
                     self._select_application()
                     self.protocol = "PACE"
                     return self.protocol
@@ -251,7 +255,17 @@ class ChipSession:
 
     def _read(self, p1: int, p2: int, le: int, name: str) -> tuple[bytes, int]:
         for _ in range(8):
-            data, sw = self.send(Apdu(0x00, 0xB0, p1, p2, le=le, extended=le > 256))
+            try:
+                data, sw = self.send(Apdu(0x00, 0xB0, p1, p2, le=le, extended=le > 256))
+            except CardError as exc:
+                if type(exc) is not CardError or not self.extended or self._key is None:
+                    raise  # removed, reader gone, timeout: not a length problem
+                # a reader without extended-APDU support fails the transmit itself
+                log.info("extended READ BINARY failed in transport (%s); re-opening with short APDUs", exc)
+                self.extended, self.extended_refused, self.sm = False, True, None
+                self.open(self._key)
+                le = min(le, self.block_size())
+                continue
             if sw in (SW_OK, SW_END_OF_FILE) and data:
                 return data, sw
             if sw >> 8 == 0x6C and sw & 0xFF:

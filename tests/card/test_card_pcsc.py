@@ -122,12 +122,12 @@ def test_bac_fallback_when_the_card_refuses_pace(pki, tmp_path):
     assert identity.assurance is Assurance.CHIP_VERIFIED and identity.full_name == "LÊ VĂN HÙNG"
 
 
-def test_bac_only_key_from_the_mrz(pki, tmp_path):
+def test_mrz_key_uses_pace_with_the_mrz_password(pki, tmp_path):
     with running_virtual_card("nhung", tmp_path / "csca", pki=pki) as card:
         reader = make_reader(card.csca_dir)
         try:
             identity = reader.read_identity(bac_key(card.person))
-            assert reader.last_chip.protocol == "BAC"
+            assert reader.last_chip.protocol == "PACE"
         finally:
             reader.stop()
     assert identity.full_name == "ĐẶNG THỊ HỒNG NHUNG" and identity.sex == "female"

@@ -22,7 +22,7 @@ def card_module():
     for path in (VSMARTCARD_PATH, str(CARD_PROGRAM.parent)):
         if path not in sys.path:
             sys.path.insert(0, path)
-    return importlib.import_module("card")
+    return importlib.import_module("card_os")
 
 
 @pytest.fixture(scope="module")
@@ -68,18 +68,28 @@ def test_card_buffer_smaller_than_the_request(card_module, pki):
 
 
 def test_bac_session_uses_3des_blocks(card_module, pki):
-    os_, files, person = make_card(card_module, pki, extended=False)
+    os_, files, person = make_card(card_module, pki, extended=False, allow_pace=False)
     session = ChipSession(os_.execute)
     data = read_chip(session, key_for(person, can=False, bac=True), trust=[])
     assert data.protocol == "BAC" and session.sm.cipher == "3DES" and session.block_size() == 231
     assert data.record.full_name == "NGUYỄN VĂN AN" and data.passive_auth.status == "not_verifiable"
 
 
-def test_wrong_mrz_key(card_module, pki):
-    os_, _, person = make_card(card_module, pki)
+@pytest.mark.parametrize("pace", [True, False])
+def test_wrong_mrz_key(card_module, pki, pace):
+    os_, _, person = make_card(card_module, pki, allow_pace=pace)
     wrong = Key(document_number=person["citizen_id"][-9:], birth=dt.date(1990, 1, 1), expiry=dt.date(2030, 1, 1))
     with pytest.raises(WrongAccessKey):
         ChipSession(os_.execute).open(wrong)
+
+
+def test_wrong_can_with_right_mrz_falls_back_to_bac(card_module, pki):
+    os_, _, person = make_card(card_module, pki)
+    key = key_for(person, can=True, bac=True)
+    key = Key(can="000000", document_number=key.document_number, birth=key.birth, expiry=key.expiry)
+    session = ChipSession(os_.execute)
+    assert session.open(key) == "BAC"
+    assert session.read_file("DG1").startswith(b"\x61")
 
 
 def test_unsupported_pace_in_card_access_uses_bac(card_module, pki):
@@ -116,3 +126,19 @@ def test_deadline_between_apdus(card_module, pki):
 
     with pytest.raises(CardTimeout):
         read_chip(ChipSession(slow, deadline=5.0, clock=lambda: now[0]), key_for(person), trust=[])
+
+
+def test_reader_without_extended_apdus_falls_back(card_module, pki):
+    """Some PC/SC readers fail the transmit itself for an extended APDU."""
+    from devices.cccd.errors import CardError
+
+    os_, files, person = make_card(card_module, pki)
+
+    def short_only_reader(apdu: bytes) -> bytes:
+        if len(apdu) > 5 and apdu[4] == 0:
+            raise CardError("transmit: PC/SC 0x80100016 (transaction failed)")
+        return os_.execute(apdu)
+
+    session = ChipSession(short_only_reader, extended=True)
+    data = read_chip(session, key_for(person), trust=[pki.csca_cert])
+    assert data.passive_auth.verified and session.extended_refused and not session.extended
