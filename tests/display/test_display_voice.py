@@ -51,7 +51,6 @@ def test_chime_is_a_real_two_tone_sound(tmp_path):
     assert CHIME_FILE.is_file(), "assets/sounds/chime.wav is shipped"
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is in the Makefile's APT_PACKAGES")
 def test_espeak_announcer_synthesises_real_non_silent_wav(tmp_path, caplog):
     ann = EspeakAnnouncer(voice="vi", repeat=1, work_dir=tmp_path, player="none")
     caplog.set_level(logging.WARNING, logger="kiosk.voice")
@@ -79,8 +78,6 @@ def test_calls_never_overlap_with_a_real_player_process(tmp_path):
     """The player is the one thing missing here (no sound card): a small
     program stands in for aplay, logging when it starts and ends. Calls queued
     from several threads at once must play one after the other, in order."""
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng missing")
     log_file = tmp_path / "player.log"
     player = tmp_path / "fake_aplay.py"
     player.write_text(
@@ -122,8 +119,6 @@ def test_simulator_records_calls_in_order_without_overlap():
 
 
 def test_a_failing_call_does_not_stop_the_queue(tmp_path):
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng missing")
     wrapper = tmp_path / "espeak-wrapper"
     wrapper.write_text("#!/bin/sh\ncase \"$*\" in *'0 0 1'*) echo broken >&2; exit 3;; esac\n"
                        'exec espeak-ng "$@"\n')
