@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import requests
 
+from .. import metrics
 from ..config import HisSection
 from ..errors import HisConflict, HisRefused, HisUnavailable
 
@@ -102,6 +103,7 @@ class FhirClient:
             finally:
                 self.request_count += 1
                 self.last_latency_s = time.perf_counter() - started
+                metrics.observe("kiosk_his_request_seconds", self.last_latency_s)
             if r.status_code >= 500:
                 last_exc = HisUnavailable(f"{what}: HIS answered {r.status_code}")
                 continue
