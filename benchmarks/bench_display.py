@@ -135,11 +135,8 @@ def _memory_hour() -> dict:
     from kiosk.domain import ClinicRoom
     from kiosk.ward import WardModel
     from ui.display.board import BoardWindow
-    from ui.display.qt_guard import install_guard
 
     app = QApplication.instance() or QApplication([])
-    guard = install_guard()
-    restored0 = guard.restored
     tz = timezone(timedelta(hours=7))
     start = datetime(2026, 3, 2, 7, 0, tzinfo=tz)
     rooms = [ClinicRoom(f"P10{i}", f"Phòng khám {i}", location_id=f"loc-{i}") for i in range(1, 5)]
@@ -197,7 +194,6 @@ def _memory_hour() -> dict:
                 announcer.announce(Announcement(c.room_code, c.room_name, c.label))
         if second % 2 == 0:
             window._tick()
-            guard.check()  # what its 250 ms timer does on a live board
         if second % 30 == 0:
             app.processEvents()
         if second in (299, 3599):
@@ -210,8 +206,7 @@ def _memory_hour() -> dict:
     window.close()
     return {"rss0": rss0, "samples": samples, "visits": number, "calls": len(announcer.history),
             "announced": sum(1 for _ in announcer.history), "elapsed": elapsed,
-            "history_cap": announcer.max_history, "guard": guard.active,
-            "restored": guard.restored - restored0}
+            "history_cap": announcer.max_history}
 
 
 def run() -> str:
@@ -250,9 +245,7 @@ def run() -> str:
         "",
         f"Simulated hour: {mem['visits']} check-ins and {mem['calls']} announced calls in 4 rooms, 3 600 polls "
         f"drawn on an offscreen 1920×1080 board in {mem['elapsed']:.1f} s of real time (voice history kept to "
-        f"{mem['history_cap']} calls). None-refcount guard (PySide6 6.12 on Python 3.11, see "
-        f"ui/display/qt_guard.py): {'active' if mem['guard'] else 'not needed'}, {mem['restored']:,} references "
-        "restored in the simulated hour. Latency includes the sandbox's response time; on a real HIS add its "
+        f"{mem['history_cap']} calls). Latency includes the sandbox's response time; on a real HIS add its "
         "search time once.",
     ]
     return "\n".join(lines) + "\n"

@@ -162,16 +162,14 @@ def test_screenshots_both_orientations(fresh_sandbox, make_board, qtbot, tmp_pat
 
 def test_long_running_board_does_not_exhaust_none_refcount(qtbot):
     """PySide6 6.12.0 on Python 3.11 drops a reference to None on every void
-    Qt call; without the guard a board redrawn 20 000 times aborts the
-    interpreter (none_dealloc). With it, None's count never falls below start."""
+    Qt call, and a board redrawn 20 000 times then aborts the interpreter
+    (none_dealloc). constraints.txt pins a PySide6 without the bug; this test
+    catches a return of it."""
     import sys
     from datetime import datetime, timedelta, timezone
 
     from kiosk.ward import BoardSnapshot, RoomView, ShownNumber
     from ui.display.board import BoardWindow
-    from ui.display.qt_guard import install_guard
-
-    guard = install_guard()
     clock = type("C", (), {"now": staticmethod(lambda: datetime(2026, 3, 2, 8, tzinfo=timezone(timedelta(hours=7))))})
     window = BoardWindow(title="T", hospital="H", rooms=[("P1", "Phòng 1")], clock=clock)
     qtbot.addWidget(window)
@@ -182,12 +180,9 @@ def test_long_running_board_does_not_exhaust_none_refcount(qtbot):
                         1 + i % 3, ())
         window.show_snapshot(BoardSnapshot((view,), None, stale=bool(i % 2)))
         if i % 100 == 0:
-            guard.check()
             lowest = min(lowest, sys.getrefcount(None))
-    guard.check()
-    if sys.version_info < (3, 12):
-        assert lowest > start - 2000  # never close to zero between checks
-        assert sys.getrefcount(None) >= guard.floor
+    if sys.version_info < (3, 12):  # from 3.12 None is immortal
+        assert lowest > start - 500, "Qt calls are leaking references to None (PySide6 6.12.0 bug?)"
     assert window.panels["P1"].serving.text() == f"{19_999 % 1000:03d}"
 
 

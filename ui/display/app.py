@@ -19,7 +19,6 @@ from kiosk.fhir.client import FhirClient
 from kiosk.ward_his import RoomCaller, WardPoller, poll_client, resolve_rooms
 
 from .board import BoardWindow
-from .qt_guard import install_guard
 
 log = logging.getLogger("kiosk.board")
 
@@ -34,7 +33,6 @@ class BoardController(QObject):
                  demo: bool = False, client: FhirClient | None = None, clock=None, announcer=None,
                  orientation: str | None = None):
         super().__init__()
-        self.guard = install_guard()  # PySide6 6.12 + Python 3.11 None refcount bug (see qt_guard)
         self.config = config
         self.client = client or FhirClient(config.his)
         self.clock = clock or SystemClock(config.kiosk.timezone)
