@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from . import catalogue  # noqa: F401 - registers the ui.* messages
 from .controller import Controller
+from .qtcheck import check_qt_binding
 from .window import KioskWindow
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,11 @@ def has_display() -> bool:
 
 
 def application(argv: list[str] | None = None) -> QApplication:
-    app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
+    existing = QApplication.instance()
+    app = existing or QApplication(argv or [sys.argv[0]])
     app.setApplicationName("kiosk")
+    if existing is None:
+        check_qt_binding()  # fail at start, not after hours in front of patients
     return app
 
 

@@ -1,0 +1,184 @@
+"""Kiosk UI: cold start to an interactive welcome screen, and resident memory
+over 100 check-ins.
+
+Cold start runs `kiosk run`'s path in a fresh process (offscreen Qt, sandbox
+HIS, simulated devices, the offline cache) until the welcome screen has been
+painted and the event loop turns; baselines measured in the same run: a bare
+`python -c pass` and a bare QApplication showing one empty widget.
+
+Memory: one kiosk process does 100 walk-in check-ins through the real
+controller, HIS and printer simulator (QR codes injected where the camera
+would report them); RSS is read from /proc after the 1st, 50th and 100th. The
+printer simulator keeps every printed image for tests — the loop empties that
+list, since a real printer keeps nothing.
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TARGET_S = 1.5
+MEMORY_TARGET_MB = 250.0
+GROWTH_LIMIT_MB = 5.0  # "no growth" between the 50th and the 100th, allowing allocator noise
+ROUNDS = 5
+CHECKINS = int(os.environ.get("KIOSK_BENCH_CHECKINS", "100"))
+
+BARE_QT = ("import sys; from PySide6.QtWidgets import QApplication, QWidget; app = QApplication(sys.argv); "
+           "w = QWidget(); w.resize(1080, 1920); w.show(); app.processEvents(); print('ready', flush=True)")
+
+
+def _env(base_url: str, data_dir: str) -> dict:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", KIOSK_BENCH_HIS=base_url, KIOSK_BENCH_DATA=data_dir)
+    env.pop("KIOSK_CONFIG", None)
+    return env
+
+
+def _time_until_ready(cmd: list[str], env: dict) -> float:
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    line = proc.stdout.readline()
+    elapsed = time.perf_counter() - started
+    proc.wait(timeout=30)
+    if not line.startswith("ready"):
+        raise RuntimeError(f"{cmd[-1][:40]}: no 'ready' line (exit {proc.returncode})")
+    return elapsed
+
+
+def _median(cmd: list[str], env: dict) -> float:
+    _time_until_ready(cmd, env)  # warm the OS file cache
+    return statistics.median(_time_until_ready(cmd, env) for _ in range(ROUNDS))
+
+
+def _config():
+    from kiosk.config import config_from_dict
+
+    return config_from_dict({
+        "kiosk": {"data_dir": os.environ["KIOSK_BENCH_DATA"]},
+        "his": {"base_url": os.environ["KIOSK_BENCH_HIS"]},
+        "card_reader": {"driver": "simulator"}, "camera": {"driver": "simulator"},
+        "printer": {"driver": "simulator"},
+    }, source="(bench)")
+
+
+def child_start() -> None:
+    """`kiosk run`'s start-up, offscreen; prints 'ready' once the welcome screen is up."""
+    from PySide6.QtCore import QTimer
+
+    from kiosk.bootstrap import build_services
+    from ui.app import PORTRAIT, application, make_kiosk
+
+    app = application()
+    services = build_services(_config())
+    controller, window = make_kiosk(services, services.config)
+    window.resize(*PORTRAIT)
+    window.show()
+
+    def ready():
+        print("ready", flush=True)
+        controller.stop()
+        services.close()
+        app.quit()
+
+    QTimer.singleShot(0, ready)  # runs once the loop has painted the shown window
+    app.exec()
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def child_memory() -> None:
+    """100 check-ins in one process; prints JSON with RSS after the 1st, 50th and 100th."""
+    from kiosk import journey as j
+    from kiosk.bootstrap import build_services
+    from ui.app import PORTRAIT, make_kiosk
+    from ui.tour import Tour, cccd_qr
+
+    config = _config()
+    config.camera.driver = "none"
+    config.card_reader.driver = "none"
+    services = build_services(config)
+    controller, window = make_kiosk(services, config)
+    window.resize(*PORTRAIT)
+    window.show()
+    tour = Tour(controller, window, services)
+    tour.wait(lambda: bool(controller.journey.departments) and controller.printer_status == "ok", 60)
+    people = ["ngoc", "huong", "an", "nhung", "minh", "hung"]
+    rss, started = {}, time.perf_counter()
+    for i in range(1, CHECKINS + 1):
+        controller.bridge.qr_code.emit(cccd_qr(people[i % len(people)]))  # as the camera would
+        tour.step("confirm_identity")
+        tour.tap(window.screens["confirm"].yes)
+        tour.wait(lambda: controller.journey.step in (j.Step.APPOINTMENT, j.Step.DEPARTMENT,
+                                                       j.Step.ERROR), 60, "lookup")
+        if controller.journey.step is j.Step.APPOINTMENT:
+            tour.tap(window.screens["appointment"].confirm)
+        elif controller.journey.step is j.Step.DEPARTMENT:
+            tour.wait(lambda: bool(window.screens["department"].buttons), 30, "departments")
+            tour.tap(window.screens["department"].buttons[i % 8])
+        if controller.journey.step is j.Step.PRIORITY:
+            tour.tap(window.screens["priority"].none)
+        tour.wait(lambda: controller.journey.step in (j.Step.DONE, j.Step.ERROR, j.Step.WELCOME), 60, "ticket")
+        controller.send(j.GoHome())
+        services.printer.printed_images.clear()
+        if i in (1, 50, CHECKINS):
+            rss[i] = _rss_mb()
+    print(json.dumps({"rss": rss, "seconds": time.perf_counter() - started}), flush=True)
+    controller.stop()
+    services.close()
+
+
+def run() -> str:
+    from kiosk.sandbox import SandboxHis
+
+    with SandboxHis(port=0) as sandbox, tempfile.TemporaryDirectory() as data:
+        env = _env(sandbox.base_url, data)
+        bare_python = _median([sys.executable, "-c", "print('ready')"], env)
+        bare_qt = _median([sys.executable, "-c", BARE_QT], env)
+        kiosk = _median([sys.executable, "-m", "benchmarks.bench_ui", "start"], env)
+        out = subprocess.run([sys.executable, "-m", "benchmarks.bench_ui", "memory"], env=env, cwd=ROOT,
+                             capture_output=True, text=True, timeout=600)
+        if out.returncode != 0:
+            raise RuntimeError(f"memory run failed: {out.stderr[-400:]}")
+        mem = json.loads(out.stdout.strip().splitlines()[-1])
+    rss = {int(k): v for k, v in mem["rss"].items()}
+    growth = rss[CHECKINS] - rss[50]
+    ok = lambda good: "✅" if good else "❌"  # noqa: E731
+    return "\n".join([
+        "## Kiosk UI: cold start and memory",
+        "",
+        "Cold start = a new process until the welcome screen is shown and the event loop runs "
+        f"(offscreen Qt, sandbox HIS, simulated devices, offline cache; median of {ROUNDS}). "
+        f"Memory = RSS of one kiosk process over {CHECKINS} walk-in/booked check-ins through the "
+        f"real controller, HIS and printer simulator ({mem['seconds']:.0f} s, "
+        f"{mem['seconds'] / CHECKINS * 1000:.0f} ms per check-in including the sandbox HIS).",
+        "",
+        "| Measure | Result | Baseline | Ratio | Target | |",
+        "|---|---|---|---|---|---|",
+        f"| bare `python -c pass` | {bare_python:.3f} s | | | | |",
+        f"| bare QApplication + one widget | {bare_qt:.3f} s | python {bare_python:.3f} s | "
+        f"{bare_qt / bare_python:.1f}× | | |",
+        f"| kiosk cold start to welcome | {kiosk:.3f} s | bare Qt {bare_qt:.3f} s | {kiosk / bare_qt:.1f}× | "
+        f"≤ {START_TARGET_S} s | {ok(kiosk <= START_TARGET_S)} |",
+        f"| RSS after check-in 1 | {rss[1]:.0f} MB | | | | |",
+        f"| RSS after check-in 50 | {rss[50]:.0f} MB | | | | |",
+        f"| RSS after check-in {CHECKINS} | {rss[CHECKINS]:.0f} MB | | | ≤ {MEMORY_TARGET_MB:.0f} MB | "
+        f"{ok(rss[CHECKINS] <= MEMORY_TARGET_MB)} |",
+        f"| growth 50 → {CHECKINS} | {growth:+.1f} MB | | | ≤ {GROWTH_LIMIT_MB:.0f} MB | "
+        f"{ok(growth <= GROWTH_LIMIT_MB)} |",
+        "",
+    ])
+
+
+if __name__ == "__main__":
+    {"start": child_start, "memory": child_memory}[sys.argv[1]]()
