@@ -14,7 +14,7 @@ from asn1crypto import algos, cms, core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
 from . import lds
@@ -50,7 +50,7 @@ def sample_photo(seed: str = "", size: tuple[int, int] = (240, 320), jpeg2000: b
 class Pki:
     csca_cert: x509.Certificate
     ds_cert: x509.Certificate
-    ds_key: ec.EllipticCurvePrivateKey = field(repr=False)
+    ds_key: object = field(repr=False)  # EC or RSA private key
 
     def write_csca(self, folder: str | Path) -> Path:
         folder = Path(folder)
@@ -66,17 +66,24 @@ def _name(cn: str) -> x509.Name:
                       x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def make_pki(label: str = "Demo CSCA") -> Pki:
-    """A fresh CSCA and document signer (ECDSA P-256), valid around today."""
+def _new_key(kind: str):
+    if kind == "rsa":
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return ec.generate_private_key(ec.BrainpoolP256R1() if kind == "brainpool" else ec.SECP256R1())
+
+
+def make_pki(label: str = "Demo CSCA", kind: str = "ec") -> Pki:
+    """A fresh CSCA and document signer, valid around today. ``kind``: "ec"
+    (ECDSA P-256), "brainpool" (ECDSA brainpoolP256r1) or "rsa" (RSA 2048)."""
     now = dt.datetime.now(dt.timezone.utc)
-    csca_key = ec.generate_private_key(ec.SECP256R1())
+    csca_key = _new_key(kind)
     csca = (x509.CertificateBuilder().subject_name(_name(label)).issuer_name(_name(label))
             .public_key(csca_key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=3650))
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
             .sign(csca_key, hashes.SHA256()))
-    ds_key = ec.generate_private_key(ec.SECP256R1())
+    ds_key = _new_key(kind)
     ds = (x509.CertificateBuilder().subject_name(_name(label + " Document Signer")).issuer_name(csca.subject)
           .public_key(ds_key.public_key()).serial_number(x509.random_serial_number())
           .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1825))
@@ -85,7 +92,21 @@ def make_pki(label: str = "Demo CSCA") -> Pki:
     return Pki(csca, ds, ds_key)
 
 
-def build_sod(groups: dict[int, bytes], pki: Pki, hash_name: str = "sha256") -> bytes:
+def _sign(pki: Pki, data: bytes, hash_name: str, pss: bool) -> tuple[bytes, dict]:
+    """Signature and its CMS algorithm identifier."""
+    h = getattr(hashes, hash_name.upper())()
+    if isinstance(pki.ds_key, rsa.RSAPrivateKey):
+        if pss:
+            sig = pki.ds_key.sign(data, padding.PSS(padding.MGF1(h), h.digest_size), h)
+            params = {"hash_algorithm": {"algorithm": hash_name},
+                      "mask_gen_algorithm": {"algorithm": "mgf1", "parameters": {"algorithm": hash_name}},
+                      "salt_length": h.digest_size, "trailer_field": "trailer_field_bc"}
+            return sig, {"algorithm": "rsassa_pss", "parameters": params}
+        return pki.ds_key.sign(data, padding.PKCS1v15(), h), {"algorithm": f"{hash_name}_rsa"}
+    return pki.ds_key.sign(data, ec.ECDSA(h)), {"algorithm": f"{hash_name}_ecdsa"}
+
+
+def build_sod(groups: dict[int, bytes], pki: Pki, hash_name: str = "sha256", pss: bool = False) -> bytes:
     """EF.SOD: CMS SignedData over an LDSSecurityObject, signed by the document signer."""
     h = getattr(hashlib, hash_name)
     lds_so = LdsSecurityObject({
@@ -99,7 +120,7 @@ def build_sod(groups: dict[int, bytes], pki: Pki, hash_name: str = "sha256") -> 
         cms.CMSAttribute({"type": "message_digest", "values": [h(lds_so).digest()]}),
     ])
     to_sign = signed_attrs.dump()  # a SET: what the signature covers
-    signature = pki.ds_key.sign(to_sign, ec.ECDSA(getattr(hashes, hash_name.upper())()))
+    signature, sig_algo = _sign(pki, to_sign, hash_name, pss)
     ds_asn1 = asn1_x509.Certificate.load(pki.ds_cert.public_bytes(serialization.Encoding.DER))
     signer = cms.SignerInfo({
         "version": "v1",
@@ -107,7 +128,7 @@ def build_sod(groups: dict[int, bytes], pki: Pki, hash_name: str = "sha256") -> 
             {"issuer": ds_asn1.issuer, "serial_number": ds_asn1.serial_number})}),
         "digest_algorithm": algos.DigestAlgorithm({"algorithm": hash_name}),
         "signed_attrs": signed_attrs,
-        "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": f"{hash_name}_ecdsa"}),
+        "signature_algorithm": algos.SignedDigestAlgorithm(sig_algo),
         "signature": signature,
     })
     signed = cms.SignedData({

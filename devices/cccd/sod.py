@@ -106,7 +106,8 @@ def _parse_content_info(raw: bytes) -> Sod:
     if len(signers) != 1:
         raise CardParseError(f"EF.SOD: expected one signer, found {len(signers)}")
     signer = signers[0]
-    certs = [c.chosen.dump() for c in signed["certificates"]] if signed["certificates"].native else []
+    certs = [c.chosen for c in signed["certificates"]] if signed["certificates"].native else []
+    signer_cert = _signer_certificate(certs, signer["sid"])
     attrs = signer["signed_attrs"]
     signed_attrs = message_digest = None
     if attrs.native:
@@ -122,7 +123,7 @@ def _parse_content_info(raw: bytes) -> Sod:
         hash_algorithm=algo,
         dg_hashes=dg_hashes,
         econtent=econtent,
-        signer_certificate=certs[0] if certs else None,
+        signer_certificate=signer_cert,
         signed_attrs=signed_attrs,
         message_digest=message_digest,
         signer_digest=signer["digest_algorithm"]["algorithm"].native,
@@ -130,6 +131,21 @@ def _parse_content_info(raw: bytes) -> Sod:
         signature=bytes(signer["signature"].native),
         pss_hash=pss_hash,
     )
+
+
+def _signer_certificate(certs: list, sid) -> bytes | None:
+    """The certificate named by the SignerInfo's sid (issuer+serial or key id);
+    the only certificate when the SOD carries just one."""
+    for cert in certs:
+        if not hasattr(cert, "issuer_serial"):
+            continue
+        if sid.name == "issuer_and_serial_number":
+            ias = sid.chosen
+            if cert.issuer == ias["issuer"] and cert.serial_number == ias["serial_number"].native:
+                return cert.dump()
+        elif sid.name == "subject_key_identifier" and cert.key_identifier == sid.chosen.native:
+            return cert.dump()
+    return certs[0].dump() if len(certs) == 1 else None
 
 
 @dataclass(frozen=True)

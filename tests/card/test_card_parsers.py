@@ -153,3 +153,27 @@ def test_sod_bit_flips_never_verify(sample_files, data):
     assert result.status in ("not_verifiable", "failed")
     assume(result.status == "failed")
     assert result.reason
+
+
+@pytest.mark.parametrize("kind,hash_name,pss", [("rsa", "sha256", False), ("rsa", "sha256", True),
+                                                ("brainpool", "sha384", False), ("ec", "sha1", False)])
+def test_passive_authentication_with_the_signature_kinds_states_use(kind, hash_name, pss):
+    from devices.cccd.sample_card import build_sod
+
+    pki = make_pki("Signer Kinds CSCA", kind=kind)
+    files = person_files(demo_person("minh"), photo=b"\xff\xd8\xff\xe0" + bytes(64))
+    groups = {1: files["DG1"], 13: files["DG13"]}
+    sod = parse_sod(build_sod(groups, pki, hash_name, pss))
+    assert sod.hash_algorithm == hash_name
+    result = passive_authentication(sod, groups, [pki.csca_cert])
+    assert (result.status, result.reason) == ("verified", "")
+    other = make_pki("Signer Kinds CSCA", kind=kind)  # same name, other key
+    assert passive_authentication(sod, groups, [other.csca_cert]).status == "failed"
+
+
+def test_dg2_jpeg2000_face():
+    from devices.cccd.sample_card import sample_photo
+
+    jp2 = sample_photo("x", size=(60, 80), jpeg2000=True)
+    face = lds.parse_dg2(lds.encode_dg2(jp2))
+    assert face.mime == "image/jp2" and face.data == jp2
