@@ -11,10 +11,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .checkin import CheckInService
+from .checkin import CheckInService, identity_for_booking
 from .clock import SystemClock
 from .config import Config
-from .domain import Department
+from .domain import Department, Identity
 from .fhir.his import FhirHis
 from .ports import MODE_ONLINE, CardReader, CheckInHandler, ConnectivityMonitor, Printer, QrScanner
 
@@ -46,6 +46,10 @@ class KioskServices:
 
     def departments(self) -> list[Department]:
         return self.his.list_departments()
+
+    def identity_for_booking(self, code: str) -> Identity:
+        """The identity behind an appointment QR's booking code (asks the HIS)."""
+        return identity_for_booking(self.his, code, self.clock.now().date())
 
     def waiting_counts(self) -> dict[str, int]:
         return self.his.waiting_counts(self.clock.now().date())

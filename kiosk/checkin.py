@@ -17,17 +17,20 @@ import time
 from .config import Config
 from .domain import (
     Appointment,
+    Assurance,
     CheckInRequest,
     CheckInResult,
     ClinicRoom,
     Department,
+    Identity,
+    IdentitySource,
     Patient,
     Ticket,
     age_priority,
     is_valid_citizen_id,
     mask_name,
 )
-from .errors import DepartmentRequired, InvalidIdentity, PatientAmbiguous, UnknownDepartment
+from .errors import BookingNotUsable, DepartmentRequired, InvalidIdentity, PatientAmbiguous, UnknownDepartment
 from .ports import Clock, His, PatientLookup, RecordedVisit, VisitPlan
 
 log = logging.getLogger(__name__)
@@ -119,6 +122,23 @@ class CheckInService:
             raise UnknownDepartment(f"department {code!r} is unknown to the HIS or has no clinic room")
         room = department.room(appointment.room_code) if appointment and appointment.room_code else None
         return department, room
+
+
+def identity_for_booking(his: His, code: str, day) -> Identity:
+    """Who an appointment QR belongs to, from the HIS record (the QR holds only
+    the booking code). The check-in then goes on as for any identity."""
+    found = his.find_booking(code)
+    if found is None:
+        raise BookingNotUsable("no appointment with this booking code")
+    patient, appt = found
+    if appt.status != "booked" or appt.start is None or appt.start.date() != day:
+        raise BookingNotUsable(f"appointment is {appt.status}, not booked for today",
+                               key="error.booking_not_today")
+    if not patient.citizen_id:
+        raise BookingNotUsable("the patient record has no CCCD identifier", key="error.booking_no_citizen_id")
+    return Identity(citizen_id=patient.citizen_id, source=IdentitySource.APPOINTMENT_QR,
+                    assurance=Assurance.QR, full_name=patient.full_name, birth_date=patient.birth_date,
+                    sex=patient.sex)
 
 
 def choose_patient(lookup: PatientLookup, request: CheckInRequest) -> Patient | None:

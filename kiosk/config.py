@@ -75,6 +75,8 @@ class HisSection:
     counter_system: str = _opt("urn:kiosk:queue-counter")
     department_system: str = _opt("urn:kiosk:department")
     room_system: str = _opt("urn:kiosk:room")
+    booking_system: str = _opt("urn:kiosk:booking-code",
+                               doc="Appointment.identifier system of the booking codes printed in appointment QR codes")
 
 
 @dataclass

@@ -70,3 +70,9 @@ class InvalidIdentity(KioskError):
     """The identity data cannot be used (e.g. an ID that is not 12 digits)."""
 
     patient_message_key = "error.invalid_id"
+
+
+class BookingNotUsable(KioskError):
+    """An appointment QR that cannot be used for check-in today."""
+
+    patient_message_key = "error.booking_not_found"

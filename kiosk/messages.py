@@ -42,6 +42,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Chuyên khoa này hiện không nhận bệnh. Vui lòng chọn chuyên khoa khác.",
         "en": "This department is not taking patients now. Please choose another.",
     },
+    "error.booking_not_found": {
+        "vi": "Không tìm thấy lịch hẹn này. Vui lòng quét mã QR trên căn cước hoặc đến quầy tiếp đón.",
+        "en": "This appointment was not found. Please scan the QR code on your ID card or go to the reception desk.",
+    },
+    "error.booking_not_today": {
+        "vi": "Lịch hẹn này không phải hôm nay. Vui lòng kiểm tra ngày hẹn hoặc đến quầy tiếp đón.",
+        "en": "This appointment is not for today. Please check the date or go to the reception desk.",
+    },
+    "error.booking_no_citizen_id": {
+        "vi": "Hồ sơ của bạn chưa có số căn cước. Vui lòng quét mã QR trên căn cước hoặc đến quầy tiếp đón.",
+        "en": "Your record has no ID card number. Please scan the QR code on your ID card or go to the reception desk.",
+    },
     "error.invalid_id": {
         "vi": "Số định danh cần đủ 12 chữ số. Vui lòng kiểm tra và nhập lại.",
         "en": "The ID number must have 12 digits. Please check and type it again.",

@@ -81,6 +81,10 @@ class His(Protocol):
 
     def list_departments(self) -> list[Department]: ...
 
+    def find_booking(self, code: str) -> tuple[Patient, Appointment] | None:
+        """The appointment with this booking code (appointment QR) and its patient."""
+        ...
+
     def find_visit(self, checkin_id: str) -> RecordedVisit | None:
         """The visit recorded for this check-in id, asked of the HIS (not trusted from a response)."""
         ...

@@ -15,7 +15,7 @@ import time
 from datetime import date, datetime, timedelta
 
 from ..config import Config
-from ..domain import Department, Priority
+from ..domain import Appointment, Department, Patient, Priority
 from ..errors import HisConflict, HisUnavailable
 from ..ports import PatientLookup, RecordedVisit, VisitPlan
 from . import mapping as m
@@ -83,6 +83,17 @@ class FhirHis:
         for appts in lookup.appointments.values():
             appts.sort(key=lambda a: a.start)
         return lookup
+
+    def find_booking(self, code: str) -> tuple[Patient, Appointment] | None:
+        """The appointment with this booking code and its patient (one round trip)."""
+        appts, included = self.client.search("Appointment", {
+            "identifier": f"{self.his.booking_system}|{code}", "_include": "Appointment:patient"})
+        if not appts:
+            return None
+        appt = m.appointment_from_fhir(appts[0], self.his, self._room_by_location())
+        patient = next((m.patient_from_fhir(p, self.his) for p in included
+                        if p.get("resourceType") == "Patient" and p.get("id") == appt.patient_id), None)
+        return (patient, appt) if patient else None
 
     def allocate_queue_number(self, department_code: str, day: date) -> int:
         """Next number of the department's daily counter, unique across kiosks:
