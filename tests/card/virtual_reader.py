@@ -92,11 +92,16 @@ def ensure_pcscd(timeout: float = 10.0) -> None:
 
 
 def stop_pcscd() -> None:
-    """Stop pcscd if (and only if) these tests started it."""
+    """Stop pcscd if (and only if) these tests started it — after any other
+    test process that is using the virtual reader right now has finished."""
     global _pcscd
     proc, _pcscd = _pcscd, None
     if proc is not None and proc.poll() is None:
-        proc.terminate()
+        try:
+            with vpcd_lock(timeout=120):
+                proc.terminate()
+        except TimeoutError:
+            proc.terminate()
         try:
             proc.wait(5)
         except subprocess.TimeoutExpired:
