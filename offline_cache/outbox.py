@@ -98,9 +98,9 @@ class OutboxStore:
             row = conn.execute("SELECT ticket FROM checkins WHERE checkin_id = ?", (request.checkin_id,)).fetchone()
             if row:  # the same check-in retried: same ticket, no new number
                 return ticket_from(json.loads(row[0]))
-            conn.execute("INSERT INTO offline_numbers(day, last_seq) VALUES (?, 1) "
-                         "ON CONFLICT(day) DO UPDATE SET last_seq = last_seq + 1", (day.isoformat(),))
-            seq = conn.execute("SELECT last_seq FROM offline_numbers WHERE day = ?", (day.isoformat(),)).fetchone()[0]
+            seq = conn.execute("INSERT INTO offline_numbers(day, last_seq) VALUES (?, 1) "
+                               "ON CONFLICT(day) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq",
+                               (day.isoformat(),)).fetchone()[0]
             ticket = make_ticket(seq)
             self._insert(conn, request, ticket, day, seq, online_attempted)
             return ticket

@@ -14,6 +14,7 @@ from kiosk.domain import ClinicRoom, Department
 from .db import LocalDatabase
 
 REFRESHED_KEY = "reference_refreshed_at"
+MEMO_S = 5.0
 
 
 class ReferenceCache:
@@ -22,6 +23,7 @@ class ReferenceCache:
     def __init__(self, database: LocalDatabase):
         self.database = database
         self._memo: tuple[float, list[Department]] | None = None  # (refreshed_at, departments)
+        self._memo_checked = 0.0
 
     def store(self, departments: list[Department], *, now: float | None = None) -> None:
         """Replace the cache with the HIS's current list (one transaction)."""
@@ -49,7 +51,12 @@ class ReferenceCache:
         return None if at is None else max(0.0, (now or time.time()) - at)
 
     def departments(self) -> list[Department]:
+        # An offline check-in reads this on its ≤ 50 ms path: the memo is
+        # trusted for MEMO_S (another process may refresh the cache meanwhile).
+        if self._memo and time.monotonic() - self._memo_checked < MEMO_S:
+            return self._memo[1]
         at = self.refreshed_at()
+        self._memo_checked = time.monotonic()
         if self._memo and self._memo[0] == at:
             return self._memo[1]
         rooms: dict[str, list[ClinicRoom]] = {}

@@ -1,0 +1,205 @@
+"""Offline first: durable enqueues per second, offline check-in latency, and
+sync throughput against the sandbox HIS with a duplicate count taken from the
+HIS itself.
+
+Targets (issue 6): ≥ 1,000 durable enqueues/s; offline check-in → ticket
+≤ 50 ms; sync of 10,000 queued check-ins with 0 duplicates. Baselines measured
+in the same run: a bare SQLite commit with the same durability settings (WAL,
+synchronous=FULL — what the disk allows at all), and online check-ins against
+the same sandbox.
+"""
+from __future__ import annotations
+
+import sqlite3
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from kiosk.checkin import CheckInService
+from kiosk.clock import SystemClock
+from kiosk.config import config_from_dict
+from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource
+from kiosk.fhir.his import FhirHis
+from kiosk.resilient_checkin import ResilientCheckIn
+from kiosk.sandbox import SandboxHis
+from offline_cache.connectivity import ConnectivityMonitor
+from offline_cache.db import open_database
+from offline_cache.outbox import OutboxStore
+from offline_cache.reference import ReferenceCache
+from offline_cache.sender import Prober, Sender
+
+ENQUEUES = 2000
+SYNC_N = 150
+CHUNK = 50
+ONLINE_N = 20
+TARGET_ENQ = 1000
+TARGET_MS = 50.0
+DEPTS = ("NOI", "NHI", "MAT", "TMH", "RHM", "NGOAI", "SAN", "TIM")
+
+
+def _identity(i: int) -> Identity:
+    return Identity(citizen_id=f"0790991{i:05d}", source=IdentitySource.CCCD_QR, assurance=Assurance.QR,
+                    full_name="NGUYỄN VĂN AN", sex="male")
+
+
+def _config(data_dir: str, base_url: str, kiosk_id: str = "KIOSK-01"):
+    return config_from_dict({"kiosk": {"id": kiosk_id, "data_dir": data_dir},
+                             "his": {"base_url": base_url, "read_timeout_s": 30.0},
+                             "offline": {"retry_base_s": 0.05, "retry_max_s": 0.5}})
+
+
+def _pct(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def _bare_sqlite_commits(path: Path, n: int) -> float:
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT)")
+    started = time.perf_counter()
+    for _ in range(n):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO t (a, b) VALUES (?, ?)", ("x" * 400, "y" * 300))
+        conn.execute("COMMIT")
+    rate = n / (time.perf_counter() - started)
+    conn.close()
+    return rate
+
+
+class _Parts:
+    def __init__(self, config, sandbox_url_ok: bool = True):
+        self.config = config
+        self.database = open_database(config)
+        self.store = OutboxStore(self.database, config.kiosk.id)
+        self.reference = ReferenceCache(self.database)
+        self.monitor = ConnectivityMonitor(self.database)
+        self.his = FhirHis(config)
+        clock = SystemClock(config.kiosk.timezone)
+        self.online = CheckInService(self.his, clock, config)
+        self.handler = ResilientCheckIn(self.online, self.store, self.reference, self.monitor, clock, config)
+        self.sender = Sender(self.his, self.store, self.monitor, config)
+        self.prober = Prober(self.his, self.monitor, config, self.reference)
+
+    def close(self):
+        self.handler.close()
+        self.his.client.close()
+        self.database.close()
+
+
+def _enqueue_part(tmp: str, sandbox: SandboxHis) -> tuple[list[str], dict]:
+    bare = _bare_sqlite_commits(Path(tmp) / "bare.sqlite3", ENQUEUES)
+    p = _Parts(_config(tmp + "/enq", sandbox.base_url))
+    p.prober.refresh_reference(force=True)
+    p.monitor.report_unavailable("benchmark: offline")
+    lat = []
+    started = time.perf_counter()
+    for i in range(ENQUEUES):
+        t0 = time.perf_counter()
+        p.handler.check_in(CheckInRequest(f"bench-enq-{i}", _identity(i), DEPTS[i % len(DEPTS)]))
+        lat.append((time.perf_counter() - t0) * 1000)
+    rate = ENQUEUES / (time.perf_counter() - started)
+    p.close()
+    rows = [
+        "| Durable offline check-ins (ticket + local record + outbox entry, one fsync'd transaction each) "
+        f"| {rate:,.0f} /s | ≥ {TARGET_ENQ:,} /s | {'met' if rate >= TARGET_ENQ else 'NOT met'} |",
+        f"| Baseline: bare SQLite commit, same settings (WAL, synchronous=FULL) | {bare:,.0f} /s | — | "
+        f"kiosk path = {rate / bare:.0%} of the disk's commit rate |",
+        f"| Offline check-in → ticket latency p50 / p95 / max | {_pct(lat, .5):.2f} / {_pct(lat, .95):.2f} / "
+        f"{max(lat):.2f} ms | ≤ {TARGET_MS:.0f} ms | {'met' if _pct(lat, .95) <= TARGET_MS else 'NOT met'} (p95) |",
+    ]
+    return rows, {"rate": rate, "bare": bare}
+
+
+def _sync_part(tmp: str, sandbox: SandboxHis) -> list[str]:
+    p = _Parts(_config(tmp + "/sync", sandbox.base_url, "KIOSK-02"))
+    p.prober.refresh_reference(force=True)
+    # Baseline: online check-ins against the same, still empty sandbox.
+    t0 = time.perf_counter()
+    for i in range(ONLINE_N):
+        p.online.check_in(CheckInRequest(f"bench-online-{i}", _identity(50_000 + i), "NOI"))
+    online_s = (time.perf_counter() - t0) / ONLINE_N
+    p.monitor.report_unavailable("benchmark: offline")
+    ids = []
+    for i in range(SYNC_N):
+        cid = f"bench-sync-{i}"
+        p.handler.check_in(CheckInRequest(cid, _identity(10_000 + i % 120), DEPTS[i % len(DEPTS)]))
+        ids.append(cid)
+    p.monitor.report_ok("benchmark")
+    his_time = {"s": 0.0}
+    original = p.his.client.request
+
+    def timed(*a, **kw):
+        t = time.perf_counter()
+        try:
+            return original(*a, **kw)
+        finally:
+            his_time["s"] += time.perf_counter() - t
+
+    p.his.client.request = timed
+    sandbox.reset_stats()
+    chunks = []
+    started = time.perf_counter()
+    done = 0
+    while done < SYNC_N:
+        c0 = time.perf_counter()
+        got = 0
+        while got < CHUNK and done + got < SYNC_N:
+            got += p.sender.deliver_due(limit=CHUNK - got).delivered
+        chunks.append((time.perf_counter() - c0) / got)
+        done += got
+    total_s = time.perf_counter() - started
+    requests = sandbox.stats()["requests"]
+    # Count in the HIS: visits per check-in id.
+    p.his.client.request = original
+    counts = {cid: 0 for cid in ids}
+    system = p.config.his.checkin_system
+    for i in range(0, len(ids), 50):
+        found, _ = p.his.client.search("Encounter", {
+            "identifier": ",".join(f"{system}|{c}" for c in ids[i:i + 50]), "_count": "200"})
+        for enc in found:
+            for ident in enc.get("identifier", []):
+                if ident.get("system") == system and ident.get("value") in counts:
+                    counts[ident["value"]] += 1
+    p.close()
+    duplicates = sum(max(0, n - 1) for n in counts.values())
+    missing = sum(1 for n in counts.values() if n == 0)
+    kiosk_side_ms = (total_s - his_time["s"]) / SYNC_N * 1000
+    # Extrapolation: per-entry cost grows with what the in-memory sandbox holds (chunk k costs a + b·k).
+    first, last = chunks[0], chunks[-1]
+    growth = (last - first) / max(1, (len(chunks) - 1) * CHUNK)  # seconds per entry per stored entry
+    flat_10k_min = 10_000 * first / 60
+    grown_10k_min = (10_000 * first + growth * 10_000 ** 2 / 2) / 60
+    rows = [
+        f"| Sync throughput, {SYNC_N} queued check-ins (sandbox HIS) | {SYNC_N / total_s:.1f} /s "
+        f"({total_s:.1f} s, {requests / SYNC_N:.2f} HIS requests per check-in) | 10,000 with 0 duplicates | "
+        f"measured {SYNC_N}; see extrapolation |",
+        f"| Per-check-in sync time by chunk of {CHUNK} | {' → '.join(f'{c * 1000:.0f} ms' for c in chunks)} | — | "
+        "grows with the sandbox's size |",
+        f"| Baseline: online check-in, same sandbox (empty) | {online_s * 1000:.0f} ms each | — | "
+        f"first sync chunk = {first / online_s:.2f}× an online check-in |",
+        f"| Kiosk-side time per synced check-in (outside HIS requests) | {kiosk_side_ms:.1f} ms | — | "
+        f"ceiling ≈ {1000 / max(kiosk_side_ms, 0.01):,.0f} /s if the HIS were instant |",
+        f"| Duplicates / missing visits found by searching the HIS | {duplicates} / {missing} | 0 / 0 | "
+        f"{'met' if duplicates == missing == 0 else 'NOT met'} |",
+    ]
+    extra = (f"\n10,000 check-ins were not synced in this run: on this shared 2-core machine the sandbox's "
+             f"conditional writes get slower as it fills (chunk cost {first * 1000:.0f} → {last * 1000:.0f} ms), "
+             f"so 10,000 would take about {grown_10k_min:,.0f} min extrapolating that growth linearly, or "
+             f"{flat_10k_min:,.0f} min at the first chunk's cost (a HIS with indexed identifiers stays near flat). "
+             "The kiosk-side cost per check-in is the figure above; it does not grow with the backlog "
+             "(claims use the (state, next_attempt_at) and (patient_key, id) indexes).\n")
+    return rows, extra
+
+
+def run() -> str:
+    with tempfile.TemporaryDirectory() as tmp, SandboxHis() as sandbox:
+        enq_rows, _ = _enqueue_part(tmp, sandbox)
+        sync_rows, extra = _sync_part(tmp, sandbox)
+    return ("## Offline first (outbox)\n\n"
+            f"{ENQUEUES:,} offline check-ins into a fresh SQLite outbox, then {SYNC_N} queued check-ins delivered "
+            "to the sandbox HIS (Medplum engine, in memory) by the outbox sender.\n\n"
+            "| Measure | Result | Target | Verdict |\n|---|---|---|---|\n"
+            + "\n".join(enq_rows + sync_rows) + "\n" + extra)
