@@ -40,20 +40,28 @@ def _env(base_url: str, data_dir: str) -> dict:
     return env
 
 
-def _time_until_ready(cmd: list[str], env: dict) -> float:
+def _time_until_ready(cmd: list[str], env: dict) -> tuple[float, float | None]:
+    """Seconds until the 'ready' line, and until 'services …' when the child reports it."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     line = proc.stdout.readline()
     elapsed = time.perf_counter() - started
-    proc.wait(timeout=30)
+    rest = proc.stdout.read()
+    proc.wait(timeout=60)
     if not line.startswith("ready"):
         raise RuntimeError(f"{cmd[-1][:40]}: no 'ready' line (exit {proc.returncode})")
-    return elapsed
+    services = None
+    for extra in rest.splitlines():
+        if extra.startswith("services "):
+            services = float(extra.split()[1])
+    return elapsed, services
 
 
-def _median(cmd: list[str], env: dict) -> float:
+def _median(cmd: list[str], env: dict) -> tuple[float, float | None]:
     _time_until_ready(cmd, env)  # warm the OS file cache
-    return statistics.median(_time_until_ready(cmd, env) for _ in range(ROUNDS))
+    runs = [_time_until_ready(cmd, env) for _ in range(ROUNDS)]
+    services = [s for _, s in runs if s is not None]
+    return statistics.median(r for r, _ in runs), (statistics.median(services) if services else None)
 
 
 def _config():
@@ -72,21 +80,30 @@ def child_start() -> None:
     from PySide6.QtCore import QTimer
 
     from kiosk.bootstrap import build_services
-    from ui.app import PORTRAIT, application, make_kiosk
+    from ui.app import PORTRAIT, application, open_kiosk
 
+    started = time.perf_counter()
     app = application()
-    services = build_services(_config())
-    controller, window = make_kiosk(services, services.config)
+    controller, window = open_kiosk(_config(), build_services)  # what `kiosk run` does
     window.resize(*PORTRAIT)
     window.show()
 
     def ready():
-        print("ready", flush=True)
+        print("ready", flush=True)  # welcome screen painted, event loop turning
+
+    def devices_ready():
+        if controller.services is None or not controller.journey.departments:
+            return
+        poll.stop()
+        print(f"services {time.perf_counter() - started:.3f}", flush=True)
         controller.stop()
-        services.close()
+        controller.services.close()
         app.quit()
 
     QTimer.singleShot(0, ready)  # runs once the loop has painted the shown window
+    poll = QTimer()
+    poll.timeout.connect(devices_ready)
+    poll.start(10)
     app.exec()
 
 
@@ -143,9 +160,9 @@ def run() -> str:
 
     with SandboxHis(port=0) as sandbox, tempfile.TemporaryDirectory() as data:
         env = _env(sandbox.base_url, data)
-        bare_python = _median([sys.executable, "-c", "print('ready')"], env)
-        bare_qt = _median([sys.executable, "-c", BARE_QT], env)
-        kiosk = _median([sys.executable, "-m", "benchmarks.bench_ui", "start"], env)
+        bare_python, _ = _median([sys.executable, "-c", "print('ready')"], env)
+        bare_qt, _ = _median([sys.executable, "-c", BARE_QT], env)
+        kiosk, services = _median([sys.executable, "-m", "benchmarks.bench_ui", "start"], env)
         out = subprocess.run([sys.executable, "-m", "benchmarks.bench_ui", "memory"], env=env, cwd=ROOT,
                              capture_output=True, text=True, timeout=600)
         if out.returncode != 0:
@@ -158,7 +175,9 @@ def run() -> str:
         "## Kiosk UI: cold start and memory",
         "",
         "Cold start = a new process until the welcome screen is shown and the event loop runs "
-        f"(offscreen Qt, sandbox HIS, simulated devices, offline cache; median of {ROUNDS}). "
+        f"(offscreen Qt, sandbox HIS, simulated devices, offline cache; median of {ROUNDS}); as in "
+        "`kiosk run`, the services are built on a worker while the window is already up, and the "
+        "next row says when they were ready. "
         f"Memory = RSS of one kiosk process over {CHECKINS} walk-in/booked check-ins through the "
         f"real controller, HIS and printer simulator ({mem['seconds']:.0f} s, "
         f"{mem['seconds'] / CHECKINS * 1000:.0f} ms per check-in including the sandbox HIS).",
@@ -170,6 +189,8 @@ def run() -> str:
         f"{bare_qt / bare_python:.1f}× | | |",
         f"| kiosk cold start to welcome | {kiosk:.3f} s | bare Qt {bare_qt:.3f} s | {kiosk / bare_qt:.1f}× | "
         f"≤ {START_TARGET_S} s | {ok(kiosk <= START_TARGET_S)} |",
+        f"| … devices, HIS client and offline cache ready, departments loaded | {services:.3f} s "
+        f"(in-process clock) | | | | |",
         f"| RSS after check-in 1 | {rss[1]:.0f} MB | | | | |",
         f"| RSS after check-in 50 | {rss[50]:.0f} MB | | | | |",
         f"| RSS after check-in {CHECKINS} | {rss[CHECKINS]:.0f} MB | | | ≤ {MEMORY_TARGET_MB:.0f} MB | "

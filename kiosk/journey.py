@@ -112,6 +112,13 @@ class PrinterStatus:
 
 
 @dataclass(frozen=True)
+class OutOfService:
+    """The kiosk cannot work (e.g. its services failed to start): say so, offer nothing."""
+
+    key: str = "error.out_of_service"
+
+
+@dataclass(frozen=True)
 class TimedOut:
     generation: int
 
@@ -221,6 +228,7 @@ class Journey:
         self.card_present = False
         self.generation = 0
         self._op = 0
+        self.out_of_service: str | None = None
         self.reset()
 
     # --- state -------------------------------------------------------------------------
@@ -241,6 +249,8 @@ class Journey:
         self.notice: str | None = None          # one-line hint on the current screen
         self._checkin_id: str | None = None
         self._retry: Callable[[], list] | None = None
+        if self.out_of_service:
+            self.step, self.error = Step.ERROR, ErrorInfo(self.out_of_service, ())
         self._bump()
 
     def _bump(self) -> None:
@@ -255,6 +265,8 @@ class Journey:
     def timeout_s(self) -> float | None:
         """How long the current step may last; None on the welcome screen."""
         s = self.settings
+        if self.out_of_service:
+            return None
         return {Step.WELCOME: None, Step.READING: s.read_timeout_s, Step.LOOKING_UP: s.lookup_timeout_s,
                 Step.CHECKING_IN: s.checkin_timeout_s, Step.PRINTING: s.print_timeout_s,
                 Step.DONE: s.done_timeout_s}.get(self.step, s.idle_timeout_s)
@@ -296,6 +308,10 @@ class Journey:
     def _on_DepartmentsFailed(self, ev: DepartmentsFailed):
         self.departments_failed = True
         self.waiting = None  # old counts would mislead
+
+    def _on_OutOfService(self, ev: OutOfService):
+        self.out_of_service = ev.key
+        self.reset()
 
     def _on_GoHome(self, ev):
         self.reset()

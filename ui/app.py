@@ -45,9 +45,35 @@ def make_kiosk(services, config) -> tuple[Controller, KioskWindow]:
     return controller, window
 
 
-def run_kiosk(services, config, *, fullscreen: bool = True) -> int:
+def open_kiosk(config, build_services) -> tuple[Controller, KioskWindow]:
+    """The window first, the services (HIS client, devices, offline cache) built
+    on a worker meanwhile: the welcome screen is up in well under a second and
+    the devices join when ready. A build that fails shows "out of service"."""
+    application()
+    controller = Controller(None, config)
+    window = KioskWindow(controller)
+    controller.start()
+
+    def build():
+        try:
+            return build_services(config)
+        except Exception as exc:  # noqa: BLE001 - shown on screen and logged, never a silent hang
+            log.error("services could not be built", extra={"event": "ui.build_failed", "error": str(exc)})
+            return exc
+
+    def built(result) -> None:
+        if isinstance(result, BaseException):
+            controller.out_of_service(result)
+        else:
+            controller.attach(result)
+
+    controller.runner.run(build, built)
+    return controller, window
+
+
+def run_kiosk(config, build_services, *, fullscreen: bool = True) -> int:
     app = application()
-    controller, window = make_kiosk(services, config)
+    controller, window = open_kiosk(config, build_services)
     if fullscreen:
         window.showFullScreen()
     else:
@@ -57,3 +83,5 @@ def run_kiosk(services, config, *, fullscreen: bool = True) -> int:
         return app.exec()
     finally:
         controller.stop()
+        if controller.services is not None:
+            controller.services.close()

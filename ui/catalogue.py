@@ -129,6 +129,9 @@ UI_MESSAGES: dict[str, dict[str, str]] = {
     "ui.status.camera.missing": {"vi": "Mất camera", "en": "Camera missing"},
     "ui.status.camera.error": {"vi": "Camera lỗi", "en": "Camera error"},
     "ui.status.camera.none": {"vi": "Không có camera", "en": "No camera"},
+    "ui.status.printer.starting": {"vi": "Máy in đang khởi động", "en": "Printer starting"},
+    "ui.status.reader.starting": {"vi": "Đầu đọc đang khởi động", "en": "Reader starting"},
+    "ui.status.camera.starting": {"vi": "Camera đang khởi động", "en": "Camera starting"},
 }
 
 messages.register(UI_MESSAGES)

@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from kiosk import journey as j
 from kiosk.ports import CARD_INSERTED, CARD_REMOVED, DEVICE_READY, MODE_ONLINE, PRINTER_UNKNOWN
 
-from .devices import NONE, DeviceBridge
+from .devices import NONE, STARTING, DeviceBridge
 from .tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -30,28 +30,51 @@ class Controller(QObject):
     printed = Signal(object)     # Ticket, once printed
 
     def __init__(self, services, config, runner: TaskRunner | None = None, parent=None):
+        """``services`` may be None while they are still being built (``attach`` them
+        later): the window is up at once and the devices join when ready."""
         super().__init__(parent)
-        self.services = services
+        self.services = None
+        self.bridge: DeviceBridge | None = None
         self.config = config
         self.tz = ZoneInfo(config.kiosk.timezone)
         self.runner = runner or TaskRunner(parent=self)
         self.journey = j.Journey(j.Settings.from_config(config), today=self.today)
-        self.reader_state = NONE if services.card_reader is None else DEVICE_READY
-        self.camera_state = NONE if services.scanner is None else DEVICE_READY
+        self.reader_state = self.camera_state = STARTING
         self.connectivity = MODE_ONLINE
         # Until the printer answers its status is unknown, and unknown is never OK.
-        self.printer_status = NONE if services.printer is None else PRINTER_UNKNOWN
+        self.printer_status = PRINTER_UNKNOWN
         self.journey.handle(j.PrinterStatus(self.printer_status))
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self._timed_out)
         self._armed_for = -1
+        self._waiting_effects: list = []  # asked for before the services were ready
+        if services is not None:
+            self._wire(services)
+
+    def _wire(self, services) -> None:
+        self.services = services
+        self.reader_state = NONE if services.card_reader is None else DEVICE_READY
+        self.camera_state = NONE if services.scanner is None else DEVICE_READY
+        if services.printer is None:
+            self._printer_status(NONE)
         self.bridge = DeviceBridge(services, self.runner, parent=self)
         self.bridge.card_event.connect(self._card_event)
         self.bridge.qr_code.connect(lambda text: self.send(j.QrScanned(text)))
         self.bridge.camera_event.connect(self._camera_event)
         self.bridge.connectivity.connect(self._connectivity)
         self.bridge.printer_status.connect(self._printer_status)
+
+    def attach(self, services) -> None:
+        """The services are built: start the devices and run what was waiting."""
+        self._wire(services)
+        self.start()
+        waiting, self._waiting_effects = self._waiting_effects, []
+        self._run(waiting)
+
+    def out_of_service(self, error: BaseException) -> None:
+        key = getattr(error, "patient_message_key", None) or "error.out_of_service"
+        self.send(j.OutOfService(key))
 
     def today(self) -> date:
         return datetime.now(self.tz).date()
@@ -64,13 +87,16 @@ class Controller(QObject):
         return when.strftime("%H:%M")
 
     def start(self) -> None:
-        self.bridge.start()
-        self._run([j.LoadDepartments()])
+        if self.bridge is not None:
+            self.bridge.start()
+            self._run([j.LoadDepartments()])
+        self.status_changed.emit()
         self.changed.emit()
 
     def stop(self) -> None:
         self.timer.stop()
-        self.bridge.stop()
+        if self.bridge is not None:
+            self.bridge.stop()
         self.runner.shutdown()
 
     # --- events in ----------------------------------------------------------------------
@@ -97,6 +123,9 @@ class Controller(QObject):
 
     def _run(self, effects: list) -> None:
         services = self.services
+        if services is None:
+            self._waiting_effects.extend(effects)
+            return
         for effect in effects:
             self.runner.run(lambda e=effect: j.perform(e, services), self.send)
 

@@ -18,6 +18,7 @@ from .tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 NONE = "none"  # the kiosk has no such device (driver = "none")
+STARTING = "starting"  # the device is still being set up
 
 
 class DeviceBridge(QObject):

@@ -13,7 +13,6 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-
 log = logging.getLogger(__name__)
 
 

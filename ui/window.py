@@ -18,7 +18,7 @@ from kiosk.ports import (DEVICE_READY, MODE_ONLINE, PRINTER_OK, PRINTER_PAPER_LO
 from . import style
 from .catalogue import tr
 from .controller import Controller
-from .devices import NONE
+from .devices import NONE, STARTING
 from .screens.base import button
 from .screens import (AppointmentScreen, BusyScreen, ConfirmScreen, DepartmentScreen, DoneScreen, ErrorScreen,
                       KeypadScreen, NeedKeyScreen, PriorityScreen, WelcomeScreen)
@@ -123,13 +123,14 @@ class KioskWindow(QWidget):
         online = c.connectivity == MODE_ONLINE
         self._set_status("connection", tr("ui.status.online" if online else "ui.status.offline", lang),
                          "ok" if online else "bad")
-        printer = c.printer_status
+        printer = c.printer_status if c.services is not None else STARTING
         self._set_status("printer", tr(f"ui.status.printer.{printer}", lang),
-                         "ok" if printer == PRINTER_OK else "warn" if printer in (PRINTER_PAPER_LOW, NONE) else "bad")
+                         "ok" if printer == PRINTER_OK else "warn" if printer in (PRINTER_PAPER_LOW, NONE, STARTING)
+                         else "bad")
         for name, state in (("reader", c.reader_state), ("camera", c.camera_state)):
-            shown = state if state in (DEVICE_READY, "missing", "error", NONE) else "error"
+            shown = state if state in (DEVICE_READY, "missing", "error", NONE, STARTING) else "error"
             self._set_status(name, tr(f"ui.status.{name}.{shown}", lang),
-                             "ok" if state == DEVICE_READY else "warn" if state == NONE else "bad")
+                             "ok" if state == DEVICE_READY else "warn" if state in (NONE, STARTING) else "bad")
 
     def _set_status(self, name: str, text: str, state: str) -> None:
         lab = self.status[name]

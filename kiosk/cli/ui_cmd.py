@@ -45,11 +45,7 @@ def _run(args) -> int:
     from ui.app import run_kiosk
 
     config = load_config(args.config)
-    services = build_services(config)
-    try:
-        return run_kiosk(services, config, fullscreen=not args.windowed)
-    finally:
-        services.close()
+    return run_kiosk(config, build_services, fullscreen=not args.windowed)
 
 
 def _demo(args) -> int:

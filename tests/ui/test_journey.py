@@ -282,3 +282,11 @@ def test_perform_turns_results_and_failures_into_events():
     assert isinstance(loaded, j.DepartmentsLoaded) and loaded.departments == DEPTS and loaded.waiting is None
     no_reader = j.perform(j.ReadChip(3, j.AccessKey.from_citizen_id("001093012345")), services)
     assert no_reader.error.patient_message_key == "ui.error.no_reader"
+
+
+def test_out_of_service_stays_on_the_error_screen_without_actions():
+    jr = new_journey()
+    jr.handle(j.OutOfService())
+    assert jr.step is j.Step.ERROR and jr.error.actions == () and jr.timeout_s() is None
+    jr.handle(j.GoHome())
+    assert jr.step is j.Step.ERROR and jr.error.key == "error.out_of_service"

@@ -6,12 +6,13 @@ from PySide6.QtWidgets import QBoxLayout, QGridLayout, QVBoxLayout, QWidget
 
 from kiosk import journey as j
 from kiosk.domain import is_valid_citizen_id
-from kiosk.ports import DEVICE_ERROR, DEVICE_MISSING
+from kiosk.ports import DEVICE_ERROR, DEVICE_MISSING, PRINTER_OFFLINE, PRINTER_PAPER_OUT
 
 from ..pictures import CardOnReaderPicture, QrToCameraPicture, Spinner
 from .base import Screen, button, label, set_direction
 
 UNAVAILABLE = (DEVICE_MISSING, DEVICE_ERROR, "none")
+CANNOT_PRINT = (PRINTER_PAPER_OUT, PRINTER_OFFLINE, "none")
 
 
 class WelcomeScreen(Screen):
@@ -58,7 +59,8 @@ class WelcomeScreen(Screen):
         self.device_hint.setVisible(bool(hints))
         # Say it before the patient starts, not after.
         self.printer_warning.setText(self.t("ui.printer.cannot_print"))
-        self.printer_warning.setVisible(not journey.printer_ready)
+        # (an unknown status while the printer is starting up is not yet a warning)
+        self.printer_warning.setVisible(journey.printer_status in CANNOT_PRINT)
 
     def resizeEvent(self, event):  # noqa: N802
         set_direction(self.pictures, self.is_landscape())
