@@ -177,3 +177,38 @@ def test_dg2_jpeg2000_face():
     jp2 = sample_photo("x", size=(60, 80), jpeg2000=True)
     face = lds.parse_dg2(lds.encode_dg2(jp2))
     assert face.mime == "image/jp2" and face.data == jp2
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.binary(max_size=80), min_size=1, max_size=12), st.booleans())
+def test_any_card_answers_give_only_typed_card_errors(answers, with_bac):
+    """Whatever a broken or hostile card answers, the session raises a CardError
+    subclass (the UI turns it into a patient message), never another exception."""
+    from devices.cccd.errors import CardError
+    from devices.cccd.session import ChipSession, Key
+
+    queue = list(answers)
+
+    def transmit(_apdu: bytes) -> bytes:
+        return queue.pop(0) if queue else b"\x6a\x82"
+
+    key = Key(can="123456", document_number="093012345", birth=dt.date(1993, 1, 5),
+              expiry=dt.date(2033, 1, 5)) if with_bac else Key(can="123456")
+    try:
+        ChipSession(transmit).open(key)
+    except CardError:
+        pass
+
+
+@SETTINGS
+@given(st.binary(max_size=120))
+def test_secure_messaging_unwrap_of_garbage(raw):
+    from devices.cccd.errors import CardError
+    from devices.cccd.sm import SecureMessaging
+
+    for cipher, size in (("AES", 16), ("3DES", 8)):
+        sm = SecureMessaging(cipher, bytes(16), bytes(range(16)), bytes(size))
+        try:
+            sm.unwrap(raw)
+        except CardError:
+            pass

@@ -142,3 +142,31 @@ def test_reader_without_extended_apdus_falls_back(card_module, pki):
     session = ChipSession(short_only_reader, extended=True)
     data = read_chip(session, key_for(person), trust=[pki.csca_cert])
     assert data.passive_auth.verified and session.extended_refused and not session.extended
+
+
+def test_garbage_at_any_step_of_a_real_conversation(card_module, pki):
+    """A real card conversation that turns into garbage at step k (a flaky
+    contactless link, a hostile card) ends in a typed CardError at every k."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from devices.cccd.errors import CardError
+
+    os_, _, person = make_card(card_module, pki)
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                     HealthCheck.function_scoped_fixture])
+    @given(st.integers(0, 12), st.binary(max_size=60), st.booleans())
+    def run(k, garbage, bac):
+        os_.reset()
+        count = iter(range(1000))
+
+        def transmit(apdu: bytes) -> bytes:
+            return garbage if next(count) == k else os_.execute(apdu)
+
+        try:
+            read_chip(ChipSession(transmit), key_for(person, can=not bac, bac=bac), trust=[])
+        except CardError:
+            pass
+
+    run()

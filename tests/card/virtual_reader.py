@@ -80,7 +80,8 @@ def ensure_pcscd(timeout: float = 10.0) -> None:
             pcscd = shutil.which("pcscd") or "/usr/sbin/pcscd"
             if os.geteuid() != 0:
                 raise RuntimeError("pcscd is not running and the tests are not root: start pcscd first")
-            _pcscd = subprocess.Popen([pcscd, "--foreground"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _pcscd = subprocess.Popen([pcscd, "--foreground"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                      start_new_session=True)  # Ctrl-C reaches the tests, which stop it
             atexit.register(stop_pcscd)
         deadline = time.monotonic() + timeout
         while not _vpcd_listening():
@@ -308,3 +309,31 @@ def _tampered(data: bytes) -> bytes:
 def _pump(proc: subprocess.Popen, events: "queue.Queue[str]") -> None:
     for line in proc.stdout:
         events.put(line.strip())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m tests.card.virtual_reader an --csca /tmp/csca`: put a demo
+    person's virtual CCCD on the vpcd reader until Ctrl-C (for trying
+    `kiosk read-card` by hand)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tests.card.virtual_reader", description=main.__doc__)
+    parser.add_argument("person", nargs="?", default="an", help="demo person key (assets/demo/hospital.json)")
+    parser.add_argument("--csca", default=str(Path(tempfile.gettempdir()) / "kiosk-test-csca"),
+                        help="folder where the test CSCA certificate is written")
+    args = parser.parse_args(argv)
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with running_virtual_card(args.person, args.csca) as card:
+        print(f"card of {args.person!r} on reader {card.reader_name!r}; CAN {card.can}; CSCA in {card.csca_dir}")
+        print(f"try: kiosk read-card --reader {card.reader_name!r} --can {card.can} --trust {card.csca_dir} --json")
+        try:
+            card.process.wait()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
