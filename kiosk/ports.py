@@ -175,6 +175,11 @@ class CardReader(Protocol):
     def read_identity(self, key: AccessKey, *, with_photo: bool = False,
                       timeout: float = 15.0) -> Identity: ...
 
+    def read_photo(self, timeout: float | None = None) -> bytes:
+        """The face image (DG2), read in the same secure session right after
+        ``read_identity(with_photo=False)`` — off the check-in's critical path."""
+        ...
+
 
 class QrScanner(Protocol):
     """A camera (or simulated source) that decodes QR codes on its own thread
