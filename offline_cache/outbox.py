@@ -216,10 +216,11 @@ class OutboxStore:
                          (DEAD if dead else PENDING, retry_at, error[:300], time.time(), entry_id))
 
     def release(self, entry_id: int) -> None:
-        """Give back a claimed entry untouched (sender stopping); the try still counts."""
+        """Give back a claimed entry that was not tried (sender stopping, HIS
+        gone mid-batch): the claim's try is not counted."""
         with self.database.write() as conn:
-            conn.execute("UPDATE outbox SET state = 'pending', lease_owner = NULL WHERE id = ? AND state = 'sending'",
-                         (entry_id,))
+            conn.execute("UPDATE outbox SET state = 'pending', lease_owner = NULL, attempts = max(0, attempts - 1),"
+                         " tries_total = max(0, tries_total - 1) WHERE id = ? AND state = 'sending'", (entry_id,))
 
     # -- staff actions -----------------------------------------------------------------
     def retry(self, entry_id: int) -> bool:

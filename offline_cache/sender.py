@@ -214,7 +214,7 @@ class Sender:
                 "event": "outbox.retry_later", "entry": entry.id, "attempts": entry.attempts, "error": text,
                 "retry_in_s": round(delay, 2)})
 
-    def _export_gauges(self, report: SyncReport) -> None:
+    def _export_gauges(self, report: SyncReport | None = None) -> None:
         counts = self.store.counts()
         metrics.set("kiosk_outbox_backlog", counts["pending"] + counts["sending"])
         metrics.set("kiosk_outbox_dead", counts["dead"])
@@ -264,6 +264,10 @@ class Sender:
                 except Exception:
                     log.exception("outbox purge failed", extra={"event": "outbox.purge_failed"})
             if self.monitor.mode() != MODE_ONLINE:
+                try:
+                    self._export_gauges(SyncReport())  # the backlog grows while offline: keep IT informed
+                except Exception:
+                    log.exception("outbox gauges not updated", extra={"event": "outbox.gauges_failed"})
                 self._sleep(self.config.offline.probe_interval_s)
                 continue
             try:

@@ -188,3 +188,14 @@ def test_offline_numbers_never_collide(k1, k2, n1, n2):
     assert is_offline_number(a) and a >= OFFLINE_FLOOR  # online counter numbers stay below the floor
     if (k1, n1) != (k2, n2):
         assert a != b and offline_label(k1, n1) != offline_label(k2, n2)
+
+
+def test_an_entry_given_back_untried_keeps_its_attempt_budget(db):
+    store = OutboxStore(db, "KIOSK-01")
+    req = request_for(identity(40), "NOI")
+    store.enqueue_offline(req, DAY, lambda seq: ticket_for(req, seq))
+    for _ in range(5):  # e.g. the HIS vanished before this entry's turn in the batch, five times
+        e = store.claim(1, lease_s=30)[0]
+        store.release(e.id)
+    e = store.claim(1, lease_s=30)[0]
+    assert e.attempts == 1 and not e.verify_first
