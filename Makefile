@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := pcscd libpcsclite-dev pcsc-tools libccid vsmartcard-vpcd \
 	vsmartcard-vpicc python3-virtualsmartcard python3-venv libzbar0 espeak-ng sox \
 	xvfb swig libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 \
-	libdbus-1-3 libglib2.0-0 libxcb-cursor0 fonts-dejavu-core
+	libdbus-1-3 libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 fonts-dejavu-core
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
