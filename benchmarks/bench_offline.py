@@ -29,7 +29,8 @@ from offline_cache.outbox import OutboxStore
 from offline_cache.reference import ReferenceCache
 from offline_cache.sender import Prober, Sender
 
-ENQUEUES = 2000
+ENQUEUES = 2100
+ROUNDS = 3
 SYNC_N = 150
 CHUNK = 50
 ONLINE_N = 20
@@ -90,25 +91,31 @@ class _Parts:
 
 
 def _enqueue_part(tmp: str, sandbox: SandboxHis) -> tuple[list[str], dict]:
-    bare = _bare_sqlite_commits(Path(tmp) / "bare.sqlite3", ENQUEUES)
-    p = _Parts(_config(tmp + "/enq", sandbox.base_url))
-    p.prober.refresh_reference(force=True)
-    p.monitor.report_unavailable("benchmark: offline")
-    lat = []
-    started = time.perf_counter()
-    for i in range(ENQUEUES):
-        t0 = time.perf_counter()
-        p.handler.check_in(CheckInRequest(f"bench-enq-{i}", _identity(i), DEPTS[i % len(DEPTS)]))
-        lat.append((time.perf_counter() - t0) * 1000)
-    rate = ENQUEUES / (time.perf_counter() - started)
-    p.close()
+    """Rounds alternate a bare-SQLite baseline and the kiosk path, because
+    fsync latency on a shared machine swings several-fold from minute to minute."""
+    bare_rates, rates, lat = [], [], []
+    for rnd in range(ROUNDS):
+        bare_rates.append(_bare_sqlite_commits(Path(tmp) / f"bare{rnd}.sqlite3", ENQUEUES // ROUNDS))
+        p = _Parts(_config(f"{tmp}/enq{rnd}", sandbox.base_url))
+        p.prober.refresh_reference(force=True)
+        p.monitor.report_unavailable("benchmark: offline")
+        started = time.perf_counter()
+        for i in range(ENQUEUES // ROUNDS):
+            t0 = time.perf_counter()
+            p.handler.check_in(CheckInRequest(f"bench-enq-{i}", _identity(i), DEPTS[i % len(DEPTS)]))
+            lat.append((time.perf_counter() - t0) * 1000)
+        rates.append(ENQUEUES // ROUNDS / (time.perf_counter() - started))
+        p.close()
+    rate, bare = statistics.median(rates), statistics.median(bare_rates)
     rows = [
-        "| Durable offline check-ins (ticket + local record + outbox entry, one fsync'd transaction each) "
-        f"| {rate:,.0f} /s | ≥ {TARGET_ENQ:,} /s | {'met' if rate >= TARGET_ENQ else 'NOT met'} |",
-        f"| Baseline: bare SQLite commit, same settings (WAL, synchronous=FULL) | {bare:,.0f} /s | — | "
-        f"kiosk path = {rate / bare:.0%} of the disk's commit rate |",
+        "| Durable offline check-ins (ticket + local record + outbox entry, one fsync'd transaction each), "
+        f"median of {ROUNDS} rounds | {rate:,.0f} /s (rounds: {', '.join(f'{r:,.0f}' for r in rates)}) "
+        f"| ≥ {TARGET_ENQ:,} /s | {'met' if rate >= TARGET_ENQ else 'NOT met'} |",
+        f"| Baseline: bare one-row SQLite commit, same settings (WAL, synchronous=FULL), interleaved | {bare:,.0f} /s "
+        f"(rounds: {', '.join(f'{r:,.0f}' for r in bare_rates)}) | — | kiosk path = {rate / bare:.0%} of the "
+        "disk's bare commit rate |",
         f"| Offline check-in → ticket latency p50 / p95 / max | {_pct(lat, .5):.2f} / {_pct(lat, .95):.2f} / "
-        f"{max(lat):.2f} ms | ≤ {TARGET_MS:.0f} ms | {'met' if _pct(lat, .95) <= TARGET_MS else 'NOT met'} (p95) |",
+        f"{max(lat):.2f} ms | ≤ {TARGET_MS:.0f} ms | {'met' if max(lat) <= TARGET_MS else 'NOT met'} (max) |",
     ]
     return rows, {"rate": rate, "bare": bare}
 
@@ -199,7 +206,7 @@ def run() -> str:
         enq_rows, _ = _enqueue_part(tmp, sandbox)
         sync_rows, extra = _sync_part(tmp, sandbox)
     return ("## Offline first (outbox)\n\n"
-            f"{ENQUEUES:,} offline check-ins into a fresh SQLite outbox, then {SYNC_N} queued check-ins delivered "
+            f"{ENQUEUES:,} offline check-ins into fresh SQLite outboxes ({ROUNDS} rounds), then {SYNC_N} queued check-ins delivered "
             "to the sandbox HIS (Medplum engine, in memory) by the outbox sender.\n\n"
             "| Measure | Result | Target | Verdict |\n|---|---|---|---|\n"
             + "\n".join(enq_rows + sync_rows) + "\n" + extra)
