@@ -148,6 +148,7 @@ def child_memory() -> None:
         tour.wait(lambda: controller.journey.step in (j.Step.DONE, j.Step.ERROR, j.Step.WELCOME), 60, "ticket")
         controller.send(j.GoHome())
         services.printer.printed_images.clear()
+        services.printer.transport.writes.clear()
         if i in (1, 50, CHECKINS):
             rss[i] = _rss_mb()
     print(json.dumps({"rss": rss, "seconds": time.perf_counter() - started}), flush=True)

@@ -3,10 +3,8 @@ busy spinner. Drawn, not shipped as files, so they stay sharp at any size and
 need no assets. Each picture draws in a square scaled to the widget."""
 from __future__ import annotations
 
-import math
-
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from . import style
@@ -146,14 +144,3 @@ class Spinner(QWidget):
         p.setPen(QPen(ARROW, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
         p.drawArc(rect, -self._angle * 16, 100 * 16)
         p.end()
-
-
-def check_mark_path(size: float) -> QPainterPath:
-    path = QPainterPath()
-    path.moveTo(size * 0.2, size * 0.55)
-    path.lineTo(size * 0.42, size * 0.76)
-    path.lineTo(size * 0.82, size * 0.28)
-    return path
-
-
-__all__ = ["CardOnReaderPicture", "QrToCameraPicture", "Spinner", "check_mark_path", "math"]
