@@ -51,8 +51,8 @@ BUSY_STEPS = frozenset({Step.READING, Step.LOOKING_UP, Step.CHECKING_IN, Step.PR
 DECLARABLE_PRIORITIES = (Priority.PREGNANT, Priority.DISABILITY)
 PRINTABLE = (PRINTER_OK, PRINTER_PAPER_LOW)
 
-# Error screen actions (the UI shows one button per action).
-RETRY, TYPE_ID, HOME = "retry", "type_id", "home"
+# Error screen actions: a button each, except USE_QR, a hint (the camera is always listening).
+RETRY, TYPE_ID, HOME, USE_QR = "retry", "type_id", "home", "use_qr"
 
 
 # --- events (what happened) ----------------------------------------------------------
@@ -331,7 +331,7 @@ class Journey:
         if self.step is Step.NEED_KEY:
             self.reset()
         elif self.step is Step.READING:
-            self._fail("ui.error.card_removed", (RETRY, TYPE_ID, HOME), retry=lambda: self._read(self.key))
+            self._fail("ui.error.card_removed", (RETRY, USE_QR, TYPE_ID, HOME), retry=lambda: self._read(self.key))
 
     def _on_OpenKeypad(self, ev):
         if self.step in (Step.WELCOME, Step.NEED_KEY, Step.ERROR, Step.KEYPAD):
@@ -445,7 +445,8 @@ class Journey:
         if ev.generation != self.generation:
             return None  # a timer armed for an earlier step
         if self.step is Step.READING:
-            return self._fail("ui.error.read_timeout", (RETRY, TYPE_ID, HOME), retry=lambda: self._read(self.key))
+            return self._fail("ui.error.read_timeout", (RETRY, USE_QR, TYPE_ID, HOME),
+                              retry=lambda: self._read(self.key))
         if self.step is Step.LOOKING_UP:
             return self._go_walk_in(offline=True)
         if self.step is Step.CHECKING_IN:
@@ -516,7 +517,7 @@ class Journey:
                 self.identity, self.fallback = fallback, None
                 self._go(Step.CONFIRM_IDENTITY, notice="ui.notice.chip_failed")
                 return None
-            return self._fail(key, (RETRY, TYPE_ID, HOME), retry=lambda: self._read(self.key))
+            return self._fail(key, (RETRY, USE_QR, TYPE_ID, HOME), retry=lambda: self._read(self.key))
         if self.step is Step.LOOKING_UP:
             if isinstance(err, PatientAmbiguous):
                 return self._fail(key, (HOME,))

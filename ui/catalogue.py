@@ -92,6 +92,7 @@ UI_MESSAGES: dict[str, dict[str, str]] = {
     "ui.done.print_again": {"vi": "In lại phiếu", "en": "Print the ticket again"},
     # errors and notices
     "ui.error.title": {"vi": "Chưa thực hiện được", "en": "That did not work"},
+    "ui.error.use_qr": {"vi": "Hoặc đưa mã QR trên thẻ vào camera.", "en": "Or show the QR code on your card to the camera."},
     "ui.error.counter": {"vi": "Cần giúp đỡ? Vui lòng đến quầy tiếp đón.", "en": "Need help? Please go to the reception desk."},
     "ui.error.card_removed": {"vi": "Thẻ bị nhấc ra khi đang đọc. Vui lòng đặt lại thẻ và giữ yên.",
                               "en": "The card was moved while reading. Please place it again and keep it still."},

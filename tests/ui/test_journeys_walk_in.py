@@ -94,6 +94,7 @@ def test_card_removed_mid_read_says_what_to_do_and_reading_again_works(kiosk):
     error = kiosk.screen("error")
     assert "Thẻ bị nhấc ra" in error.message.text()
     assert all(error.actions[a].isVisible() for a in ("retry", "type_id", "home"))
+    assert error.use_qr.isVisible()  # the camera is listening too
     kiosk.reader.set_slow(0.2)
     kiosk.insert("an")  # put back: read again by itself
     kiosk.wait_step("confirm_identity")

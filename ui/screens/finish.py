@@ -71,9 +71,11 @@ class ErrorScreen(Screen):
     def __init__(self, send, parent=None):
         super().__init__(send, parent)
         self.message = label("error", center=True)
+        self.use_qr = label("body", center=True)
         self.counter = label("body", center=True)
         self.body.addStretch(1)
         self.body.addWidget(self.message)
+        self.body.addWidget(self.use_qr)
         self.body.addWidget(self.counter)
         self.body.addStretch(1)
         events = {j.RETRY: j.Retry, j.TYPE_ID: j.OpenKeypad, j.HOME: j.GoHome}
@@ -89,6 +91,8 @@ class ErrorScreen(Screen):
         self.message.setText(self.t(err.key) if err else "")
         self.counter.setText(self.t("ui.error.counter"))
         wanted = err.actions if err else (j.HOME,)
+        self.use_qr.setText(self.t("ui.error.use_qr"))
+        self.use_qr.setVisible(j.USE_QR in wanted)
         for action, btn in self.actions.items():
             btn.setText(self.t(ACTION_KEYS[action]))
             btn.setVisible(action in wanted)
