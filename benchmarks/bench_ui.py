@@ -9,8 +9,10 @@ painted and the event loop turns; baselines measured in the same run: a bare
 Memory: one kiosk process does 100 walk-in check-ins through the real
 controller, HIS and printer simulator (QR codes injected where the camera
 would report them); RSS is read from /proc after the 1st, 50th and 100th. The
-printer simulator keeps every printed image for tests — the loop empties that
-list, since a real printer keeps nothing.
+printer simulator keeps every printed image and byte string for tests — the
+loop empties those lists, since a real printer keeps nothing. (tracemalloc
+shows < 60 KB of Python allocations added between the 50th and the 100th; the
+rest of the small RSS drift is native: allocator, SQLite and Qt caches.)
 """
 from __future__ import annotations
 
