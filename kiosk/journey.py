@@ -15,6 +15,7 @@ caller arms one timer and sends ``TimedOut(generation)`` when it fires.
 """
 from __future__ import annotations
 
+import dataclasses
 import enum
 import logging
 import uuid
@@ -154,6 +155,15 @@ class ReadChip:
     key: AccessKey = field(repr=False)
     with_photo: bool = True
     timeout_s: float = 15.0
+
+
+@dataclass(frozen=True)
+class ReadPhoto:
+    """The face image (DG2), read right after the identity so that the confirm
+    screen appears without waiting for it; it is added when it arrives."""
+
+    op: int
+    timeout_s: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -374,7 +384,7 @@ class Journey:
         self.key = key
         self._go(Step.READING)
         s = self.settings
-        return [ReadChip(self._op, key, with_photo=s.read_photo, timeout_s=max(1.0, s.read_timeout_s - 5))]
+        return [ReadChip(self._op, key, with_photo=False, timeout_s=max(1.0, s.read_timeout_s - 5))]
 
     def _on_Confirm(self, ev):
         if self.step is Step.CONFIRM_IDENTITY:
@@ -482,6 +492,8 @@ class Journey:
         if self.step is Step.PRINTING:
             self.printed = True
             self._go(Step.DONE)
+        if self.step is Step.CONFIRM_IDENTITY and ev.value and self.identity is not None:
+            self.identity = dataclasses.replace(self.identity, photo=bytes(ev.value))  # the photo arrived
         return None
 
     def _chip_read(self, identity: Identity) -> list:
@@ -491,6 +503,8 @@ class Journey:
             return []
         self.identity, self.fallback = identity, None
         self._go(Step.CONFIRM_IDENTITY)
+        if self.settings.read_photo and identity.photo is None:
+            return [ReadPhoto(self._op, timeout_s=max(1.0, self.settings.read_timeout_s - 5))]
         return []
 
     def _looked_up(self, lookup: PatientLookup) -> list:
@@ -533,7 +547,7 @@ class Journey:
             return self._fail(key, (RETRY, HOME) if retry else (HOME,), retry=retry)
         if self.step is Step.PRINTING:
             self._go(Step.DONE, notice=key if isinstance(err, KioskError) else "ui.done.not_printed")
-        return None
+        return None  # e.g. no photo on the confirm screen: the identity is enough
 
 
 # --- the work behind each effect (runs on a worker thread) -------------------------------
@@ -546,6 +560,8 @@ def perform(effect, services) -> object:
                 raise KioskError("card_reader: driver is none", key="ui.error.no_reader")
             value = services.card_reader.read_identity(effect.key, with_photo=effect.with_photo,
                                                        timeout=effect.timeout_s)
+        elif isinstance(effect, ReadPhoto):
+            value = services.card_reader.read_photo(timeout=effect.timeout_s)
         elif isinstance(effect, LookupPatient):
             value = services.his.lookup_patient(effect.citizen_id, effect.day)
         elif isinstance(effect, CheckIn):

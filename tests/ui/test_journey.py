@@ -51,9 +51,12 @@ def test_card_first_then_qr_reads_chip_with_can_and_checks_in_booked_patient():
     jr = new_journey()
     assert jr.handle(j.CardInserted()) == [] and jr.step is j.Step.NEED_KEY
     read = only(jr.handle(j.QrScanned(QR_AN)), j.ReadChip)
-    assert jr.step is j.Step.READING and read.key.can == "012345"
-    assert jr.handle(j.OpDone(read.op, chip())) == []
+    assert jr.step is j.Step.READING and read.key.can == "012345" and not read.with_photo
+    photo = only(jr.handle(j.OpDone(read.op, chip())), j.ReadPhoto)  # the photo comes after
     assert jr.step is j.Step.CONFIRM_IDENTITY and jr.identity.source is IdentitySource.CHIP
+    assert jr.identity.photo is None
+    jr.handle(j.OpDone(photo.op, b"\xff\xd8jpeg"))
+    assert jr.identity.photo == b"\xff\xd8jpeg" and jr.step is j.Step.CONFIRM_IDENTITY
     look = only(jr.handle(j.Confirm()), j.LookupPatient)
     assert look.citizen_id == AN["citizen_id"] and look.day == TODAY
     appt = Appointment("a1", "p1", datetime(2026, 11, 25, 9, 0), "booked", department_code="NOI", room_code="P101")
@@ -75,6 +78,18 @@ def test_qr_alone_is_lower_assurance_and_a_card_upgrades_it():
     read = only(jr.handle(j.CardInserted()), j.ReadChip)
     jr.handle(j.OpDone(read.op, chip()))
     assert jr.identity.source is IdentitySource.CHIP and jr.step is j.Step.CONFIRM_IDENTITY
+
+
+def test_a_photo_that_cannot_be_read_or_comes_late_changes_nothing():
+    jr = new_journey()
+    jr.handle(j.CardInserted())
+    read = only(jr.handle(j.QrScanned(QR_AN)), j.ReadChip)
+    photo = only(jr.handle(j.OpDone(read.op, chip())), j.ReadPhoto)
+    jr.handle(j.OpFailed(photo.op, KioskError("DG2 unreadable")))
+    assert jr.step is j.Step.CONFIRM_IDENTITY and jr.identity.photo is None
+    jr.handle(j.Confirm())
+    jr.handle(j.OpDone(photo.op, b"late"))
+    assert jr.identity.photo is None and jr.step is j.Step.LOOKING_UP
 
 
 def test_failed_upgrade_keeps_the_qr_identity_with_a_notice():

@@ -30,6 +30,25 @@ def _fields(rows: list[tuple[str, str]], parent_grid: QGridLayout, labels: list)
         value.setText(rows[i][1] if shown else "")
 
 
+def photo_pixmap(data: bytes | None) -> QPixmap | None:
+    """The chip's face image: JPEG directly, JPEG 2000 (which Qt 6 does not read) through Pillow."""
+    if not data:
+        return None
+    pixmap = QPixmap()
+    if pixmap.loadFromData(data):
+        return pixmap
+    try:
+        import io
+
+        from PIL import Image
+
+        out = io.BytesIO()
+        Image.open(io.BytesIO(data)).convert("RGB").save(out, "PNG")
+    except Exception:  # noqa: BLE001 - no photo is better than no confirm screen
+        return None
+    return pixmap if pixmap.loadFromData(out.getvalue()) else None
+
+
 class ConfirmScreen(Screen):
     """Name, date of birth, masked ID, photo when read, and how the kiosk knows."""
 
@@ -68,8 +87,8 @@ class ConfirmScreen(Screen):
                 (self.t("ui.field.id"), ident.masked_id),
                 (self.t("ui.field.method"), self.t(METHOD_KEYS.get(ident.assurance, "ui.method.typed")))]
         _fields(rows, self.grid, self.rows)
-        pixmap = QPixmap()
-        if ident.photo and pixmap.loadFromData(ident.photo):
+        pixmap = photo_pixmap(ident.photo)
+        if pixmap is not None:
             self.photo.setPixmap(pixmap.scaled(self.photo.size(), Qt.AspectRatioMode.KeepAspectRatio,
                                                Qt.TransformationMode.SmoothTransformation))
             self.photo.show()
