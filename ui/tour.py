@@ -124,6 +124,11 @@ class Tour:
         self.shot("reading")
         self.step("confirm_identity")
         self.s.card_reader.set_slow(0.2)
+        try:  # the face image follows the identity by a moment
+            self.wait(lambda: self.c.journey.identity is not None and self.c.journey.identity.photo is not None,
+                      5.0, "photo")
+        except TourError:
+            pass  # a card without a readable photo: the screen works without it
         self.shot("confirm_chip")
         self.tap(self.screen("confirm").yes)
         self.step("appointment")

@@ -25,7 +25,8 @@ def test_card_first_then_qr_opens_the_chip_and_checks_in_the_booked_patient(kios
     shown = kiosk.texts()
     assert "NGUYỄN VĂN AN" in shown and "05/01/1993" in shown and "********2345" in shown
     assert "001093012345" not in shown and "Chip trên thẻ (đã xác thực)" in shown
-    assert confirm.photo.isVisible() and not confirm.photo.pixmap().isNull()
+    kiosk.qtbot.waitUntil(lambda: confirm.photo.isVisible())  # the face image follows the identity
+    assert not confirm.photo.pixmap().isNull()
     kiosk.tap(confirm.yes)
     kiosk.wait_step("appointment")
     assert "09:00" in kiosk.texts() and "Phòng khám Nội 1" in kiosk.texts()
