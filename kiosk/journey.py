@@ -120,6 +120,11 @@ class OutOfService:
 
 
 @dataclass(frozen=True)
+class Connectivity:
+    mode: str  # MODE_ONLINE / MODE_OFFLINE from the connectivity monitor
+
+
+@dataclass(frozen=True)
 class TimedOut:
     generation: int
 
@@ -235,6 +240,7 @@ class Journey:
         self.waiting: dict[str, int] | None = None
         self.departments_failed = False
         self.printer_status = PRINTER_OK
+        self.his_online = True
         self.card_present = False
         self.generation = 0
         self._op = 0
@@ -307,6 +313,9 @@ class Journey:
 
     def _on_SetLanguage(self, ev: SetLanguage):
         self.language = ev.language
+
+    def _on_Connectivity(self, ev: Connectivity):
+        self.his_online = ev.mode != MODE_OFFLINE
 
     def _on_PrinterStatus(self, ev: PrinterStatus):
         self.printer_status = ev.status
@@ -397,6 +406,8 @@ class Journey:
         return None
 
     def _lookup(self) -> list:
+        if not self.his_online:
+            return self._go_walk_in(offline=True)  # known offline: do not make the patient wait
         self._go(Step.LOOKING_UP)
         self._retry = self._lookup
         effects: list = [LookupPatient(self._op, self.identity.citizen_id, self._today())]

@@ -88,6 +88,7 @@ UI_MESSAGES: dict[str, dict[str, str]] = {
     "ui.done.offline": {"vi": "Đã đăng ký khi mất kết nối: số vẫn hợp lệ, bệnh viện sẽ cập nhật sau.",
                         "en": "Checked in while offline: your number is valid, the hospital system is updated later."},
     "ui.done.priority": {"vi": "Ưu tiên: {what}", "en": "Priority: {what}"},
+    "ui.done.take_card": {"vi": "Đừng quên lấy thẻ căn cước trên đầu đọc.", "en": "Do not forget your ID card on the reader."},
     "ui.done.finish": {"vi": "Xong", "en": "Finish"},
     "ui.done.print_again": {"vi": "In lại phiếu", "en": "Print the ticket again"},
     # errors and notices

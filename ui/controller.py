@@ -164,6 +164,7 @@ class Controller(QObject):
 
     def _connectivity(self, mode: str) -> None:
         self.connectivity = mode
+        self.journey.handle(j.Connectivity(mode))
         self.status_changed.emit()
 
     def _printer_status(self, status: str) -> None:

@@ -184,6 +184,18 @@ def test_his_offline_during_lookup_goes_to_departments_and_marks_offline():
     assert jr.offline
 
 
+def test_known_offline_skips_the_lookup():
+    jr = new_journey()
+    jr.handle(j.Connectivity("offline"))
+    jr.handle(j.QrScanned(QR_AN))
+    assert only(jr.handle(j.Confirm()), j.LoadDepartments) and jr.step is j.Step.DEPARTMENT
+    assert jr.offline and jr.notice == "ui.notice.offline"
+    jr.handle(j.Connectivity("online"))
+    jr.reset()
+    jr.handle(j.QrScanned(QR_AN))
+    only(jr.handle(j.Confirm()), j.LookupPatient)
+
+
 def test_lookup_timeout_is_treated_as_offline():
     jr = new_journey()
     jr.handle(j.QrScanned(QR_AN))

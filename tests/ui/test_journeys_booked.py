@@ -39,6 +39,9 @@ def test_card_first_then_qr_opens_the_chip_and_checks_in_the_booked_patient(kios
     assert kiosk.journey.printed and kiosk.printer.last_png()
     done = kiosk.screen("done")
     assert done.number.text() == result.ticket.label and done.take.isVisible()
+    assert done.take_card.isVisible()  # the card is still on the reader
+    kiosk.remove()
+    kiosk.qtbot.waitUntil(lambda: not done.take_card.isVisible())
 
 
 def test_qr_alone_is_shown_as_lower_assurance_and_still_checks_in(kiosk):

@@ -2,11 +2,12 @@
 that always say what to do next."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QBoxLayout
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QBoxLayout, QVBoxLayout
 
 from kiosk import journey as j
 
-from .base import Screen, button, label
+from .base import Screen, button, label, set_direction
 
 ACTION_KEYS = {j.RETRY: "ui.action.retry", j.TYPE_ID: "ui.action.type_id", j.HOME: "ui.action.home"}
 
@@ -22,10 +23,19 @@ class DoneScreen(Screen):
         self.priority = label("body", center=True)
         self.take = label("body", center=True)
         self.offline = label("hint", center=True)
+        self.take_card = label("notice", center=True)
+        # Portrait: one column. Landscape: the number on the left, where to go on the right.
+        self.split = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        self.split.setSpacing(24)
+        for group in ((self.caption, self.number, self.department),
+                      (self.room, self.where, self.priority, self.take, self.offline, self.take_card)):
+            column = QVBoxLayout()
+            for w in group:
+                column.addWidget(w)
+            self.split.addLayout(column, 1)
+            self.split.setAlignment(column, Qt.AlignmentFlag.AlignVCenter)
         self.body.addStretch(1)
-        for w in (self.caption, self.number, self.department, self.room, self.where, self.priority,
-                  self.take, self.offline):
-            self.body.addWidget(w)
+        self.body.addLayout(self.split)
         self.body.addStretch(1)
         self.again = button("secondary", lambda: self.send(j.Retry()))
         self.finish = button("primary", lambda: self.send(j.GoHome()))
@@ -58,9 +68,15 @@ class DoneScreen(Screen):
         self.take.setVisible(journey.printed)
         self.offline.setText(self.t("ui.done.offline"))
         self.offline.setVisible(journey.offline)
+        self.take_card.setText(self.t("ui.done.take_card"))
+        self.take_card.setVisible(journey.card_present)
         self.again.setText(self.t("ui.done.print_again"))
         self.again.setVisible(not journey.printed and journey.printer_ready)
         self.finish.setText(self.t("ui.done.finish"))
+
+    def resizeEvent(self, event):  # noqa: N802
+        set_direction(self.split, self.is_landscape())
+        super().resizeEvent(event)
 
     def clear(self) -> None:
         for w in (self.number, self.department, self.room, self.where, self.priority):
