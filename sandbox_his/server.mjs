@@ -86,9 +86,58 @@ const capabilityStatement = {
   ],
 };
 
+// --- identifier index ---------------------------------------------------------
+// The in-memory engine evaluates an identifier search by scanning every resource
+// of the type (~1 ms each), so conditional creates slow down as a test day fills
+// up. A production HIS indexes identifiers; the sandbox does the same: it keeps
+// (type, system|value) -> ids, and rewrites exact `identifier=system|value`
+// searches and If-None-Exist conditions into `_id` searches before the engine
+// sees them. Results are identical; only the cost changes.
+const identifierIndex = new Map(); // `${type} ${system}|${value}` -> Set(id)
+const indexedKeys = new Map(); // `${type}/${id}` -> keys
+
+function indexResource(resource) {
+  if (!resource?.resourceType || !resource.id || resource.resourceType === 'Bundle' || resource.resourceType === 'OperationOutcome') return;
+  const ref = `${resource.resourceType}/${resource.id}`;
+  for (const key of indexedKeys.get(ref) || []) identifierIndex.get(key)?.delete(resource.id);
+  const keys = (resource.identifier || [])
+    .filter((i) => i.system && i.value)
+    .map((i) => `${resource.resourceType} ${i.system}|${i.value}`);
+  for (const key of keys) {
+    if (!identifierIndex.has(key)) identifierIndex.set(key, new Set());
+    identifierIndex.get(key).add(resource.id);
+  }
+  indexedKeys.set(ref, keys);
+}
+
+function indexResponse(resource) {
+  if (resource?.resourceType === 'Bundle' && /-response$/.test(resource.type || '')) {
+    for (const entry of resource.entry || []) indexResource(entry.resource);
+  } else {
+    indexResource(resource);
+  }
+}
+
+// `identifier=sys|val` (exactly one system|value) -> `_id=...`; otherwise unchanged.
+function rewriteIdentifierQuery(type, params) {
+  const value = params.get('identifier');
+  if (params.getAll('identifier').length !== 1 || !/^[^|,]+\|[^|,]+$/.test(value || '')) return false;
+  const ids = [...(identifierIndex.get(`${type} ${value}`) || [])];
+  params.delete('identifier');
+  params.set('_id', ids.length ? ids.join(',') : 'no-such-resource');
+  return true;
+}
+
+function rewriteCondition(type, condition) {
+  const params = new URLSearchParams(condition);
+  return rewriteIdentifierQuery(type, params) ? params.toString() : condition;
+}
+
 async function handleFhir(req, res, url, bodyText) {
   const path = url.pathname.slice(base.length) || '/';
   if (path === '/metadata' && req.method === 'GET') return send(res, 200, capabilityStatement);
+  const typeOnly = path.match(/^\/([A-Z][A-Za-z]+)\/?$/);
+  if (req.method === 'GET' && typeOnly) rewriteIdentifierQuery(typeOnly[1], url.searchParams);
   const query = {};
   for (const [k, v] of url.searchParams) {
     query[k] = k in query ? [].concat(query[k], v) : v;
@@ -101,25 +150,42 @@ async function handleFhir(req, res, url, bodyText) {
       return send(res, 400, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'structure', details: { text: 'Body is not valid JSON' } }] });
     }
   }
+  const headers = { ...req.headers };
+  if (typeOnly && req.method === 'POST' && headers['if-none-exist']) {
+    headers['if-none-exist'] = rewriteCondition(typeOnly[1], headers['if-none-exist']);
+  }
+  if (path === '/' && body?.resourceType === 'Bundle') {
+    for (const entry of body.entry || []) {
+      const cond = entry.request?.ifNoneExist;
+      const type = entry.resource?.resourceType || (entry.request?.url || '').split(/[/?]/)[0];
+      if (cond && type) entry.request.ifNoneExist = rewriteCondition(type, cond);
+    }
+  }
+  const search = url.searchParams.toString();
   const fhirReq = {
     method: req.method,
-    url: path + url.search,
+    url: path + (search ? `?${search}` : ''),
     body,
     params: {},
     query,
-    headers: req.headers,
+    headers,
     config: { transactions: true },
   };
   const [outcome, resource] = await router.handleRequest(fhirReq, repo);
+  if (req.method !== 'GET') indexResponse(resource);
   const status = statusOf(outcome);
-  const headers = {};
-  if (resource?.meta?.versionId) {
-    headers.ETag = `W/"${resource.meta.versionId}"`;
-    if (resource.meta.lastUpdated) headers['Last-Modified'] = new Date(resource.meta.lastUpdated).toUTCString();
-    if (status === 201) headers.Location = `${base}/${resource.resourceType}/${resource.id}/_history/${resource.meta.versionId}`;
+  if (req.method === 'DELETE' && status < 300) {
+    const [, type, id] = path.split('/');
+    indexResource({ resourceType: type, id, identifier: [] });
   }
-  if (status >= 400 || !resource) return send(res, status, outcome, headers);
-  return send(res, status, resource, headers);
+  const replyHeaders = {};
+  if (resource?.meta?.versionId) {
+    replyHeaders.ETag = `W/"${resource.meta.versionId}"`;
+    if (resource.meta.lastUpdated) replyHeaders['Last-Modified'] = new Date(resource.meta.lastUpdated).toUTCString();
+    if (status === 201) replyHeaders.Location = `${base}/${resource.resourceType}/${resource.id}/_history/${resource.meta.versionId}`;
+  }
+  if (status >= 400 || !resource) return send(res, status, outcome, replyHeaders);
+  return send(res, status, resource, replyHeaders);
 }
 
 async function handleAdmin(req, res, url, bodyText) {
