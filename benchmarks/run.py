@@ -22,6 +22,9 @@ def discover() -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    import logging
+
+    logging.basicConfig(level=logging.ERROR)  # benchmarks report in tables, not log lines
     names = [n if n.startswith("bench_") else f"bench_{n}" for n in argv] or discover()
     sections, failed = [], []
     for name in names:

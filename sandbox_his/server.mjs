@@ -118,11 +118,11 @@ function indexResponse(resource) {
   }
 }
 
-// `identifier=sys|val` (exactly one system|value) -> `_id=...`; otherwise unchanged.
+// `identifier=sys|val[,sys|val…]` (each with a system) -> `_id=...`; otherwise unchanged.
 function rewriteIdentifierQuery(type, params) {
   const value = params.get('identifier');
-  if (params.getAll('identifier').length !== 1 || !/^[^|,]+\|[^|,]+$/.test(value || '')) return false;
-  const ids = [...(identifierIndex.get(`${type} ${value}`) || [])];
+  if (params.getAll('identifier').length !== 1 || !/^[^|,]+\|[^|,]+(,[^|,]+\|[^|,]+)*$/.test(value || '')) return false;
+  const ids = [...new Set(value.split(',').flatMap((token) => [...(identifierIndex.get(`${type} ${token}`) || [])]))];
   params.delete('identifier');
   params.set('_id', ids.length ? ids.join(',') : 'no-such-resource');
   return true;
