@@ -89,6 +89,15 @@ class His(Protocol):
         """The visit recorded for this check-in id, asked of the HIS (not trusted from a response)."""
         ...
 
+    def find_visits(self, checkin_ids: list[str]) -> tuple[dict[str, RecordedVisit], list[str]]:
+        """Many check-ins at once: (visits by check-in id, ids with more than one visit)."""
+        ...
+
+    def relabel_visit(self, encounter_id: str, *, number: int, label: str, department_code: str,
+                      day: date) -> str:
+        """Give a still-waiting visit the offline ticket's number; returns its label now."""
+        ...
+
     def waiting_counts(self, day: date) -> dict[str, int]:
         """Visits waiting per department code today (for the department screen)."""
         ...

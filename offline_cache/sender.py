@@ -46,7 +46,6 @@ from kiosk.errors import (
 from kiosk.logs import redact
 from kiosk.ports import MODE_ONLINE, RecordedVisit, VisitPlan
 
-from .his_extras import find_visits, relabel_visit
 from .outbox import Entry, OutboxStore
 
 log = logging.getLogger(__name__)
@@ -160,7 +159,7 @@ class Sender:
                 self._finish(entry, visit, report, already=False)
 
     def _find_many(self, checkin_ids: list[str]) -> dict[str, RecordedVisit]:
-        found, duplicates = find_visits(self.his, checkin_ids)
+        found, duplicates = self.his.find_visits(checkin_ids)
         for cid in duplicates:  # must never happen: say so loudly
             log.error("duplicate visit in the HIS", extra={"event": "outbox.duplicate_visit", "ref": cid})
             metrics.inc("kiosk_outbox_duplicates_total")
@@ -188,8 +187,8 @@ class Sender:
 
     def _relabel(self, entry: Entry, visit: RecordedVisit) -> str:
         t = entry.ticket
-        return relabel_visit(self.his, visit.encounter_id, number=t["number"], label=t["label"],
-                             department_code=t["department_code"], day=entry.day)
+        return self.his.relabel_visit(visit.encounter_id, number=t["number"], label=t["label"],
+                                      department_code=t["department_code"], day=entry.day)
 
     def _failed(self, entry: Entry, exc: BaseException, report: SyncReport) -> None:
         text = error_text(exc)

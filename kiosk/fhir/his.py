@@ -204,6 +204,47 @@ class FhirHis:
             priority=Priority(priority) if priority in Priority._value2member_map_ else None,
         )
 
+    def find_visits(self, checkin_ids: list[str]) -> tuple[dict[str, RecordedVisit], list[str]]:
+        """Visits the HIS holds for many check-in ids, in one search; also the
+        ids that have more than one visit (which must never happen)."""
+        system = self.his.checkin_system
+        found, _ = self.client.search("Encounter", {
+            "identifier": ",".join(f"{system}|{cid}" for cid in checkin_ids),
+            "_count": str(2 * len(checkin_ids))})
+        visits: dict[str, RecordedVisit] = {}
+        duplicates = []
+        for enc in found:
+            cid = m.identifier_value(enc, system)
+            if cid in visits:
+                duplicates.append(cid)
+            appt_ref = ((enc.get("appointment") or [{}])[0]).get("reference")
+            visits[cid] = self._recorded(enc, m.ref_id(appt_ref), False)
+        return visits, duplicates
+
+    def relabel_visit(self, encounter_id: str, *, number: int, label: str, department_code: str,
+                      day: date) -> str:
+        """Put an offline ticket's number and label on a visit that an abandoned
+        online attempt created with an online number, so the paper ticket in the
+        patient's hand matches the ward display. Only while the visit is still
+        waiting; returns the label the visit carries now."""
+        for _ in range(5):
+            enc = self.client.read("Encounter", encounter_id).body or {}
+            current = m.extension_value(enc, m.EXT_QUEUE_LABEL, "valueString") or ""
+            if current == label or enc.get("status") != "arrived":
+                return current
+            ext = [e for e in enc.get("extension") or [] if e.get("url") not in (m.EXT_QUEUE_NUMBER, m.EXT_QUEUE_LABEL)]
+            enc["extension"] = [{"url": m.EXT_QUEUE_NUMBER, "valueInteger": number},
+                                {"url": m.EXT_QUEUE_LABEL, "valueString": label}, *ext]
+            idents = [i for i in enc.get("identifier") or [] if i.get("system") != self.his.queue_system]
+            enc["identifier"] = idents + [{"system": self.his.queue_system,
+                                           "value": f"{department_code}-{day:%Y%m%d}-{label}"}]
+            try:
+                self.client.update(enc, if_match=version_of(enc))
+                return label
+            except HisConflict:
+                continue
+        raise HisConflict("relabel: the visit kept changing")
+
     def ping(self) -> float:
         """Round-trip time of a cheap request; raises HisUnavailable when down."""
         started = time.perf_counter()

@@ -58,5 +58,11 @@ class FakeHis:
     def find_visit(self, checkin_id):
         return self.visits.get(checkin_id)
 
+    def find_visits(self, checkin_ids):
+        return {c: self.visits[c] for c in checkin_ids if c in self.visits}, []
+
+    def relabel_visit(self, encounter_id, *, number, label, department_code, day):
+        return label
+
     def waiting_counts(self, day):
         return {}
