@@ -66,6 +66,12 @@ demo: install
 test: install
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+# Re-render the README pictures (screens, ticket, board, admin) into docs/images/.
+screenshots: install
+	KIOSK_UPDATE_DOCS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider \
+		tests/ui/test_screens.py tests/display/test_display_board.py::test_screenshots_both_orientations \
+		tests/it/test_admin_images.py
+
 bench: install
 	$(PY) -m benchmarks.run
 

@@ -28,3 +28,19 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def docs_images() -> "Path":
+    """Where tests save the pictures they render: the README's docs/images/ when
+    KIOSK_UPDATE_DOCS=1 (`make screenshots`), otherwise a scratch folder, so a
+    plain test run never changes tracked files."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    if os.environ.get("KIOSK_UPDATE_DOCS") == "1":
+        path = Path(__file__).resolve().parent.parent / "docs" / "images"
+    else:
+        path = Path(tempfile.gettempdir()) / "kiosk-test-images"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -12,10 +12,11 @@ from PySide6.QtGui import QImage
 from devices.voice import SimulatedAnnouncer
 from kiosk.domain import Priority
 from tests.display.conftest import Reception, board_config
+from tests.helpers import docs_images
 from ui.display import BoardController, grab_png
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = ROOT / "docs" / "images"
+DOCS = docs_images()
 pytestmark = pytest.mark.integration
 
 
@@ -125,7 +126,7 @@ def _assert_real_picture(path: Path, size):
 
 
 def test_screenshots_both_orientations(fresh_sandbox, make_board, qtbot, tmp_path):
-    """Writes docs/images/board-landscape.png and board-portrait.png."""
+    """Writes board-landscape.png and board-portrait.png (README pictures with `make screenshots`)."""
     cfg = board_config(fresh_sandbox.base_url, tmp_path)
     ctrl = make_board(cfg, department="NOI")
     desk = Reception(cfg)

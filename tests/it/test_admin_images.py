@@ -1,5 +1,5 @@
-"""Renders the admin screen offscreen into docs/images/admin-*.png (for the
-README) from a realistic state: simulated devices, the sandbox HIS for the
+"""Renders the admin screen offscreen into admin-*.png (docs/images/ for the
+README with `make screenshots`) from a realistic state: simulated devices, the sandbox HIS for the
 status, and an outbox holding offline check-ins that could not be delivered."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from helpers import free_port, make_config, request_for
+from helpers import docs_images, free_port, make_config, request_for
 from kiosk.admin_pin import hash_pin
 from kiosk.config import load_config
 from kiosk.config_writer import update_config
@@ -20,7 +20,7 @@ from ui.admin import AdminScreen
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-IMAGES = ROOT / "docs" / "images"
+IMAGES = docs_images()
 
 
 def save(widget, name: str) -> Path:
