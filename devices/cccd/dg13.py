@@ -189,19 +189,6 @@ def parse_dg13(data: bytes) -> CitizenRecord:
 DG13_OID = "2.16.704.1.1.13"  # our sample cards' OID; real cards' meaning is unconfirmed
 
 
-def _oid_bytes(dotted: str) -> bytes:
-    parts = [int(p) for p in dotted.split(".")]
-    body = bytes([40 * parts[0] + parts[1]])
-    for p in parts[2:]:
-        chunk = [p & 0x7F]
-        p >>= 7
-        while p:
-            chunk.append(0x80 | (p & 0x7F))
-            p >>= 7
-        body += bytes(reversed(chunk))
-    return body
-
-
 def _utf8(text: str) -> bytes:
     return tlv.encode(0x0C, text.encode("utf-8"))
 
@@ -218,5 +205,5 @@ def encode_dg13(values: dict[int, object], version: int = 1) -> bytes:
         else:
             body += _utf8(str(value))
         entries += tlv.encode(_SEQUENCE, body)
-    inner = tlv.encode(_INTEGER, bytes([version])) + tlv.encode(_OID, _oid_bytes(DG13_OID)) + tlv.encode(_SET, entries)
+    inner = tlv.encode(_INTEGER, bytes([version])) + tlv.encode(_OID, tlv.oid_body(DG13_OID)) + tlv.encode(_SET, entries)
     return tlv.encode(TAG_DG13, tlv.encode(_SEQUENCE, inner))

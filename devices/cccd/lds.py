@@ -179,16 +179,7 @@ def decode_oid(raw: bytes) -> str:
 
 
 def encode_oid(dotted: str) -> bytes:
-    parts = [int(p) for p in dotted.split(".")]
-    body = bytes([40 * parts[0] + parts[1]])
-    for p in parts[2:]:
-        chunk = [p & 0x7F]
-        p >>= 7
-        while p:
-            chunk.append(0x80 | (p & 0x7F))
-            p >>= 7
-        body += bytes(reversed(chunk))
-    return tlv.encode(0x06, body)
+    return tlv.encode(0x06, tlv.oid_body(dotted))
 
 
 def _int(item: tlv.Tlv) -> int:

@@ -124,3 +124,17 @@ def encode_tag(tag: int) -> bytes:
 def encode(tag: int, value: bytes) -> bytes:
     value = bytes(value)
     return encode_tag(tag) + encode_length(len(value)) + value
+
+
+def oid_body(dotted: str) -> bytes:
+    """The content octets of an OBJECT IDENTIFIER ("2.16.704…" -> bytes)."""
+    parts = [int(p) for p in dotted.split(".")]
+    body = bytes([40 * parts[0] + parts[1]])
+    for p in parts[2:]:
+        chunk = [p & 0x7F]
+        p >>= 7
+        while p:
+            chunk.append(0x80 | (p & 0x7F))
+            p >>= 7
+        body += bytes(reversed(chunk))
+    return body
