@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from . import catalogue  # noqa: F401 - registers the ui.* messages
@@ -71,8 +73,21 @@ def open_kiosk(config, build_services) -> tuple[Controller, KioskWindow]:
     return controller, window
 
 
+def quit_on_signals(app: QApplication) -> QTimer:
+    """SIGTERM (systemd stopping the unit) and SIGINT end the event loop cleanly,
+    so devices and the offline cache are closed. Qt's loop does not run Python
+    code by itself: a light timer lets the handlers run."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: app.quit())
+    timer = QTimer()
+    timer.start(250)
+    timer.timeout.connect(lambda: None)
+    return timer
+
+
 def run_kiosk(config, build_services, *, fullscreen: bool = True) -> int:
     app = application()
+    wake = quit_on_signals(app)  # noqa: F841 - kept alive for the loop's lifetime
     controller, window = open_kiosk(config, build_services)
     if fullscreen:
         window.showFullScreen()
@@ -80,7 +95,9 @@ def run_kiosk(config, build_services, *, fullscreen: bool = True) -> int:
         window.resize(*LANDSCAPE)
         window.show()
     try:
-        return app.exec()
+        app.exec()
+        log.info("kiosk stopped", extra={"event": "ui.stopped"})
+        return 0
     finally:
         controller.stop()
         if controller.services is not None:

@@ -42,10 +42,18 @@ def _run(args) -> int:
               "graphical session (see deploy/) or set QT_QPA_PLATFORM", file=sys.stderr)
         return 2
     from kiosk.bootstrap import build_services
+    from kiosk.logs import setup_logging
+    from kiosk.metrics import start_metrics_server
     from ui.app import run_kiosk
 
     config = load_config(args.config)
-    return run_kiosk(config, build_services, fullscreen=not args.windowed)
+    setup_logging(config)  # structured lines to stderr → the journal
+    metrics = start_metrics_server(config)  # /metrics on 127.0.0.1 when [metrics] enabled
+    try:
+        return run_kiosk(config, build_services, fullscreen=not args.windowed)
+    finally:
+        if metrics is not None:
+            metrics.stop()
 
 
 def _demo(args) -> int:
