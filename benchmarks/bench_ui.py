@@ -82,11 +82,13 @@ def child_start() -> None:
     from PySide6.QtCore import QTimer
 
     from kiosk.bootstrap import build_services
-    from ui.app import PORTRAIT, application, open_kiosk
+    from ui.app import PORTRAIT, application, install_admin_screen, open_kiosk
 
     started = time.perf_counter()
     app = application()
-    controller, window = open_kiosk(_config(), build_services)  # what `kiosk run` does
+    config = _config()
+    controller, window = open_kiosk(config, build_services)  # what `kiosk run` does
+    install_admin_screen(window, controller, config)
     window.resize(*PORTRAIT)
     window.show()
 
@@ -133,7 +135,7 @@ def child_memory() -> None:
     tour = Tour(controller, window, services)
     tour.wait(lambda: bool(controller.journey.departments) and controller.printer_status == "ok", 60)
     people = ["ngoc", "huong", "an", "nhung", "minh", "hung"]
-    rss, started = {}, time.perf_counter()
+    rss, modes, started = {}, {}, time.perf_counter()
     for i in range(1, CHECKINS + 1):
         controller.bridge.qr_code.emit(cccd_qr(people[i % len(people)]))  # as the camera would
         tour.step("confirm_identity")
@@ -148,12 +150,14 @@ def child_memory() -> None:
         if controller.journey.step is j.Step.PRIORITY:
             tour.tap(window.screens["priority"].none)
         tour.wait(lambda: controller.journey.step in (j.Step.DONE, j.Step.ERROR, j.Step.WELCOME), 60, "ticket")
+        result = controller.journey.result
+        modes[result.mode if result else "failed"] = modes.get(result.mode if result else "failed", 0) + 1
         controller.send(j.GoHome())
         services.printer.printed_images.clear()
         services.printer.transport.writes.clear()
         if i in (1, 50, CHECKINS):
             rss[i] = _rss_mb()
-    print(json.dumps({"rss": rss, "seconds": time.perf_counter() - started}), flush=True)
+    print(json.dumps({"rss": rss, "modes": modes, "seconds": time.perf_counter() - started}), flush=True)
     controller.stop()
     services.close()
 
@@ -183,7 +187,8 @@ def run() -> str:
         "next row says when they were ready. "
         f"Memory = RSS of one kiosk process over {CHECKINS} walk-in/booked check-ins through the "
         f"real controller, HIS and printer simulator ({mem['seconds']:.0f} s, "
-        f"{mem['seconds'] / CHECKINS * 1000:.0f} ms per check-in including the sandbox HIS).",
+        f"{mem['seconds'] / CHECKINS * 1000:.0f} ms per check-in including the sandbox HIS; "
+        f"tickets by mode: {', '.join(f'{k} {v}' for k, v in sorted(mem['modes'].items()))}).",
         "",
         "| Measure | Result | Baseline | Ratio | Target | |",
         "|---|---|---|---|---|---|",

@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
@@ -85,6 +86,16 @@ def quit_on_signals(app: QApplication) -> QTimer:
     return timer
 
 
+def install_admin_screen(window, controller: Controller, config) -> None:
+    """The IT staff's admin screen behind the window's hidden gesture (ui/admin)."""
+    from .admin import install_admin
+
+    source = Path(config.source) if config.source else None
+    admin = install_admin(window, config, source if source and source.is_file() else None,
+                          controller.services, controller.runner)
+    controller.services_ready.connect(lambda services: setattr(admin.actions, "services", services))
+
+
 def run_kiosk(config, build_services, *, fullscreen: bool = True) -> int:
     app = application()
     wake = quit_on_signals(app)  # noqa: F841 - kept alive for the loop's lifetime
@@ -94,10 +105,11 @@ def run_kiosk(config, build_services, *, fullscreen: bool = True) -> int:
     else:
         window.resize(*LANDSCAPE)
         window.show()
+    install_admin_screen(window, controller, config)
     try:
-        app.exec()
-        log.info("kiosk stopped", extra={"event": "ui.stopped"})
-        return 0
+        code = app.exec()  # EXIT_KIOSK_MODE (3) when IT staff leave kiosk mode from the admin screen
+        log.info("kiosk stopped", extra={"event": "ui.stopped", "exit_code": code})
+        return code
     finally:
         controller.stop()
         if controller.services is not None:

@@ -28,6 +28,7 @@ class Controller(QObject):
     personal_data_cleared = Signal()
     checked_in = Signal(object)  # CheckInResult (its ticket holds only the masked name)
     printed = Signal(object)     # Ticket, once printed
+    services_ready = Signal(object)  # KioskServices, once built (``attach``)
 
     def __init__(self, services, config, runner: TaskRunner | None = None, parent=None):
         """``services`` may be None while they are still being built (``attach`` them
@@ -71,6 +72,7 @@ class Controller(QObject):
         self.start()
         waiting, self._waiting_effects = self._waiting_effects, []
         self._run(waiting)
+        self.services_ready.emit(services)
 
     def out_of_service(self, error: BaseException) -> None:
         key = getattr(error, "patient_message_key", None) or "error.out_of_service"
