@@ -16,217 +16,58 @@ caller arms one timer and sends ``TimedOut(generation)`` when it fires.
 from __future__ import annotations
 
 import dataclasses
-import enum
 import logging
 import uuid
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable
+from typing import Callable
 
 from .domain import (AccessKey, Appointment, Assurance, CheckInRequest, CheckInResult, Department,
                      Identity, IdentitySource, Priority, age_priority, is_valid_citizen_id)
-from .errors import DepartmentRequired, HisUnavailable, KioskError, PatientAmbiguous, UnknownDepartment
+from .errors import (BookingNotUsable, DepartmentRequired, HisUnavailable, KioskError, PatientAmbiguous,
+                     UnknownDepartment)
 from .qr_payload import AppointmentQr, QrPayloadError, parse_qr
-from .ports import MODE_OFFLINE, PRINTER_OK, PRINTER_PAPER_LOW, PatientLookup
+from .ports import MODE_OFFLINE, PRINTER_OK, PatientLookup
+from .journey_events import (  # noqa: F401 - the journey's vocabulary, re-exported
+    BUSY_STEPS,
+    CardInserted,
+    CardRemoved,
+    CheckIn,
+    ChooseDepartment,
+    Confirm,
+    Connectivity,
+    DECLARABLE_PRIORITIES,
+    DeclarePriority,
+    DepartmentsFailed,
+    DepartmentsLoaded,
+    ErrorInfo,
+    FindBooking,
+    GoHome,
+    HOME,
+    IdTyped,
+    LoadDepartments,
+    LookupPatient,
+    OpDone,
+    OpFailed,
+    OpenKeypad,
+    OutOfService,
+    PRINTABLE,
+    PrintTicket,
+    PrinterStatus,
+    QrScanned,
+    RETRY,
+    ReadChip,
+    ReadPhoto,
+    Retry,
+    SetLanguage,
+    Settings,
+    Step,
+    TYPE_ID,
+    TimedOut,
+    USE_QR,
+    perform,
+)
 
 log = logging.getLogger(__name__)
-
-
-class Step(str, enum.Enum):
-    WELCOME = "welcome"            # attract screen: place the card / show the QR
-    NEED_KEY = "need_key"          # card on the reader, but the chip needs the ID number first
-    KEYPAD = "keypad"              # typing the 12-digit ID
-    READING = "reading"            # chip being read
-    CONFIRM_IDENTITY = "confirm_identity"
-    LOOKING_UP = "looking_up"      # asking the HIS for today's appointment
-    APPOINTMENT = "appointment"    # appointment found: confirm check-in
-    DEPARTMENT = "department"      # walk-in: choose a department
-    PRIORITY = "priority"          # self-declared priority (pregnant, disability)
-    CHECKING_IN = "checking_in"
-    PRINTING = "printing"
-    DONE = "done"
-    ERROR = "error"
-
-
-BUSY_STEPS = frozenset({Step.READING, Step.LOOKING_UP, Step.CHECKING_IN, Step.PRINTING})
-DECLARABLE_PRIORITIES = (Priority.PREGNANT, Priority.DISABILITY)
-PRINTABLE = (PRINTER_OK, PRINTER_PAPER_LOW)
-
-# Error screen actions: a button each, except USE_QR, a hint (the camera is always listening).
-RETRY, TYPE_ID, HOME, USE_QR = "retry", "type_id", "home", "use_qr"
-
-
-# --- events (what happened) ----------------------------------------------------------
-
-@dataclass(frozen=True)
-class CardInserted: ...
-
-
-@dataclass(frozen=True)
-class CardRemoved: ...
-
-
-@dataclass(frozen=True)
-class QrScanned:
-    text: str = field(repr=False)
-
-
-@dataclass(frozen=True)
-class OpenKeypad: ...
-
-
-@dataclass(frozen=True)
-class IdTyped:
-    digits: str = field(repr=False)
-
-
-@dataclass(frozen=True)
-class Confirm: ...
-
-
-@dataclass(frozen=True)
-class GoHome: ...
-
-
-@dataclass(frozen=True)
-class Retry: ...
-
-
-@dataclass(frozen=True)
-class ChooseDepartment:
-    code: str
-
-
-@dataclass(frozen=True)
-class DeclarePriority:
-    priority: Priority | None
-
-
-@dataclass(frozen=True)
-class SetLanguage:
-    language: str
-
-
-@dataclass(frozen=True)
-class PrinterStatus:
-    status: str  # a PRINTER_* constant, or "none" when the kiosk has no printer
-
-
-@dataclass(frozen=True)
-class OutOfService:
-    """The kiosk cannot work (e.g. its services failed to start): say so, offer nothing."""
-
-    key: str = "error.out_of_service"
-
-
-@dataclass(frozen=True)
-class Connectivity:
-    mode: str  # MODE_ONLINE / MODE_OFFLINE from the connectivity monitor
-
-
-@dataclass(frozen=True)
-class TimedOut:
-    generation: int
-
-
-@dataclass(frozen=True)
-class OpDone:
-    op: int
-    value: Any = field(repr=False)
-
-
-@dataclass(frozen=True)
-class OpFailed:
-    op: int
-    error: BaseException
-
-
-@dataclass(frozen=True)
-class DepartmentsLoaded:
-    departments: tuple[Department, ...]
-    waiting: dict[str, int] | None  # None when the counts could not be read
-
-
-@dataclass(frozen=True)
-class DepartmentsFailed:
-    error: BaseException
-
-
-# --- effects (slow work the caller runs off the GUI thread) ----------------------------
-
-@dataclass(frozen=True)
-class ReadChip:
-    op: int
-    key: AccessKey = field(repr=False)
-    with_photo: bool = True
-    timeout_s: float = 15.0
-
-
-@dataclass(frozen=True)
-class ReadPhoto:
-    """The face image (DG2), read right after the identity so that the confirm
-    screen appears without waiting for it; it is added when it arrives."""
-
-    op: int
-    timeout_s: float = 10.0
-
-
-@dataclass(frozen=True)
-class LookupPatient:
-    op: int
-    citizen_id: str = field(repr=False)
-    day: date
-
-
-@dataclass(frozen=True)
-class LoadDepartments: ...
-
-
-@dataclass(frozen=True)
-class CheckIn:
-    op: int
-    request: CheckInRequest
-
-
-@dataclass(frozen=True)
-class PrintTicket:
-    op: int
-    ticket: Any  # kiosk.domain.Ticket
-
-
-@dataclass
-class Settings:
-    """Timeouts and switches, taken from the config by ``Settings.from_config``."""
-
-    language: str = "vi"
-    idle_timeout_s: float = 30.0
-    done_timeout_s: float = 20.0
-    read_timeout_s: float = 15.0
-    lookup_timeout_s: float = 16.0
-    checkin_timeout_s: float = 45.0
-    print_timeout_s: float = 15.0
-    read_photo: bool = True
-    kiosk_id: str = ""
-    appointment_pattern: str = r"^(?:APPT|LH)[:\-]?(?P<code>[A-Za-z0-9\-]{4,40})$"
-
-    @classmethod
-    def from_config(cls, config) -> "Settings":
-        his, off = config.his, config.offline
-        attempt = his.connect_timeout_s + his.read_timeout_s
-        return cls(language=config.kiosk.language, idle_timeout_s=config.kiosk.idle_timeout_s,
-                   done_timeout_s=min(20.0, config.kiosk.idle_timeout_s),
-                   read_timeout_s=config.card_reader.timeout_s + 5,
-                   lookup_timeout_s=attempt + off.go_offline_after_s,
-                   checkin_timeout_s=attempt * (his.retries + 1) + off.go_offline_after_s,
-                   print_timeout_s=config.printer.timeout_s + 5,
-                   read_photo=config.card_reader.read_photo, kiosk_id=config.kiosk.id,
-                   appointment_pattern=config.camera.appointment_pattern)
-
-
-@dataclass
-class ErrorInfo:
-    key: str                     # message catalogue key shown to the patient
-    actions: tuple[str, ...]     # RETRY / TYPE_ID / HOME
 
 
 class Journey:
@@ -284,6 +125,7 @@ class Journey:
         if self.out_of_service:
             return None
         return {Step.WELCOME: None, Step.READING: s.read_timeout_s, Step.LOOKING_UP: s.lookup_timeout_s,
+                Step.FINDING_BOOKING: s.lookup_timeout_s,
                 Step.CHECKING_IN: s.checkin_timeout_s, Step.PRINTING: s.print_timeout_s,
                 Step.DONE: s.done_timeout_s}.get(self.step, s.idle_timeout_s)
 
@@ -365,9 +207,15 @@ class Journey:
             self.notice = exc.patient_message_key
             return None
         if isinstance(parsed, AppointmentQr):
-            self.notice = "ui.notice.booking_qr"
-            return None
+            return self._find_booking(parsed.code)
         return self._identified(parsed.identity(), parsed.access_key())
+
+    def _find_booking(self, code: str) -> list:
+        if not self.his_online:
+            return self._fail("ui.error.booking_offline", (USE_QR, TYPE_ID, HOME))
+        self._go(Step.FINDING_BOOKING)
+        self._retry = lambda: self._find_booking(code)
+        return [FindBooking(self._op, code)]
 
     def _on_IdTyped(self, ev: IdTyped):
         if self.step is not Step.KEYPAD:
@@ -435,8 +283,9 @@ class Journey:
         return None
 
     def _check_in(self) -> list:
+        is_retry = self._checkin_id is not None
         self._checkin_id = self._checkin_id or uuid.uuid4().hex  # the same id when retried
-        request = CheckInRequest(checkin_id=self._checkin_id, identity=self.identity,
+        request = CheckInRequest(checkin_id=self._checkin_id, identity=self.identity, is_retry=is_retry,
                                  department_code=None if self.appointment else self.department_code,
                                  declared_priority=self.priority or self.age_priority,
                                  kiosk_id=self.settings.kiosk_id)
@@ -470,6 +319,8 @@ class Journey:
                               retry=lambda: self._read(self.key))
         if self.step is Step.LOOKING_UP:
             return self._go_walk_in(offline=True)
+        if self.step is Step.FINDING_BOOKING:
+            return self._fail("ui.error.booking_offline", (USE_QR, TYPE_ID, HOME))
         if self.step is Step.CHECKING_IN:
             return self._fail("error.his_unavailable", (RETRY, HOME), retry=self._check_in)
         if self.step is Step.PRINTING:
@@ -494,6 +345,8 @@ class Journey:
             return None
         if self.step is Step.READING:
             return self._chip_read(ev.value)
+        if self.step is Step.FINDING_BOOKING:
+            return self._identified(ev.value)
         if self.step is Step.LOOKING_UP:
             return self._looked_up(ev.value)
         if self.step is Step.CHECKING_IN:
@@ -543,6 +396,12 @@ class Journey:
                 self._go(Step.CONFIRM_IDENTITY, notice="ui.notice.chip_failed")
                 return None
             return self._fail(key, (RETRY, USE_QR, TYPE_ID, HOME), retry=lambda: self._read(self.key))
+        if self.step is Step.FINDING_BOOKING:
+            if isinstance(err, BookingNotUsable):
+                return self._fail(key, (USE_QR, TYPE_ID, HOME))
+            if isinstance(err, HisUnavailable):
+                return self._fail("ui.error.booking_offline", (USE_QR, TYPE_ID, HOME))
+            return self._fail(key, (RETRY, HOME), retry=self._retry)
         if self.step is Step.LOOKING_UP:
             if isinstance(err, PatientAmbiguous):
                 return self._fail(key, (HOME,))
@@ -559,38 +418,3 @@ class Journey:
         if self.step is Step.PRINTING:
             self._go(Step.DONE, notice=key if isinstance(err, KioskError) else "ui.done.not_printed")
         return None  # e.g. no photo on the confirm screen: the identity is enough
-
-
-# --- the work behind each effect (runs on a worker thread) -------------------------------
-
-def perform(effect, services) -> object:
-    """Run one effect against ``kiosk.bootstrap.KioskServices``; return the result event."""
-    try:
-        if isinstance(effect, ReadChip):
-            if services.card_reader is None:
-                raise KioskError("card_reader: driver is none", key="ui.error.no_reader")
-            value = services.card_reader.read_identity(effect.key, with_photo=effect.with_photo,
-                                                       timeout=effect.timeout_s)
-        elif isinstance(effect, ReadPhoto):
-            value = services.card_reader.read_photo(timeout=effect.timeout_s)
-        elif isinstance(effect, LookupPatient):
-            value = services.his.lookup_patient(effect.citizen_id, effect.day)
-        elif isinstance(effect, CheckIn):
-            value = services.checkin.check_in(effect.request)
-        elif isinstance(effect, PrintTicket):
-            services.printer.print_ticket(effect.ticket)
-            value = None
-        elif isinstance(effect, LoadDepartments):
-            departments = tuple(services.departments())
-            try:
-                waiting = dict(services.waiting_counts())
-            except Exception:  # counts are a nicety; the list is what matters
-                waiting = None
-            return DepartmentsLoaded(departments, waiting)
-        else:
-            raise TypeError(f"journey: unknown effect {type(effect).__name__}")
-    except BaseException as exc:  # noqa: BLE001 - every failure becomes an event the journey handles
-        if isinstance(effect, LoadDepartments):
-            return DepartmentsFailed(exc)
-        return OpFailed(effect.op, exc)
-    return OpDone(effect.op, value)

@@ -274,12 +274,51 @@ def test_variant_qr_layouts_are_accepted():
     assert jr.key.birth_date == date(1993, 1, 5)  # BAC data computed from the QR
 
 
-def test_unknown_and_booking_qr_codes_give_a_hint():
+def test_unknown_qr_codes_give_a_hint():
     jr = new_journey()
     jr.handle(j.QrScanned("https://example.com"))
     assert jr.step is j.Step.WELCOME and jr.notice == "error.qr_unsupported"
-    jr.handle(j.QrScanned("APPT-ABCD1234"))
-    assert jr.notice == "ui.notice.booking_qr"
+
+
+def test_appointment_qr_asks_the_his_whose_booking_it_is_then_confirms():
+    from dataclasses import replace as dc_replace
+
+    jr = new_journey()
+    find = only(jr.handle(j.QrScanned("LH2611252345")), j.FindBooking)
+    assert jr.step is j.Step.FINDING_BOOKING and find.code == "LH2611252345"
+    booked = dc_replace(chip(), source=IdentitySource.APPOINTMENT_QR, assurance=Assurance.QR)
+    assert jr.handle(j.OpDone(find.op, booked)) == []
+    assert jr.step is j.Step.CONFIRM_IDENTITY and jr.identity.source is IdentitySource.APPOINTMENT_QR
+    only(jr.handle(j.Confirm()), j.LookupPatient)
+
+
+def test_unusable_or_unreachable_booking_points_to_the_card_qr_or_keypad():
+    from kiosk.errors import BookingNotUsable
+
+    jr = new_journey()
+    find = only(jr.handle(j.QrScanned("APPT:LH2611252345")), j.FindBooking)
+    jr.handle(j.OpFailed(find.op, BookingNotUsable("x", key="error.booking_not_today")))
+    assert jr.step is j.Step.ERROR and jr.error.key == "error.booking_not_today"
+    assert jr.error.actions == (j.USE_QR, j.TYPE_ID, j.HOME)
+    find = only(jr.handle(j.QrScanned("LH2611252345")), j.FindBooking)
+    jr.handle(j.OpFailed(find.op, HisUnavailable("down")))
+    assert jr.error.key == "ui.error.booking_offline"
+    jr.reset()
+    jr.his_online = False
+    assert jr.handle(j.QrScanned("LH2611252345")) == [] and jr.error.key == "ui.error.booking_offline"
+
+
+def test_a_retried_check_in_keeps_its_id_and_says_it_is_a_retry():
+    jr = new_journey()
+    jr.handle(j.QrScanned(QR_AN))
+    look = only(jr.handle(j.Confirm()), j.LookupPatient)
+    jr.handle(j.OpDone(look.op, PatientLookup([Patient("p1")])))
+    jr.handle(j.ChooseDepartment("NOI"))
+    first = jr.handle(j.DeclarePriority(None))[0]
+    assert not first.request.is_retry
+    jr.handle(j.OpFailed(first.op, HisUnavailable("lost")))
+    again = only(jr.handle(j.Retry()), j.CheckIn)
+    assert again.request.is_retry and again.request.checkin_id == first.request.checkin_id
 
 
 class FakeServices:

@@ -84,3 +84,21 @@ def test_typed_id_with_card_on_reader_reads_the_chip_and_the_age_rule_gives_prio
     ticket = kiosk.journey.result.ticket
     assert ticket.priority is Priority.ELDERLY_75 and ticket.booked
     assert kiosk.screen("done").priority.isVisible() and "75" in kiosk.screen("done").priority.text()
+
+
+def test_appointment_qr_finds_the_booking_in_the_his_and_checks_in(kiosk):
+    from devices.camera.samples import appointment_qr_payload, demo_appointment_code
+    from kiosk.demo_data import demo_person
+
+    code = demo_appointment_code(demo_person("hung"), kiosk.services.clock.now().date())
+    kiosk.camera.show(appointment_qr_payload(code), seconds=0.6)
+    kiosk.wait_step("confirm_identity")
+    ident = kiosk.journey.identity
+    assert ident.source is IdentitySource.APPOINTMENT_QR and ident.assurance is Assurance.QR
+    assert "LÊ VĂN HÙNG" in kiosk.texts()
+    kiosk.tap(kiosk.screen("confirm").yes)
+    kiosk.wait_step("appointment")
+    kiosk.tap(kiosk.screen("appointment").confirm)
+    kiosk.wait_step("done")  # 78 years old: priority by age, no question
+    ticket = kiosk.journey.result.ticket
+    assert ticket.booked and ticket.department_code == "TIM" and ticket.priority is Priority.ELDERLY_75

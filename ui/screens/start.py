@@ -177,7 +177,7 @@ class KeypadScreen(Screen):
 class BusyScreen(Screen):
     """Please wait: a spinner, what is happening, and always a way back."""
 
-    TEXTS = {j.Step.READING: "ui.reading", j.Step.LOOKING_UP: "ui.looking_up",
+    TEXTS = {j.Step.READING: "ui.reading", j.Step.LOOKING_UP: "ui.looking_up", j.Step.FINDING_BOOKING: "ui.looking_up",
              j.Step.CHECKING_IN: "ui.checking_in", j.Step.PRINTING: "ui.printing"}
 
     def __init__(self, send, parent=None):

@@ -1,0 +1,257 @@
+"""The journey's vocabulary: its steps, the events that drive it, the effects
+(slow work) it asks for, its settings — and ``perform``, which runs an effect
+against the kiosk's services on a worker thread. ``kiosk.journey`` holds the
+state machine itself."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from .domain import AccessKey, CheckInRequest, Department, Priority
+from .errors import KioskError
+from .ports import PRINTER_OK, PRINTER_PAPER_LOW
+from .qr_payload import DEFAULT_APPOINTMENT_PATTERN
+
+class Step(str, enum.Enum):
+    WELCOME = "welcome"            # attract screen: place the card / show the QR
+    NEED_KEY = "need_key"          # card on the reader, but the chip needs the ID number first
+    KEYPAD = "keypad"              # typing the 12-digit ID
+    READING = "reading"            # chip being read
+    CONFIRM_IDENTITY = "confirm_identity"
+    FINDING_BOOKING = "finding_booking"  # appointment QR: asking the HIS whose booking it is
+    LOOKING_UP = "looking_up"      # asking the HIS for today's appointment
+    APPOINTMENT = "appointment"    # appointment found: confirm check-in
+    DEPARTMENT = "department"      # walk-in: choose a department
+    PRIORITY = "priority"          # self-declared priority (pregnant, disability)
+    CHECKING_IN = "checking_in"
+    PRINTING = "printing"
+    DONE = "done"
+    ERROR = "error"
+
+
+BUSY_STEPS = frozenset({Step.READING, Step.FINDING_BOOKING, Step.LOOKING_UP, Step.CHECKING_IN, Step.PRINTING})
+DECLARABLE_PRIORITIES = (Priority.PREGNANT, Priority.DISABILITY)
+PRINTABLE = (PRINTER_OK, PRINTER_PAPER_LOW)
+
+# Error screen actions: a button each, except USE_QR, a hint (the camera is always listening).
+RETRY, TYPE_ID, HOME, USE_QR = "retry", "type_id", "home", "use_qr"
+
+
+# --- events (what happened) ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class CardInserted: ...
+
+
+@dataclass(frozen=True)
+class CardRemoved: ...
+
+
+@dataclass(frozen=True)
+class QrScanned:
+    text: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class OpenKeypad: ...
+
+
+@dataclass(frozen=True)
+class IdTyped:
+    digits: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Confirm: ...
+
+
+@dataclass(frozen=True)
+class GoHome: ...
+
+
+@dataclass(frozen=True)
+class Retry: ...
+
+
+@dataclass(frozen=True)
+class ChooseDepartment:
+    code: str
+
+
+@dataclass(frozen=True)
+class DeclarePriority:
+    priority: Priority | None
+
+
+@dataclass(frozen=True)
+class SetLanguage:
+    language: str
+
+
+@dataclass(frozen=True)
+class PrinterStatus:
+    status: str  # a PRINTER_* constant, or "none" when the kiosk has no printer
+
+
+@dataclass(frozen=True)
+class OutOfService:
+    """The kiosk cannot work (e.g. its services failed to start): say so, offer nothing."""
+
+    key: str = "error.out_of_service"
+
+
+@dataclass(frozen=True)
+class Connectivity:
+    mode: str  # MODE_ONLINE / MODE_OFFLINE from the connectivity monitor
+
+
+@dataclass(frozen=True)
+class TimedOut:
+    generation: int
+
+
+@dataclass(frozen=True)
+class OpDone:
+    op: int
+    value: Any = field(repr=False)
+
+
+@dataclass(frozen=True)
+class OpFailed:
+    op: int
+    error: BaseException
+
+
+@dataclass(frozen=True)
+class DepartmentsLoaded:
+    departments: tuple[Department, ...]
+    waiting: dict[str, int] | None  # None when the counts could not be read
+
+
+@dataclass(frozen=True)
+class DepartmentsFailed:
+    error: BaseException
+
+
+# --- effects (slow work the caller runs off the GUI thread) ----------------------------
+
+@dataclass(frozen=True)
+class ReadChip:
+    op: int
+    key: AccessKey = field(repr=False)
+    with_photo: bool = True
+    timeout_s: float = 15.0
+
+
+@dataclass(frozen=True)
+class ReadPhoto:
+    """The face image (DG2), read right after the identity so that the confirm
+    screen appears without waiting for it; it is added when it arrives."""
+
+    op: int
+    timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class FindBooking:
+    """An appointment QR holds only the booking code: ask the HIS whose it is."""
+
+    op: int
+    code: str
+
+
+@dataclass(frozen=True)
+class LookupPatient:
+    op: int
+    citizen_id: str = field(repr=False)
+    day: date
+
+
+@dataclass(frozen=True)
+class LoadDepartments: ...
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    op: int
+    request: CheckInRequest
+
+
+@dataclass(frozen=True)
+class PrintTicket:
+    op: int
+    ticket: Any  # kiosk.domain.Ticket
+
+
+@dataclass
+class Settings:
+    """Timeouts and switches, taken from the config by ``Settings.from_config``."""
+
+    language: str = "vi"
+    idle_timeout_s: float = 30.0
+    done_timeout_s: float = 20.0
+    read_timeout_s: float = 15.0
+    lookup_timeout_s: float = 16.0
+    checkin_timeout_s: float = 45.0
+    print_timeout_s: float = 15.0
+    read_photo: bool = True
+    kiosk_id: str = ""
+    appointment_pattern: str = DEFAULT_APPOINTMENT_PATTERN
+
+    @classmethod
+    def from_config(cls, config) -> "Settings":
+        his, off = config.his, config.offline
+        attempt = his.connect_timeout_s + his.read_timeout_s
+        return cls(language=config.kiosk.language, idle_timeout_s=config.kiosk.idle_timeout_s,
+                   done_timeout_s=min(20.0, config.kiosk.idle_timeout_s),
+                   read_timeout_s=config.card_reader.timeout_s + 5,
+                   lookup_timeout_s=attempt + off.go_offline_after_s,
+                   checkin_timeout_s=attempt * (his.retries + 1) + off.go_offline_after_s,
+                   print_timeout_s=config.printer.timeout_s + 5,
+                   read_photo=config.card_reader.read_photo, kiosk_id=config.kiosk.id,
+                   appointment_pattern=config.camera.appointment_pattern)
+
+
+@dataclass
+class ErrorInfo:
+    key: str                     # message catalogue key shown to the patient
+    actions: tuple[str, ...]     # RETRY / TYPE_ID / HOME
+
+
+# --- the work behind each effect (runs on a worker thread) -------------------------------
+
+def perform(effect, services) -> object:
+    """Run one effect against ``kiosk.bootstrap.KioskServices``; return the result event."""
+    try:
+        if isinstance(effect, ReadChip):
+            if services.card_reader is None:
+                raise KioskError("card_reader: driver is none", key="ui.error.no_reader")
+            value = services.card_reader.read_identity(effect.key, with_photo=effect.with_photo,
+                                                       timeout=effect.timeout_s)
+        elif isinstance(effect, ReadPhoto):
+            value = services.card_reader.read_photo(timeout=effect.timeout_s)
+        elif isinstance(effect, FindBooking):
+            value = services.identity_for_booking(effect.code)
+        elif isinstance(effect, LookupPatient):
+            value = services.his.lookup_patient(effect.citizen_id, effect.day)
+        elif isinstance(effect, CheckIn):
+            value = services.checkin.check_in(effect.request)
+        elif isinstance(effect, PrintTicket):
+            services.printer.print_ticket(effect.ticket)
+            value = None
+        elif isinstance(effect, LoadDepartments):
+            departments = tuple(services.departments())
+            try:
+                waiting = dict(services.waiting_counts())
+            except Exception:  # counts are a nicety; the list is what matters
+                waiting = None
+            return DepartmentsLoaded(departments, waiting)
+        else:
+            raise TypeError(f"journey: unknown effect {type(effect).__name__}")
+    except BaseException as exc:  # noqa: BLE001 - every failure becomes an event the journey handles
+        if isinstance(effect, LoadDepartments):
+            return DepartmentsFailed(exc)
+        return OpFailed(effect.op, exc)
+    return OpDone(effect.op, value)
