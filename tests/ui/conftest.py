@@ -12,10 +12,10 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 from kiosk.demo_data import demo_person  # noqa: E402
-from tests.helpers import make_config  # noqa: E402
+from tests.helpers import docs_images, make_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS_SCREENS = ROOT / "docs" / "images" / "screens"
+DOCS_SCREENS = docs_images() / "screens"  # docs/images/screens with `make screenshots`
 
 
 def cccd_qr(key: str) -> str:

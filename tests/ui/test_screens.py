@@ -1,7 +1,7 @@
 """Every screen in both orientations and both languages, saved as PNG through
 the scripted tour (the same one `kiosk demo --offscreen` runs), with a check
 that no text is clipped and no touch target is under 15 mm. The Vietnamese
-screens also go to docs/images/screens/ for the README."""
+screens also go to docs/images/screens/ for the README (`make screenshots`)."""
 from __future__ import annotations
 
 import shutil
