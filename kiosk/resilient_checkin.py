@@ -178,6 +178,13 @@ class ResilientCheckIn:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def check_in(self, request: CheckInRequest) -> CheckInResult:
+        try:
+            return self._check_in(request)
+        except Exception as exc:
+            metrics.inc("kiosk_checkin_failures_total", error=type(exc).__name__)
+            raise
+
+    def _check_in(self, request: CheckInRequest) -> CheckInResult:
         if not is_valid_citizen_id(request.identity.citizen_id):
             raise InvalidIdentity("citizen ID is not 12 digits")
         attempted = False

@@ -14,6 +14,7 @@ import logging
 import threading
 from typing import Callable
 
+from kiosk import metrics
 from kiosk.domain import Ticket
 from kiosk.ports import (
     PRINTER_OFFLINE,
@@ -148,6 +149,7 @@ class TicketPrinter:
         log.info("ticket printed", extra={"event": "printer.printed", "bytes": len(data), "status": after})
 
     def _note_status(self, status: str) -> None:
+        metrics.set_paper_state(status)
         with self._lock:
             changed = status != self.last_status
             self.last_status = status
@@ -159,6 +161,7 @@ class TicketPrinter:
                     log.exception("printer status listener failed")
 
     def _alert_failure(self, err: PrinterError, ticket: Ticket) -> None:
+        metrics.inc("kiosk_print_failures_total")
         event = {PrinterPaperOut: "printer.paper_out", PrinterOffline: "printer.offline",
                  PrinterTimeout: "printer.timeout"}.get(type(err), "printer.failed")
         staff_alert(event, f"ticket not printed: {err}; reprint with `kiosk reprint "

@@ -129,3 +129,20 @@ def test_diagnose_none_driver_and_bad_profile(tmp_path):
     assert narrow["printer.profile"].status == FAIL
     assert "printer.dot_width" in narrow["printer.profile"].detail
 
+
+
+def test_print_failures_and_paper_state_reach_the_fleet_metrics(tmp_path):
+    from kiosk import metrics
+
+    printer = simulator(tmp_path, simulator_state="paper_low")
+    before = metrics.REGISTRY.value("kiosk_print_failures_total") or 0
+    try:
+        printer.print_ticket(sample_ticket("normal"))
+        assert metrics.REGISTRY.value("kiosk_printer_paper") == 1
+        printer.set_state("paper_out")
+        with pytest.raises(PrinterPaperOut):
+            printer.print_ticket(sample_ticket("normal"))
+    finally:
+        printer.close()
+    assert metrics.REGISTRY.value("kiosk_printer_paper") == 0
+    assert metrics.REGISTRY.value("kiosk_print_failures_total") == before + 1
