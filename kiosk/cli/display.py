@@ -70,8 +70,17 @@ def run_display(args) -> int:
     from devices.voice import build_announcer
     from ui.display import run_board
 
-    return run_board(config, department=department, rooms=rooms, demo=args.demo, windowed=args.windowed,
-                     orientation=args.orientation, announcer=build_announcer(config))
+    from ..logs import setup_logging
+    from ..metrics import start_metrics_server
+
+    setup_logging(config)  # structured lines to stderr → the journal
+    metrics = start_metrics_server(config)  # /metrics on 127.0.0.1 when [metrics] enabled
+    try:
+        return run_board(config, department=department, rooms=rooms, demo=args.demo, windowed=args.windowed,
+                         orientation=args.orientation, announcer=build_announcer(config))
+    finally:
+        if metrics is not None:
+            metrics.stop()
 
 
 def _screenshot(config, department, rooms, args) -> int:
