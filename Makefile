@@ -18,7 +18,7 @@ APT_PACKAGES := pcscd libpcsclite-dev pcsc-tools libccid vsmartcard-vpcd \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install apt venv npm vicc demo test bench clean
+.PHONY: install apt venv npm vicc demo test bench screenshots clean
 
 install: apt venv npm vicc
 
