@@ -22,13 +22,8 @@ from kiosk.clock import SystemClock
 from kiosk.config import config_from_dict
 from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource
 from kiosk.fhir.his import FhirHis
-from kiosk.resilient_checkin import ResilientCheckIn
 from kiosk.sandbox import SandboxHis
-from offline_cache.connectivity import ConnectivityMonitor
-from offline_cache.db import open_database
-from offline_cache.outbox import OutboxStore
-from offline_cache.reference import ReferenceCache
-from offline_cache.sender import Prober, Sender
+from offline_cache.wiring import build_parts
 
 ENQUEUES = 2100
 ROUNDS = 3
@@ -72,23 +67,19 @@ def _bare_sqlite_commits(path: Path, n: int) -> float:
 
 
 class _Parts:
-    def __init__(self, config, sandbox_url_ok: bool = True):
+    """The kiosk's offline parts (``offline_cache.wiring.build_parts``), no threads."""
+
+    def __init__(self, config):
         self.config = config
-        self.database = open_database(config)
-        self.store = OutboxStore(self.database, config.kiosk.id)
-        self.reference = ReferenceCache(self.database)
-        self.monitor = ConnectivityMonitor(self.database)
         self.his = FhirHis(config)
-        clock = SystemClock(config.kiosk.timezone)
-        self.online = CheckInService(self.his, clock, config)
-        self.handler = ResilientCheckIn(self.online, self.store, self.reference, self.monitor, clock, config)
-        self.sender = Sender(self.his, self.store, self.monitor, config)
-        self.prober = Prober(self.his, self.monitor, config, self.reference)
+        self.online = CheckInService(self.his, SystemClock(config.kiosk.timezone), config)
+        self.parts = build_parts(config, self.his, self.online, SystemClock(config.kiosk.timezone))
+        for name in ("database", "store", "reference", "monitor", "sender", "prober", "handler"):
+            setattr(self, name, getattr(self.parts, name))
 
     def close(self):
-        self.handler.close()
+        self.parts.close()
         self.his.client.close()
-        self.database.close()
 
 
 def _enqueue_part(tmp: str, sandbox: SandboxHis) -> tuple[list[str], dict]:

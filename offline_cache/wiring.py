@@ -35,19 +35,30 @@ class OfflineParts:
     prober: Prober
     handler: ResilientCheckIn
 
+    def close(self) -> None:
+        """Stop the handler's worker pool and close the database (threads, if
+        started, are stopped by their owner first)."""
+        self.handler.close()
+        self.database.close()
 
-def build(services, *, start: bool = True) -> OfflineParts:
-    config = services.config
+
+def build_parts(config, his, online, clock) -> OfflineParts:
+    """The offline parts around an online check-in handler, no thread started:
+    the one assembly used by ``build`` (the kiosk), the tests and the benchmarks."""
     database = open_database(config)
     store = OutboxStore(database, config.kiosk.id)
     reference = ReferenceCache(database)
     monitor = ConnectivityMonitor(database)
-    sender = Sender(services.his, store, monitor, config)
-    prober = Prober(services.his, monitor, config, reference)
-    handler = ResilientCheckIn(services.checkin, store, reference, monitor, services.clock, config,
-                               on_late_online=sender.kick)
+    sender = Sender(his, store, monitor, config)
+    prober = Prober(his, monitor, config, reference)
+    handler = ResilientCheckIn(online, store, reference, monitor, clock, config, on_late_online=sender.kick)
     monitor.subscribe(lambda mode: sender.kick() if mode == MODE_ONLINE else None)
-    parts = OfflineParts(database, store, reference, monitor, sender, prober, handler)
+    return OfflineParts(database, store, reference, monitor, sender, prober, handler)
+
+
+def build(services, *, start: bool = True) -> OfflineParts:
+    parts = build_parts(services.config, services.his, services.checkin, services.clock)
+    database, handler, sender, prober = parts.database, parts.handler, parts.sender, parts.prober
     # Closers run in reverse: threads stop first, the database closes last.
     services._closers.append(database.close)
     services._closers.append(handler.close)

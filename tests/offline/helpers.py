@@ -7,13 +7,8 @@ from pathlib import Path
 from kiosk.clock import SystemClock
 from kiosk.domain import Assurance, Identity, IdentitySource
 from kiosk.fhir.his import FhirHis
-from kiosk.resilient_checkin import ResilientCheckIn
 from kiosk.checkin import CheckInService
-from offline_cache.connectivity import ConnectivityMonitor
-from offline_cache.db import open_database
-from offline_cache.outbox import OutboxStore
-from offline_cache.reference import ReferenceCache
-from offline_cache.sender import Prober, Sender
+from offline_cache.wiring import build_parts
 from tests.helpers import make_config
 
 FAST = {"go_offline_after_s": 1.0, "probe_interval_s": 0.2, "retry_base_s": 0.02, "retry_max_s": 0.2,
@@ -32,25 +27,21 @@ def offline_config(data_dir: Path, base_url: str, *, kiosk_id: str = "KIOSK-01",
 
 
 class Parts:
-    """The offline parts built by hand (no background threads unless started)."""
+    """The kiosk's offline parts (``offline_cache.wiring.build_parts``) around a
+    real online service; no background threads unless a test starts them."""
 
     def __init__(self, config):
         self.config = config
-        self.database = open_database(config)
-        self.store = OutboxStore(self.database, config.kiosk.id)
-        self.reference = ReferenceCache(self.database)
-        self.monitor = ConnectivityMonitor(self.database)
         self.his = FhirHis(config)
         self.clock = SystemClock(config.kiosk.timezone)
         self.online = CheckInService(self.his, self.clock, config)
-        self.handler = ResilientCheckIn(self.online, self.store, self.reference, self.monitor, self.clock, config)
-        self.sender = Sender(self.his, self.store, self.monitor, config)
-        self.prober = Prober(self.his, self.monitor, config, self.reference)
+        self.parts = build_parts(config, self.his, self.online, self.clock)
+        for name in ("database", "store", "reference", "monitor", "sender", "prober", "handler"):
+            setattr(self, name, getattr(self.parts, name))
 
     def close(self):
-        self.handler.close()
+        self.parts.close()
         self.his.client.close()
-        self.database.close()
 
 
 def encounters_by_checkin(his: FhirHis, checkin_ids) -> dict[str, int]:
