@@ -60,7 +60,7 @@ class CheckInService:
             if existing is not None:
                 return self._result(request, existing, now, booked=existing.appointment_id is not None)
 
-        lookup = self.his.lookup_patient(identity.citizen_id, day)
+        lookup = request.lookup or self.his.lookup_patient(identity.citizen_id, day)
         patient = choose_patient(lookup, request)
         appointment = _first_appointment(lookup, patient)
 

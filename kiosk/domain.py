@@ -172,10 +172,21 @@ class Appointment:
     resource: dict | None = field(default=None, repr=False, compare=False)
 
 
+@dataclass
+class PatientLookup:
+    """Patients matching one citizen ID, with their booked appointments of the day."""
+
+    patients: list[Patient]
+    appointments: dict[str, list[Appointment]] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class CheckInRequest:
     """One patient's check-in; ``checkin_id`` is the idempotency key that
-    stays the same when the same check-in is retried."""
+    stays the same when the same check-in is retried. ``lookup`` is the HIS
+    answer the kiosk already has for this patient today (the screen that
+    showed the appointment asked for it): the check-in reuses it instead of
+    asking again."""
 
     checkin_id: str
     identity: Identity
@@ -183,6 +194,7 @@ class CheckInRequest:
     declared_priority: Priority | None = None
     kiosk_id: str = ""
     is_retry: bool = False  # the same check-in submitted again after a failure
+    lookup: PatientLookup | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,7 @@ class Journey:
         self.fallback: Identity | None = None   # QR/typed identity kept while the chip is read
         self.key: AccessKey | None = None
         self.appointment: Appointment | None = None
+        self.lookup: PatientLookup | None = None  # the HIS answer for this patient, reused by the check-in
         self.department_code: str | None = None
         self.priority: Priority | None = None
         self.result: CheckInResult | None = None
@@ -286,6 +287,7 @@ class Journey:
         is_retry = self._checkin_id is not None
         self._checkin_id = self._checkin_id or uuid.uuid4().hex  # the same id when retried
         request = CheckInRequest(checkin_id=self._checkin_id, identity=self.identity, is_retry=is_retry,
+                                 lookup=self.lookup,
                                  department_code=None if self.appointment else self.department_code,
                                  declared_priority=self.priority or self.age_priority,
                                  kiosk_id=self.settings.kiosk_id)
@@ -372,6 +374,7 @@ class Journey:
         return []
 
     def _looked_up(self, lookup: PatientLookup) -> list:
+        self.lookup = lookup
         appointments = [a for appts in lookup.appointments.values() for a in appts
                         if a.status in ("booked", "pending", "proposed")]
         appointments.sort(key=lambda a: (a.start is None, a.start))

@@ -6,7 +6,7 @@ root (``kiosk.bootstrap``) picks real or simulated adapters from the config.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Callable, Protocol, runtime_checkable
 
@@ -19,6 +19,7 @@ from .domain import (
     Department,
     Identity,
     Patient,
+    PatientLookup,
     Priority,
     Ticket,
 )
@@ -28,14 +29,6 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """Timezone-aware current time in the hospital's timezone."""
         ...
-
-
-@dataclass
-class PatientLookup:
-    """Patients matching one citizen ID, with their booked appointments of the day."""
-
-    patients: list[Patient]
-    appointments: dict[str, list[Appointment]] = field(default_factory=dict)
 
 
 @dataclass

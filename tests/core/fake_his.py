@@ -22,6 +22,7 @@ class FakeHis:
         self.visits: dict[str, RecordedVisit] = {}
         self.plans: list[VisitPlan] = []
         self.counters: dict[str, itertools.count] = {}
+        self.lookups = 0
         self._ids = itertools.count(1)
 
     def add_patient(self, citizen_id: str, birth_date: date | None = None) -> Patient:
@@ -30,6 +31,7 @@ class FakeHis:
         return p
 
     def lookup_patient(self, citizen_id, day):
+        self.lookups += 1
         found = [p for p in self.patients if p.citizen_id == citizen_id]
         ids = {p.id for p in found}
         appts = {}

@@ -113,3 +113,12 @@ def test_retry_with_same_checkin_id_returns_the_first_visit(service, his):
     assert first.encounter_id == second.encounter_id
     assert second.ticket.number == first.ticket.number  # the recorded number wins over the new allocation
     assert len(his.visits) == 1
+
+
+def test_a_lookup_the_kiosk_already_has_is_reused_not_asked_again(service, his):
+    patient = his.add_patient("001093012345")
+    his.appointments.append(Appointment("a1", patient.id, NOW.replace(hour=9), "booked", "v1", "TIM", "P203"))
+    lookup = his.lookup_patient("001093012345", NOW.date())  # what the appointment screen showed
+    asked = his.lookups
+    result = service.check_in(request_for(identity("an"), lookup=lookup))
+    assert his.lookups == asked and result.appointment_id == "a1"

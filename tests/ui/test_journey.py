@@ -356,3 +356,16 @@ def test_out_of_service_stays_on_the_error_screen_without_actions():
     assert jr.step is j.Step.ERROR and jr.error.actions == () and jr.timeout_s() is None
     jr.handle(j.GoHome())
     assert jr.step is j.Step.ERROR and jr.error.key == "error.out_of_service"
+
+
+def test_the_check_in_reuses_the_lookup_the_appointment_screen_made():
+    jr = new_journey()
+    jr.handle(j.QrScanned(QR_AN))
+    look = only(jr.handle(j.Confirm()), j.LookupPatient)
+    lookup = PatientLookup([Patient("p1")])
+    jr.handle(j.OpDone(look.op, lookup))
+    jr.handle(j.ChooseDepartment("NOI"))
+    check = only(jr.handle(j.DeclarePriority(None)), j.CheckIn)
+    assert check.request.lookup is lookup
+    jr.reset()
+    assert jr.lookup is None  # personal data goes with the patient
