@@ -30,7 +30,7 @@ from .domain import ClinicRoom
 from .errors import HisConflict, HisError, KioskError
 from .fhir.client import FhirClient
 from .fhir.his import FhirHis
-from .ward import BoardSnapshot, Call, Visit, WardModel, visit_from_encounter, with_call, with_status
+from .ward import BoardSnapshot, Call, Visit, WardModel, with_call, with_status
 
 log = logging.getLogger("kiosk.ward")
 
@@ -243,37 +243,31 @@ class RoomCaller:
             return CallOutcome(action, room, head.label, head.visit_id, prev_label, prev_status, len(order) - 1)
         raise HisConflict(f"room {room}: the queue kept changing during {CALL_ATTEMPTS} attempts")
 
-    def recall(self, room: str) -> CallOutcome:
+    def _change_serving(self, room: str, change) -> tuple[Visit, WardModel]:
+        """Apply ``change`` to the Encounter of the patient being served in
+        ``room`` (If-Match, re-read and retried when it changed meanwhile)."""
         for _ in range(CALL_ATTEMPTS):
             model, raw = self._read_room(room)
             serving = model.serving(room)
             if serving is None:
                 raise NothingToRecall(f"room {room}: nobody has been called yet")
             try:
-                self._put(with_call(raw[serving.id], self.clock.now(), recall=True))
+                self._put(change(raw[serving.id]))
             except HisConflict:
                 continue
-            return CallOutcome("recall", room, serving.label, serving.id,
-                               waiting_after=len(model.waiting_order(room)))
+            return serving, model
         raise HisConflict(f"room {room}: the visit kept changing during {CALL_ATTEMPTS} attempts")
+
+    def recall(self, room: str) -> CallOutcome:
+        serving, model = self._change_serving(room, lambda enc: with_call(enc, self.clock.now(), recall=True))
+        return CallOutcome("recall", room, serving.label, serving.id, waiting_after=len(model.waiting_order(room)))
 
     def skip(self, room: str, *, then_call_next: bool = True) -> CallOutcome:
         """The patient called last did not come: their Encounter becomes
         ``cancelled`` with a ``urn:kiosk:no-show`` time, then (by default) the
         next visit is called."""
-        skipped: Visit | None = None
-        for _ in range(CALL_ATTEMPTS):
-            model, raw = self._read_room(room)
-            skipped = model.serving(room)
-            if skipped is None:
-                raise NothingToRecall(f"room {room}: nobody has been called yet")
-            try:
-                self._put(with_status(raw[skipped.id], "cancelled", self.clock.now(), no_show=True))
-                break
-            except HisConflict:
-                continue
-        else:
-            raise HisConflict(f"room {room}: the visit kept changing during {CALL_ATTEMPTS} attempts")
+        skipped, _ = self._change_serving(
+            room, lambda enc: with_status(enc, "cancelled", self.clock.now(), no_show=True))
         if not then_call_next:
             return CallOutcome("skip", room, None, None, skipped.label, "cancelled")
         nxt = self.call_next(room, finish_previous=False, action="skip")
