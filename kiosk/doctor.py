@@ -335,7 +335,7 @@ def check_disk(config: Config) -> list[Check]:
             checks.append(Check("disk.data_dir", OK, f"{data_dir} is writable"))
         else:
             checks.append(Check("disk.data_dir", FAIL, f"{data_dir} is not writable by this user",
-                                f"chown the folder to the kiosk user or set kiosk.data_dir"))
+                                "chown the folder to the kiosk user or set kiosk.data_dir"))
     else:
         parent = _existing_parent(data_dir)
         state = FAIL if not os.access(parent, os.W_OK) else WARN

@@ -1,8 +1,11 @@
 """Shared test helpers."""
 from __future__ import annotations
 
+import os
 import socket
+import tempfile
 import uuid
+from pathlib import Path
 
 from kiosk.config import Config, config_from_dict
 from kiosk.domain import CheckInRequest, Identity
@@ -30,14 +33,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def docs_images() -> "Path":
+def docs_images() -> Path:
     """Where tests save the pictures they render: the README's docs/images/ when
     KIOSK_UPDATE_DOCS=1 (`make screenshots`), otherwise a scratch folder, so a
     plain test run never changes tracked files."""
-    import os
-    import tempfile
-    from pathlib import Path
-
     if os.environ.get("KIOSK_UPDATE_DOCS") == "1":
         path = Path(__file__).resolve().parent.parent / "docs" / "images"
     else:

@@ -21,7 +21,7 @@ import subprocess
 import threading
 import time
 import wave
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.errors import KioskError

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import uuid
 from dataclasses import replace
 from datetime import date
 
@@ -170,7 +169,7 @@ def test_today_is_the_hospital_day():
 
 
 def test_appointment_qr_booking_code_gives_the_patient_and_checks_in(sandbox, service):
-    from datetime import datetime, timedelta
+    from datetime import timedelta
 
     from kiosk.checkin import identity_for_booking
     from kiosk.errors import BookingNotUsable

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import stat
 from datetime import date, datetime, timedelta, timezone
 

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 
 import pytest
-import requests
 
 from kiosk import metrics
 from kiosk.diagnostics import FAIL
 from kiosk.errors import DepartmentRequired, UnknownDepartment
-from kiosk.fhir.his import FhirHis
 from kiosk.ports import MODE_OFFLINE, MODE_ONLINE
 from kiosk.resilient_checkin import OfflineUnavailable
 from offline_cache import diagnose

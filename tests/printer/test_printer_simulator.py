@@ -11,7 +11,7 @@ from devices.printer import SimulatedPrinter, build_printer, diagnose
 from devices.printer.errors import PrinterOffline, PrinterPaperOut, PrinterTimeout
 from devices.printer.samples import sample_ticket
 from kiosk.diagnostics import FAIL, OK, WARN
-from kiosk.ports import PRINTER_OFFLINE, PRINTER_OK, PRINTER_PAPER_LOW, PRINTER_PAPER_OUT, PRINTER_UNKNOWN, Printer
+from kiosk.ports import PRINTER_OK, PRINTER_PAPER_LOW, PRINTER_PAPER_OUT, PRINTER_UNKNOWN, Printer
 from tests.helpers import make_config
 from tests.printer.tcp_printer import join_rasters, parse_all
 

@@ -5,7 +5,6 @@ import gc
 import weakref
 from datetime import date, datetime, timezone
 
-import pytest
 
 from kiosk import journey as j
 from kiosk.demo_data import demo_person, person_identity
