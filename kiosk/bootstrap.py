@@ -15,6 +15,7 @@ from .checkin import CheckInService, identity_for_booking
 from .clock import SystemClock
 from .config import Config
 from .domain import Department, Identity
+from .errors import HisUnavailable
 from .fhir.his import FhirHis
 from .ports import MODE_ONLINE, CardReader, CheckInHandler, ConnectivityMonitor, Printer, QrScanner
 
@@ -42,10 +43,26 @@ class KioskServices:
     card_reader: CardReader | None = None
     scanner: QrScanner | None = None
     clock: SystemClock = field(default_factory=SystemClock)
+    # Departments when the HIS cannot answer (the offline cache's copy), if any.
+    department_fallback: Callable[[], list[Department]] | None = None
+    offline: object | None = None  # offline_cache's parts (outbox, sender…) when wired
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def departments(self) -> list[Department]:
-        return self.his.list_departments()
+        """The HIS's departments; the cached copy when the kiosk is offline or
+        the HIS does not answer (and a cache is wired)."""
+        fallback = self.department_fallback
+        if fallback is not None and self.connectivity.mode() != MODE_ONLINE:
+            return fallback()
+        try:
+            return self.his.list_departments()
+        except HisUnavailable as exc:
+            if fallback is None:
+                raise
+            report = getattr(self.connectivity, "report_unavailable", None)
+            if report is not None:
+                report(str(exc))
+            return fallback()
 
     def identity_for_booking(self, code: str) -> Identity:
         """The identity behind an appointment QR's booking code (asks the HIS)."""

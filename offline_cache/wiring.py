@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from kiosk.errors import HisUnavailable
 from kiosk.ports import MODE_ONLINE
 from kiosk.resilient_checkin import ResilientCheckIn
 
@@ -75,19 +74,6 @@ def wire(services) -> OfflineParts:
     services.checkin = parts.handler
     services.connectivity = parts.monitor
     services.offline = parts
-    # The department picker must work offline too: the cached list when the
-    # HIS cannot answer. (Lead: a `departments` port on KioskServices that we
-    # could replace would be cleaner than this instance attribute.)
-    online_departments = services.departments
-
-    def departments():
-        if parts.monitor.mode() == MODE_ONLINE:
-            try:
-                return online_departments()
-            except HisUnavailable as exc:
-                parts.monitor.report_unavailable(str(exc))
-        return parts.reference.departments()
-
-    services.departments = departments
+    services.department_fallback = parts.reference.departments  # the picker works offline too
     log.info("offline cache wired", extra={"event": "offline.wired", "database": str(parts.database.path)})
     return parts
