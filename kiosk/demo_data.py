@@ -45,3 +45,23 @@ def person_identity(person: dict, source: IdentitySource = IdentitySource.CHIP,
         old_id=person.get("old_id") or None,
         issue_date=date.fromisoformat(person["issue_date"]),
     )
+
+
+def _ddmmyyyy(iso: str) -> str:
+    return date.fromisoformat(iso).strftime("%d%m%Y")
+
+
+def cccd_qr_payload(person: dict, layout: str = "cccd_2021") -> str:
+    """The text of a demo person's CCCD QR code.
+
+    ``cccd_2021``: the 7-field card layout; ``cccd_6``: the 6-field copy
+    (no old ID, dates dd/MM/yyyy)."""
+    if layout == "cccd_6":
+        dmy = lambda iso: date.fromisoformat(iso).strftime("%d/%m/%Y")  # noqa: E731
+        return "|".join([person["citizen_id"], person["full_name"], dmy(person["birth_date"]),
+                         person["sex"], person["address"], dmy(person["issue_date"])])
+    if layout != "cccd_2021":
+        raise ValueError(f"unknown layout {layout!r} (cccd_2021, cccd_6)")
+    return "|".join([person["citizen_id"], person.get("old_id") or "", person["full_name"],
+                     _ddmmyyyy(person["birth_date"]), person["sex"], person["address"],
+                     _ddmmyyyy(person["issue_date"])])

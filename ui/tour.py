@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 from kiosk import journey as j
-from kiosk.demo_data import demo_person
+from kiosk.demo_data import cccd_qr_payload, demo_person
 from kiosk.ports import PRINTER_OK, PRINTER_PAPER_OUT
 
 SCENARIOS = ("chip", "qr", "typed", "walk_in", "card_removed", "paper_out", "offline")
@@ -22,10 +22,7 @@ class TourError(RuntimeError):
 
 def cccd_qr(person_key: str) -> str:
     """The text of a demo person's CCCD QR code (2021 layout)."""
-    p = demo_person(person_key)
-    dob = "".join(reversed(p["birth_date"].split("-")))
-    issued = "".join(reversed(p["issue_date"].split("-")))
-    return "|".join([p["citizen_id"], p["old_id"], p["full_name"], dob, p["sex"], p["address"], issued])
+    return cccd_qr_payload(demo_person(person_key))
 
 
 class Tour:

@@ -10,29 +10,9 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from kiosk.demo_data import demo_people
+from kiosk.demo_data import cccd_qr_payload, demo_people  # noqa: F401 - cccd_qr_payload re-exported
 
 APPOINTMENT_PREFIX = "APPT:"
-
-
-def _ddmmyyyy(iso: str) -> str:
-    return date.fromisoformat(iso).strftime("%d%m%Y")
-
-
-def cccd_qr_payload(person: dict, layout: str = "cccd_2021") -> str:
-    """The text of a demo person's CCCD QR code.
-
-    ``cccd_2021``: the 7-field card layout; ``cccd_6``: the 6-field copy
-    (no old ID, dates dd/MM/yyyy)."""
-    if layout == "cccd_6":
-        dmy = lambda iso: date.fromisoformat(iso).strftime("%d/%m/%Y")  # noqa: E731
-        return "|".join([person["citizen_id"], person["full_name"], dmy(person["birth_date"]),
-                         person["sex"], person["address"], dmy(person["issue_date"])])
-    if layout != "cccd_2021":
-        raise ValueError(f"unknown layout {layout!r} (cccd_2021, cccd_6)")
-    return "|".join([person["citizen_id"], person.get("old_id") or "", person["full_name"],
-                     _ddmmyyyy(person["birth_date"]), person["sex"], person["address"],
-                     _ddmmyyyy(person["issue_date"])])
 
 
 def hospital_today(timezone: str = "Asia/Ho_Chi_Minh") -> date:

@@ -11,7 +11,7 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from kiosk.demo_data import demo_person  # noqa: E402
+from kiosk.demo_data import cccd_qr_payload, demo_person  # noqa: E402
 from tests.helpers import docs_images, make_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,10 +19,7 @@ DOCS_SCREENS = docs_images() / "screens"  # docs/images/screens with `make scree
 
 
 def cccd_qr(key: str) -> str:
-    p = demo_person(key)
-    dob = "".join(reversed(p["birth_date"].split("-")))
-    issued = "".join(reversed(p["issue_date"].split("-")))
-    return "|".join([p["citizen_id"], p["old_id"], p["full_name"], dob, p["sex"], p["address"], issued])
+    return cccd_qr_payload(demo_person(key))
 
 
 @pytest.fixture
