@@ -17,7 +17,7 @@ from kiosk.config import config_from_dict
 from kiosk.demo_data import demo_person, person_identity
 from kiosk.domain import CheckInRequest
 from kiosk.fhir.his import FhirHis
-from kiosk.sandbox import SandboxHis
+from app.sandbox import SandboxHis
 
 WALK_INS = 40
 

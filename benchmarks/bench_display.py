@@ -210,7 +210,7 @@ def _memory_hour() -> dict:
 
 
 def run() -> str:
-    from kiosk.sandbox import SandboxHis
+    from app.sandbox import SandboxHis
 
     with SandboxHis(port=0) as sandbox:
         lat = _latency_and_requests(sandbox)

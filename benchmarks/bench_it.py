@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from kiosk.config_writer import update_config
-from kiosk.doctor import check_config, check_database, check_disk, check_his, device_probe, run_probes
+from app.doctor import check_config, check_database, check_disk, check_his, device_probe, run_probes
 from kiosk.logs import JsonFormatter
 from kiosk.metrics import Registry
 
@@ -47,7 +47,7 @@ def _camera_file(folder: Path) -> Path:
 
 
 def _doctor_section() -> tuple[list[str], float, float]:
-    from kiosk.sandbox import SandboxHis
+    from app.sandbox import SandboxHis
 
     with tempfile.TemporaryDirectory() as tmp, SandboxHis(port=0) as his:
         tmp = Path(tmp)

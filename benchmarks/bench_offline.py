@@ -22,7 +22,7 @@ from kiosk.clock import SystemClock
 from kiosk.config import config_from_dict
 from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource
 from kiosk.fhir.his import FhirHis
-from kiosk.sandbox import SandboxHis
+from app.sandbox import SandboxHis
 from offline_cache.wiring import build_parts
 
 ENQUEUES = 2100

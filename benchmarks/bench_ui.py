@@ -81,7 +81,7 @@ def child_start() -> None:
     """`kiosk run`'s start-up, offscreen; prints 'ready' once the welcome screen is up."""
     from PySide6.QtCore import QTimer
 
-    from kiosk.bootstrap import build_services
+    from app.compose import build_services
     from ui.app import PORTRAIT, application, install_admin_screen, open_kiosk
 
     started = time.perf_counter()
@@ -121,7 +121,7 @@ def _rss_mb() -> float:
 def child_memory() -> None:
     """100 check-ins in one process; prints JSON with RSS after the 1st, 50th and 100th."""
     from kiosk import journey as j
-    from kiosk.bootstrap import build_services
+    from app.compose import build_services
     from ui.app import PORTRAIT, make_kiosk
     from ui.tour import Tour, cccd_qr
 
@@ -163,7 +163,7 @@ def child_memory() -> None:
 
 
 def run() -> str:
-    from kiosk.sandbox import SandboxHis
+    from app.sandbox import SandboxHis
 
     with SandboxHis(port=0) as sandbox, tempfile.TemporaryDirectory() as data:
         env = _env(sandbox.base_url, data)

@@ -1,7 +1,7 @@
 """One diagnostic check's result, as `kiosk doctor` and the admin screen show it.
 
 Each device package and the offline cache expose ``diagnose(config) -> list[Check]``;
-``kiosk.doctor`` gathers them. A check never reports OK for a state it could not read.
+``app.doctor`` gathers them. A check never reports OK for a state it could not read.
 """
 from __future__ import annotations
 

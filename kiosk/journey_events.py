@@ -223,7 +223,7 @@ class ErrorInfo:
 # --- the work behind each effect (runs on a worker thread) -------------------------------
 
 def perform(effect, services) -> object:
-    """Run one effect against ``kiosk.bootstrap.KioskServices``; return the result event."""
+    """Run one effect against ``app.compose.KioskServices``; return the result event."""
     try:
         if isinstance(effect, ReadChip):
             if services.card_reader is None:

@@ -2,7 +2,7 @@
 
 Adapters live in ``devices/`` (card reader, camera, printer), ``offline_cache/``
 (outbox, reference-data cache) and ``kiosk.fhir`` (the HIS). The composition
-root (``kiosk.bootstrap``) picks real or simulated adapters from the config.
+root (``app.compose``) picks real or simulated adapters from the config.
 """
 from __future__ import annotations
 

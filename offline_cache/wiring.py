@@ -1,4 +1,4 @@
-"""Plugs the offline cache into the kiosk (called by ``kiosk.bootstrap``).
+"""Plugs the offline cache into the kiosk (called by ``app.compose``).
 
 ``wire(services)`` opens the local database, replaces ``services.checkin``
 with the offline-aware ``ResilientCheckIn`` and ``services.connectivity``

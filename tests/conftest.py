@@ -15,7 +15,7 @@ if str(ROOT) not in sys.path:
 def his_sandbox():
     """A seeded sandbox HIS shared by the session. Tests that must not see
     other tests' visits use their own department/day or `fresh_sandbox`."""
-    from kiosk.sandbox import SandboxHis
+    from app.sandbox import SandboxHis
 
     sandbox = SandboxHis(port=0).start()
     yield sandbox
@@ -25,7 +25,7 @@ def his_sandbox():
 @pytest.fixture
 def fresh_sandbox():
     """A sandbox HIS of the test's own (for tests that stop it or count requests)."""
-    from kiosk.sandbox import SandboxHis
+    from app.sandbox import SandboxHis
 
     sandbox = SandboxHis(port=0).start()
     yield sandbox

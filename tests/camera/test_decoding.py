@@ -95,7 +95,7 @@ def test_degraded_frame_set_through_the_capture_thread(frame_set, size):
 
 
 def _run_cli(argv):
-    from kiosk.cli import scan
+    from app.cli import scan
 
     parser = argparse.ArgumentParser(prog="kiosk")
     scan.register(parser.add_subparsers(dest="command"))
@@ -136,7 +136,7 @@ def test_scan_image_cli_reports_unknown_codes_and_empty_frames(tmp_path, capsys)
 
 def test_scan_image_through_the_kiosk_entry_point(tmp_path, capsys):
     from devices.camera.samples import render_qr_png
-    from kiosk.cli import main
+    from app.cli import main
 
     png = render_qr_png("001093012345|012345678|NGUYỄN VĂN AN|05011993|Nam|Phường Y, Quận Z|10042021",
                         tmp_path / "an.png", scale=4)

@@ -261,7 +261,7 @@ def test_cli_read_card_json(pki, tmp_path):
     with running_virtual_card("an", tmp_path / "csca", pki=pki) as card:
         env = {**os.environ, "KIOSK_CONFIG": str(tmp_path / "none.toml")}
         (tmp_path / "none.toml").write_text("[card_reader]\ndriver = \"pcsc\"\n")
-        out = subprocess.run([sys.executable, "-m", "kiosk", "read-card", "--reader", VPCD_READER,
+        out = subprocess.run([sys.executable, "-m", "app", "read-card", "--reader", VPCD_READER,
                               "--can", card.can, "--trust", str(card.csca_dir), "--json",
                               "--photo", str(tmp_path / "face.jpg")],
                              capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)

@@ -140,7 +140,7 @@ def run_cli(*args, env=None):
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "kiosk.toml"
         config.write_text('[card_reader]\ndriver = "pcsc"\n')
-        out = subprocess.run([sys.executable, "-m", "kiosk", "read-card", *args], capture_output=True, text=True,
+        out = subprocess.run([sys.executable, "-m", "app", "read-card", *args], capture_output=True, text=True,
                              cwd=root, env={**os.environ, "KIOSK_CONFIG": str(config), **(env or {})}, timeout=60)
     return out.returncode, (json.loads(out.stdout) if out.stdout.strip().startswith("{") else out.stdout), out.stderr
 

@@ -1,6 +1,6 @@
 import pytest
 
-from kiosk.bootstrap import AlwaysOnline, KioskServices
+from app.compose import AlwaysOnline, KioskServices
 from kiosk.config import Config
 from kiosk.errors import HisUnavailable
 from tests.core.fake_his import DEPARTMENTS

@@ -190,7 +190,7 @@ def test_long_running_board_does_not_exhaust_none_refcount(qtbot):
 def test_demo_board_shows_numbers_printed_at_the_kiosk(fresh_sandbox, qtbot, tmp_path):
     """`kiosk demo --board`: every clinic room on one board; a check-in at the
     kiosk shows up in its room."""
-    from kiosk.cli import build_parser
+    from app.cli import build_parser
     from ui.display import open_demo_board
 
     args = build_parser().parse_args(["demo", "--board"])
@@ -231,7 +231,7 @@ def test_cli_display_screenshot_and_announce(fresh_sandbox, tmp_path):
     label = Reception(board_config(fresh_sandbox.base_url)).walk_in("NGOAI").ticket.label
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     png = tmp_path / "board.png"
-    out = subprocess.run([sys.executable, "-m", "kiosk", "display", "--config", str(cfg_file), "--screenshot",
+    out = subprocess.run([sys.executable, "-m", "app", "display", "--config", str(cfg_file), "--screenshot",
                           str(png), "--size", "1280x720"], capture_output=True, text=True, timeout=90,
                          cwd=ROOT, env=env)
     assert out.returncode == 0, out.stderr
@@ -239,7 +239,7 @@ def test_cli_display_screenshot_and_announce(fresh_sandbox, tmp_path):
     _assert_real_picture(png, (1280, 720))
 
     wav = tmp_path / "call.wav"
-    out = subprocess.run([sys.executable, "-m", "kiosk", "announce", "--config", str(cfg_file), "--label", label,
+    out = subprocess.run([sys.executable, "-m", "app", "announce", "--config", str(cfg_file), "--label", label,
                           "--room-name", "Phòng khám số 5", "--out", str(wav)],
                          capture_output=True, text=True, timeout=90, cwd=ROOT, env=env)
     assert out.returncode == 0, out.stderr

@@ -200,7 +200,7 @@ def test_cli_call_next_recall_skip(fresh_sandbox, tmp_path):
     labels = [desk.walk_in("NGOAI").ticket.label for _ in range(2)]
 
     def kiosk(*args):
-        out = subprocess.run([sys.executable, "-m", "kiosk", *args, "--config", str(cfg_file)],
+        out = subprocess.run([sys.executable, "-m", "app", *args, "--config", str(cfg_file)],
                              capture_output=True, text=True, timeout=60, cwd=ROOT)
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
@@ -211,7 +211,7 @@ def test_cli_call_next_recall_skip(fresh_sandbox, tmp_path):
     assert (out["previous"], out["previous_status"], out["called"]) == (labels[0], "cancelled", labels[1])
     out = kiosk("call-next", "--room", "P201")
     assert out["called"] is None and out["previous"] == labels[1] and out["previous_status"] == "finished"
-    bad = subprocess.run([sys.executable, "-m", "kiosk", "recall", "--room", "P999", "--config", str(cfg_file)],
+    bad = subprocess.run([sys.executable, "-m", "app", "recall", "--room", "P999", "--config", str(cfg_file)],
                          capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert bad.returncode == 1 and "P999" in bad.stderr
 

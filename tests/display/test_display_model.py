@@ -152,7 +152,7 @@ def test_skip_and_status_history_representation():
 
 
 def test_core_modules_stay_qt_free():
-    code = ("import sys, kiosk.ward, kiosk.ward_his, kiosk.queue_order, kiosk.cli.display;"
+    code = ("import sys, kiosk.ward, kiosk.ward_his, kiosk.queue_order, app.cli.display;"
             "bad=[m for m in ('PySide6','smartcard','cv2','escpos') if m in sys.modules];"
             "print(bad); sys.exit(1 if bad else 0)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

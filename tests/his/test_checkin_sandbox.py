@@ -137,7 +137,7 @@ def test_waiting_counts_per_department(sandbox, service):
 def test_cli_checkin_json_booked_and_walk_in(sandbox, tmp_path):
     cfg = tmp_path / "kiosk.toml"
     cfg.write_text(f'[his]\nbase_url = "{sandbox.base_url}"\n', encoding="utf-8")
-    base = [sys.executable, "-m", "kiosk", "checkin", "--config", str(cfg), "--json"]
+    base = [sys.executable, "-m", "app", "checkin", "--config", str(cfg), "--json"]
     booked = json.loads(subprocess.run(base + ["--id", demo_person("hung")["citizen_id"]],
                                        check=True, capture_output=True, text=True).stdout)
     assert booked["mode"] == "online" and booked["appointment"]["id"]
@@ -157,7 +157,7 @@ def test_config_check_cli(tmp_path):
     good.write_text('[printer]\ndot_width = 384\n', encoding="utf-8")
     bad = tmp_path / "bad.toml"
     bad.write_text('[printer]\ndot_width = 400\n', encoding="utf-8")
-    run = lambda f: subprocess.run([sys.executable, "-m", "kiosk", "config", "check", str(f)],
+    run = lambda f: subprocess.run([sys.executable, "-m", "app", "config", "check", str(f)],
                                    capture_output=True, text=True)
     assert run(good).returncode == 0
     r = run(bad)

@@ -35,7 +35,7 @@ def save(widget, name: str) -> Path:
 
 
 def test_render_admin_screens(qtbot, his_sandbox, tmp_path):
-    from kiosk.bootstrap import build_services
+    from app.compose import build_services
 
     departments = FhirHis(make_config(his_sandbox.base_url)).list_departments()
     config_file = tmp_path / "kiosk.toml"

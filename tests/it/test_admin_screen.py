@@ -151,7 +151,7 @@ def test_closing_asks_for_the_pin_again(qtbot, admin):
 
 
 def test_hidden_gesture_on_the_kiosk_window_opens_the_admin_screen(qtbot, his_sandbox, config_file):
-    from kiosk.bootstrap import build_services
+    from app.compose import build_services
     from ui.app import make_kiosk
 
     update_config(config_file, {"his.base_url": his_sandbox.base_url})

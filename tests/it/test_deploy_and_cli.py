@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.admin_pin import verify_pin
-from kiosk.cli import build_parser
+from app.cli import build_parser
 from kiosk.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +21,7 @@ UNITS = sorted((DEPLOY / "systemd").glob("*.service")) + sorted((DEPLOY / "syste
 
 
 def kiosk(*args, stdin: str = "", env=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kiosk", *args], cwd=ROOT, input=stdin, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, input=stdin, capture_output=True,
                           text=True, timeout=60, env={**os.environ, **(env or {})})
 
 

@@ -16,7 +16,7 @@ from his_gate import HisGate
 from helpers import free_port, make_config
 from kiosk.config_writer import update_config
 from kiosk.diagnostics import FAIL, OK, WARN, Check
-from kiosk.doctor import check_database, check_his, run_doctor
+from app.doctor import check_database, check_his, run_doctor
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,7 +35,7 @@ def write_config(tmp_path: Path, **sections) -> Path:
 
 
 def doctor_cli(*args, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kiosk", "doctor", *args], cwd=ROOT, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "app", "doctor", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=120, env=env)
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from kiosk.admin_pin import hash_pin
 from kiosk.config_writer import update_config
-from kiosk.sandbox import SandboxHis
+from app.sandbox import SandboxHis
 from tests.card.virtual_reader import VPCD_READER, running_virtual_card
 from tests.printer.tcp_printer import FakeTcpPrinter
 
@@ -64,7 +64,7 @@ class Rig:
         assert sync.returncode == 0, sync.stderr  # creates the database and caches the departments
 
     def kiosk(self, *args, env=None) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "kiosk", *args], cwd=ROOT, capture_output=True, text=True,
+        return subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, capture_output=True, text=True,
                               timeout=120, env={**os.environ, **(env or {})})
 
     def doctor(self, *extra, env=None) -> tuple[int, dict]:

@@ -22,7 +22,7 @@ from kiosk.demo_data import demo_people, demo_person, person_identity
 from kiosk.domain import Assurance, Identity, IdentitySource
 from kiosk.errors import KioskError
 from kiosk.logs import setup_logging
-from kiosk.sandbox import SandboxHis
+from app.sandbox import SandboxHis
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +51,7 @@ def forbidden_strings(person: dict) -> dict[str, str]:
 
 
 def test_full_check_ins_leave_no_personal_data_in_logs_or_outbox_errors(tmp_path):
-    from kiosk.bootstrap import build_services
+    from app.compose import build_services
 
     stream = io.StringIO()
     sandbox = SandboxHis(port=0).start()

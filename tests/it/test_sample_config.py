@@ -28,7 +28,7 @@ def test_sample_names_every_section_and_key_of_the_config():
 
 
 def test_kiosk_config_check_accepts_the_sample():
-    out = subprocess.run([sys.executable, "-m", "kiosk", "config", "check", str(SAMPLE)], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "app", "config", "check", str(SAMPLE)], cwd=ROOT,
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "OK (kiosk KIOSK-01" in out.stdout

@@ -46,7 +46,7 @@ def die() -> None:
 
 
 def enqueue(config, start: int, count: int, die_in_tx: int | None) -> int:
-    from kiosk.bootstrap import build_services
+    from app.compose import build_services
     from offline_cache.outbox import OutboxStore
 
     if die_in_tx:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.fhir.his import FhirHis
-from kiosk.sandbox import SandboxHis
+from app.sandbox import SandboxHis
 
 from .helpers import encounters_by_checkin, offline_config
 
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def kiosk(config: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, KIOSK_CONFIG=str(config))
-    return subprocess.run([sys.executable, "-m", "kiosk", *args], cwd=ROOT, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
 
 

@@ -149,9 +149,9 @@ def test_kill_9_during_enqueue_and_sync_every_check_in_arrives_exactly_once(tmp_
 def test_refused_connection_then_his_back_on_the_same_port(tmp_path):
     """The whole wiring (threads included): HIS stopped → offline tickets;
     a new HIS on the same port → the probe and the sender deliver by themselves."""
-    from kiosk.bootstrap import build_services
+    from app.compose import build_services
     from kiosk.ports import MODE_OFFLINE, MODE_ONLINE
-    from kiosk.sandbox import SandboxHis
+    from app.sandbox import SandboxHis
     from tests.helpers import request_for
 
     first = SandboxHis(port=0).start()

@@ -15,7 +15,7 @@ from devices.printer import build_printer, kept_tickets
 from devices.printer.errors import PrinterPaperOut
 from devices.printer.layout import TicketLayout
 from devices.printer.samples import sample_ticket
-from kiosk.cli import main
+from app.cli import main
 from kiosk.config import load_config
 from tests.printer.tcp_printer import FakeTcpPrinter
 
@@ -102,7 +102,7 @@ def test_the_installed_command_keeps_stdout_json_only(tmp_path, config_file):
     """python-escpos's print()s (here: a profile without a paper width) stay out of the JSON."""
     with FakeTcpPrinter() as fake:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        proc = subprocess.run([sys.executable, "-m", "kiosk", "print-test", "--config", config_file,
+        proc = subprocess.run([sys.executable, "-m", "app", "print-test", "--config", config_file,
                                "--printer", fake.connection, "--profile", "default"],
                               capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path)
         assert len(fake.images()) == 1

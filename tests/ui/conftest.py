@@ -41,7 +41,7 @@ def kiosk(qtbot, kiosk_config):
     from devices.camera.simulator import SimulatedScanner
     from devices.card.simulator import SimulatedCardReader
     from devices.printer import build_printer
-    from kiosk.bootstrap import build_services
+    from app.compose import build_services
     from ui.app import make_kiosk
 
     services = build_services(kiosk_config, with_devices=False)

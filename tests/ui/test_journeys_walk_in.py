@@ -159,7 +159,7 @@ def test_five_taps_in_the_top_left_corner_ask_for_the_admin_screen(kiosk):
 
 def test_demo_without_a_display_says_so_in_one_line():
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    proc = subprocess.run([sys.executable, "-m", "kiosk", "demo"], env=env, capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "app", "demo"], env=env, capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()

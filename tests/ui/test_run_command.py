@@ -33,7 +33,7 @@ driver = "simulator"
 format = "json"
 """, encoding="utf-8")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.Popen([sys.executable, "-m", "kiosk", "run", "--config", str(cfg)], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "app", "run", "--config", str(cfg)], env=env,
                             stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)

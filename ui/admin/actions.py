@@ -16,7 +16,7 @@ from pathlib import Path
 from kiosk.config import Config
 from kiosk.config_writer import update_config
 from kiosk.diagnostics import Check
-from kiosk.doctor import run_doctor, test_ticket
+from app.doctor import run_doctor, test_ticket
 from kiosk.domain import AccessKey
 from kiosk.logs import redact
 

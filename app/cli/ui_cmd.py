@@ -10,7 +10,7 @@ import shutil
 import sys
 import tempfile
 
-from ..config import Config, load_config
+from kiosk.config import Config, load_config
 from . import print_json
 
 NO_DISPLAY = ("kiosk demo: no display found (DISPLAY/WAYLAND_DISPLAY unset); run it on a desktop, "
@@ -41,7 +41,7 @@ def _run(args) -> int:
         print("kiosk run: no display found (DISPLAY/WAYLAND_DISPLAY unset); start it in the kiosk's "
               "graphical session (see deploy/) or set QT_QPA_PLATFORM", file=sys.stderr)
         return 2
-    from kiosk.bootstrap import build_services
+    from app.compose import build_services
     from kiosk.logs import setup_logging
     from kiosk.metrics import start_metrics_server
     from ui.app import run_kiosk
@@ -66,7 +66,7 @@ def _demo(args) -> int:
     if not args.offscreen and not has_display():
         print(NO_DISPLAY, file=sys.stderr)
         return 2
-    from kiosk.sandbox import SandboxHis
+    from app.sandbox import SandboxHis
 
     data_dir = tempfile.mkdtemp(prefix="kiosk-demo-")
     sandbox = SandboxHis(port=0).start()
@@ -86,7 +86,7 @@ def _demo_config(args, base_url: str, data_dir: str):
     if args.config:
         config = load_config(args.config)
     else:
-        from ..demo_data import load_demo
+        from kiosk.demo_data import load_demo
         config = Config(source="(demo defaults)")
         config.kiosk.hospital_name = load_demo()["hospital"]["name"]
     config.his.base_url = base_url
@@ -102,7 +102,7 @@ def _demo_config(args, base_url: str, data_dir: str):
 def _demo_services(config):
     """Services on the sandbox with the simulators the operator panel drives
     (the config's drivers are "simulator", the camera optionally real)."""
-    from kiosk.bootstrap import build_services
+    from app.compose import build_services
 
     return build_services(config)
 

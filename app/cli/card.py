@@ -12,10 +12,10 @@ import re
 import sys
 import time
 
-from ..config import load_config
-from ..domain import AccessKey
-from ..errors import InvalidIdentity
-from ..messages import t
+from kiosk.config import load_config
+from kiosk.domain import AccessKey
+from kiosk.errors import InvalidIdentity
+from kiosk.messages import t
 from . import print_json
 
 

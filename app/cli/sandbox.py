@@ -14,7 +14,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..sandbox import SandboxHis
+    from app.sandbox import SandboxHis
 
     seed = False if args.no_seed else (args.seed or True)
     stop = threading.Event()

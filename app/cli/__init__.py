@@ -8,21 +8,21 @@ import importlib
 import json
 import sys
 
-from ..errors import KioskError
+from kiosk.errors import KioskError
 
 # One line per command module (kept in the order shown by --help).
 COMMAND_MODULES = [
-    "kiosk.cli.checkin",
-    "kiosk.cli.sandbox",
-    "kiosk.cli.config_cmd",
-    "kiosk.cli.doctor",
-    "kiosk.cli.admin",
-    "kiosk.cli.printer",
-    "kiosk.cli.display",
-    "kiosk.cli.scan",
-    "kiosk.cli.card",
-    "kiosk.cli.ui_cmd",
-    "kiosk.cli.outbox",
+    "app.cli.checkin",
+    "app.cli.sandbox",
+    "app.cli.config_cmd",
+    "app.cli.doctor",
+    "app.cli.admin",
+    "app.cli.printer",
+    "app.cli.display",
+    "app.cli.scan",
+    "app.cli.card",
+    "app.cli.ui_cmd",
+    "app.cli.outbox",
 ]
 
 

@@ -11,8 +11,8 @@ import copy
 import sys
 import time
 
-from ..config import load_config
-from ..qr_payload import KIND_UNKNOWN, QrPayloadError, describe, parse_qr
+from kiosk.config import load_config
+from kiosk.qr_payload import KIND_UNKNOWN, QrPayloadError, describe, parse_qr
 from . import print_json
 
 

@@ -14,9 +14,9 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from ..config import Config, load_config
-from ..errors import KioskError
-from ..messages import t
+from kiosk.config import Config, load_config
+from kiosk.errors import KioskError
+from kiosk.messages import t
 from . import print_json
 
 SAMPLES = ("normal", "offline-priority", "long")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from .config import HisSection
-from .demo_data import SEX_TO_GENDER, load_demo
+from kiosk.config import HisSection
+from kiosk.demo_data import SEX_TO_GENDER, load_demo
 
 
 def _uuid_for(kind: str, key: str) -> str:

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from .config import HisSection
-from .errors import ConfigError
-from .sandbox_seed import build_seed_bundle
+from kiosk.config import HisSection
+from kiosk.errors import ConfigError
+from app.sandbox_seed import build_seed_bundle
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_DIR = ROOT / "sandbox_his"

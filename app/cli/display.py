@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import shutil
 
-from ..config import load_config
+from kiosk.config import load_config
 from . import print_json
 
 
@@ -70,8 +70,8 @@ def run_display(args) -> int:
     from devices.voice import build_announcer
     from ui.display import run_board
 
-    from ..logs import setup_logging
-    from ..metrics import start_metrics_server
+    from kiosk.logs import setup_logging
+    from kiosk.metrics import start_metrics_server
 
     setup_logging(config)  # structured lines to stderr → the journal
     metrics = start_metrics_server(config)  # /metrics on 127.0.0.1 when [metrics] enabled
@@ -93,7 +93,7 @@ def _screenshot(config, department, rooms, args) -> int:
 
 
 def run_call(args) -> int:
-    from ..ward_his import RoomCaller, resolve_rooms
+    from kiosk.ward_his import RoomCaller, resolve_rooms
 
     config = load_config(args.config)
     _, rooms = resolve_rooms(config, rooms=[args.room])

@@ -5,11 +5,11 @@ import sys
 import uuid
 from datetime import date
 
-from ..bootstrap import build_services
-from ..config import load_config
-from ..domain import Assurance, CheckInRequest, Identity, IdentitySource, Priority, is_valid_citizen_id
-from ..errors import InvalidIdentity
-from ..messages import t
+from app.compose import build_services
+from kiosk.config import load_config
+from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource, Priority, is_valid_citizen_id
+from kiosk.errors import InvalidIdentity
+from kiosk.messages import t
 from . import print_json
 
 SEXES = {"male": "male", "female": "female", "nam": "male", "nữ": "female", "nu": "female",

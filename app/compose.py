@@ -11,13 +11,13 @@ import logging
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .checkin import CheckInService, identity_for_booking
-from .clock import SystemClock
-from .config import Config
-from .domain import Department, Identity
-from .errors import HisUnavailable
-from .fhir.his import FhirHis
-from .ports import MODE_ONLINE, CardReader, CheckInHandler, ConnectivityMonitor, Printer, QrScanner
+from kiosk.checkin import CheckInService, identity_for_booking
+from kiosk.clock import SystemClock
+from kiosk.config import Config
+from kiosk.domain import Department, Identity
+from kiosk.errors import HisUnavailable
+from kiosk.fhir.his import FhirHis
+from kiosk.ports import MODE_ONLINE, CardReader, CheckInHandler, ConnectivityMonitor, Printer, QrScanner
 
 log = logging.getLogger(__name__)
 

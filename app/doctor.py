@@ -28,10 +28,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from .config import Config, find_config_file, load_config
-from .diagnostics import FAIL, OK, WARN, Check
-from .errors import KioskError
-from .logs import redact
+from kiosk.config import Config, find_config_file, load_config
+from kiosk.diagnostics import FAIL, OK, WARN, Check
+from kiosk.errors import KioskError
+from kiosk.logs import redact
 
 SEARCH_ORDER = "--config, $KIOSK_CONFIG, ~/.config/kiosk/kiosk.toml, /etc/kiosk/kiosk.toml"
 
@@ -152,7 +152,7 @@ def test_print_probe(config: Config) -> Probe:
 
 
 def test_ticket(config: Config):
-    from .domain import Ticket
+    from kiosk.domain import Ticket
 
     now = datetime.now(timezone.utc)
     return Ticket(reference="TEST-" + now.strftime("%Y%m%d%H%M%S"), number=0, label="TEST",
@@ -165,7 +165,7 @@ def test_ticket(config: Config):
 
 def _his_session(config: Config):
     try:
-        from .fhir.client import FhirClient
+        from kiosk.fhir.client import FhirClient
 
         return FhirClient(config.his).session
     except ImportError:  # the adapter is not installed: the same settings by hand

@@ -1,7 +1,7 @@
 """`kiosk config check FILE`: validate a configuration file."""
 from __future__ import annotations
 
-from ..config import load_config
+from kiosk.config import load_config
 
 
 def register(sub) -> None:

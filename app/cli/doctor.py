@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 from . import print_json
-from ..diagnostics import FAIL, OK, WARN
+from kiosk.diagnostics import FAIL, OK, WARN
 
 
 def register(sub) -> None:
@@ -25,7 +25,7 @@ _MARK = {OK: "OK  ", WARN: "WARN", FAIL: "FAIL"}
 
 
 def _doctor(args) -> int:
-    from ..doctor import exit_code, run_doctor, summary
+    from app.doctor import exit_code, run_doctor, summary
 
     only = {x.strip() for x in args.only.split(",") if x.strip()} if args.only else None
     checks, config = run_doctor(args.config, test_print=args.test_print, timeout_s=args.timeout, only=only)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import time
 
-from ..config import load_config
-from ..errors import KioskError
+from kiosk.config import load_config
+from kiosk.errors import KioskError
 from . import print_json
 
 
@@ -130,7 +130,7 @@ def run_sync(args) -> int:
     from offline_cache.reference import ReferenceCache
     from offline_cache.sender import Prober, Sender
 
-    from ..fhir.his import FhirHis
+    from kiosk.fhir.his import FhirHis
 
     config, database, store = _open(args)
     his = FhirHis(config)
