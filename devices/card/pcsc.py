@@ -10,11 +10,7 @@ followed by a fresh reader list.
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import time
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 
 from smartcard import scard
 
@@ -25,6 +21,7 @@ from devices.cccd.sod import load_trust_store
 from kiosk.domain import AccessKey, Identity
 from kiosk.ports import CARD_INSERTED, CARD_REMOVED, DEVICE_MISSING, DEVICE_READY, DeviceEventCallback
 
+from ..worker import DeviceWorker
 from .identity import identity_from_chip, session_key
 
 log = logging.getLogger(__name__)
@@ -65,9 +62,9 @@ class PcscCardReader:
         self.trust_store = trust_store
         self.extended_length = extended_length
         self.poll_s = poll_s
-        self._jobs: "queue.Queue[tuple[callable, Future] | None]" = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
+        # Between jobs the device thread polls the reader (card in/out, reader unplugged).
+        self.worker = DeviceWorker("card-reader", idle=self._poll, idle_every_s=poll_s, on_exit=self._release,
+                                   timeout_error=CardTimeout)
         self._on_event: DeviceEventCallback = lambda _event: None
         self._ctx = None
         self._state: str | None = None  # last reported: DEVICE_MISSING / CARD_INSERTED / CARD_REMOVED
@@ -80,17 +77,13 @@ class PcscCardReader:
     # -- port -------------------------------------------------------------------
     def start(self, on_event: DeviceEventCallback) -> None:
         self._on_event = on_event
-        if self._thread is None or not self._thread.is_alive():
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="card-reader", daemon=True)
-            self._thread.start()
+        self.worker.reopen()
+        self.worker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._jobs.put(None)
-        if self._thread is not None:
-            self._thread.join(timeout=max(2.0, self.poll_s * 4))
-            self._thread = None
+        self.worker.close(timeout=max(2.0, self.poll_s * 4))
+
+    close = stop
 
     def read_identity(self, key: AccessKey, *, with_photo: bool = False, timeout: float | None = None) -> Identity:
         timeout = timeout or self.timeout_s
@@ -108,35 +101,9 @@ class PcscCardReader:
     # -- device thread ------------------------------------------------------------
     def call(self, fn, timeout: float):
         """Run ``fn`` on the device thread; CardTimeout if it does not finish in time."""
-        if self._thread is None or not self._thread.is_alive():
+        if not self.worker.running:
             self.start(self._on_event)
-        future: Future = Future()
-        self._jobs.put((fn, future))
-        try:
-            return future.result(timeout=timeout)
-        except FutureTimeout:
-            raise CardTimeout(f"card reader did not answer within {timeout:.0f} s") from None
-
-    def _run(self) -> None:
-        try:
-            while not self._stop.is_set():
-                try:
-                    job = self._jobs.get(timeout=self.poll_s)
-                except queue.Empty:
-                    self._poll()
-                    continue
-                if job is None:
-                    break
-                fn, future = job
-                if not future.set_running_or_notify_cancel():
-                    continue
-                try:
-                    future.set_result(fn())
-                except BaseException as exc:  # handed to the caller's thread
-                    future.set_exception(exc)
-                self._poll()
-        finally:
-            self._release()
+        return self.worker.call(fn, timeout)
 
     def _context(self):
         if self._ctx is None:

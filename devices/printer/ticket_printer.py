@@ -28,7 +28,7 @@ from .errors import PrinterError, PrinterOffline, PrinterPaperOut, PrinterTimeou
 from .escpos_transport import encode_ticket
 from .kept import KeptTickets
 from .layout import RenderedTicket, TicketLayout
-from .thread import DeviceThread, DeviceThreadTimeout
+from ..worker import DeviceTimeout, DeviceWorker
 
 log = logging.getLogger("devices.printer")
 
@@ -46,7 +46,7 @@ class TicketPrinter:
         self.profile = profile
         self.kept = kept
         self.timeout_s = timeout_s
-        self.thread = DeviceThread("printer")
+        self.worker = DeviceWorker("printer")
         self.last_status = PRINTER_UNKNOWN
         self.last_bytes = 0
         self._listeners: list[Callable[[str], None]] = []
@@ -57,8 +57,8 @@ class TicketPrinter:
         """One of the PRINTER_* constants; PRINTER_UNKNOWN when the printer cannot
         or did not answer in time (never OK by default)."""
         try:
-            return self.thread.call(lambda: self._job(self._read_status), self.timeout_s)
-        except DeviceThreadTimeout:
+            return self.worker.call(lambda: self._job(self._read_status), self.timeout_s)
+        except DeviceTimeout:
             self._note_status(PRINTER_UNKNOWN)
             return PRINTER_UNKNOWN
 
@@ -80,8 +80,8 @@ class TicketPrinter:
                 staff_alert("printer.keep_failed", f"cannot keep ticket for reprint in {self.kept.folder}: "
                             f"{exc.strerror}", level=logging.WARNING)
         try:
-            self.thread.call(lambda: self._job(lambda: self._print_job(rendered)), self.timeout_s)
-        except DeviceThreadTimeout:
+            self.worker.call(lambda: self._job(lambda: self._print_job(rendered)), self.timeout_s)
+        except DeviceTimeout:
             self._note_status(PRINTER_UNKNOWN)
             err = PrinterTimeout(f"printer ({self.transport.describe()}) did not finish the ticket within "
                                  f"{self.timeout_s:g} s (printer.timeout_s)", ticket_reference=ticket.reference)
@@ -100,10 +100,10 @@ class TicketPrinter:
 
     def close(self) -> None:
         try:
-            self.thread.call(self.transport.close, 2.0)
-        except DeviceThreadTimeout:
+            self.worker.call(self.transport.close, 2.0)
+        except DeviceTimeout:
             pass
-        self.thread.close()
+        self.worker.close()
 
     # --- on the printer's thread -----------------------------------------------------
     def _job(self, work):
