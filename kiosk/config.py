@@ -143,7 +143,9 @@ class OfflineSection:
 
 
 @dataclass
-class DisplaySection:
+class BoardSection:
+    """A calling board: which rooms it shows, how it polls the HIS and how it calls (voice)."""
+
     department: str = _opt("")
     rooms: list = _opt([])
     poll_interval_s: float = _opt(1.0, check=_positive)
@@ -189,7 +191,7 @@ class Config:
     camera: CameraSection = field(default_factory=CameraSection)
     printer: PrinterSection = field(default_factory=PrinterSection)
     offline: OfflineSection = field(default_factory=OfflineSection)
-    display: DisplaySection = field(default_factory=DisplaySection)
+    board: BoardSection = field(default_factory=BoardSection)
     admin: AdminSection = field(default_factory=AdminSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
     metrics: MetricsSection = field(default_factory=MetricsSection)
@@ -249,7 +251,23 @@ def _build_section(name: str, cls, raw) -> object:
     return cls(**values)
 
 
+# Sections renamed over time: old name -> current name (old files keep working).
+RENAMED_SECTIONS = {"display": "board"}
+
+
+def _renamed(raw: dict) -> dict:
+    raw = dict(raw)
+    for old, new in RENAMED_SECTIONS.items():
+        if old in raw:
+            if new in raw:
+                raise ConfigError(f"[{old}] and [{new}]: the same settings twice; [{old}] is the old name of "
+                                  f"[{new}] — keep only [{new}]")
+            raw[new] = raw.pop(old)
+    return raw
+
+
 def config_from_dict(raw: dict, source: str = "") -> Config:
+    raw = _renamed(raw)
     sections = {f.name: f for f in dataclasses.fields(Config) if not f.metadata.get("internal")}
     unknown = sorted(set(raw) - set(sections))
     if unknown:

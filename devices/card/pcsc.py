@@ -18,6 +18,7 @@ from devices.cccd.chip_read import ChipData, read_chip, read_photo
 from devices.cccd.errors import CardError, CardRemoved, CardTimeout, NoCard, ReaderGone
 from devices.cccd.session import ChipSession, atr_supports_extended
 from devices.cccd.sod import load_trust_store
+from kiosk.diagnostics import FAIL, OK, Check
 from kiosk.domain import AccessKey, Identity
 from kiosk.ports import CARD_INSERTED, CARD_REMOVED, DEVICE_MISSING, DEVICE_READY, DeviceEventCallback
 
@@ -97,6 +98,35 @@ class PcscCardReader:
 
     def list_readers(self, timeout: float = 5.0) -> list[str]:
         return self.call(self._list_readers, timeout)
+
+    def diagnose(self) -> list[Check]:
+        """pcscd, the reader (and whether a card is on it), the CSCA trust store;
+        asked on the reader's own thread, which owns the PC/SC context."""
+        from . import trust_check
+
+        try:
+            checks = self.call(self._diagnose, 5.0)
+        except CardError as exc:
+            checks = [Check("card_reader.pcscd", FAIL, f"PC/SC not usable ({exc})",
+                            "start the PC/SC daemon: systemctl enable --now pcscd")]
+        return checks + [trust_check(self.trust_store)]
+
+    def _diagnose(self) -> list[Check]:
+        try:
+            ctx = self._context()
+        except ReaderGone as exc:
+            return [Check("card_reader.pcscd", FAIL, f"PC/SC service not reachable ({exc})",
+                          "start the PC/SC daemon: systemctl enable --now pcscd")]
+        checks = [Check("card_reader.pcscd", OK, "PC/SC service running")]
+        names = self._list_readers()
+        reader = self._find_reader() if names else None
+        if reader is None:
+            wanted = f"matching {self.reader_filter!r}" if self.reader_filter else "at all"
+            return checks + [Check("card_reader.reader", FAIL, f"no reader {wanted}; readers seen: {names or 'none'}",
+                                   "plug in the reader or fix card_reader.reader")]
+        rc, states = scard.SCardGetStatusChange(ctx, 0, [(reader, scard.SCARD_STATE_UNAWARE)])
+        present = rc == scard.SCARD_S_SUCCESS and bool(states[0][1] & scard.SCARD_STATE_PRESENT)
+        return checks + [Check("card_reader.reader", OK, f"reader {reader!r} ({'card on it' if present else 'no card'})")]
 
     # -- device thread ------------------------------------------------------------
     def call(self, fn, timeout: float):

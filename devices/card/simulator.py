@@ -28,6 +28,7 @@ from devices.cccd.errors import CardRemoved, CardTimeout, NoCard, ReaderGone, Wr
 from devices.cccd.lds import dg_number, parse_com, parse_dg1, parse_dg2
 from devices.cccd.sod import parse_sod, passive_authentication
 from kiosk.demo_data import demo_people
+from kiosk.diagnostics import WARN, Check
 from kiosk.domain import AccessKey, Identity
 from kiosk.ports import CARD_INSERTED, CARD_REMOVED, DEVICE_MISSING, DEVICE_READY, DeviceEventCallback
 
@@ -103,6 +104,10 @@ class SimulatedCardReader:
         self.worker.close()
 
     close = stop
+
+    def diagnose(self) -> list[Check]:
+        return [Check("card_reader.driver", WARN, "simulated card reader (demo mode)",
+                      "set card_reader.driver = \"pcsc\" on a kiosk with a real reader")]
 
     def read_identity(self, key: AccessKey, *, with_photo: bool = False, timeout: float | None = None) -> Identity:
         data = self.read_chip(key, with_photo=with_photo, timeout=timeout)

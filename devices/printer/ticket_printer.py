@@ -15,6 +15,7 @@ import threading
 from typing import Callable
 
 from kiosk import metrics
+from kiosk.diagnostics import FAIL, OK, WARN, Check
 from kiosk.domain import Ticket
 from kiosk.ports import (
     PRINTER_OFFLINE,
@@ -40,8 +41,10 @@ def staff_alert(event: str, message: str, *, level: int = logging.ERROR, **field
 
 class TicketPrinter:
     def __init__(self, transport, layout: TicketLayout, *, profile: str,
-                 kept: KeptTickets | None = None, timeout_s: float = 10.0):
+                 kept: KeptTickets | None = None, timeout_s: float = 10.0,
+                 checks: Callable[["TicketPrinter"], list[Check]] | None = None):
         self.transport = transport
+        self._checks = checks
         self.layout = layout
         self.profile = profile
         self.kept = kept
@@ -98,11 +101,21 @@ class TicketPrinter:
         printer's thread: a Qt receiver must queue it to the GUI thread."""
         self._listeners.append(callback)
 
+    def diagnose(self) -> list[Check]:
+        """Connection, profile, font, kept-ticket folder and the live status
+        (``devices.printer.diagnose``); unknown is a warning, never OK."""
+        if self._checks is not None:
+            return self._checks(self)
+        return [status_check(self)]
+
     def close(self) -> None:
-        try:
-            self.worker.call(self.transport.close, 2.0)
-        except DeviceTimeout:
-            pass
+        if self.worker.running:
+            try:
+                self.worker.call(self.transport.close, 2.0)
+            except DeviceTimeout:
+                pass
+        else:
+            self.transport.close()
         self.worker.close()
 
     # --- on the printer's thread -----------------------------------------------------
@@ -168,4 +181,24 @@ class TicketPrinter:
                     f"{ticket.reference[:8]}` once fixed", ticket=ticket.reference, label=ticket.label)
 
 
-__all__ = ["TicketPrinter", "PRINTER_OK", "staff_alert"]
+_STATUS_CHECKS = {
+    PRINTER_OK: (OK, "online, paper OK", ""),
+    PRINTER_PAPER_LOW: (WARN, "online, paper near end", "put in a new paper roll soon"),
+    PRINTER_PAPER_OUT: (FAIL, "paper out", "put in a new paper roll and close the cover"),
+    PRINTER_OFFLINE: (FAIL, "offline or not reachable",
+                      "check power, cable/network and printer.connection; close the cover"),
+}
+
+
+def status_check(printer: TicketPrinter) -> Check:
+    """The printer's live status as one check (unknown is a warning, never OK)."""
+    status = printer.status()
+    where = printer.transport.describe()
+    if status in _STATUS_CHECKS:
+        level, detail, fix = _STATUS_CHECKS[status]
+        return Check("printer.status", level, f"{where}: {detail}", fix)
+    return Check("printer.status", WARN, f"{where}: status unknown (the printer or its connection cannot report it)",
+                 "print a test ticket (`kiosk print-test`) to check it works")
+
+
+__all__ = ["TicketPrinter", "PRINTER_OK", "staff_alert", "status_check"]

@@ -1,38 +1,23 @@
-"""What a ward board shows, built from the HIS's Encounters — without Qt.
+"""What a calling board shows, built from today's visits — without Qt or FHIR.
 
-The board model keeps today's visits of its rooms (one ``Visit`` per FHIR
-Encounter, see docs in ``kiosk.fhir.mapping``), merges changes as the poller
-fetches them, and produces immutable ``BoardSnapshot``s: per room the number
-being served, the next numbers in call order (``kiosk.queue_order``) and the
-last few called. It also detects *new calls* — an Encounter that became
-``in-progress``, or was called again (``kiosk recall``) — which the board
-flashes and the announcer speaks.
-
-How a call is recorded on the Encounter (written by ``kiosk.ward_his``; a
-HIS's own screen that only sets ``in-progress`` works too):
-- ``status`` ``in-progress``; ``statusHistory`` gets the ``arrived`` period;
-- extension ``urn:kiosk:called-at`` (valueDateTime) and ``urn:kiosk:call-count``
-  (valueInteger, +1 on every recall);
-- a no-show (``kiosk skip``) becomes ``cancelled`` with extension
-  ``urn:kiosk:no-show`` (valueDateTime): the Encounter "ended before it began".
+The board model keeps today's visits of its rooms (``Visit``s, read from the
+HIS through the ``BoardHis`` port — ``kiosk.fhir.board`` maps Encounters to
+them), merges changes as the poller fetches them, and produces immutable
+``BoardSnapshot``s: per room the number being served, the next numbers in call
+order (``kiosk.queue_order``) and the last few called. It also detects *new
+calls* — a visit that was called, or called again (``kiosk recall``) — which
+the board flashes and the announcer speaks. The Qt board (``ui/board``) and
+any other screen share this one model.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from . import messages
-from .domain import ClinicRoom, Priority
-from .fhir.mapping import (
-    EXT_APPOINTMENT_START,
-    EXT_QUEUE_LABEL,
-    EXT_QUEUE_NUMBER,
-    EXT_QUEUE_PRIORITY,
-    extension_value,
-    parse_datetime,
-    ref_id,
-)
+from .domain import ClinicRoom, Department, Priority
 from .queue_order import WaitingVisit, interleave_credit, order_queue
 
 messages.register({
@@ -53,10 +38,6 @@ messages.register({
     "board.calling": {"vi": "Mời số {label} vào {room}", "en": "Number {label}, please go to {room}"},
     "board.nothing_called": {"vi": "Phòng này chưa gọi số nào.", "en": "This room has not called anyone yet."},
 })
-
-EXT_CALLED_AT = "urn:kiosk:called-at"
-EXT_CALL_COUNT = "urn:kiosk:call-count"
-EXT_NO_SHOW = "urn:kiosk:no-show"
 
 ANNOUNCE_WITHIN = timedelta(minutes=10)  # generous: the caller's clock may differ a little
 WAITING = "arrived"
@@ -102,45 +83,42 @@ class Visit:
                             appointment_start=self.appointment_start, masked_name=self.masked_name)
 
 
-def visit_from_encounter(enc: dict, room_by_location: dict[str, str]) -> Visit | None:
-    """A Visit for an Encounter in one of the board's rooms, else None."""
-    room = None
-    for loc in enc.get("location") or []:
-        room = room_by_location.get(ref_id((loc.get("location") or {}).get("reference")) or "")
-        if room:
-            break
-    arrived = parse_datetime((enc.get("period") or {}).get("start"))
-    if room is None or arrived is None:
-        return None
-    number = extension_value(enc, EXT_QUEUE_NUMBER, "valueInteger")
-    label = extension_value(enc, EXT_QUEUE_LABEL, "valueString") or (f"{number:03d}" if number else "")
-    if not label:
-        return None
-    prio = extension_value(enc, EXT_QUEUE_PRIORITY, "valueCode")
-    meta = enc.get("meta") or {}
-    last_updated = parse_datetime(meta.get("lastUpdated"))
-    status = enc.get("status", "")
-    called_at = parse_datetime(extension_value(enc, EXT_CALLED_AT, "valueDateTime"))
-    if called_at is None and status in CALLED_STATUSES and status != "cancelled":
-        # called by the HIS's own screen: when in-progress started, else the last change
-        for h in enc.get("statusHistory") or []:
-            if h.get("status") == "in-progress":
-                called_at = parse_datetime((h.get("period") or {}).get("start"))
-        called_at = called_at or last_updated
-    try:
-        priority = Priority(prio) if prio else None
-    except ValueError:
-        priority = None
-    return Visit(
-        id=enc["id"], version_id=meta.get("versionId"), status=status, room_code=room,
-        number=int(number or 0), label=label, arrived_at=arrived, last_updated=last_updated,
-        priority=priority,
-        appointment_start=parse_datetime(extension_value(enc, EXT_APPOINTMENT_START, "valueDateTime")),
-        called_at=called_at,
-        call_count=int(extension_value(enc, EXT_CALL_COUNT, "valueInteger") or (1 if called_at else 0)),
-        no_show=extension_value(enc, EXT_NO_SHOW, "valueDateTime") is not None,
-        masked_name=(enc.get("subject") or {}).get("display", ""),
-    )
+@dataclass(frozen=True)
+class VisitUpdate:
+    """What one read of the HIS found: the visits of the board's rooms, the
+    ids of visits that no longer belong to them, and the newest change seen."""
+
+    visits: tuple[Visit, ...] = ()
+    gone: tuple[str, ...] = ()
+    last_updated: datetime | None = None
+
+
+class BoardHis(Protocol):
+    """The calling board's side of the HIS (adapter: ``kiosk.fhir.board``)."""
+
+    def departments(self) -> list[Department]: ...
+
+    def read_day(self, rooms: list[ClinicRoom], now: datetime) -> VisitUpdate:
+        """Every visit of ``rooms`` on the day ``now`` falls in (its timezone)."""
+        ...
+
+    def read_changes(self, rooms: list[ClinicRoom], since: datetime) -> VisitUpdate:
+        """Visits of ``rooms`` changed at or after ``since``."""
+        ...
+
+    def call(self, visit_id: str, at: datetime, *, recall: bool = False) -> None:
+        """Record a call (or a repeated call) on the visit; HisConflict when it changed meanwhile."""
+        ...
+
+    def finish(self, visit_id: str, at: datetime) -> None:
+        """The patient called before has been seen."""
+        ...
+
+    def mark_no_show(self, visit_id: str, at: datetime) -> None:
+        """The patient called did not come."""
+        ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -185,7 +163,7 @@ class BoardSnapshot:
         return next((r for r in self.rooms if r.code == code), None)
 
 
-class WardModel:
+class BoardModel:
     """Today's visits of the board's rooms. Not thread-safe: the poller thread
     owns it and hands out immutable snapshots."""
 
@@ -193,7 +171,6 @@ class WardModel:
                  next_count: int = 4, recent_count: int = 3, show_names: bool = True,
                  timezone: str = "Asia/Ho_Chi_Minh"):
         self.rooms = list(rooms)
-        self.room_by_location = {r.location_id: r.code for r in rooms if r.location_id}
         self.interleave = interleave
         self.grace = timedelta(minutes=booking_grace_min)
         self.next_count = next_count
@@ -207,32 +184,30 @@ class WardModel:
         self._primed = False
 
     # --- changes ---
-    def replace_all(self, encounters: list[dict], day: date, now: datetime | None = None) -> list[Call]:
+    def replace_all(self, update: VisitUpdate, day: date, now: datetime | None = None) -> list[Call]:
         """A full read of the rooms' visits of ``day``."""
         if day != self.day:
             self._announced.clear()
         self.day = day
         self.visits = {}
-        return self._merge(encounters, now)
+        return self._merge(update, now)
 
-    def merge(self, encounters: list[dict], now: datetime | None = None) -> list[Call]:
-        """Changed Encounters since the last read (``_lastUpdated``)."""
-        return self._merge(encounters, now)
+    def merge(self, update: VisitUpdate, now: datetime | None = None) -> list[Call]:
+        """Visits changed since the last read."""
+        return self._merge(update, now)
 
-    def _merge(self, encounters: list[dict], now: datetime | None) -> list[Call]:
+    def _merge(self, update: VisitUpdate, now: datetime | None) -> list[Call]:
+        if update.last_updated and (self.max_last_updated is None or update.last_updated > self.max_last_updated):
+            self.max_last_updated = update.last_updated
+        for gone in update.gone:
+            self.visits.pop(gone, None)  # moved out of the board's rooms
         fresh: list[Visit] = []
-        for enc in encounters:
-            v = visit_from_encounter(enc, self.room_by_location)
-            if v is None:
-                self.visits.pop(enc.get("id", ""), None)  # moved out of the board's rooms
-                continue
-            if v.last_updated and (self.max_last_updated is None or v.last_updated > self.max_last_updated):
-                self.max_last_updated = v.last_updated
+        for v in update.visits:
             if self.day and v.arrived_at.astimezone(self.tz).date() != self.day:
                 self.visits.pop(v.id, None)  # yesterday's visit that changed today
                 continue
             old = self.visits.get(v.id)
-            if old and old.version_id == v.version_id:
+            if old and old.version_id == v.version_id and old.last_updated == v.last_updated:
                 continue
             self.visits[v.id] = v
             fresh.append(v)
@@ -290,48 +265,3 @@ class WardModel:
 
     def _shown_w(self, w: WaitingVisit) -> ShownNumber:
         return ShownNumber(w.visit_id, w.label, w.masked_name if self.show_names else "", w.priority)
-
-
-def with_call(enc: dict, now: datetime, *, status: str = CALLED, recall: bool = False) -> dict:
-    """A copy of ``enc`` recording a call (or a recall) at ``now``."""
-    enc = dict(enc)
-    exts = [e for e in enc.get("extension") or [] if e.get("url") not in (EXT_CALLED_AT, EXT_CALL_COUNT)]
-    count = int(extension_value(enc, EXT_CALL_COUNT, "valueInteger") or 0)
-    exts += [{"url": EXT_CALLED_AT, "valueDateTime": now.isoformat()},
-             {"url": EXT_CALL_COUNT, "valueInteger": count + 1 if recall or count else 1}]
-    enc["extension"] = exts
-    if not recall:
-        enc = with_status(enc, status, now)
-    return enc
-
-
-def with_status(enc: dict, status: str, now: datetime, *, no_show: bool = False) -> dict:
-    """A copy of ``enc`` moved to ``status`` at ``now``, keeping the previous
-    status's period in ``statusHistory`` (FHIR R4 Encounter.statusHistory)."""
-    enc = dict(enc)
-    old = enc.get("status")
-    history = list(enc.get("statusHistory") or [])
-    since = _status_since(enc, old)
-    if old and old != status:
-        period = {"start": since, "end": now.isoformat()} if since else {"end": now.isoformat()}
-        history.append({"status": old, "period": period})
-    enc["statusHistory"] = history
-    enc["status"] = status
-    if no_show:
-        enc["extension"] = [*(enc.get("extension") or []), {"url": EXT_NO_SHOW, "valueDateTime": now.isoformat()}]
-    if status in ("finished", "cancelled"):
-        enc["period"] = {**(enc.get("period") or {}), "end": now.isoformat()}
-    if status == CALLED and enc.get("location"):
-        enc["location"] = [{**enc["location"][0], "status": "active"}, *enc["location"][1:]]
-    elif status in ("finished", "cancelled") and enc.get("location"):
-        enc["location"] = [{**enc["location"][0], "status": "completed"}, *enc["location"][1:]]
-    return enc
-
-
-def _status_since(enc: dict, status: str | None) -> str:
-    history = enc.get("statusHistory") or []
-    if history:
-        return (history[-1].get("period") or {}).get("end") or ""
-    if status == CALLED:
-        return extension_value(enc, EXT_CALLED_AT, "valueDateTime") or ""
-    return (enc.get("period") or {}).get("start", "")

@@ -12,7 +12,7 @@ import wave
 
 import pytest
 
-from devices.voice import Announcement, EspeakAnnouncer, SimulatedAnnouncer, build_announcer, diagnose
+from devices.voice import Announcement, EspeakAnnouncer, SimulatedAnnouncer, build_announcer
 from devices.voice.chime import CHIME_FILE, write_chime
 from kiosk.config import config_from_dict
 
@@ -142,6 +142,6 @@ def test_build_announcer_and_diagnose_follow_config(tmp_path):
     ann = build_announcer(cfg)
     assert isinstance(ann, EspeakAnnouncer) and ann.work_dir == tmp_path / "voice"
     assert build_announcer(config_from_dict({"display": {"voice_driver": "none"}})) is None
-    names = {c.name: c.status for c in diagnose(cfg)}
+    names = {c.name: c.status for c in ann.diagnose()}
     assert set(names) == {"voice.espeak", "voice.chime", "voice.audio"}
     assert names["voice.espeak"] == ("OK" if shutil.which("espeak-ng") else "FAIL")

@@ -1,4 +1,4 @@
-"""Ward board tests: offscreen Qt, the real sandbox HIS, visits created through
+"""Calling board tests: offscreen Qt, the real sandbox HIS, visits created through
 the real check-in service with the demo people."""
 from __future__ import annotations
 
@@ -19,11 +19,36 @@ from kiosk.fhir.his import FhirHis  # noqa: E402
 from tests.helpers import make_config  # noqa: E402
 
 
-def board_config(base_url: str, tmp_path=None, **display):
-    display.setdefault("voice_driver", "simulator")
-    display.setdefault("poll_interval_s", 0.2)
+def board_config(base_url: str, tmp_path=None, **board):
+    board.setdefault("voice_driver", "simulator")
+    board.setdefault("poll_interval_s", 0.2)
     kiosk = {"data_dir": str(tmp_path)} if tmp_path else {}
-    return make_config(base_url, display=display, kiosk=kiosk)
+    return make_config(base_url, board=board, kiosk=kiosk)
+
+
+def board_his(config, *, polling: bool = False):
+    """The board's HIS access as the composition root builds it."""
+    from app.compose import build_board_his
+
+    return build_board_his(config, polling=polling)
+
+
+def rooms_of(config, **kwargs):
+    from kiosk.board_service import resolve_rooms
+
+    return resolve_rooms(board_his(config), **kwargs)
+
+
+def poller_for(config, rooms, *, his=None, **kwargs):
+    from kiosk.board_service import BoardPoller
+
+    return BoardPoller(config, rooms, his or board_his(config, polling=True), **kwargs)
+
+
+def caller_for(config, rooms):
+    from kiosk.board_service import RoomCaller
+
+    return RoomCaller(config, rooms, board_his(config))
 
 
 class Reception:

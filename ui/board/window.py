@@ -1,10 +1,10 @@
-"""The ward board's window: per clinic room the number being served (very
+"""The calling board's window: per clinic room the number being served (very
 large), the next numbers and the last few called, a clock, and a banner when
 the HIS could not be read. Readable from 5 m: white and yellow on near-black
 (contrast > 15:1), the served number about a quarter of the screen height.
 
-The window only draws ``kiosk.ward.BoardSnapshot``s handed to ``show_snapshot``
-on the GUI thread; polling and calling happen elsewhere (``ui.display.app``).
+The window only draws ``kiosk.board.BoardSnapshot``s handed to ``show_snapshot``
+on the GUI thread; polling and calling happen elsewhere (``ui.board.app``).
 Portrait screens stack the rooms, landscape screens put them side by side.
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.messages import t
-from kiosk.ward import BoardSnapshot, Call, RoomView, ShownNumber
+from kiosk.board import BoardSnapshot, Call, RoomView, ShownNumber
 
 BG = "#05080c"
 PANEL = "#101a26"

@@ -1,4 +1,4 @@
-"""What devices are attached, for the admin screen's choices (no Qt here).
+"""What devices are attached, for the admin screen's choices.
 
 Each function returns ``(label, changes)`` pairs: the text to show and the
 config settings that choosing it writes. Detection is best-effort and quick;
@@ -8,24 +8,22 @@ device is unplugged at the moment.
 from __future__ import annotations
 
 import glob
-import importlib
 from pathlib import Path
 
 Choice = tuple[str, dict]
 
 
-def card_readers() -> list[Choice]:
-    names: list[str] = []
-    card = _module("devices.card")
-    lister = getattr(card, "list_readers", None) if card else None
-    try:
-        if callable(lister):
-            names = [str(n) for n in lister()]
-        else:
-            from smartcard.System import readers  # pyscard; fails fast when pcscd is not running
+def attached_devices() -> dict[str, list[Choice]]:
+    """Choices per device kind: ``{"reader": […], "camera": […], "printer": […]}``."""
+    return {"reader": card_readers(), "camera": cameras(), "printer": printers()}
 
-            names = [str(r) for r in readers()]
-    except Exception:
+
+def card_readers() -> list[Choice]:
+    try:
+        from smartcard.System import readers  # pyscard; fails fast when pcscd is not running
+
+        names = [str(r) for r in readers()]
+    except Exception:  # no pcscd, no pyscard: nothing to offer
         names = []
     return [(n, {"card_reader.driver": "pcsc", "card_reader.reader": n}) for n in names]
 
@@ -54,13 +52,6 @@ def printers(usb_root: str = "/sys/bus/usb/devices", lp_glob: str = "/dev/usb/lp
         conn = f"file:{path}"
         out.append((conn, {"printer.driver": "escpos", "printer.connection": conn}))
     return out
-
-
-def _module(name: str):
-    try:
-        return importlib.import_module(name)
-    except Exception:
-        return None
 
 
 def _sysfs_text(path: Path) -> str:

@@ -11,9 +11,10 @@ from PySide6.QtGui import QImage
 
 from devices.voice import SimulatedAnnouncer
 from kiosk.domain import Priority
-from tests.display.conftest import Reception, board_config
+from app.compose import build_board
+from tests.board.conftest import Reception, board_config
 from tests.helpers import docs_images
-from ui.display import BoardController, grab_png
+from ui.board import BoardController, grab_png
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = docs_images()
@@ -24,9 +25,10 @@ pytestmark = pytest.mark.integration
 def make_board(qtbot):
     made = []
 
-    def make(config, **kw):
-        kw.setdefault("announcer", SimulatedAnnouncer(repeat=config.display.repeat, seconds_per_saying=0.02))
-        ctrl = BoardController(config, **kw)
+    def make(config, *, rooms=(), department="", announcer=None, **kw):
+        announcer = announcer or SimulatedAnnouncer(repeat=config.board.repeat, seconds_per_saying=0.02)
+        parts = build_board(config, rooms=rooms, department=department, announcer=announcer)
+        ctrl = BoardController(config, parts, **kw)
         qtbot.addWidget(ctrl.window)
         ctrl.window.resize(1280, 720)
         ctrl.window.show()
@@ -54,7 +56,7 @@ def test_checkin_appears_and_demo_button_calls_next(fresh_sandbox, make_board, q
     qtbot.waitUntil(lambda: panel.serving.text() == label, timeout=10_000)
     qtbot.waitUntil(lambda: len(ctrl.announcer.history) == 1, timeout=10_000)
     assert ctrl.announcer.history[0].announcement.label == label
-    assert ctrl.announcer.history[0].times == 1 + cfg.display.repeat
+    assert ctrl.announcer.history[0].times == 1 + cfg.board.repeat
     assert panel.flash_left > 0  # the called number flashes
     assert ctrl.window.ticker.text() == f"Mời số {label} vào Phòng khám Ngoại"
     assert panel.serving_name.text() == "" or "*" in panel.serving_name.text()  # masked, never the full name
@@ -169,8 +171,8 @@ def test_long_running_board_does_not_exhaust_none_refcount(qtbot):
     import sys
     from datetime import datetime, timedelta, timezone
 
-    from kiosk.ward import BoardSnapshot, RoomView, ShownNumber
-    from ui.display.board import BoardWindow
+    from kiosk.board import BoardSnapshot, RoomView, ShownNumber
+    from ui.board import BoardWindow
     clock = type("C", (), {"now": staticmethod(lambda: datetime(2026, 3, 2, 8, tzinfo=timezone(timedelta(hours=7))))})
     window = BoardWindow(title="T", hospital="H", rooms=[("P1", "Phòng 1")], clock=clock)
     qtbot.addWidget(window)
@@ -191,14 +193,15 @@ def test_demo_board_shows_numbers_printed_at_the_kiosk(fresh_sandbox, qtbot, tmp
     """`kiosk demo --board`: every clinic room on one board; a check-in at the
     kiosk shows up in its room."""
     from app.cli import build_parser
-    from ui.display import open_demo_board
+    from ui.board import open_board
 
     args = build_parser().parse_args(["demo", "--board"])
     assert args.board == ""
     assert build_parser().parse_args(["demo", "--board", "NOI"]).board == "NOI"
 
     cfg = board_config(fresh_sandbox.base_url, tmp_path)
-    ctrl = open_demo_board(cfg, args.board)
+    ctrl = open_board(cfg, build_board(cfg, department=args.board, every_room=True), demo=True,
+                      orientation="landscape")
     qtbot.addWidget(ctrl.window)
     try:
         from kiosk.fhir.his import FhirHis
@@ -215,8 +218,8 @@ def test_demo_board_shows_numbers_printed_at_the_kiosk(fresh_sandbox, qtbot, tmp
         ctrl.stop()
 
 
-def test_cli_display_screenshot_and_announce(fresh_sandbox, tmp_path):
-    """`kiosk display --screenshot` (the real command, offscreen) and
+def test_cli_board_screenshot_and_announce(fresh_sandbox, tmp_path):
+    """`kiosk board --screenshot` (the real command, offscreen; `kiosk display` is its old name) and
     `kiosk announce` (chime + espeak-ng WAV) as an IT technician runs them."""
     import json
     import os
@@ -231,7 +234,7 @@ def test_cli_display_screenshot_and_announce(fresh_sandbox, tmp_path):
     label = Reception(board_config(fresh_sandbox.base_url)).walk_in("NGOAI").ticket.label
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     png = tmp_path / "board.png"
-    out = subprocess.run([sys.executable, "-m", "app", "display", "--config", str(cfg_file), "--screenshot",
+    out = subprocess.run([sys.executable, "-m", "app", "board", "--config", str(cfg_file), "--screenshot",
                           str(png), "--size", "1280x720"], capture_output=True, text=True, timeout=90,
                          cwd=ROOT, env=env)
     assert out.returncode == 0, out.stderr

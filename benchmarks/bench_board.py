@@ -1,4 +1,4 @@
-"""Ward board: how fast a call reaches the board, what a board costs the HIS,
+"""Calling board: how fast a call reaches the board, what a board costs the HIS,
 and whether a board's memory stays flat over a day.
 
 1. Latency from a status change in the HIS (``kiosk call-next`` PUT done) to
@@ -55,11 +55,13 @@ def _setup(sandbox, visits: int):
 
 
 def _latency_and_requests(sandbox) -> dict:
+    from app.compose import build_board_his
+    from kiosk.board_service import BoardPoller, RoomCaller, resolve_rooms
+    from kiosk.fhir.board import FhirBoardHis
     from kiosk.fhir.client import FhirClient
-    from kiosk.ward_his import RoomCaller, WardPoller, resolve_rooms
 
     cfg = _setup(sandbox, 40)
-    _, rooms = resolve_rooms(cfg, department="NOI")
+    _, rooms = resolve_rooms(build_board_his(cfg), department="NOI")
     client = FhirClient(cfg.his)
     seen: dict[str, float] = {}
     cond = threading.Condition()
@@ -70,8 +72,8 @@ def _latency_and_requests(sandbox) -> dict:
                 seen.setdefault(c.visit_id, time.perf_counter())
             cond.notify_all()
 
-    poller = WardPoller(cfg, rooms, client=client, on_update=on_update)
-    caller = RoomCaller(cfg, rooms)
+    poller = BoardPoller(cfg, rooms, FhirBoardHis(cfg, client), on_update=on_update)
+    caller = RoomCaller(cfg, rooms, build_board_his(cfg))
     poller.start()
     latencies = []
     try:
@@ -93,16 +95,16 @@ def _latency_and_requests(sandbox) -> dict:
         poller.stop()
 
     # bytes per poll: incremental (what the poller sends) vs a full re-read
-    from kiosk.ward_his import _day_params, _location_param
+    from kiosk.fhir.board import _location_param, day_params
 
     locations = _location_param(rooms)
     now = poller.clock.now()
-    full, _ = client.search("Encounter", [("location", locations), *_day_params(now), ("_count", "1000")])
+    full, _ = client.search("Encounter", [("location", locations), *day_params(now), ("_count", "1000")])
     since = (poller.model.max_last_updated - timedelta(seconds=2)).astimezone(timezone.utc)
     inc, _ = client.search("Encounter", [("location", locations),
                                          ("_lastUpdated", f"ge{since.isoformat(timespec='milliseconds')}")])
     return {
-        "interval": cfg.display.poll_interval_s, "full_every": cfg.display.full_refresh_s,
+        "interval": cfg.board.poll_interval_s, "full_every": cfg.board.full_refresh_s,
         "latencies": latencies, "per_min": per_min,
         "full_bytes": len(json.dumps(full)), "full_n": len(full),
         "inc_bytes": len(json.dumps(inc)), "inc_n": len(inc),
@@ -110,7 +112,7 @@ def _latency_and_requests(sandbox) -> dict:
 
 
 def _encounter(eid, number, arrived, loc, status="arrived", called=None, version=1, updated=None):
-    from kiosk.ward import with_call
+    from kiosk.fhir.board import with_call
 
     enc = {"resourceType": "Encounter", "id": eid, "status": "arrived",
            "extension": [{"url": "urn:kiosk:queue-number", "valueInteger": number},
@@ -121,7 +123,7 @@ def _encounter(eid, number, arrived, loc, status="arrived", called=None, version
     if called is not None:
         enc = with_call(enc, called)
         if status != "in-progress":
-            from kiosk.ward import with_status
+            from kiosk.fhir.board import with_status
 
             enc = with_status(enc, status, called + timedelta(minutes=4))
     enc["meta"] = {"versionId": str(version), "lastUpdated": (updated or arrived).astimezone(timezone.utc).isoformat()}
@@ -133,8 +135,9 @@ def _memory_hour() -> dict:
 
     from devices.voice import Announcement, SimulatedAnnouncer
     from kiosk.domain import ClinicRoom
-    from kiosk.ward import WardModel
-    from ui.display.board import BoardWindow
+    from kiosk.board import BoardModel
+    from kiosk.fhir.board import visits_of
+    from ui.board import BoardWindow
 
     app = QApplication.instance() or QApplication([])
     tz = timezone(timedelta(hours=7))
@@ -148,12 +151,12 @@ def _memory_hour() -> dict:
             return self.now_value
 
     clock = SimClock()
-    model = WardModel(rooms, interleave=3, timezone="Asia/Ho_Chi_Minh")
+    model = BoardModel(rooms, interleave=3, timezone="Asia/Ho_Chi_Minh")
     window = BoardWindow(title="Nội khoa", hospital="BV", rooms=[(r.code, r.name) for r in rooms], clock=clock)
     window.resize(1920, 1080)
     window.show()
     announcer = SimulatedAnnouncer(repeat=1, seconds_per_saying=0.0)
-    model.replace_all([], start.date())
+    model.replace_all(visits_of([], rooms), start.date())
     versions: dict[str, int] = {}
     waiting: dict[str, list[tuple[str, int, datetime]]] = {r.location_id: [] for r in rooms}
     serving: dict[str, tuple | None] = {r.location_id: None for r in rooms}
@@ -185,7 +188,7 @@ def _memory_hour() -> dict:
                 versions[eid] += 1
                 serving[loc] = (eid, n, arrived, now)
                 changed.append(_encounter(eid, n, arrived, loc, "in-progress", now, versions[eid], now))
-        calls = model.merge(changed)
+        calls = model.merge(visits_of(changed, rooms))
         snapshot = model.snapshot(now)
         window.show_snapshot(snapshot)
         if calls:
@@ -225,7 +228,7 @@ def run() -> str:
     py5, rss5 = mem["samples"][300]
     py60, rss60 = mem["samples"][3600]
     lines = [
-        "## Ward board (bench_display)",
+        "## Calling board (bench_board)",
         "",
         f"Sandbox HIS (Medplum engine), 40 visits in 2 rooms, default poll {interval:g} s, "
         f"full re-read every {lat['full_every']:g} s; {len(l)}/{LATENCY_TRIALS} calls measured.",

@@ -1,6 +1,6 @@
 """Offline-first check-in: online when the HIS answers, queued locally when not.
 
-``ResilientCheckIn`` wraps the online ``CheckInService`` and decides, per
+``OfflineFirstCheckIn`` wraps the online ``CheckInService`` and decides, per
 check-in, which way to go (the SQLite side lives in ``offline_cache``):
 
 - Online mode: the online check-in runs on a worker thread with a deadline
@@ -43,17 +43,8 @@ from datetime import date
 from typing import Callable, Protocol
 
 from . import metrics
-from .checkin import pick_room
 from .config import Config, KioskSection
-from .domain import (
-    CheckInRequest,
-    CheckInResult,
-    Department,
-    Ticket,
-    age_priority,
-    is_valid_citizen_id,
-    mask_name,
-)
+from .domain import CheckInRequest, CheckInResult, Department, Ticket, is_valid_citizen_id
 from .errors import (
     ConfigError,
     DepartmentRequired,
@@ -64,6 +55,7 @@ from .errors import (
 )
 from .messages import register
 from .ports import MODE_ONLINE, Clock, ConnectivityMonitor
+from .visit_rules import departments_by_code, make_ticket, pick_room, place, visit_priority
 
 log = logging.getLogger(__name__)
 
@@ -143,12 +135,6 @@ class ReferenceData(Protocol):
         ...
 
 
-class ModeSwitch(ConnectivityMonitor, Protocol):
-    def report_unavailable(self, reason: str) -> None: ...
-
-    def report_ok(self, reason: str = "") -> None: ...
-
-
 @dataclass
 class LateOnline:
     """An online attempt that finished after the deadline (for reconciliation)."""
@@ -158,10 +144,10 @@ class LateOnline:
     error: str = ""
 
 
-class ResilientCheckIn:
+class OfflineFirstCheckIn:
     """CheckInHandler: online with a deadline, else offline (see module doc)."""
 
-    def __init__(self, online, store: OfflineStore, reference: ReferenceData, monitor: ModeSwitch,
+    def __init__(self, online, store: OfflineStore, reference: ReferenceData, monitor: ConnectivityMonitor,
                  clock: Clock, config: Config, *, on_late_online: Callable[[LateOnline], None] | None = None):
         self.online = online
         self.store = store
@@ -210,30 +196,29 @@ class ResilientCheckIn:
             slot = offline_slot(self.config.kiosk)
         except ConfigError as exc:
             raise OfflineUnavailable(str(exc)) from None
-        departments = {d.code: d for d in self.reference.departments()}
+        departments = departments_by_code(self.reference.departments())
         if not departments:
             raise OfflineUnavailable("no cached reference data yet: the kiosk has not been online since install")
-        code = request.department_code
-        if not code:
+        if not request.department_code:
             raise DepartmentRequired("offline: the patient must choose a department")
-        department = departments.get(code)
-        if department is None or not department.rooms:
-            raise UnknownDepartment(f"department {code!r} is not in the cached reference data or has no room")
+        try:
+            department, _ = place(departments, None, request.department_code)
+        except UnknownDepartment:
+            raise UnknownDepartment(f"department {request.department_code!r} is not in the cached reference data "
+                                    "or has no room") from None
         identity = request.identity
         now = self.clock.now()
         day = now.date()
-        priority = request.declared_priority or age_priority(identity.birth_date, day)
+        priority = visit_priority(request.declared_priority, identity.birth_date, day)
 
-        def make_ticket(seq: int) -> Ticket:
-            room = pick_room(department, seq)
-            return Ticket(
+        def make(seq: int) -> Ticket:
+            return make_ticket(
                 reference=request.checkin_id, number=offline_number(slot, seq), label=offline_label(slot, seq),
-                department_code=department.code, department_name=department.name,
-                room_code=room.code, room_name=room.name, room_where=room.where,
-                issued_at=now, booked=False, priority=priority, masked_name=mask_name(identity.full_name),
-                offline=True, hospital_name=self.config.kiosk.hospital_name)
+                department=department, room=pick_room(department, seq), issued_at=now, booked=False,
+                priority=priority, full_name=identity.full_name, hospital_name=self.config.kiosk.hospital_name,
+                offline=True)
 
-        ticket = self.store.enqueue_offline(request, day, make_ticket, online_attempted=online_attempted)
+        ticket = self.store.enqueue_offline(request, day, make, online_attempted=online_attempted)
         metrics.inc("kiosk_checkins_total", mode="offline")
         log.info("check-in queued offline", extra={
             "event": "checkin.offline", "duration_ms": round((time.perf_counter() - started) * 1000, 2),

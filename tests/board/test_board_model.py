@@ -1,5 +1,6 @@
-"""The Qt-free board model (kiosk.ward): Encounters → what the board shows,
-and which changes are new calls to announce."""
+"""The Qt-free board model (kiosk.board) fed by the FHIR mapping
+(kiosk.fhir.board): Encounters → what the board shows, and which changes are
+new calls to announce."""
 from __future__ import annotations
 
 import subprocess
@@ -7,15 +8,9 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 from kiosk.domain import ClinicRoom, Priority
-from kiosk.ward import (
-    EXT_CALL_COUNT,
-    EXT_CALLED_AT,
-    EXT_NO_SHOW,
-    WardModel,
-    visit_from_encounter,
-    with_call,
-    with_status,
-)
+from kiosk.board import BoardModel
+from kiosk.fhir.board import visit_from_encounter, visits_of, with_call, with_status
+from kiosk.fhir.mapping import EXT_CALL_COUNT, EXT_CALLED_AT, EXT_NO_SHOW
 
 VN = timezone(timedelta(hours=7))
 T0 = datetime(2026, 3, 2, 7, 0, tzinfo=VN)
@@ -39,9 +34,19 @@ def encounter(eid, number, minute, *, loc="loc-1", status="arrived", version="1"
             "location": [{"location": {"reference": f"Location/{loc}"}, "status": "planned"}]}
 
 
+class Model(BoardModel):
+    """The board model fed with Encounters, as the poller feeds it through the adapter."""
+
+    def replace_all(self, encounters, day, now=None):
+        return super().replace_all(visits_of(encounters, ROOMS), day, now)
+
+    def merge(self, encounters, now=None):
+        return super().merge(visits_of(encounters, ROOMS), now)
+
+
 def model(**kw):
     kw.setdefault("interleave", 2)
-    return WardModel(ROOMS, **kw)
+    return Model(ROOMS, **kw)
 
 
 def test_waiting_visits_in_queue_order_per_room():
@@ -152,7 +157,7 @@ def test_skip_and_status_history_representation():
 
 
 def test_core_modules_stay_qt_free():
-    code = ("import sys, kiosk.ward, kiosk.ward_his, kiosk.queue_order, app.cli.display;"
+    code = ("import sys, kiosk.board, kiosk.board_service, kiosk.fhir.board, kiosk.queue_order, app.cli.board;"
             "bad=[m for m in ('PySide6','smartcard','cv2','escpos') if m in sys.modules];"
             "print(bad); sys.exit(1 if bad else 0)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

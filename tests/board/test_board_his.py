@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.board_service import NothingToRecall
 from kiosk.errors import HisUnavailable
+from kiosk.fhir.board import FhirBoardHis
 from kiosk.fhir.client import FhirClient
-from kiosk.ward import EXT_NO_SHOW
-from kiosk.ward_his import NothingToRecall, RoomCaller, WardPoller, resolve_rooms
-from tests.display.conftest import Reception, board_config
+from kiosk.fhir.mapping import EXT_NO_SHOW
+from tests.board.conftest import Reception, board_config, caller_for, poller_for, rooms_of
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
@@ -26,19 +27,19 @@ def read_encounter(config, eid):
 
 def test_resolve_rooms_by_department_and_by_codes(his_sandbox):
     cfg = board_config(his_sandbox.base_url)
-    title, rooms = resolve_rooms(cfg, department="NOI")
+    title, rooms = rooms_of(cfg, department="NOI")
     assert title == "Nội khoa" and [r.code for r in rooms] == ["P101", "P102"]
     assert all(r.location_id for r in rooms)
-    title, rooms = resolve_rooms(cfg, rooms=["P201", "P101"])
+    title, rooms = rooms_of(cfg, rooms=["P201", "P101"])
     assert [r.code for r in rooms] == ["P201", "P101"] and "Ngoại khoa" in title
-    with pytest.raises(Exception, match="display.rooms: 'P999'"):
-        resolve_rooms(cfg, rooms=["P999"])
+    with pytest.raises(Exception, match="board.rooms: 'P999'"):
+        rooms_of(cfg, rooms=["P999"])
 
 
 def test_checkin_appears_and_call_next_follows_the_priority_rule(fresh_sandbox):
     cfg = board_config(fresh_sandbox.base_url, priority_interleave=2)
-    _, rooms = resolve_rooms(cfg, department="NGOAI")  # one room: every walk-in lands in P201
-    poller = WardPoller(cfg, rooms)
+    _, rooms = rooms_of(cfg, department="NGOAI")  # one room: every walk-in lands in P201
+    poller = poller_for(cfg, rooms)
     poller.poll_once()
     desk = Reception(cfg)
     normal = [desk.walk_in("NGOAI").ticket.label for _ in range(3)]
@@ -49,7 +50,7 @@ def test_checkin_appears_and_call_next_follows_the_priority_rule(fresh_sandbox):
     assert [w.label for w in room.waiting] == [child.label, *normal]
     assert calls == [] and room.serving is None
 
-    caller = RoomCaller(cfg, rooms)
+    caller = caller_for(cfg, rooms)
     first = caller.call_next("P201")
     assert first.label == child.label and first.waiting_after == 3
     snap, calls = poller.poll_once()
@@ -68,11 +69,11 @@ def test_checkin_appears_and_call_next_follows_the_priority_rule(fresh_sandbox):
 
 def test_two_desks_calling_at_once_call_two_different_patients(fresh_sandbox):
     cfg = board_config(fresh_sandbox.base_url)
-    _, rooms = resolve_rooms(cfg, department="NGOAI")
+    _, rooms = rooms_of(cfg, department="NGOAI")
     desk = Reception(cfg)
     for _ in range(4):
         desk.walk_in("NGOAI")
-    callers = [RoomCaller(cfg, rooms) for _ in range(2)]
+    callers = [caller_for(cfg, rooms) for _ in range(2)]
     results, start = [], threading.Barrier(2)
 
     def press(caller):
@@ -85,20 +86,20 @@ def test_two_desks_calling_at_once_call_two_different_patients(fresh_sandbox):
     for t in threads:
         t.join(30)
     assert len({r.label for r in results}) == 2
-    poller = WardPoller(cfg, rooms)
+    poller = poller_for(cfg, rooms)
     snap, _ = poller.poll_once()
     assert snap.room("P201").waiting_total == 2
 
 
 def test_recall_and_skip(fresh_sandbox):
     cfg = board_config(fresh_sandbox.base_url)
-    _, rooms = resolve_rooms(cfg, department="NGOAI")
-    caller = RoomCaller(cfg, rooms)
+    _, rooms = rooms_of(cfg, department="NGOAI")
+    caller = caller_for(cfg, rooms)
     with pytest.raises(NothingToRecall):
         caller.recall("P201")
     desk = Reception(cfg)
     labels = [desk.walk_in("NGOAI").ticket.label for _ in range(2)]
-    poller = WardPoller(cfg, rooms)
+    poller = poller_for(cfg, rooms)
     called = caller.call_next("P201")
     poller.poll_once()
     again = caller.recall("P201")
@@ -120,10 +121,10 @@ def test_recall_and_skip(fresh_sandbox):
 
 def test_outage_keeps_the_last_state_and_recovers(fresh_sandbox):
     cfg = board_config(fresh_sandbox.base_url, full_refresh_s=3600)
-    _, rooms = resolve_rooms(cfg, department="NGOAI")
+    _, rooms = rooms_of(cfg, department="NGOAI")
     desk = Reception(cfg)
     label = desk.walk_in("NGOAI").ticket.label
-    poller = WardPoller(cfg, rooms)
+    poller = poller_for(cfg, rooms)
     good, _ = poller.poll_once()
     assert [w.label for w in good.room("P201").waiting] == [label]
 
@@ -143,7 +144,7 @@ def test_outage_keeps_the_last_state_and_recovers(fresh_sandbox):
 
 def test_polling_asks_only_for_changes(fresh_sandbox):
     cfg = board_config(fresh_sandbox.base_url, full_refresh_s=3600)
-    _, rooms = resolve_rooms(cfg, rooms=["P201"])
+    _, rooms = rooms_of(cfg, rooms=["P201"])
     Reception(cfg).walk_in("NGOAI")
     client = FhirClient(cfg.his)
     seen: list = []
@@ -155,7 +156,7 @@ def test_polling_asks_only_for_changes(fresh_sandbox):
         return found, inc
 
     client.search = recording_search
-    poller = WardPoller(cfg, rooms, client=client)
+    poller = poller_for(cfg, rooms, his=FhirBoardHis(cfg, client))
     before = client.request_count
     for _ in range(5):
         poller.poll_once()
@@ -169,16 +170,16 @@ def test_poller_thread_announces_new_calls(fresh_sandbox, tmp_path):
     from devices.voice import SimulatedAnnouncer
 
     cfg = board_config(fresh_sandbox.base_url, tmp_path)
-    _, rooms = resolve_rooms(cfg, rooms=["P201"])
+    _, rooms = rooms_of(cfg, rooms=["P201"])
     desk = Reception(cfg)
     label = desk.walk_in("NGOAI").ticket.label
     announcer = SimulatedAnnouncer(repeat=1, seconds_per_saying=0.01)
     updates = threading.Event()
-    poller = WardPoller(cfg, rooms, announcer=announcer, on_update=lambda s, c: updates.set())
+    poller = poller_for(cfg, rooms, announcer=announcer, on_update=lambda s, c: updates.set())
     poller.start()
     try:
         assert updates.wait(10)
-        RoomCaller(cfg, rooms).call_next("P201")
+        caller_for(cfg, rooms).call_next("P201")
         poller.refresh_now()
         deadline = threading.Event()
         for _ in range(100):
@@ -219,24 +220,24 @@ def test_cli_call_next_recall_skip(fresh_sandbox, tmp_path):
 def test_unreachable_his_is_a_typed_error():
     cfg = board_config("http://127.0.0.1:9/fhir/R4")
     with pytest.raises(HisUnavailable):
-        resolve_rooms(cfg, department="NOI")
+        rooms_of(cfg, department="NOI")
 
 
 def test_a_hanging_his_marks_the_board_stale_after_one_short_poll(fresh_sandbox):
     """No retries inside a poll and a short read timeout: one slow poll is
     enough to show the banner; the board keeps polling (the retry)."""
-    from kiosk.ward_his import POLL_READ_TIMEOUT_S
+    from kiosk.fhir.board import POLL_READ_TIMEOUT_S
 
     cfg = board_config(fresh_sandbox.base_url, full_refresh_s=3600)
-    _, rooms = resolve_rooms(cfg, rooms=["P201"])
-    poller = WardPoller(cfg, rooms)
-    assert poller.client.his.retries == 0 and poller.client.his.read_timeout_s == POLL_READ_TIMEOUT_S
+    _, rooms = rooms_of(cfg, rooms=["P201"])
+    poller = poller_for(cfg, rooms)
+    assert poller.his.client.his.retries == 0 and poller.his.client.his.read_timeout_s == POLL_READ_TIMEOUT_S
     poller.poll_once()
     fresh_sandbox.set_faults(delay_ms=int(POLL_READ_TIMEOUT_S * 1000) + 2500)
-    before = poller.client.request_count
+    before = poller.his.client.request_count
     snap, _ = poller.poll_once()
     assert snap.stale and "Timeout" in snap.problem
-    assert poller.client.request_count - before == 1
+    assert poller.his.client.request_count - before == 1
     fresh_sandbox.set_faults()
     snap, _ = poller.poll_once()
     assert not snap.stale
