@@ -18,7 +18,6 @@ from typing import Callable
 
 import devices.camera
 import devices.card
-import devices.detect
 import devices.printer
 import devices.voice
 from kiosk.board import BoardHis
@@ -174,7 +173,7 @@ def build_room_caller(config: Config, room: str) -> tuple[RoomCaller, Callable[[
     return RoomCaller(config, rooms, his, clock=SystemClock(config.kiosk.timezone)), his.close
 
 
-# --- the admin screen and the doctor ----------------------------------------------------
+# --- what the doctor examines -----------------------------------------------------------
 
 def device_checks(config: Config, services: KioskServices | None = None, *, announcer: Announcer | None = None):
     """``(name, probe)`` pairs for ``kiosk doctor`` and the admin screen: each
@@ -213,19 +212,6 @@ def device_checks(config: Config, services: KioskServices | None = None, *, anno
         probes.append(("voice", lambda: [Check("voice", OK, "not a calling board ([board] department and rooms "
                                                              "are empty)")]))
     return probes
-
-
-def admin_tools(config: Config, services: KioskServices | None):
-    """What the admin screen needs besides the running kiosk's services."""
-    from app.doctor import run_doctor
-    from ui.admin.actions import AdminTools
-
-    return AdminTools(
-        doctor=lambda config_path, timeout_s: run_doctor(config_path, timeout_s=timeout_s, services=services)[0],
-        open_printer=lambda cfg: build_printer(cfg, keep_tickets=False),
-        open_card_reader=build_card_reader,
-        detect=devices.detect.attached_devices,
-    )
 
 
 # --- the demo -----------------------------------------------------------------------

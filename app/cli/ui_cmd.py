@@ -42,6 +42,7 @@ def _run(args) -> int:
               "graphical session (see deploy/) or set QT_QPA_PLATFORM", file=sys.stderr)
         return 2
     from app import compose
+    from app.admin_tools import admin_tools
     from kiosk.logs import setup_logging
     from kiosk.metrics import start_metrics_server
     from ui.app import run_kiosk
@@ -50,7 +51,7 @@ def _run(args) -> int:
     setup_logging(config)  # structured lines to stderr → the journal
     metrics = start_metrics_server(config)  # /metrics on 127.0.0.1 when [metrics] enabled
     try:
-        return run_kiosk(config, compose.build_kiosk, lambda services: compose.admin_tools(config, services),
+        return run_kiosk(config, compose.build_kiosk, lambda services: admin_tools(config, services),
                          fullscreen=not args.windowed)
     finally:
         if metrics is not None:

@@ -10,7 +10,7 @@ from helpers import docs_images, free_port, make_config, request_for
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from app.compose import admin_tools
+from app.admin_tools import admin_tools
 from kiosk.admin_pin import hash_pin
 from kiosk.config import load_config
 from kiosk.config_writer import update_config

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from app.compose import admin_tools
+from app.admin_tools import admin_tools
 from kiosk.admin_pin import PinGate, hash_pin
 from kiosk.config import load_config
 from kiosk.config_writer import update_config

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from app.compose import admin_tools
+from app.admin_tools import admin_tools
 from app.sandbox import SandboxHis
 from kiosk.admin_pin import hash_pin
 from kiosk.config_writer import update_config
