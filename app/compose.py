@@ -116,3 +116,14 @@ def _wire_offline(services: KioskServices) -> None:
     except ModuleNotFoundError:
         return
     offline.wire(services)
+
+
+def build_insurance_gateway(config: Config):
+    """The BHYT card check (``kiosk.insurance.InsuranceGateway``) chosen by
+    ``insurance.gateway``: the BHXH adapter pointed at the real gateway or at
+    the simulator (same protocol); None when "none"."""
+    if config.insurance.gateway == "none":
+        return None
+    from kiosk.bhxh import BhxhGateway
+
+    return BhxhGateway(config.insurance, clock=SystemClock(config.kiosk.timezone))

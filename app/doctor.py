@@ -8,6 +8,7 @@ Gathers ``kiosk.diagnostics.Check`` results from:
   a package that is missing, has no ``diagnose`` or raises is a FAIL saying so;
 - the HIS: reachable, authentication accepted, capability statement
   (``/metadata``), clock skew against the HIS's HTTP ``Date`` header;
+- the BHYT insurance gateway (``insurance.gateway``), through the adapter's ``diagnose()``;
 - the data folder's free disk space and the local database (``PRAGMA integrity_check``);
 - when ``[metrics]`` is on, whether the running kiosk serves ``/metrics``.
 
@@ -298,6 +299,22 @@ def _auth_check(session, base: str, timeout, config: Config) -> Check:
     return Check("his.auth", OK, how)
 
 
+# --- BHYT insurance gateway ------------------------------------------------------
+
+def check_insurance(config: Config, timeout_s: float = 5.0) -> list[Check]:
+    """The insurance gateway's own checks (``diagnose()`` of the adapter):
+    password file private, staff identity set, reachable, login accepted."""
+    if config.insurance.gateway == "none":
+        return [Check("insurance", OK, 'not used (insurance.gateway = "none")')]
+    from app.compose import build_insurance_gateway
+
+    gateway = build_insurance_gateway(config)
+    try:
+        return gateway.diagnose(timeout_s=timeout_s)
+    finally:
+        gateway.close()
+
+
 # --- metrics endpoint ----------------------------------------------------------
 
 def check_metrics(config: Config) -> list[Check]:
@@ -412,7 +429,7 @@ def run_probes(probes: list[tuple[str, Probe]], timeout_s: float) -> list[Check]
 def run_doctor(config_path: str | None = None, *, test_print: bool = False, timeout_s: float = 8.0,
                only: set[str] | None = None) -> tuple[list[Check], Config | None]:
     """All checks, in a fixed order. ``only`` limits the probes by name
-    (card_reader, camera, printer, voice, outbox, his, disk, database, metrics)."""
+    (card_reader, camera, printer, voice, outbox, his, insurance, disk, database, metrics)."""
     checks, config = check_config(config_path)
     if config is None:
         return checks + [Check("doctor", WARN, "other checks skipped until the config loads",
@@ -423,6 +440,7 @@ def run_doctor(config_path: str | None = None, *, test_print: bool = False, time
     if test_print:
         probes.append(("printer.test_print", _guarded("printer.test_print", test_print_probe(config))))
     probes.append(("his", _guarded("his", lambda: check_his(config, timeout_s=min(5.0, timeout_s)))))
+    probes.append(("insurance", _guarded("insurance", lambda: check_insurance(config, timeout_s=min(5.0, timeout_s)))))
     probes.append(("disk", _guarded("disk", lambda: check_disk(config))))
     probes.append(("database", _guarded("database", lambda: check_database(config))))
     if config.metrics.enabled:
