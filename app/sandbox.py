@@ -158,6 +158,7 @@ class GatewaySimulator:
         self.args = ["--slow", str(slow_s), "--token-ttl", str(token_ttl_s)] + (["--down"] if down else [])
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
+        self.stderr_tail: list[str] = []
 
     @property
     def base_url(self) -> str:
@@ -186,7 +187,14 @@ class GatewaySimulator:
             self.stop()
             raise RuntimeError(f"gateway simulator did not start within {START_TIMEOUT_S:.0f} s: {err}")
         self.port = ready["port"]
+        threading.Thread(target=self._drain_stderr, args=(self.proc,), daemon=True).start()
         return self
+
+    def _drain_stderr(self, proc: subprocess.Popen) -> None:
+        """Keep the pipe from filling up; the last lines help when a test fails."""
+        with proc.stderr:
+            for line in proc.stderr:
+                self.stderr_tail = (self.stderr_tail + [line])[-50:]
 
     def insurance_settings(self, secret_dir: str | os.PathLike, **overrides) -> dict:
         """An ``[insurance]`` table for this simulator; writes its password
@@ -238,10 +246,8 @@ class GatewaySimulator:
                 except ProcessLookupError:
                     pass
                 self.proc.wait(timeout=5)
-        if self.proc:
-            for stream in (self.proc.stdout, self.proc.stderr):
-                if stream:
-                    stream.close()
+        if self.proc and self.proc.stdout:
+            self.proc.stdout.close()
         self.proc = None
 
     def __enter__(self) -> "GatewaySimulator":

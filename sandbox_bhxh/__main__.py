@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    thread = threading.Thread(target=server.serve_forever, name="bhxh-simulator", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="bhxh-simulator",
+                              daemon=True)
     thread.start()
     print(json.dumps({"port": server.port}), flush=True)
     stop.wait()
