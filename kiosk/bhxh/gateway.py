@@ -36,7 +36,9 @@ from .transport import CHECK_PATH, Tokens, Transport, Trouble, http_trouble, una
 log = logging.getLogger(__name__)
 
 UNAVAILABLE, REFUSED = CoverageStatus.UNAVAILABLE, CoverageStatus.REFUSED
-GRACE_S = 0.25  # the worker's own timeouts normally answer first, with a more precise reason
+# The worker's own deadline comes this much before the caller stops waiting, so
+# that its timeouts normally answer first, with a more precise reason.
+MARGIN_S = 0.25
 WORKERS = 4
 
 
@@ -87,7 +89,7 @@ class BhxhGateway:
             result = no_answer(REFUSED, f"no staff identity configured: set {STAFF_KEYS} "
                                         "(every lookup must carry a registered staff member)", now)
         else:
-            result = self._ask_in_time(card, name, born, started + timeout, timeout, now)
+            result = self._ask_in_time(card, name, born, started, timeout, now)
         if result.about_card:
             self.cache.put(key, result, now.date())
         self._record(result, started, cached=False)
@@ -104,13 +106,16 @@ class BhxhGateway:
         return diagnose(self, timeout_s)
 
     # -- one lookup -----------------------------------------------------------
-    def _ask_in_time(self, card, name, born, deadline, timeout, now) -> InsuranceCheck:
+    def _ask_in_time(self, card, name, born, started, timeout, now) -> InsuranceCheck:
+        """Ask on a worker; stop waiting ``timeout`` seconds after ``started``
+        whatever the worker is doing (a reply trickling in byte by byte)."""
+        deadline = started + timeout - min(MARGIN_S, timeout / 4)
         try:
             future = self._pool.submit(self._ask, card, name, born, deadline)
         except RuntimeError:  # the pool was shut down by close()
             return no_answer(UNAVAILABLE, "the insurance gateway adapter is closed", now)
         try:
-            return future.result(timeout=timeout + GRACE_S)
+            return future.result(timeout=max(0.0, started + timeout - time.monotonic()))
         except FutureTimeout:
             future.cancel()
             return no_answer(UNAVAILABLE, f"no answer within {timeout:g} s (insurance.timeout_s)", now)
