@@ -6,18 +6,18 @@ same card, name and birth date were checked less than
 ``insurance.recheck_after_s`` ago; otherwise take the shared token (one login
 serves many checks), POST the card check form, and on an authentication
 failure (HTTP 401 or ``maKetQua`` 401) renew the token once and ask once
-more. The whole check runs on a small worker pool and the caller waits at
-most ``timeout_s``: the patient never waits longer, whatever the network
-does. Every outcome is an ``InsuranceCheck``; nothing is raised for the
+more. The whole check runs on a daemon thread of its own and the caller waits
+at most ``timeout_s``: the patient never waits longer, whatever the network
+does (a worker stuck on a reply that trickles in neither blocks later checks
+nor the process's exit). Every outcome is an ``InsuranceCheck``; nothing is raised for the
 gateway's trouble.
 """
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import date
 
 import requests
@@ -30,6 +30,7 @@ from ..errors import InvalidIdentity
 from ..insurance import CoverageStatus, InsuranceCheck, check_birth_date, no_answer, normalize_card_number
 from .cache import RecheckCache
 from .codes import AUTH_FAILED, STAFF_KEYS, meaning
+from .diagnose import diagnose
 from .reply import Garbled, interpret, is_auth_failure, json_object
 from .transport import CHECK_PATH, Tokens, Transport, Trouble, http_trouble, unavailable
 
@@ -39,7 +40,6 @@ UNAVAILABLE, REFUSED = CoverageStatus.UNAVAILABLE, CoverageStatus.REFUSED
 # The worker's own deadline comes this much before the caller stops waiting, so
 # that its timeouts normally answer first, with a more precise reason.
 MARGIN_S = 0.25
-WORKERS = 4
 
 
 def birth_date_text(value: date | int) -> str:
@@ -63,7 +63,6 @@ class BhxhGateway:
         self.transport = Transport(settings, session_factory)
         self.tokens = Tokens(self.transport, settings)
         self.cache = RecheckCache(settings.recheck_after_s, monotonic)
-        self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="bhxh")
         self._closed = False
 
     def __repr__(self) -> str:
@@ -97,28 +96,27 @@ class BhxhGateway:
 
     def close(self) -> None:
         self._closed = True
-        self._pool.shutdown(wait=False, cancel_futures=True)
         self.transport.close()
 
     def diagnose(self, timeout_s: float | None = None) -> list[Check]:
-        from .diagnose import diagnose
-
         return diagnose(self, timeout_s)
 
     # -- one lookup -----------------------------------------------------------
     def _ask_in_time(self, card, name, born, started, timeout, now) -> InsuranceCheck:
-        """Ask on a worker; stop waiting ``timeout`` seconds after ``started``
-        whatever the worker is doing (a reply trickling in byte by byte)."""
+        """Ask on a worker thread; stop waiting ``timeout`` seconds after
+        ``started`` whatever the worker is doing (a reply trickling in)."""
         deadline = started + timeout - min(MARGIN_S, timeout / 4)
-        try:
-            future = self._pool.submit(self._ask, card, name, born, deadline)
-        except RuntimeError:  # the pool was shut down by close()
-            return no_answer(UNAVAILABLE, "the insurance gateway adapter is closed", now)
-        try:
-            return future.result(timeout=max(0.0, started + timeout - time.monotonic()))
-        except FutureTimeout:
-            future.cancel()
-            return no_answer(UNAVAILABLE, f"no answer within {timeout:g} s (insurance.timeout_s)", now)
+        answer: list[InsuranceCheck] = []
+        done = threading.Event()
+
+        def work():
+            answer.append(self._ask(card, name, born, deadline))
+            done.set()
+
+        threading.Thread(target=work, name="bhxh-check", daemon=True).start()
+        if done.wait(max(0.0, started + timeout - time.monotonic())):
+            return answer[0]
+        return no_answer(UNAVAILABLE, f"no answer within {timeout:g} s (insurance.timeout_s)", now)
 
     def _ask(self, card: str, name: str, born: str, deadline: float) -> InsuranceCheck:
         now = self.clock.now()

@@ -1,5 +1,5 @@
-"""HTTP to the BHXH gateway: one ``requests.Session`` per thread, every wait
-bounded by the caller's deadline, the login token shared by all threads.
+"""HTTP to the BHXH gateway: pooled ``requests`` sessions, every wait bounded
+by the caller's deadline, the login token shared by all threads.
 
 Privacy: the check sends the password (its MD5) and the token in the query
 string, so a URL of this gateway must never reach a log, an exception text,
@@ -13,6 +13,7 @@ import hashlib
 import logging
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,30 +61,43 @@ def http_trouble(what: str, status: int) -> Trouble:
 
 
 class Transport:
+    """Sessions are lent to one request at a time (a ``requests.Session`` is
+    not safe for concurrent use) and kept for the next one (connection reuse)."""
+
+    KEEP_IDLE = 4
+
     def __init__(self, settings: InsuranceSection, session_factory=requests.Session):
         self.base = settings.base_url.rstrip("/")
         self._factory = session_factory
-        self._local = threading.local()
-        self._sessions: list[requests.Session] = []
+        self._idle: list[requests.Session] = []
         self._lock = threading.Lock()
+        self._closed = False
 
     def __repr__(self) -> str:
         return "Transport(bhxh)"
 
-    def _session(self) -> requests.Session:
-        s = getattr(self._local, "session", None)
+    @contextmanager
+    def _session(self):
+        with self._lock:
+            s = self._idle.pop() if self._idle else None
         if s is None:
             s = self._factory()
             s.headers.update({"Accept": "application/json", "User-Agent": "patient-kiosk/0.1"})
-            self._local.session = s
+        try:
+            yield s
+        finally:
             with self._lock:
-                self._sessions.append(s)
-        return s
+                keep = not self._closed and len(self._idle) < self.KEEP_IDLE
+                if keep:
+                    self._idle.append(s)
+            if not keep:
+                s.close()
 
     def close(self) -> None:
         with self._lock:
-            sessions, self._sessions = self._sessions, []
-        for s in sessions:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for s in idle:
             s.close()
 
     def post(self, path: str, *, form: dict, deadline: float, kind: str,
@@ -96,12 +110,13 @@ class Transport:
         started = time.perf_counter()
         metrics.inc("kiosk_insurance_gateway_requests_total", kind=kind)
         try:
-            r = self._session().post(self.base + path, params=params, data=form, stream=True,
-                                     allow_redirects=False, timeout=(remaining, remaining))
-            try:
-                body = _read_body(r, deadline, kind)
-            finally:
-                r.close()
+            with self._session() as session:
+                r = session.post(self.base + path, params=params, data=form, stream=True,
+                                 allow_redirects=False, timeout=(remaining, remaining))
+                try:
+                    body = _read_body(r, deadline, kind)
+                finally:
+                    r.close()
         except requests.exceptions.SSLError as exc:
             raise refused(f"{kind}: TLS certificate of the gateway not accepted ({type(exc).__name__}); "
                           "check insurance.base_url") from None
