@@ -20,6 +20,7 @@ import devices.camera
 import devices.card
 import devices.printer
 import devices.voice
+from kiosk.bhxh import BhxhGateway
 from kiosk.board import BoardHis
 from kiosk.board_service import BoardPoller, RoomCaller, resolve_rooms
 from kiosk.checkin import CheckInService
@@ -29,6 +30,7 @@ from kiosk.domain import ClinicRoom
 from kiosk.fhir.board import FhirBoardHis, poll_client
 from kiosk.fhir.client import FhirClient
 from kiosk.fhir.his import FhirHis
+from kiosk.insurance import InsuranceGateway
 from kiosk.offline_first import OfflineFirstCheckIn
 from kiosk.ports import Announcer, CardReader, CheckInHandler, DemoControls, Printer, QrScanner
 from kiosk.services import KioskServices
@@ -86,6 +88,14 @@ def build_offline_checkin(config: Config, his: FhirHis, online: CheckInHandler, 
     handler = OfflineFirstCheckIn(online, parts.store, parts.reference, parts.monitor, clock, config,
                                   on_late_online=parts.sender.kick)
     return OfflineCheckIn(handler, parts)
+
+
+def build_insurance_gateway(config: Config) -> InsuranceGateway | None:
+    """The BHYT card check chosen by ``insurance.gateway``: the BHXH adapter
+    pointed at the real gateway or at the simulator (same protocol); None when "none"."""
+    if config.insurance.gateway == "none":
+        return None
+    return BhxhGateway(config.insurance, clock=SystemClock(config.kiosk.timezone))
 
 
 # --- the kiosk ---------------------------------------------------------------------
@@ -206,6 +216,7 @@ def device_checks(config: Config, services: KioskServices | None = None, *, anno
         ("printer", probe("printer", "printer.driver", s and s.printer,
                           lambda c: build_printer(c, keep_tickets=False))),
     ]
+    probes.append(("insurance", probe("insurance", "insurance.gateway", None, build_insurance_gateway)))
     if config.board.department or config.board.rooms or announcer is not None:
         probes.append(("voice", probe("voice", "board.voice_driver", announcer, build_announcer)))
     else:

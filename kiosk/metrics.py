@@ -48,6 +48,11 @@ KNOWN: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "kiosk_his_request_seconds": (HISTOGRAM, "HIS request latency", ()),
     "kiosk_last_sync_timestamp_seconds": (GAUGE, "unix time of the last successful HIS sync", ()),
     "kiosk_online": (GAUGE, "1 when the HIS is reachable, 0 in offline mode", ()),
+    "kiosk_insurance_checks_total": (COUNTER, "BHYT card checks, by outcome status (valid, expired, unavailable…)",
+                                     ("status",)),
+    "kiosk_insurance_gateway_requests_total": (COUNTER, "requests to the BHXH gateway, by kind (token/check)",
+                                               ("kind",)),
+    "kiosk_insurance_gateway_seconds": (HISTOGRAM, "BHXH gateway request latency, by kind (token/check)", ("kind",)),
 }
 
 DEFAULT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

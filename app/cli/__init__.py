@@ -13,6 +13,7 @@ from kiosk.errors import KioskError
 # One line per command module (kept in the order shown by --help).
 COMMAND_MODULES = [
     "app.cli.checkin",
+    "app.cli.insurance",
     "app.cli.sandbox",
     "app.cli.config_cmd",
     "app.cli.doctor",

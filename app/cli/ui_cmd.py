@@ -85,10 +85,11 @@ def _demo(args) -> int:
 
 
 def _demo_config(args, base_url: str, data_dir: str):
+    from kiosk.demo_data import load_demo
+
     if args.config:
         config = load_config(args.config)
     else:
-        from kiosk.demo_data import load_demo
         config = Config(source="(demo defaults)")
         config.kiosk.hospital_name = load_demo()["hospital"]["name"]
     config.his.base_url = base_url
@@ -98,6 +99,8 @@ def _demo_config(args, base_url: str, data_dir: str):
     config.card_reader.driver = "simulator"
     config.camera.driver = args.camera
     config.printer.driver = "simulator"
+    # The BHXH gateway simulator's cards are registered at the demo hospital's facility.
+    config.insurance.facility_code = load_demo()["hospital"]["facility_code"]
     return config
 
 
