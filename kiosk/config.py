@@ -44,6 +44,29 @@ def _url(v):
     return bool(re.match(r"^https?://[^\s/]+", v)) or "an http(s) URL such as https://his.example.vn/fhir"
 
 
+DEFAULT_NAMESPACE = "https://patient-kiosk.example.org/fhir"  # documented placeholder: `kiosk doctor` warns
+
+# The kiosk's own identifier systems: config key -> name under {kiosk_namespace}/sid/.
+OWN_SYSTEMS = {"checkin_system": "checkin-id", "queue_system": "queue-number", "counter_system": "queue-counter",
+               "department_system": "department", "room_system": "room", "booking_system": "booking-code"}
+
+
+def _https_base(v):
+    return (bool(re.match(r"^https://[^\s/]+(/\S*)?$", v)) and not v.endswith("/")
+            or "an https URL your hospital controls, without a trailing /, e.g. https://fhir.benhvien.vn/kiosk")
+
+
+def _system(v):
+    """An identifier system: a URL, or a registered URN (urn:oid:, urn:uuid:)."""
+    return (bool(re.match(r"^(https?://[^\s/]+\S*|urn:oid:[0-2](\.\d+)+|urn:uuid:[0-9a-f-]{36})$", v))
+            or "an http(s) URL (or urn:oid: / urn:uuid:) — a made-up urn: such as urn:kiosk: is not a "
+               "registered namespace")
+
+
+def _system_or_default(v):
+    return v == "" or _system(v)
+
+
 @dataclass
 class KioskSection:
     id: str = _opt("KIOSK-01", check=lambda v: bool(re.match(r"^[A-Za-z0-9_.-]{1,32}$", v))
@@ -69,15 +92,25 @@ class HisSection:
     password: str = _opt("")
     verify_tls: bool = _opt(True)
     ca_bundle: str = _opt("", doc="path to a PEM CA bundle for the HIS's TLS certificate")
-    cccd_system: str = _opt(f"{VN_CORE}/cccd")
-    bhyt_system: str = _opt(f"{VN_CORE}/bhyt")
-    checkin_system: str = _opt("urn:kiosk:checkin-id")
-    queue_system: str = _opt("urn:kiosk:queue-number")
-    counter_system: str = _opt("urn:kiosk:queue-counter")
-    department_system: str = _opt("urn:kiosk:department")
-    room_system: str = _opt("urn:kiosk:room")
-    booking_system: str = _opt("urn:kiosk:booking-code",
+    kiosk_namespace: str = _opt(DEFAULT_NAMESPACE, check=_https_base,
+                                doc="https base URL the hospital controls: the kiosk's own identifier systems are "
+                                    "{base}/sid/NAME and its extensions {base}/StructureDefinition/NAME")
+    cccd_system: str = _opt(f"{VN_CORE}/cccd", check=_system)
+    bhyt_system: str = _opt(f"{VN_CORE}/bhyt", check=_system)
+    # "" = {kiosk_namespace}/sid/<name>; set them to the HIS's own systems where it has them.
+    checkin_system: str = _opt("", check=_system_or_default)
+    queue_system: str = _opt("", check=_system_or_default)
+    counter_system: str = _opt("", check=_system_or_default)
+    department_system: str = _opt("", check=_system_or_default)
+    room_system: str = _opt("", check=_system_or_default)
+    booking_system: str = _opt("", check=_system_or_default,
                                doc="Appointment.identifier system of the booking codes printed in appointment QR codes")
+
+    def __post_init__(self):
+        base = self.kiosk_namespace.rstrip("/")
+        for name, sid in OWN_SYSTEMS.items():
+            if not getattr(self, name):
+                setattr(self, name, f"{base}/sid/{sid}")
 
 
 @dataclass

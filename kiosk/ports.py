@@ -54,6 +54,7 @@ class VisitPlan:
     day: date
     arrived_at: datetime
     priority: Priority | None = None
+    mode: str = "online"  # "offline": queued at the kiosk while the HIS was down, delivered later
 
 
 @dataclass

@@ -22,6 +22,7 @@ import pytest
 from app.admin_tools import admin_tools
 from app.sandbox import SandboxHis
 from kiosk.admin_pin import hash_pin
+from kiosk.config import HisSection
 from kiosk.config_writer import update_config
 from tests.card.virtual_reader import VPCD_READER, running_virtual_card
 from tests.printer.tcp_printer import FakeTcpPrinter
@@ -44,6 +45,9 @@ def write_video(path: Path, frames: int = 30) -> Path:
     return path
 
 
+NAMESPACE = "https://fhir.benhvien-demo.vn/kiosk"
+
+
 class Rig:
     def __init__(self, tmp: Path, card, printer: FakeTcpPrinter, sandbox: SandboxHis):
         self.tmp, self.card, self.printer, self.sandbox = tmp, card, printer, sandbox
@@ -52,7 +56,7 @@ class Rig:
         update_config(self.config, {
             "kiosk.id": "KIOSK-07", "kiosk.data_dir": str(tmp / "data"),
             "admin.pin_hash": hash_pin("2468"),
-            "his.base_url": sandbox.base_url,
+            "his.base_url": sandbox.base_url, "his.kiosk_namespace": NAMESPACE,  # the hospital's own
             "card_reader.driver": "pcsc", "card_reader.reader": VPCD_READER,
             "card_reader.trust_store": str(card.csca_dir),
             "camera.driver": "opencv", "camera.source": str(self.video), "camera.width": 640,
@@ -80,7 +84,7 @@ def statuses(report: dict, status: str) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("doctor-rig")
-    sandbox = SandboxHis(port=0).start()
+    sandbox = SandboxHis(port=0, his=HisSection(kiosk_namespace=NAMESPACE)).start()
     try:
         with FakeTcpPrinter() as printer, running_virtual_card("an", csca_dir=tmp / "csca") as card:
             yield Rig(tmp, card, printer, sandbox)
