@@ -11,6 +11,18 @@ export const DECLARED_TYPES = [
   'CoverageEligibilityResponse', 'Slot', 'Schedule',
 ];
 
+// What each behaviour means for a client, in CapabilityStatement.rest.documentation
+// (R4 has no element for the first four; the rest are also declared structurally).
+const DOCUMENTATION = {
+  minimal: 'Prefer: return is ignored: creates and updates answer Location, ETag and Last-Modified with an empty body; transaction-response entries carry only response.',
+  'create-200': 'A conditional create that matched answers 200 OK with no body and no Location (in a transaction: response.status only).',
+  'no-search-mode': 'Searchset entries carry no search element: tell matches from included resources by resourceType.',
+  'no-revinclude': '_revinclude is not supported: ignored, or refused with Prefer: handling=strict.',
+  'no-versioning': 'No versions: no ETag or meta.versionId; If-Match, vread and _history are refused.',
+  'no-transaction': 'No transaction or batch interaction.',
+  token: 'Every request but GET /metadata and the SMART configuration needs an OAuth2 bearer token.',
+};
+
 const OAUTH_URIS = 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris';
 
 function referenceParams(type) {
@@ -46,6 +58,8 @@ function resourceEntry(type, profile) {
 
 export function capabilityStatement({ profile, baseUrl, tokenUrl, startedAt }) {
   const rest = { mode: 'server' };
+  const notes = [...profile].sort().map((name) => DOCUMENTATION[name]).filter(Boolean);
+  rest.documentation = notes.length ? notes.join(' ') : 'R4 as written: Prefer honoured, atomic transactions, versions, _revinclude.';
   if (profile.has('token')) {
     rest.security = {
       service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
