@@ -87,6 +87,7 @@ export async function handleAdmin(ctx, req, what, bodyText) {
         return ok(await seed(ctx, body));
       case 'GET info':
         return ok({
+          pid: process.pid,
           profile: [...ctx.profile].sort(),
           base: ctx.base,
           baseUrl: ctx.baseUrl,
