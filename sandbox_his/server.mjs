@@ -128,8 +128,13 @@ function send(req, res, r) {
   res.end(buf);
 }
 
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
 async function dispatch(req, url, bodyText) {
-  if (url.pathname.startsWith('/__admin/')) return handleAdmin(ctx, req, url.pathname.slice('/__admin/'.length), bodyText);
+  if (url.pathname.startsWith('/__admin/')) {
+    if (!LOOPBACK.has(req.socket.remoteAddress)) return { status: 403, body: outcome('forbidden', 'admin is loopback-only') };
+    return handleAdmin(ctx, req, url.pathname.slice('/__admin/'.length), bodyText);
+  }
   if (url.pathname === '/oauth2/token' && req.method === 'POST' && ctx.oauth) return handleToken(req, bodyText);
   if (url.pathname === ctx.base || url.pathname.startsWith(`${ctx.base}/`)) return handleFhirWithFaults(req, url, bodyText);
   return { status: 404, body: outcome('not-found', `the FHIR base is ${ctx.base}`) };
