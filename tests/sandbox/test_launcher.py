@@ -32,12 +32,11 @@ def _gone(pid: int, within_s: float = 20.0) -> bool:
             os.kill(pid, 0)
         except ProcessLookupError:
             return True
-        # a zombie child of ours still answers kill(0); reap it if it is ours
-        try:
-            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+        try:  # an exited process not yet reaped by its parent is a zombie: gone too
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
                 return True
-        except ChildProcessError:
-            pass
+        except (FileNotFoundError, IndexError):
+            return True
         time.sleep(0.1)
     return False
 
