@@ -121,8 +121,8 @@ async function handleBundle(ctx, bundle, prefer) {
     if (e?.request?.ifMatch) stats.kind('if-match');
   });
   const existed = entries.map((e) => {
-    const [type, id, more] = String(e?.request?.url || '').split(/[/?]/);
-    return e?.request?.method === 'PUT' && id && !more ? Boolean(ctx.repo.peek(type, id)) : true;
+    const m = /^([A-Z][A-Za-z]+)\/([^/?]+)$/.exec(String(e?.request?.url || ''));
+    return e?.request?.method === 'PUT' && m ? Boolean(ctx.repo.peek(m[1], m[2])) : true;
   });
   const sent = entries.filter((_, i) => !refused.has(i));
   let results = [];

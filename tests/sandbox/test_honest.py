@@ -69,6 +69,12 @@ def test_update_as_create_answers_201(fhir):
     rid = str(uuid.uuid4())
     assert fhir.put(f"Patient/{rid}", patient("UC", id=rid)).status_code == 201
     assert fhir.put(f"Patient/{rid}", patient("UC", id=rid, active=True)).status_code == 200
+    other, tag = str(uuid.uuid4()), uuid.uuid4().hex
+    fhir.post("Patient", patient(tag))
+    entries = [{"resource": patient("UC2", id=other), "request": {"method": "PUT", "url": f"Patient/{other}"}},
+               {"resource": patient(tag, active=True), "request": {"method": "PUT", "url": f"Patient?identifier=urn:test:pid|{tag}"}}]
+    r = fhir.bundle(entries).json()
+    assert [e["response"]["status"] for e in r["entry"]] == ["201 Created", "200 OK"]
 
 
 def test_json_patch_with_test_op(fhir):
