@@ -22,16 +22,15 @@ there at once.
 """
 from __future__ import annotations
 
-import inspect
 import logging
 import random
 import threading
 import time
 from dataclasses import asdict, dataclass
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 from kiosk import metrics
-from kiosk.checkin import choose_patient
 from kiosk.config import Config
 from kiosk.domain import Priority
 from kiosk.errors import (
@@ -45,6 +44,7 @@ from kiosk.errors import (
 )
 from kiosk.logs import redact
 from kiosk.ports import MODE_ONLINE, RecordedVisit, VisitPlan
+from kiosk.visit_rules import choose_patient, departments_by_code, place, room_of, todays_appointment
 
 from .outbox import Entry, OutboxStore
 
@@ -91,6 +91,7 @@ class Sender:
         self.monitor = monitor
         self.config = config
         self.off = config.offline
+        self.tz = ZoneInfo(config.kiosk.timezone)
         self.rng = rng or random.Random()
         self.relabel = relabel
         self._stop = threading.Event()
@@ -126,20 +127,20 @@ class Sender:
 
     def _plan(self, entry: Entry) -> VisitPlan:
         """The same visit the online check-in would record, with the offline
-        ticket's number and label (so the paper ticket stays valid)."""
+        ticket's number, label and room (so the paper ticket stays valid); the
+        patient's booked appointment in that department today is linked."""
         req, t = entry.request, entry.ticket
         lookup = self.his.lookup_patient(req.identity.citizen_id, entry.day)
-        patient = choose_patient(lookup, req)
-        departments = {d.code: d for d in self.his.list_departments()}
-        department = departments.get(t["department_code"])
-        if department is None or not department.rooms:
-            raise UnknownDepartment(f"department {t['department_code']!r} is no longer known to the HIS")
-        room = department.room(t["room_code"]) or department.rooms[0]
-        booked = [a for a in (lookup.appointments.get(patient.id, []) if patient else [])
-                  if a.department_code == department.code and a.status == "booked"]
+        patient = choose_patient(lookup.patients, req.identity.birth_date)
+        departments = departments_by_code(self.his.list_departments())
+        try:
+            department, room = place(departments, None, t["department_code"], room_code=t["room_code"])
+        except UnknownDepartment:
+            raise UnknownDepartment(f"department {t['department_code']!r} is no longer known to the HIS") from None
+        appointment = todays_appointment(lookup, patient, entry.day, self.tz, department_code=department.code)
         return VisitPlan(
             checkin_id=entry.checkin_id, identity=req.identity, patient=patient,
-            appointment=booked[0] if booked else None, department=department, room=room,
+            appointment=appointment, department=department, room=room or room_of(department, None),
             queue_number=t["number"], queue_label=t["label"], day=entry.day, arrived_at=entry.arrived_at,
             priority=Priority(t["priority"]) if t.get("priority") else None)
 
@@ -330,8 +331,7 @@ class Prober:
         if not force and age is not None and age < self.config.offline.reference_refresh_s:
             return False
         try:
-            lister = self.his.list_departments
-            departments = lister(refresh=True) if "refresh" in inspect.signature(lister).parameters else lister()
+            departments = self.his.list_departments(refresh=True)
         except Exception as exc:  # noqa: BLE001 - the old cache stays
             log.warning("reference data not refreshed", extra={"event": "reference.refresh_failed",
                                                                "error": error_text(exc)})

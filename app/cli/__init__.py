@@ -13,12 +13,13 @@ from kiosk.errors import KioskError
 # One line per command module (kept in the order shown by --help).
 COMMAND_MODULES = [
     "app.cli.checkin",
+    "app.cli.insurance",
     "app.cli.sandbox",
     "app.cli.config_cmd",
     "app.cli.doctor",
     "app.cli.admin",
     "app.cli.printer",
-    "app.cli.display",
+    "app.cli.board",
     "app.cli.scan",
     "app.cli.card",
     "app.cli.ui_cmd",
@@ -39,8 +40,18 @@ def print_json(data) -> None:
     sys.stdout.write("\n")
 
 
+def _incomplete(command: str, exc: ImportError) -> int:
+    """A part of the software or a library is missing: say so, never run without it."""
+    print(f"kiosk {command}: the kiosk software is incomplete (cannot import {exc.name or exc}); "
+          "reinstall it: make install", file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except ImportError as exc:
+        return _incomplete("", exc)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
@@ -50,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     except KioskError as exc:
         print(f"kiosk {args.command}: {exc}", file=sys.stderr)
         return 1
+    except ImportError as exc:
+        return _incomplete(args.command, exc)
     except KeyboardInterrupt:
         return 130
 

@@ -5,7 +5,7 @@ import sys
 import uuid
 from datetime import date
 
-from app.compose import build_services
+from app.compose import build_kiosk
 from kiosk.config import load_config
 from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource, Priority, is_valid_citizen_id
 from kiosk.errors import InvalidIdentity
@@ -64,7 +64,7 @@ def run(args) -> int:
         department_code=args.department,
         declared_priority=Priority(args.priority) if args.priority else None,
         kiosk_id=config.kiosk.id)
-    services = build_services(config, with_devices=False)
+    services = build_kiosk(config, with_devices=False, background=False)  # one check-in: no sender thread
     try:
         result = services.checkin.check_in(request)
     except Exception as exc:

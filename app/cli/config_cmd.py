@@ -15,5 +15,6 @@ def register(sub) -> None:
 def _check(args) -> int:
     cfg = load_config(args.file)
     print(f"{cfg.source}: OK (kiosk {cfg.kiosk.id}, HIS {cfg.his.base_url}, "
-          f"reader {cfg.card_reader.driver}, camera {cfg.camera.driver}, printer {cfg.printer.driver})")
+          f"reader {cfg.card_reader.driver}, camera {cfg.camera.driver}, printer {cfg.printer.driver}, "
+          f"insurance {cfg.insurance.gateway})")
     return 0
