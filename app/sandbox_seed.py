@@ -91,7 +91,7 @@ def build_seed_bundle(his: HisSection, day: date, tz, demo_path: str | None = No
                 "resourceType": "Patient",
                 "identifier": [
                     {"system": his.cccd_system, "value": person["citizen_id"]},
-                    {"system": "urn:kiosk:patient-internal-id", "value": local_id},
+                    {"system": his.patient_code_system, "value": local_id},
                 ],
                 "active": True,
                 "name": [{"text": person["full_name"], "family": person["full_name"].split()[0],
@@ -99,7 +99,7 @@ def build_seed_bundle(his: HisSection, day: date, tz, demo_path: str | None = No
                 "gender": SEX_TO_GENDER.get(person["sex"], "unknown"),
                 "birthDate": birth,
                 "address": [{"text": person["address"], "country": "VN"}],
-            }, f"identifier=urn:kiosk:patient-internal-id|{local_id}"))
+            }, f"identifier={his.patient_code_system}|{local_id}"))
         appt = person.get("appointment")
         if appt:
             start = datetime.combine(day, time.fromisoformat(appt["time"]), tzinfo=tz)
