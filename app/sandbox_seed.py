@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from kiosk.config import HisSection
-from kiosk.demo_data import SEX_TO_GENDER, load_demo
+from kiosk.demo_data import SEX_TO_GENDER, demo_patient_code, load_demo
 
 
 def _uuid_for(kind: str, key: str) -> str:
@@ -86,7 +86,7 @@ def build_seed_bundle(his: HisSection, day: date, tz, demo_path: str | None = No
             records.append(("-dup", person["duplicate_record_birth_date"]))
         for suffix, birth in records:
             key = person["key"] + suffix
-            local_id = f"BN-{person['citizen_id'][-6:]}{suffix.upper()}"
+            local_id = demo_patient_code(person, suffix)
             entries.append(_entry("patient", key, {
                 "resourceType": "Patient",
                 "identifier": [

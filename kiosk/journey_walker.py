@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
-from .demo_data import cccd_qr_payload, demo_people, demo_person, person_identity
+from .demo_data import cccd_qr_payload, demo_patient_code, demo_people, demo_person, person_identity
 from .domain import (Appointment, Assurance, CheckInResult, ClinicRoom, Department, IdentitySource, Patient,
                      PatientLookup, Priority, Ticket)
 from .journey import (FLOW_SHORT, FLOW_STEP_BY_STEP, PATIENT_CODE, CardInserted, CardRemoved, CheckIn,
@@ -59,7 +59,7 @@ class Walk:
 
 def patient_code(key: str) -> str:
     """The demo person's hospital patient code, as the sandbox HIS seeds it."""
-    return f"{PATIENT_CODE_PREFIX}{demo_person(key)['citizen_id'][-6:]}"
+    return demo_patient_code(demo_person(key))
 
 
 @dataclass

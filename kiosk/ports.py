@@ -182,6 +182,8 @@ DEVICE_MISSING = "missing"  # reader unplugged / camera lost
 DEVICE_ERROR = "error"
 CARD_INSERTED = "card_inserted"
 CARD_REMOVED = "card_removed"
+HEADPHONES_IN = "headphones_in"    # the speech device's headphone socket appeared
+HEADPHONES_OUT = "headphones_out"
 
 DeviceEventCallback = Callable[[str], None]
 
@@ -257,6 +259,10 @@ class Announcer(Device, Protocol):
 class Speech(Device, Protocol):
     """Spoken guidance for the patient at the kiosk ("say this"): one voice,
     on its own device thread; a new sentence cuts off the one being said."""
+
+    def start(self, on_event: DeviceEventCallback) -> None:
+        """Watch the headphone socket; report HEADPHONES_IN / HEADPHONES_OUT."""
+        ...
 
     def say(self, text: str, language: str) -> None:
         """Speak ``text`` in ``language`` ("vi"/"en"), stopping what is being
