@@ -74,9 +74,8 @@ class DoneScreen(Screen):
         self.again.setVisible(not journey.printed and journey.printer_ready)
         self.finish.setText(self.t("ui.done.finish"))
 
-    def resizeEvent(self, event):  # noqa: N802
+    def relayout(self) -> None:
         set_direction(self.split, self.is_landscape())
-        super().resizeEvent(event)
 
     def clear(self) -> None:
         for w in (self.number, self.department, self.room, self.where, self.priority):
@@ -97,8 +96,8 @@ class ErrorScreen(Screen):
         events = {j.RETRY: j.Retry, j.TYPE_ID: j.OpenKeypad, j.HOME: j.GoHome}
         self.actions = {a: button("primary" if a == j.RETRY else "secondary", lambda a=a: self.send(events[a]()))
                         for a in (j.HOME, j.TYPE_ID, j.RETRY)}
-        self.footer.setDirection(QBoxLayout.Direction.TopToBottom)  # up to three full-width choices
-        for action in (j.RETRY, j.TYPE_ID, j.HOME):
+        self.stacked_footer = True  # up to three full-width choices
+        for action in (j.HOME, j.TYPE_ID, j.RETRY):  # stacked bottom to top: "try again" first
             self.footer.addWidget(self.actions[action])
 
     def render(self, journey, ctx) -> None:
