@@ -242,4 +242,6 @@ def _error(journey, lang) -> str:
     if err is None:
         return ""
     actions = [t(f"speech.action.{a}", lang) for a in (RETRY, TYPE_ID, HOME) if a in err.actions]
+    if not actions:  # out of service: nothing to touch
+        return t(err.key, lang)
     return t("speech.error", lang, message=t(err.key, lang), actions="; ".join(actions)).strip()
