@@ -128,8 +128,8 @@ UI_MESSAGES: dict[str, dict[str, str]] = {
     "ui.action.back": {"vi": "Quay lại", "en": "Back"},
     "ui.action.cancel": {"vi": "Huỷ", "en": "Cancel"},
     # accessibility: spoken guidance and large text (a button each in the header)
-    "ui.a11y.speech": {"vi": "♪ Đọc to", "en": "♪ Read aloud"},
-    "ui.a11y.large": {"vi": "Aa Chữ lớn", "en": "Aa Large text"},
+    "ui.a11y.speech": {"vi": "♪ Đọc to", "en": "♪ Read"},
+    "ui.a11y.large": {"vi": "Aa Chữ lớn", "en": "Aa Large"},
     "ui.a11y.repeat": {"vi": "↻ Nghe lại", "en": "↻ Repeat"},
     "ui.a11y.stop": {"vi": "■ Tắt tiếng", "en": "■ Stop"},
     "ui.a11y.quieter": {"vi": "− Nhỏ", "en": "− Quieter"},

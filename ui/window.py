@@ -86,6 +86,7 @@ class KioskWindow(QWidget):
         self.hospital = QLabel(self.controller.config.kiosk.hospital_name)
         self.hospital.setObjectName("hospital")
         self.hospital.setMinimumWidth(1)
+        self.hospital.setWordWrap(True)  # large text in landscape: the name takes two lines
         c = self.controller
         self.speech_button = _fixed(button("header", c.toggle_speech))
         self.large_button = _fixed(button("header", c.toggle_large_text))
@@ -173,9 +174,9 @@ class KioskWindow(QWidget):
         self.stack.setCurrentWidget(screen)
         lang = journey.language
         self.language.setText(tr("ui.language.other", lang))
-        self.large_button.setText(("✓ " if journey.large_text else "") + tr("ui.a11y.large", lang))
+        self.large_button.setText(tr("ui.a11y.large", lang))  # on: shown pressed (inverted colours)
         self.large_button.setChecked(journey.large_text)
-        self.speech_button.setText(("✓ " if journey.speech else "") + tr("ui.a11y.speech", lang))
+        self.speech_button.setText(tr("ui.a11y.speech", lang))
         self.speech_button.setChecked(journey.speech)
         self.speech_button.setVisible(self.controller.speech is not None)
         self.speech_bar.setVisible(journey.speech and self.controller.speech is not None)
