@@ -32,7 +32,7 @@ from kiosk.fhir.client import FhirClient
 from kiosk.fhir.his import FhirHis
 from kiosk.insurance import InsuranceGateway
 from kiosk.offline_first import OfflineFirstCheckIn
-from kiosk.ports import Announcer, CardReader, CheckInHandler, DemoControls, Printer, QrScanner
+from kiosk.ports import Announcer, CardReader, CheckInHandler, DemoControls, Printer, QrScanner, Speech
 from kiosk.services import KioskServices
 from offline_cache.wiring import OfflineParts, build_parts
 
@@ -62,6 +62,11 @@ def build_scanner(config: Config) -> QrScanner | None:
     if config.camera.driver == "none":
         return None
     return devices.camera.build_scanner(config)
+
+
+def build_speaker(config: Config) -> Speech | None:
+    """``speech.driver``: espeak → spoken guidance on its own device thread; simulator; none → None."""
+    return devices.voice.build_speaker(config)
 
 
 def build_announcer(config: Config) -> Announcer | None:
@@ -117,7 +122,8 @@ def build_kiosk(config: Config, *, with_devices: bool = True, background: bool =
         services.printer = build_printer(config)
         services.card_reader = build_card_reader(config)
         services.scanner = build_scanner(config)
-        for device in (services.printer, services.card_reader, services.scanner):
+        services.speech = build_speaker(config)
+        for device in (services.printer, services.card_reader, services.scanner, services.speech):
             if device is not None:
                 services.on_close(device.close)
     return services
@@ -216,6 +222,7 @@ def device_checks(config: Config, services: KioskServices | None = None, *, anno
         ("printer", probe("printer", "printer.driver", s and s.printer,
                           lambda c: build_printer(c, keep_tickets=False))),
     ]
+    probes.append(("speech", probe("speech", "speech.driver", s and s.speech, build_speaker)))
     probes.append(("insurance", probe("insurance", "insurance.gateway", None, build_insurance_gateway)))
     if config.board.department or config.board.rooms or announcer is not None:
         probes.append(("voice", probe("voice", "board.voice_driver", announcer, build_announcer)))
@@ -251,6 +258,9 @@ class SimulatorControls(DemoControls):
 
     def show_unreadable_qr(self) -> None:
         self.scanner.show_unreadable()
+
+    def show_slip(self, code: str, seconds: float = 1.0) -> None:
+        self.scanner.show_slip(code, seconds=seconds)
 
     def qr_repeat_after_s(self) -> float:
         return self.scanner.repeat_after_s

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from kiosk.config import HisSection
-from kiosk.demo_data import SEX_TO_GENDER, load_demo
+from kiosk.demo_data import SEX_TO_GENDER, demo_patient_code, load_demo
 
 
 def _uuid_for(kind: str, key: str) -> str:
@@ -35,7 +35,6 @@ def build_seed_bundle(his: HisSection, day: date, tz, demo_path: str | None = No
     hospital_sid = f"{his.kiosk_namespace}/demo-hospital/sid"
     org_sys = f"{hospital_sid}/organization"
     practitioner_sys = f"{hospital_sid}/practitioner"
-    patient_code_sys = f"{hospital_sid}/patient-code"
     entries.append(_entry("org", hospital["id"], {
         "resourceType": "Organization",
         "identifier": [{"system": org_sys, "value": hospital["id"]}],
@@ -90,12 +89,12 @@ def build_seed_bundle(his: HisSection, day: date, tz, demo_path: str | None = No
             records.append(("-dup", person["duplicate_record_birth_date"]))
         for suffix, birth in records:
             key = person["key"] + suffix
-            local_id = f"BN-{person['citizen_id'][-6:]}{suffix.upper()}"
+            local_id = demo_patient_code(person, suffix)
             entries.append(_entry("patient", key, {
                 "resourceType": "Patient",
                 "identifier": [
                     {"system": his.cccd_system, "value": person["citizen_id"]},
-                    {"system": patient_code_sys, "value": local_id},
+                    {"system": his.patient_code_system, "value": local_id},
                 ],
                 "active": True,
                 "name": [{"text": person["full_name"], "family": person["full_name"].split()[0],
@@ -103,7 +102,7 @@ def build_seed_bundle(his: HisSection, day: date, tz, demo_path: str | None = No
                 "gender": SEX_TO_GENDER.get(person["sex"], "unknown"),
                 "birthDate": birth,
                 "address": [{"text": person["address"], "country": "VN"}],
-            }, f"identifier={patient_code_sys}|{local_id}"))
+            }, f"identifier={his.patient_code_system}|{local_id}"))
         appt = person.get("appointment")
         if appt:
             start = datetime.combine(day, time.fromisoformat(appt["time"]), tzinfo=tz)

@@ -85,6 +85,11 @@ class His(Protocol):
         """The appointment with this booking code (appointment QR) and its patient."""
         ...
 
+    def find_patient_by_code(self, code: str, day: date) -> PatientLookup:
+        """The patients whose hospital patient code (``his.patient_code_system``)
+        is ``code``, with their booked appointments of ``day`` — one round trip."""
+        ...
+
     def find_visit(self, checkin_id: str) -> RecordedVisit | None:
         """The visit recorded for this check-in id, asked of the HIS (not trusted from a response)."""
         ...
@@ -178,6 +183,8 @@ DEVICE_MISSING = "missing"  # reader unplugged / camera lost
 DEVICE_ERROR = "error"
 CARD_INSERTED = "card_inserted"
 CARD_REMOVED = "card_removed"
+HEADPHONES_IN = "headphones_in"    # the speech device's headphone socket appeared
+HEADPHONES_OUT = "headphones_out"
 
 DeviceEventCallback = Callable[[str], None]
 
@@ -250,6 +257,34 @@ class Announcer(Device, Protocol):
         ...
 
 
+class Speech(Device, Protocol):
+    """Spoken guidance for the patient at the kiosk ("say this"): one voice,
+    on its own device thread; a new sentence cuts off the one being said."""
+
+    def start(self, on_event: DeviceEventCallback) -> None:
+        """Watch the headphone socket; report HEADPHONES_IN / HEADPHONES_OUT."""
+        ...
+
+    def say(self, text: str, language: str) -> None:
+        """Speak ``text`` in ``language`` ("vi"/"en"), stopping what is being
+        said; returns at once."""
+        ...
+
+    def silence(self) -> None:
+        """Stop speaking now."""
+        ...
+
+    def set_volume(self, percent: int) -> None:
+        """0-100; applies from the next sentence."""
+        ...
+
+    def volume(self) -> int: ...
+
+    def headphones_in(self) -> bool:
+        """Whether the configured headphone socket is present (speech plays there only)."""
+        ...
+
+
 class DemoControls(Protocol):
     """What the demo's operator panel and scripted tour do to the simulated
     devices and the sandbox HIS (built by the composition root from the simulators)."""
@@ -269,6 +304,10 @@ class DemoControls(Protocol):
     def show_qr(self, text: str, seconds: float = 1.0) -> None: ...
 
     def show_unreadable_qr(self) -> None: ...
+
+    def show_slip(self, code: str, seconds: float = 1.0) -> None:
+        """Hold an old slip with a Code 128 patient-code barcode to the camera."""
+        ...
 
     def qr_repeat_after_s(self) -> float: ...
 

@@ -79,8 +79,16 @@ class FhirHis:
 
     # -- check-in steps ---------------------------------------------------------
     def lookup_patient(self, citizen_id: str, day: date) -> PatientLookup:
+        return self._patients_with(f"{self.his.cccd_system}|{citizen_id}", day)
+
+    def find_patient_by_code(self, code: str, day: date) -> PatientLookup:
+        """Patients by the hospital patient code (``his.patient_code_system``),
+        with their appointments of ``day``: the same one round trip as by CCCD."""
+        return self._patients_with(f"{self.his.patient_code_system}|{code}", day)
+
+    def _patients_with(self, identifier: str, day: date) -> PatientLookup:
         patients, included = self.client.search("Patient", {
-            "identifier": f"{self.his.cccd_system}|{citizen_id}",
+            "identifier": identifier,
             "_revinclude": "Appointment:patient",
         })
         start, end = _day_bounds(day, self.config)
