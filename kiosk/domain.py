@@ -10,6 +10,10 @@ import enum
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the port module; the domain itself imports nothing of the kiosk
+    from .insurance import InsuranceCheck
 
 CITIZEN_ID_RE = re.compile(r"^\d{12}$")
 
@@ -182,6 +186,23 @@ class PatientLookup:
 
 
 @dataclass(frozen=True)
+class VisitCoverage:
+    """The BHYT side of one check-in (only when the kiosk checks cards,
+    ``insurance.gateway`` not "none"). ``check`` is the gateway's answer, None
+    when none came in time; ``card_number``, ``full_name`` and ``birth_date``
+    are what the card was (or is to be) checked with, kept so that a check
+    that could not be made is made later; ``fee_paying`` is the patient's
+    choice to be seen without BHYT after an invalid card (``insurance.on_invalid = "fee"``).
+    The rules for what each answer means live in ``kiosk.insurance_rules``."""
+
+    check: InsuranceCheck | None = field(default=None, repr=False)
+    card_number: str | None = field(default=None, repr=False)
+    full_name: str | None = field(default=None, repr=False)
+    birth_date: date | int | None = field(default=None, repr=False)
+    fee_paying: bool = False
+
+
+@dataclass(frozen=True)
 class CheckInRequest:
     """One patient's check-in; ``checkin_id`` is the idempotency key that
     stays the same when the same check-in is retried. ``lookup`` is the HIS
@@ -196,6 +217,7 @@ class CheckInRequest:
     kiosk_id: str = ""
     is_retry: bool = False  # the same check-in submitted again after a failure
     lookup: PatientLookup | None = field(default=None, repr=False, compare=False)
+    coverage: VisitCoverage | None = field(default=None, repr=False, compare=False)  # None: no BHYT check here
 
 
 @dataclass(frozen=True)
@@ -212,7 +234,7 @@ class Ticket:
     booked: bool
     priority: Priority | None = None
     masked_name: str = ""
-    insurance_status: str | None = None
+    insurance_status: str | None = None  # kiosk.insurance_rules.ticket_status: valid, fee, unchecked…
     people_ahead: int | None = None
     estimated_wait_min: int | None = None
     offline: bool = False
@@ -246,6 +268,7 @@ class CheckInResult:
                 "priority": t.priority.value if t.priority else None,
                 "masked_name": t.masked_name,
                 "offline": t.offline,
+                "insurance": t.insurance_status,
             },
             "patient": {"id": self.patient_id, "created": self.patient_created},
             "encounter": {"id": self.encounter_id},

@@ -135,6 +135,24 @@ class InsuranceCheck:
             "staff_reason": self.staff_reason,
         }
 
+    def to_record(self) -> dict:
+        """Everything, the card number included: for the kiosk's own database
+        only (the outbox and the recheck queue), where it is personal data
+        purged after delivery. ``check_from_record`` reads it back."""
+        return {**self.to_json(), "card_number": self.card_number}
+
+
+def check_from_record(record: dict) -> InsuranceCheck:
+    day = lambda v: date.fromisoformat(v) if v else None  # noqa: E731
+    return InsuranceCheck(
+        status=CoverageStatus(record["status"]), result_code=record.get("result_code"),
+        message_key=record.get("message_key") or "coverage.not_checked", staff_reason=record.get("staff_reason", ""),
+        checked_at=datetime.fromisoformat(record["checked_at"]), about_card=bool(record.get("about_card")),
+        card_number=record.get("card_number"), valid_from=day(record.get("valid_from")),
+        valid_to=day(record.get("valid_to")), primary_care_facility=record.get("primary_care_facility"),
+        facility_matches=record.get("facility_matches"), five_years_from=day(record.get("five_years_from")),
+        area_code=record.get("area_code"), new_card=bool(record.get("new_card")))
+
 
 def no_answer(status: CoverageStatus, reason: str, checked_at: datetime, *,
               result_code: str | None = None) -> InsuranceCheck:

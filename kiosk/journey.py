@@ -34,7 +34,7 @@ from .domain import (AccessKey, Appointment, Assurance, CheckInResult, Departmen
                      Priority, age_priority, is_valid_citizen_id)
 from .journey_events import (  # noqa: F401 - the journey's vocabulary, re-exported
     BUSY_STEPS, CITIZEN_ID, DECLARABLE_PRIORITIES, FLOW_SHORT, FLOW_STEP_BY_STEP, HOME, PATIENT_CODE, PRINTABLE,
-    RETRY, TYPE_ID, USE_QR, VISIT_STEPS, CardInserted, CardRemoved, CheckIn, CheckInsurance, ChooseDepartment,
+    RETRY, TYPE_ID, USE_QR, VISIT_STEPS, AcceptFee, CardInserted, CardRemoved, CheckIn, CheckInsurance, ChooseDepartment,
     Confirm, Connectivity, DeclarePriority, DepartmentsFailed, DepartmentsLoaded, ErrorInfo, FindBooking, FindPatient,
     GoHome, IdTyped, LoadDepartments, LookupPatient, OpDone, OpenKeypad, OpFailed, OutOfService, PatientCodeTyped,
     PrinterStatus, PrintTicket, QrScanned, ReadChip, ReadPhoto, Retry, SetLanguage, SetLargeText, SetSpeech, Settings,
@@ -82,7 +82,7 @@ class Journey(VisitSteps):
         self.key: AccessKey | None = None
         self.appointment: Appointment | None = None
         self.lookup: PatientLookup | None = None  # the HIS answer for this patient, reused by the check-in
-        self.coverage = None                    # kiosk.insurance.InsuranceCheck, when asked
+        self._forget_insurance()                # the BHYT check's state (kiosk.journey_insurance)
         self.department_code: str | None = None
         self.priority: Priority | None = None
         self.result: CheckInResult | None = None
@@ -264,6 +264,8 @@ class Journey(VisitSteps):
         self.identity = None
         self.lookup = lookup
         self.key = key or AccessKey.from_citizen_id(identity.citizen_id)
+        if not self.insurance_is_for(identity.citizen_id):
+            self._forget_insurance()  # another person than the card check was about
         if self.card_present:
             self.fallback = identity
             return self._read(self.key)
@@ -272,14 +274,15 @@ class Journey(VisitSteps):
 
     def _identity_known(self, notice: str | None = None) -> list:
         """Who the patient is, is known: look them up (short flow, or back to the
-        visit screen after a card upgraded the identity) or ask "is this you?"."""
+        visit screen after a card upgraded the identity) or ask "is this you?" —
+        the BHYT check starts as soon as the name and date of birth are known."""
         resume, self._resume_visit = self._resume_visit, False
-        if self.lookup is not None and (self.short_flow or resume):
+        if self.lookup is not None and (resume or (self.short_flow and not self._insurance_wanted())):
             return self._looked_up(self.lookup, notice)
         if self.short_flow:
             return self._start_checks(notice)
         self._go(Step.CONFIRM_IDENTITY, notice)
-        return []
+        return self._start_insurance()
 
     def _read(self, key: AccessKey) -> list:
         self.key = key

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from .config import CameraSection, KioskSection, SpeechSection
-from .domain import AccessKey, CheckInRequest, Department, Identity, Priority
+from .domain import AccessKey, CheckInRequest, Department, Priority
 from .ports import PRINTER_OK, PRINTER_PAPER_LOW
 from .qr_payload import DEFAULT_APPOINTMENT_PATTERN
 
@@ -26,6 +26,7 @@ class Step(str, enum.Enum):
     APPOINTMENT = "appointment"    # appointment found: confirm check-in
     DEPARTMENT = "department"      # walk-in: choose a department
     PRIORITY = "priority"          # self-declared priority (pregnant, disability)
+    INSURANCE = "insurance"        # the BHYT card cannot be used: the desk, or a fee-paying visit (on_invalid)
     CHECKING_IN = "checking_in"
     PRINTING = "printing"
     DONE = "done"
@@ -106,6 +107,12 @@ class TogglePriority:
     """A priority button on the visit screen (short flow): chosen, or un-chosen."""
 
     priority: Priority
+
+
+@dataclass(frozen=True)
+class AcceptFee:
+    """On the insurance screen (``insurance.on_invalid = "fee"``): go on as a
+    fee-paying patient, without BHYT."""
 
 
 @dataclass(frozen=True)
@@ -205,10 +212,15 @@ class FindPatient:
 
 @dataclass(frozen=True)
 class CheckInsurance:
-    """The BHYT card check (``kiosk.insurance``), asked beside the patient lookup."""
+    """The BHYT card check (``kiosk.insurance``), asked beside the patient lookup
+    as soon as the name and date of birth are known (from the card or the QR,
+    or from the HIS record for a typed ID or a patient code)."""
 
     op: int
-    identity: Identity = field(repr=False)
+    card_number: str = field(repr=False)
+    full_name: str = field(repr=False)
+    birth_date: date | int = field(repr=False)
+    timeout_s: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -256,6 +268,8 @@ class Settings:
     large_text: bool = False        # each patient starts with large text
     speech_timeout_factor: float = SpeechSection().timeout_factor
     check_insurance: bool = False   # ask the BHYT check beside the patient lookup (CheckInsurance)
+    insurance_on_invalid: str = "counter"  # an invalid card: "counter" (go to the desk) or "fee" (fee-paying visit)
+    insurance_timeout_s: float = 15.0  # the longest the patient waits for the gateway
 
     @classmethod
     def from_config(cls, config) -> "Settings":
@@ -272,7 +286,10 @@ class Settings:
                    patient_code_pattern=config.camera.patient_code_pattern,
                    patient_code_prefix=k.patient_code_prefix, timezone=k.timezone, flow=k.flow,
                    speech=k.speech, large_text=k.large_text,
-                   speech_timeout_factor=config.speech.timeout_factor)
+                   speech_timeout_factor=config.speech.timeout_factor,
+                   check_insurance=config.insurance.gateway != "none",
+                   insurance_on_invalid=config.insurance.on_invalid,
+                   insurance_timeout_s=config.insurance.timeout_s)
 
 
 @dataclass

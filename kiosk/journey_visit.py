@@ -5,8 +5,9 @@ check-in and the ticket, and what each result or failure leads to.
 
 The checks run side by side while the patient waits on one "looking up"
 screen: the patient lookup in the HIS, and the BHYT insurance check when
-``Settings.check_insurance`` is on. One more check joins by adding its effect
-in ``_start_checks`` and its result in ``_check_done``.
+``Settings.check_insurance`` is on (``kiosk.journey_insurance``: it starts as
+soon as the name and date of birth are known, and its answer may send the
+patient to the insurance screen instead of the visit screen).
 """
 from __future__ import annotations
 
@@ -19,36 +20,34 @@ from .domain import CheckInRequest, IdentitySource
 from .errors import (BookingNotUsable, DepartmentRequired, HisUnavailable, KioskError, PatientAmbiguous,
                      PatientCodeNotUsable, UnknownDepartment)
 from .journey_events import (DECLARABLE_PRIORITIES, FLOW_SHORT, HOME, RETRY, TYPE_ID, USE_QR, VISIT_STEPS, CheckIn,
-                             CheckInsurance, ChooseDepartment, DeclarePriority, ErrorInfo, LoadDepartments,
-                             LookupPatient, OpDone, OpFailed, PrintTicket, Step, TimedOut, TogglePriority)
+                             ChooseDepartment, DeclarePriority, ErrorInfo, LoadDepartments, LookupPatient, OpDone,
+                             OpFailed, PrintTicket, Step, TimedOut, TogglePriority)
+from .journey_insurance import InsuranceSteps
 from .ports import MODE_OFFLINE, PatientLookup
 from .visit_rules import patient_and_appointment
 
 log = logging.getLogger("kiosk.journey")
 
-PATIENT, INSURANCE = "patient", "insurance"  # the checks made once the identity is known
+PATIENT = "patient"  # the check made in the HIS once the identity is known (the BHYT check runs beside it)
 
 
-class VisitSteps:
+class VisitSteps(InsuranceSteps):
     """Mixed into ``Journey``; uses its state (``step``, ``identity``, ``_go`` …)."""
 
     # --- the checks, side by side --------------------------------------------------------
     def _start_checks(self, notice: str | None = None) -> list:
-        if not self.his_online:
-            return self._go_walk_in(offline=True, notice=notice)  # known offline: do not make the patient wait
-        ident = self.identity
-        ask_patient = self.lookup is None
-        ask_insurance = (self.settings.check_insurance and self.coverage is None
-                         and bool(ident.full_name and ident.birth_date))
-        if not (ask_patient or ask_insurance):
-            return self._looked_up(self.lookup, notice)
+        ask_patient = self.lookup is None and self.his_online
+        ask_insurance = self._insurance_wanted()
+        if not (ask_patient or ask_insurance or self.insurance_pending):
+            return self._after_checks(notice)
         self._go(Step.LOOKING_UP, notice)
         self._retry = self._start_checks
         effects: list = []
         if ask_patient:
-            effects.append(LookupPatient(self._check(PATIENT), ident.citizen_id, self._today()))
-        if ask_insurance:
-            effects.append(CheckInsurance(self._check(INSURANCE), ident))
+            effects.append(LookupPatient(self._check(PATIENT), self.identity.citizen_id, self._today()))
+        elif self.lookup is None:
+            self.offline = True  # known offline: the patient is not looked up, the card may still be checked
+        effects += self._start_insurance()
         if not self.departments:
             effects.append(LoadDepartments())
         return effects
@@ -59,24 +58,25 @@ class VisitSteps:
         return op
 
     def _check_done(self, name: str, value) -> list:
-        if name == PATIENT:
-            self.lookup = value
-        elif name == INSURANCE:
-            self.coverage = value
-        if PATIENT in self._checks.values():
-            return []
-        if INSURANCE in self._checks.values() and self.coverage is None:
-            return []  # the lookup is back; the card check follows within the step's timeout
-        return self._looked_up(self.lookup, self.notice)
+        self.lookup = value
+        effects = self._start_insurance()  # a typed ID or a patient code: the name comes from the HIS record
+        if self.insurance_pending:
+            return effects  # the lookup is back; the card check follows within the step's timeout
+        return self._after_checks(self.notice)
 
     def _check_failed(self, name: str, err: BaseException, key: str) -> list:
-        if name == INSURANCE:  # no answer about the card: the check-in goes on without it
-            return self._check_done(INSURANCE, None) if PATIENT not in self._checks.values() else []
         if isinstance(err, PatientAmbiguous):
             return self._fail(key, (HOME,))
         if isinstance(err, HisUnavailable):
-            return self._go_walk_in(offline=True)
+            self.offline = True
+            return [] if self.insurance_pending else self._after_checks(self.notice)
         return self._fail(key, (RETRY, HOME), retry=self._start_checks)
+
+    def _after_checks(self, notice: str | None = None) -> list:
+        """Every answer is in (or no longer waited for): the visit screen."""
+        if self.lookup is None:
+            return self._to_visit(None, offline=True, notice=notice)
+        return self._looked_up(self.lookup, notice)
 
     def _looked_up(self, lookup: PatientLookup, notice: str | None = None) -> list:
         self.lookup = lookup
@@ -85,11 +85,7 @@ class VisitSteps:
                                                      ZoneInfo(self.settings.timezone))
         except PatientAmbiguous as exc:
             return self._fail(exc.patient_message_key, (HOME,))
-        if appointment is not None:
-            self.appointment = appointment
-            self._go(Step.APPOINTMENT, notice)
-            return [] if self.departments else [LoadDepartments()]
-        return self._go_walk_in(offline=False, notice=notice)
+        return self._to_visit(appointment, offline=False, notice=notice)
 
     def _go_walk_in(self, offline: bool, notice: str | None = None) -> list:
         self.offline = self.offline or offline
@@ -135,7 +131,7 @@ class VisitSteps:
         is_retry = self._checkin_id is not None
         self._checkin_id = self._checkin_id or uuid.uuid4().hex  # the same id when retried
         request = CheckInRequest(checkin_id=self._checkin_id, identity=self.identity, is_retry=is_retry,
-                                 lookup=self.lookup,
+                                 lookup=self.lookup, coverage=self.visit_coverage(),
                                  department_code=None if self.appointment else self.department_code,
                                  declared_priority=self.priority or self.age_priority,
                                  kiosk_id=self.settings.kiosk_id)
@@ -168,9 +164,10 @@ class VisitSteps:
             return self._fail("ui.error.read_timeout", (RETRY, USE_QR, TYPE_ID, HOME),
                               retry=lambda: self._read(self.key))
         if self.step is Step.LOOKING_UP:
-            if self.lookup is not None:  # only a slower side check is missing: go on without it
+            self._give_up_insurance()  # a slower card check is not waited for: it is made again later
+            if self.lookup is not None:
                 return self._looked_up(self.lookup, self.notice)
-            return self._go_walk_in(offline=True)
+            return self._to_visit(None, offline=True)
         if self.step is Step.FINDING_BOOKING:
             return self._fail("ui.error.booking_offline", (USE_QR, TYPE_ID, HOME))
         if self.step is Step.FINDING_PATIENT:
@@ -196,6 +193,8 @@ class VisitSteps:
             if ev.value and self.identity is not None and self.identity.source is IdentitySource.CHIP:
                 self.identity = dataclasses.replace(self.identity, photo=bytes(ev.value))  # the photo arrived
             return None
+        if ev.op == self._insurance_op:
+            return self._insurance_answered(ev.value)
         if ev.op in self._checks:
             return self._check_done(self._checks.pop(ev.op), ev.value)
         if ev.op != self._op:
@@ -221,6 +220,8 @@ class VisitSteps:
         if ev.op == self._photo_op:
             self._photo_op = None  # no photo: the identity is enough
             return None
+        if ev.op == self._insurance_op:
+            return self._insurance_answered(None, failed=err)
         if ev.op in self._checks:
             name = self._checks.pop(ev.op)
             log.warning("journey check failed", extra={"event": "journey.failed", "step": name,

@@ -24,7 +24,9 @@ from zoneinfo import ZoneInfo
 from .demo_data import cccd_qr_payload, demo_patient_code, demo_people, demo_person, person_identity
 from .domain import (Appointment, Assurance, CheckInResult, ClinicRoom, Department, IdentitySource, Patient,
                      PatientLookup, Priority, Ticket)
-from .journey import (FLOW_SHORT, FLOW_STEP_BY_STEP, PATIENT_CODE, CardInserted, CardRemoved, CheckIn,
+from .insurance import CoverageStatus, InsuranceCheck
+from .insurance_rules import ticket_status
+from .journey import (FLOW_SHORT, FLOW_STEP_BY_STEP, PATIENT_CODE, AcceptFee, CardInserted, CardRemoved, CheckIn,
                       CheckInsurance, ChooseDepartment, Confirm, DeclarePriority, DepartmentsLoaded, FindBooking,
                       FindPatient, GoHome, IdTyped, Journey, LoadDepartments, LookupPatient, OpDone, OpenKeypad,
                       PatientCodeTyped, PrintTicket, QrScanned, ReadChip, ReadPhoto, Retry, SetLanguage, SetLargeText,
@@ -32,7 +34,7 @@ from .journey import (FLOW_SHORT, FLOW_STEP_BY_STEP, PATIENT_CODE, CardInserted,
 from .patient_code import PatientCodeMatch
 
 USER_EVENTS = (OpenKeypad, IdTyped, PatientCodeTyped, Confirm, ChooseDepartment, DeclarePriority, TogglePriority,
-               GoHome, Retry, SetLanguage, SetSpeech, SetLargeText)
+               AcceptFee, GoHome, Retry, SetLanguage, SetSpeech, SetLargeText)
 DEVICE_EVENTS = (CardInserted, CardRemoved, QrScanned)
 TODAY = date(2026, 11, 25)
 TZ = "Asia/Ho_Chi_Minh"
@@ -70,7 +72,17 @@ class World:
         Department(code, name, (ClinicRoom(room, f"Phòng khám {name}", "Tầng 1"),))
         for code, name, room in (("NOI", "Nội khoa", "P101"), ("SAN", "Sản phụ khoa", "P301"),
                                  ("TIM", "Tim mạch", "P203"))))
-    coverage: object = "valid"  # what the insurance check answers (any value: the journey only keeps it)
+    coverage: str = "000"  # the gateway's answer for every card: "000" valid, "010" expired
+
+    def card_check(self, key: str) -> InsuranceCheck:
+        """The gateway's answer about the demo person's card, as the adapter reads it."""
+        valid = self.coverage == "000"
+        return InsuranceCheck(
+            status=CoverageStatus.VALID if valid else CoverageStatus.EXPIRED, result_code=self.coverage,
+            message_key="coverage.valid" if valid else "coverage.expired", staff_reason="canned answer",
+            checked_at=datetime(2026, 11, 25, 1, 0, tzinfo=timezone.utc), about_card=True,
+            card_number=demo_person(key)["citizen_id"], valid_from=date(2026 if valid else 2025, 1, 1),
+            valid_to=date(2026 if valid else 2025, 12, 31), primary_care_facility="27001", facility_matches=True)
 
     def lookup(self, key: str) -> PatientLookup:
         person = demo_person(key)
@@ -99,7 +111,7 @@ class World:
                             address=None, issue_date=None, old_id=None)
             return OpDone(effect.op, PatientCodeMatch(ident, self.lookup(key)))
         if isinstance(effect, CheckInsurance):
-            return OpDone(effect.op, self.coverage)
+            return OpDone(effect.op, self.card_check(key))
         if isinstance(effect, LoadDepartments):
             return DepartmentsLoaded(self.departments, {d.code: 3 for d in self.departments})
         if isinstance(effect, CheckIn):
@@ -116,18 +128,19 @@ class World:
         ticket = Ticket(reference=effect.request.checkin_id, number=12, label="012", department_code=dept.code,
                         department_name=dept.name, room_code=room.code, room_name=room.name,
                         room_where=room.where, issued_at=datetime(2026, 11, 25, 8, 0, tzinfo=timezone.utc),
-                        booked=journey.appointment is not None, priority=effect.request.declared_priority)
+                        booked=journey.appointment is not None, priority=effect.request.declared_priority,
+                        insurance_status=ticket_status(effect.request.coverage))
         return CheckInResult(ticket, "online", "p", "e", journey.appointment.id if journey.appointment else None)
 
 
 def walk(name: str, script, key: str, *, flow: str = FLOW_SHORT, world: World | None = None,
-         check_insurance: bool = False) -> Walk:
+         check_insurance: bool = False, on_invalid: str = "counter") -> Walk:
     """Drive one journey with ``script`` — ``(step the patient is on, event)``
     pairs — answering every effect from ``world``; the walk must end on the
     ticket (``Step.DONE``)."""
     world = world or World()
     settings = Settings(kiosk_id="WALK", flow=flow, timezone=TZ, check_insurance=check_insurance,
-                        patient_code_prefix=PATIENT_CODE_PREFIX)
+                        insurance_on_invalid=on_invalid, patient_code_prefix=PATIENT_CODE_PREFIX)
     journey = Journey(settings, today=lambda: TODAY)
     journey.handle(DepartmentsLoaded(world.departments, None))
     screens: list[Step] = []
@@ -210,17 +223,33 @@ def scripts(flow: str) -> dict[str, tuple[str, list]]:
     }
 
 
-INSURANCE_JOURNEY = "booked, chip + BHYT check (prepared)"
+INSURANCE_JOURNEY = "booked, chip + BHYT card valid"
+FEE_JOURNEY = "walk-in, QR + BHYT card expired, fee-paying"
+IN = Step.INSURANCE
+
+
+def insurance_scripts(flow: str) -> dict[str, tuple[str, list, str, str]]:
+    """The journeys with the BHYT check on: name -> (person, script, the gateway's code, insurance.on_invalid)."""
+    key, chip = scripts(flow)["booked, chip (card, then its QR)"]
+    if flow == FLOW_SHORT:
+        fee = [(W, _qr("ngoc")), (IN, AcceptFee()), (DE, ChooseDepartment("NOI"))]
+    else:
+        fee = [(W, _qr("ngoc")), (CI, Confirm()), (IN, AcceptFee()), (DE, ChooseDepartment("NOI")),
+               (PR, DeclarePriority(None))]
+    return {INSURANCE_JOURNEY: (key, chip, "000", "counter"), FEE_JOURNEY: ("ngoc", fee, "010", "fee")}
 
 
 def walk_all(flow: str) -> list[Walk]:
-    """Every journey in ``flow``, plus the chip journey with the insurance check
-    running beside the patient lookup (``Settings.check_insurance``)."""
+    """Every journey in ``flow``, and the journeys with the BHYT card check on
+    (``Settings.check_insurance``): the chip journey with a valid card, and a
+    walk-in whose expired card is accepted as a fee-paying visit (one more tap)."""
     walks = [walk(name, script, key, flow=flow) for name, (key, script) in scripts(flow).items()]
-    key, script = scripts(flow)["booked, chip (card, then its QR)"]
-    walks.append(walk(INSURANCE_JOURNEY, script, key, flow=flow, check_insurance=True))
+    for name, (key, script, code, on_invalid) in insurance_scripts(flow).items():
+        walks.append(walk(name, script, key, flow=flow, world=World(coverage=code), check_insurance=True,
+                          on_invalid=on_invalid))
     return walks
 
 
 FLOWS = (FLOW_SHORT, FLOW_STEP_BY_STEP)
-__all__ = ["Walk", "WalkError", "World", "walk", "walk_all", "scripts", "FLOWS", "patient_code", "demo_people"]
+__all__ = ["Walk", "WalkError", "World", "walk", "walk_all", "scripts", "insurance_scripts", "FLOWS",
+           "patient_code", "demo_people"]

@@ -28,8 +28,8 @@ def perform(effect, services) -> object:
         elif isinstance(effect, CheckInsurance):
             if services.insurance is None:
                 raise KioskError("insurance: gateway is none")
-            ident = effect.identity
-            value = services.insurance.check(ident.citizen_id, ident.full_name, ident.birth_date)
+            value = services.insurance.check(effect.card_number, effect.full_name, effect.birth_date,
+                                             timeout_s=effect.timeout_s)
         elif isinstance(effect, CheckIn):
             value = services.checkin.check_in(effect.request)
         elif isinstance(effect, PrintTicket):

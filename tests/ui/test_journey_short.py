@@ -11,7 +11,7 @@ from kiosk import journey as j
 from kiosk.demo_data import demo_patient_code, demo_person, person_identity
 from kiosk.domain import Appointment, Assurance, ClinicRoom, Department, IdentitySource, Patient, Priority
 from kiosk.errors import HisUnavailable, KioskError, PatientCodeNotUsable
-from kiosk.journey_walker import INSURANCE_JOURNEY, WalkError, scripts, walk, walk_all
+from kiosk.journey_walker import FEE_JOURNEY, INSURANCE_JOURNEY, WalkError, World, scripts, walk, walk_all
 from kiosk.patient_code import PatientCodeMatch
 from kiosk.ports import PatientLookup
 from kiosk.spoken import spoken_digits, spoken_name, spoken_text
@@ -111,16 +111,17 @@ def test_the_insurance_check_runs_beside_the_lookup_and_a_failure_does_not_stop_
     jr = new_journey(check_insurance=True)
     effects = jr.handle(j.QrScanned(QR_AN))
     look, ins = effect(effects, j.LookupPatient), effect(effects, j.CheckInsurance)
-    assert ins.identity.citizen_id == AN["citizen_id"]
+    assert ins.card_number == AN["citizen_id"] and ins.full_name == AN["full_name"]
     assert jr.handle(j.OpDone(look.op, PatientLookup([Patient("p1")]))) == []  # waits for the card check
     assert jr.step is j.Step.LOOKING_UP
     jr.handle(j.OpFailed(ins.op, KioskError("gateway")))
     assert jr.step is j.Step.DEPARTMENT and jr.coverage is None
     jr2 = new_journey(check_insurance=True)
     effects = jr2.handle(j.QrScanned(QR_AN))
-    jr2.handle(j.OpDone(effect(effects, j.CheckInsurance).op, "valid"))
+    valid = World().card_check("an")
+    jr2.handle(j.OpDone(effect(effects, j.CheckInsurance).op, valid))
     jr2.handle(j.OpDone(effect(effects, j.LookupPatient).op, PatientLookup([])))
-    assert jr2.step is j.Step.DEPARTMENT and jr2.coverage == "valid"
+    assert jr2.step is j.Step.DEPARTMENT and jr2.coverage is valid
 
 
 def test_speech_lengthens_the_timeouts_of_the_screens_a_patient_reads():
@@ -170,6 +171,9 @@ def test_every_journey_counts_its_taps_and_screens_and_the_short_flow_needs_fewe
     assert chip.taps == 1 and chip.ticket.booked  # target: ≤ 2 taps after laying the card
     assert short["booked, chip (card, then the ID typed)"].taps == 2
     assert short[INSURANCE_JOURNEY].taps == 1 and short[INSURANCE_JOURNEY].screens == chip.screens
+    assert short[INSURANCE_JOURNEY].ticket.insurance_status == "valid"
+    fee = short[FEE_JOURNEY]  # an expired card accepted as a fee-paying visit: one tap more than the walk-in
+    assert fee.taps == short["walk-in, QR"].taps + 1 and fee.ticket.insurance_status == "fee"
     for name, walk_ in short.items():
         assert walk_.taps < before[name].taps, name
         assert walk_.screen_count < before[name].screen_count, name
