@@ -31,6 +31,7 @@ from kiosk.fhir.board import FhirBoardHis, poll_client
 from kiosk.fhir.client import FhirClient
 from kiosk.fhir.his import FhirHis
 from kiosk.insurance import InsuranceGateway
+from kiosk.insured_checkin import InsuredCheckIn
 from kiosk.offline_first import OfflineFirstCheckIn
 from kiosk.ports import Announcer, CardReader, CheckInHandler, DemoControls, Printer, QrScanner, Speech
 from kiosk.services import KioskServices
@@ -86,10 +87,12 @@ class OfflineCheckIn:
         self.parts.close()
 
 
-def build_offline_checkin(config: Config, his: FhirHis, online: CheckInHandler, clock) -> OfflineCheckIn:
+def build_offline_checkin(config: Config, his: FhirHis, online: CheckInHandler, clock,
+                          gateway: InsuranceGateway | None = None) -> OfflineCheckIn:
     """``online`` wrapped so that the kiosk keeps issuing tickets when the HIS is
-    down (no thread started: ``parts.start()`` runs the sender and the probe)."""
-    parts = build_parts(config, his)
+    down (no thread started: ``parts.start()`` runs the sender and the probe,
+    and the BHYT recheck worker when ``gateway`` is given)."""
+    parts = build_parts(config, his, gateway)
     handler = OfflineFirstCheckIn(online, parts.store, parts.reference, parts.monitor, clock, config,
                                   on_late_online=parts.sender.kick)
     return OfflineCheckIn(handler, parts)
@@ -110,12 +113,21 @@ def build_kiosk(config: Config, *, with_devices: bool = True, background: bool =
     starts the outbox sender and the HIS probe; a one-shot command leaves it off."""
     clock = SystemClock(config.kiosk.timezone)
     his = build_his(config)
-    offline = build_offline_checkin(config, his, CheckInService(his, clock, config), clock)
+    gateway = build_insurance_gateway(config)  # None when insurance.gateway = "none": nothing changes
+    offline = build_offline_checkin(config, his, CheckInService(his, clock, config), clock, gateway)
     parts = offline.parts
-    services = KioskServices(config=config, his=his, checkin=offline.handler, connectivity=parts.monitor,
-                             clock=clock, department_fallback=parts.reference.departments, outbox=parts)
+    checkin: CheckInHandler = offline.handler
+    if gateway is not None:  # the BHYT side of each check-in: ticket line, Coverage, recheck queue
+        checkin = InsuredCheckIn(offline.handler, his, parts.insurance, deadline_s=config.offline.go_offline_after_s)
+    services = KioskServices(config=config, his=his, checkin=checkin, connectivity=parts.monitor,
+                             clock=clock, department_fallback=parts.reference.departments, outbox=parts,
+                             insurance=gateway)
     services.on_close(his.close)
+    if gateway is not None:
+        services.on_close(gateway.close)
     services.on_close(offline.close)  # after the devices: runs before the HIS client closes
+    if gateway is not None:
+        services.on_close(checkin.close)
     if background:
         parts.start()
     if with_devices:

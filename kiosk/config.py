@@ -49,7 +49,7 @@ DEFAULT_NAMESPACE = "https://patient-kiosk.example.org/fhir"  # documented place
 # The kiosk's own identifier systems: config key -> name under {kiosk_namespace}/sid/.
 OWN_SYSTEMS = {"checkin_system": "checkin-id", "queue_system": "queue-number", "counter_system": "queue-counter",
                "department_system": "department", "room_system": "room", "booking_system": "booking-code",
-               "patient_code_system": "patient-code"}
+               "patient_code_system": "patient-code", "facility_system": "facility-code", "payor_system": "payor"}
 
 
 def _https_base(v):
@@ -115,6 +115,11 @@ class HisSection:
                                doc="Appointment.identifier system of the booking codes printed in appointment QR codes")
     patient_code_system: str = _opt("", check=_system_or_default,
                                     doc="Patient.identifier system of the hospital patient code (mã bệnh nhân)")
+    facility_system: str = _opt("", check=_system_or_default,
+                                doc="Organization.identifier system of the 5-digit health facility codes (mã CSKCB) "
+                                    "that BHYT Coverages name as the registered primary-care facility")
+    payor_system: str = _opt("", check=_system_or_default,
+                             doc="identifier system of the payor (BHXH) on BHYT Coverages")
 
     def __post_init__(self):
         base = self.kiosk_namespace.rstrip("/")
@@ -142,6 +147,11 @@ class InsuranceSection:
                                   doc="a card checked today is not asked again within this time (0 = always ask)")
     on_invalid: str = _opt("counter", choices=("counter", "fee"),
                            doc="what an invalid card means here: go to the counter, or a fee-paying visit")
+    retry_base_s: float = _opt(60.0, check=_positive,
+                               doc="a check that could not be made is asked again after this long; doubles per try")
+    retry_max_s: float = _opt(1800.0, check=_positive, doc="longest delay between two tries of a queued check")
+    max_attempts: int = _opt(12, check=_positive,
+                             doc="tries of a queued check before it becomes a dead letter (admin screen, kiosk doctor)")
 
 
 @dataclass

@@ -82,3 +82,7 @@ class PatientCodeNotUsable(KioskError):
     """A hospital patient code that matches no patient (or one without a CCCD on record)."""
 
     patient_message_key = "error.patient_code_not_found"
+
+
+class CoverageOfAnotherPatient(HisConflict):
+    """The HIS holds a BHYT Coverage with this card number for another patient record: staff must look."""

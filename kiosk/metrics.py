@@ -53,6 +53,12 @@ KNOWN: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "kiosk_insurance_gateway_requests_total": (COUNTER, "requests to the BHXH gateway, by kind (token/check)",
                                                ("kind",)),
     "kiosk_insurance_gateway_seconds": (HISTOGRAM, "BHXH gateway request latency, by kind (token/check)", ("kind",)),
+    "kiosk_insurance_queue_backlog": (GAUGE, "BHYT card checks or Coverage writes waiting to be retried", ()),
+    "kiosk_insurance_queue_dead": (GAUGE, "BHYT rechecks that gave up and wait for staff (admin screen: retry)", ()),
+    "kiosk_insurance_queue_done_total": (COUNTER, "BHYT rechecks done (answered and recorded)", ()),
+    "kiosk_insurance_queue_dead_letters_total": (COUNTER, "BHYT rechecks that gave up after their last attempt", ()),
+    "kiosk_insurance_late_invalid_total": (COUNTER, "cards found invalid only after the visit was registered "
+                                                    "(the reception desk must check)", ()),
 }
 
 DEFAULT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

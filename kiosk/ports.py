@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Callable, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Callable, Protocol, runtime_checkable
 
 from .diagnostics import Check
 from .domain import (
@@ -25,7 +25,11 @@ from .domain import (
     PatientLookup,
     Priority,
     Ticket,
+    VisitCoverage,
 )
+
+if TYPE_CHECKING:
+    from .insurance import InsuranceCheck
 
 
 class Clock(Protocol):
@@ -111,6 +115,11 @@ class His(Protocol):
         """Round-trip time of a cheap request; raises HisUnavailable when down."""
         ...
 
+    def record_coverage(self, encounter_id: str, patient_id: str, check: InsuranceCheck, *, bill: bool) -> str:
+        """The patient's BHYT card as a Coverage, created or updated idempotently
+        (``kiosk.fhir.coverage``); when ``bill``, the visit references it. Returns its id."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -151,6 +160,21 @@ class Outbox(Protocol):
     def backlog(self) -> int: ...
 
 
+class CoverageQueue(Protocol):
+    """Durable queue of BHYT work left for later (``offline_cache``): a card
+    check that could not be made (gateway slow or down), or a Coverage that
+    could not be written with the visit. Its entries hold the card number,
+    name and date of birth: personal data, purged after delivery."""
+
+    def enqueue(self, checkin_id: str, coverage: VisitCoverage, reason: str) -> bool:
+        """Queue it (False when there is nothing the queue could do: no name to check with)."""
+        ...
+
+    def kick(self) -> None:
+        """Wake the worker."""
+        ...
+
+
 class OutboxAdmin(Protocol):
     """The offline queue as IT staff see it on the admin screen (no personal data)."""
 
@@ -165,7 +189,17 @@ class OutboxAdmin(Protocol):
         ...
 
     def deliver_now(self) -> None:
-        """Wake the sender."""
+        """Wake the sender (and the BHYT recheck worker)."""
+        ...
+
+    def insurance_entries(self, limit: int = 200) -> list[dict]:
+        """The BHYT recheck queue (no card number, name or date of birth)."""
+        ...
+
+    def insurance_backlog(self) -> int: ...
+
+    def retry_insurance(self, entry_id: int) -> bool:
+        """Give a dead or waiting recheck a fresh attempt budget."""
         ...
 
 

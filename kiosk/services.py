@@ -61,7 +61,7 @@ class KioskServices:
     card_reader: CardReader | None = None
     scanner: QrScanner | None = None
     speech: Speech | None = None  # spoken guidance (speech.driver)
-    insurance: InsuranceGateway | None = None  # the BHYT check, once the journey uses it (Settings.check_insurance)
+    insurance: InsuranceGateway | None = None  # the BHYT card check (insurance.gateway; None when "none")
     # Departments when the HIS cannot answer (the offline cache's copy), if any.
     department_fallback: Callable[[], list[Department]] | None = None
     outbox: OutboxAdmin | None = None  # the offline queue, for the admin screen

@@ -80,7 +80,34 @@ def _v2_reference_and_modes(db: sqlite_utils.Database) -> None:
     db["mode_changes"].create({"id": int, "at": float, "mode": str, "reason": str}, pk="id")
 
 
-MIGRATIONS = [_v1_outbox, _v2_reference_and_modes]
+def _v3_insurance_queue(db: sqlite_utils.Database) -> None:
+    """BHYT work left for later: card checks that could not be made at check-in,
+    Coverages that could not be written with the visit (offline_cache/insurance_queue.py)."""
+    db["insurance_queue"].create({
+        "id": int,
+        "checkin_id": str,       # the visit the card belongs to (the HIS finds it by this id)
+        "kiosk_id": str,
+        "payload": str,          # JSON: card number, name, birth date, the answer, fee-paying: personal, purged
+        "has_answer": int,       # 1 once the gateway answered about the card (only the HIS write is left)
+        "state": str,            # pending / sending / done / dead
+        "attempts": int,         # tries since the last manual retry (dead-letter counter)
+        "tries_total": int,
+        "next_attempt_at": float,
+        "lease_until": float,
+        "reason": str,           # why it was queued (technical text)
+        "last_error": str,       # technical text only
+        "outcome": str,          # what was done: status, result code, Coverage written / billed (no personal data)
+        "created_at": float,
+        "updated_at": float,
+        "done_at": float,
+        "purged_at": float,
+    }, pk="id", not_null={"checkin_id", "state", "created_at"},
+        defaults={"state": "pending", "has_answer": 0, "attempts": 0, "tries_total": 0, "next_attempt_at": 0.0})
+    db["insurance_queue"].create_index(["checkin_id"], unique=True)
+    db["insurance_queue"].create_index(["state", "next_attempt_at"])
+
+
+MIGRATIONS = [_v1_outbox, _v2_reference_and_modes, _v3_insurance_queue]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

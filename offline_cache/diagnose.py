@@ -92,6 +92,8 @@ def _checks(conn: sqlite3.Connection, path) -> list[Check]:
                          "`kiosk outbox list --state dead`, fix the cause shown, then `kiosk outbox retry ID`"))
     else:
         out.append(Check("outbox.dead_letters", OK, "no dead letters"))
+    if version >= 3:
+        out += _insurance_checks(conn, now)
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (REFRESHED_KEY,)).fetchone()
     n_dept = conn.execute("SELECT count(*) FROM ref_departments").fetchone()[0]
     ref_age = None if not row else now - float(row[0])
@@ -107,6 +109,26 @@ def _checks(conn: sqlite3.Connection, path) -> list[Check]:
     if last:
         out.append(Check("outbox.last_mode_change", OK,
                          f"{last[1]} since {time.strftime('%Y-%m-%d %H:%M', time.localtime(last[0]))} ({last[2]})"))
+    return out
+
+
+def _insurance_checks(conn: sqlite3.Connection, now: float) -> list[Check]:
+    """The BHYT recheck queue: card checks and Coverage writes left for later."""
+    counts = dict(conn.execute("SELECT state, count(*) FROM insurance_queue GROUP BY state").fetchall())
+    waiting = counts.get("pending", 0) + counts.get("sending", 0)
+    oldest = conn.execute("SELECT min(created_at) FROM insurance_queue WHERE state IN ('pending','sending')"
+                          ).fetchone()[0]
+    age = None if oldest is None else now - oldest
+    detail = (f"{waiting} BHYT check(s) or Coverage write(s) waiting (oldest {human_age(age)}), "
+              f"{counts.get('done', 0)} done")
+    out = [Check("insurance.queue", WARN if waiting and age and age > BACKLOG_WARN_S else OK, detail,
+                 "check the gateway (kiosk doctor insurance.*) and the HIS; the queue retries by itself")]
+    dead = counts.get("dead", 0)
+    if dead:
+        out.append(Check("insurance.dead_letters", FAIL, f"{dead} BHYT recheck(s) gave up after retries",
+                         "admin screen → outbox tab: read the last error, fix its cause, then Retry now"))
+    else:
+        out.append(Check("insurance.dead_letters", OK, "no BHYT dead letters"))
     return out
 
 

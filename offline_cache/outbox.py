@@ -1,4 +1,5 @@
-"""The durable outbox: offline check-ins waiting for the HIS.
+"""The durable outbox: offline check-ins waiting for the HIS (with their BHYT
+card check's answer, which the sender records with the visit).
 
 An offline check-in is one transaction: the day's next offline number, the
 local check-in record (the ticket the patient holds) and its outbox entry.
@@ -25,6 +26,7 @@ from typing import Callable
 from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource, Priority, Ticket
 
 from .db import LocalDatabase
+from .insurance_queue import coverage_from, coverage_json
 
 PENDING, SENDING, DELIVERED, DEAD = "pending", "sending", "delivered", "dead"
 # Columns safe to show IT (no personal data).
@@ -123,7 +125,8 @@ class OutboxStore:
              json.dumps(ticket_json(ticket), ensure_ascii=False)))
         payload = {"identity": _identity_json(request.identity), "department_code": request.department_code,
                    "declared_priority": request.declared_priority.value if request.declared_priority else None,
-                   "kiosk_id": request.kiosk_id or self.kiosk_id}
+                   "kiosk_id": request.kiosk_id or self.kiosk_id,
+                   "coverage": coverage_json(request.coverage)}  # the BHYT answer: written with the visit
         conn.execute(
             "INSERT INTO outbox(checkin_id, patient_key, payload, state, attempts, tries_total, online_attempted,"
             " next_attempt_at, created_at, updated_at) VALUES (?,?,?,?,0,0,?,?,?,?)",
@@ -195,7 +198,7 @@ class OutboxStore:
             request = CheckInRequest(
                 checkin_id=cid, identity=_identity_from(p["identity"]), department_code=p["department_code"],
                 declared_priority=Priority(p["declared_priority"]) if p.get("declared_priority") else None,
-                kiosk_id=p.get("kiosk_id", ""))
+                kiosk_id=p.get("kiosk_id", ""), coverage=coverage_from(p.get("coverage")))
             out.append(Entry(rid, cid, request, t, date.fromisoformat(day), datetime.fromisoformat(t["issued_at"]),
                              verify_first=bool(tries or online_attempted), attempts=attempts + 1))
         return out

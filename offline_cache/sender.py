@@ -42,10 +42,12 @@ from kiosk.errors import (
     PatientAmbiguous,
     UnknownDepartment,
 )
+from kiosk.insurance_rules import bills_visit, writes_coverage
 from kiosk.logs import redact
 from kiosk.ports import MODE_ONLINE, RecordedVisit, VisitPlan
 from kiosk.visit_rules import choose_patient, departments_by_code, place, room_of, todays_appointment
 
+from .insurance_queue import InsuranceQueue
 from .outbox import Entry, OutboxStore
 
 log = logging.getLogger(__name__)
@@ -85,9 +87,11 @@ def error_text(exc: BaseException) -> str:
 
 class Sender:
     def __init__(self, his, store: OutboxStore, monitor, config: Config, *, rng: random.Random | None = None,
-                 relabel: Callable[[Entry, RecordedVisit], str] | None = None):
+                 relabel: Callable[[Entry, RecordedVisit], str] | None = None,
+                 insurance: InsuranceQueue | None = None):
         self.his = his
         self.store = store
+        self.insurance = insurance  # where a Coverage that could not be written goes
         self.monitor = monitor
         self.config = config
         self.off = config.offline
@@ -180,11 +184,27 @@ class Sender:
                 "event": "outbox.label_mismatch", "ref": entry.checkin_id, "offline_label": entry.ticket["label"],
                 "his_label": label})
         self.store.mark_delivered(entry.id, encounter_id=visit.encounter_id, his_label=label)
+        self._record_coverage(entry, visit)
         if already:
             report.already_in_his += 1
         else:
             report.delivered += 1
         metrics.set("kiosk_last_sync_timestamp_seconds", time.time())
+
+    def _record_coverage(self, entry: Entry, visit: RecordedVisit) -> None:
+        """The BHYT answer the offline check-in carried, recorded with the visit;
+        a failure hands it to the recheck queue (the visit stays delivered)."""
+        coverage = entry.request.coverage
+        if coverage is None or not writes_coverage(coverage.check):
+            return  # no check here, or nothing to record (a check still to make is in the recheck queue)
+        try:
+            self.his.record_coverage(visit.encounter_id, visit.patient_id, coverage.check, bill=bills_visit(coverage))
+        except Exception as exc:  # noqa: BLE001
+            log.warning("coverage not recorded with the visit: queued", extra={
+                "event": "outbox.coverage_failed", "ref": entry.checkin_id, "error": error_text(exc)})
+            if self.insurance is not None and self.insurance.enqueue(entry.checkin_id, coverage,
+                                                                     f"outbox: {error_text(exc)}"):
+                self.insurance.kick()
 
     def _relabel(self, entry: Entry, visit: RecordedVisit) -> str:
         t = entry.ticket

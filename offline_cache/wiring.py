@@ -19,6 +19,8 @@ from kiosk.ports import MODE_ONLINE, His
 from .connectivity import ConnectivityMonitor
 from .db import LocalDatabase, open_database
 from .diagnose import diagnose
+from .insurance_queue import InsuranceQueue
+from .insurance_sender import InsuranceSender
 from .outbox import OutboxStore
 from .reference import ReferenceCache
 from .sender import Prober, Sender
@@ -35,18 +37,24 @@ class OfflineParts:
     monitor: ConnectivityMonitor
     sender: Sender
     prober: Prober
+    insurance: InsuranceQueue | None = None  # the BHYT recheck queue (kiosk.ports.CoverageQueue)
+    insurance_sender: InsuranceSender | None = None  # its worker, when the kiosk checks cards
     started: bool = False
 
     def start(self) -> None:
-        """The outbox sender and the HIS probe threads."""
+        """The outbox sender, the HIS probe and (when cards are checked) the recheck worker threads."""
         self.sender.start()
         self.prober.start()
+        if self.insurance_sender is not None:
+            self.insurance_sender.start()
         self.started = True
         log.info("offline cache started", extra={"event": "offline.started", "database": str(self.database.path)})
 
     def close(self) -> None:
         """Stop the threads (the sender hands back what it claimed), then close the database."""
         if self.started:
+            if self.insurance_sender is not None:
+                self.insurance_sender.stop()
             self.prober.stop()
             self.sender.stop()
             self.started = False
@@ -67,18 +75,39 @@ class OfflineParts:
 
     def deliver_now(self) -> None:
         self.sender.kick()
+        if self.insurance_sender is not None:
+            self.insurance_sender.kick()
+
+    def insurance_entries(self, limit: int = 200) -> list[dict]:
+        return self.insurance.entries(limit=limit) if self.insurance is not None else []
+
+    def insurance_backlog(self) -> int:
+        return self.insurance.backlog() if self.insurance is not None else 0
+
+    def retry_insurance(self, entry_id: int) -> bool:
+        return self.insurance is not None and self.insurance.retry(entry_id)
 
     def diagnose(self) -> list[Check]:
         return diagnose(self.config)
 
 
-def build_parts(config: Config, his: His) -> OfflineParts:
-    """The offline parts around ``his``; no thread started."""
+def build_parts(config: Config, his: His, gateway=None) -> OfflineParts:
+    """The offline parts around ``his``; no thread started. ``gateway`` (a
+    ``kiosk.insurance.InsuranceGateway``) adds the BHYT recheck worker."""
     database = open_database(config)
     store = OutboxStore(database, config.kiosk.id)
     reference = ReferenceCache(database)
     monitor = ConnectivityMonitor(database)
-    sender = Sender(his, store, monitor, config)
+    insurance = InsuranceQueue(database, config.kiosk.id)
+    sender = Sender(his, store, monitor, config, insurance=insurance)
     prober = Prober(his, monitor, config, reference)
-    monitor.subscribe(lambda mode: sender.kick() if mode == MODE_ONLINE else None)
-    return OfflineParts(config, database, store, reference, monitor, sender, prober)
+    insurance_sender = InsuranceSender(his, gateway, insurance, config) if gateway is not None else None
+
+    def online(mode: str) -> None:
+        if mode == MODE_ONLINE:
+            sender.kick()
+            if insurance_sender is not None:
+                insurance_sender.kick()
+
+    monitor.subscribe(online)
+    return OfflineParts(config, database, store, reference, monitor, sender, prober, insurance, insurance_sender)

@@ -19,6 +19,7 @@ from ..config import Config
 from ..domain import Appointment, Department, Patient, Priority
 from ..errors import HisConflict, HisUnavailable
 from ..ports import PatientLookup, RecordedVisit, VisitPlan
+from . import coverage as bhyt
 from . import mapping as m
 from .client import FhirClient, version_of
 
@@ -264,6 +265,10 @@ class FhirHis:
             except HisConflict:
                 continue
         raise HisConflict("relabel: the visit kept changing")
+
+    # -- BHYT: the card's Coverage (kiosk/fhir/coverage.py holds how it is written) --
+    def record_coverage(self, encounter_id: str, patient_id: str, check, *, bill: bool) -> str:
+        return bhyt.record_coverage(self.client, self.his, encounter_id, patient_id, check, bill=bill)
 
     def close(self) -> None:
         self.client.close()

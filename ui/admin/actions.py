@@ -38,6 +38,7 @@ class OutboxView:
     backlog: int = 0
     oldest_age_s: float | None = None
     rows: list[str] | None = None  # one line per entry: id, age, attempts, last error (no personal data)
+    insurance_backlog: int = 0  # BHYT checks / Coverage writes waiting (the recheck queue)
 
 
 @dataclass
@@ -147,7 +148,8 @@ class AdminActions:
         if outbox is None:
             return OutboxView(available=False)
         rows = [_row_text(e) for e in outbox.entries(limit=200) if e.get("state") != "delivered"]
-        return OutboxView(True, outbox.backlog(), outbox.oldest_waiting_age_s(), rows)
+        rows += [_insurance_row_text(e) for e in outbox.insurance_entries(limit=100)]
+        return OutboxView(True, outbox.backlog(), outbox.oldest_waiting_age_s(), rows, outbox.insurance_backlog())
 
     def retry_outbox(self) -> Outcome:
         """Every waiting or given-up entry gets a fresh attempt budget and the
@@ -158,6 +160,8 @@ class AdminActions:
         try:
             ids = [e["id"] for e in outbox.entries(limit=1000) if e.get("state") in ("dead", "pending")]
             retried = sum(bool(outbox.retry(i)) for i in ids)
+            rechecks = [e["id"] for e in outbox.insurance_entries(limit=1000) if e.get("state") in ("dead", "pending")]
+            retried += sum(bool(outbox.retry_insurance(i)) for i in rechecks)
             outbox.deliver_now()
         except Exception as exc:
             return Outcome(False, _error_text(exc))
@@ -176,3 +180,17 @@ def _row_text(entry: dict) -> str:
     if entry.get("last_error"):
         parts.append(f"last error: {entry['last_error']}")
     return redact("  ·  ".join(p for p in parts if p))
+
+
+def _insurance_row_text(entry: dict) -> str:
+    """One BHYT recheck for IT: number, state, what is left, tries, age, last error or outcome."""
+    age = f"{(time.time() - entry['created_at']) / 60:.0f} min ago" if entry.get("created_at") else ""
+    left = "write the Coverage" if entry.get("has_answer") else "check the card"
+    parts = [f"BHYT #{entry.get('id')}", str(entry.get("state", "")),
+             "" if entry.get("state") == "done" else left, f"tries {entry.get('tries_total', 0)}", age]
+    if entry.get("state") == "done" and entry.get("outcome"):
+        parts.append(entry["outcome"])
+    elif entry.get("last_error"):
+        parts.append(f"last error: {entry['last_error']}")
+    return redact("  ·  ".join(p for p in parts if p))
+

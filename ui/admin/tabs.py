@@ -241,7 +241,8 @@ class OutboxTab(QWidget):
             self.rows.clear()
             return
         age = "-" if view.oldest_age_s is None else f"{view.oldest_age_s / 60:.0f} min"
-        self.summary.setText(tr("admin.outbox.summary", lang, n=view.backlog, age=age))
+        self.summary.setText(tr("admin.outbox.summary", lang, n=view.backlog, age=age) + "\n"
+                             + tr("admin.outbox.insurance", lang, n=view.insurance_backlog))
         self.rows.clear()
         self.rows.addItems(view.rows or [])
 

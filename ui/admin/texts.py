@@ -46,6 +46,8 @@ ADMIN_MESSAGES: dict[str, dict[str, str]] = {
                                  "en": "No offline outbox on this kiosk."},
     "admin.outbox.summary": {"vi": "{n} lượt đăng ký chờ gửi; cũ nhất: {age}",
                              "en": "{n} check-ins waiting; oldest: {age}"},
+    "admin.outbox.insurance": {"vi": "{n} việc BHYT chờ làm lại (kiểm tra thẻ, ghi Coverage)",
+                               "en": "{n} BHYT rechecks waiting (card checks, Coverage writes)"},
     "admin.settings.language": {"vi": "Ngôn ngữ mặc định", "en": "Default language"},
     "admin.settings.exit": {"vi": "Thoát chế độ kiosk", "en": "Leave kiosk mode"},
     "admin.settings.exit_hint": {"vi": "Đóng ứng dụng; máy sẽ không tự mở lại.",
