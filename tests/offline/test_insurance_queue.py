@@ -1,0 +1,98 @@
+"""The BHYT recheck queue in the kiosk's database (migration 3): durable
+entries keyed by the check-in, backoff and dead letters, staff retry, no
+personal data in what IT sees, and personal data purged after delivery."""
+from __future__ import annotations
+
+import json
+import random
+import time
+from datetime import date, datetime, timezone
+
+from kiosk.domain import VisitCoverage
+from kiosk.insurance import CoverageStatus, InsuranceCheck, no_answer
+from offline_cache.db import SCHEMA_VERSION, LocalDatabase
+from offline_cache.insurance_queue import InsuranceQueue
+from offline_cache.insurance_sender import InsuranceSender
+from tests.helpers import make_config
+
+NOW = datetime(2026, 11, 25, 1, 0, tzinfo=timezone.utc)
+CARD, NAME, BORN = "099900000000", "NGUYỄN VĂN THỬ", date(1980, 1, 1)
+
+
+class Gateway:
+    """Answers the recheck from a list (what the real gateway would say, in order)."""
+
+    def __init__(self, *answers):
+        self.answers, self.asked = list(answers), []
+
+    def check(self, card, name, born, *, timeout_s=None):
+        self.asked.append((card, name, born, timeout_s))
+        return self.answers.pop(0)
+
+
+class His:
+    def __init__(self):
+        self.recorded = []
+
+    def find_visit(self, checkin_id):
+        from kiosk.ports import RecordedVisit
+        return RecordedVisit("p1", "e1", None, 1, "001")
+
+    def record_coverage(self, encounter_id, patient_id, check, *, bill):
+        self.recorded.append((encounter_id, patient_id, check.status.value, bill))
+        return "c1"
+
+
+def valid() -> InsuranceCheck:
+    return InsuranceCheck(status=CoverageStatus.VALID, result_code="000", message_key="coverage.valid",
+                          staff_reason="card valid", checked_at=NOW, about_card=True, card_number="GD4990000000000",
+                          valid_from=date(2026, 1, 1), valid_to=date(2026, 12, 31))
+
+
+def queue_at(tmp_path) -> InsuranceQueue:
+    return InsuranceQueue(LocalDatabase(tmp_path / "k.sqlite3"), "K1")
+
+
+def test_the_migration_adds_the_queue_and_entries_are_keyed_by_the_check_in(tmp_path):
+    queue = queue_at(tmp_path)
+    assert queue.database.version() == SCHEMA_VERSION == 3
+    unchecked = VisitCoverage(None, CARD, NAME, BORN)
+    assert queue.enqueue("c1", unchecked, "slow gateway") and queue.enqueue("c1", unchecked, "again")
+    assert not queue.enqueue("c2", VisitCoverage(None, CARD, None, None), "typed ID unknown to the HIS")
+    assert queue.backlog() == 1
+    [entry] = queue.entries()
+    assert entry["reason"] == "slow gateway" and entry["has_answer"] == 0
+    assert not any(secret in json.dumps(entry, ensure_ascii=False) for secret in (CARD, NAME, "1980"))
+
+
+def test_a_recheck_backs_off_then_dies_and_staff_can_retry_it(tmp_path):
+    config = make_config(insurance={"max_attempts": 2, "retry_base_s": 30.0})
+    queue = queue_at(tmp_path)
+    down = no_answer(CoverageStatus.UNAVAILABLE, "check: the gateway answered HTTP 503", NOW)
+    gateway = Gateway(down, down, valid())
+    sender = InsuranceSender(His(), gateway, queue, config, rng=random.Random(1))
+    queue.enqueue("c1", VisitCoverage(None, CARD, NAME, BORN), "gateway down")
+    assert sender.deliver_due()["failed"] == 1
+    [entry] = queue.entries()
+    assert entry["state"] == "pending" and entry["next_attempt_at"] > time.time() + 10  # backs off
+    assert "HTTP 503" in entry["last_error"]
+    assert sender.deliver_due()["claimed"] == 0  # not due yet
+    assert sender.deliver_due(ignore_backoff=True)["dead"] == 1
+    assert queue.entries()[0]["state"] == "dead" and queue.counts()["dead"] == 1
+    assert queue.retry(entry["id"]) and sender.deliver_due()["written"] == 1
+    assert gateway.asked[-1] == (CARD, NAME, BORN, config.insurance.timeout_s)
+    assert queue.entries()[0]["outcome"].startswith("valid 000: Coverage/c1 recorded, visit billed")
+
+
+def test_a_known_answer_only_writes_and_personal_data_is_purged_after_delivery(tmp_path):
+    config = make_config()
+    queue = queue_at(tmp_path)
+    his = His()
+    sender = InsuranceSender(his, Gateway(), queue, config)
+    queue.enqueue("c1", VisitCoverage(valid(), CARD, NAME, BORN, fee_paying=True), "HIS slow after the visit")
+    assert sender.deliver_due()["written"] == 1
+    assert his.recorded == [("e1", "p1", "valid", False)]  # fee-paying: the visit is not billed to the card
+    assert queue.purge(24.0) == 0  # kept for the retention time
+    assert queue.purge(24.0, now=time.time() + 25 * 3600) == 1
+    row = queue.database.read("SELECT payload, purged_at FROM insurance_queue")[0]
+    assert row["payload"] is None and row["purged_at"]
