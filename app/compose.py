@@ -249,9 +249,14 @@ def device_checks(config: Config, services: KioskServices | None = None, *, anno
 class SimulatorControls(DemoControls):
     """``kiosk.ports.DemoControls`` over the simulators and the sandbox HIS."""
 
-    def __init__(self, services: KioskServices, sandbox=None):
+    GATEWAY_MODES = ("up", "slow", "down")
+
+    def __init__(self, services: KioskServices, sandbox=None, gateway=None):
+        """``sandbox``: the sandbox HIS; ``gateway``: the BHXH gateway simulator (``app.sandbox``)."""
         self.reader, self.scanner, self.printer = services.card_reader, services.scanner, services.printer
         self.sandbox = sandbox
+        self.gateway = gateway
+        self.slow_s = services.config.insurance.timeout_s + 5.0  # "slow": past the patient's wait
 
     def insert_card(self, person_key: str) -> None:
         self.reader.insert_card(person_key)
@@ -291,6 +296,12 @@ class SimulatorControls(DemoControls):
         if self.sandbox is not None:
             self.sandbox.set_faults()
 
+    def set_gateway(self, mode: str) -> None:
+        if mode not in self.GATEWAY_MODES:
+            raise ValueError(f"gateway mode must be one of {self.GATEWAY_MODES}, got {mode!r}")
+        if self.gateway is not None:
+            self.gateway.mode(slow_s=self.slow_s if mode == "slow" else 0.0, down=mode == "down")
+
     def simulates(self, part: str) -> bool:
         from devices.camera.simulator import SimulatedScanner
         from devices.card.simulator import SimulatedCardReader
@@ -299,4 +310,4 @@ class SimulatorControls(DemoControls):
         return {"card_reader": isinstance(self.reader, SimulatedCardReader),
                 "camera": isinstance(self.scanner, SimulatedScanner),
                 "printer": isinstance(self.printer, SimulatedPrinter),
-                "his": self.sandbox is not None}.get(part, False)
+                "his": self.sandbox is not None, "gateway": self.gateway is not None}.get(part, False)

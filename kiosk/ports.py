@@ -324,7 +324,7 @@ class DemoControls(Protocol):
     devices and the sandbox HIS (built by the composition root from the simulators)."""
 
     def simulates(self, part: str) -> bool:
-        """Whether ``part`` ("card_reader", "camera", "printer", "his") can be driven here."""
+        """Whether ``part`` ("card_reader", "camera", "printer", "his", "gateway") can be driven here."""
         ...
 
     def insert_card(self, person_key: str) -> None: ...
@@ -352,3 +352,7 @@ class DemoControls(Protocol):
     def his_down(self) -> None: ...
 
     def his_up(self) -> None: ...
+
+    def set_gateway(self, mode: str) -> None:
+        """The BHXH gateway simulator: "up", "slow" (answers after insurance.timeout_s) or "down" (HTTP 503)."""
+        ...

@@ -94,6 +94,31 @@ register({
     "speech.priority.pregnant": {"vi": "phụ nữ có thai", "en": "pregnant"},
     "speech.priority.disability": {"vi": "người khuyết tật", "en": "a person with a disability"},
     "speech.or": {"vi": "hoặc", "en": "or"},
+    # the BHYT card check (kiosk.insurance_rules.shown_status) and the insurance screen
+    "speech.coverage.checking": {"vi": "Đang kiểm tra thẻ bảo hiểm y tế.", "en": "Checking your health insurance card."},
+    "speech.coverage.valid": {"vi": "Thẻ bảo hiểm y tế hợp lệ.", "en": "Your health insurance card is valid."},
+    "speech.coverage.new_card": {"vi": "Bạn đã được cấp thẻ bảo hiểm y tế mới, còn hạn.",
+                                 "en": "A new health insurance card was issued to you and is valid."},
+    "speech.coverage.valid_elsewhere": {"vi": "Thẻ bảo hiểm y tế còn hạn, đăng ký khám ban đầu ở nơi khác.",
+                                        "en": "Your health insurance card is valid, registered at another facility."},
+    "speech.coverage.expired": {"vi": "Thẻ bảo hiểm y tế đã hết hạn.", "en": "Your health insurance card has expired."},
+    "speech.coverage.not_found": {"vi": "Không tìm thấy thẻ bảo hiểm y tế.", "en": "No health insurance card was found."},
+    "speech.coverage.mismatch": {"vi": "Họ tên hoặc ngày sinh không khớp với thẻ bảo hiểm y tế.",
+                                 "en": "Your name or date of birth does not match the health insurance card."},
+    "speech.coverage.refused": {"vi": "Thẻ bảo hiểm y tế đang bị tạm dừng hoặc thu hồi.",
+                                "en": "Your health insurance card is suspended or withdrawn."},
+    "speech.coverage.unchecked": {"vi": "Chưa kiểm tra được thẻ bảo hiểm y tế; máy sẽ kiểm tra lại sau.",
+                                  "en": "Your health insurance card could not be checked yet; it is checked later."},
+    "speech.coverage.fee": {"vi": "Bạn khám dịch vụ, không dùng bảo hiểm y tế.",
+                            "en": "You are a fee-paying patient, without health insurance."},
+    "speech.insurance.counter": {
+        "vi": "{message} Máy chưa đăng ký khám cho bạn: nhân viên ở quầy tiếp đón sẽ giúp bạn. Chạm Xong để kết thúc.",
+        "en": "{message} You are not checked in yet: the staff at the reception desk will help you. Touch Finish."},
+    "speech.insurance.fee": {
+        "vi": "{message} Để khám ngay theo hình thức khám dịch vụ, tự chi trả, không dùng bảo hiểm y tế, chạm nút "
+              "Khám dịch vụ ở góc dưới bên phải. Hoặc chạm Đến quầy tiếp đón.",
+        "en": "{message} To be seen now as a fee-paying patient, without health insurance, touch Fee-paying visit "
+              "at the bottom right. Or touch Go to the desk."},
 })
 
 PRIORITY_NAMES = {"pregnant": "speech.priority.pregnant", "disability": "speech.priority.disability"}
@@ -165,11 +190,15 @@ def spoken_text(journey, local_time: Callable[[datetime | None], datetime | None
     elif step is Step.PRINTING:
         said.append(t("speech.wait.printing", lang))
     elif step is Step.CONFIRM_IDENTITY:
-        said.append(t("speech.confirm", lang, who=who(journey.identity, lang)))
+        said += [t("speech.confirm", lang, who=who(journey.identity, lang)), _coverage(journey, lang)]
     elif step is Step.APPOINTMENT:
-        said += _appointment(journey, lang, local_time)
+        said += [_coverage(journey, lang), *_appointment(journey, lang, local_time)]
     elif step is Step.DEPARTMENT:
-        said += _departments(journey, lang)
+        said += [_coverage(journey, lang), *_departments(journey, lang)]
+    elif step is Step.INSURANCE:
+        fee = journey.settings.insurance_on_invalid == "fee"
+        message = t(journey.insurance_message, lang) if journey.insurance_message else ""
+        said.append(t("speech.insurance.fee" if fee else "speech.insurance.counter", lang, message=message).strip())
     elif step is Step.PRIORITY:
         names = [t(PRIORITY_NAMES[p.value], lang) for p in journey.declarable_priorities()]
         said.append(t("speech.priority", lang, choices="; ".join(names)))
@@ -178,6 +207,11 @@ def spoken_text(journey, local_time: Callable[[datetime | None], datetime | None
     elif step is Step.ERROR:
         said.append(_error(journey, lang))
     return " ".join(s for s in said if s)
+
+
+def _coverage(journey, lang: str) -> str:
+    shown = journey.insurance_shown
+    return t(f"speech.coverage.{shown}", lang) if shown else ""
 
 
 def _who_on_visit_screen(journey, lang: str) -> str:

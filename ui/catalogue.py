@@ -101,6 +101,37 @@ UI_MESSAGES: dict[str, dict[str, str]] = {
     "ui.done.take_card": {"vi": "Đừng quên lấy thẻ căn cước trên đầu đọc.", "en": "Do not forget your ID card on the reader."},
     "ui.done.finish": {"vi": "Xong", "en": "Finish"},
     "ui.done.print_again": {"vi": "In lại phiếu", "en": "Print the ticket again"},
+    # the BHYT card check (kiosk.insurance_rules.shown_status), one line on the visit and confirm screens
+    "ui.coverage.label": {"vi": "Thẻ BHYT", "en": "Health insurance"},
+    "ui.coverage.checking": {"vi": "Đang kiểm tra thẻ BHYT…", "en": "Checking your health insurance card…"},
+    "ui.coverage.valid": {"vi": "Thẻ BHYT hợp lệ đến {to}", "en": "Health insurance card valid until {to}"},
+    "ui.coverage.new_card": {"vi": "Đã có thẻ BHYT mới, hợp lệ đến {to}",
+                             "en": "A new health insurance card was issued, valid until {to}"},
+    "ui.coverage.valid_elsewhere": {"vi": "Thẻ BHYT hợp lệ đến {to}, đăng ký khám ban đầu ở nơi khác",
+                                    "en": "Health insurance card valid until {to}, registered at another facility"},
+    "ui.coverage.expired": {"vi": "Thẻ BHYT đã hết hạn", "en": "Health insurance card expired"},
+    "ui.coverage.not_found": {"vi": "Không tìm thấy thẻ BHYT", "en": "No health insurance card found"},
+    "ui.coverage.mismatch": {"vi": "Họ tên hoặc ngày sinh không khớp với thẻ BHYT",
+                             "en": "Name or date of birth does not match the health insurance card"},
+    "ui.coverage.refused": {"vi": "Thẻ BHYT đang bị tạm dừng hoặc thu hồi",
+                            "en": "Health insurance card suspended or withdrawn"},
+    "ui.coverage.unchecked": {"vi": "Chưa kiểm tra được thẻ BHYT: sẽ kiểm tra lại sau",
+                              "en": "Health insurance card not checked yet: it is checked later"},
+    "ui.coverage.fee": {"vi": "Khám dịch vụ (không dùng BHYT)", "en": "Fee-paying visit (no health insurance)"},
+    # the insurance screen: an invalid card (insurance.on_invalid)
+    "ui.insurance.title_counter": {"vi": "Vui lòng đến quầy tiếp đón", "en": "Please go to the reception desk"},
+    "ui.insurance.title_fee": {"vi": "Thẻ BHYT chưa dùng được", "en": "Your health insurance card cannot be used"},
+    "ui.insurance.counter": {
+        "vi": "Máy chưa đăng ký khám cho bạn. Nhân viên ở quầy tiếp đón sẽ kiểm tra thẻ và đăng ký giúp bạn.",
+        "en": "You are not checked in yet. The staff at the reception desk will check your card and check you in."},
+    "ui.insurance.fee_offer": {
+        "vi": "Bạn vẫn có thể khám ngay theo hình thức khám dịch vụ (tự chi trả, không dùng BHYT), "
+              "hoặc đến quầy tiếp đón.",
+        "en": "You can still be seen now as a fee-paying patient (you pay, without health insurance), "
+              "or go to the reception desk."},
+    "ui.insurance.accept": {"vi": "Khám dịch vụ (không dùng BHYT)", "en": "Fee-paying visit"},
+    "ui.insurance.desk": {"vi": "Đến quầy tiếp đón", "en": "Go to the desk"},
+    "ui.insurance.finish": {"vi": "Xong", "en": "Finish"},
     # errors and notices
     "ui.error.title": {"vi": "Chưa thực hiện được", "en": "That did not work"},
     "ui.error.use_qr": {"vi": "Hoặc đưa mã QR trên thẻ vào camera.", "en": "Or show the QR code on your card to the camera."},

@@ -9,10 +9,14 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout,
                                QWidget)
 
-from kiosk.demo_data import demo_patient_code, demo_people
+from kiosk.demo_data import demo_patient_code, demo_people, load_demo
 from kiosk.ports import PRINTER_OFFLINE, PRINTER_OK, PRINTER_PAPER_LOW, PRINTER_PAPER_OUT, DemoControls
 
 from .tour import cccd_qr
+
+# What the gateway simulator answers about each demo person's card (assets/demo/hospital.json, bhyt.result).
+BHYT_NOTES = {"000": "BHYT valid", "003": "BHYT new card (old expired)", "004": "BHYT new card",
+              "010": "BHYT expired", "050": "no BHYT card"}
 
 
 class OperatorPanel(QWidget):
@@ -46,6 +50,7 @@ class OperatorPanel(QWidget):
         grid = QGridLayout(box)
         c = self.controls
         reader, camera = c.simulates("card_reader"), c.simulates("camera")
+        facility = load_demo()["hospital"]["facility_code"]
         for row, person in enumerate(demo_people()):
             key = person["key"]
             notes = []
@@ -55,6 +60,9 @@ class OperatorPanel(QWidget):
                 notes.append("not in HIS")
             if person.get("duplicate_record_birth_date"):
                 notes.append("duplicate record")
+            bhyt = person.get("bhyt") or {}
+            notes.append(BHYT_NOTES.get(bhyt.get("result", "050"), "BHYT card")
+                         + (", registered elsewhere" if bhyt.get("facility", facility) != facility else ""))
             grid.addWidget(QLabel(f"{key} — born {person['birth_date'][:4]} {'; '.join(notes)}"), row, 0)
             if reader:
                 grid.addWidget(self._button("Insert card", lambda k=key: c.insert_card(k)), row, 1)
@@ -79,6 +87,10 @@ class OperatorPanel(QWidget):
         if self.controls.simulates("his"):
             row.addWidget(self._button("HIS down (503)", self.controls.his_down), 1, 0, 1, 2)
             row.addWidget(self._button("HIS back", self.controls.his_up), 1, 2, 1, 2)
+        if self.controls.simulates("gateway"):  # the BHXH gateway simulator (BHYT card checks)
+            for i, (text, mode) in enumerate((("BHXH gateway down", "down"), ("BHXH gateway slow", "slow"),
+                                              ("BHXH gateway back", "up"))):
+                row.addWidget(self._button(text, lambda m=mode: self.controls.set_gateway(m)), 2, i, 1, 1)
         return box
 
     @staticmethod

@@ -82,6 +82,10 @@ def stylesheet(u: float, large: bool = False) -> str:
     QFrame[role="who"] {{ background: {c['panel']}; border: {px(3 * edge)} solid {c['panel_edge']};
         border-radius: {px(16)}; }}
     QLabel[role="who-text"] {{ font-size: {fs(36)}; font-weight: bold; background: transparent; border: none; }}
+    QLabel[role="coverage"] {{ font-size: {fs(34)}; font-weight: bold; background: transparent; border: none; }}
+    QLabel[role="coverage"][state="ok"] {{ color: {c['number']}; }}
+    QLabel[role="coverage"][state="warn"] {{ color: {c['notice_ink']}; }}
+    QLabel[role="coverage"][state="bad"] {{ color: {c['error']}; }}
     QLabel[role="big-number"] {{ font-size: {px(260)}; font-weight: bold; color: {c['number']}; }}
     QLabel[role="big-number-long"] {{ font-size: {px(160)}; font-weight: bold; color: {c['number']}; }}
     QLabel[role="room"] {{ font-size: {fs(56)}; font-weight: bold; }}

@@ -21,6 +21,11 @@ class TourError(RuntimeError):
     """The kiosk did not reach the expected screen in time."""
 
 
+class AtTheDesk(Exception):
+    """The patient's BHYT card cannot be used and the kiosk sent them to the desk
+    (``insurance.on_invalid = "counter"``): the scenario ends there."""
+
+
 def cccd_qr(person_key: str) -> str:
     """The text of a demo person's CCCD QR code (2021 layout)."""
     return cccd_qr_payload(demo_person(person_key))
@@ -112,12 +117,28 @@ class Tour:
     def past_confirm(self, name: str | None = None) -> None:
         """The step-by-step flow asks "is this you?" first; the short flow does not."""
         self.wait(lambda: self.c.journey.step in (j.Step.CONFIRM_IDENTITY, j.Step.APPOINTMENT, j.Step.DEPARTMENT,
-                                                  j.Step.ERROR), 60, "the identity or the visit screen")
+                                                  j.Step.ERROR, j.Step.INSURANCE), 60, "the identity or the visit screen")
         if self.c.journey.step is j.Step.CONFIRM_IDENTITY:
             if name:
                 self.shot(name)
             self.tap(self.screen("confirm").yes)
-            self.wait(lambda: self.c.journey.step in (j.Step.APPOINTMENT, j.Step.DEPARTMENT), 60, "lookup")
+            self.wait(lambda: self.c.journey.step in (j.Step.APPOINTMENT, j.Step.DEPARTMENT, j.Step.INSURANCE), 60,
+                      "lookup")
+        self.past_insurance()
+
+    def past_insurance(self) -> None:
+        """A BHYT card that cannot be used: the fee-paying visit is accepted, or the kiosk sends the patient to the desk."""
+        if self.c.journey.step is not j.Step.INSURANCE:
+            return
+        screen = self.screen("insurance")
+        if screen.accept.isVisible():
+            self.shot("insurance_fee")
+            self.tap(screen.accept)
+            self.wait(lambda: self.c.journey.step in (j.Step.APPOINTMENT, j.Step.DEPARTMENT), what="the visit screen")
+            return
+        self.shot("insurance_counter")
+        self.tap(screen.finish)
+        raise AtTheDesk()
 
     def wait_photo(self) -> None:
         try:  # the face image follows the identity by a moment
@@ -225,7 +246,9 @@ class Tour:
     def walk_in(self, person: str = "huong") -> None:
         """Not known to the HIS, no appointment: a card upgrades the QR identity; priority, then a department."""
         self.show_qr(person)
-        self.wait(lambda: self.c.journey.step in (j.Step.CONFIRM_IDENTITY, j.Step.DEPARTMENT), 60, "identity")
+        self.wait(lambda: self.c.journey.step in (j.Step.CONFIRM_IDENTITY, j.Step.DEPARTMENT, j.Step.INSURANCE), 60,
+                  "identity")
+        self.past_insurance()  # no BHYT card: the desk, or a fee-paying visit
         self.d.insert_card(person)  # a card on the reader upgrades the QR identity
         self.step("reading")
         self.past_confirm()
@@ -331,5 +354,8 @@ class Tour:
     def run(self, scenarios=SCENARIOS) -> list[Path]:
         for name in scenarios:
             self.set_language()
-            getattr(self, name)()
+            try:
+                getattr(self, name)()
+            except AtTheDesk:
+                self.home()
         return self.saved

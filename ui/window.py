@@ -22,13 +22,13 @@ from .controller import Controller
 from .device_signals import NONE, STARTING
 from .screens.base import button
 from .screens import (AppointmentScreen, BusyScreen, ConfirmScreen, DepartmentScreen, DoneScreen, ErrorScreen,
-                      KeypadScreen, NeedKeyScreen, PriorityScreen, WelcomeScreen)
+                      InsuranceScreen, KeypadScreen, NeedKeyScreen, PriorityScreen, WelcomeScreen)
 
 ADMIN_TAPS, ADMIN_WINDOW_S, ADMIN_CORNER_MM = 5, 3.0, 15.0
 SCREEN_NAMES = {j.Step.WELCOME: "welcome", j.Step.NEED_KEY: "need_key", j.Step.KEYPAD: "keypad",
                 j.Step.CONFIRM_IDENTITY: "confirm", j.Step.APPOINTMENT: "appointment",
                 j.Step.DEPARTMENT: "department", j.Step.PRIORITY: "priority", j.Step.DONE: "done",
-                j.Step.ERROR: "error"}
+                j.Step.ERROR: "error", j.Step.INSURANCE: "insurance"}
 
 
 def _fixed(btn):
@@ -58,7 +58,7 @@ class KioskWindow(QWidget):
             "welcome": WelcomeScreen(send), "need_key": NeedKeyScreen(send), "keypad": KeypadScreen(send),
             "busy": BusyScreen(send), "confirm": ConfirmScreen(send), "appointment": AppointmentScreen(send),
             "department": DepartmentScreen(send), "priority": PriorityScreen(send), "done": DoneScreen(send),
-            "error": ErrorScreen(send),
+            "error": ErrorScreen(send), "insurance": InsuranceScreen(send),
         }
         for screen in self.screens.values():
             # An explicit minimum keeps long texts from widening the window

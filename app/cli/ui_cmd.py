@@ -32,6 +32,9 @@ def register(sub) -> None:
     demo.add_argument("--screenshots", metavar="DIR", help="with --offscreen: save every screen as PNG here")
     demo.add_argument("--board", nargs="?", const="", metavar="DEPT",
                       help="also open a calling board (every clinic room, or one department's) with call buttons")
+    demo.add_argument("--on-invalid", choices=("counter", "fee"),
+                      help="an invalid BHYT card: send the patient to the desk, or offer a fee-paying visit "
+                           "(default: the config's insurance.on_invalid)")
     demo.set_defaults(func=_demo)
 
 
@@ -68,23 +71,31 @@ def _demo(args) -> int:
     if not args.offscreen and not has_display():
         print(NO_DISPLAY, file=sys.stderr)
         return 2
-    from app.sandbox import SandboxHis
+    from app.sandbox import GatewaySimulator, SandboxHis
 
     data_dir = tempfile.mkdtemp(prefix="kiosk-demo-")
     sandbox = SandboxHis(port=0).start()
+    gateway = None
     try:
-        config = _demo_config(args, sandbox.base_url, data_dir)
+        gateway = GatewaySimulator(port=0).start()  # BHYT card checks against the BHXH gateway simulator
+        config = _demo_config(args, sandbox.base_url, data_dir, gateway)
         services = _demo_services(config)
         try:
-            return _demo_ui(args, config, services, sandbox)
+            return _demo_ui(args, config, services, sandbox, gateway)
         finally:
             services.close()
     finally:
+        if gateway is not None:
+            gateway.stop()
         sandbox.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def _demo_config(args, base_url: str, data_dir: str):
+DEMO_GATEWAY_TIMEOUT_S = 5.0  # the demo's patient waits at most this long for the gateway simulator
+
+
+def _demo_config(args, base_url: str, data_dir: str, gateway=None):
+    from kiosk.config import InsuranceSection
     from kiosk.demo_data import load_demo
 
     if args.config:
@@ -92,6 +103,13 @@ def _demo_config(args, base_url: str, data_dir: str):
     else:
         config = Config(source="(demo defaults)")
         config.kiosk.hospital_name = load_demo()["hospital"]["name"]
+        config.insurance.timeout_s = DEMO_GATEWAY_TIMEOUT_S
+    if gateway is not None:  # [insurance] for the simulator; the config keeps its policy and timing
+        kept = {k: getattr(config.insurance, k) for k in ("timeout_s", "recheck_after_s", "on_invalid",
+                                                          "retry_base_s", "retry_max_s", "max_attempts")}
+        if getattr(args, "on_invalid", None):
+            kept["on_invalid"] = args.on_invalid
+        config.insurance = InsuranceSection(**{**gateway.insurance_settings(data_dir), **kept})
     config.his.base_url = base_url
     config.his.auth = "none"
     config.kiosk.data_dir = data_dir
@@ -112,11 +130,11 @@ def _demo_services(config):
     return compose.build_kiosk(config)
 
 
-def _demo_ui(args, config, services, sandbox) -> int:
+def _demo_ui(args, config, services, sandbox, gateway=None) -> int:
     from app import compose
     from ui.app import LANDSCAPE, PORTRAIT, application, make_kiosk
 
-    controls = compose.SimulatorControls(services, sandbox)
+    controls = compose.SimulatorControls(services, sandbox, gateway)
     app = application()
     controller, window = make_kiosk(services, config)
     size = LANDSCAPE if args.landscape else PORTRAIT
@@ -154,7 +172,8 @@ def _demo_ui(args, config, services, sandbox) -> int:
             board = open_board(config, parts, demo=True, orientation="landscape")
             place_beside(board, panel)
             app.aboutToQuit.connect(board.stop)
-        print(f"kiosk demo: sandbox HIS at {sandbox.base_url}; use the operator panel to insert "
+        print(f"kiosk demo: sandbox HIS at {sandbox.base_url}, BHXH gateway simulator at "
+              f"{gateway.base_url if gateway else '(none)'}; use the operator panel to insert "
               "sample cards or show QR codes. Close the windows to stop.", file=sys.stderr)
         return app.exec()
     finally:

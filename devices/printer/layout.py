@@ -295,7 +295,9 @@ class TicketLayout:
         c.rule()
         left = "left"
         c.text([(t("ticket.booked" if ticket.booked else "ticket.walk_in", lang), f("body", True))], align=left)
-        if ticket.insurance_status:
+        if ticket.insurance_status == "fee":  # "Khám dịch vụ (không dùng BHYT)" says it all
+            c.text([(insurance_text(ticket.insurance_status, lang), f("body", True))], align=left)
+        elif ticket.insurance_status:
             c.text([(t("ticket.insurance", lang) + ":", f("body")),
                     (insurance_text(ticket.insurance_status, lang), f("body", True))], align=left)
         if ticket.people_ahead is not None:

@@ -37,13 +37,20 @@ MESSAGES = {
     "priority.disability": {"vi": "Người khuyết tật", "en": "Person with a disability"},
     "priority.elderly_75": {"vi": "Người từ 75 tuổi trở lên", "en": "Aged 75 or over"},
     "priority.meritorious": {"vi": "Người có công với cách mạng", "en": "Person with meritorious service"},
-    # insurance status codes the check-in service may put on a ticket
+    # insurance status codes the check-in puts on a ticket (kiosk.insurance_rules.ticket_status)
     "insurance.valid": {"vi": "Thẻ hợp lệ", "en": "Card valid"},
+    "insurance.new_card": {"vi": "Thẻ mới, hợp lệ", "en": "New card, valid"},
+    "insurance.valid_elsewhere": {"vi": "Thẻ hợp lệ, KCB ban đầu nơi khác", "en": "Card valid, registered elsewhere"},
     "insurance.expired": {"vi": "Thẻ hết hạn", "en": "Card expired"},
+    "insurance.not_found": {"vi": "Không tìm thấy thẻ", "en": "No card found"},
+    "insurance.mismatch": {"vi": "Thông tin thẻ không khớp", "en": "Card details do not match"},
+    "insurance.refused": {"vi": "Thẻ tạm dừng hoặc thu hồi", "en": "Card suspended or withdrawn"},
     "insurance.invalid": {"vi": "Thẻ không hợp lệ", "en": "Card not valid"},
     "insurance.none": {"vi": "Không có thẻ (khám dịch vụ)", "en": "No card (fee-paying)"},
-    "insurance.unchecked": {"vi": "Chưa kiểm tra", "en": "Not checked"},
+    "insurance.unchecked": {"vi": "Chưa kiểm tra được (sẽ kiểm tra lại)", "en": "Not checked yet (checked later)"},
     "insurance.out_of_area": {"vi": "Trái tuyến", "en": "Out of area"},
+    # a fee-paying visit chosen after an invalid card: printed on its own line, not after "BHYT:"
+    "insurance.fee": {"vi": "Khám dịch vụ (không dùng BHYT)", "en": "Fee-paying visit (no health insurance)"},
     # --- printing errors (KioskError.patient_message_key) --------------------
     "error.printer": {
         "vi": "Máy chưa in được phiếu. Số của bạn đã được ghi nhận; vui lòng đến quầy tiếp đón để nhận phiếu.",

@@ -3,8 +3,9 @@ the journey's state (``show_journey``) and turns touches into journey events;
 ``clear()`` wipes anything personal from its widgets."""
 from .base import Screen
 from .finish import DoneScreen, ErrorScreen
+from .insurance import InsuranceScreen
 from .start import BusyScreen, KeypadScreen, NeedKeyScreen, WelcomeScreen
 from .visit import AppointmentScreen, ConfirmScreen, DepartmentScreen, PriorityScreen
 
 __all__ = ["Screen", "WelcomeScreen", "NeedKeyScreen", "KeypadScreen", "BusyScreen", "ConfirmScreen",
-           "AppointmentScreen", "DepartmentScreen", "PriorityScreen", "DoneScreen", "ErrorScreen"]
+           "AppointmentScreen", "DepartmentScreen", "PriorityScreen", "DoneScreen", "ErrorScreen", "InsuranceScreen"]

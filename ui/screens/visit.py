@@ -12,6 +12,7 @@ from kiosk import journey as j
 from kiosk.domain import Assurance, IdentitySource, mask_name
 
 from .base import Screen, button, label, set_direction
+from .insurance import coverage_text, show_coverage
 
 METHOD_KEYS = {Assurance.CHIP_VERIFIED: "ui.method.chip_verified", Assurance.CHIP_UNVERIFIED: "ui.method.chip_unverified",
                Assurance.QR: "ui.method.qr", Assurance.TYPED: "ui.method.typed"}
@@ -143,6 +144,9 @@ class ConfirmScreen(Screen):
                 (self.t("ui.field.birth_date"), ident.birth_date.strftime("%d/%m/%Y") if ident.birth_date else unknown),
                 (self.t("ui.field.id"), ident.masked_id),
                 (self.t("ui.field.method"), method_text(ident, self.t))]
+        coverage = coverage_text(journey, self.t)
+        if coverage is not None:  # the BHYT check runs while the patient reads this screen
+            rows.append((self.t("ui.coverage.label"), coverage[0]))
         _fields(rows, self.grid, self.rows)
         pixmap = photo_pixmap(ident.photo)
         if pixmap is not None:
@@ -172,7 +176,8 @@ def room_text(department, room_code: str | None) -> tuple[str, str]:
 
 
 class WhoBox(QFrame):
-    """Short flow: who the kiosk thinks the patient is, above the choices."""
+    """Who the kiosk thinks the patient is (short flow), and the BHYT card
+    check's result (both flows), above the choices."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -180,22 +185,28 @@ class WhoBox(QFrame):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         lay = QVBoxLayout(self)
         self.text = label("who-text")
+        self.coverage = label("coverage")
         self.upgrade = label("hint")
         lay.addWidget(self.text)
+        lay.addWidget(self.coverage)
         lay.addWidget(self.upgrade)
 
     def show_journey(self, journey, ctx, t) -> None:
         ident = journey.identity
-        self.setVisible(journey.short_flow and ident is not None)
+        who = journey.short_flow and ident is not None
+        show_coverage(self.coverage, journey, t)
+        self.setVisible(who or not self.coverage.isHidden())
+        self.text.setVisible(who)
         if ident is None:
             return self.clear()
         self.text.setText(identity_summary(ident, t))
         chip = ident.assurance in (Assurance.CHIP_VERIFIED, Assurance.CHIP_UNVERIFIED)
         self.upgrade.setText(t("ui.confirm.upgrade"))
-        self.upgrade.setVisible(not chip and ctx.reader_state not in ("none", "missing", "error"))
+        self.upgrade.setVisible(who and not chip and ctx.reader_state not in ("none", "missing", "error"))
 
     def clear(self) -> None:
         self.text.setText("")
+        self.coverage.setText("")
 
 
 class AppointmentScreen(Screen):
