@@ -74,6 +74,7 @@ UI_MESSAGES: dict[str, dict[str, str]] = {
     "ui.appointment.confirm": {"vi": "Đăng ký khám", "en": "Check in"},
     # department
     "ui.department.title": {"vi": "Chọn chuyên khoa bạn muốn khám", "en": "Choose the department you need"},
+    "ui.department.title_short": {"vi": "Chọn chuyên khoa", "en": "Choose a department"},
     "ui.department.waiting": {"vi": "{n} người đang chờ", "en": "{n} waiting"},
     "ui.department.loading": {"vi": "Đang tải danh sách chuyên khoa…", "en": "Loading the departments…"},
     "ui.department.failed": {"vi": "Không tải được danh sách chuyên khoa.", "en": "The departments could not be loaded."},

@@ -68,14 +68,19 @@ def stylesheet(u: float, large: bool = False) -> str:
     QLabel#hospital {{ color: {c['header_ink']}; font-size: {fs(34)}; font-weight: bold; }}
     QLabel {{ color: {c['ink']}; }}
     QScrollArea#scroller, QWidget#body {{ background: transparent; }}
-    QScrollBar:vertical {{ width: {px(28)}; background: {c['panel']}; }}
-    QScrollBar::handle:vertical {{ background: {c['panel_edge']}; min-height: {px(80)}; border-radius: {px(10)}; }}
+    QScrollBar:vertical {{ width: {px(28)}; background: {c['panel']}; margin: 0;
+        border: {px(2 * k)} solid {c['panel_edge']}; border-radius: {px(12)}; }}
+    QScrollBar::handle:vertical {{ background: {c['title'] if large else c['panel_edge']}; min-height: {px(80)};
+        border-radius: {px(10)}; margin: {px(3 * k)}; }}
+    QScrollBar::add-line:vertical, QScrollBar::sub-line:vertical {{ height: 0; border: none; background: none; }}
+    QScrollBar::add-page:vertical, QScrollBar::sub-page:vertical {{ background: none; }}
     QLabel[role="title"] {{ font-size: {fs(64)}; font-weight: bold; color: {c['title']}; }}
     QLabel[role="body"] {{ font-size: {fs(42)}; }}
     QLabel[role="hint"] {{ font-size: {fs(36)}; color: {c['soft']}; }}
     QLabel[role="volume"] {{ font-size: {fs(30)}; font-weight: bold; }}
     QLabel[role="notice"] {{ font-size: {fs(36)}; background: {c['notice_bg']}; color: {c['notice_ink']};
         border: {px(3 * edge)} solid {c['notice_edge']}; border-radius: {px(16)}; padding: {px(20)}; }}
+    QLabel[role="notice"][compact="true"] {{ padding: {px(6)} {px(12)}; }}
     QLabel[role="error"] {{ font-size: {fs(46)}; color: {c['error']}; font-weight: bold; }}
     QLabel[role="field-label"] {{ font-size: {fs(32)}; color: {c['label']}; }}
     QLabel[role="field-value"] {{ font-size: {fs(48)}; font-weight: bold; }}
@@ -105,6 +110,7 @@ def stylesheet(u: float, large: bool = False) -> str:
         border: {px(4 * edge)} solid {c['panel_edge']}; text-align: left; padding: {px(18)} {px(30)};
         font-size: {fs(40)}; }}
     QPushButton[kind="toggle"] {{ text-align: center; font-size: {fs(32)}; padding: {px(8)} {px(12)}; }}
+    QPushButton[kind="choice"][compact="true"] {{ padding: {px(1)} {px(10)}; }}
     QPushButton[kind="toggle"]:checked {{ background: {c['checked']}; border-color: {c['number']}; }}
     QLabel[role="choice-name"] {{ font-size: {fs(42)}; font-weight: bold; background: transparent; }}
     QLabel[role="choice-detail"] {{ font-size: {fs(32)}; color: {c['soft']}; background: transparent; }}

@@ -287,8 +287,10 @@ def test_an_offline_check_in_carries_the_answer_and_the_sync_writes_the_coverage
         sandbox.set_faults()
     parts = kiosk.services.outbox
     kiosk.qtbot.waitUntil(lambda: parts.store.counts()["delivered"] >= 1, timeout=60000)  # the probe, then the sender
-    [cov] = coverages(kiosk, card)
     encounter_id = parts.store.entries()[0]["his_encounter_id"]
+    # the sender records the Coverage right after the visit is seen in the HIS
+    kiosk.qtbot.waitUntil(lambda: visit_coverage(kiosk, encounter_id) is not None, timeout=30000)
+    [cov] = coverages(kiosk, card)
     assert visit_coverage(kiosk, encounter_id) == cov["id"]
     assert parts.sender.sync_now().claimed == 0
     [again] = coverages(kiosk, card)

@@ -29,9 +29,30 @@ def sandbox(fresh_sandbox):
     return fresh_sandbox
 
 
+def scrolled_box(screen, w):
+    """The innermost scrolling content ``w`` is in (the body, or a column that scrolls on its own), or None."""
+    from PySide6.QtWidgets import QScrollArea
+    for area in screen.findChildren(QScrollArea):
+        content = area.widget()
+        if area.isVisible() and content is not None and content.isAncestorOf(w):
+            inner = scrolled_box_in(content, w)
+            return inner or content
+    return None
+
+
+def scrolled_box_in(content, w):
+    from PySide6.QtWidgets import QScrollArea
+    for area in content.findChildren(QScrollArea):
+        inner = area.widget()
+        if area.isVisible() and inner is not None and inner.isAncestorOf(w):
+            return scrolled_box_in(inner, w) or inner
+    return None
+
+
 def overflow_problems(window) -> list[str]:
     """Visible widgets that reach outside the window: a widget inside a scrolling
-    body only has to be inside the body (it is reached by scrolling)."""
+    body (or a column that scrolls on its own) only has to be inside it (it is
+    reached by scrolling)."""
     from PySide6.QtCore import QRect
     from PySide6.QtWidgets import QWidget
     problems = []
@@ -40,8 +61,8 @@ def overflow_problems(window) -> list[str]:
     for w in [window.current_screen()] + window.findChildren(QWidget):
         if not w.isVisibleTo(window) or (w is not screen and w.window() is not window):
             continue
-        if w is not screen and screen.isAncestorOf(w) and screen.body_box.isAncestorOf(w):
-            box = screen.body_box
+        box = scrolled_box(screen, w) if w is not screen and screen.isAncestorOf(w) else None
+        if box is not None:
             inside = QRect(w.mapTo(box, w.rect().topLeft()), w.size())
             if not box.rect().adjusted(-2, -2, 2, 2).contains(inside):
                 problems.append(f"{type(w).__name__} {getattr(w, 'text', lambda: '')()[:20]!r} outside the body")

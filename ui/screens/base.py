@@ -69,6 +69,21 @@ class Screen(QWidget):
     def t(self, key: str, **values) -> str:
         return tr(key, self.lang, **values)
 
+    def notice_beside_buttons(self, beside: bool) -> None:
+        """The notice line in the footer row, left of the buttons (a screen that
+        needs every pixel of height: landscape with large text), or above it."""
+        in_footer = self.footer.indexOf(self.notice) >= 0
+        if beside == in_footer:
+            return
+        if beside:
+            self.outer.removeWidget(self.notice)
+            self.footer.insertWidget(0, self.notice, 3)
+        else:
+            self.footer.removeWidget(self.notice)
+            self.outer.insertWidget(self.outer.count() - 1, self.notice)
+        self.notice.setProperty("compact", beside)  # less padding: as tall as the button beside it
+        repolish(self.notice)
+
     def set_notice(self, key: str | None, **values) -> None:
         self.notice.setText(self.t(key, **values) if key else "")
         self.notice.setVisible(bool(key))
@@ -90,6 +105,8 @@ class Screen(QWidget):
 
     def set_margins(self, u: float) -> None:
         m = round(48 * u)
+        if self.outer.contentsMargins().left() == m and self.outer.spacing() == round(26 * u):
+            return  # unchanged: do not invalidate the layout (wrapped labels keep their heights)
         self.outer.setContentsMargins(m, round(30 * u), m, round(30 * u))
         self.outer.setSpacing(round(26 * u))
         self.footer.setSpacing(round(32 * u))
@@ -120,3 +137,11 @@ class Screen(QWidget):
 
 def set_direction(layout: QBoxLayout, landscape: bool) -> None:
     layout.setDirection(QBoxLayout.Direction.LeftToRight if landscape else QBoxLayout.Direction.TopToBottom)
+
+
+def repolish(widget: QWidget) -> None:
+    """Apply the style sheet again after a property it selects on changed. An
+    own (empty) style sheet makes Qt recompute everything, the contents margins
+    a label takes from its padding included (unpolish/polish leave them)."""
+    widget.setStyleSheet("/* repolished */" if widget.styleSheet() == "" else "")
+

@@ -6,12 +6,18 @@ from PySide6.QtWidgets import QBoxLayout, QVBoxLayout
 
 from kiosk import journey as j
 
-from .base import Screen, button, label, set_direction
+from .base import Screen, button, label, repolish, set_direction
 
 ACTION_KEYS = {j.RETRY: "ui.action.retry", j.TYPE_ID: "ui.action.type_id", j.HOME: "ui.action.home"}
 
 
 class DoneScreen(Screen):
+    """The number, large, and where to go. Portrait: one column. Landscape: the
+    number on the left, where to go on the right; with large text the number's
+    column also takes the priority and the offline note (each has a twin label
+    there, shown instead), and the screen's notice sits beside the buttons, so
+    that everything is on screen without scrolling."""
+
     def __init__(self, send, parent=None):
         super().__init__(send, parent)
         self.caption = label("body", center=True)
@@ -23,10 +29,16 @@ class DoneScreen(Screen):
         self.take = label("body", center=True)
         self.offline = label("hint", center=True)
         self.take_card = label("notice", center=True)
-        # Portrait: one column. Landscape: the number on the left, where to go on the right.
+        self.priority_left = label("body", center=True)  # landscape with large text: under the number
+        self.offline_left = label("hint", center=True)
+        self.take_card_beside = label("notice", center=True)  # landscape with large text: beside the buttons
+        self.take_card_beside.setProperty("compact", True)
+        self.take_card_beside.hide()
+        self.compact = False
+        self._shown_flags = (False, False, False, False)  # (priority, offline, card on the reader, a notice)
         self.split = QBoxLayout(QBoxLayout.Direction.TopToBottom)
         self.split.setSpacing(24)
-        for group in ((self.caption, self.number, self.department),
+        for group in ((self.caption, self.number, self.department, self.priority_left, self.offline_left),
                       (self.room, self.where, self.priority, self.take, self.offline, self.take_card)):
             # Centred by stretches, not by an alignment: an aligned layout gets its size-hint
             # height, which ignores how many lines its wrapped labels really need.
@@ -41,8 +53,9 @@ class DoneScreen(Screen):
         self.body.addStretch(1)
         self.again = button("secondary", lambda: self.send(j.Retry()))
         self.finish = button("primary", lambda: self.send(j.GoHome()))
-        self.footer.addWidget(self.again)
-        self.footer.addWidget(self.finish)
+        self.footer.addWidget(self.take_card_beside, 3)
+        self.footer.addWidget(self.again, 2)
+        self.footer.addWidget(self.finish, 2)
 
     def render(self, journey, ctx) -> None:
         self.title.setText(self.t("ui.done.title"))
@@ -63,24 +76,49 @@ class DoneScreen(Screen):
         self.room.setText(self.t("ui.done.go_to", room=t.room_name or t.room_code))
         self.where.setText(t.room_where)
         self.where.setVisible(bool(t.room_where))
-        self.priority.setText(self.t("ui.done.priority", what=self.t(f"ui.priority.{t.priority.value}"))
-                              if t.priority else "")
-        self.priority.setVisible(t.priority is not None)
+        priority = self.t("ui.done.priority", what=self.t(f"ui.priority.{t.priority.value}")) if t.priority else ""
+        self.priority.setText(priority)
+        self.priority_left.setText(priority)
         self.take.setText(self.t("ui.done.take"))
         self.take.setVisible(journey.printed)
         self.offline.setText(self.t("ui.done.offline"))
-        self.offline.setVisible(journey.offline)
+        self.offline_left.setText(self.t("ui.done.offline"))
+        self._shown_flags = (t.priority is not None, journey.offline, journey.card_present, bool(journey.notice))
+        self._place_twins()
         self.take_card.setText(self.t("ui.done.take_card"))
-        self.take_card.setVisible(journey.card_present)
+        self.take_card_beside.setText(self.t("ui.done.take_card"))
         self.again.setText(self.t("ui.done.print_again"))
         self.again.setVisible(not journey.printed and journey.printer_ready)
         self.finish.setText(self.t("ui.done.finish"))
 
+    def _place_twins(self) -> None:
+        """Show each twin label where the layout wants it (moving a label between
+        layouts would lose its wrapped height)."""
+        priority, offline, card, notice = self._shown_flags
+        c = self.compact
+        self.priority.setVisible(priority and not c)
+        self.priority_left.setVisible(priority and c)
+        self.offline.setVisible(offline and not c)
+        self.offline_left.setVisible(offline and c)
+        beside = card and c and not notice  # the footer row holds the screen's notice, if any, else this
+        self.take_card_beside.setVisible(beside)
+        self.take_card.setVisible(card and not beside)
+
     def relayout(self) -> None:
-        set_direction(self.split, self.is_landscape())
+        landscape = self.is_landscape()
+        compact = landscape and self.large
+        set_direction(self.split, landscape)
+        self.notice_beside_buttons(compact)
+        self.set_margins(self.u * (0.4 if compact else 0.6 if self.large else 1.0))  # compact: height is scarce
+        if compact != self.compact:
+            self.compact = compact
+            self.split.setSpacing(12 if compact else 24)
+            self.take_card.setProperty("compact", compact)
+            repolish(self.take_card)
+            self._place_twins()
 
     def clear(self) -> None:
-        for w in (self.number, self.department, self.room, self.where, self.priority):
+        for w in (self.number, self.department, self.room, self.where, self.priority, self.priority_left):
             w.setText("")
 
 
