@@ -207,3 +207,25 @@ def test_rules_for_every_answer():
         "active", "active", "cancelled", "cancelled", None, None, None]
     assert ticket_status(None) is None
     assert check_from_record(new.to_record()) == new  # what the outbox and the recheck queue keep
+
+
+def test_the_voice_says_the_card_check_and_what_the_insurance_screen_offers():
+    from kiosk.spoken import spoken_text
+
+    jr = new_journey(insurance_on_invalid="fee")
+    effects = jr.handle(j.QrScanned(QR_AN))
+    jr.handle(j.OpDone(effect(effects, j.CheckInsurance).op, EXPIRED))
+    jr.handle(j.OpDone(effect(effects, j.LookupPatient).op, PatientLookup([Patient("p1")])))
+    said = spoken_text(jr)
+    assert "Thẻ bảo hiểm y tế đã hết hạn" in said and "Khám dịch vụ" in said
+    jr.handle(j.AcceptFee())
+    assert "Bạn khám dịch vụ, không dùng bảo hiểm y tế." in spoken_text(jr)
+    jr.handle(j.SetLanguage("en"))
+    assert "fee-paying patient" in spoken_text(jr)
+    counter = new_journey()
+    effects = counter.handle(j.QrScanned(QR_AN))
+    counter.handle(j.OpDone(effect(effects, j.LookupPatient).op, PatientLookup([Patient("p1")])))
+    counter.handle(j.OpDone(effect(effects, j.CheckInsurance).op, answer(CoverageStatus.NOT_FOUND, code="050")))
+    said = spoken_text(counter)
+    assert "Không tìm thấy thẻ bảo hiểm y tế" in said and "quầy tiếp đón" in said and "Chạm Xong" in said
+    assert AN["full_name"] not in said and "Nguyễn" not in said  # nothing personal is kept, nor said

@@ -96,3 +96,32 @@ def test_a_known_answer_only_writes_and_personal_data_is_purged_after_delivery(t
     assert queue.purge(24.0, now=time.time() + 25 * 3600) == 1
     row = queue.database.read("SELECT payload, purged_at FROM insurance_queue")[0]
     assert row["payload"] is None and row["purged_at"]
+
+
+def test_staff_see_the_queue_in_kiosk_doctor_the_admin_screen_and_the_metrics(tmp_path):
+    from kiosk import metrics
+    from offline_cache import diagnose
+    from offline_cache.wiring import build_parts
+    from ui.admin.actions import AdminActions, AdminTools
+
+    config = make_config(kiosk={"data_dir": str(tmp_path)}, insurance={"max_attempts": 1})
+    down = no_answer(CoverageStatus.UNAVAILABLE, "check: the gateway answered HTTP 503", NOW)
+    his = His()
+    parts = build_parts(config, his, Gateway(down, valid()))
+    try:
+        parts.insurance.enqueue("c1", VisitCoverage(None, CARD, NAME, BORN), "gateway down at check-in")
+        assert parts.insurance_sender.deliver_due()["dead"] == 1
+        assert metrics.REGISTRY.value("kiosk_insurance_queue_dead") == 1
+        checks = {c.name: c for c in diagnose(config)}
+        assert checks["insurance.dead_letters"].status == "FAIL" and "Retry now" in checks["insurance.dead_letters"].fix
+        assert checks["insurance.queue"].status == "OK"
+        actions = AdminActions(None, config, type("S", (), {"outbox": parts})(),
+                               AdminTools(lambda *a: [], lambda c: None, lambda c: None, lambda: {}))
+        view = actions.outbox_view()
+        [row] = [r for r in view.rows if r.startswith("BHYT")]
+        assert "dead" in row and "check the card" in row and "HTTP 503" in row and CARD not in row
+        assert actions.retry_outbox().ok and parts.insurance_backlog() == 1  # staff: Retry now
+        parts.insurance_sender.deliver_due()
+        assert parts.insurance_entries()[0]["state"] == "done" and his.recorded == [("e1", "p1", "valid", True)]
+    finally:
+        parts.close()
