@@ -5,7 +5,8 @@ from .base import Screen
 from .finish import DoneScreen, ErrorScreen
 from .insurance import InsuranceScreen
 from .start import BusyScreen, KeypadScreen, NeedKeyScreen, WelcomeScreen
-from .visit import AppointmentScreen, ConfirmScreen, DepartmentScreen, PriorityScreen
+from .departments import DepartmentScreen
+from .visit import AppointmentScreen, ConfirmScreen, PriorityScreen
 
 __all__ = ["Screen", "WelcomeScreen", "NeedKeyScreen", "KeypadScreen", "BusyScreen", "ConfirmScreen",
            "AppointmentScreen", "DepartmentScreen", "PriorityScreen", "DoneScreen", "ErrorScreen", "InsuranceScreen"]
