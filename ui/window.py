@@ -66,7 +66,7 @@ class KioskWindow(QWidget):
             screen.setMinimumSize(1, 1)
             self.stack.addWidget(screen)
         self.setMinimumSize(320, 480)
-        self._mode: tuple[float, bool] = (0.0, False)
+        self._mode: tuple[float, bool, bool] = (0.0, False, False)  # (unit, large text, portrait)
         self._taps: list[float] = []
         self._last_press = -1
         controller.digits_typed = self._digits_typed
@@ -225,11 +225,11 @@ class KioskWindow(QWidget):
     def _apply_style(self) -> None:
         u = style.unit_for(max(1, self.width()), max(1, self.height()))
         large = self.controller.journey.large_text
-        if abs(u - self._mode[0]) < 0.01 and large == self._mode[1]:
-            return
-        self._mode = (u, large)
-        self.setStyleSheet(style.stylesheet(u, large))
         portrait = self.height() > self.width()
+        if abs(u - self._mode[0]) < 0.01 and (large, portrait) == self._mode[1:]:
+            return  # a turn from 1080x1920 to 1920x1080 keeps the unit: the header still changes direction
+        self._mode = (u, large, portrait)
+        self.setStyleSheet(style.stylesheet(u, large))
         self.header_row.setDirection(QBoxLayout.Direction.TopToBottom if portrait else QBoxLayout.Direction.LeftToRight)
         self._place_speech_bar(portrait and large)
         self._place_status(portrait and large)
