@@ -233,7 +233,7 @@ class BoardSection:
 
 @dataclass
 class SpeechSection:
-    """Spoken guidance at the kiosk (espeak-ng); docs/accessibility.md explains the outputs."""
+    """Spoken guidance at the kiosk (espeak-ng); the README's "Spoken guidance" section explains the outputs."""
 
     driver: str = _opt("espeak", choices=("espeak", "simulator", "none"))
     voice_vi: str = _opt("vi", doc="espeak-ng voice for Vietnamese (vi, vi-vn-x-central, vi-vn-x-south)")
