@@ -149,6 +149,7 @@ table { border-collapse: collapse; width: 100%; font-size: 8.5pt; break-inside: 
 th, td { border: 1px solid #c8c8c8; padding: 1mm 1.5mm; text-align: right; }
 th { background: #eef5f5; text-align: center; }
 td:first-child, th:first-child { text-align: left; }
+td + td { white-space: nowrap; }
 .note { font-size: 8.5pt; color: #555; }
 @media print { body { padding: 0; max-width: none; } h2 { break-after: avoid; } .tile { background: none; } }
 """
