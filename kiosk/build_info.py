@@ -1,7 +1,7 @@
 """Which software and which settings a kiosk runs — for ``kiosk_info``, so IT
 sees the whole fleet at a glance.
 
-- ``software_version()``: the package version, plus the git commit when the
+- ``software_version()``: the version in pyproject.toml, plus the git commit when the
   kiosk runs from a checkout (``/opt/kiosk`` is one: deploy/README.md), e.g.
   ``0.1.0+g1a2b3c4d``.
 - ``config_hash(config)``: 12 hex digits of SHA-256 over the parsed settings,
@@ -16,8 +16,8 @@ import dataclasses
 import hashlib
 import json
 import re
+import tomllib
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,9 +77,10 @@ def _git_commit(root: Path) -> str | None:
 
 @lru_cache(maxsize=1)
 def software_version() -> str:
+    # The kiosk runs from its checkout (installed with pip -e): pyproject.toml is the version's one place.
     try:
-        version = metadata.version("patient-kiosk")
-    except metadata.PackageNotFoundError:
+        version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
         version = "unknown"
     commit = _git_commit(ROOT)
     if commit and re.fullmatch(r"[0-9a-f]{40}", commit):
