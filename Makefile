@@ -69,11 +69,11 @@ demo: install
 test: install
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
-# Re-render the README pictures (screens, ticket, board, admin) into docs/images/.
+# Re-render the README pictures (screens, ticket, board, admin, stats report) into docs/images/.
 screenshots: install
 	KIOSK_UPDATE_DOCS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider \
 		tests/ui/test_screens.py tests/board/test_board_window.py::test_screenshots_both_orientations \
-		tests/it/test_admin_images.py
+		tests/it/test_admin_images.py tests/stats/test_report_chromium.py
 
 bench: install
 	$(PY) -m benchmarks.run
