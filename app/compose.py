@@ -30,6 +30,7 @@ from kiosk.domain import ClinicRoom
 from kiosk.fhir.board import FhirBoardHis, poll_client
 from kiosk.fhir.client import FhirClient
 from kiosk.fhir.his import FhirHis
+from kiosk.fhir.history import FhirVisitHistory
 from kiosk.insurance import InsuranceGateway
 from kiosk.offline_first import OfflineFirstCheckIn
 from kiosk.ports import Announcer, CardReader, CheckInHandler, DemoControls, Printer, QrScanner, Speech
@@ -43,6 +44,11 @@ log = logging.getLogger(__name__)
 
 def build_his(config: Config) -> FhirHis:
     return FhirHis(config)
+
+
+def build_visit_history(config: Config) -> FhirVisitHistory:
+    """``kiosk stats``: the visits and appointments the HIS holds, page by page."""
+    return FhirVisitHistory(config)
 
 
 def build_printer(config: Config, *, keep_tickets: bool = True) -> Printer | None:
