@@ -30,6 +30,7 @@ from kiosk.domain import ClinicRoom
 from kiosk.fhir.board import FhirBoardHis, poll_client
 from kiosk.fhir.client import FhirClient
 from kiosk.fhir.his import FhirHis
+from kiosk.follow import FollowLinkCheckIn, follow_links
 from kiosk.insurance import InsuranceGateway
 from kiosk.offline_first import OfflineFirstCheckIn
 from kiosk.ports import Announcer, CardReader, CheckInHandler, DemoControls, Printer, QrScanner
@@ -107,7 +108,11 @@ def build_kiosk(config: Config, *, with_devices: bool = True, background: bool =
     his = build_his(config)
     offline = build_offline_checkin(config, his, CheckInService(his, clock, config), clock)
     parts = offline.parts
-    services = KioskServices(config=config, his=his, checkin=offline.handler, connectivity=parts.monitor,
+    handler = offline.handler
+    links = follow_links(config.queue_web)  # [queue_web] public_base_url: the ticket's QR opens the phone page
+    if links is not None:
+        handler = FollowLinkCheckIn(handler, links, config.kiosk.timezone)
+    services = KioskServices(config=config, his=his, checkin=handler, connectivity=parts.monitor,
                              clock=clock, department_fallback=parts.reference.departments, outbox=parts)
     services.on_close(his.close)
     services.on_close(offline.close)  # after the devices: runs before the HIS client closes
