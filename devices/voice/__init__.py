@@ -14,9 +14,10 @@ from .announcer import (
     SimulatedAnnouncer,
     VoiceError,
 )
+from .synth import EspeakCallAudio, SimulatedCallAudio
 
-__all__ = ["Announcement", "Announcer", "EspeakAnnouncer", "PlayedCall", "SimulatedAnnouncer",
-           "VoiceError", "build_announcer"]
+__all__ = ["Announcement", "Announcer", "EspeakAnnouncer", "EspeakCallAudio", "PlayedCall", "SimulatedAnnouncer",
+           "SimulatedCallAudio", "VoiceError", "build_announcer", "build_call_audio"]
 
 messages.register({
     "error.voice": {
@@ -34,3 +35,13 @@ def build_announcer(config) -> Announcer | None:
         return SimulatedAnnouncer(repeat=d.repeat)
     return EspeakAnnouncer(voice=d.voice, repeat=d.repeat, work_dir=config.data_dir() / "voice",
                            player=d.audio_player)
+
+
+def build_call_audio(config):
+    """The web boards' voice (``kiosk.ports.CallAudio``) from ``board.voice_driver``; None when "none"."""
+    d = config.board
+    if d.voice_driver == "none":
+        return None
+    if d.voice_driver == "simulator":
+        return SimulatedCallAudio(repeat=d.repeat)
+    return EspeakCallAudio(voice=d.voice, repeat=d.repeat)
