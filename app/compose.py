@@ -188,6 +188,30 @@ def build_room_caller(config: Config, room: str) -> tuple[RoomCaller, Callable[[
     return RoomCaller(config, rooms, his, clock=SystemClock(config.kiosk.timezone)), his.close
 
 
+# --- the queue service -------------------------------------------------------------------
+
+def build_queue_web(config: Config):
+    """``kiosk queue-server``: what the web boards and phone pages need — the
+    departments, a poller per room set (each with its own HIS client, as a Qt
+    board has), the phone pages' visit lookups and token check (when
+    ``queue_web.token_secret_file`` is set), and the calls' voice."""
+    from kiosk.follow import FollowTokens
+    from queue_web import QueueWebParts
+
+    clock = SystemClock(config.kiosk.timezone)
+    his = build_board_his(config)
+    lookups = FhirHis(config, poll_client(config))  # short timeouts: a phone page never hangs on the HIS
+
+    def make_poller(rooms: list[ClinicRoom], on_update) -> tuple[BoardPoller, Callable[[], None]]:
+        poll_his = build_board_his(config, polling=True)
+        return BoardPoller(config, rooms, poll_his, clock=clock, on_update=on_update), poll_his.close
+
+    tokens = FollowTokens.from_file(config.queue_web.token_secret_file) if config.queue_web.token_secret_file else None
+    return QueueWebParts(config=config, departments=his.departments, make_poller=make_poller, clock=clock,
+                         visits=lookups if tokens is not None else None, tokens=tokens,
+                         call_audio=devices.voice.build_call_audio(config), closers=[his.close, lookups.close])
+
+
 # --- what the doctor examines -----------------------------------------------------------
 
 def device_checks(config: Config, services: KioskServices | None = None, *, announcer: Announcer | None = None):
