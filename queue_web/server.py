@@ -33,12 +33,18 @@ class _Server(uvicorn.Server):
                 self.on_ready(host, port)
 
 
-def serve(parts: QueueWebParts, *, host: str, port: int,
-          on_ready: Callable[[str, int], None] | None = None) -> None:
-    """Serve until SIGINT/SIGTERM (uvicorn stops gracefully, then the feeds' pollers stop)."""
+def make_server(parts: QueueWebParts, *, host: str, port: int,
+                on_ready: Callable[[str, int], None] | None = None) -> uvicorn.Server:
+    """The uvicorn server for ``parts`` (``.run()`` serves; ``.should_exit = True`` stops it)."""
     settings = parts.config.queue_web
     config = uvicorn.Config(
         create_app(parts), host=host, port=port, log_config=None, access_log=False, server_header=False,
         proxy_headers=True, forwarded_allow_ips=list(settings.trusted_proxies), lifespan="on",
         timeout_graceful_shutdown=3, timeout_keep_alive=5, limit_concurrency=settings.max_streams + 200)
-    _Server(config, on_ready).run()
+    return _Server(config, on_ready)
+
+
+def serve(parts: QueueWebParts, *, host: str, port: int,
+          on_ready: Callable[[str, int], None] | None = None) -> None:
+    """Serve until SIGINT/SIGTERM (uvicorn stops gracefully, then the feeds' pollers stop)."""
+    make_server(parts, host=host, port=port, on_ready=on_ready).run()

@@ -26,6 +26,7 @@
   function setText(el, text) { if (el.textContent !== text) { el.textContent = text; } }
 
   function render(b) {
+    window.__lastBoard = b;
     document.body.setAttribute("data-poll", String(b.poll));
     window.__board.polls = b.poll;
     offset = b.now_ms - Date.now();
@@ -45,7 +46,6 @@
       setText(el.querySelector(".recent"), recent.length ? T.recent + ": " + recent.join("  ") : "");
     });
     showStale();
-    window.__lastBoard = b;
   }
 
   function showStale() {
