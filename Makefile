@@ -72,7 +72,7 @@ test: install
 screenshots: install
 	KIOSK_UPDATE_DOCS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider \
 		tests/ui/test_screens.py tests/board/test_board_window.py::test_screenshots_both_orientations \
-		tests/it/test_admin_images.py
+		tests/it/test_admin_images.py tests/queue_web/test_screenshots.py
 
 bench: install
 	$(PY) -m benchmarks.run
