@@ -32,7 +32,7 @@ def _walk_in(server, department, priority=None):
 
 
 def test_board_and_phone_pictures(server, browser):
-    tickets = [_walk_in(server, "NOI", Priority.PREGNANT.value if i == 9 else None) for i in range(11)]
+    tickets = [_walk_in(server, "NOI", Priority.PREGNANT.value if i in (1, 9) else None) for i in range(11)]
     for room in ("P101", "P102", "P101", "P102", "P101", "P102"):
         kiosk_cli(server.config, "call-next", "--room", room)
     browser.size(1920, 1080)
@@ -52,7 +52,7 @@ def test_board_and_phone_pictures(server, browser):
     _real_picture(DOCS / "queue-board-landscape.png", (1920, 1080))
     _real_picture(DOCS / "queue-board-portrait.png", (1080, 1920))
 
-    waiting = next(t for t in reversed(tickets) if t["room"] == "P102")
+    waiting = next(t for t in reversed(tickets) if t["room"] == "P102" and not t["priority"])
     path = urlsplit(waiting["follow_url"]).path
     browser.size(360, 740, phone=True)
     for lang in ("vi", "en"):
