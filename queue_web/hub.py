@@ -44,7 +44,7 @@ log = logging.getLogger("queue_web")
 FEED_IDLE_S = 120.0
 DEPARTMENTS_TTL_S = 300.0
 FIRST_POLL_WAIT_S = 3.0
-KEPT_CALL_AUDIO = 64
+KEPT_CALL_AUDIO = 32  # the last calls' WAVs (≈ 300 KB each with espeak-ng): screens fetch them at once
 MAX_ROOMS = 12
 CODE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,24}$")
 

@@ -56,9 +56,7 @@ def board_texts(lang: str) -> dict:
             "waiting_more": "board.waiting_more", "waiting_count": "board.waiting_count",
             "stale": "board.stale", "absent": "board.absent", "priority_legend": "board.priority_legend",
             "calling": "board.calling", "server_lost": "queue.server_lost", "sound_hint": "queue.sound_hint"}
-    raw = {name: t(key, lang) for name, key in keys.items()}
-    # {placeholders} are left for the browser: t() without values keeps them
-    return raw
+    return {name: t(key, lang) for name, key in keys.items()}  # t() without values keeps the {placeholders}
 
 
 def call_text(room_name: str, label: str, lang: str = "vi") -> str:
