@@ -11,12 +11,13 @@ STAMP := $(VENV)/.installed
 
 # Debian 12 packages: PC/SC + virtual reader (chip), zbar (QR), espeak-ng/sox
 # (board voice), Xvfb + Qt's X/GL runtime libraries, swig for building pyscard,
-# Chromium + chromedriver (the queue service's pages are tested in a real browser).
+# Chromium + chromedriver (the queue service's pages are tested in a real browser),
+# nginx-light (the queue service's nginx snippet is tested in front of it).
 APT_PACKAGES := pcscd libpcsclite-dev pcsc-tools libccid vsmartcard-vpcd \
 	vsmartcard-vpicc python3-virtualsmartcard python3-venv libzbar0 espeak-ng sox \
 	xvfb swig libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 \
 	libdbus-1-3 libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 fonts-dejavu-core \
-	chromium chromium-driver
+	chromium chromium-driver nginx-light
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

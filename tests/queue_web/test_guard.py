@@ -55,6 +55,16 @@ def test_unknown_expired_tampered_and_foreign_tokens_are_the_same_plain_404(serv
     assert good not in server.log_text() and "/t/…" in server.log_text()
 
 
+def test_a_valid_token_the_his_does_not_know_yet_is_an_offline_ticket_being_registered(server, secret):
+    tokens = FollowTokens(read_secret(str(secret)))
+    token = tokens.make(str(uuid.uuid4()), SystemClock("Asia/Ho_Chi_Minh").now().date())
+    r = server.get(f"/t/{token}")
+    assert r.status_code == 200
+    assert 'data-state="pending"' in r.text and "Đang ghi nhận số của bạn" in r.text
+    r = server.get(f"/t/{token}?lang=en")
+    assert "Your number is being registered" in r.text and "stays valid" in r.text
+
+
 def test_security_headers_and_plain_answers(server):
     r = server.get("/board/NOI")
     assert r.status_code == 200
