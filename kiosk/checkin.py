@@ -6,8 +6,10 @@
    transaction, as a conditional create.
 3. A booked appointment today is marked arrived; otherwise the check-in is a
    walk-in for the chosen department.
-4. A queue number per department per day, then the Encounter (arrived, AMB,
-   clinic room as location) carrying it. The ticket is returned.
+4. A queue number per department per day — from the kiosks' shared counter
+   before the visit is recorded, or given by the HIS when it records it —
+   and the Encounter (arrived, AMB, clinic room as location). The ticket
+   shows what the HIS holds.
 """
 from __future__ import annotations
 
@@ -70,11 +72,12 @@ class CheckInService:
         patient = choose_patient(lookup.patients, identity.birth_date)
         appointment = todays_appointment(lookup, patient, day, self.tz)
         department, room = place(departments, appointment, request.department_code)
-        number = self.his.allocate_queue_number(department.code, day)
+        number = self.his.allocate_queue_number(department.code, day, checkin_id=request.checkin_id)
         plan = VisitPlan(
-            checkin_id=request.checkin_id, identity=identity, patient=patient,
-            appointment=appointment, department=department, room=room or pick_room(department, number),
-            queue_number=number, queue_label=queue_label(number), day=day, arrived_at=now,
+            checkin_id=request.checkin_id, identity=identity, patient=patient, appointment=appointment,
+            department=department, room=room or pick_room(department, number, request.checkin_id),
+            queue_number=number, queue_label=queue_label(number) if number is not None else None, day=day,
+            arrived_at=now,
             priority=visit_priority(request.declared_priority,
                                     identity.birth_date or (patient.birth_date if patient else None), day))
         visit = self.his.record_visit(plan)

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from kiosk.errors import HisConflict, HisRefused, HisUnavailable
+from kiosk.errors import HisConflict, HisOutcomeUnknown, HisRefused, HisUnavailable
 from kiosk.fhir.client import FhirClient
 from tests.helpers import make_config
 
@@ -77,11 +77,15 @@ def test_get_is_retried_on_5xx_but_a_plain_post_is_not(server):
     assert len(server.requests) == 1
 
 
-def test_conditional_create_is_retried_and_carries_if_none_exist(server):
+def test_a_write_answered_5xx_is_never_sent_again_blindly(server):
+    """A 5xx (or a lost answer) after a write leaves its outcome unknown: the
+    client says so and the caller looks up what it made before writing again."""
     server.statuses = [502, 201]
-    client_for(server.url).create({"resourceType": "Patient"}, if_none_exist="identifier=s|v")
-    assert len(server.requests) == 2
-    assert all(r[2]["If-None-Exist"] == "identifier=s|v" for r in server.requests)
+    with pytest.raises(HisOutcomeUnknown):
+        client_for(server.url).create({"resourceType": "Patient"}, if_none_exist="identifier=s|v")
+    assert len(server.requests) == 1
+    assert server.requests[0][2]["If-None-Exist"] == "identifier=s|v"
+    assert server.requests[0][2]["Prefer"] == "return=representation"
 
 
 def test_update_sends_if_match_and_412_is_a_conflict(server):

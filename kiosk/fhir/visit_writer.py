@@ -1,0 +1,168 @@
+"""Recording one visit in the HIS, with the request strategy its capabilities allow.
+
+- **One transaction** (``transaction`` supported): the patient (when new) and
+  the Encounter as conditional creates (``ifNoneExist`` on the CCCD and on the
+  check-in id), and — when the appointment carries a version — its
+  ``booked → arrived`` update with ``ifMatch``. Every entry has a ``fullUrl``
+  (the new patient's is ``urn:uuid:{check-in id}``).
+- **One conditional create at a time** (no transaction): patient, then the
+  Encounter, then the appointment — in that order, so that whatever step fails
+  a retry converges: the creates match what exists, and an appointment is
+  marked arrived only once its visit exists (a booked patient never turns into
+  a walk-in).
+- The appointment is written over what was read: ``If-Match``, or a JSON Patch
+  with ``test`` on a HIS without versions (``kiosk.fhir.guarded_write``).
+
+Bodies are optional in R4: what was made is taken from the answer's resource,
+else read from its ``Location``, else found by its identifier (a conditional
+create that matched may answer ``200`` with nothing at all).
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+
+from ..config import Config
+from ..errors import HisBadReply, HisConflict, HisOutcomeUnknown
+from ..ports import VisitPlan
+from . import mapping as m
+from . import replies
+from .capabilities import Capabilities
+from .client import FhirClient, Response
+from .guarded_write import write_over
+
+log = logging.getLogger(__name__)
+
+ARRIVAL_ATTEMPTS = 4
+
+
+def urn_for(checkin_id: str, kind: str) -> str:
+    """``urn:uuid:`` of a resource a check-in creates: the patient's is the
+    check-in id itself (a canonical UUID), the others derived from it."""
+    try:
+        base = uuid.UUID(checkin_id)
+    except ValueError:
+        base = uuid.uuid5(uuid.NAMESPACE_URL, f"checkin/{checkin_id}")
+    return f"urn:uuid:{base if kind == 'Patient' else uuid.uuid5(base, kind)}"
+
+
+class VisitWriter:
+    def __init__(self, client: FhirClient, caps: Capabilities, config: Config):
+        self.client = client
+        self.caps = caps
+        self.config = config
+        self.his = config.his
+
+    # -- what the HIS made ------------------------------------------------------------------
+    def _found(self, rtype: str, params: dict) -> dict:
+        found, _ = self.client.search(rtype, params)
+        if len(found) != 1:
+            raise HisBadReply(f"{rtype}: the write was answered, yet {len(found)} match its identifier")
+        return found[0]
+
+    def _made(self, rtype: str, body, location: str | None, params: dict) -> dict:
+        if isinstance(body, dict) and body.get("resourceType") == rtype and body.get("id"):
+            return body
+        if location:
+            return self.client.read_location(location, rtype).body
+        return self._found(rtype, params)
+
+    def _encounter_search(self, plan: VisitPlan) -> dict:
+        return {"identifier": f"{self.his.checkin_system}|{plan.checkin_id}"}
+
+    def _patient_search(self, plan: VisitPlan) -> dict:
+        return {"identifier": f"{self.his.cccd_system}|{plan.identity.citizen_id}"}
+
+    # -- the strategies ---------------------------------------------------------------------
+    def write(self, plan: VisitPlan) -> tuple[dict, bool]:
+        """Record the visit; returns (the stored Encounter, patient created now)."""
+        if self.caps.has("transaction"):
+            return self._in_one_transaction(plan)
+        return self._one_at_a_time(plan)
+
+    def _patient_entry(self, plan: VisitPlan) -> dict:
+        return {"fullUrl": urn_for(plan.checkin_id, "Patient"),
+                "resource": m.patient_to_fhir(plan.identity, self.his),
+                "request": {"method": "POST", "url": "Patient",
+                            "ifNoneExist": f"identifier={self.his.cccd_system}|{plan.identity.citizen_id}"}}
+
+    def _encounter(self, plan: VisitPlan, patient_ref: str) -> dict:
+        return m.encounter_to_fhir(plan, patient_ref, self.his, self.config.kiosk.id)
+
+    def _in_one_transaction(self, plan: VisitPlan) -> tuple[dict, bool]:
+        entries = []
+        new_patient = plan.patient is None
+        if new_patient:
+            entries.append(self._patient_entry(plan))
+            patient_ref = urn_for(plan.checkin_id, "Patient")
+        else:
+            patient_ref = f"Patient/{plan.patient.id}"
+        appt = plan.appointment
+        arrive_after = False
+        if appt and appt.status == "booked" and appt.resource:
+            if appt.version_id:
+                entries.append({"fullUrl": f"{self.client.base}/Appointment/{appt.id}",
+                                "resource": m.prune(dict(appt.resource, status="arrived")),
+                                "request": {"method": "PUT", "url": f"Appointment/{appt.id}",
+                                            "ifMatch": f'W/"{appt.version_id}"'}})
+            else:
+                arrive_after = True  # no version to put in the transaction: compare-and-set after it
+        entries.append({"fullUrl": urn_for(plan.checkin_id, "Encounter"),
+                        "resource": self._encounter(plan, patient_ref),
+                        "request": {"method": "POST", "url": "Encounter",
+                                    "ifNoneExist": f"identifier={self.his.checkin_system}|{plan.checkin_id}"}})
+        out = self.client.transaction(entries)
+        last = out[-1]
+        enc = self._made("Encounter", last.get("resource"), (last.get("response") or {}).get("location"),
+                         self._encounter_search(plan))
+        created = new_patient and replies.status_code(out[0]["response"]["status"]) == 201
+        if arrive_after:
+            self.arrive(appt.resource)
+        return enc, created
+
+    def _create(self, rtype: str, resource: dict, condition: str, search: dict) -> tuple[dict, bool]:
+        r: Response = self.client.create(resource, if_none_exist=condition)
+        return self._made(rtype, r.body, r.location, search), r.status == 201
+
+    def _one_at_a_time(self, plan: VisitPlan) -> tuple[dict, bool]:
+        created = False
+        if plan.patient is None:
+            entry = self._patient_entry(plan)
+            patient, created = self._create("Patient", entry["resource"], entry["request"]["ifNoneExist"],
+                                            self._patient_search(plan))
+            patient_ref = f"Patient/{patient['id']}"
+        else:
+            patient_ref = f"Patient/{plan.patient.id}"
+        enc, _ = self._create("Encounter", self._encounter(plan, patient_ref),
+                              f"identifier={self.his.checkin_system}|{plan.checkin_id}", self._encounter_search(plan))
+        appt = plan.appointment
+        if appt and appt.status == "booked" and appt.resource:
+            self.arrive(appt.resource)
+        return enc, created
+
+    # -- the appointment ----------------------------------------------------------------------
+    def arrive(self, current: dict) -> None:
+        """``booked → arrived``, written over what was read; re-read on a
+        conflict or a lost answer. Nothing to do once it is no longer booked
+        (arrived by an earlier try, or changed at the desk)."""
+        for _ in range(ARRIVAL_ATTEMPTS):
+            if current.get("status") != "booked":
+                if current.get("status") != "arrived":
+                    log.warning("appointment no longer booked at arrival", extra={
+                        "event": "his.appointment_not_booked", "status": str(current.get("status"))[:20]})
+                return
+            try:
+                write_over(self.client, current, dict(current, status="arrived"),
+                           patch_allowed=self.caps.has("patch", probe=False))
+                return
+            except (HisConflict, HisOutcomeUnknown):
+                current = self.client.read("Appointment", current["id"]).body
+        raise HisConflict("appointment: kept changing while it was marked arrived")
+
+    def settle(self, plan: VisitPlan, appointment_id: str | None) -> None:
+        """After a retry found the visit already recorded: finish what an
+        interrupted try may have left undone (the appointment's arrival)."""
+        appt = plan.appointment
+        if appt is None or appt.status != "booked" or appointment_id != appt.id:
+            return
+        self.arrive(self.client.read("Appointment", appt.id).body)
