@@ -47,7 +47,8 @@ class FhirHis:
         self.client = client or FhirClient(config.his)
         self.ext = m.extensions(config.his)
         self.capabilities = Capabilities(self.client, config.his)
-        self.numbers = build_queue_numbers(self.client, config.his, self.ext)
+        self.numbers = build_queue_numbers(self.client, config.his, self.ext,
+                                           versions=lambda: self.capabilities.has("versioning"))
         self.writer = VisitWriter(self.client, self.capabilities, config)
         self._lock = threading.Lock()
         self._departments: list[Department] | None = None

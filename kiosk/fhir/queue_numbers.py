@@ -23,7 +23,7 @@ from datetime import date
 from ..config import HisSection
 from ..errors import ConfigError, HisBadReply, HisConflict, HisOutcomeUnknown
 from .client import FhirClient, version_of
-from .mapping import Extensions, extension_value, prune
+from .mapping import Extensions, extension_value, prune, ref_id
 
 COUNTER_ATTEMPTS = 50
 REMEMBERED = 2000  # check-in id -> number, for retries in this process
@@ -46,8 +46,9 @@ class CounterNumbers:
 
     name = "counter"
 
-    def __init__(self, client: FhirClient, his: HisSection, ext: Extensions):
+    def __init__(self, client: FhirClient, his: HisSection, ext: Extensions, versions=lambda: True):
         self.client = client
+        self.versions = versions  # whether the HIS keeps versions (asked before the first number)
         self.his = his
         self.ext = ext
         self._counters: dict[str, dict] = {}  # counter key -> what the HIS holds (as last known)
@@ -59,6 +60,8 @@ class CounterNumbers:
         with self._lock:
             if checkin_id and checkin_id in self._given:
                 return self._given[checkin_id]
+            if not self.versions():
+                raise ConfigError(NEEDS_VERSIONS)
             number = self._take(f"{department_code}-{day:%Y%m%d}", checkin_id or "")
             if checkin_id:
                 self._given[checkin_id] = number
@@ -109,6 +112,9 @@ class CounterNumbers:
         if r.status == 201:
             if r.body and r.body.get("id"):
                 return r.body, True
+            rid = ref_id(r.location)
+            if rid and r.version_id:  # what we wrote, as stored: no need to read it back
+                return {**fresh, "id": rid, "meta": {"versionId": r.version_id}}, True
             if r.location:
                 return self.client.read_location(r.location, "Basic").body, True
         elif r.body and r.body.get("resourceType") == "Basic" and r.body.get("id"):
@@ -153,8 +159,9 @@ class CounterNumbers:
         raise HisConflict(f"queue counter {key.split('-')[0]}: still conflicting after {COUNTER_ATTEMPTS} attempts")
 
 
-def build_queue_numbers(client: FhirClient, his: HisSection, ext: Extensions):
-    """The strategy ``his.queue_numbers`` names."""
+def build_queue_numbers(client: FhirClient, his: HisSection, ext: Extensions, versions=lambda: True):
+    """The strategy ``his.queue_numbers`` names; ``versions()`` tells whether
+    the HIS keeps versions (the counter is refused when it does not)."""
     if his.queue_numbers == "his":
         return HisNumbers()
-    return CounterNumbers(client, his, ext)
+    return CounterNumbers(client, his, ext, versions)

@@ -67,6 +67,16 @@ class VisitWriter:
             return self.client.read_location(location, rtype).body
         return self._found(rtype, params)
 
+    @staticmethod
+    def _as_sent(plan: VisitPlan, sent: dict, status: int, location: str | None, patient_ref: str | None) -> dict | None:
+        """The Encounter as stored, without reading it back, when that is
+        certain: just created (201) from what the kiosk sent, numbered by the
+        kiosk (a HIS that numbers visits adds its number: read it)."""
+        rid = m.ref_id(location)
+        if status != 201 or not rid or plan.queue_number is None or not (patient_ref or "").startswith("Patient/"):
+            return None
+        return {**sent, "id": rid, "subject": {**sent.get("subject", {}), "reference": patient_ref}}
+
     def _encounter_search(self, plan: VisitPlan) -> dict:
         return {"identifier": f"{self.his.checkin_system}|{plan.checkin_id}"}
 
@@ -112,9 +122,13 @@ class VisitWriter:
                         "request": {"method": "POST", "url": "Encounter",
                                     "ifNoneExist": f"identifier={self.his.checkin_system}|{plan.checkin_id}"}})
         out = self.client.transaction(entries)
-        last = out[-1]
-        enc = self._made("Encounter", last.get("resource"), (last.get("response") or {}).get("location"),
-                         self._encounter_search(plan))
+        last, response = out[-1], out[-1]["response"]
+        if new_patient:
+            made = m.ref_id(out[0]["response"].get("location"))
+            patient_ref = f"Patient/{made}" if made else None
+        enc = (self._as_sent(plan, entries[-1]["resource"], replies.status_code(response["status"]),
+                             response.get("location"), patient_ref) if not last.get("resource") else None) \
+            or self._made("Encounter", last.get("resource"), response.get("location"), self._encounter_search(plan))
         created = new_patient and replies.status_code(out[0]["response"]["status"]) == 201
         if arrive_after:
             self.arrive(appt.resource)
@@ -133,8 +147,10 @@ class VisitWriter:
             patient_ref = f"Patient/{patient['id']}"
         else:
             patient_ref = f"Patient/{plan.patient.id}"
-        enc, _ = self._create("Encounter", self._encounter(plan, patient_ref),
-                              f"identifier={self.his.checkin_system}|{plan.checkin_id}", self._encounter_search(plan))
+        sent = self._encounter(plan, patient_ref)
+        r = self.client.create(sent, if_none_exist=f"identifier={self.his.checkin_system}|{plan.checkin_id}")
+        enc = (None if r.body else self._as_sent(plan, sent, r.status, r.location, patient_ref)) \
+            or self._made("Encounter", r.body, r.location, self._encounter_search(plan))
         appt = plan.appointment
         if appt and appt.status == "booked" and appt.resource:
             self.arrive(appt.resource)
