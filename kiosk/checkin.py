@@ -28,7 +28,7 @@ from .domain import (
     IdentitySource,
     is_valid_citizen_id,
 )
-from .errors import BookingNotUsable, InvalidIdentity, UnknownDepartment
+from .errors import BookingNotUsable, DepartmentRequired, InvalidIdentity, UnknownDepartment
 from .ports import Clock, His, RecordedVisit, VisitPlan
 from .visit_rules import (
     ARRIVABLE,
@@ -71,7 +71,15 @@ class CheckInService:
         lookup = request.lookup or self.his.lookup_patient(identity.citizen_id, day)
         patient = choose_patient(lookup.patients, identity.birth_date)
         appointment = todays_appointment(lookup, patient, day, self.tz)
-        department, room = place(departments, appointment, request.department_code)
+        try:
+            department, room = place(departments, appointment, request.department_code)
+        except DepartmentRequired:
+            # The same check-in sent again without the retry flag, after its
+            # appointment was already marked arrived: the visit it made wins.
+            existing = self.his.find_visit(request.checkin_id)
+            if existing is None:
+                raise
+            return self._result(request, existing, departments, now, booked=existing.appointment_id is not None)
         number = self.his.allocate_queue_number(department.code, day, checkin_id=request.checkin_id)
         plan = VisitPlan(
             checkin_id=request.checkin_id, identity=identity, patient=patient, appointment=appointment,

@@ -264,7 +264,7 @@ def _nothing() -> str:
 
 
 def _probe_transaction(caps: Capabilities) -> bool:
-    entry = {"request": {"method": "GET", "url": "HealthcareService?_count=1"}}
+    entry = {"fullUrl": f"urn:uuid:{uuid.uuid4()}", "request": {"method": "GET", "url": "HealthcareService?_count=1"}}
     try:
         caps.client.transaction([entry])
         return True
