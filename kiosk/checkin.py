@@ -28,7 +28,7 @@ from .domain import (
     IdentitySource,
     is_valid_citizen_id,
 )
-from .errors import BookingNotUsable, DepartmentRequired, InvalidIdentity, UnknownDepartment
+from .errors import BookingNotUsable, DepartmentRequired, HisUnavailable, InvalidIdentity, UnknownDepartment
 from .ports import Clock, His, RecordedVisit, VisitPlan
 from .visit_rules import (
     ARRIVABLE,
@@ -88,7 +88,13 @@ class CheckInService:
             arrived_at=now,
             priority=visit_priority(request.declared_priority,
                                     identity.birth_date or (patient.birth_date if patient else None), day))
-        visit = self.his.record_visit(plan)
+        try:
+            visit = self.his.record_visit(plan)
+        except HisUnavailable as exc:
+            # The visit may be recorded (an answer lost after the write): the
+            # outbox takes the check-in over with the department chosen here.
+            exc.department_code = department.code
+            raise
         result = self._result(request, visit, departments, now, booked=appointment is not None,
                               patient_name=patient.full_name if patient else None)
         log.info("check-in recorded", extra={

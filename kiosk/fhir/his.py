@@ -174,19 +174,24 @@ class FhirHis:
         raise HisConflict("visit: still conflicting")
 
     def _settled(self, plan: VisitPlan) -> RecordedVisit | None:
-        existing = self.find_visit(plan.checkin_id)
-        if existing is not None:
-            self.writer.settle(plan, existing.appointment_id)
-        return existing
+        return self.find_visit(plan.checkin_id)
 
     def find_visit(self, checkin_id: str) -> RecordedVisit | None:
-        """The visit recorded for a check-in id, asked of the HIS itself."""
+        """The visit recorded for a check-in id, asked of the HIS itself. Only
+        retries and the outbox ask, after a try whose outcome was unknown: so
+        what such a try may have left undone is finished here — the visit's
+        appointment, still ``booked``, is marked arrived."""
         found, _ = self.client.search("Encounter", {"identifier": f"{self.his.checkin_system}|{checkin_id}"})
         if not found:
             return None
         enc = found[0]
-        appt_ref = ((enc.get("appointment") or [{}])[0]).get("reference")
-        return self._recorded(enc, m.ref_id(appt_ref), False)
+        appt_id = m.ref_id(((enc.get("appointment") or [{}])[0]).get("reference"))
+        visit = self._recorded(enc, appt_id, False)
+        if appt_id:
+            appointment = self.client.read("Appointment", appt_id).body
+            if appointment.get("status") == "booked":
+                self.writer.arrive(appointment)
+        return visit
 
     def _recorded(self, enc: dict, appointment_id: str | None, patient_created: bool) -> RecordedVisit:
         queue = m.queue_of(enc, self.his)

@@ -174,11 +174,3 @@ class VisitWriter:
             except (HisConflict, HisOutcomeUnknown):
                 current = self.client.read("Appointment", current["id"]).body
         raise HisConflict("appointment: kept changing while it was marked arrived")
-
-    def settle(self, plan: VisitPlan, appointment_id: str | None) -> None:
-        """After a retry found the visit already recorded: finish what an
-        interrupted try may have left undone (the appointment's arrival)."""
-        appt = plan.appointment
-        if appt is None or appt.status != "booked" or appointment_id != appt.id:
-            return
-        self.arrive(self.client.read("Appointment", appt.id).body)
