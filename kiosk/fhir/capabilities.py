@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 from ..config import HisSection
-from ..errors import HisError
+from ..errors import HisError, HisRefused
 from . import replies
 from .client import FhirClient
 
@@ -198,7 +198,10 @@ class Capabilities:
         if found is not None:
             return found
         if probe and name in PROBES and name not in self._probed:
-            answer = PROBES[name](self)
+            try:
+                answer = PROBES[name](self)
+            except HisRefused:  # the probe itself refused (403, an unexpected 4xx): nothing learnt
+                answer = None
             with self._lock:
                 self._probed[name] = answer
         found = self._probed.get(name)
