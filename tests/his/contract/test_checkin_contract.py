@@ -12,10 +12,16 @@ from kiosk.errors import ConfigError
 from .env import REFUSED, Env, new_identity
 
 
-def test_booked_patient(env):
+def test_booked_patient(env, recorder):
     ident = new_identity()
     appt_id = env.book(ident, "TMH")
     result = env.check_in(ident)
+    written = {(method, url.split("/fhir/R4")[1].split("/")[1] if "/" in url.split("/fhir/R4")[1][1:] else "")
+               for method, url in recorder.bodies()}  # what the validator will check after this test
+    if env.his.capabilities.has("transaction"):
+        assert ("POST", "") in written
+    else:
+        assert ("POST", "Encounter") in written and ({("PUT", "Appointment"), ("PATCH", "Appointment")} & written)
     assert result.ticket.booked and result.appointment_id == appt_id and not result.patient_created
     visit = env.the_visit(result.ticket.reference, result.ticket)
     assert env.get(f"Appointment/{appt_id}")["status"] == "arrived"
