@@ -31,7 +31,7 @@ from kiosk.config import DEFAULT_NAMESPACE, Config, find_config_file, load_confi
 from kiosk.diagnostics import FAIL, OK, WARN, Check, check_disk, check_metrics, test_ticket
 from kiosk.fhir.doctor_checks import check_his
 from kiosk.errors import KioskError
-from kiosk.his_sign_in_config import his_warnings
+from kiosk.his_settings import his_warnings
 from kiosk.logs import redact
 
 SEARCH_ORDER = "--config, $KIOSK_CONFIG, ~/.config/kiosk/kiosk.toml, /etc/kiosk/kiosk.toml"

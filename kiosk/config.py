@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError
-from .his_sign_in_config import check_his_sign_in
+from .his_settings import DEFAULT_SCOPE, capability_overrides, check_his_settings
 
 VN_CORE = "http://fhir.hl7.org.vn/core/sid"
 
@@ -68,24 +68,6 @@ def _system_or_default(v):
     return v == "" or _system(v)
 
 
-# SMART v2 scopes of what the kiosk reads and writes (calling boards included).
-DEFAULT_SCOPE = ("system/Patient.crs system/Appointment.rus system/Encounter.crus system/HealthcareService.rs "
-                 "system/Location.rs system/Basic.crus")
-
-# his.capabilities keys: what the kiosk may be told about the HIS (kiosk/fhir/capabilities.py).
-CAPABILITY_KEYS = ("transaction", "conditional_create", "versioning", "patch", "revinclude", "include",
-                   "identifier_search", "appointment_search", "patient_create", "encounter_create",
-                   "encounter_update", "appointment_update")
-
-
-def _capability_overrides(v):
-    unknown = sorted(set(v) - set(CAPABILITY_KEYS))
-    if unknown:
-        return f"a table of {', '.join(CAPABILITY_KEYS)} = true/false (unknown: {unknown[0]})"
-    wrong = sorted(k for k, x in v.items() if not isinstance(x, bool))
-    return not wrong or f"true or false for his.capabilities.{wrong[0]}"
-
-
 @dataclass
 class KioskSection:
     id: str = _opt("KIOSK-01", check=lambda v: bool(re.match(r"^[A-Za-z0-9_.-]{1,32}$", v))
@@ -128,7 +110,7 @@ class HisSection:
     queue_numbers: str = _opt("counter", choices=("counter", "his"),
                               doc="who numbers the visits: his (the HIS, at registration) or counter (a versioned "
                                   "daily counter the kiosks share in the HIS)")
-    capabilities: dict = _opt({}, check=lambda v: _capability_overrides(v),
+    capabilities: dict = _opt({}, check=capability_overrides,
                               doc="overrides of what /metadata declares or a probe finds, e.g. { transaction = false }")
     verify_tls: bool = _opt(True)
     ca_bundle: str = _opt("", doc="path to a PEM CA bundle for the HIS's TLS certificate")
@@ -378,11 +360,7 @@ def config_from_dict(raw: dict, source: str = "") -> Config:
 
 def _check_cross(cfg: Config) -> None:
     his = cfg.his
-    check_his_sign_in(his)
-    if his.queue_numbers == "counter" and his.capabilities.get("versioning") is False:
-        raise ConfigError('his.queue_numbers: "counter" needs a HIS that keeps versions (If-Match), but '
-                          'his.capabilities.versioning = false: set his.queue_numbers = "his" (the HIS numbers '
-                          "the visits)")
+    check_his_settings(his)
     if his.ca_bundle and not Path(his.ca_bundle).expanduser().is_file():
         raise ConfigError(f"his.ca_bundle: expected a readable PEM file, got {his.ca_bundle!r}")
     _check_insurance(cfg.insurance)

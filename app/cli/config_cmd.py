@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from kiosk.config import load_config
-from kiosk.his_sign_in_config import his_warnings
+from kiosk.his_settings import his_warnings
 
 
 def register(sub) -> None:

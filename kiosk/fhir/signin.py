@@ -29,7 +29,7 @@ import requests
 
 from ..config import HisSection
 from ..errors import ConfigError, HisBadReply, HisRefused, HisUnavailable
-from ..his_sign_in_config import key_algorithm, read_secret
+from ..his_settings import key_algorithm, read_secret
 from ..logs import redact
 
 log = logging.getLogger(__name__)

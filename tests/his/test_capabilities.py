@@ -158,3 +158,10 @@ def test_doctor_json_lists_the_matrix(tmp_path):
     assert "inline-secret" not in out.stdout and "inline-secret" not in text
     assert "HIS capabilities (declared / probed / configured" in text and "transaction" in text
     assert check.returncode == 0 and "WARN his.token" in check.stdout and "inline-secret" not in check.stdout
+
+
+def test_every_capability_has_a_config_key():
+    from kiosk.fhir.capabilities import BY_NAME
+    from kiosk.his_settings import CAPABILITY_KEYS
+
+    assert set(BY_NAME) == set(CAPABILITY_KEYS)

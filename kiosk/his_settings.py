@@ -1,5 +1,6 @@
-"""The HIS sign-in settings: which keys each ``his.auth`` needs, the files that
-hold its secrets, and the advice ``kiosk config check`` and ``kiosk doctor`` give.
+"""The ``[his]`` settings' own rules: which keys each ``his.auth`` needs, the
+files that hold its secrets, the ``his.capabilities`` overrides, and the advice
+``kiosk config check`` and ``kiosk doctor`` give.
 
 Secrets live in files, never in the TOML: ``his.token_file``,
 ``his.password_file``, ``his.client_secret_file``, ``his.private_key_file``.
@@ -18,6 +19,24 @@ from pathlib import Path
 from .errors import ConfigError
 
 CREDENTIALS_VAR = "CREDENTIALS_DIRECTORY"
+
+# SMART v2 scopes of what the kiosk reads and writes (calling boards included).
+DEFAULT_SCOPE = ("system/Patient.crs system/Appointment.rus system/Encounter.crus system/HealthcareService.rs "
+                 "system/Location.rs system/Basic.crus")
+
+# his.capabilities keys: what the kiosk may be told about the HIS (kiosk/fhir/capabilities.py).
+CAPABILITY_KEYS = ("transaction", "conditional_create", "versioning", "patch", "revinclude", "include",
+                   "identifier_search", "appointment_search", "patient_create", "encounter_create",
+                   "encounter_update", "appointment_update")
+
+
+def capability_overrides(v):
+    unknown = sorted(set(v) - set(CAPABILITY_KEYS))
+    if unknown:
+        return f"a table of {', '.join(CAPABILITY_KEYS)} = true/false (unknown: {unknown[0]})"
+    wrong = sorted(k for k, x in v.items() if not isinstance(x, bool))
+    return not wrong or f"true or false for his.capabilities.{wrong[0]}"
+
 
 # his.auth -> (keys that must be set, the secret-file keys of it)
 NEEDS = {
@@ -81,6 +100,15 @@ def read_secret(key: str, path: str) -> str:
 
 def _set(his, key: str) -> bool:
     return any(bool(getattr(his, k)) for k in key.split("|"))
+
+
+def check_his_settings(his) -> None:
+    """ConfigError for settings that cannot work together."""
+    check_his_sign_in(his)
+    if his.queue_numbers == "counter" and his.capabilities.get("versioning") is False:
+        raise ConfigError('his.queue_numbers: "counter" needs a HIS that keeps versions (If-Match), but '
+                          'his.capabilities.versioning = false: set his.queue_numbers = "his" (the HIS numbers '
+                          "the visits)")
 
 
 def check_his_sign_in(his) -> None:
