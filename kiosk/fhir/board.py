@@ -36,7 +36,15 @@ from ..errors import HisConflict, HisOutcomeUnknown
 from .client import FhirClient
 from .guarded_write import after_write, write_over
 from .his import FhirHis
-from .mapping import Extensions, extension_value, extensions, parse_datetime, queue_from, ref_id
+from .mapping import (
+    Extensions,
+    extension_value,
+    extensions,
+    parse_datetime,
+    queue_from,
+    ref_id,
+)
+from .replies import reading
 
 POLL_READ_TIMEOUT_S = 5.0  # a hanging HIS shows the banner within seconds; the next poll is the retry
 APPOINTMENT_ATTEMPTS = 3
@@ -190,7 +198,8 @@ class FhirBoardHis:
         return self._update(found, rooms)
 
     def _update(self, encounters: list[dict], rooms: list[ClinicRoom]) -> VisitUpdate:
-        update = visits_of(encounters, rooms, self.ext, self.config.his.queue_system)
+        with reading("Encounter search"):
+            update = visits_of(encounters, rooms, self.ext, self.config.his.queue_system)
         by_id = {enc.get("id"): enc for enc in encounters}
         for visit in update.visits:
             self._raw[visit.id] = by_id[visit.id]

@@ -121,8 +121,11 @@ class FhirClient:
 
     # -- core request ---------------------------------------------------------
     def request(self, method: str, path: str, *, params=None, json_body=None, headers=None,
-                ok=(200, 201), content_type: str = FHIR_JSON, retries: int | None = None) -> Response:
-        """One FHIR interaction; ``retries`` (reads only) overrides ``his.retries``."""
+                ok=(200, 201), content_type: str = FHIR_JSON, retries: int | None = None,
+                check=None) -> Response:
+        """One FHIR interaction; ``retries`` (reads only) overrides ``his.retries``;
+        ``check(body)`` raises HisBadReply for an answer that is not the one asked
+        for (a read is then asked again, like one that was cut off)."""
         url = path if path.startswith("http") else f"{self.base}/{path.lstrip('/')}"
         write = method not in ("GET", "HEAD")
         hdrs = dict(headers or {})
@@ -149,6 +152,8 @@ class FhirClient:
                     method, url, params=params, json=json_body, headers=sent_headers, verify=self._verify,
                     timeout=(self.his.connect_timeout_s, self.his.read_timeout_s))
                 body = _json_body(r, what)
+                if check is not None and r.status_code in ok:
+                    check(body)
             except requests.exceptions.SSLError as exc:
                 raise HisUnavailable(f"{what}: TLS verification failed (his.ca_bundle / his.verify_tls)") from exc
             except (requests.exceptions.RequestException, HisBadReply) as exc:
@@ -187,9 +192,8 @@ class FhirClient:
 
     # -- conveniences -----------------------------------------------------------
     def read(self, resource_type: str, rid: str) -> Response:
-        r = self.request("GET", f"{resource_type}/{rid}")
-        replies.resource(r.body, resource_type, f"GET {resource_type}")
-        return r
+        return self.request("GET", f"{resource_type}/{rid}",
+                            check=lambda body: replies.resource(body, resource_type, f"GET {resource_type}"))
 
     def read_location(self, location: str, resource_type: str) -> Response:
         """Read what a ``Location`` (``[base]/Type/id[/_history/v]``) names, current version."""
@@ -202,23 +206,24 @@ class FhirClient:
 
     def search_page(self, resource_type: str, params, headers=None) -> dict:
         """One search request's Bundle (checked), for probes that look at its links."""
-        r = self.request("GET", resource_type, params=params, headers=headers)
-        replies.searchset(r.body, f"GET {resource_type}")
-        return r.body
+        what = f"GET {resource_type}"
+        return self.request("GET", resource_type, params=params, headers=headers,
+                            check=lambda body: replies.searchset(body, what)).body
 
     def search(self, resource_type: str, params: dict | list) -> tuple[list[dict], list[dict]]:
         """Search and follow ``next`` links; returns (matches, included), told
         apart by ``resourceType`` (never by the optional ``search.mode``)."""
         matches, included = [], []
-        r = self.request("GET", resource_type, params=params)
         what = f"GET {resource_type}"
+        check = lambda body: replies.searchset(body, what)  # noqa: E731
+        r = self.request("GET", resource_type, params=params, check=check)
         for _ in range(MAX_PAGES):
             found, nxt = replies.searchset(r.body, what)
             for res in found:
                 (matches if res["resourceType"] == resource_type else included).append(res)
             if not nxt:
                 return matches, included
-            r = self.request("GET", nxt)
+            r = self.request("GET", nxt, check=check)
         raise HisBadReply(f"{what}: more than {MAX_PAGES} pages")
 
     def create(self, resource: dict, *, if_none_exist: str | None = None) -> Response:
@@ -274,8 +279,8 @@ class FhirClient:
         return out
 
     def capabilities(self) -> dict:
-        body = self.request("GET", "metadata").body
-        return replies.resource(body, "CapabilityStatement", "GET metadata", need_id=False)
+        return self.request("GET", "metadata", check=lambda body: replies.resource(
+            body, "CapabilityStatement", "GET metadata", need_id=False)).body
 
 
 def _check_write_body(r: Response, resource_type: str, method: str) -> None:

@@ -31,6 +31,7 @@ from .capabilities import Capabilities
 from .client import FhirClient
 from .guarded_write import write_over
 from .queue_numbers import build_queue_numbers
+from .replies import reading
 from .visit_writer import VisitWriter
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,8 @@ class FhirHis:
                           if isinstance(ref, dict)} - {None})
             included = self.client.search("Location", {"_id": ",".join(ids), "_count": str(len(ids))})[0] if ids else []
         locations = [r for r in included if r.get("resourceType") == "Location"]
-        depts = m.departments_from_fhir(services, locations, self.his)
+        with reading("HealthcareService search"):
+            depts = m.departments_from_fhir(services, locations, self.his)
         with self._lock:
             self._departments, self._departments_at = depts, time.monotonic()
         return depts
@@ -87,6 +89,10 @@ class FhirHis:
             ("status", "arrived"), ("date", f"ge{start.isoformat()}"), ("date", f"lt{end.isoformat()}"),
             ("_elements", "serviceType,period,extension"), ("_count", "1000")])
         counts: dict[str, int] = {}
+        with reading("Encounter search"):
+            return self._count_waiting(encounters, start, end, counts)
+
+    def _count_waiting(self, encounters, start, end, counts: dict[str, int]) -> dict[str, int]:
         for enc in encounters:
             arrived = m.parse_datetime((enc.get("period") or {}).get("start"))
             if arrived is None or not start <= arrived < end:
@@ -117,13 +123,14 @@ class FhirHis:
                     ("_count", "100")])
         appointments = [r for r in included if r.get("resourceType") == "Appointment" and r.get("status") == "booked"]
         rooms = self._room_by_location() if appointments else {}
-        lookup = PatientLookup(patients=[m.patient_from_fhir(p, self.his) for p in patients])
-        for res in appointments:
-            appt = m.appointment_from_fhir(res, self.his, rooms)
-            if appt.start and start <= appt.start < end:
-                lookup.appointments.setdefault(appt.patient_id, []).append(appt)
-        for appts in lookup.appointments.values():
-            appts.sort(key=lambda a: a.start)
+        with reading("Patient search"):
+            lookup = PatientLookup(patients=[m.patient_from_fhir(p, self.his) for p in patients])
+            for res in appointments:
+                appt = m.appointment_from_fhir(res, self.his, rooms)
+                if appt.start and start <= appt.start < end:
+                    lookup.appointments.setdefault(appt.patient_id, []).append(appt)
+            for appts in lookup.appointments.values():
+                appts.sort(key=lambda a: a.start)
         return lookup
 
     def find_booking(self, code: str) -> tuple[Patient, Appointment] | None:
@@ -135,11 +142,13 @@ class FhirHis:
             appts, included = self.client.search("Appointment", params)
         if not appts:
             return None
-        appt = m.appointment_from_fhir(appts[0], self.his, self._room_by_location())
+        with reading("Appointment search"):
+            appt = m.appointment_from_fhir(appts[0], self.his, self._room_by_location())
         found = [p for p in included if p.get("resourceType") == "Patient" and p.get("id") == appt.patient_id]
         if not found and appt.patient_id:
             found = [self.client.read("Patient", appt.patient_id).body]
-        return (m.patient_from_fhir(found[0], self.his), appt) if found else None
+        with reading("Patient"):
+            return (m.patient_from_fhir(found[0], self.his), appt) if found else None
 
     def allocate_queue_number(self, department_code: str, day: date, *, checkin_id: str | None = None) -> int | None:
         """The number before the visit is recorded (``his.queue_numbers =
@@ -194,6 +203,10 @@ class FhirHis:
         return visit
 
     def _recorded(self, enc: dict, appointment_id: str | None, patient_created: bool) -> RecordedVisit:
+        with reading("Encounter"):
+            return self._visit_of(enc, appointment_id, patient_created)
+
+    def _visit_of(self, enc: dict, appointment_id: str | None, patient_created: bool) -> RecordedVisit:
         queue = m.queue_of(enc, self.his)
         if queue is None:
             raise HisRefused('the HIS stored the visit without a queue number (his.queue_numbers = "his" expects '

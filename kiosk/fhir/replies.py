@@ -9,7 +9,20 @@ value from the reply (it may hold personal data).
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from ..errors import HisBadReply
+
+
+@contextmanager
+def reading(what: str):
+    """Map HIS data inside: a resource whose content has an unexpected shape
+    (a string where an object belongs, a list that is not one…) becomes
+    HisBadReply naming what was being read, never a traceback."""
+    try:
+        yield
+    except (AttributeError, KeyError, TypeError, IndexError, ValueError) as exc:
+        raise HisBadReply(f"{what}: a resource with unexpected content ({type(exc).__name__})") from None
 
 
 def _kind(body) -> str:
