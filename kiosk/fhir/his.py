@@ -57,10 +57,14 @@ class FhirHis:
 
     # -- reference data ---------------------------------------------------------
     def list_departments(self, *, refresh: bool = False) -> list[Department]:
+        """The departments and their rooms (cached). ``refresh`` (the reference
+        data's periodic refresh) also reads the HIS's capabilities again."""
         with self._lock:
             fresh = time.monotonic() - self._departments_at < DEPARTMENTS_TTL_S
             if self._departments is not None and fresh and not refresh:
                 return self._departments
+        if refresh:
+            self.capabilities.refresh()
         params = {"active": "true", "_count": "200"}
         if self.capabilities.has("include"):
             services, included = self.client.search(

@@ -77,6 +77,10 @@ def test_probes_run_once_and_only_for_what_is_not_declared():
             assert his.capabilities.sources("revinclude") == (None, False, None)
             assert his.capabilities.sources("transaction") == (None, False, None)
             assert his.capabilities.sources("include") == (True, None, None)  # declared: not probed
+            s.reset_stats()
+            his.list_departments(refresh=True)  # the reference data's refresh reads /metadata again
+            assert s.stats()["byResource"]["GET metadata"] == 1
+            assert his.capabilities.sources("revinclude") == (None, None, None)  # to be probed again on use
         finally:
             his.close()
 

@@ -65,6 +65,8 @@ def test_retried_check_in_is_one_visit(env):
     assert a.ticket.label == b.ticket.label
     env.the_visit(cid, a.ticket)
     assert len(env.patients(walk.citizen_id)) == 1
+    following = env.check_in(new_identity(), "RHM")
+    assert following.ticket.number == a.ticket.number + 1  # the retry burnt no number
 
 
 @pytest.mark.parametrize("kind", ["booked", "new"])
