@@ -127,3 +127,23 @@ def test_fault_gives_the_right_outcome_or_a_typed_error(envs, profile, queue, st
         env.sandbox.clear_faults()
         offline.close()
         his.close()
+
+
+def test_a_write_answered_after_the_read_timeout_is_looked_up_not_sent_again(envs, tmp_path):
+    """The HIS takes longer than his.read_timeout_s to answer the transaction,
+    then records it: the kiosk's lookup (queued behind it) finds the visit."""
+    env = envs("honest", "counter")
+    his, offline = _kiosk(env, tmp_path, warm=True)
+    try:
+        ident = new_identity()
+        env.book(ident, "MAT")
+        request = CheckInRequest(str(uuid.uuid4()), ident, None)
+        env.sandbox.reset_stats()
+        env.sandbox.add_fault(match="POST /$", action=f"delay:{int(env.config.his.read_timeout_s * 1000) + 1500}")
+        result = CheckInService(his, env.clock, env.config).check_in(request)
+        assert result.mode == "online" and env.sandbox.stats()["byResource"]["transaction"] == 1
+        env.the_visit(request.checkin_id, result.ticket)
+    finally:
+        env.sandbox.clear_faults()
+        offline.close()
+        his.close()
