@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Setting names that hold (or point at) a secret or a person's data: never hashed.
 SECRET_NAMES = re.compile(r"token|password|secret|pin|private|credential|key_file|username|staff_", re.I)
 NOT_HASHED = {("kiosk", "id")}
+# Names that look secret but are settings like any other (which method, which URL): hashed.
+NOT_SECRET = {"client_secret_method", "token_url"}
 
 
 def hashed_settings(config) -> dict:
@@ -35,7 +37,7 @@ def hashed_settings(config) -> dict:
         section = getattr(config, section_field.name)
         out[section_field.name] = {
             f.name: getattr(section, f.name) for f in dataclasses.fields(section)
-            if not f.metadata.get("private") and not SECRET_NAMES.search(f.name)
+            if not f.metadata.get("private") and (f.name in NOT_SECRET or not SECRET_NAMES.search(f.name))
             and (section_field.name, f.name) not in NOT_HASHED}
     return out
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError
+from .his_settings import DEFAULT_SCOPE, capability_overrides, check_his_settings
 
 VN_CORE = "http://fhir.hl7.org.vn/core/sid"
 
@@ -94,10 +95,31 @@ class HisSection:
     connect_timeout_s: float = _opt(3.0, check=_positive)
     read_timeout_s: float = _opt(10.0, check=_positive)
     retries: int = _opt(2, check=_non_negative)
-    auth: str = _opt("none", choices=("none", "bearer", "basic"))
-    token: str = _opt("")
+    auth: str = _opt("none", choices=("none", "bearer", "basic", "client_credentials", "smart_backend"),
+                     doc="sign-in: none, bearer (token_file), basic (username + password_file), client_credentials "
+                         "(OAuth2: client_id + client_secret_file), smart_backend (SMART Backend Services: "
+                         "client_id + private_key_file)")
+    token: str = _opt("", private=True, doc="old: the bearer token written in this file; use token_file")
+    token_file: str = _opt("", doc="file holding only the bearer token (mode 0600; $CREDENTIALS_DIRECTORY works)")
     username: str = _opt("")
-    password: str = _opt("")
+    password: str = _opt("", private=True, doc="old: the basic-auth password written in this file; use password_file")
+    password_file: str = _opt("", doc="file holding only the basic-auth password (mode 0600)")
+    client_id: str = _opt("", doc="OAuth2 client id of this kiosk (client_credentials, smart_backend)")
+    client_secret_file: str = _opt("", doc="file holding only the OAuth2 client secret (mode 0600)")
+    client_secret_method: str = _opt("basic", choices=("basic", "post"),
+                                     doc="how the secret is sent: basic (client_secret_basic) or post (client_secret_post)")
+    private_key_file: str = _opt("", doc="PEM private key (RSA, or EC P-384) registered with the HIS (smart_backend)")
+    signing_algorithm: str = _opt("auto", choices=("auto", "RS384", "ES384"),
+                                  doc="JWT signature of the client assertion; auto = RS384 for an RSA key, ES384 for EC")
+    key_id: str = _opt("", doc="kid of the registered public key (smart_backend), when the HIS asks for one")
+    token_url: str = _opt("", check=lambda v: v == "" or _url(v),
+                          doc="OAuth2 token endpoint; \"\" = from {base}/.well-known/smart-configuration or /metadata")
+    scope: str = _opt(DEFAULT_SCOPE, doc="scopes asked for with each token")
+    queue_numbers: str = _opt("counter", choices=("counter", "his"),
+                              doc="who numbers the visits: his (the HIS, at registration) or counter (a versioned "
+                                  "daily counter the kiosks share in the HIS)")
+    capabilities: dict = _opt({}, check=capability_overrides,
+                              doc="overrides of what /metadata declares or a probe finds, e.g. { transaction = false }")
     verify_tls: bool = _opt(True)
     ca_bundle: str = _opt("", doc="path to a PEM CA bundle for the HIS's TLS certificate")
     kiosk_namespace: str = _opt(DEFAULT_NAMESPACE, check=_https_base,
@@ -323,7 +345,7 @@ class Config:
 
 def _type_name(tp) -> str:
     return {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-            list: "a list"}.get(tp, str(tp))
+            list: "a list", dict: "a table"}.get(tp, str(tp))
 
 
 def _coerce(key: str, tp, value):
@@ -394,10 +416,7 @@ def config_from_dict(raw: dict, source: str = "") -> Config:
 
 def _check_cross(cfg: Config) -> None:
     his = cfg.his
-    if his.auth == "bearer" and not his.token:
-        raise ConfigError("his.token: expected a bearer token when his.auth = \"bearer\"")
-    if his.auth == "basic" and not (his.username and his.password):
-        raise ConfigError("his.username/his.password: expected both when his.auth = \"basic\"")
+    check_his_settings(his)
     if his.ca_bundle and not Path(his.ca_bundle).expanduser().is_file():
         raise ConfigError(f"his.ca_bundle: expected a readable PEM file, got {his.ca_bundle!r}")
     _check_insurance(cfg.insurance)

@@ -49,8 +49,8 @@ class VisitPlan:
     appointment: Appointment | None
     department: Department
     room: ClinicRoom
-    queue_number: int
-    queue_label: str
+    queue_number: int | None  # None: the HIS numbers the visit when it registers it (his.queue_numbers = "his")
+    queue_label: str | None
     day: date
     arrived_at: datetime
     priority: Priority | None = None
@@ -75,7 +75,11 @@ class His(Protocol):
 
     def lookup_patient(self, citizen_id: str, day: date) -> PatientLookup: ...
 
-    def allocate_queue_number(self, department_code: str, day: date) -> int: ...
+    def allocate_queue_number(self, department_code: str, day: date, *, checkin_id: str | None = None) -> int | None:
+        """The visit's queue number before it is recorded, or None when the HIS
+        numbers visits itself (read back from the recorded visit). A retried
+        check-in (same ``checkin_id``) gets the number it was given before."""
+        ...
 
     def record_visit(self, plan: VisitPlan) -> RecordedVisit: ...
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from kiosk.config import load_config
+from kiosk.his_settings import his_warnings
 
 
 def register(sub) -> None:
@@ -14,7 +15,9 @@ def register(sub) -> None:
 
 def _check(args) -> int:
     cfg = load_config(args.file)
-    print(f"{cfg.source}: OK (kiosk {cfg.kiosk.id}, HIS {cfg.his.base_url}, "
-          f"reader {cfg.card_reader.driver}, camera {cfg.camera.driver}, printer {cfg.printer.driver}, "
-          f"insurance {cfg.insurance.gateway})")
+    print(f"{cfg.source}: OK (kiosk {cfg.kiosk.id}, HIS {cfg.his.base_url}, sign-in {cfg.his.auth}, "
+          f"queue numbers {cfg.his.queue_numbers}, reader {cfg.card_reader.driver}, camera {cfg.camera.driver}, "
+          f"printer {cfg.printer.driver}, insurance {cfg.insurance.gateway})")
+    for key, what, fix in his_warnings(cfg.his):
+        print(f"WARN {key}: {what} → {fix}")
     return 0
