@@ -246,4 +246,4 @@ def test_his_down_is_one_line(day, tmp_path):
     r = subprocess.run([sys.executable, "-m", "app", "stats", "--config", str(cfg)], cwd=ROOT, capture_output=True,
                        text=True, timeout=120)
     assert r.returncode == 1 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
-    assert r.stderr.startswith("kiosk stats: GET HealthcareService: ConnectionError")
+    assert r.stderr.startswith("kiosk stats: GET ") and "ConnectionError talking to his.base_url" in r.stderr
