@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import uuid
 from datetime import date
 from typing import Callable
 
 from .domain import (AccessKey, Appointment, Assurance, CheckInRequest, CheckInResult, Department,
-                     Identity, IdentitySource, Priority, age_priority, is_valid_citizen_id)
+                     Identity, IdentitySource, Priority, age_priority)
+from . import input_rules
 from .errors import (BookingNotUsable, DepartmentRequired, HisUnavailable, KioskError, PatientAmbiguous,
                      UnknownDepartment)
 from .qr_payload import AppointmentQr, QrPayloadError, parse_qr
@@ -221,9 +221,10 @@ class Journey:
     def _on_IdTyped(self, ev: IdTyped):
         if self.step is not Step.KEYPAD:
             return None
-        digits = ev.digits.strip()
-        if not is_valid_citizen_id(digits):
-            self.notice = "error.invalid_id"
+        try:  # ASCII digits only, in full: the keypad's text is never converted or trimmed
+            digits = input_rules.citizen_id(ev.digits, "keypad")
+        except input_rules.InputRefused as exc:
+            self.notice = exc.patient_message_key
             return None
         return self._identified(Identity(citizen_id=digits, source=IdentitySource.TYPED, assurance=Assurance.TYPED))
 
@@ -285,7 +286,8 @@ class Journey:
 
     def _check_in(self) -> list:
         is_retry = self._checkin_id is not None
-        self._checkin_id = self._checkin_id or uuid.uuid4().hex  # the same id when retried
+        # a canonical UUID (urn:uuid: in the HIS), the same one when retried
+        self._checkin_id = self._checkin_id or input_rules.new_checkin_id()
         request = CheckInRequest(checkin_id=self._checkin_id, identity=self.identity, is_retry=is_retry,
                                  lookup=self.lookup,
                                  department_code=None if self.appointment else self.department_code,

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk import input_rules
 from kiosk.config import Config
 from kiosk.config_writer import update_config
 from kiosk.diagnostics import Check
@@ -95,8 +96,10 @@ class AdminActions:
     def test_card_read(self, can: str, timeout_s: float = 15.0) -> Outcome:
         """Open the chip with the card's 6-digit CAN and read it; shows only
         the masked ID, the assurance level and the time taken."""
-        if not (can.isdigit() and len(can) == 6):
-            return Outcome(False, "the CAN is the 6 digits printed on the card")
+        try:  # ASCII digits only (kiosk.input_rules): "１２３４５６" is refused, not converted
+            can = input_rules.can(can, "CAN")
+        except input_rules.InputRefused as exc:
+            return Outcome(False, str(exc))
         reader = getattr(self.services, "card_reader", None)
         own = reader is None
         try:
