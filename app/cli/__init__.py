@@ -40,11 +40,18 @@ def print_json(data) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. A typed error (``KioskError``: bad config, bad input,
+    device or HIS trouble) is one line on stderr; any other exception is one
+    line too (``kiosk COMMAND: unexpected error (TypeName); see the log``),
+    its redacted traceback only in the log (``app.cli.crash_log``)."""
+    from .crash_log import install, unexpected
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    install()
     try:
         return int(args.func(args) or 0)
     except KioskError as exc:
@@ -52,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback on the terminal
+        print(unexpected(args.command, exc), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
