@@ -367,12 +367,14 @@ def check_database(config: Config) -> list[Check]:
             con.close()
     except sqlite3.Error as exc:
         return [Check("database", FAIL, f"{path} cannot be read ({exc})",
-                      "stop the kiosk, move the file aside (send its outbox first if you can), restart")]
+                      "restart the kiosk: it keeps the damaged file aside (never deleted), starts a fresh one "
+                      "and names the kept file; then `kiosk outbox recover FILE`")]
     if rows == ["ok"]:
         size_kb = path.stat().st_size / 1024
         return [Check("database", OK, f"{path} integrity ok ({size_kb:,.0f} KB)")]
     return [Check("database", FAIL, f"{path} is damaged: {'; '.join(map(str, rows))[:200]}",
-                  "stop the kiosk, copy the file aside for the vendor, delete it and restart")]
+                  "restart the kiosk: it keeps the damaged file aside (never deleted), starts a fresh one and "
+                  "names the kept file; then `kiosk outbox recover FILE`")]
 
 
 # --- running everything --------------------------------------------------------

@@ -17,6 +17,7 @@ import secrets
 import sqlite3
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import sqlite_utils
@@ -80,7 +81,19 @@ def _v2_reference_and_modes(db: sqlite_utils.Database) -> None:
     db["mode_changes"].create({"id": int, "at": float, "mode": str, "reason": str}, pk="id")
 
 
-MIGRATIONS = [_v1_outbox, _v2_reference_and_modes]
+def _v3_generation(db: sqlite_utils.Database) -> None:
+    """The database's id and its high-water marks (see offline_cache.generation),
+    counted from the rows already there; outbox rows recovered from a damaged
+    database say where they came from (the sender asks the HIS first)."""
+    queued = db.execute("SELECT count(*) FROM checkins").fetchone()[0]
+    delivered = db.execute("SELECT count(*) FROM outbox WHERE state = 'delivered'").fetchone()[0]
+    db["meta"].insert_all([{"key": "database_id", "value": str(uuid.uuid4())},
+                           {"key": "queued_total", "value": str(queued)},
+                           {"key": "delivered_total", "value": str(delivered)}], replace=True)
+    db["outbox"].add_column("recovered_from", str)
+
+
+MIGRATIONS = [_v1_outbox, _v2_reference_and_modes, _v3_generation]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -102,6 +115,9 @@ class LocalDatabase:
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.db = sqlite_utils.Database(self.conn)
         self.lock = threading.RLock()
+        self.generation = None     # offline_cache.generation.Generation, set by open_database
+        self.process_lock = None   # held while open (see offline_cache.integrity)
+        self.closed = False
         self.migrate(SCHEMA_VERSION if target_version is None else target_version)
 
     # -- schema -------------------------------------------------------------
@@ -148,9 +164,16 @@ class LocalDatabase:
         rows = self.read("SELECT value FROM meta WHERE key = ?", (key,))
         return rows[0]["value"] if rows else None
 
+    def database_id(self) -> str:
+        return self.meta("database_id") or ""
+
     def close(self) -> None:
         with self.lock:
+            self.closed = True
             self.conn.close()
+        if self.process_lock is not None:
+            self.process_lock.release()
+            self.process_lock = None
 
 
 class _Write:
@@ -174,6 +197,10 @@ class _Write:
 
 
 def open_database(config_or_path) -> LocalDatabase:
-    """The kiosk database at ``config.database_path()`` (or a path), migrated."""
+    """The kiosk database at ``config.database_path()`` (or a path), checked
+    (``offline_cache.integrity``: a damaged, emptied or foreign file is moved
+    aside and a fresh one created, the incident recorded) and migrated."""
+    from .integrity import open_checked
+
     path = config_or_path.database_path() if hasattr(config_or_path, "database_path") else config_or_path
-    return LocalDatabase(path)
+    return open_checked(path)

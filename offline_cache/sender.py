@@ -46,6 +46,7 @@ from kiosk.errors import (
 from kiosk.logs import redact
 from kiosk.ports import MODE_ONLINE, RecordedVisit, VisitPlan
 
+from .integrity import export_recovery_metric
 from .outbox import Entry, OutboxStore
 
 log = logging.getLogger(__name__)
@@ -218,6 +219,9 @@ class Sender:
         metrics.set("kiosk_outbox_backlog", counts["pending"] + counts["sending"])
         metrics.set("kiosk_outbox_dead", counts["dead"])
         metrics.set("kiosk_outbox_oldest_age_seconds", self.store.oldest_waiting_age_s() or 0)
+        generation = getattr(self.store.database, "generation", None)
+        if generation is not None:
+            export_recovery_metric(generation)
 
     # -- deliver everything now (kiosk sync) --------------------------------------------
     def sync_now(self, *, max_seconds: float = 300.0) -> SyncReport:

@@ -17,6 +17,7 @@ from kiosk.resilient_checkin import ResilientCheckIn
 
 from .connectivity import ConnectivityMonitor
 from .db import LocalDatabase, open_database
+from .integrity import OutboxUnavailable
 from .outbox import OutboxStore
 from .reference import ReferenceCache
 from .sender import Prober, Sender
@@ -69,8 +70,13 @@ def build(services, *, start: bool = True) -> OfflineParts:
     return parts
 
 
-def wire(services) -> OfflineParts:
-    parts = build(services)
+def wire(services) -> OfflineParts | None:
+    try:
+        parts = build(services)
+    except OutboxUnavailable as exc:  # a damaged local database never stops online check-ins
+        log.error("offline cache unavailable: online check-ins only", extra={
+            "event": "offline.unavailable", "error": str(exc)})
+        return None
     services.checkin = parts.handler
     services.connectivity = parts.monitor
     services.offline = parts

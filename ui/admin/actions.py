@@ -36,6 +36,7 @@ class OutboxView:
     backlog: int = 0
     oldest_age_s: float | None = None
     rows: list[str] | None = None  # one line per entry: id, age, attempts, last error (no personal data)
+    incidents: list[str] | None = None  # the local database was damaged/emptied/replaced: what to do
 
 
 def _error_text(exc: BaseException) -> str:
@@ -137,7 +138,13 @@ class AdminActions:
             return OutboxView(available=False)
         store = parts.store
         rows = [_row_text(e) for e in store.entries(limit=200) if e.get("state") != "delivered"]
-        return OutboxView(True, store.backlog(), store.oldest_waiting_age_s(), rows)
+        generation = getattr(store.database, "generation", None)
+        incidents = []
+        if generation is not None:
+            from offline_cache.integrity import open_incidents
+
+            incidents = [f"{i.describe()} → {i.fix()}" for i in open_incidents(generation)]
+        return OutboxView(True, store.backlog(), store.oldest_waiting_age_s(), rows, incidents)
 
     def retry_outbox(self) -> Outcome:
         """Every waiting or given-up entry gets a fresh attempt budget and the
