@@ -25,6 +25,13 @@ import sqlite_utils
 BUSY_TIMEOUT_MS = 5000
 
 
+class DatabaseClosed(sqlite3.ProgrammingError):
+    """The database was closed (the kiosk is stopping): a background thread
+    that still runs stops quietly instead of logging a traceback. Its claimed
+    outbox entries go back to pending at the next start (their owner's pid is
+    gone), and are verified in the HIS before anything is written again."""
+
+
 def _v1_outbox(db: sqlite_utils.Database) -> None:
     """Local check-in records, their outbox entries, offline number counters."""
     db["meta"].create({"key": str, "value": str}, pk="key")
@@ -156,6 +163,7 @@ class LocalDatabase:
 
     def read(self, sql: str, params=()) -> list[sqlite3.Row]:
         with self.lock:
+            self.check_open()
             cur = self.conn.execute(sql, params)
             cols = [c[0] for c in cur.description]
             return [dict(zip(cols, row)) for row in cur.fetchall()]
@@ -163,6 +171,10 @@ class LocalDatabase:
     def meta(self, key: str) -> str | None:
         rows = self.read("SELECT value FROM meta WHERE key = ?", (key,))
         return rows[0]["value"] if rows else None
+
+    def check_open(self) -> None:
+        if self.closed:
+            raise DatabaseClosed(f"{self.path}: the database is closed (the kiosk is stopping)")
 
     def database_id(self) -> str:
         return self.meta("database_id") or ""
@@ -183,6 +195,7 @@ class _Write:
     def __enter__(self) -> sqlite3.Connection:
         self.database.lock.acquire()
         try:
+            self.database.check_open()
             self.database.conn.execute("BEGIN IMMEDIATE")
         except BaseException:
             self.database.lock.release()
