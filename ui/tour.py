@@ -244,6 +244,9 @@ class Tour:
             self.wait(lambda: self.c.journey.language == self.language, what="language")
 
     def run(self, scenarios=SCENARIOS) -> list[Path]:
+        scanner = self.s.scanner
+        if scanner is not None and hasattr(scanner, "running"):  # started on a worker: codes shown earlier are lost
+            self.wait(lambda: scanner.running, timeout=60, what="the camera to start")
         for name in scenarios:
             self.set_language()
             getattr(self, name)()
