@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import signal
 import sys
+import threading
 
 from kiosk.errors import KioskError
 
@@ -39,6 +41,18 @@ def print_json(data) -> None:
     sys.stdout.write("\n")
 
 
+def _terminated(signum, frame) -> None:
+    raise KeyboardInterrupt("SIGTERM")
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C (``finally`` blocks close the database and
+    stop the threads) instead of killing the process mid-write. Commands with
+    a Qt loop install their own handlers (``kiosk run``, ``kiosk demo``)."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminated)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command. A typed error (``KioskError``: bad config, bad input,
     device or HIS trouble) is one line on stderr; any other exception is one
@@ -52,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     install()
+    _stop_on_sigterm()
     try:
         return int(args.func(args) or 0)
     except KioskError as exc:

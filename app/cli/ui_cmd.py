@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
 
@@ -56,6 +57,34 @@ def _run(args) -> int:
             metrics.stop()
 
 
+class StopSignals:
+    """SIGTERM and SIGINT stop `kiosk demo` cleanly: its sandbox HIS (a node
+    process in a session of its own, which a signal to the demo does not
+    reach), the services and the scratch folder are always cleaned up.
+
+    Before the Qt loop runs, the handler raises KeyboardInterrupt (plain Python
+    code unwinds through the ``finally`` blocks). Once Qt runs, raising inside
+    a Qt callback would only print a traceback: the handler then asks the loop
+    to quit and sets ``requested``, which the scripted tour checks."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self):
+        self.requested = False
+        self.app = None
+        self._old = {sig: signal.signal(sig, self) for sig in self.SIGNALS}
+
+    def __call__(self, signum, frame) -> None:
+        self.requested = True
+        if self.app is None:
+            raise KeyboardInterrupt(signal.Signals(signum).name)
+        self.app.quit()
+
+    def restore(self) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+
 def _demo(args) -> int:
     if args.offscreen:
         if not args.screenshots:
@@ -68,18 +97,25 @@ def _demo(args) -> int:
         return 2
     from app.sandbox import SandboxHis
 
+    stop = StopSignals()
     data_dir = tempfile.mkdtemp(prefix="kiosk-demo-")
-    sandbox = SandboxHis(port=0).start()
+    sandbox = SandboxHis(port=0)
     try:
+        sandbox.start()
         config = _demo_config(args, sandbox.base_url, data_dir)
         services = _demo_services(config)
         try:
-            return _demo_ui(args, config, services, sandbox)
+            code = _demo_ui(args, config, services, sandbox, stop)
         finally:
             services.close()
+        if stop.requested:
+            print("kiosk demo: stopped", file=sys.stderr)
+            return 130
+        return code
     finally:
         sandbox.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
+        stop.restore()
 
 
 def _demo_config(args, base_url: str, data_dir: str):
@@ -107,10 +143,16 @@ def _demo_services(config):
     return build_services(config)
 
 
-def _demo_ui(args, config, services, sandbox) -> int:
+def _demo_ui(args, config, services, sandbox, stop: StopSignals) -> int:
+    from PySide6.QtCore import QTimer
+
     from ui.app import LANDSCAPE, PORTRAIT, application, make_kiosk
 
     app = application()
+    stop.app = app
+    wake = QTimer()  # Qt's loop runs no Python code by itself: a light timer lets the handler run
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
     controller, window = make_kiosk(services, config)
     size = LANDSCAPE if args.landscape else PORTRAIT
     try:
@@ -121,12 +163,14 @@ def _demo_ui(args, config, services, sandbox) -> int:
             window.show()
             tour = Tour(controller, window, services, args.screenshots,
                         his_down=lambda: sandbox.set_faults(fail_status=503, fail_count=1_000_000),
-                        his_up=sandbox.set_faults)
+                        his_up=sandbox.set_faults, stop_requested=lambda: stop.requested)
             tour.wait(lambda: bool(controller.journey.departments) and controller.printer_status != "unknown",
                       what="departments and printer status")
             try:
                 saved = tour.run()
             except TourError as exc:
+                if stop.requested:
+                    return 130
                 print(f"kiosk demo: {exc}; screens saved so far are in {args.screenshots}", file=sys.stderr)
                 return 1
             print_json({"screenshots": [str(p) for p in saved], "count": len(saved)})
@@ -150,4 +194,5 @@ def _demo_ui(args, config, services, sandbox) -> int:
               "sample cards or show QR codes. Close the windows to stop.", file=sys.stderr)
         return app.exec()
     finally:
+        wake.stop()
         controller.stop()
