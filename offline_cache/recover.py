@@ -10,10 +10,12 @@ nothing the second time.
 How it reads a damaged file: the file (and its ``-wal``/``-shm``) is copied
 to a scratch folder — the kept file is never changed. A file whose 100-byte
 header was overwritten gets a standard SQLite header back. Each table is read
-whole if SQLite can, else row by row (by rowid), so rows on readable pages are
-saved and rows on damaged pages are counted as unreadable. A recovered row is
+whole if SQLite can, else row by row (by rowid). When SQLite cannot walk a
+table at all (pages cut off or overwritten), the rows on the intact pages are
+read straight from the file (``offline_cache.page_scan``). A recovered row is
 used only when its check-in record and its outbox entry are both readable and
-make sense (valid JSON, a 12-digit ID); the rest is reported, never guessed.
+make sense (valid JSON, a 12-digit ID); the rest is reported, never guessed,
+with how many of the check-ins the incident said were waiting are missing.
 """
 from __future__ import annotations
 
@@ -31,11 +33,17 @@ from kiosk.domain import is_valid_citizen_id
 
 from .db import LocalDatabase
 from .outbox import OutboxStore
+from .page_scan import scan
 
 CHECKIN_COLUMNS = ("checkin_id", "kiosk_id", "day", "seq", "queue_number", "queue_label", "department_code",
                    "room_code", "issued_at", "ticket", "his_encounter_id", "his_queue_label", "mapped_at")
 OUTBOX_COLUMNS = ("id", "checkin_id", "payload", "state", "tries_total", "created_at", "delivered_at",
                   "purged_at", "last_error")
+# every column of the outbox table in file order (schema 3 added recovered_from)
+OUTBOX_FILE_ORDER = ("id", "checkin_id", "patient_key", "payload", "state", "attempts", "tries_total",
+                     "online_attempted", "next_attempt_at", "lease_until", "lease_owner", "last_error", "created_at",
+                     "updated_at", "delivered_at", "purged_at", "recovered_from")
+STATES = ("pending", "sending", "delivered", "dead")
 HEADER = b"SQLite format 3\x00"
 MAX_PROBE_MISSES = 2000
 
@@ -44,6 +52,8 @@ MAX_PROBE_MISSES = 2000
 class RecoveryReport:
     source: str
     header_repaired: bool = False
+    pages_scanned: int = 0           # table pages read directly (SQLite could not walk a table)
+    expected_waiting: int | None = None  # what the incident said was waiting (generation record)
     checkins_read: int = 0
     outbox_read: int = 0
     unreadable_rows: int = 0         # rows SQLite could not read (damaged pages)
@@ -56,11 +66,23 @@ class RecoveryReport:
     resolved_incidents: list[int] = field(default_factory=list)
 
     @property
+    def missing(self) -> int:
+        """Check-ins the incident said were waiting that are neither recovered nor already here."""
+        if self.expected_waiting is None:
+            return 0
+        return max(0, self.expected_waiting - self.imported_waiting - self.already_present)
+
+    @property
+    def complete(self) -> bool:
+        """Everything was read: the incident can be closed."""
+        return not (self.error or self.unreadable_rows or self.incomplete or self.missing)
+
+    @property
     def imported(self) -> int:
         return self.imported_waiting + self.imported_dead + self.imported_delivered
 
     def to_json(self) -> dict:
-        return {**asdict(self), "imported": self.imported}
+        return {**asdict(self), "imported": self.imported, "missing": self.missing, "complete": self.complete}
 
     def lines(self) -> list[str]:
         if self.error:
@@ -71,9 +93,14 @@ class RecoveryReport:
                f"recovered {self.imported}: {self.imported_waiting} now waiting to be sent (the HIS is asked first "
                f"whether each visit exists), {self.imported_dead} dead letter(s), {self.imported_delivered} already "
                f"delivered; {self.already_present} were already in the live database"]
-        if self.unreadable_rows or self.incomplete:
+        if self.pages_scanned:
+            out.append(f"SQLite could not walk the tables: {self.pages_scanned} intact page(s) were read directly")
+        missing = self.missing
+        if self.unreadable_rows or self.incomplete or missing > 0:
             out.append(f"NOT recovered: {self.unreadable_rows} unreadable row(s), {self.incomplete} incomplete or "
-                       "garbled record(s) — look for these check-ins on the offline paper tickets")
+                       "garbled record(s)" + (f", {missing} of the {self.expected_waiting} check-in(s) that were "
+                                              "waiting" if missing > 0 else "")
+                       + " — look for these check-ins on the offline paper tickets")
         else:
             out.append("nothing unreadable")
         return out
@@ -160,6 +187,28 @@ def _rows(conn: sqlite3.Connection, table: str, columns: tuple[str, ...]) -> tup
     return rows, unreadable
 
 
+def _scanned_rows(data: bytes) -> tuple[list[dict], list[dict], int, int]:
+    """(check-ins, outbox entries, pages, bad cells) read from the pages,
+    recognised by their shape; of two copies of a row (a stale one on a freed
+    page) the more recent is kept."""
+    found = scan(data)
+    checkins: dict[str, dict] = {}
+    entries: dict[int, dict] = {}
+    for rowid, values in found.records:
+        if len(values) == len(CHECKIN_COLUMNS) and isinstance(values[0], str) and isinstance(values[2], str):
+            row = dict(zip(CHECKIN_COLUMNS, values))
+            old = checkins.get(row["checkin_id"])
+            if old is None or (row["mapped_at"] or 0) > (old["mapped_at"] or 0):
+                checkins[row["checkin_id"]] = row
+        elif len(values) in (16, 17) and values[0] is None and values[4] in STATES:
+            row = dict(zip(OUTBOX_FILE_ORDER, values))
+            row["id"] = rowid
+            old = entries.get(rowid)
+            if old is None or (row["updated_at"] or 0) > (old["updated_at"] or 0):
+                entries[rowid] = {c: row.get(c) for c in OUTBOX_COLUMNS}
+    return list(checkins.values()), list(entries.values()), found.pages, found.bad_cells
+
+
 def _usable(checkin: dict, entry: dict) -> bool:
     try:
         ticket = json.loads(checkin["ticket"])
@@ -184,20 +233,31 @@ def salvage(source: str | os.PathLike) -> tuple[list[tuple[dict, dict]], Recover
             return [], report
         if not _readable(copy):
             report.header_repaired = _repair_header(copy)
-            if not report.header_repaired:
-                report.error = "not an SQLite database, and a standard header does not make it one"
+        checkins, entries, walked = [], [], False
+        if report.header_repaired or _readable(copy):
+            conn = sqlite3.connect(str(copy))
+            try:
+                conn.execute("PRAGMA writable_schema = ON")  # tolerate a damaged schema entry (read only here)
+                checkins, bad_c = _rows(conn, "checkins", CHECKIN_COLUMNS)
+                entries, bad_o = _rows(conn, "outbox", OUTBOX_COLUMNS)
+                report.unreadable_rows = bad_c + bad_o
+                walked = not report.unreadable_rows
+            except sqlite3.DatabaseError:
+                checkins, entries = [], []
+            finally:
+                conn.close()
+        if not walked:  # read the intact pages directly, keep what SQLite could read
+            s_checkins, s_entries, pages, bad_cells = _scanned_rows(copy.read_bytes())
+            known_c = {c["checkin_id"] for c in checkins}
+            known_o = {e["id"] for e in entries}
+            checkins += [c for c in s_checkins if c["checkin_id"] not in known_c]
+            entries += [e for e in s_entries if e["id"] not in known_o]
+            report.pages_scanned = pages
+            report.unreadable_rows += bad_cells
+            if not checkins and not entries and not pages:
+                report.error = "not an SQLite database, and no table page could be read"
                 return [], report
-        conn = sqlite3.connect(str(copy))
-        try:
-            checkins, bad_c = _rows(conn, "checkins", CHECKIN_COLUMNS)
-            entries, bad_o = _rows(conn, "outbox", OUTBOX_COLUMNS)
-        except sqlite3.DatabaseError as exc:
-            report.error = str(exc)
-            return [], report
-        finally:
-            conn.close()
     report.checkins_read, report.outbox_read = len(checkins), len(entries)
-    report.unreadable_rows = bad_c + bad_o
     by_id = {c["checkin_id"]: c for c in checkins if c.get("checkin_id")}
     pairs = []
     for entry in sorted(entries, key=lambda e: e["id"] or 0):
@@ -218,6 +278,11 @@ def recover_into(database: LocalDatabase, source: str | os.PathLike) -> Recovery
         report.error = "this is the live database, not a kept copy"
         return report
     pairs, report = salvage(source)
+    if database.generation is not None:
+        record = database.generation.load()
+        for incident in (record.open_incidents() if record else []):
+            if incident.kept_file and Path(incident.kept_file).resolve() == source.resolve():
+                report.expected_waiting = incident.waiting_estimate
     store = OutboxStore(database)
     now = time.time()
     queued = delivered = None
@@ -252,8 +317,7 @@ def recover_into(database: LocalDatabase, source: str | os.PathLike) -> Recovery
                 conn.execute("INSERT INTO offline_numbers(day, last_seq) VALUES (?, ?) ON CONFLICT(day) DO UPDATE"
                              " SET last_seq = max(last_seq, excluded.last_seq)", (checkin["day"], checkin["seq"]))
     store._advance(queued_total=queued, delivered_total=delivered)
-    if database.generation is not None and not report.error:
-        summary = (f"recovered {report.imported}, unreadable {report.unreadable_rows}, "
-                   f"incomplete {report.incomplete}")
+    if database.generation is not None and report.complete:
+        summary = f"recovered {report.imported} check-in(s), nothing unreadable"
         report.resolved_incidents = [i.id for i in database.generation.resolve(None, summary, kept_file=str(source))]
     return report

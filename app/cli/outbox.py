@@ -147,6 +147,10 @@ def run_recover(args) -> int:
         if report.resolved_incidents:
             print(f"incident(s) {', '.join(map(str, report.resolved_incidents))} closed; "
                   "`kiosk sync` sends the recovered check-ins now")
+        elif left and not report.error:
+            print(f"incident(s) {', '.join(str(i.id) for i in left)} stay open until the check-ins that could not "
+                  "be recovered are dealt with: then `kiosk outbox acknowledge ID`; `kiosk sync` sends the "
+                  "recovered ones now")
     return 1 if report.error else 0
 
 
