@@ -183,6 +183,8 @@ class LocalDatabase:
         with self.lock:
             self.closed = True
             self.conn.close()
+        if self.generation is not None:
+            self.generation.close()
         if self.process_lock is not None:
             self.process_lock.release()
             self.process_lock = None

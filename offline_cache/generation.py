@@ -13,10 +13,13 @@ admin screen say so — until ``kiosk outbox recover FILE`` or ``kiosk outbox
 acknowledge ID`` closes them.
 
 Writes happen after each commit, under a lock file, and only ever raise the
-marks (a late writer never lowers them); the file is replaced atomically. A
-record that is missing or unreadable is rebuilt from the database (nothing
-can be compared then; the log says so). Deleting both the database and this
-record cannot be detected.
+marks (a late writer never lowers them). The record is kept in two files
+written in turn (``….generation.a.json`` and ``….generation.b.json``, each
+with a sequence number): a write cut short by a power failure spoils at most
+one of them and the reader takes the newest readable one — cheaper per
+check-in than a rename. A record that is missing or unreadable is rebuilt
+from the database (nothing can be compared then; the log says so). Deleting
+both the database and this record cannot be detected.
 """
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ import fcntl
 import json
 import logging
 import os
-import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -32,7 +35,8 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-SUFFIX = ".generation.json"
+SUFFIXES = (".generation.a.json", ".generation.b.json")
+BLOCK = 4096
 
 
 @dataclass
@@ -68,6 +72,7 @@ class Incident:
 @dataclass
 class Record:
     database_id: str = ""
+    seq: int = 0                # which of the two files is newer
     queued_total: int = 0
     delivered_total: int = 0
     offline_day: str = ""       # the latest day an offline number was issued
@@ -89,19 +94,22 @@ class Record:
         return incident
 
     def to_json(self) -> dict:
-        return asdict(self)
+        return {"database_id": self.database_id, "seq": self.seq, "queued_total": self.queued_total,
+                "delivered_total": self.delivered_total, "offline_day": self.offline_day,
+                "offline_last_seq": self.offline_last_seq, "updated_at": self.updated_at,
+                "incidents": [asdict(i) for i in self.incidents]}
 
     @classmethod
     def from_json(cls, data: dict) -> "Record":
         incidents = [Incident(**i) for i in data.get("incidents", [])]
-        fields = {k: data[k] for k in ("database_id", "queued_total", "delivered_total", "offline_day",
+        fields = {k: data[k] for k in ("database_id", "seq", "queued_total", "delivered_total", "offline_day",
                                        "offline_last_seq", "updated_at") if k in data}
         return cls(**fields, incidents=incidents)
 
 
-def record_path(database_path: str | os.PathLike) -> Path:
+def record_paths(database_path: str | os.PathLike) -> tuple[Path, Path]:
     p = Path(database_path)
-    return p.with_name(p.name + SUFFIX)
+    return tuple(p.with_name(p.name + suffix) for suffix in SUFFIXES)
 
 
 class Generation:
@@ -109,51 +117,88 @@ class Generation:
 
     def __init__(self, database_path: str | os.PathLike):
         self.database_path = Path(database_path)
-        self.path = record_path(database_path)
-        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self.paths = record_paths(database_path)
+        self.path = self.paths[0]
+        self.lock_path = self.database_path.with_name(self.database_path.name + ".generation.lock")
+        # The record as this object last wrote it, keyed by the files' stat:
+        # when nobody else wrote since, the files are not read again.
+        self._cache: tuple[tuple, bytes] | None = None
+        self._thread_lock = threading.Lock()
+        self._lock_fd: int | None = None  # kept open: opening it per write costs more than the write
+
+    def _stat_key(self) -> tuple | None:
+        key = []
+        for path in self.paths:
+            try:
+                st = os.stat(path)
+            except OSError:
+                key.append(None)
+                continue
+            key.append((st.st_ino, st.st_mtime_ns, st.st_size))
+        return tuple(key)
 
     # -- reading ---------------------------------------------------------------------
     def load(self) -> Record | None:
-        """The record, or None when there is none or it cannot be read."""
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            return Record.from_json(data) if isinstance(data, dict) else None
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, TypeError) as exc:
+        """The newest readable record, or None when there is none."""
+        found, spoiled = [], 0
+        for path in self.paths:
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                found.append(Record.from_json(data))
+            except FileNotFoundError:
+                continue
+            except (OSError, ValueError, TypeError, AttributeError):
+                spoiled += 1
+        if spoiled and not found:
             log.warning("generation record unreadable; it is rebuilt from the database",
-                        extra={"event": "outbox.generation_unreadable", "error": type(exc).__name__})
-            return None
+                        extra={"event": "outbox.generation_unreadable"})
+        return max(found, key=lambda r: r.seq) if found else None
+
+    def close(self) -> None:
+        with self._thread_lock:
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
 
     # -- writing ---------------------------------------------------------------------
     @contextmanager
     def locked(self):
         """Read-modify-write under the lock file: ``with gen.locked() as rec: …``;
         the record is saved when the block ends without an exception."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.lock_path, "a+") as lock:
+        with self._thread_lock:
+            if self._lock_fd is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._lock_fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            lock = self._lock_fd
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                record = self.load() or Record()
+                cached = self._cache
+                if cached is not None and cached[0] == self._stat_key():
+                    record = Record.from_json(json.loads(cached[1]))
+                else:
+                    record = self.load() or Record()
                 yield record
-                self._save(record)
+                data = self._save(record)
+                self._cache = (self._stat_key(), data)
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _save(self, record: Record) -> None:
+    def _save(self, record: Record) -> bytes:
+        """Write the other file than the newest one, in place and in one
+        ``pwrite`` (padded with spaces to whole blocks, so the file is rarely
+        truncated: truncating costs more than the write)."""
         record.updated_at = time.time()
-        fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", dir=self.path.parent)
+        record.seq += 1
+        data = json.dumps(record.to_json(), ensure_ascii=False).encode("utf-8")
+        padded = data + b" " * (-len(data) % BLOCK)
+        fd = os.open(self.paths[record.seq % 2], os.O_WRONLY | os.O_CREAT, 0o600)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(record.to_json(), fh, ensure_ascii=False, indent=1)
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+            os.pwrite(fd, padded, 0)
+            if os.fstat(fd).st_size > len(padded):
+                os.ftruncate(fd, len(padded))
+        finally:
+            os.close(fd)
+        return data
 
     def advance(self, database_id: str, *, queued_total: int | None = None, delivered_total: int | None = None,
                 offline_day: str | None = None, offline_seq: int | None = None) -> None:
