@@ -10,7 +10,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
 # Debian 12 packages: PC/SC + virtual reader (chip), zbar (QR), espeak-ng/sox
-# (ward voice), Xvfb + Qt's X/GL runtime libraries, swig for building pyscard.
+# (board voice), Xvfb + Qt's X/GL runtime libraries, swig for building pyscard.
 APT_PACKAGES := pcscd libpcsclite-dev pcsc-tools libccid vsmartcard-vpcd \
 	vsmartcard-vpicc python3-virtualsmartcard python3-venv libzbar0 espeak-ng sox \
 	xvfb swig libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 \
@@ -69,7 +69,7 @@ test: install
 # Re-render the README pictures (screens, ticket, board, admin) into docs/images/.
 screenshots: install
 	KIOSK_UPDATE_DOCS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider \
-		tests/ui/test_screens.py tests/display/test_display_board.py::test_screenshots_both_orientations \
+		tests/ui/test_screens.py tests/board/test_board_window.py::test_screenshots_both_orientations \
 		tests/it/test_admin_images.py
 
 bench: install

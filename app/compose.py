@@ -1,118 +1,294 @@
-"""Composition root: builds the kiosk's services from the TOML config.
+"""The composition root: the one place that builds the kiosk's assemblies.
 
-The one place that chooses real or simulated adapters. Device packages are
-imported lazily (only when their section's driver is not "none"), so the core
-stays free of Qt and device libraries.
+Every entry point asks this module for what it needs — ``kiosk run`` and
+``kiosk demo`` the kiosk (``build_kiosk``), ``kiosk board`` a calling board
+(``build_board``), the admin screen its tools (``admin_tools``), ``kiosk
+doctor`` the devices to examine, and each CLI command its part — and nothing
+else chooses between a real adapter and its simulator. Adapters are picked by
+the config's ``driver`` settings; a device whose driver is ``"none"`` is None.
+
+Whatever is built here is closed by its owner: ``KioskServices.close()`` and
+``BoardParts.close()`` stop threads first and close databases and devices last.
 """
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass, field
 from typing import Callable
 
-from kiosk.checkin import CheckInService, identity_for_booking
+import devices.camera
+import devices.card
+import devices.printer
+import devices.voice
+from kiosk.bhxh import BhxhGateway
+from kiosk.board import BoardHis
+from kiosk.board_service import BoardPoller, RoomCaller, resolve_rooms
+from kiosk.checkin import CheckInService
 from kiosk.clock import SystemClock
 from kiosk.config import Config
-from kiosk.domain import Department, Identity
-from kiosk.errors import HisUnavailable
+from kiosk.domain import ClinicRoom
+from kiosk.fhir.board import FhirBoardHis, poll_client
+from kiosk.fhir.client import FhirClient
 from kiosk.fhir.his import FhirHis
-from kiosk.ports import MODE_ONLINE, CardReader, CheckInHandler, ConnectivityMonitor, Printer, QrScanner
+from kiosk.insurance import InsuranceGateway
+from kiosk.offline_first import OfflineFirstCheckIn
+from kiosk.ports import Announcer, CardReader, CheckInHandler, DemoControls, Printer, QrScanner
+from kiosk.services import AlwaysOnline, KioskServices
+from offline_cache.integrity import OutboxUnavailable
+from offline_cache.wiring import OfflineParts, build_parts
 
 log = logging.getLogger(__name__)
 
 
-class AlwaysOnline:
-    """Connectivity when no offline cache is configured: the HIS is assumed
-    reachable and failures surface as errors."""
+# --- single parts ------------------------------------------------------------------
 
-    def mode(self) -> str:
-        return MODE_ONLINE
+def build_his(config: Config) -> FhirHis:
+    return FhirHis(config)
 
-    def subscribe(self, callback: Callable[[str], None]) -> None:
-        callback(MODE_ONLINE)
+
+def build_printer(config: Config, *, keep_tickets: bool = True) -> Printer | None:
+    """``printer.driver``: escpos → python-escpos; simulator → the scriptable printer; none → None."""
+    if config.printer.driver == "none":
+        return None
+    return devices.printer.build_printer(config, keep_tickets=keep_tickets)
+
+
+def build_card_reader(config: Config) -> CardReader | None:
+    """``card_reader.driver``: pcsc → pyscard on its own thread; simulator → sample cards; none → None."""
+    return devices.card.build_card_reader(config)
+
+
+def build_scanner(config: Config) -> QrScanner | None:
+    """``camera.driver``: opencv → the camera or file in ``camera.source``; simulator; none → None."""
+    if config.camera.driver == "none":
+        return None
+    return devices.camera.build_scanner(config)
+
+
+def build_announcer(config: Config) -> Announcer | None:
+    """``board.voice_driver``: espeak → chime + espeak-ng; simulator; none → None."""
+    return devices.voice.build_announcer(config)
 
 
 @dataclass
-class KioskServices:
-    config: Config
-    his: FhirHis
-    checkin: CheckInHandler
-    connectivity: ConnectivityMonitor
-    printer: Printer | None = None
-    card_reader: CardReader | None = None
-    scanner: QrScanner | None = None
-    clock: SystemClock = field(default_factory=SystemClock)
-    # Departments when the HIS cannot answer (the offline cache's copy), if any.
-    department_fallback: Callable[[], list[Department]] | None = None
-    offline: object | None = None  # offline_cache's parts (outbox, sender…) when wired
-    _closers: list[Callable[[], None]] = field(default_factory=list)
+class OfflineCheckIn:
+    """The offline-first check-in and the offline parts under it."""
 
-    def departments(self) -> list[Department]:
-        """The HIS's departments; the cached copy when the kiosk is offline or
-        the HIS does not answer (and a cache is wired)."""
-        fallback = self.department_fallback
-        if fallback is not None and self.connectivity.mode() != MODE_ONLINE:
-            return fallback()
-        try:
-            return self.his.list_departments()
-        except HisUnavailable as exc:
-            if fallback is None:
-                raise
-            report = getattr(self.connectivity, "report_unavailable", None)
-            if report is not None:
-                report(str(exc))
-            return fallback()
-
-    def identity_for_booking(self, code: str) -> Identity:
-        """The identity behind an appointment QR's booking code (asks the HIS)."""
-        return identity_for_booking(self.his, code, self.clock.now().date())
-
-    def waiting_counts(self) -> dict[str, int]:
-        return self.his.waiting_counts(self.clock.now().date())
+    handler: OfflineFirstCheckIn
+    parts: OfflineParts
 
     def close(self) -> None:
-        for close in reversed(self._closers):
-            try:
-                close()
-            except Exception:  # closing must go on for the other devices
-                log.exception("error while closing a device", extra={"event": "device.close_failed"})
-        self._closers.clear()
+        self.handler.close()
+        self.parts.close()
 
 
-def _device(config: Config, section: str, module: str, builder: str):
-    driver = getattr(config, section).driver
-    if driver == "none":
+def build_offline_checkin(config: Config, his: FhirHis, online: CheckInHandler, clock) -> OfflineCheckIn:
+    """``online`` wrapped so that the kiosk keeps issuing tickets when the HIS is
+    down (no thread started: ``parts.start()`` runs the sender and the probe)."""
+    parts = build_parts(config, his)
+    handler = OfflineFirstCheckIn(online, parts.store, parts.reference, parts.monitor, clock, config,
+                                  on_late_online=parts.sender.kick)
+    return OfflineCheckIn(handler, parts)
+
+
+def build_insurance_gateway(config: Config) -> InsuranceGateway | None:
+    """The BHYT card check chosen by ``insurance.gateway``: the BHXH adapter
+    pointed at the real gateway or at the simulator (same protocol); None when "none"."""
+    if config.insurance.gateway == "none":
         return None
-    mod = importlib.import_module(module)
-    return getattr(mod, builder)(config)
+    return BhxhGateway(config.insurance, clock=SystemClock(config.kiosk.timezone))
 
 
-def build_services(config: Config, *, with_devices: bool = True) -> KioskServices:
+# --- the kiosk ---------------------------------------------------------------------
+
+def build_kiosk(config: Config, *, with_devices: bool = True, background: bool = True) -> KioskServices:
+    """Everything the kiosk's screens (and ``kiosk checkin``) use. ``background``
+    starts the outbox sender and the HIS probe; a one-shot command leaves it off."""
     clock = SystemClock(config.kiosk.timezone)
-    his = FhirHis(config)
-    checkin: CheckInHandler = CheckInService(his, clock, config)
-    services = KioskServices(config=config, his=his, checkin=checkin,
-                             connectivity=AlwaysOnline(), clock=clock)
-    services._closers.append(his.client.close)
-    _wire_offline(services)
+    his = build_his(config)
+    online = CheckInService(his, clock, config)
+    try:
+        offline = build_offline_checkin(config, his, online, clock)
+    except OutboxUnavailable as exc:  # a damaged local database never stops online check-ins
+        log.error("offline cache unavailable: online check-ins only", extra={
+            "event": "offline.unavailable", "error": str(exc)})
+        offline = None
+    if offline is None:
+        services = KioskServices(config=config, his=his, checkin=online, connectivity=AlwaysOnline(), clock=clock)
+        services.on_close(his.close)
+    else:
+        parts = offline.parts
+        services = KioskServices(config=config, his=his, checkin=offline.handler, connectivity=parts.monitor,
+                                 clock=clock, department_fallback=parts.reference.departments, outbox=parts)
+        services.on_close(his.close)
+        services.on_close(offline.close)  # after the devices: runs before the HIS client closes
+        if background:
+            parts.start()
     if with_devices:
-        services.printer = _device(config, "printer", "devices.printer", "build_printer")
-        services.card_reader = _device(config, "card_reader", "devices.card", "build_card_reader")
-        services.scanner = _device(config, "camera", "devices.camera", "build_scanner")
-        for dev in (services.printer, services.card_reader, services.scanner):
-            if dev is not None and hasattr(dev, "stop"):
-                services._closers.append(dev.stop)
-            elif dev is not None and hasattr(dev, "close"):
-                services._closers.append(dev.close)
+        services.printer = build_printer(config)
+        services.card_reader = build_card_reader(config)
+        services.scanner = build_scanner(config)
+        for device in (services.printer, services.card_reader, services.scanner):
+            if device is not None:
+                services.on_close(device.close)
     return services
 
 
-def _wire_offline(services: KioskServices) -> None:
-    """Offline-first check-in (issue 6) wraps the online service when the
-    offline cache is installed; until then the kiosk is online-only."""
-    try:
-        offline = importlib.import_module("offline_cache.wiring")
-    except ModuleNotFoundError:
-        return
-    offline.wire(services)
+# --- the calling board ----------------------------------------------------------------
+
+@dataclass
+class BoardParts:
+    """A calling board: its rooms, the poller that reads the HIS, the caller
+    that records calls, and its voice."""
+
+    title: str
+    rooms: list[ClinicRoom]
+    poller: BoardPoller
+    caller: RoomCaller
+    announcer: Announcer | None
+    his: BoardHis
+    closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    def start(self) -> None:
+        if self.announcer is not None:
+            self.announcer.start()
+        self.poller.start()
+
+    def close(self) -> None:
+        self.poller.stop()
+        if self.announcer is not None:
+            self.announcer.stop()
+        for close in reversed(self.closers):
+            close()
+
+
+def build_board_his(config: Config, *, polling: bool = False) -> FhirBoardHis:
+    """The board's HIS access; ``polling`` gives the poller's own client (no
+    retries inside a poll, a short read timeout: an outage shows at once)."""
+    return FhirBoardHis(config, poll_client(config) if polling else FhirClient(config.his))
+
+
+def build_board(config: Config, *, department: str = "", rooms=(), every_room: bool = False, voice: bool = True,
+                announcer: Announcer | None = None, on_update=None) -> BoardParts:
+    """``kiosk board``: rooms from the arguments or the config; ``every_room``
+    (``kiosk demo --board``) shows every clinic room when no department is
+    given. ``announcer`` replaces the configured voice (tests, benchmarks)."""
+    clock = SystemClock(config.kiosk.timezone)
+    his = build_board_his(config)
+    poll_his = build_board_his(config, polling=True)
+    department = department or ("" if every_room else config.board.department)
+    if every_room and not department:
+        rooms = [r.code for d in his.departments() for r in d.rooms]
+    title, room_list = resolve_rooms(his, department=department, rooms=list(rooms or config.board.rooms))
+    if announcer is None and voice:
+        announcer = build_announcer(config)
+    poller = BoardPoller(config, room_list, poll_his, clock=clock, on_update=on_update, announcer=announcer)
+    caller = RoomCaller(config, room_list, his, clock=clock)
+    return BoardParts(title, room_list, poller, caller, announcer, his, closers=[his.close, poll_his.close])
+
+
+def build_room_caller(config: Config, room: str) -> tuple[RoomCaller, Callable[[], None]]:
+    """``kiosk call-next / recall / skip --room R``: the caller and its clean-up."""
+    his = build_board_his(config)
+    _, rooms = resolve_rooms(his, rooms=[room])
+    return RoomCaller(config, rooms, his, clock=SystemClock(config.kiosk.timezone)), his.close
+
+
+# --- what the doctor examines -----------------------------------------------------------
+
+def device_checks(config: Config, services: KioskServices | None = None, *, announcer: Announcer | None = None):
+    """``(name, probe)`` pairs for ``kiosk doctor`` and the admin screen: each
+    device's own ``diagnose()``. In the running kiosk the live devices are
+    asked (a printer takes one connection at a time); otherwise each is built
+    from the config, examined and closed."""
+    from kiosk.diagnostics import FAIL, OK, Check
+    from kiosk.errors import KioskError
+
+    def probe(name: str, key: str, live, build):
+        def run() -> list[Check]:
+            if live is not None:
+                return live.diagnose()
+            try:
+                device = build(config)
+            except KioskError as exc:  # the settings cannot make a device: that is the finding
+                return [Check(name, FAIL, str(exc), f"fix the [{key.split('.')[0]}] settings in the config")]
+            if device is None:
+                return [Check(name, OK, f"not used ({key} = \"none\")")]
+            try:
+                return device.diagnose()
+            finally:
+                device.close()
+        return run
+
+    s = services
+    probes = [
+        ("card_reader", probe("card_reader", "card_reader.driver", s and s.card_reader, build_card_reader)),
+        ("camera", probe("camera", "camera.driver", s and s.scanner, build_scanner)),
+        ("printer", probe("printer", "printer.driver", s and s.printer,
+                          lambda c: build_printer(c, keep_tickets=False))),
+    ]
+    probes.append(("insurance", probe("insurance", "insurance.gateway", None, build_insurance_gateway)))
+    if config.board.department or config.board.rooms or announcer is not None:
+        probes.append(("voice", probe("voice", "board.voice_driver", announcer, build_announcer)))
+    else:
+        probes.append(("voice", lambda: [Check("voice", OK, "not a calling board ([board] department and rooms "
+                                                             "are empty)")]))
+    return probes
+
+
+# --- the demo -----------------------------------------------------------------------
+
+class SimulatorControls(DemoControls):
+    """``kiosk.ports.DemoControls`` over the simulators and the sandbox HIS."""
+
+    def __init__(self, services: KioskServices, sandbox=None):
+        self.reader, self.scanner, self.printer = services.card_reader, services.scanner, services.printer
+        self.sandbox = sandbox
+
+    def insert_card(self, person_key: str) -> None:
+        self.reader.insert_card(person_key)
+
+    def remove_card(self) -> None:
+        self.reader.remove_card()
+
+    def card_present(self) -> bool:
+        return self.reader is not None and self.reader.card is not None
+
+    def set_card_read_time(self, seconds: float) -> None:
+        self.reader.set_slow(seconds)
+
+    def show_qr(self, text: str, seconds: float = 1.0) -> None:
+        self.scanner.show(text, seconds=seconds)
+
+    def show_unreadable_qr(self) -> None:
+        self.scanner.show_unreadable()
+
+    def qr_repeat_after_s(self) -> float:
+        return self.scanner.repeat_after_s
+
+    def camera_running(self) -> bool:
+        return self.scanner is not None and bool(getattr(self.scanner, "running", True))
+
+    def set_printer_state(self, state: str) -> None:
+        self.printer.set_state(state)
+
+    def last_ticket_png(self) -> bytes | None:
+        return self.printer.last_png()
+
+    def his_down(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.set_faults(fail_status=503, fail_count=1_000_000)
+
+    def his_up(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.set_faults()
+
+    def simulates(self, part: str) -> bool:
+        from devices.camera.simulator import SimulatedScanner
+        from devices.card.simulator import SimulatedCardReader
+        from devices.printer.simulator import SimulatedPrinter
+
+        return {"card_reader": isinstance(self.reader, SimulatedCardReader),
+                "camera": isinstance(self.scanner, SimulatedScanner),
+                "printer": isinstance(self.printer, SimulatedPrinter),
+                "his": self.sandbox is not None}.get(part, False)

@@ -23,7 +23,7 @@ from kiosk.config import config_from_dict
 from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource
 from kiosk.fhir.his import FhirHis
 from app.sandbox import SandboxHis
-from offline_cache.wiring import build_parts
+from app.compose import build_offline_checkin
 
 ENQUEUES = 2100
 ROUNDS = 3
@@ -67,19 +67,21 @@ def _bare_sqlite_commits(path: Path, n: int) -> float:
 
 
 class _Parts:
-    """The kiosk's offline parts (``offline_cache.wiring.build_parts``), no threads."""
+    """The kiosk's offline parts (``app.compose.build_offline_checkin``), no threads."""
 
     def __init__(self, config):
         self.config = config
         self.his = FhirHis(config)
         self.online = CheckInService(self.his, SystemClock(config.kiosk.timezone), config)
-        self.parts = build_parts(config, self.his, self.online, SystemClock(config.kiosk.timezone))
-        for name in ("database", "store", "reference", "monitor", "sender", "prober", "handler"):
+        self.offline = build_offline_checkin(config, self.his, self.online, SystemClock(config.kiosk.timezone))
+        self.handler = self.offline.handler
+        self.parts = self.offline.parts
+        for name in ("database", "store", "reference", "monitor", "sender", "prober"):
             setattr(self, name, getattr(self.parts, name))
 
     def close(self):
-        self.parts.close()
-        self.his.client.close()
+        self.offline.close()
+        self.his.close()
 
 
 def _enqueue_part(tmp: str, sandbox: SandboxHis) -> tuple[list[str], dict]:

@@ -81,13 +81,13 @@ def child_start() -> None:
     """`kiosk run`'s start-up, offscreen; prints 'ready' once the welcome screen is up."""
     from PySide6.QtCore import QTimer
 
-    from app.compose import build_services
+    from app.compose import build_kiosk
     from ui.app import PORTRAIT, application, install_admin_screen, open_kiosk
 
     started = time.perf_counter()
     app = application()
     config = _config()
-    controller, window = open_kiosk(config, build_services)  # what `kiosk run` does
+    controller, window = open_kiosk(config, build_kiosk)  # what `kiosk run` does
     install_admin_screen(window, controller, config)
     window.resize(*PORTRAIT)
     window.show()
@@ -121,18 +121,20 @@ def _rss_mb() -> float:
 def child_memory() -> None:
     """100 check-ins in one process; prints JSON with RSS after the 1st, 50th and 100th."""
     from kiosk import journey as j
-    from app.compose import build_services
+    from app.compose import build_kiosk
     from ui.app import PORTRAIT, make_kiosk
     from ui.tour import Tour, cccd_qr
 
     config = _config()
     config.camera.driver = "none"
     config.card_reader.driver = "none"
-    services = build_services(config)
+    services = build_kiosk(config)
     controller, window = make_kiosk(services, config)
     window.resize(*PORTRAIT)
     window.show()
-    tour = Tour(controller, window, services)
+    from app.compose import SimulatorControls
+
+    tour = Tour(controller, window, SimulatorControls(services))
     tour.wait(lambda: bool(controller.journey.departments) and controller.printer_status == "ok", 60)
     people = ["ngoc", "huong", "an", "nhung", "minh", "hung"]
     rss, modes, started = {}, {}, time.perf_counter()

@@ -15,6 +15,7 @@ import dataclasses
 import math
 import os
 import re
+import stat
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -25,8 +26,8 @@ from .errors import ConfigError
 VN_CORE = "http://fhir.hl7.org.vn/core/sid"
 
 
-def _opt(default, *, choices=None, check=None, doc=""):
-    meta = {"choices": choices, "check": check, "doc": doc}
+def _opt(default, *, choices=None, check=None, doc="", private=False):
+    meta = {"choices": choices, "check": check, "doc": doc, "private": private}
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -101,6 +102,27 @@ class HisSection:
 
 
 @dataclass
+class InsuranceSection:
+    gateway: str = _opt("none", choices=("bhxh", "simulator", "none"),
+                        doc="BHYT card check: the BHXH gateway, the gateway simulator (sandbox_bhxh) or none")
+    base_url: str = _opt("https://egw.baohiemxahoi.gov.vn", check=_url, doc="gateway base URL (before /api/...)")
+    username: str = _opt("", doc="the hospital's gateway account")
+    password_file: str = _opt("", doc="file holding only the gateway password, mode 0600 or stricter")
+    staff_name: str = _opt("", doc="name of the staff member registered with BHXH for lookups (hoTenCb)")
+    staff_cccd: str = _opt("", check=lambda v: v == "" or bool(re.fullmatch(r"[0-9]{12}", v))
+                           or "12 digits (the staff member's CCCD number)", doc="that staff member's CCCD (cccdCb)",
+                           private=True)
+    facility_code: str = _opt("", check=lambda v: v == "" or bool(re.fullmatch(r"[0-9]{5}", v))
+                              or "5 digits (mã cơ sở KCB)", doc="this hospital's facility code, compared with maDKBD")
+    timeout_s: float = _opt(15.0, check=lambda v: 0 < v <= 120 or "a number of seconds, more than 0 and at most 120",
+                            doc="longest a patient waits for the gateway")
+    recheck_after_s: float = _opt(900.0, check=_upto0(86400),
+                                  doc="a card checked today is not asked again within this time (0 = always ask)")
+    on_invalid: str = _opt("counter", choices=("counter", "fee"),
+                           doc="what an invalid card means here: go to the counter, or a fee-paying visit")
+
+
+@dataclass
 class CardReaderSection:
     driver: str = _opt("simulator", choices=("pcsc", "simulator", "none"))
     reader: str = _opt("", doc="part of the PC/SC reader name; empty = first reader")
@@ -171,7 +193,9 @@ class OfflineSection:
 
 
 @dataclass
-class DisplaySection:
+class BoardSection:
+    """A calling board: which rooms it shows, how it polls the HIS and how it calls (voice)."""
+
     department: str = _opt("")
     rooms: list = _opt([], check=lambda v: all(isinstance(x, str) and x for x in v)
                        or "a list of clinic room codes, e.g. [\"P101\", \"P102\"]")
@@ -214,11 +238,12 @@ class MetricsSection:
 class Config:
     kiosk: KioskSection = field(default_factory=KioskSection)
     his: HisSection = field(default_factory=HisSection)
+    insurance: InsuranceSection = field(default_factory=InsuranceSection)
     card_reader: CardReaderSection = field(default_factory=CardReaderSection)
     camera: CameraSection = field(default_factory=CameraSection)
     printer: PrinterSection = field(default_factory=PrinterSection)
     offline: OfflineSection = field(default_factory=OfflineSection)
-    display: DisplaySection = field(default_factory=DisplaySection)
+    board: BoardSection = field(default_factory=BoardSection)
     admin: AdminSection = field(default_factory=AdminSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
     metrics: MetricsSection = field(default_factory=MetricsSection)
@@ -275,12 +300,29 @@ def _build_section(name: str, cls, raw) -> object:
         if check:
             ok = check(value)
             if ok is not True:
-                raise ConfigError(f"{full}: expected {ok}, got {value!r}")
+                got = f"a value of {len(value)} characters" if f.metadata.get("private") else repr(value)
+                raise ConfigError(f"{full}: expected {ok}, got {got}")
         values[key] = value
     return cls(**values)
 
 
+# Sections renamed over time: old name -> current name (old files keep working).
+RENAMED_SECTIONS = {"display": "board"}
+
+
+def _renamed(raw: dict) -> dict:
+    raw = dict(raw)
+    for old, new in RENAMED_SECTIONS.items():
+        if old in raw:
+            if new in raw:
+                raise ConfigError(f"[{old}] and [{new}]: the same settings twice; [{old}] is the old name of "
+                                  f"[{new}] — keep only [{new}]")
+            raw[new] = raw.pop(old)
+    return raw
+
+
 def config_from_dict(raw: dict, source: str = "") -> Config:
+    raw = _renamed(raw)
     sections = {f.name: f for f in dataclasses.fields(Config) if not f.metadata.get("internal")}
     unknown = sorted(set(raw) - set(sections))
     if unknown:
@@ -300,6 +342,7 @@ def _check_cross(cfg: Config) -> None:
         raise ConfigError("his.username/his.password: expected both when his.auth = \"basic\"")
     if his.ca_bundle and not Path(his.ca_bundle).expanduser().is_file():
         raise ConfigError(f"his.ca_bundle: expected a readable PEM file, got {his.ca_bundle!r}")
+    _check_insurance(cfg.insurance)
     if cfg.printer.driver == "escpos" and not cfg.printer.connection:
         raise ConfigError("printer.connection: expected usb:VID:PID, network:HOST:PORT, "
                           "serial:DEVICE:BAUD or file:PATH when printer.driver = \"escpos\"")
@@ -310,6 +353,46 @@ def _check_cross(cfg: Config) -> None:
             raise ConfigError(f"camera.appointment_pattern: expected a regular expression ({exc})") from None
         if "code" not in rx.groupindex:
             raise ConfigError("camera.appointment_pattern: expected a named group (?P<code>…)")
+
+
+def password_file_problem(path: str) -> str | None:
+    """What is wrong with a file that holds a secret, or None: it must exist,
+    be readable, not be empty, and be private to its owner (mode 0600 or
+    stricter). Never reads or shows the secret."""
+    file = Path(path).expanduser()
+    try:
+        st = file.stat()
+    except FileNotFoundError:
+        return f"{path} does not exist (write the password into it, then: chmod 600 {path})"
+    except OSError as exc:
+        return f"{path} cannot be read ({exc.strerror})"
+    if not stat.S_ISREG(st.st_mode):
+        return f"{path} is not a file"
+    if st.st_mode & 0o077:
+        return (f"{path} is readable by group or others (mode {stat.S_IMODE(st.st_mode):04o}); "
+                f"expected mode 0600 or stricter: chmod 600 {path}")
+    if not os.access(file, os.R_OK):
+        return f"{path} cannot be read by this user"
+    if st.st_size == 0:
+        return f"{path} is empty (write the gateway password into it)"
+    return None
+
+
+def _check_insurance(ins: InsuranceSection) -> None:
+    if ins.gateway == "none":
+        return
+    when = f'when insurance.gateway = "{ins.gateway}"'
+    if ins.gateway == "bhxh" and not ins.base_url.startswith("https://"):
+        raise ConfigError(f"insurance.base_url: expected an https URL {when} (the password travels in the "
+                          f"query string), got {ins.base_url!r}")
+    if not ins.username:
+        raise ConfigError(f"insurance.username: expected the gateway account name {when}")
+    if not ins.password_file:
+        raise ConfigError(f"insurance.password_file: expected the path of the file holding the gateway "
+                          f"password {when} (the password itself never goes into this file)")
+    problem = password_file_problem(ins.password_file)
+    if problem:
+        raise ConfigError(f"insurance.password_file: {problem}")
 
 
 def find_config_file(explicit: str | None = None) -> Path | None:

@@ -1,54 +1,48 @@
 """Write settings back to the kiosk's TOML config without breaking it.
 
 The admin screen and ``kiosk admin set-pin`` change a few ``section.key``
-values. The file is edited line by line so that the technician's comments and
-layout stay: ``key = value`` is replaced in the right ``[section]`` (keeping an
-end-of-line comment), a missing key is added at the end of its section, and a
-missing section is appended. The result is parsed and validated with
-``kiosk.config.config_from_dict`` *before* anything is written; a value that
-does not validate raises ``ConfigError`` and leaves the file as it was. The
-new text replaces the old one atomically (temporary file, fsync, rename), so a
-power cut leaves either the old or the new config, never half of one.
+values. The file is edited with ``tomlkit`` (the kept library for
+style-preserving TOML), so the technician's comments, order and layout stay:
+a value is replaced where it is (keeping its end-of-line comment), a missing
+key is added at the end of its section — before the comments that close it —
+and a missing section is appended. A section known under an old name
+(``[display]`` for ``[board]``) is edited where it is.
 
-When the file uses a layout the line editor cannot handle safely (a value
-spread over several lines, dotted keys, inline tables), the whole file is
-rewritten from the parsed settings instead; comments are lost then, settings
-are not.
+The result is parsed and validated with ``kiosk.config.config_from_dict``
+*before* anything is written; a value that does not validate raises
+``ConfigError`` and leaves the file as it was. The new text replaces the old
+one atomically (temporary file, fsync, rename), so a power cut leaves either
+the old or the new config, never half of one.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
-import re
 import tempfile
 import tomllib
 from pathlib import Path
 
-from .config import Config, config_from_dict
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
+from tomlkit.items import Table
+
+from .config import RENAMED_SECTIONS, Config, config_from_dict
 from .errors import ConfigError
 
-_SECTION_RE = re.compile(r"^\s*\[\s*([A-Za-z0-9_-]+)\s*\]\s*(#.*)?$")
-_ANY_TABLE_RE = re.compile(r"^\s*\[")
+
+def _check_value(key: str, value):
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{key}: expected a finite number, got {value!r}")
+    if isinstance(value, tuple):
+        return list(value)
+    if not isinstance(value, (bool, int, float, str, list)):
+        raise ConfigError(f"{key}: cannot write a {type(value).__name__} to the config")
+    return value
 
 
 def format_value(value) -> str:
-    """A Python value as a TOML value."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ConfigError(f"expected a finite number, got {value!r}")
-        text = repr(value)
-        return text if any(c in text for c in ".e") else text + ".0"
-    if isinstance(value, str):
-        # A JSON string is a valid TOML basic string (same escapes, \\uXXXX for controls).
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(format_value(v) for v in value) + "]"
-    raise ConfigError(f"cannot write a {type(value).__name__} to the config")
+    """A Python value as a TOML value (what would be written)."""
+    return tomlkit.item(_check_value("value", value)).as_string()
 
 
 def _split_changes(changes: dict) -> dict[str, dict]:
@@ -57,104 +51,66 @@ def _split_changes(changes: dict) -> dict[str, dict]:
         section, _, key = dotted.partition(".")
         if not section or not key or "." in key:
             raise ConfigError(f"{dotted}: expected section.key")
-        by_section.setdefault(section, {})[key] = value
+        by_section.setdefault(section, {})[key] = _check_value(dotted, value)
     return by_section
 
 
-def _key_re(key: str) -> re.Pattern:
-    k = re.escape(key)
-    return re.compile(rf"^(\s*)(?:{k}|\"{k}\"|'{k}')\s*=\s*(.*)$")
+def _section_in(doc, section: str) -> str:
+    """The name the file uses for ``section`` (its old name if the file has that)."""
+    current = RENAMED_SECTIONS.get(section, section)
+    for old, new in RENAMED_SECTIONS.items():
+        if new == current and old in doc and current not in doc:
+            return old
+    return current
 
 
-def _trailing_comment(value_and_comment: str) -> str:
-    """The ``  # comment`` after a one-line value, found by trying each '#'
-    until the text before it parses as a TOML value."""
-    for m in re.finditer("#", value_and_comment):
-        head = value_and_comment[:m.start()]
-        try:
-            tomllib.loads("x = " + head)
-        except tomllib.TOMLDecodeError:
-            continue
-        return value_and_comment[len(head.rstrip()):]
-    return ""
+def _append_in_section(table: Table, key: str, value) -> None:
+    """Add ``key`` after the section's last setting, before the blank lines and
+    comments that lead to the next section."""
+    container = table.value
+    body = container.body
+    last = max((i for i, (k, _) in enumerate(body) if k is not None), default=-1)
+    if last + 1 >= len(body):
+        table.append(key, value)
+    else:
+        container._insert_at(last + 1, key, tomlkit.item(value))  # tomlkit's own insert (keeps its index)
 
 
 def edit_text(text: str, changes: dict) -> str:
-    """Apply ``{"section.key": value}`` to TOML text, line by line."""
-    lines = text.splitlines()
+    """Apply ``{"section.key": value}`` to TOML text, keeping comments and layout."""
+    try:
+        doc = tomlkit.parse(text)
+    except TOMLKitError as exc:
+        raise ConfigError(f"not valid TOML ({exc})") from None
     for section, values in _split_changes(changes).items():
-        start = next((i for i, line in enumerate(lines)
-                      if (m := _SECTION_RE.match(line)) and m.group(1) == section), None)
-        if start is None:
-            if lines and lines[-1].strip():
-                lines.append("")
-            lines.append(f"[{section}]")
-            lines.extend(f"{k} = {format_value(v)}" for k, v in values.items())
+        name = _section_in(doc, section)
+        if name not in doc:
+            table = tomlkit.table()
+            for key, value in values.items():
+                table.add(key, value)
+            if doc.body and not text.endswith("\n\n"):
+                doc.add(tomlkit.nl())
+            doc.add(name, table)
             continue
-        end = next((i for i in range(start + 1, len(lines)) if _ANY_TABLE_RE.match(lines[i])), len(lines))
-        missing = []
+        table = doc[name]
+        if not isinstance(table, Table):
+            raise ConfigError(f"[{name}]: expected a table of settings")
         for key, value in values.items():
-            rx = _key_re(key)
-            for i in range(start + 1, end):
-                m = rx.match(lines[i])
-                if m:
-                    comment = _trailing_comment(m.group(2))
-                    lines[i] = f"{m.group(1)}{key} = {format_value(value)}{comment}"
-                    break
+            if key in table:
+                table[key] = value
             else:
-                missing.append(f"{key} = {format_value(value)}")
-        if missing:
-            # after the section's last setting, before the blank lines/comments that lead to the next one
-            insert_at = end
-            while insert_at - 1 > start and (not lines[insert_at - 1].strip()
-                                             or lines[insert_at - 1].lstrip().startswith("#")):
-                insert_at -= 1
-            lines[insert_at:insert_at] = missing
-    return "\n".join(lines) + "\n"
-
-
-def dump_config_dict(raw: dict) -> str:
-    """Plain TOML for a ``{section: {key: value}}`` dict (the fallback writer)."""
-    out = []
-    for section, values in raw.items():
-        out.append(f"[{section}]")
-        out.extend(f"{k} = {format_value(v)}" for k, v in values.items())
-        out.append("")
-    return "\n".join(out)
-
-
-def _wanted(raw: dict, changes: dict) -> bool:
-    return all(raw.get(s, {}).get(k, object()) == v
-               for s, values in _split_changes(changes).items() for k, v in values.items())
-
-
-def _normalise(changes: dict) -> dict:
-    # ints given for float settings are fine for TOML and for the validator
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()}
+                _append_in_section(table, key, value)
+    return tomlkit.dumps(doc)
 
 
 def plan_update(text: str, changes: dict, source: str = "") -> tuple[str, Config]:
     """The new file text and the validated config; raises ConfigError when a
     value is invalid. Nothing is written."""
-    changes = _normalise(changes)
     try:
         tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {source or ''}: not valid TOML now ({exc}); fix it by hand first") from None
     new_text = edit_text(text, changes)
-    try:
-        raw = tomllib.loads(new_text)
-        ok = _wanted(raw, changes)
-    except tomllib.TOMLDecodeError:
-        ok = False
-    if not ok:  # layout the line editor cannot handle: rewrite from the parsed settings
-        raw = tomllib.loads(text)
-        for section, values in _split_changes(changes).items():
-            table = raw.setdefault(section, {})
-            if not isinstance(table, dict):
-                raise ConfigError(f"[{section}]: expected a table of settings")
-            table.update(values)
-        new_text = dump_config_dict(raw)
     config = config_from_dict(tomllib.loads(new_text), source=source)
     return new_text, config
 

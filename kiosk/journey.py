@@ -19,6 +19,7 @@ import dataclasses
 import logging
 from datetime import date
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 from .domain import (AccessKey, Appointment, Assurance, CheckInRequest, CheckInResult, Department,
                      Identity, IdentitySource, Priority, age_priority)
@@ -26,6 +27,7 @@ from . import input_rules
 from .errors import (BookingNotUsable, DepartmentRequired, HisUnavailable, KioskError, PatientAmbiguous,
                      UnknownDepartment)
 from .qr_payload import AppointmentQr, QrPayloadError, parse_qr
+from .visit_rules import patient_and_appointment
 from .ports import MODE_OFFLINE, PRINTER_OK, PatientLookup
 from .journey_events import (  # noqa: F401 - the journey's vocabulary, re-exported
     BUSY_STEPS,
@@ -377,11 +379,13 @@ class Journey:
 
     def _looked_up(self, lookup: PatientLookup) -> list:
         self.lookup = lookup
-        appointments = [a for appts in lookup.appointments.values() for a in appts
-                        if a.status in ("booked", "pending", "proposed")]
-        appointments.sort(key=lambda a: (a.start is None, a.start))
-        if appointments:
-            self.appointment = appointments[0]
+        try:  # the same rule the check-in applies (kiosk.visit_rules)
+            _, appointment = patient_and_appointment(lookup, self.identity.birth_date, self._today(),
+                                                     ZoneInfo(self.settings.timezone))
+        except PatientAmbiguous as exc:
+            return self._fail(exc.patient_message_key, (HOME,))
+        if appointment is not None:
+            self.appointment = appointment
             self._go(Step.APPOINTMENT)
             return [] if self.departments else [LoadDepartments()]
         return self._go_walk_in(offline=False)

@@ -199,6 +199,7 @@ class Settings:
     read_photo: bool = True
     kiosk_id: str = ""
     appointment_pattern: str = DEFAULT_APPOINTMENT_PATTERN
+    timezone: str = "Asia/Ho_Chi_Minh"
 
     @classmethod
     def from_config(cls, config) -> "Settings":
@@ -211,7 +212,7 @@ class Settings:
                    checkin_timeout_s=attempt * (his.retries + 1) + off.go_offline_after_s,
                    print_timeout_s=config.printer.timeout_s + 5,
                    read_photo=config.card_reader.read_photo, kiosk_id=config.kiosk.id,
-                   appointment_pattern=config.camera.appointment_pattern)
+                   appointment_pattern=config.camera.appointment_pattern, timezone=config.kiosk.timezone)
 
 
 @dataclass
@@ -223,7 +224,7 @@ class ErrorInfo:
 # --- the work behind each effect (runs on a worker thread) -------------------------------
 
 def perform(effect, services) -> object:
-    """Run one effect against ``app.compose.KioskServices``; return the result event."""
+    """Run one effect against ``kiosk.services.KioskServices``; return the result event."""
     try:
         if isinstance(effect, ReadChip):
             if services.card_reader is None:

@@ -1,8 +1,10 @@
 """Ports: the small interfaces the core needs from the outside world.
 
-Adapters live in ``devices/`` (card reader, camera, printer), ``offline_cache/``
-(outbox, reference-data cache) and ``kiosk.fhir`` (the HIS). The composition
-root (``app.compose``) picks real or simulated adapters from the config.
+Adapters: the HIS in ``kiosk.fhir``; the card reader, camera, printer and
+voice in ``devices/``; the outbox, reference cache and connectivity monitor in
+``offline_cache/``. The one composition root, ``app/compose.py``, builds the
+real or simulated adapter for each port from the config. Every method a
+caller needs is declared here — callers never probe adapters with ``hasattr``.
 """
 from __future__ import annotations
 
@@ -10,12 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Callable, Protocol, runtime_checkable
 
+from .diagnostics import Check
 from .domain import (
+    AccessKey,
     Appointment,
     CheckInRequest,
     CheckInResult,
     ClinicRoom,
-    AccessKey,
     Department,
     Identity,
     Patient,
@@ -31,7 +34,10 @@ class Clock(Protocol):
         ...
 
 
-@dataclass
+# --- the HIS -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
 class VisitPlan:
     """Everything needed to record one visit in the HIS, in one request where
     the HIS allows it. ``patient`` is None when the patient must be created
@@ -72,7 +78,7 @@ class His(Protocol):
 
     def record_visit(self, plan: VisitPlan) -> RecordedVisit: ...
 
-    def list_departments(self) -> list[Department]: ...
+    def list_departments(self, *, refresh: bool = False) -> list[Department]: ...
 
     def find_booking(self, code: str) -> tuple[Patient, Appointment] | None:
         """The appointment with this booking code (appointment QR) and its patient."""
@@ -95,13 +101,21 @@ class His(Protocol):
         """Visits waiting per department code today (for the department screen)."""
         ...
 
+    def ping(self) -> float:
+        """Round-trip time of a cheap request; raises HisUnavailable when down."""
+        ...
+
+    def close(self) -> None: ...
+
 
 @runtime_checkable
 class CheckInHandler(Protocol):
-    """What the UI and CLI call: the online service, or the offline-aware one."""
+    """What the UI and CLI call: the online service, or the offline-first one."""
 
     def check_in(self, request: CheckInRequest) -> CheckInResult: ...
 
+
+# --- offline -----------------------------------------------------------------
 
 MODE_ONLINE = "online"
 MODE_OFFLINE = "offline"
@@ -116,6 +130,12 @@ class ConnectivityMonitor(Protocol):
 
     def subscribe(self, callback: Callable[[str], None]) -> None: ...
 
+    def report_unavailable(self, reason: str) -> None:
+        """A HIS call failed as if the HIS were down (timeout, refused, 5xx)."""
+        ...
+
+    def report_ok(self, reason: str = "") -> None: ...
+
 
 class Outbox(Protocol):
     """Durable queue of check-ins to deliver to the HIS later (offline mode)."""
@@ -125,12 +145,30 @@ class Outbox(Protocol):
     def backlog(self) -> int: ...
 
 
+class OutboxAdmin(Protocol):
+    """The offline queue as IT staff see it on the admin screen (no personal data)."""
+
+    def entries(self, limit: int = 200) -> list[dict]: ...
+
+    def backlog(self) -> int: ...
+
+    def oldest_waiting_age_s(self) -> float | None: ...
+
+    def retry(self, entry_id: int) -> bool:
+        """Give a dead or waiting entry a fresh attempt budget."""
+        ...
+
+    def deliver_now(self) -> None:
+        """Wake the sender."""
+        ...
+
+    def incidents(self) -> list[str]:
+        """Open incidents of the local database (damaged, emptied, replaced):
+        what happened and what to do, one text each."""
+        ...
+
+
 # --- devices -----------------------------------------------------------------
-
-
-class DeviceStatus(str):
-    """Free-form status strings are avoided: adapters use these constants."""
-
 
 PRINTER_OK = "ok"
 PRINTER_PAPER_LOW = "paper_low"
@@ -138,8 +176,30 @@ PRINTER_PAPER_OUT = "paper_out"
 PRINTER_OFFLINE = "offline"
 PRINTER_UNKNOWN = "unknown"  # never shown as OK
 
+# Device states reported to the status bar and to ``kiosk doctor``.
+DEVICE_READY = "ready"
+DEVICE_MISSING = "missing"  # reader unplugged / camera lost
+DEVICE_ERROR = "error"
+CARD_INSERTED = "card_inserted"
+CARD_REMOVED = "card_removed"
 
-class Printer(Protocol):
+DeviceEventCallback = Callable[[str], None]
+
+
+class Device(Protocol):
+    """What every device adapter offers IT staff and the composition root."""
+
+    def diagnose(self) -> list[Check]:
+        """What ``kiosk doctor`` and the admin screen show about this device
+        (never OK for a state it could not read)."""
+        ...
+
+    def close(self) -> None:
+        """Release the device (idempotent)."""
+        ...
+
+
+class Printer(Device, Protocol):
     def status(self) -> str:
         """One of the PRINTER_* constants."""
         ...
@@ -153,17 +213,7 @@ class Printer(Protocol):
         ...
 
 
-# Device states reported to the status bar and to ``kiosk doctor``.
-DEVICE_READY = "ready"
-DEVICE_MISSING = "missing"  # reader unplugged / camera lost
-DEVICE_ERROR = "error"
-CARD_INSERTED = "card_inserted"
-CARD_REMOVED = "card_removed"
-
-DeviceEventCallback = Callable[[str], None]
-
-
-class CardReader(Protocol):
+class CardReader(Device, Protocol):
     """A CCCD chip reader. ``start`` runs the card monitor on the reader's own
     device thread and reports CARD_INSERTED / CARD_REMOVED / DEVICE_* events.
     ``read_identity`` performs PACE (CAN) or BAC (MRZ key) and reads the chip;
@@ -183,10 +233,57 @@ class CardReader(Protocol):
         ...
 
 
-class QrScanner(Protocol):
+class QrScanner(Device, Protocol):
     """A camera (or simulated source) that decodes QR codes on its own thread
     and reports each new payload once, as exact text (UTF-8 decoded)."""
 
     def start(self, on_code: Callable[[str], None], on_event: DeviceEventCallback) -> None: ...
 
     def stop(self) -> None: ...
+
+
+class Announcer(Device, Protocol):
+    """The calling board's voice: chime + spoken number, one call at a time."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def call(self, room_code: str, room_name: str, label: str) -> object:
+        """Queue one call; returns at once (calls never cut each other off)."""
+        ...
+
+
+class DemoControls(Protocol):
+    """What the demo's operator panel and scripted tour do to the simulated
+    devices and the sandbox HIS (built by the composition root from the simulators)."""
+
+    def simulates(self, part: str) -> bool:
+        """Whether ``part`` ("card_reader", "camera", "printer", "his") can be driven here."""
+        ...
+
+    def insert_card(self, person_key: str) -> None: ...
+
+    def remove_card(self) -> None: ...
+
+    def card_present(self) -> bool: ...
+
+    def set_card_read_time(self, seconds: float) -> None: ...
+
+    def show_qr(self, text: str, seconds: float = 1.0) -> None: ...
+
+    def show_unreadable_qr(self) -> None: ...
+
+    def qr_repeat_after_s(self) -> float: ...
+
+    def camera_running(self) -> bool:
+        """The camera decodes frames (it starts on a worker: a code shown before is lost)."""
+        ...
+
+    def set_printer_state(self, state: str) -> None: ...
+
+    def last_ticket_png(self) -> bytes | None: ...
+
+    def his_down(self) -> None: ...
+
+    def his_up(self) -> None: ...

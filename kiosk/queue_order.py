@@ -8,7 +8,7 @@ busy morning, so the rule here is:
    never waits for an interleave).
 2. Other **priority** visits (children under 6, 75+, pregnant, disability,
    meritorious people) are interleaved: one priority visit is called after
-   every ``interleave`` normal ones (``display.priority_interleave``). When no
+   every ``interleave`` normal ones (``board.priority_interleave``). When no
    normal visit waits, priority visits are called back to back; at the start of
    the day (no priority call yet) a priority visit is due at once.
 3. Within the priority and the normal streams, **booked** visits count from

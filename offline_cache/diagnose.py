@@ -28,7 +28,7 @@ def human_age(seconds: float | None) -> str:
 
 
 def offline_slot_check(config: Config) -> Check:
-    from kiosk.resilient_checkin import OFFLINE_FLOOR, SLOT_SIZE, offline_label, offline_slot
+    from kiosk.offline_first import OFFLINE_FLOOR, SLOT_SIZE, offline_label, offline_slot
 
     try:
         k = offline_slot(config.kiosk)
@@ -52,6 +52,11 @@ def recovery_checks(path, record: Record | None) -> list[Check]:
 
 
 def diagnose(config: Config) -> list[Check]:
+    """The outbox (backlog, dead letters, reference data) and the database's integrity; read-only."""
+    return _outbox_checks(config) + check_database(config)
+
+
+def _outbox_checks(config: Config) -> list[Check]:
     checks = [offline_slot_check(config)]
     path = config.database_path()
     record = Generation(path).load()
@@ -148,3 +153,26 @@ def _checks(conn: sqlite3.Connection, path) -> list[Check]:
         out.append(Check("outbox.last_mode_change", OK,
                          f"{last[1]} since {time.strftime('%Y-%m-%d %H:%M', time.localtime(last[0]))} ({last[2]})"))
     return out
+
+
+def check_database(config: Config) -> list[Check]:
+    path = config.database_path()
+    if not path.exists():
+        return [Check("database", WARN, f"no local database yet at {path}",
+                      "start the kiosk once (it creates the database) or set offline.database")]
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
+        try:
+            rows = [r[0] for r in con.execute("PRAGMA integrity_check").fetchmany(5)]
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        return [Check("database", FAIL, f"{path} cannot be read ({exc})",
+                      "restart the kiosk: it keeps the damaged file aside (never deleted), starts a fresh one "
+                      "and names the kept file; then `kiosk outbox recover FILE`")]
+    if rows == ["ok"]:
+        size_kb = path.stat().st_size / 1024
+        return [Check("database", OK, f"{path} integrity ok ({size_kb:,.0f} KB)")]
+    return [Check("database", FAIL, f"{path} is damaged: {'; '.join(map(str, rows))[:200]}",
+                  "restart the kiosk: it keeps the damaged file aside (never deleted), starts a fresh one and "
+                  "names the kept file; then `kiosk outbox recover FILE`")]

@@ -82,7 +82,7 @@ def ticket_from(d: dict) -> Ticket:
 
 
 class OutboxStore:
-    """Implements ``kiosk.ports.Outbox`` and ``kiosk.resilient_checkin.OfflineStore``."""
+    """Implements ``kiosk.ports.Outbox`` and ``kiosk.offline_first.OfflineStore``."""
 
     def __init__(self, database: LocalDatabase, kiosk_id: str = ""):
         self.database = database

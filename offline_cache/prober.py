@@ -2,7 +2,6 @@
 and comes back, and keeps the reference-data cache fresh while online."""
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 import time
@@ -12,7 +11,7 @@ from kiosk.config import Config
 from kiosk.ports import MODE_ONLINE
 
 from .db import DatabaseClosed
-from .sender import error_text, his_call_bound_s
+from .delivery_errors import error_text, his_call_bound_s
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +92,7 @@ class Prober:
         if not force and age is not None and age < self.config.offline.reference_refresh_s:
             return False
         try:
-            lister = self.his.list_departments
-            departments = lister(refresh=True) if "refresh" in inspect.signature(lister).parameters else lister()
+            departments = self.his.list_departments(refresh=True)
         except Exception as exc:  # noqa: BLE001 - the old cache stays
             log.warning("reference data not refreshed", extra={"event": "reference.refresh_failed",
                                                                "error": error_text(exc)})

@@ -18,7 +18,7 @@ MEMO_S = 5.0
 
 
 class ReferenceCache:
-    """Implements ``kiosk.resilient_checkin.ReferenceData``."""
+    """Implements ``kiosk.offline_first.ReferenceData``."""
 
     def __init__(self, database: LocalDatabase):
         self.database = database

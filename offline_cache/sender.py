@@ -28,9 +28,9 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 from kiosk import metrics
-from kiosk.checkin import choose_patient
 from kiosk.config import Config
 from kiosk.domain import Priority
 from kiosk.errors import (
@@ -42,10 +42,11 @@ from kiosk.errors import (
     PatientAmbiguous,
     UnknownDepartment,
 )
-from kiosk.logs import redact
 from kiosk.ports import MODE_ONLINE, RecordedVisit, VisitPlan
+from kiosk.visit_rules import choose_patient, departments_by_code, place, room_of, todays_appointment
 
 from .db import DatabaseClosed
+from .delivery_errors import error_text, his_call_bound_s
 from .integrity import export_recovery_metric
 from .outbox import Entry, OutboxStore
 
@@ -75,21 +76,6 @@ class SyncReport:
         return asdict(self)
 
 
-def his_call_bound_s(config: Config) -> float:
-    """How long one HIS call can take at most (connect + read timeout) plus a
-    margin: what stopping a background thread waits for."""
-    return config.his.connect_timeout_s + config.his.read_timeout_s + 2.0
-
-
-def error_text(exc: BaseException) -> str:
-    """What the entry keeps as its last error: the class and, for the kiosk's
-    own typed errors (whose texts never hold personal data), the technical
-    text; other exceptions only by class name."""
-    if isinstance(exc, KioskError):
-        return redact(f"{type(exc).__name__}: {exc}")[:300]
-    return type(exc).__name__
-
-
 class Sender:
     def __init__(self, his, store: OutboxStore, monitor, config: Config, *, rng: random.Random | None = None,
                  relabel: Callable[[Entry, RecordedVisit], str] | None = None):
@@ -98,6 +84,7 @@ class Sender:
         self.monitor = monitor
         self.config = config
         self.off = config.offline
+        self.tz = ZoneInfo(config.kiosk.timezone)
         self.rng = rng or random.Random()
         self.relabel = relabel
         self._stop = threading.Event()
@@ -135,20 +122,20 @@ class Sender:
 
     def _plan(self, entry: Entry) -> VisitPlan:
         """The same visit the online check-in would record, with the offline
-        ticket's number and label (so the paper ticket stays valid)."""
+        ticket's number, label and room (so the paper ticket stays valid); the
+        patient's booked appointment in that department today is linked."""
         req, t = entry.request, entry.ticket
         lookup = self.his.lookup_patient(req.identity.citizen_id, entry.day)
-        patient = choose_patient(lookup, req)
-        departments = {d.code: d for d in self.his.list_departments()}
-        department = departments.get(t["department_code"])
-        if department is None or not department.rooms:
-            raise UnknownDepartment(f"department {t['department_code']!r} is no longer known to the HIS")
-        room = department.room(t["room_code"]) or department.rooms[0]
-        booked = [a for a in (lookup.appointments.get(patient.id, []) if patient else [])
-                  if a.department_code == department.code and a.status == "booked"]
+        patient = choose_patient(lookup.patients, req.identity.birth_date)
+        departments = departments_by_code(self.his.list_departments())
+        try:
+            department, room = place(departments, None, t["department_code"], room_code=t["room_code"])
+        except UnknownDepartment:
+            raise UnknownDepartment(f"department {t['department_code']!r} is no longer known to the HIS") from None
+        appointment = todays_appointment(lookup, patient, entry.day, self.tz, department_code=department.code)
         return VisitPlan(
             checkin_id=entry.checkin_id, identity=req.identity, patient=patient,
-            appointment=booked[0] if booked else None, department=department, room=room,
+            appointment=appointment, department=department, room=room or room_of(department, None),
             queue_number=t["number"], queue_label=t["label"], day=entry.day, arrived_at=entry.arrived_at,
             priority=Priority(t["priority"]) if t.get("priority") else None)
 
@@ -318,6 +305,3 @@ class Sender:
         self._wake.wait(seconds)
         self._wake.clear()
 
-
-# The HIS probe lives in its own module; wiring, the CLI and tests import it from here too.
-from .prober import Prober  # noqa: E402,F401

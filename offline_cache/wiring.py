@@ -1,85 +1,92 @@
-"""Plugs the offline cache into the kiosk (called by ``app.compose``).
+"""The offline cache's parts, assembled for the composition root.
 
-``wire(services)`` opens the local database, replaces ``services.checkin``
-with the offline-aware ``ResilientCheckIn`` and ``services.connectivity``
-with the real monitor, starts the outbox sender and the HIS probe threads,
-and registers their stop functions so ``services.close()`` ends them.
-``services.offline`` gives the UI and the CLI the parts (store, reference
-cache, monitor, sender).
+``build_parts(config, his)`` opens the local database and returns the parts
+(outbox store, reference cache, connectivity monitor, outbox sender, HIS
+probe) without starting a thread and without touching anything it did not
+build. ``app/compose.py`` wraps the online check-in in the core's
+``OfflineFirstCheckIn`` with them, starts the threads and closes them in order:
+threads first, the database last.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 
-from kiosk.ports import MODE_ONLINE
-from kiosk.resilient_checkin import ResilientCheckIn
+from kiosk.config import Config
+from kiosk.diagnostics import Check
+from kiosk.ports import MODE_ONLINE, His
 
 from .connectivity import ConnectivityMonitor
 from .db import LocalDatabase, open_database
-from .integrity import OutboxUnavailable
+from .diagnose import diagnose
+from .integrity import open_incidents
 from .outbox import OutboxStore
 from .reference import ReferenceCache
-from .sender import Prober, Sender
+from .prober import Prober
+from .sender import Sender
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class OfflineParts:
+    config: Config
     database: LocalDatabase
     store: OutboxStore
     reference: ReferenceCache
     monitor: ConnectivityMonitor
     sender: Sender
     prober: Prober
-    handler: ResilientCheckIn
+    started: bool = False
+
+    def start(self) -> None:
+        """The outbox sender and the HIS probe threads."""
+        self.sender.start()
+        self.prober.start()
+        self.started = True
+        log.info("offline cache started", extra={"event": "offline.started", "database": str(self.database.path)})
 
     def close(self) -> None:
-        """Stop the handler's worker pool and close the database (threads, if
-        started, are stopped by their owner first)."""
-        self.handler.close()
+        """Stop the threads (the sender hands back what it claimed), then close the database."""
+        if self.started:
+            self.prober.stop()
+            self.sender.stop()
+            self.started = False
         self.database.close()
 
+    # -- kiosk.ports.OutboxAdmin: the admin screen's view ------------------------------------
+    def entries(self, limit: int = 200) -> list[dict]:
+        return self.store.entries(limit=limit)
 
-def build_parts(config, his, online, clock) -> OfflineParts:
-    """The offline parts around an online check-in handler, no thread started:
-    the one assembly used by ``build`` (the kiosk), the tests and the benchmarks."""
+    def backlog(self) -> int:
+        return self.store.backlog()
+
+    def oldest_waiting_age_s(self) -> float | None:
+        return self.store.oldest_waiting_age_s()
+
+    def retry(self, entry_id: int) -> bool:
+        return self.store.retry(entry_id)
+
+    def deliver_now(self) -> None:
+        self.sender.kick()
+
+    def diagnose(self) -> list[Check]:
+        return diagnose(self.config)
+
+    def incidents(self) -> list[str]:
+        """Open incidents of the local database (damaged, emptied, replaced:
+        ``offline_cache.integrity``), each with what to do."""
+        generation = self.database.generation
+        return [f"{i.describe()} → {i.fix()}" for i in open_incidents(generation)] if generation else []
+
+
+def build_parts(config: Config, his: His) -> OfflineParts:
+    """The offline parts around ``his``; no thread started."""
     database = open_database(config)
     store = OutboxStore(database, config.kiosk.id)
     reference = ReferenceCache(database)
     monitor = ConnectivityMonitor(database)
     sender = Sender(his, store, monitor, config)
     prober = Prober(his, monitor, config, reference)
-    handler = ResilientCheckIn(online, store, reference, monitor, clock, config, on_late_online=sender.kick)
     monitor.subscribe(lambda mode: sender.kick() if mode == MODE_ONLINE else None)
-    return OfflineParts(database, store, reference, monitor, sender, prober, handler)
-
-
-def build(services, *, start: bool = True) -> OfflineParts:
-    parts = build_parts(services.config, services.his, services.checkin, services.clock)
-    database, handler, sender, prober = parts.database, parts.handler, parts.sender, parts.prober
-    # Closers run in reverse: threads stop first, the database closes last.
-    services._closers.append(database.close)
-    services._closers.append(handler.close)
-    if start:
-        sender.start()
-        prober.start()
-        services._closers.append(sender.stop)
-        services._closers.append(prober.stop)
-    return parts
-
-
-def wire(services) -> OfflineParts | None:
-    try:
-        parts = build(services)
-    except OutboxUnavailable as exc:  # a damaged local database never stops online check-ins
-        log.error("offline cache unavailable: online check-ins only", extra={
-            "event": "offline.unavailable", "error": str(exc)})
-        return None
-    services.checkin = parts.handler
-    services.connectivity = parts.monitor
-    services.offline = parts
-    services.department_fallback = parts.reference.departments  # the picker works offline too
-    log.info("offline cache wired", extra={"event": "offline.wired", "database": str(parts.database.path)})
-    return parts
+    return OfflineParts(config, database, store, reference, monitor, sender, prober)

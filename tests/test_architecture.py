@@ -1,9 +1,20 @@
-"""The import direction is part of the design: ui → kiosk ← devices, offline_cache.
+"""The import direction is part of the design (docs/architecture.md):
 
-- kiosk/ (the core) never imports Qt or a device library, not even lazily;
-- devices/ and offline_cache/ never import ui/ or each other;
-- ui/ is the only Qt code;
-- importing the core's modules pulls none of those libraries into the process.
+    app  (entry points: CLI, the composition root, doctor, sandbox launchers)
+     │
+     ├──► ui             (the only Qt code)
+     ├──► devices        (card reader, camera, printer, voice: adapters + simulators)
+     ├──► offline_cache  (SQLite outbox, reference cache, sender)
+     │         all three ──► kiosk
+     └──► kiosk          (the core: domain, ports, services, config, FHIR/BHXH adapters)
+
+- kiosk/ imports none of the layers above it — not at module level, not inside a
+  function, not through ``importlib.import_module`` or ``__import__`` — and no Qt or
+  device library;
+- ui/, devices/ and offline_cache/ never import each other or app/;
+- nothing imports app/ (tests and benchmarks are harnesses, not product code);
+- no import cycle between modules;
+- importing every core module pulls no Qt or device library into the process.
 """
 from __future__ import annotations
 
@@ -17,52 +28,147 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 QT = {"PySide6", "shiboken6"}
 DEVICE_LIBS = {"smartcard", "cv2", "escpos", "pyzbar", "zxingcpp", "usb", "serial"}
+LAYERS = {"app", "ui", "devices", "offline_cache", "kiosk"}
+PRODUCT = ["kiosk", "devices", "offline_cache", "ui", "app"]
 
 
-def imports_of(package: str) -> list[tuple[str, str]]:
-    """(file, imported module) for every import statement anywhere in a package."""
+def _files(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _resolve(path: Path, node: ast.ImportFrom) -> str:
+    if node.level == 0:
+        return node.module or ""
+    base = _module_name(path).split(".")
+    if path.name != "__init__.py":
+        base.pop()
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def imports_of(package: str) -> list[tuple[str, str, bool]]:
+    """(file, imported module, at module level?) for every import statement in a package."""
     found = []
-    for path in sorted((ROOT / package).rglob("*.py")):
+    for path in _files(package):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        top = set(map(id, tree.body))
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
-                found += [(str(path.relative_to(ROOT)), a.name) for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                found.append((str(path.relative_to(ROOT)), node.module))
+                found += [(str(path.relative_to(ROOT)), a.name, id(node) in top) for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                module = _resolve(path, node)
+                names = [f"{module}.{a.name}" for a in node.names]
+                found.append((str(path.relative_to(ROOT)), module, id(node) in top))
+                found += [(str(path.relative_to(ROOT)), n, id(node) in top) for n in names]
     return found
 
 
+def dynamic_imports(package: str) -> list[str]:
+    """Every use of ``importlib.import_module`` / ``__import__`` / ``importlib`` in a package."""
+    bad = []
+    for path in _files(package):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            name = (node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute)
+                    else None)
+            if name in ("import_module", "__import__"):
+                bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: {name}")
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                if any(m.split(".")[0] == "importlib" for m in mods):
+                    bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: imports importlib")
+    return bad
+
+
 def offenders(package: str, forbidden: set[str]) -> list[str]:
-    return [f"{f}: imports {m}" for f, m in imports_of(package) if m.split(".")[0] in forbidden]
+    return sorted({f"{f}: imports {m}" for f, m, _ in imports_of(package) if m.split(".")[0] in forbidden})
 
 
-def test_core_imports_no_qt_and_no_device_library():
-    assert offenders("kiosk", QT | DEVICE_LIBS) == []
+def test_core_imports_no_layer_above_it_and_no_qt_or_device_library():
+    assert offenders("kiosk", (LAYERS - {"kiosk"}) | QT | DEVICE_LIBS) == []
 
 
-def test_core_imports_other_layers_only_lazily_from_the_composition_root_and_cli():
-    allowed = ("kiosk/bootstrap.py", "kiosk/cli/", "kiosk/doctor.py")
-    bad = [f"{f}: imports {m}" for f, m in imports_of("kiosk")
-           if m.split(".")[0] in {"devices", "offline_cache", "ui"} and not f.startswith(allowed)]
-    assert bad == []
+def test_core_has_no_dynamic_imports():
+    """importlib strings would hide an arrow running back up from the import graph."""
+    assert dynamic_imports("kiosk") == []
 
 
 @pytest.mark.parametrize("package, forbidden", [
-    ("devices", {"ui", "offline_cache"} | QT),
-    ("offline_cache", {"ui", "devices"} | QT | DEVICE_LIBS),
+    ("devices", {"app", "ui", "offline_cache"} | QT),
+    ("offline_cache", {"app", "ui", "devices"} | QT | DEVICE_LIBS),
+    ("ui", {"app", "devices", "offline_cache"} | DEVICE_LIBS),
 ])
-def test_adapters_do_not_import_ui_or_each_other(package, forbidden):
-    if not (ROOT / package).is_dir():
-        pytest.fail(f"{package}/ is missing")
+def test_adapters_and_ui_do_not_import_each_other_or_the_entry_points(package, forbidden):
+    assert (ROOT / package).is_dir(), f"{package}/ is missing"
     assert offenders(package, forbidden) == []
+    assert dynamic_imports(package) == []
+
+
+def test_only_ui_imports_qt():
+    for package in ("kiosk", "devices", "offline_cache", "app"):
+        assert offenders(package, QT) == [], package
+
+
+def test_no_import_cycles_between_modules():
+    """Module-level imports only (an import inside a function runs later and
+    cannot deadlock start-up); a cycle is a knot whatever its size."""
+    modules = {_module_name(p): p for pkg in PRODUCT for p in _files(pkg)}
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for pkg in PRODUCT:
+        for f, imported, top in imports_of(pkg):
+            if not top:
+                continue
+            src = _module_name(ROOT / f)
+            target = imported
+            while target and target not in modules:
+                target = target.rpartition(".")[0]
+            if target and target != src and not src.startswith(target + ".") and target != src.rpartition(".")[0]:
+                graph[src].add(target)
+    cycles, state = [], {}
+
+    def visit(node, stack):
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append(" → ".join(stack[stack.index(nxt):] + [nxt]))
+            elif nxt not in state:
+                visit(nxt, stack)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [])
+    assert cycles == []
 
 
 def test_importing_the_core_loads_no_qt_or_device_library():
-    modules = sorted("kiosk." + str(p.relative_to(ROOT / "kiosk").with_suffix("")).replace("/", ".")
-                     for p in (ROOT / "kiosk").rglob("*.py") if p.name not in ("__main__.py",))
-    modules = [m.removesuffix(".__init__") for m in modules]
+    modules = [_module_name(p) for p in _files("kiosk")]
     code = ("import sys\n" + "\n".join(f"import {m}" for m in modules) +
-            f"\nbad = sorted(m for m in sys.modules if m.split('.')[0] in {sorted(QT | DEVICE_LIBS)!r})"
+            f"\nbad = sorted(m for m in sys.modules if m.split('.')[0] in {sorted(QT | DEVICE_LIBS | LAYERS - {'kiosk'})!r})"
             "\nprint(','.join(bad))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_the_checks_catch_every_form_of_import(tmp_path, monkeypatch):
+    """The three forms the rules must see: module level, inside a function, importlib/__import__."""
+    pkg = tmp_path / "kiosk"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("import ui.app\n")
+    (pkg / "b.py").write_text("def f():\n    from devices.printer import build\n")
+    (pkg / "c.py").write_text("import importlib\nm = importlib.import_module('offline_cache.wiring')\n")
+    (pkg / "d.py").write_text("m = __import__('app.cli')\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert offenders("kiosk", LAYERS - {"kiosk"}) == ["kiosk/a.py: imports ui.app", "kiosk/b.py: imports devices.printer",
+                                                     "kiosk/b.py: imports devices.printer.build"]
+    assert [d.split(": ")[1] for d in dynamic_imports("kiosk")] == ["imports importlib", "import_module", "__import__"]

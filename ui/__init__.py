@@ -2,5 +2,5 @@
 
 ``ui.app`` starts the window, ``ui.controller`` drives the Qt-free
 ``kiosk.journey`` with a worker pool (``ui.tasks``) and device signals
-(``ui.devices``); ``ui.screens`` draw each step.
+(``ui.device_signals``); ``ui.screens`` draw each step.
 """

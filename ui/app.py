@@ -80,23 +80,31 @@ def quit_on_signals(app: QApplication) -> QTimer:
     code by itself: a light timer lets the handlers run."""
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: app.quit())
+    return python_wakeup_timer()
+
+
+def python_wakeup_timer() -> QTimer:
+    """A light timer so that Python signal handlers run while Qt's loop waits
+    (keep the returned object alive; ``stop()`` it when done)."""
     timer = QTimer()
     timer.start(250)
     timer.timeout.connect(lambda: None)
     return timer
 
 
-def install_admin_screen(window, controller: Controller, config) -> None:
-    """The IT staff's admin screen behind the window's hidden gesture (ui/admin)."""
+def install_admin_screen(window, controller: Controller, config, make_tools) -> None:
+    """The IT staff's admin screen behind the window's hidden gesture (ui/admin).
+    ``make_tools(services)`` gives its ``AdminTools``; they are made again with
+    the running kiosk's services once those are built."""
     from .admin import install_admin
 
     source = Path(config.source) if config.source else None
     admin = install_admin(window, config, source if source and source.is_file() else None,
-                          controller.services, controller.runner)
-    controller.services_ready.connect(lambda services: setattr(admin.actions, "services", services))
+                          controller.services, controller.runner, tools=make_tools(controller.services))
+    controller.services_ready.connect(lambda services: admin.actions.attach(services, make_tools(services)))
 
 
-def run_kiosk(config, build_services, *, fullscreen: bool = True) -> int:
+def run_kiosk(config, build_services, make_admin_tools, *, fullscreen: bool = True) -> int:
     app = application()
     wake = quit_on_signals(app)  # noqa: F841 - kept alive for the loop's lifetime
     controller, window = open_kiosk(config, build_services)
@@ -105,7 +113,7 @@ def run_kiosk(config, build_services, *, fullscreen: bool = True) -> int:
     else:
         window.resize(*LANDSCAPE)
         window.show()
-    install_admin_screen(window, controller, config)
+    install_admin_screen(window, controller, config, make_admin_tools)
     try:
         code = app.exec()  # EXIT_KIOSK_MODE (3) when IT staff leave kiosk mode from the admin screen
         log.info("kiosk stopped", extra={"event": "ui.stopped", "exit_code": code})

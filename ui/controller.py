@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from kiosk import journey as j
 from kiosk.ports import CARD_INSERTED, CARD_REMOVED, DEVICE_READY, MODE_ONLINE, PRINTER_UNKNOWN
 
-from .devices import NONE, STARTING, DeviceBridge
+from .device_signals import NONE, STARTING, DeviceBridge
 from .tasks import TaskRunner
 
 log = logging.getLogger(__name__)

@@ -9,16 +9,16 @@ from PySide6.QtWidgets import (QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPus
                                QWidget)
 
 from kiosk.demo_data import demo_people
-from kiosk.ports import PRINTER_OFFLINE, PRINTER_OK, PRINTER_PAPER_LOW, PRINTER_PAPER_OUT
+from kiosk.ports import PRINTER_OFFLINE, PRINTER_OK, PRINTER_PAPER_LOW, PRINTER_PAPER_OUT, DemoControls
 
 from .tour import cccd_qr
 
 
 class OperatorPanel(QWidget):
-    def __init__(self, controller, services, sandbox=None, parent=None):
+    def __init__(self, controller, controls: DemoControls, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Kiosk demo — operator panel")
-        self.controller, self.services, self.sandbox = controller, services, sandbox
+        self.controller, self.controls = controller, controls
         lay = QHBoxLayout(self)
         left = QVBoxLayout()
         lay.addLayout(left, 1)
@@ -43,7 +43,8 @@ class OperatorPanel(QWidget):
     def _people(self) -> QGroupBox:
         box = QGroupBox("Sample people (fictional)")
         grid = QGridLayout(box)
-        reader, camera = self.services.card_reader, self.services.scanner
+        c = self.controls
+        reader, camera = c.simulates("card_reader"), c.simulates("camera")
         for row, person in enumerate(demo_people()):
             key = person["key"]
             notes = []
@@ -54,27 +55,25 @@ class OperatorPanel(QWidget):
             if person.get("duplicate_record_birth_date"):
                 notes.append("duplicate record")
             grid.addWidget(QLabel(f"{key} — born {person['birth_date'][:4]} {'; '.join(notes)}"), row, 0)
-            if reader is not None and hasattr(reader, "insert_card"):
-                grid.addWidget(self._button("Insert card", lambda k=key: reader.insert_card(k)), row, 1)
-            if camera is not None and hasattr(camera, "show"):
-                grid.addWidget(self._button("Show QR", lambda k=key: camera.show(cccd_qr(k), seconds=1.0)), row, 2)
-        if reader is not None and hasattr(reader, "remove_card"):
-            grid.addWidget(self._button("Remove card", reader.remove_card), len(demo_people()), 1)
-        if camera is not None and hasattr(camera, "show_unreadable"):
-            grid.addWidget(self._button("Blurred QR", camera.show_unreadable), len(demo_people()), 2)
+            if reader:
+                grid.addWidget(self._button("Insert card", lambda k=key: c.insert_card(k)), row, 1)
+            if camera:
+                grid.addWidget(self._button("Show QR", lambda k=key: c.show_qr(cccd_qr(k), seconds=1.0)), row, 2)
+        if reader:
+            grid.addWidget(self._button("Remove card", c.remove_card), len(demo_people()), 1)
+        if camera:
+            grid.addWidget(self._button("Blurred QR", c.show_unreadable_qr), len(demo_people()), 2)
         return box
 
     def _devices(self) -> QGroupBox:
         box = QGroupBox("Devices and network")
         row = QGridLayout(box)
-        printer = self.services.printer
-        if printer is not None and hasattr(printer, "set_state"):
+        if self.controls.simulates("printer"):
             for i, state in enumerate((PRINTER_OK, PRINTER_PAPER_LOW, PRINTER_PAPER_OUT, PRINTER_OFFLINE)):
                 row.addWidget(self._button(f"Printer: {state}", lambda s=state: self._printer(s)), 0, i)
-        if self.sandbox is not None:
-            row.addWidget(self._button("HIS down (503)", lambda: self.sandbox.set_faults(
-                fail_status=503, fail_count=1_000_000)), 1, 0, 1, 2)
-            row.addWidget(self._button("HIS back", self.sandbox.set_faults), 1, 2, 1, 2)
+        if self.controls.simulates("his"):
+            row.addWidget(self._button("HIS down (503)", self.controls.his_down), 1, 0, 1, 2)
+            row.addWidget(self._button("HIS back", self.controls.his_up), 1, 2, 1, 2)
         return box
 
     @staticmethod
@@ -84,11 +83,11 @@ class OperatorPanel(QWidget):
         return btn
 
     def _printer(self, state: str) -> None:
-        self.services.printer.set_state(state)
+        self.controls.set_printer_state(state)
         self.controller.bridge.refresh_printer()
 
     def _show_ticket(self, ticket) -> None:
-        png = self.services.printer.last_png() if hasattr(self.services.printer, "last_png") else None
+        png = self.controls.last_ticket_png() if self.controls.simulates("printer") else None
         if png:
             pixmap = QPixmap()
             pixmap.loadFromData(png)

@@ -3,7 +3,7 @@
 PySide6 6.12.0 on Python 3.11 returns ``None`` from every void method and
 ``True`` from ``Signal.emit()`` without taking a reference (fine on Python
 ≥ 3.12, where those objects are immortal). Each call then lowers their
-reference count; a kiosk or ward board running all day would abort with
+reference count; a kiosk or calling board running all day would abort with
 "Fatal Python error: none_dealloc" after some hours. 6.11.3 is correct.
 Better to say so at start than to crash in front of a patient.
 """

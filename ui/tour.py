@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from kiosk import journey as j
 from kiosk.demo_data import cccd_qr_payload, demo_person
-from kiosk.ports import PRINTER_OK, PRINTER_PAPER_OUT
+from kiosk.ports import PRINTER_OK, PRINTER_PAPER_OUT, DemoControls
 
 SCENARIOS = ("chip", "qr", "typed", "walk_in", "card_removed", "paper_out", "offline")
 
@@ -30,12 +30,11 @@ def cccd_qr(person_key: str) -> str:
 
 
 class Tour:
-    def __init__(self, controller, window, services, out_dir: Path | None = None, *, prefix: str = "",
-                 his_down=None, his_up=None, language: str = "vi", on_shot=None, stop_requested=None):
-        self.c, self.w, self.s = controller, window, services
+    def __init__(self, controller, window, controls: DemoControls, out_dir: Path | None = None, *,
+                 prefix: str = "", language: str = "vi", on_shot=None, stop_requested=None):
+        self.c, self.w, self.d = controller, window, controls
         self.out_dir = Path(out_dir) if out_dir else None
         self.prefix = prefix
-        self.his_down, self.his_up = his_down, his_up  # take the HIS away / bring it back (offline)
         self.saved: list[Path] = []
         self._last_qr: tuple[str, float] = ("", 0.0)
         self.language = language
@@ -72,10 +71,10 @@ class Tour:
         same code once per few seconds, so showing it again right away waits."""
         payload = cccd_qr(person)
         last, gone_at = self._last_qr
-        hold = getattr(self.s.scanner, "_repeat_after_s", 3.0) + 1.0
+        hold = self.d.qr_repeat_after_s() + 1.0
         if payload == last and time.monotonic() - gone_at < hold:
             self.pause(hold - (time.monotonic() - gone_at))
-        self.s.scanner.show(payload, seconds=0.6)
+        self.d.show_qr(payload, seconds=0.6)
         self._last_qr = (payload, time.monotonic() + 0.6)  # when the code leaves the camera's view
 
     def tap(self, button) -> None:
@@ -100,15 +99,15 @@ class Tour:
             self.on_shot(name)
 
     def printer_state(self, state: str) -> None:
-        self.s.printer.set_state(state)
+        self.d.set_printer_state(state)
         self.c.bridge.refresh_printer()
         self.wait(lambda: self.c.printer_status == state, what=f"printer {state}")
 
     def home(self) -> None:
         if self.c.journey.step is not j.Step.WELCOME:
             self.c.send(j.GoHome())
-        if self.s.card_reader is not None and self.s.card_reader.card:
-            self.s.card_reader.remove_card()
+        if self.d.card_present():
+            self.d.remove_card()
         self.step("welcome")
 
     def finish(self, name: str) -> None:
@@ -121,15 +120,15 @@ class Tour:
     def chip(self, person: str = "an") -> None:
         """Card first, then the QR for the key; chip read; booked appointment."""
         self.shot("welcome")
-        self.s.card_reader.set_slow(0.8)
-        self.s.card_reader.insert_card(person)
+        self.d.set_card_read_time(0.8)
+        self.d.insert_card(person)
         self.step("need_key")
         self.shot("card_needs_key")
         self.show_qr(person)
         self.step("reading")
         self.shot("reading")
         self.step("confirm_identity")
-        self.s.card_reader.set_slow(0.2)
+        self.d.set_card_read_time(0.2)
         try:  # the face image follows the identity by a moment
             self.wait(lambda: self.c.journey.identity is not None and self.c.journey.identity.photo is not None,
                       5.0, "photo")
@@ -186,7 +185,7 @@ class Tour:
         """Not known to the HIS, no appointment: choose a department, declare priority."""
         self.show_qr(person)
         self.step("confirm_identity")
-        self.s.card_reader.insert_card(person)  # a card on the reader upgrades the QR identity
+        self.d.insert_card(person)  # a card on the reader upgrades the QR identity
         self.step("reading")
         self.step("confirm_identity")
         self.tap(self.screen("confirm").yes)
@@ -200,14 +199,14 @@ class Tour:
 
     def card_removed(self, person: str = "an") -> None:
         """The card is lifted while the chip is read: a clear next step."""
-        self.s.card_reader.set_slow(2.0)
-        self.s.card_reader.insert_card(person)
+        self.d.set_card_read_time(2.0)
+        self.d.insert_card(person)
         self.step("need_key")
         self.show_qr(person)
         self.step("reading")
-        self.s.card_reader.remove_card()
+        self.d.remove_card()
         self.step("error")
-        self.s.card_reader.set_slow(0.2)
+        self.d.set_card_read_time(0.2)
         self.shot("error_card_removed")
         self.home()
 
@@ -229,8 +228,7 @@ class Tour:
         """The HIS goes away mid-journey: the ticket is issued offline."""
         self.show_qr(person)
         self.step("confirm_identity")
-        if self.his_down is not None:
-            self.his_down()
+        self.d.his_down()
         self.tap(self.screen("confirm").yes)
         self.step("department", timeout=60)
         self.shot("department_offline")
@@ -243,8 +241,7 @@ class Tour:
             self.home()
         else:
             self.finish("done_offline")
-        if self.his_up is not None:
-            self.his_up()
+        self.d.his_up()
 
     def set_language(self) -> None:
         """Each patient starts in Vietnamese; touch the language button if the tour is in English."""
@@ -253,9 +250,8 @@ class Tour:
             self.wait(lambda: self.c.journey.language == self.language, what="language")
 
     def run(self, scenarios=SCENARIOS) -> list[Path]:
-        scanner = self.s.scanner
-        if scanner is not None and hasattr(scanner, "running"):  # started on a worker: codes shown earlier are lost
-            self.wait(lambda: scanner.running, timeout=60, what="the camera to start")
+        if self.d.simulates("camera"):  # the camera starts on a worker: a code shown before it runs is lost
+            self.wait(self.d.camera_running, timeout=60, what="the camera to start")
         for name in scenarios:
             self.set_language()
             getattr(self, name)()

@@ -18,7 +18,7 @@ from kiosk.ports import (DEVICE_READY, MODE_ONLINE, PRINTER_OK, PRINTER_PAPER_LO
 from . import style
 from .catalogue import tr
 from .controller import Controller
-from .devices import NONE, STARTING
+from .device_signals import NONE, STARTING
 from .screens.base import button
 from .screens import (AppointmentScreen, BusyScreen, ConfirmScreen, DepartmentScreen, DoneScreen, ErrorScreen,
                       KeypadScreen, NeedKeyScreen, PriorityScreen, WelcomeScreen)

@@ -15,12 +15,13 @@ from kiosk.errors import KioskError
 # One line per command module (kept in the order shown by --help).
 COMMAND_MODULES = [
     "app.cli.checkin",
+    "app.cli.insurance",
     "app.cli.sandbox",
     "app.cli.config_cmd",
     "app.cli.doctor",
     "app.cli.admin",
     "app.cli.printer",
-    "app.cli.display",
+    "app.cli.board",
     "app.cli.scan",
     "app.cli.card",
     "app.cli.ui_cmd",
@@ -39,6 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
 def print_json(data) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
+
+
+def _incomplete(command: str, exc: ImportError) -> int:
+    """A part of the software or a library is missing: say so, never run without it."""
+    print(f"kiosk {command}: the kiosk software is incomplete (cannot import {exc.name or exc}); "
+          "reinstall it: make install", file=sys.stderr)
+    return 1
 
 
 def _terminated(signum, frame) -> None:
@@ -60,7 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     its redacted traceback only in the log (``app.cli.crash_log``)."""
     from .crash_log import install, unexpected
 
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except ImportError as exc:
+        return _incomplete("", exc)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
@@ -72,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     except KioskError as exc:
         print(f"kiosk {args.command}: {exc}", file=sys.stderr)
         return 1
+    except ImportError as exc:
+        return _incomplete(args.command, exc)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback on the terminal

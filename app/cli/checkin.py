@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from app.compose import build_services
+from app.compose import build_kiosk
 from kiosk import input_rules
 from kiosk.config import load_config
 from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource, Priority
@@ -59,7 +59,7 @@ def run(args) -> int:
         department_code=department,
         declared_priority=Priority(args.priority) if args.priority else None,
         kiosk_id=config.kiosk.id)
-    services = build_services(config, with_devices=False)
+    services = build_kiosk(config, with_devices=False, background=False)  # one check-in: no sender thread
     try:
         result = services.checkin.check_in(request)
     except Exception as exc:

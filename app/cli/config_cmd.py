@@ -30,5 +30,6 @@ def _check(args) -> int:
         print(f"{cfg.source}: {len(problems)} problem(s)", file=sys.stderr)
         return 1
     print(f"{cfg.source}: OK (kiosk {cfg.kiosk.id}, HIS {cfg.his.base_url}, "
-          f"reader {cfg.card_reader.driver}, camera {cfg.camera.driver}, printer {cfg.printer.driver})")
+          f"reader {cfg.card_reader.driver}, camera {cfg.camera.driver}, printer {cfg.printer.driver}, "
+          f"insurance {cfg.insurance.gateway})")
     return 0

@@ -10,14 +10,14 @@ from kiosk.diagnostics import FAIL, OK, WARN
 
 
 def register(sub) -> None:
-    p = sub.add_parser("doctor", help="check config, devices, HIS, outbox, disk and database; say what to fix")
+    p = sub.add_parser("doctor", help="check config, devices, HIS, insurance gateway, outbox, disk and database; say what to fix")
     p.add_argument("--config", metavar="FILE", help="config file (default: $KIOSK_CONFIG, then the usual places)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--test-print", action="store_true", help="also print a test ticket")
     p.add_argument("--timeout", type=float, default=8.0, metavar="S",
                    help="give up on a check after S seconds (default 8)")
     p.add_argument("--only", metavar="NAMES",
-                   help="comma-separated subset: card_reader,camera,printer,voice,outbox,his,disk,database,metrics")
+                   help="comma-separated subset: card_reader,camera,printer,voice,outbox,his,insurance,disk,database,metrics")
     p.set_defaults(func=_doctor)
 
 

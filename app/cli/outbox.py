@@ -191,7 +191,8 @@ def run_purge(args) -> int:
 def run_sync(args) -> int:
     from offline_cache.connectivity import ConnectivityMonitor
     from offline_cache.reference import ReferenceCache
-    from offline_cache.sender import Prober, Sender
+    from offline_cache.prober import Prober
+    from offline_cache.sender import Sender
 
     from kiosk.fhir.his import FhirHis
 

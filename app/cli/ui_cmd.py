@@ -32,7 +32,7 @@ def register(sub) -> None:
     demo.add_argument("--offscreen", action="store_true", help="no window: run a scripted journey")
     demo.add_argument("--screenshots", metavar="DIR", help="with --offscreen: save every screen as PNG here")
     demo.add_argument("--board", nargs="?", const="", metavar="DEPT",
-                      help="also open a ward board (every clinic room, or one department's) with call buttons")
+                      help="also open a calling board (every clinic room, or one department's) with call buttons")
     demo.set_defaults(func=_demo)
 
 
@@ -42,7 +42,8 @@ def _run(args) -> int:
         print("kiosk run: no display found (DISPLAY/WAYLAND_DISPLAY unset); start it in the kiosk's "
               "graphical session (see deploy/) or set QT_QPA_PLATFORM", file=sys.stderr)
         return 2
-    from app.compose import build_services
+    from app import compose
+    from app.admin_tools import admin_tools
     from kiosk.logs import setup_logging
     from kiosk.metrics import start_metrics_server
     from ui.app import run_kiosk
@@ -51,7 +52,8 @@ def _run(args) -> int:
     setup_logging(config)  # structured lines to stderr → the journal
     metrics = start_metrics_server(config)  # /metrics on 127.0.0.1 when [metrics] enabled
     try:
-        return run_kiosk(config, build_services, fullscreen=not args.windowed)
+        return run_kiosk(config, compose.build_kiosk, lambda services: admin_tools(config, services),
+                         fullscreen=not args.windowed)
     finally:
         if metrics is not None:
             metrics.stop()
@@ -119,10 +121,11 @@ def _demo(args) -> int:
 
 
 def _demo_config(args, base_url: str, data_dir: str):
+    from kiosk.demo_data import load_demo
+
     if args.config:
         config = load_config(args.config)
     else:
-        from kiosk.demo_data import load_demo
         config = Config(source="(demo defaults)")
         config.kiosk.hospital_name = load_demo()["hospital"]["name"]
     config.his.base_url = base_url
@@ -132,27 +135,27 @@ def _demo_config(args, base_url: str, data_dir: str):
     config.card_reader.driver = "simulator"
     config.camera.driver = args.camera
     config.printer.driver = "simulator"
+    # The BHXH gateway simulator's cards are registered at the demo hospital's facility.
+    config.insurance.facility_code = load_demo()["hospital"]["facility_code"]
     return config
 
 
 def _demo_services(config):
     """Services on the sandbox with the simulators the operator panel drives
     (the config's drivers are "simulator", the camera optionally real)."""
-    from app.compose import build_services
+    from app import compose
 
-    return build_services(config)
+    return compose.build_kiosk(config)
 
 
 def _demo_ui(args, config, services, sandbox, stop: StopSignals) -> int:
-    from PySide6.QtCore import QTimer
+    from app import compose
+    from ui.app import LANDSCAPE, PORTRAIT, application, make_kiosk, python_wakeup_timer
 
-    from ui.app import LANDSCAPE, PORTRAIT, application, make_kiosk
-
+    controls = compose.SimulatorControls(services, sandbox)
     app = application()
     stop.app = app
-    wake = QTimer()  # Qt's loop runs no Python code by itself: a light timer lets the handler run
-    wake.timeout.connect(lambda: None)
-    wake.start(250)
+    wake = python_wakeup_timer()  # Qt's loop runs no Python code by itself: this lets the handler run
     controller, window = make_kiosk(services, config)
     size = LANDSCAPE if args.landscape else PORTRAIT
     try:
@@ -161,9 +164,7 @@ def _demo_ui(args, config, services, sandbox, stop: StopSignals) -> int:
 
             window.resize(*size)
             window.show()
-            tour = Tour(controller, window, services, args.screenshots,
-                        his_down=lambda: sandbox.set_faults(fail_status=503, fail_count=1_000_000),
-                        his_up=sandbox.set_faults, stop_requested=lambda: stop.requested)
+            tour = Tour(controller, window, controls, args.screenshots, stop_requested=lambda: stop.requested)
             tour.wait(lambda: bool(controller.journey.departments) and controller.printer_status != "unknown",
                       what="departments and printer status")
             try:
@@ -182,13 +183,16 @@ def _demo_ui(args, config, services, sandbox, stop: StopSignals) -> int:
         window.resize(int(size[0] * scale), int(size[1] * scale))
         window.move(screen.left(), screen.top())
         window.show()
-        panel = OperatorPanel(controller, services, sandbox)
+        panel = OperatorPanel(controller, controls)
         panel.resize(max(420, screen.width() - window.width() - 20), min(900, screen.height() - 60))
         panel.move(screen.left() + window.width() + 10, screen.top())
         panel.show()
-        if args.board is not None:  # ward board beside the kiosk (ui/display)
-            from ui.display import open_demo_board
-            board = open_demo_board(config, args.board, beside=panel)
+        if args.board is not None:  # a calling board beside the kiosk (ui/board)
+            from ui.board import open_board, place_beside
+
+            parts = compose.build_board(config, department=args.board, every_room=True)
+            board = open_board(config, parts, demo=True, orientation="landscape")
+            place_beside(board, panel)
             app.aboutToQuit.connect(board.stop)
         print(f"kiosk demo: sandbox HIS at {sandbox.base_url}; use the operator panel to insert "
               "sample cards or show QR codes. Close the windows to stop.", file=sys.stderr)

@@ -1,6 +1,6 @@
 """Camera QR scanning: capture thread, decoders, cascade, scanner adapter and
 simulator. ``build_scanner(config)`` gives a ``kiosk.ports.QrScanner``;
-``diagnose(config)`` checks the configured source for ``kiosk doctor``.
+its ``diagnose()`` checks the camera for ``kiosk doctor``.
 
 OpenCV, zbar and zxing-cpp are imported when a scanner is built or a check
 runs, not when this package is imported.
@@ -14,7 +14,7 @@ from kiosk.diagnostics import FAIL, OK, WARN, Check
 
 from .errors import CameraError, CameraLost, CameraUnavailable, EndOfStream, safe_source
 
-__all__ = ["build_scanner", "diagnose", "make_capture", "CameraError", "CameraLost",
+__all__ = ["build_scanner", "camera_checks", "make_capture", "CameraError", "CameraLost",
            "CameraUnavailable", "EndOfStream"]
 
 
@@ -47,7 +47,7 @@ def build_scanner(config: Config):
 
         return QrScanLoop(lambda on_state: make_capture(config, on_state),
                           lambda: make_cascade(config), repeat_after_s=cam.repeat_after_s,
-                          poll_timeout_s=cam.frame_timeout_s)
+                          poll_timeout_s=cam.frame_timeout_s, checks=lambda: camera_checks(config))
     raise CameraUnavailable(f"camera.driver {cam.driver!r}: no scanner to build")
 
 
@@ -68,13 +68,9 @@ def measure_fps(config: Config, seconds: float = 2.0) -> tuple[float, tuple[int,
         capture.stop()
 
 
-def diagnose(config: Config) -> list[Check]:
+def camera_checks(config: Config) -> list[Check]:
+    """The decoders, and the frames the configured source really delivers (opened for 2 s)."""
     cam = config.camera
-    if cam.driver == "none":
-        return [Check("camera", OK, "camera disabled (camera.driver = \"none\")")]
-    if cam.driver == "simulator":
-        return [Check("camera", WARN, "simulated camera (camera.driver = \"simulator\")",
-                      "set camera.driver = \"opencv\" and camera.source for a real camera")]
     checks = [_decoders_check()]
     label = safe_source(cam.source)
     try:

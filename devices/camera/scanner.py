@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Callable, Protocol
 
+from kiosk.diagnostics import FAIL, OK, WARN, Check
 from kiosk.ports import DEVICE_MISSING, DEVICE_READY, DeviceEventCallback
 
 from .cascade import Cascade, RepeatFilter
@@ -33,10 +35,11 @@ class QrScanLoop:
 
     def __init__(self, make_source: Callable[[DeviceEventCallback], FrameSource],
                  make_cascade: Callable[[], Cascade] = Cascade, *, repeat_after_s: float = 3.0,
-                 poll_timeout_s: float = 1.0) -> None:
+                 poll_timeout_s: float = 1.0, checks: Callable[[], list[Check]] | None = None) -> None:
         self._make_source = make_source
+        self._checks = checks
         self._make_cascade = make_cascade
-        self._repeat_after_s = repeat_after_s
+        self.repeat_after_s = repeat_after_s
         self._poll_timeout_s = poll_timeout_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -84,6 +87,24 @@ class QrScanLoop:
             self._thread.join(timeout)
         self._thread = None
 
+    def diagnose(self) -> list[Check]:
+        """While scanning, what the decode loop sees (the camera is busy: it is
+        not opened a second time); otherwise the camera is opened and measured."""
+        if self._thread is not None and self._thread.is_alive():
+            started, decoded = time.monotonic(), self.frames_decoded
+            self._stop.wait(1.0)
+            rate = (self.frames_decoded - decoded) / (time.monotonic() - started)
+            if self._state == DEVICE_MISSING or rate == 0:
+                return [Check("camera.frames", FAIL, "the running camera delivers no frames",
+                              "check the camera cable and camera.source; restart the kiosk")]
+            return [Check("camera.frames", OK if rate >= 5 else WARN, f"{rate:.1f} frames/s decoded while running",
+                          "" if rate >= 5 else "under 5 frames/s: check USB bandwidth and lighting")]
+        if self._checks is not None:
+            return self._checks()
+        return [Check("camera.frames", WARN, "camera not running: nothing measured", "start the kiosk")]
+
+    close = stop
+
     def join(self, timeout: float) -> bool:
         """Wait for the decode thread to finish (a file source that ended)."""
         if self._thread is not None:
@@ -102,7 +123,7 @@ class QrScanLoop:
             log.exception("camera event listener failed")
 
     def _run(self, on_code: Callable[[str], None], cascade: Cascade) -> None:
-        repeats = RepeatFilter(hold_s=self._repeat_after_s)
+        repeats = RepeatFilter(hold_s=self.repeat_after_s)
         seq = 0
         try:
             while not self._stop.is_set():

@@ -23,6 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
+from kiosk.diagnostics import WARN, Check
 from kiosk.ports import DEVICE_READY, DeviceEventCallback
 
 from .capture import Frame, FrameSlot
@@ -136,6 +137,10 @@ class SimulatedScanner(QrScanLoop):
 
         super().__init__(make_source, lambda: Cascade(), repeat_after_s=repeat_after_s,
                          poll_timeout_s=frame_timeout_s)
+
+    def diagnose(self) -> list[Check]:
+        return [Check("camera", WARN, "simulated camera (camera.driver = \"simulator\")",
+                      "set camera.driver = \"opencv\" and camera.source for a real camera")]
 
     def show(self, payload: str, seconds: float = 1.5) -> None:
         self._scripted.add(Step(payload, seconds))

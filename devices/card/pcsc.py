@@ -10,11 +10,7 @@ followed by a fresh reader list.
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import time
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 
 from smartcard import scard
 
@@ -22,9 +18,11 @@ from devices.cccd.chip_read import ChipData, read_chip, read_photo
 from devices.cccd.errors import CardError, CardRemoved, CardTimeout, NoCard, ReaderGone
 from devices.cccd.session import ChipSession, atr_supports_extended
 from devices.cccd.sod import load_trust_store
+from kiosk.diagnostics import FAIL, OK, Check
 from kiosk.domain import AccessKey, Identity
 from kiosk.ports import CARD_INSERTED, CARD_REMOVED, DEVICE_MISSING, DEVICE_READY, DeviceEventCallback
 
+from ..worker import DeviceWorker
 from .identity import identity_from_chip, session_key
 
 log = logging.getLogger(__name__)
@@ -65,9 +63,9 @@ class PcscCardReader:
         self.trust_store = trust_store
         self.extended_length = extended_length
         self.poll_s = poll_s
-        self._jobs: "queue.Queue[tuple[callable, Future] | None]" = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
+        # Between jobs the device thread polls the reader (card in/out, reader unplugged).
+        self.worker = DeviceWorker("card-reader", idle=self._poll, idle_every_s=poll_s, on_exit=self._release,
+                                   timeout_error=CardTimeout)
         self._on_event: DeviceEventCallback = lambda _event: None
         self._ctx = None
         self._state: str | None = None  # last reported: DEVICE_MISSING / CARD_INSERTED / CARD_REMOVED
@@ -80,17 +78,13 @@ class PcscCardReader:
     # -- port -------------------------------------------------------------------
     def start(self, on_event: DeviceEventCallback) -> None:
         self._on_event = on_event
-        if self._thread is None or not self._thread.is_alive():
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="card-reader", daemon=True)
-            self._thread.start()
+        self.worker.reopen()
+        self.worker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._jobs.put(None)
-        if self._thread is not None:
-            self._thread.join(timeout=max(2.0, self.poll_s * 4))
-            self._thread = None
+        self.worker.close(timeout=max(2.0, self.poll_s * 4))
+
+    close = stop
 
     def read_identity(self, key: AccessKey, *, with_photo: bool = False, timeout: float | None = None) -> Identity:
         timeout = timeout or self.timeout_s
@@ -105,38 +99,41 @@ class PcscCardReader:
     def list_readers(self, timeout: float = 5.0) -> list[str]:
         return self.call(self._list_readers, timeout)
 
+    def diagnose(self) -> list[Check]:
+        """pcscd, the reader (and whether a card is on it), the CSCA trust store;
+        asked on the reader's own thread, which owns the PC/SC context."""
+        from . import trust_check
+
+        try:
+            checks = self.call(self._diagnose, 5.0)
+        except CardError as exc:
+            checks = [Check("card_reader.pcscd", FAIL, f"PC/SC not usable ({exc})",
+                            "start the PC/SC daemon: systemctl enable --now pcscd")]
+        return checks + [trust_check(self.trust_store)]
+
+    def _diagnose(self) -> list[Check]:
+        try:
+            ctx = self._context()
+        except ReaderGone as exc:
+            return [Check("card_reader.pcscd", FAIL, f"PC/SC service not reachable ({exc})",
+                          "start the PC/SC daemon: systemctl enable --now pcscd")]
+        checks = [Check("card_reader.pcscd", OK, "PC/SC service running")]
+        names = self._list_readers()
+        reader = self._find_reader() if names else None
+        if reader is None:
+            wanted = f"matching {self.reader_filter!r}" if self.reader_filter else "at all"
+            return checks + [Check("card_reader.reader", FAIL, f"no reader {wanted}; readers seen: {names or 'none'}",
+                                   "plug in the reader or fix card_reader.reader")]
+        rc, states = scard.SCardGetStatusChange(ctx, 0, [(reader, scard.SCARD_STATE_UNAWARE)])
+        present = rc == scard.SCARD_S_SUCCESS and bool(states[0][1] & scard.SCARD_STATE_PRESENT)
+        return checks + [Check("card_reader.reader", OK, f"reader {reader!r} ({'card on it' if present else 'no card'})")]
+
     # -- device thread ------------------------------------------------------------
     def call(self, fn, timeout: float):
         """Run ``fn`` on the device thread; CardTimeout if it does not finish in time."""
-        if self._thread is None or not self._thread.is_alive():
+        if not self.worker.running:
             self.start(self._on_event)
-        future: Future = Future()
-        self._jobs.put((fn, future))
-        try:
-            return future.result(timeout=timeout)
-        except FutureTimeout:
-            raise CardTimeout(f"card reader did not answer within {timeout:.0f} s") from None
-
-    def _run(self) -> None:
-        try:
-            while not self._stop.is_set():
-                try:
-                    job = self._jobs.get(timeout=self.poll_s)
-                except queue.Empty:
-                    self._poll()
-                    continue
-                if job is None:
-                    break
-                fn, future = job
-                if not future.set_running_or_notify_cancel():
-                    continue
-                try:
-                    future.set_result(fn())
-                except BaseException as exc:  # handed to the caller's thread
-                    future.set_exception(exc)
-                self._poll()
-        finally:
-            self._release()
+        return self.worker.call(fn, timeout)
 
     def _context(self):
         if self._ctx is None:

@@ -18,11 +18,8 @@ A wrong CAN/MRZ key fails exactly as on a real card (WrongAccessKey).
 from __future__ import annotations
 
 import datetime as dt
-import queue
 import threading
 import time
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 
 from devices.cccd import sample_card
 from devices.cccd.chip_read import ChipData
@@ -31,9 +28,11 @@ from devices.cccd.errors import CardRemoved, CardTimeout, NoCard, ReaderGone, Wr
 from devices.cccd.lds import dg_number, parse_com, parse_dg1, parse_dg2
 from devices.cccd.sod import parse_sod, passive_authentication
 from kiosk.demo_data import demo_people
+from kiosk.diagnostics import WARN, Check
 from kiosk.domain import AccessKey, Identity
 from kiosk.ports import CARD_INSERTED, CARD_REMOVED, DEVICE_MISSING, DEVICE_READY, DeviceEventCallback
 
+from ..worker import DeviceWorker
 from .identity import identity_from_chip
 
 
@@ -51,8 +50,7 @@ class SimulatedCardReader:
         self._remove_during_read = False
         self._tampered: set[str] = set()
         self._on_event: DeviceEventCallback = lambda _e: None
-        self._jobs: "queue.Queue" = queue.Queue()
-        self._thread: threading.Thread | None = None
+        self.worker = DeviceWorker("card-reader-sim", timeout_error=CardTimeout)
         self._removed = threading.Event()
         self.last_stats: dict | None = None
         self._last: tuple[str, dict[str, bytes]] | None = None
@@ -96,18 +94,20 @@ class SimulatedCardReader:
     # -- port ---------------------------------------------------------------------
     def start(self, on_event: DeviceEventCallback) -> None:
         self._on_event = on_event
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._run, name="card-reader-sim", daemon=True)
-            self._thread.start()
+        self.worker.reopen()
+        self.worker.start()
         self._emit(DEVICE_READY if self._plugged else DEVICE_MISSING)
         if self._card:
             self._emit(CARD_INSERTED)
 
     def stop(self) -> None:
-        self._jobs.put(None)
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-            self._thread = None
+        self.worker.close()
+
+    close = stop
+
+    def diagnose(self) -> list[Check]:
+        return [Check("card_reader.driver", WARN, "simulated card reader (demo mode)",
+                      "set card_reader.driver = \"pcsc\" on a kiosk with a real reader")]
 
     def read_identity(self, key: AccessKey, *, with_photo: bool = False, timeout: float | None = None) -> Identity:
         data = self.read_chip(key, with_photo=with_photo, timeout=timeout)
@@ -115,14 +115,9 @@ class SimulatedCardReader:
 
     def read_chip(self, key: AccessKey, *, with_photo: bool = False, timeout: float | None = None) -> ChipData:
         timeout = timeout or self.timeout_s
-        if self._thread is None or not self._thread.is_alive():
-            self.start(self._on_event)
-        future: Future = Future()
-        self._jobs.put((lambda: self._read(key, with_photo, timeout), future))
-        try:
-            return future.result(timeout=timeout + 1.0)
-        except FutureTimeout:
-            raise CardTimeout(f"simulated reader did not answer within {timeout:.0f} s") from None
+        if not self.worker.running:
+            self.worker.reopen()
+        return self.worker.call(lambda: self._read(key, with_photo, timeout), timeout + 1.0)
 
     def read_photo(self, timeout: float | None = None) -> bytes:
         """DG2 of the card just read (same contract as the PC/SC reader)."""
@@ -132,17 +127,6 @@ class SimulatedCardReader:
         return parse_dg2(last[1]["DG2"]).data
 
     # -- device thread ------------------------------------------------------------
-    def _run(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            fn, future = job
-            try:
-                future.set_result(fn())
-            except BaseException as exc:
-                future.set_exception(exc)
-
     def _emit(self, event: str) -> None:
         self._on_event(event)
 

@@ -17,15 +17,14 @@ from pathlib import Path
 
 from kiosk.config import Config
 from kiosk.diagnostics import FAIL, OK, WARN, Check
-from kiosk.errors import ConfigError, KioskError
-from kiosk.ports import PRINTER_OFFLINE, PRINTER_OK, PRINTER_PAPER_LOW, PRINTER_PAPER_OUT
+from kiosk.errors import ConfigError
 
 from .connection import parse_connection
 from .errors import PrinterError, PrinterOffline, PrinterPaperOut, PrinterTimeout, TicketNotFound
 from .kept import KeptTickets
 from .layout import FONT_BOLD, FONT_REGULAR, TicketLayout
 from .simulator import SimulatedPrinter
-from .ticket_printer import TicketPrinter
+from .ticket_printer import TicketPrinter, status_check
 
 __all__ = [
     "build_printer", "diagnose", "kept_tickets", "layout_for", "TicketPrinter", "SimulatedPrinter",
@@ -65,30 +64,22 @@ def build_printer(config: Config, *, dot_width: int | None = None, keep_tickets:
     _check_profile(config, dot_width)
     layout = layout_for(config, dot_width)
     kept = kept_tickets(config) if keep_tickets else None
+    checks = lambda printer: diagnose(config, printer)  # noqa: E731
     if p.driver == "simulator":
         return SimulatedPrinter(layout, profile=p.profile, kept=kept, timeout_s=p.timeout_s,
-                                state=p.simulator_state, delay_s=p.simulator_delay_s)
+                                state=p.simulator_state, delay_s=p.simulator_delay_s, checks=checks)
     if p.driver != "escpos":
         raise ConfigError(f"printer.driver: expected escpos or simulator to build a printer, got {p.driver!r}")
     from .escpos_transport import EscposTransport
 
     transport = EscposTransport(parse_connection(p.connection), p.profile, timeout_s=p.timeout_s,
                                 status_timeout_s=p.status_timeout_s)
-    return TicketPrinter(transport, layout, profile=p.profile, kept=kept, timeout_s=p.timeout_s)
+    return TicketPrinter(transport, layout, profile=p.profile, kept=kept, timeout_s=p.timeout_s, checks=checks)
 
 
-_STATUS_CHECKS = {
-    PRINTER_OK: (OK, "online, paper OK", ""),
-    PRINTER_PAPER_LOW: (WARN, "online, paper near end", "put in a new paper roll soon"),
-    PRINTER_PAPER_OUT: (FAIL, "paper out", "put in a new paper roll and close the cover"),
-    PRINTER_OFFLINE: (FAIL, "offline or not reachable",
-                      "check power, cable/network and printer.connection; close the cover"),
-}
-
-
-def diagnose(config: Config) -> list[Check]:
-    """Checks for ``kiosk doctor``: connection setting, profile, font, kept-ticket
-    folder and the printer's live status (unknown is a warning, never OK)."""
+def diagnose(config: Config, printer: TicketPrinter) -> list[Check]:
+    """What ``TicketPrinter.diagnose`` reports: connection setting, profile,
+    font, kept-ticket folder and the printer's live status."""
     p = config.printer
     checks: list[Check] = []
     if p.driver == "none":
@@ -126,22 +117,5 @@ def diagnose(config: Config) -> list[Check]:
     except OSError as exc:
         checks.append(Check("printer.kept_tickets", WARN, f"cannot write {folder}: {exc.strerror}",
                             "make kiosk.data_dir writable for the kiosk user (reprints need it)"))
-    checks.append(_status_check(config))
+    checks.append(status_check(printer))
     return checks
-
-
-def _status_check(config: Config) -> Check:
-    try:
-        printer = build_printer(config)
-    except KioskError as exc:
-        return Check("printer.status", FAIL, str(exc), "fix the printer settings")
-    try:
-        status = printer.status()
-    finally:
-        printer.close()
-    if status in _STATUS_CHECKS:
-        level, detail, fix = _STATUS_CHECKS[status]
-        return Check("printer.status", level, f"{printer.transport.describe()}: {detail}", fix)
-    return Check("printer.status", WARN, f"{printer.transport.describe()}: status unknown (the printer or "
-                 "its connection cannot report it)",
-                 "print a test ticket (`kiosk print-test`) to check it works")

@@ -64,9 +64,9 @@ class SimulatedPrinter(TicketPrinter):
     """``TicketPrinter`` over ``SimulatedTransport`` with the scripting methods."""
 
     def __init__(self, layout, *, profile: str = "TM-T20II", kept=None, timeout_s: float = 10.0,
-                 state: str = PRINTER_OK, delay_s: float = 0.0):
+                 state: str = PRINTER_OK, delay_s: float = 0.0, checks=None):
         super().__init__(SimulatedTransport(state, delay_s), layout, profile=profile, kept=kept,
-                         timeout_s=timeout_s)
+                         timeout_s=timeout_s, checks=checks)
         self.printed_images: list[Image.Image] = []
         self._printed_listeners: list[Callable[[Image.Image], None]] = []
 

@@ -15,6 +15,7 @@ import threading
 from typing import Callable
 
 from kiosk import metrics
+from kiosk.diagnostics import FAIL, OK, WARN, Check
 from kiosk.domain import Ticket
 from kiosk.ports import (
     PRINTER_OFFLINE,
@@ -28,7 +29,7 @@ from .errors import PrinterError, PrinterOffline, PrinterPaperOut, PrinterTimeou
 from .escpos_transport import encode_ticket
 from .kept import KeptTickets
 from .layout import RenderedTicket, TicketLayout
-from .thread import DeviceThread, DeviceThreadTimeout
+from ..worker import DeviceTimeout, DeviceWorker
 
 log = logging.getLogger("devices.printer")
 
@@ -40,13 +41,15 @@ def staff_alert(event: str, message: str, *, level: int = logging.ERROR, **field
 
 class TicketPrinter:
     def __init__(self, transport, layout: TicketLayout, *, profile: str,
-                 kept: KeptTickets | None = None, timeout_s: float = 10.0):
+                 kept: KeptTickets | None = None, timeout_s: float = 10.0,
+                 checks: Callable[["TicketPrinter"], list[Check]] | None = None):
         self.transport = transport
+        self._checks = checks
         self.layout = layout
         self.profile = profile
         self.kept = kept
         self.timeout_s = timeout_s
-        self.thread = DeviceThread("printer")
+        self.worker = DeviceWorker("printer")
         self.last_status = PRINTER_UNKNOWN
         self.last_bytes = 0
         self._listeners: list[Callable[[str], None]] = []
@@ -57,8 +60,8 @@ class TicketPrinter:
         """One of the PRINTER_* constants; PRINTER_UNKNOWN when the printer cannot
         or did not answer in time (never OK by default)."""
         try:
-            return self.thread.call(lambda: self._job(self._read_status), self.timeout_s)
-        except DeviceThreadTimeout:
+            return self.worker.call(lambda: self._job(self._read_status), self.timeout_s)
+        except DeviceTimeout:
             self._note_status(PRINTER_UNKNOWN)
             return PRINTER_UNKNOWN
 
@@ -80,8 +83,8 @@ class TicketPrinter:
                 staff_alert("printer.keep_failed", f"cannot keep ticket for reprint in {self.kept.folder}: "
                             f"{exc.strerror}", level=logging.WARNING)
         try:
-            self.thread.call(lambda: self._job(lambda: self._print_job(rendered)), self.timeout_s)
-        except DeviceThreadTimeout:
+            self.worker.call(lambda: self._job(lambda: self._print_job(rendered)), self.timeout_s)
+        except DeviceTimeout:
             self._note_status(PRINTER_UNKNOWN)
             err = PrinterTimeout(f"printer ({self.transport.describe()}) did not finish the ticket within "
                                  f"{self.timeout_s:g} s (printer.timeout_s)", ticket_reference=ticket.reference)
@@ -98,12 +101,22 @@ class TicketPrinter:
         printer's thread: a Qt receiver must queue it to the GUI thread."""
         self._listeners.append(callback)
 
+    def diagnose(self) -> list[Check]:
+        """Connection, profile, font, kept-ticket folder and the live status
+        (``devices.printer.diagnose``); unknown is a warning, never OK."""
+        if self._checks is not None:
+            return self._checks(self)
+        return [status_check(self)]
+
     def close(self) -> None:
-        try:
-            self.thread.call(self.transport.close, 2.0)
-        except DeviceThreadTimeout:
-            pass
-        self.thread.close()
+        if self.worker.running:
+            try:
+                self.worker.call(self.transport.close, 2.0)
+            except DeviceTimeout:
+                pass
+        else:
+            self.transport.close()
+        self.worker.close()
 
     # --- on the printer's thread -----------------------------------------------------
     def _job(self, work):
@@ -168,4 +181,24 @@ class TicketPrinter:
                     f"{ticket.reference[:8]}` once fixed", ticket=ticket.reference, label=ticket.label)
 
 
-__all__ = ["TicketPrinter", "PRINTER_OK", "staff_alert"]
+_STATUS_CHECKS = {
+    PRINTER_OK: (OK, "online, paper OK", ""),
+    PRINTER_PAPER_LOW: (WARN, "online, paper near end", "put in a new paper roll soon"),
+    PRINTER_PAPER_OUT: (FAIL, "paper out", "put in a new paper roll and close the cover"),
+    PRINTER_OFFLINE: (FAIL, "offline or not reachable",
+                      "check power, cable/network and printer.connection; close the cover"),
+}
+
+
+def status_check(printer: TicketPrinter) -> Check:
+    """The printer's live status as one check (unknown is a warning, never OK)."""
+    status = printer.status()
+    where = printer.transport.describe()
+    if status in _STATUS_CHECKS:
+        level, detail, fix = _STATUS_CHECKS[status]
+        return Check("printer.status", level, f"{where}: {detail}", fix)
+    return Check("printer.status", WARN, f"{where}: status unknown (the printer or its connection cannot report it)",
+                 "print a test ticket (`kiosk print-test`) to check it works")
+
+
+__all__ = ["TicketPrinter", "PRINTER_OK", "staff_alert", "status_check"]

@@ -1,5 +1,5 @@
-"""Spoken calls for the ward board: a chime, then a Vietnamese voice
-("Mời số 012 vào phòng khám Nội 1"), said ``1 + display.repeat`` times.
+"""Spoken calls for the calling board: a chime, then a Vietnamese voice
+("Mời số 012 vào phòng khám Nội 1"), said ``1 + board.repeat`` times.
 
 All calls go through one queue served by one thread, so a new call waits for
 the current one to finish instead of cutting it off. The espeak-ng announcer
@@ -24,6 +24,7 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.diagnostics import FAIL, OK, WARN, Check
 from kiosk.errors import KioskError
 
 from .chime import CHIME_FILE, ensure_chime
@@ -69,7 +70,7 @@ def _room_phrase(room_name: str) -> str:
 @dataclass
 class PlayedCall:
     """What the announcer did with one call (kept for tests, the benchmark and
-    ``kiosk display --voice-log``). Times are ``time.monotonic()``."""
+    ``kiosk board``). Times are ``time.monotonic()``."""
 
     announcement: Announcement
     queued_at: float
@@ -181,6 +182,12 @@ class SimulatedAnnouncer(Announcer):
         time.sleep(self.seconds_per_saying * call.times)
         call.played_with = "simulator"
 
+    def diagnose(self) -> list[Check]:
+        return [Check("voice.driver", OK, "simulated voice (board.voice_driver = \"simulator\")")]
+
+    def close(self) -> None:
+        self.stop()
+
 
 def audio_output(preferred: str = "auto") -> tuple[list[str] | None, str]:
     """The player command for this machine and a sentence saying why.
@@ -188,7 +195,7 @@ def audio_output(preferred: str = "auto") -> tuple[list[str] | None, str]:
     PulseAudio/PipeWire (a server socket) → paplay; an ALSA card in /dev/snd →
     aplay or sox ``play``. No device → (None, reason)."""
     if preferred == "none":
-        return None, "display.audio_player = none"
+        return None, "board.audio_player = none"
     runtime = os.environ.get("XDG_RUNTIME_DIR", "")
     pulse = bool(os.environ.get("PULSE_SERVER")) or (runtime and Path(runtime, "pulse", "native").exists())
     snd = Path("/dev/snd")
@@ -249,6 +256,28 @@ class EspeakAnnouncer(Announcer):
         call.played_with = self.player[0]
         if result.returncode != 0:
             raise VoiceError(f"{self.player[0]} failed (exit {result.returncode})")
+
+    def diagnose(self) -> list[Check]:
+        """espeak-ng and its voice, the chime, and an audio output to play on."""
+        checks = []
+        if not self.espeak:
+            checks.append(Check("voice.espeak", FAIL, "espeak-ng not found", "apt-get install espeak-ng"))
+        else:
+            out = subprocess.run([self.espeak, f"--voices={self.voice}"], capture_output=True, text=True,
+                                 timeout=SYNTH_TIMEOUT_S)
+            if [ln for ln in out.stdout.splitlines()[1:] if ln.strip()]:
+                checks.append(Check("voice.espeak", OK, f"espeak-ng voice {self.voice!r} available"))
+            else:
+                checks.append(Check("voice.espeak", FAIL, f"espeak-ng has no voice {self.voice!r}",
+                                    "set board.voice to vi (or vi-vn-x-south / vi-vn-x-central)"))
+        checks.append(Check("voice.chime", OK if self.chime.is_file() else WARN, str(self.chime.name),
+                            "" if self.chime.is_file() else "run: python -m devices.voice.chime"))
+        checks.append(Check("voice.audio", OK if self.player else WARN, self.player_reason,
+                            "" if self.player else "connect speakers / start PulseAudio; calls still show on screen"))
+        return checks
+
+    def close(self) -> None:
+        self.stop()
 
     def _prune(self) -> None:
         for pattern in ("voice-*.wav", "call-*.wav"):

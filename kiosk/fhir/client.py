@@ -47,6 +47,8 @@ class FhirClient:
         self.his = his
         self.base = his.base_url.rstrip("/")
         self._local = threading.local()
+        self._sessions: list[requests.Session] = []  # every thread's, so that close() closes them all
+        self._sessions_lock = threading.Lock()
         self._shared_session = session
         self.request_count = 0  # for benchmarks and diagnostics
         self.last_latency_s: float | None = None
@@ -66,13 +68,25 @@ class FhirClient:
             elif self.his.auth == "basic":
                 s.auth = (self.his.username, self.his.password)
             self._local.session = s
+            with self._sessions_lock:
+                self._sessions.append(s)
         return s
 
     def close(self) -> None:
-        s = getattr(self._local, "session", None)
-        if s is not None:
+        """Close the sessions of every thread that used this client (a thread
+        using it afterwards gets a new one)."""
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+        for s in sessions:
             s.close()
-            self._local.session = None
+        self._local = threading.local()
+
+    def raw_get(self, path: str, *, params=None, timeout=None) -> requests.Response:
+        """One GET with the kiosk's own settings (auth, TLS, timeouts), no retry
+        and no status mapping: for ``kiosk doctor``, which reports what it sees.
+        Raises ``requests`` exceptions as they come."""
+        return self.session.get(f"{self.base}/{path.lstrip('/')}", params=params, verify=self._verify,
+                                timeout=timeout or (self.his.connect_timeout_s, self.his.read_timeout_s))
 
     # -- core request ---------------------------------------------------------
     def request(self, method: str, path: str, *, params=None, json_body=None, headers=None,

@@ -9,6 +9,7 @@ duplicating, even though some engines do not apply transactions atomically.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -145,7 +146,7 @@ class FhirHis:
                 fresh = self.client.read("Appointment", plan.appointment.id).body
                 appt = m.appointment_from_fhir(fresh, self.his, self._room_by_location())
                 # Already arrived (e.g. marked at the front desk): link, don't update again.
-                plan.appointment = appt
+                plan = dataclasses.replace(plan, appointment=appt)
         raise HisConflict("visit: still conflicting")
 
     def _record_visit_once(self, plan: VisitPlan) -> RecordedVisit:
@@ -225,7 +226,7 @@ class FhirHis:
                       day: date) -> str:
         """Put an offline ticket's number and label on a visit that an abandoned
         online attempt created with an online number, so the paper ticket in the
-        patient's hand matches the ward display. Only while the visit is still
+        patient's hand matches the calling board. Only while the visit is still
         waiting; returns the label the visit carries now."""
         for _ in range(5):
             enc = self.client.read("Encounter", encounter_id).body or {}
@@ -244,6 +245,9 @@ class FhirHis:
             except HisConflict:
                 continue
         raise HisConflict("relabel: the visit kept changing")
+
+    def close(self) -> None:
+        self.client.close()
 
     def ping(self) -> float:
         """Round-trip time of a cheap request; raises HisUnavailable when down."""

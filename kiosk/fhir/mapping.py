@@ -13,6 +13,9 @@ EXT_QUEUE_PRIORITY = "urn:kiosk:queue-priority"
 EXT_APPOINTMENT_START = "urn:kiosk:appointment-start"
 EXT_COUNTER_VALUE = "urn:kiosk:counter-value"
 EXT_KIOSK_ID = "urn:kiosk:kiosk-id"
+EXT_CALLED_AT = "urn:kiosk:called-at"
+EXT_CALL_COUNT = "urn:kiosk:call-count"
+EXT_NO_SHOW = "urn:kiosk:no-show"
 
 
 def identifier_value(resource: dict, system: str) -> str | None:

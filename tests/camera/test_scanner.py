@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from devices.camera import build_scanner, diagnose, make_capture
+from devices.camera import build_scanner, make_capture
 from devices.camera.capture import CaptureThread
 from devices.camera.cascade import RepeatFilter
 from devices.camera.samples import (
@@ -183,12 +183,10 @@ def test_build_scanner_from_config(tmp_path):
 
 def test_diagnose_reports_fps_from_a_file_source(tmp_path):
     cfg = Config()
-    assert diagnose(cfg)[0].status == WARN  # simulator
-    cfg.camera.driver = "none"
-    assert diagnose(cfg)[0].status == OK
+    assert build_scanner(cfg).diagnose()[0].status == WARN  # simulator
     cfg.camera.driver = "opencv"
     cfg.camera.source = str(_video(tmp_path, [("Văn", 4)], size=(1280, 720)))
-    decoders, frames = diagnose(cfg)
+    decoders, frames = build_scanner(cfg).diagnose()
     assert decoders.status == OK
     assert frames.status == OK and "frames/s at 1280×720" in frames.detail
 
@@ -204,7 +202,7 @@ def test_diagnose_fails_with_a_fix_when_the_camera_is_missing(source):
     cfg = Config()
     cfg.camera.driver, cfg.camera.source = "opencv", source.format(port=_closed_port())
     cfg.camera.frame_timeout_s = 1.0
-    frames = diagnose(cfg)[-1]
+    frames = build_scanner(cfg).diagnose()[-1]
     assert frames.status == FAIL and "camera.source" in frames.fix
     assert "secret" not in frames.detail
 

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from devices.card import build_card_reader, diagnose
+from devices.card import build_card_reader
 from devices.card.identity import gender
 from devices.card.simulator import SimulatedCardReader
 from devices.cccd.errors import CardRemoved, CardTimeout, NoCard, ReaderGone, WrongAccessKey
@@ -100,6 +100,15 @@ def test_factory_picks_the_driver_and_keeps_pyscard_lazy():
     pcsc = build_card_reader(config_from_dict({"card_reader": {"driver": "pcsc", "reader": "X",
                                                                "extended_length": "off"}}))
     assert type(pcsc).__name__ == "PcscCardReader" and pcsc.extended_length == "off"
+
+
+def diagnose(config):
+    """What `kiosk doctor` asks of the reader the config builds."""
+    reader = build_card_reader(config)
+    try:
+        return reader.diagnose()
+    finally:
+        reader.close()
 
 
 def test_diagnose_simulator_and_trust_store(tmp_path):

@@ -54,8 +54,14 @@ class FakeHis:
         self.visits[plan.checkin_id] = visit
         return visit
 
-    def list_departments(self):
+    def list_departments(self, *, refresh=False):
         return DEPARTMENTS
+
+    def ping(self):
+        return 0.0
+
+    def close(self):
+        pass
 
     def find_visit(self, checkin_id):
         return self.visits.get(checkin_id)

@@ -176,19 +176,20 @@ def test_appointment_qr_booking_code_gives_the_patient_and_checks_in(sandbox, se
     from kiosk.qr_payload import AppointmentQr, parse_qr
     from devices.camera.samples import appointment_qr_payload, demo_appointment_code
 
-    today = SystemClock().now().date()
+    now = SystemClock().now()
+    today = now.date()
     parsed = parse_qr(appointment_qr_payload(demo_appointment_code(demo_person("hung"), today)),
                       make_config().camera.appointment_pattern)
     assert isinstance(parsed, AppointmentQr)
-    ident = identity_for_booking(service.his, parsed.code, today)
+    ident = identity_for_booking(service.his, parsed.code, now)
     assert ident.citizen_id == demo_person("hung")["citizen_id"] and ident.source == IdentitySource.APPOINTMENT_QR
     result = service.check_in(request_for(ident))
     assert result.ticket.booked and result.ticket.department_code == "TIM"
     with pytest.raises(BookingNotUsable) as exc:  # used: no longer booked
-        identity_for_booking(service.his, parsed.code, today)
+        identity_for_booking(service.his, parsed.code, now)
     assert exc.value.patient_message_key == "error.booking_not_today"
     with pytest.raises(BookingNotUsable):
-        identity_for_booking(service.his, "LH0000000000", today)
+        identity_for_booking(service.his, "LH0000000000", now)
     with pytest.raises(BookingNotUsable):  # the booking of another day
         code = demo_appointment_code(demo_person("an"), today)
-        identity_for_booking(service.his, code, today + timedelta(days=1))
+        identity_for_booking(service.his, code, now + timedelta(days=1))

@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import docs_images, free_port, make_config, request_for
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from helpers import docs_images, free_port, make_config, request_for
+from app.admin_tools import admin_tools
 from kiosk.admin_pin import hash_pin
 from kiosk.config import load_config
 from kiosk.config_writer import update_config
@@ -35,7 +36,7 @@ def save(widget, name: str) -> Path:
 
 
 def test_render_admin_screens(qtbot, his_sandbox, tmp_path):
-    from app.compose import build_services
+    from app.compose import build_kiosk
 
     departments = FhirHis(make_config(his_sandbox.base_url)).list_departments()
     config_file = tmp_path / "kiosk.toml"
@@ -48,14 +49,14 @@ def test_render_admin_screens(qtbot, his_sandbox, tmp_path):
     config = load_config(config_file)
     down = make_config(f"http://127.0.0.1:{free_port()}/fhir/R4", kiosk={"id": "KIOSK-03",
                        "data_dir": str(tmp_path / "data")}, offline={"go_offline_after_s": 1.0})
-    services = build_services(down, with_devices=False)
+    services = build_kiosk(down, with_devices=False)
     try:
-        parts = services.offline
+        parts = services.outbox
         parts.reference.store(departments)
         for key, dept in (("hung", "TIM"), ("nhung", "SAN"), ("ngoc", "NOI")):
             services.checkin.check_in(request_for(person_identity(demo_person(key)), dept))
         parts.sender.deliver_due(ignore_backoff=True)
-        screen = AdminScreen(config, config_file, services)
+        screen = AdminScreen(config, config_file, services, tools=admin_tools(config, services))
         screen.resize(1280, 800)
         screen.show()
         qtbot.addWidget(screen)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
+from app.admin_tools import admin_tools
 from kiosk.admin_pin import PinGate, hash_pin
 from kiosk.config import load_config
 from kiosk.config_writer import update_config
@@ -44,7 +45,7 @@ def admin(qtbot, config_file):
     clock = FakeClock()
     config = load_config(config_file)
     gate = PinGate(config.admin, state_file=config.data_dir() / "pin.json", clock=clock)
-    screen = AdminScreen(config, config_file, gate=gate)
+    screen = AdminScreen(config, config_file, gate=gate, tools=admin_tools(config, None))
     screen.resize(1280, 800)
     screen.show()
     qtbot.addWidget(screen)
@@ -151,18 +152,18 @@ def test_closing_asks_for_the_pin_again(qtbot, admin):
 
 
 def test_hidden_gesture_on_the_kiosk_window_opens_the_admin_screen(qtbot, his_sandbox, config_file):
-    from app.compose import build_services
+    from app.compose import build_kiosk
     from ui.app import make_kiosk
 
     update_config(config_file, {"his.base_url": his_sandbox.base_url})
     config = load_config(config_file)
-    services = build_services(config, with_devices=False)
+    services = build_kiosk(config, with_devices=False)
     controller, window = make_kiosk(services, config)
     window.resize(1080, 1920)
     window.show()
     qtbot.addWidget(window)
     try:
-        screen = install_admin(window, config, config_file, services)
+        screen = install_admin(window, config, config_file, services, tools=admin_tools(config, services))
         qtbot.addWidget(screen)
         assert not screen.isVisible()
         for _ in range(5):

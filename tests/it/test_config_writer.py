@@ -72,10 +72,21 @@ def test_string_with_hash_keeps_its_comment():
     assert out == '[printer]\nfooter = "Cảm ơn"  # footer line\n'
 
 
-def test_layout_the_line_editor_cannot_handle_falls_back_to_a_full_rewrite():
-    text = '[display]\nrooms = [\n  "P101",\n  "P102",\n]\n'
-    new_text, cfg = plan_update(text, {"display.rooms": ["P201"]})
-    assert cfg.display.rooms == ["P201"] and tomllib.loads(new_text)["display"]["rooms"] == ["P201"]
+def test_multi_line_values_dotted_keys_and_inline_tables_keep_their_comments():
+    text = ('# rooms of the hall board\n[board]\nrooms = [\n  "P101",  # first\n  "P102",\n]\n'
+            'poll_interval_s = 1.0  # seconds\n\n[kiosk]\nid = "K-1"\n')
+    new_text, cfg = plan_update(text, {"board.rooms": ["P201"], "board.poll_interval_s": 2.0})
+    assert cfg.board.rooms == ["P201"] and cfg.board.poll_interval_s == 2.0
+    assert "# rooms of the hall board" in new_text and "poll_interval_s = 2.0  # seconds" in new_text
+    assert new_text.endswith('[kiosk]\nid = "K-1"\n')
+
+
+def test_a_section_under_its_old_name_is_edited_where_it_is():
+    text = '[display]\nrooms = ["P101"]  # the hall\n'
+    new_text, cfg = plan_update(text, {"board.rooms": ["P201"]})
+    assert cfg.board.rooms == ["P201"]
+    assert new_text == '[display]\nrooms = ["P201"]  # the hall\n'
+    assert "[board]" not in new_text
 
 
 def test_broken_file_is_not_touched(tmp_path):

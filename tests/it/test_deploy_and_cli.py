@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.admin_pin import verify_pin
 from app.cli import build_parser
+from kiosk.admin_pin import verify_pin
 from kiosk.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,13 +52,14 @@ def test_unit_commands_are_real_kiosk_commands():
                 argv = shlex.split(value.split("/opt/kiosk/.venv/bin/kiosk", 1)[1].replace("${KIOSK_CONFIG}", "x.toml"))
                 parser.parse_args(argv)  # SystemExit on an unknown command or option
                 commands.append(argv[0])
-    assert {"run", "display", "config", "doctor"} <= set(commands)
+    assert {"run", "board", "config", "doctor"} <= set(commands)
+    assert parser.parse_args(["display", "--rooms", "P101"]).func is parser.parse_args(["board"]).func  # old name
 
 
 def test_kiosk_units_stay_stopped_after_leaving_kiosk_mode():
     from ui.admin import EXIT_KIOSK_MODE
 
-    for name in ("kiosk.service", "kiosk-display.service"):
+    for name in ("kiosk.service", "kiosk-board.service"):
         service = unit(DEPLOY / "systemd" / name)
         assert service.get("Service", "Restart") == "always"
         assert service.get("Service", "RestartPreventExitStatus") == str(EXIT_KIOSK_MODE)

@@ -2,7 +2,7 @@
 as Linux shows a USB receipt printer and two cameras (neither exists here)."""
 from __future__ import annotations
 
-from ui.admin import detect
+from devices import detect
 
 
 def write(path, text):

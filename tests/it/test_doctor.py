@@ -7,16 +7,16 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import types
 from pathlib import Path
 
 import pytest
-
-from his_gate import HisGate
 from helpers import free_port, make_config
+from his_gate import HisGate
+
+from app.doctor import run_doctor
 from kiosk.config_writer import update_config
-from kiosk.diagnostics import FAIL, OK, WARN, Check
-from app.doctor import check_database, check_his, run_doctor
+from kiosk.diagnostics import FAIL, OK, WARN, Check, check_his
+from offline_cache.diagnose import check_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -143,36 +143,56 @@ def test_no_config_and_no_pin_are_warnings(tmp_path, monkeypatch):
     assert named["config.admin_pin"].status == WARN and "kiosk admin set-pin" in named["config.admin_pin"].fix
 
 
-# --- device packages: missing, raising, hanging ----------------------------------------
+# --- devices: raising, answering nothing, hanging; the software incomplete ----------------
 
-def test_a_package_that_raises_or_returns_nothing_is_a_fail(tmp_path, monkeypatch):
-    def boom(config):
+class Device:
+    def __init__(self, diagnose):
+        self.diagnose = diagnose
+
+    def close(self):
+        pass
+
+
+def test_a_device_check_that_raises_or_returns_nothing_is_a_fail(tmp_path, monkeypatch):
+    from app import compose
+
+    def boom():
         raise RuntimeError("reader exploded 001093012345")
 
-    monkeypatch.setitem(sys.modules, "devices.camera", types.SimpleNamespace(diagnose=boom))
-    monkeypatch.setitem(sys.modules, "devices.printer", types.SimpleNamespace(diagnose=lambda c: []))
-    monkeypatch.setitem(sys.modules, "devices.card", types.SimpleNamespace())
-    checks = by_name(run_doctor(str(write_config(tmp_path)), only={"camera", "printer", "card_reader"})[0])
+    monkeypatch.setattr(compose, "build_scanner", lambda config: Device(boom))
+    monkeypatch.setattr(compose, "build_printer", lambda config, **kw: Device(lambda: []))
+    checks = by_name(run_doctor(str(write_config(tmp_path)), only={"camera", "printer"})[0])
     assert checks["camera"].status == FAIL and "RuntimeError" in checks["camera"].detail
     assert "001093012345" not in checks["camera"].detail  # redacted
     assert checks["printer"].status == FAIL and "no usable result" in checks["printer"].detail
-    assert checks["card_reader"].status == FAIL and "has no diagnose()" in checks["card_reader"].detail
 
 
-def test_a_missing_package_is_a_fail(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "offline_cache", None)  # import of it raises ModuleNotFoundError
-    checks = by_name(run_doctor(str(write_config(tmp_path)), only={"outbox"})[0])
-    assert checks["outbox"].status == FAIL and "offline_cache" in checks["outbox"].detail
+def test_settings_that_cannot_make_a_device_are_a_fail_naming_the_key(tmp_path):
+    path = write_config(tmp_path, printer={"driver": "simulator", "profile": "NO-SUCH"})
+    checks = by_name(run_doctor(str(path), only={"printer"})[0])
+    assert checks["printer"].status == FAIL and "printer.profile" in checks["printer"].detail
+
+
+def test_incomplete_software_fails_loudly_in_one_line(tmp_path):
+    """A dependency of the offline cache missing: every command says so, none runs without its outbox."""
+    code = ("import sys; sys.modules['offline_cache'] = None; from app.cli import main; "
+            f"sys.exit(main(['doctor', '--config', {str(write_config(tmp_path))!r}]))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert "offline_cache" in out.stderr and "make install" in out.stderr
+    assert "Traceback" not in out.stderr
 
 
 def test_a_hanging_probe_is_reported_at_the_deadline(tmp_path, monkeypatch):
+    from app import compose
+
     release = threading.Event()
 
-    def hang(config):
+    def hang():
         release.wait(30)
         return [Check("camera", OK, "late")]
 
-    monkeypatch.setitem(sys.modules, "devices.camera", types.SimpleNamespace(diagnose=hang))
+    monkeypatch.setattr(compose, "build_scanner", lambda config: Device(hang))
     try:
         checks = by_name(run_doctor(str(write_config(tmp_path)), only={"camera", "disk"}, timeout_s=1.0)[0])
     finally:
@@ -187,7 +207,7 @@ def test_drivers_switched_off_are_not_probed(tmp_path):
     checks = by_name(run_doctor(str(path), only={"card_reader", "camera", "printer", "voice"})[0])
     for name in ("card_reader", "camera", "printer"):
         assert checks[name].status == OK and "driver = \"none\"" in checks[name].detail
-    assert checks["voice"].status == OK and "not a ward display" in checks["voice"].detail
+    assert checks["voice"].status == OK and "not a calling board" in checks["voice"].detail
 
 
 def test_every_problem_fits_one_line_with_a_fix_on_a_bare_machine(tmp_path):

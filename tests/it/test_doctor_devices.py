@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from app.admin_tools import admin_tools
+from app.sandbox import SandboxHis
 from kiosk.admin_pin import hash_pin
 from kiosk.config_writer import update_config
-from app.sandbox import SandboxHis
 from tests.card.virtual_reader import VPCD_READER, running_virtual_card
 from tests.printer.tcp_printer import FakeTcpPrinter
 
@@ -168,7 +169,7 @@ def test_admin_screen_test_card_read_on_the_virtual_card(rig, qtbot):
     from ui.admin import AdminScreen
 
     config = load_config(rig.config)
-    screen = AdminScreen(config, rig.config)
+    screen = AdminScreen(config, rig.config, tools=admin_tools(config, None))
     qtbot.addWidget(screen)
     for digit in "2468":
         screen.pin_page.press(digit)
@@ -195,7 +196,7 @@ def test_admin_detects_the_pcsc_reader_and_saves_the_choice(rig, qtbot):
     from ui.admin import AdminScreen
 
     update_config(rig.config, {"card_reader.reader": ""})
-    screen = AdminScreen(load_config(rig.config), rig.config)
+    screen = AdminScreen(load_config(rig.config), rig.config, tools=admin_tools(load_config(rig.config), None))
     qtbot.addWidget(screen)
     tab = screen.devices_tab
     try:

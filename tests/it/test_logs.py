@@ -6,8 +6,8 @@ import json
 import logging
 
 import pytest
-
 from helpers import make_config
+
 from kiosk.logs import JsonFormatter, redact, setup_logging, timed
 
 

@@ -1,12 +1,19 @@
 """Metrics registry and the localhost Prometheus endpoint, scraped over real HTTP."""
 from __future__ import annotations
 
-import requests
 import pytest
-
+import requests
 from helpers import free_port, make_config
+from prometheus_client.parser import text_string_to_metric_families
+
 from kiosk import metrics
 from kiosk.metrics import MetricsServer, Registry, start_metrics_server
+
+
+def samples(text: str) -> dict[tuple, float]:
+    """{(sample name, sorted labels): value} of a Prometheus text exposition."""
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
 
 
 def test_counters_gauges_histograms_render_in_prometheus_text():
@@ -18,14 +25,23 @@ def test_counters_gauges_histograms_render_in_prometheus_text():
     reg.observe("kiosk_his_request_seconds", 0.05)
     reg.observe("kiosk_his_request_seconds", 0.5)
     text = reg.render()
-    assert "# TYPE kiosk_checkins_total counter" in text
-    assert 'kiosk_checkins_total{mode="online"} 2' in text
-    assert 'kiosk_checkins_total{mode="offline"} 1' in text
-    assert "kiosk_outbox_backlog 3" in text
-    assert 'kiosk_his_request_seconds_bucket{le="0.1"} 1' in text
-    assert 'kiosk_his_request_seconds_bucket{le="1"} 2' in text
-    assert 'kiosk_his_request_seconds_bucket{le="+Inf"} 2' in text
-    assert "kiosk_his_request_seconds_sum 0.55" in text and "kiosk_his_request_seconds_count 2" in text
+    assert "# TYPE kiosk_checkins_total counter" in text and "# TYPE kiosk_his_request_seconds histogram" in text
+    got = samples(text)
+    assert got[("kiosk_checkins_total", (("mode", "online"),))] == 2
+    assert got[("kiosk_checkins_total", (("mode", "offline"),))] == 1
+    assert got[("kiosk_outbox_backlog", ())] == 3
+    assert got[("kiosk_his_request_seconds_bucket", (("le", "0.1"),))] == 1
+    assert got[("kiosk_his_request_seconds_bucket", (("le", "1.0"),))] == 2
+    assert got[("kiosk_his_request_seconds_bucket", (("le", "+Inf"),))] == 2
+    assert got[("kiosk_his_request_seconds_sum", ())] == pytest.approx(0.55)
+    assert got[("kiosk_his_request_seconds_count", ())] == 2
+    assert "_created" not in text  # no doubled counter lines
+
+
+def test_the_declared_names_and_labels_are_the_ones_dashboards_scrape():
+    reg = Registry()
+    with pytest.raises(ValueError, match="takes labels mode"):
+        reg.inc("kiosk_checkins_total", room="P101")  # a typo in a label would split the series
 
 
 def test_types_are_enforced_and_counters_only_go_up():
@@ -41,7 +57,7 @@ def test_types_are_enforced_and_counters_only_go_up():
 def test_label_values_are_escaped():
     reg = Registry()
     reg.inc("x_total", device='a"b\\c')
-    assert 'x_total{device="a\\"b\\\\c"} 1' in reg.render()
+    assert samples(reg.render())[("x_total", (("device", 'a"b\\c'),))] == 1
 
 
 def test_endpoint_serves_the_registry_on_localhost():
@@ -51,7 +67,7 @@ def test_endpoint_serves_the_registry_on_localhost():
         reg.inc("kiosk_print_failures_total")
         r = requests.get(server.url, timeout=5)
         assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-        assert "kiosk_print_failures_total 1" in r.text
+        assert samples(r.text)[("kiosk_print_failures_total", ())] == 1
         assert requests.get(server.url.replace("/metrics", "/other"), timeout=5).status_code == 404
 
 
@@ -62,7 +78,8 @@ def test_off_by_default_and_started_from_config():
     server = start_metrics_server(make_config(metrics={"enabled": True, "port": port}, kiosk={"id": "K-9"}), reg)
     try:
         text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-        assert "kiosk_up 1" in text and 'kiosk_info{kiosk="K-9"} 1' in text
+        got = samples(text)
+        assert got[("kiosk_up", ())] == 1 and got[("kiosk_info", (("kiosk", "K-9"),))] == 1
         # a second kiosk process on the same port: logged, not fatal
         assert start_metrics_server(make_config(metrics={"enabled": True, "port": port}), Registry()) is None
     finally:
@@ -84,6 +101,6 @@ def test_collectors_refresh_gauges_at_scrape_time_and_a_broken_one_is_skipped():
     reg.register_collector(lambda: reg.set("kiosk_outbox_backlog", backlog[0]))
     reg.register_collector(lambda: 1 / 0)
     with MetricsServer(0, reg) as server:
-        assert "kiosk_outbox_backlog 2" in requests.get(server.url, timeout=5).text
+        assert samples(requests.get(server.url, timeout=5).text)[("kiosk_outbox_backlog", ())] == 2
         backlog[0] = 5
-        assert "kiosk_outbox_backlog 5" in requests.get(server.url, timeout=5).text
+        assert samples(requests.get(server.url, timeout=5).text)[("kiosk_outbox_backlog", ())] == 5

@@ -1,7 +1,7 @@
 """No personal data in the logs or in the outbox's error texts.
 
 Full check-ins of the demo people run through the kiosk's real services
-(``build_services``: CheckInService on the sandbox HIS, wrapped by the
+(``build_kiosk``: CheckInService on the sandbox HIS, wrapped by the
 offline-aware handler with its outbox and sender), online first, then with the
 HIS stopped (offline tickets, failed deliveries), then with the HIS back
 (deliveries). Everything is logged at DEBUG in JSON. Afterwards none of the
@@ -16,13 +16,13 @@ import time
 from datetime import date
 
 import pytest
-
 from helpers import make_config, request_for
+
+from app.sandbox import SandboxHis
 from kiosk.demo_data import demo_people, demo_person, person_identity
 from kiosk.domain import Assurance, Identity, IdentitySource
 from kiosk.errors import KioskError
 from kiosk.logs import setup_logging
-from app.sandbox import SandboxHis
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +51,7 @@ def forbidden_strings(person: dict) -> dict[str, str]:
 
 
 def test_full_check_ins_leave_no_personal_data_in_logs_or_outbox_errors(tmp_path):
-    from app.compose import build_services
+    from app.compose import build_kiosk
 
     stream = io.StringIO()
     sandbox = SandboxHis(port=0).start()
@@ -60,8 +60,8 @@ def test_full_check_ins_leave_no_personal_data_in_logs_or_outbox_errors(tmp_path
                          logging={"level": "DEBUG", "format": "json"},
                          offline={"go_offline_after_s": 2.0, "probe_interval_s": 0.5})
     handler = setup_logging(config, stream=stream)
-    services = build_services(config, with_devices=False)
-    parts = services.offline
+    services = build_kiosk(config, with_devices=False)
+    parts = services.outbox
     outcomes = []
     try:
         assert parts.prober.refresh_reference(force=True)  # departments cached for offline mode

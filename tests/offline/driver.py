@@ -2,7 +2,7 @@
 
     python -m tests.offline.driver CONFIG.json enqueue START COUNT [--die-in-transaction K]
         check patients START … START+COUNT-1 in through the real composition
-        root (build_services → offline_cache.wiring), printing "ack <checkin id>
+        root (app.compose.build_kiosk), printing "ack <checkin id>
         <label>" once each ticket is issued. With --die-in-transaction the
         process SIGKILLs itself inside the K-th outbox transaction, before COMMIT.
 
@@ -46,7 +46,7 @@ def die() -> None:
 
 
 def enqueue(config, start: int, count: int, die_in_tx: int | None) -> int:
-    from app.compose import build_services
+    from app.compose import build_kiosk
     from offline_cache.outbox import OutboxStore
 
     if die_in_tx:
@@ -60,7 +60,7 @@ def enqueue(config, start: int, count: int, die_in_tx: int | None) -> int:
                 die()  # both rows written, transaction not committed
 
         OutboxStore._insert = insert_then_maybe_die
-    services = build_services(config, with_devices=False)
+    services = build_kiosk(config, with_devices=False)
     for i in range(start, start + count):
         result = services.checkin.check_in(request(i, config.kiosk.id))
         print(f"ack {i} {result.ticket.reference} {result.ticket.label} {result.mode}", flush=True)
@@ -73,7 +73,8 @@ def sync(config, die_after_write: int | None) -> int:
     from offline_cache.connectivity import ConnectivityMonitor
     from offline_cache.db import open_database
     from offline_cache.outbox import OutboxStore
-    from offline_cache.sender import Prober, Sender
+    from offline_cache.prober import Prober
+    from offline_cache.sender import Sender
 
     database = open_database(config)
     store = OutboxStore(database, config.kiosk.id)

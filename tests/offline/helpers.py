@@ -8,7 +8,7 @@ from kiosk.clock import SystemClock
 from kiosk.domain import Assurance, Identity, IdentitySource
 from kiosk.fhir.his import FhirHis
 from kiosk.checkin import CheckInService
-from offline_cache.wiring import build_parts
+from app.compose import build_offline_checkin
 from tests.helpers import make_config
 
 # confirm_offline_s = 0: one failed probe switches these tests' kiosks offline at once
@@ -29,7 +29,7 @@ def offline_config(data_dir: Path, base_url: str, *, kiosk_id: str = "KIOSK-01",
 
 
 class Parts:
-    """The kiosk's offline parts (``offline_cache.wiring.build_parts``) around a
+    """The kiosk's offline parts (``app.compose.build_offline_checkin``) around a
     real online service; no background threads unless a test starts them."""
 
     def __init__(self, config):
@@ -37,13 +37,15 @@ class Parts:
         self.his = FhirHis(config)
         self.clock = SystemClock(config.kiosk.timezone)
         self.online = CheckInService(self.his, self.clock, config)
-        self.parts = build_parts(config, self.his, self.online, self.clock)
-        for name in ("database", "store", "reference", "monitor", "sender", "prober", "handler"):
+        self.offline = build_offline_checkin(config, self.his, self.online, self.clock)
+        self.handler = self.offline.handler
+        self.parts = self.offline.parts
+        for name in ("database", "store", "reference", "monitor", "sender", "prober"):
             setattr(self, name, getattr(self.parts, name))
 
     def close(self):
-        self.parts.close()
-        self.his.client.close()
+        self.offline.close()
+        self.his.close()
 
 
 def encounters_by_checkin(his: FhirHis, checkin_ids) -> dict[str, int]:

@@ -149,7 +149,7 @@ def test_kill_9_during_enqueue_and_sync_every_check_in_arrives_exactly_once(tmp_
 def test_refused_connection_then_his_back_on_the_same_port(tmp_path):
     """The whole wiring (threads included): HIS stopped → offline tickets;
     a new HIS on the same port → the probe and the sender deliver by themselves."""
-    from app.compose import build_services
+    from app.compose import build_kiosk
     from kiosk.ports import MODE_OFFLINE, MODE_ONLINE
     from app.sandbox import SandboxHis
     from tests.helpers import request_for
@@ -160,8 +160,8 @@ def test_refused_connection_then_his_back_on_the_same_port(tmp_path):
     services = None
     try:
         config = offline_config(tmp_path, first.base_url)
-        services = build_services(config, with_devices=False)
-        parts = services.offline
+        services = build_kiosk(config, with_devices=False)
+        parts = services.outbox
         modes = []
         services.connectivity.subscribe(modes.append)
         end = time.monotonic() + 20

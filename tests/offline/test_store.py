@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from kiosk.config import KioskSection
 from kiosk.domain import ClinicRoom, Department, Ticket
 from kiosk.errors import ConfigError
-from kiosk.resilient_checkin import (
+from kiosk.offline_first import (
     OFFLINE_FLOOR,
     is_offline_number,
     offline_label,

@@ -11,7 +11,7 @@ from kiosk import metrics
 from kiosk.diagnostics import FAIL
 from kiosk.errors import DepartmentRequired, UnknownDepartment
 from kiosk.ports import MODE_OFFLINE, MODE_ONLINE
-from kiosk.resilient_checkin import OfflineUnavailable
+from kiosk.offline_first import OfflineUnavailable
 from offline_cache import diagnose
 from offline_cache.connectivity import recent_mode_changes
 from tests.helpers import request_for
@@ -91,7 +91,7 @@ def test_a_slow_his_switches_to_offline_within_the_deadline_and_the_late_visit_i
     report = parts.sender.sync_now()
     assert report.already_in_his == 1 and report.delivered == 0 and report.relabelled == 1
     visit = parts.his.find_visit(req.checkin_id)
-    assert visit.queue_label == result.ticket.label  # the paper ticket matches the ward display
+    assert visit.queue_label == result.ticket.label  # the paper ticket matches the calling board
     assert encounters_by_checkin(parts.his, [req.checkin_id]) == {req.checkin_id: 1}
 
 

@@ -1,4 +1,4 @@
-"""Status replies, connection settings, kept tickets, the printer thread, quiet stdout."""
+"""Status replies, connection settings, kept tickets, quiet stdout."""
 from __future__ import annotations
 
 import json
@@ -15,7 +15,6 @@ from devices.printer.kept import KeptTickets
 from devices.printer.quiet import quiet_stdout
 from devices.printer.samples import sample_ticket
 from devices.printer.status import combine, online_from_reply, paper_from_reply
-from devices.printer.thread import DeviceThread, DeviceThreadTimeout
 from kiosk.config import config_from_dict
 from kiosk.errors import ConfigError
 from kiosk.ports import PRINTER_OFFLINE, PRINTER_OK, PRINTER_PAPER_LOW, PRINTER_PAPER_OUT, PRINTER_UNKNOWN
@@ -123,22 +122,7 @@ def test_the_same_number_in_two_departments_is_ambiguous(tmp_path):
     assert "ambiguous" in str(info.value)
 
 
-# --- thread and stdout -----------------------------------------------------------------
-
-def test_device_thread_returns_results_raises_errors_and_times_out():
-    thread = DeviceThread("test")
-    try:
-        assert thread.call(lambda: threading.current_thread().name, 2.0) == "test-device"
-        with pytest.raises(KeyError):
-            thread.call(lambda: {}["missing"], 2.0)
-        release = threading.Event()
-        with pytest.raises(DeviceThreadTimeout):
-            thread.call(lambda: release.wait(5.0), 0.05)
-        release.set()
-        assert thread.call(lambda: 42, 2.0) == 42  # the thread is usable again afterwards
-    finally:
-        thread.close()
-
+# --- stdout -----------------------------------------------------------------
 
 def test_quiet_stdout_silences_only_the_calling_thread(capfd):
     other_done = threading.Event()

@@ -7,13 +7,20 @@ import threading
 import pytest
 from PIL import Image
 
-from devices.printer import SimulatedPrinter, build_printer, diagnose
+from devices.printer import SimulatedPrinter, build_printer
 from devices.printer.errors import PrinterOffline, PrinterPaperOut, PrinterTimeout
 from devices.printer.samples import sample_ticket
 from kiosk.diagnostics import FAIL, OK, WARN
 from kiosk.ports import PRINTER_OK, PRINTER_PAPER_LOW, PRINTER_PAPER_OUT, PRINTER_UNKNOWN, Printer
 from tests.helpers import make_config
 from tests.printer.tcp_printer import join_rasters, parse_all
+
+def diagnose(config):
+    """What `kiosk doctor` reports for the printer the config builds."""
+    from app.compose import device_checks
+
+    return dict(device_checks(config))["printer"]()
+
 
 
 def simulator(tmp_path, **printer) -> SimulatedPrinter:
@@ -118,16 +125,16 @@ def test_diagnose_reports_the_simulated_state(tmp_path, state, level):
 
 def test_diagnose_none_driver_and_bad_profile(tmp_path):
     none = diagnose(make_config(printer={"driver": "none"}))
-    assert [c.status for c in none] == [WARN]
+    assert [(c.status, c.detail) for c in none] == [(OK, 'not used (printer.driver = "none")')]
     bad = {c.name: c for c in diagnose(make_config(printer={"driver": "simulator", "profile": "NO-SUCH"},
                                                    kiosk={"data_dir": str(tmp_path)}))}
-    assert bad["printer.profile"].status == FAIL
-    assert "printer.profile" in bad["printer.profile"].detail
+    assert bad["printer"].status == FAIL
+    assert "printer.profile" in bad["printer"].detail
     narrow = {c.name: c for c in diagnose(make_config(printer={"driver": "simulator", "profile": "POS-5890",
                                                                "dot_width": 576},
                                                       kiosk={"data_dir": str(tmp_path)}))}
-    assert narrow["printer.profile"].status == FAIL
-    assert "printer.dot_width" in narrow["printer.profile"].detail
+    assert narrow["printer"].status == FAIL
+    assert "printer.dot_width" in narrow["printer"].detail
 
 
 

@@ -11,7 +11,7 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageChops
 
-from devices.printer import KeptTickets, build_printer, diagnose, kept_tickets
+from devices.printer import KeptTickets, build_printer, kept_tickets
 from devices.printer.errors import PrinterOffline, PrinterPaperOut
 from devices.printer.samples import sample_ticket
 from kiosk.diagnostics import FAIL, OK, WARN
@@ -20,6 +20,13 @@ from tests.helpers import free_port, make_config
 from tests.printer.tcp_printer import FakeTcpPrinter
 
 DLE_EOT_1, DLE_EOT_4 = b"\x10\x04\x01", b"\x10\x04\x04"
+
+def diagnose(config):
+    """What `kiosk doctor` reports for the printer the config builds."""
+    from app.compose import device_checks
+
+    return dict(device_checks(config))["printer"]()
+
 
 
 def config_for(connection: str, tmp_path, **printer):

@@ -55,7 +55,8 @@ def test_toml_syntax_error(tmp_path):
     ("[his]\nread_timeout_s = 1e9", "his.read_timeout_s: expected a number greater than 0 and at most 600"),
     ("[offline]\nconfirm_offline_s = 100000", "offline.confirm_offline_s: expected a number from 0 to 600"),
     ("[camera]\nmax_image_pixels = 0", "camera.max_image_pixels: expected a number greater than 0"),
-    ("[display]\nrooms = [1, 2]", "display.rooms: expected a list of clinic room codes"),
+    ("[board]\nrooms = [1, 2]", "board.rooms: expected a list of clinic room codes"),
+    ("[insurance]\nrecheck_after_s = 1e12", "insurance.recheck_after_s: expected a number from 0 to 86400"),
 ])
 def test_bad_values_name_the_key(tmp_path, setting, expected):
     section = setting.split("]")[0] + "]"

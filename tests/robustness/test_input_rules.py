@@ -185,7 +185,7 @@ def test_admin_test_read_refuses_full_width_can():
     from ui.admin.actions import AdminActions
     from tests.helpers import make_config
 
-    out = AdminActions(None, make_config(card_reader={"driver": "simulator"})).test_card_read("１２３４５６")
+    out = AdminActions(None, make_config(card_reader={"driver": "simulator"}), None, None).test_card_read("１２３４５６")
     assert not out.ok and out.text.startswith("CAN: expected the 6-digit card access number")
 
 

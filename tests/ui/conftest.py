@@ -38,13 +38,13 @@ def kiosk_config(sandbox, tmp_path):
 @pytest.fixture
 def kiosk(qtbot, kiosk_config):
     """A running kiosk window on the sandbox HIS with test reader/camera and the printer simulator."""
+    from app.compose import build_kiosk
     from devices.camera.simulator import SimulatedScanner
     from devices.card.simulator import SimulatedCardReader
     from devices.printer import build_printer
-    from app.compose import build_services
     from ui.app import make_kiosk
 
-    services = build_services(kiosk_config, with_devices=False)
+    services = build_kiosk(kiosk_config, with_devices=False)
     services.printer = build_printer(kiosk_config)
     services.card_reader = SimulatedCardReader(read_time_s=0.2)
     services.scanner = SimulatedScanner(repeat_after_s=1.0)

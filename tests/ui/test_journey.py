@@ -5,12 +5,25 @@ import gc
 import weakref
 from datetime import date, datetime, timezone
 
-
 from kiosk import journey as j
 from kiosk.demo_data import demo_person, person_identity
-from kiosk.domain import (Appointment, Assurance, CheckInResult, Department, ClinicRoom, IdentitySource,
-                          Patient, Priority, Ticket)
-from kiosk.errors import DepartmentRequired, HisUnavailable, KioskError, PatientAmbiguous
+from kiosk.domain import (
+    Appointment,
+    Assurance,
+    CheckInResult,
+    ClinicRoom,
+    Department,
+    IdentitySource,
+    Patient,
+    Priority,
+    Ticket,
+)
+from kiosk.errors import (
+    DepartmentRequired,
+    HisUnavailable,
+    KioskError,
+    PatientAmbiguous,
+)
 from kiosk.ports import PRINTER_OK, PRINTER_PAPER_OUT, PatientLookup
 
 TODAY = date(2026, 11, 25)
@@ -229,7 +242,7 @@ def test_department_required_from_service_returns_to_department_choice():
     jr = new_journey()
     jr.handle(j.QrScanned(QR_AN))
     look = only(jr.handle(j.Confirm()), j.LookupPatient)
-    appt = Appointment("a1", "p1", None, "booked", department_code="NOI")
+    appt = Appointment("a1", "p1", datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc), "booked", department_code="NOI")
     jr.handle(j.OpDone(look.op, PatientLookup([Patient("p1")], {"p1": [appt]})))
     jr.handle(j.Confirm())
     check = only(jr.handle(j.DeclarePriority(None)), j.CheckIn)

@@ -40,7 +40,7 @@ format = "json"
     reader.start()
     try:
         deadline = time.monotonic() + 60
-        while not any("offline.wired" in line for line in lines):
+        while not any("offline.started" in line for line in lines):
             assert proc.poll() is None, "".join(lines[-5:])
             assert time.monotonic() < deadline, "no start-up log line"
             time.sleep(0.1)

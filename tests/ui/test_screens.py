@@ -9,6 +9,7 @@ import shutil
 import pytest
 from PySide6.QtWidgets import QLabel, QPushButton
 
+from app.compose import SimulatorControls
 from tests.ui.conftest import DOCS_SCREENS
 from ui import style
 from ui.app import LANDSCAPE, PORTRAIT
@@ -67,9 +68,8 @@ def test_every_screen_in_both_orientations_and_languages(kiosk, sandbox, tmp_pat
             problems[name] = found
 
     out = tmp_path / f"{language}_{orientation}"
-    tour = Tour(kiosk.controller, kiosk.window, kiosk.services, out, language=language, on_shot=check,
-                his_down=lambda: sandbox.set_faults(fail_status=503, fail_count=1_000_000),
-                his_up=sandbox.set_faults)
+    tour = Tour(kiosk.controller, kiosk.window, SimulatorControls(kiosk.services, sandbox), out, language=language,
+                on_shot=check)
     saved = tour.run(SCENARIOS)
     names = {p.stem for p in saved}
     assert set(DOC_SCREENS) <= names, set(DOC_SCREENS) - names

@@ -10,10 +10,10 @@ pytestmark = pytest.mark.integration
 
 
 def test_window_is_up_before_the_services_and_devices_join_when_built(qtbot, kiosk_config):
-    from app.compose import build_services
+    from app.compose import build_kiosk
     from ui.app import open_kiosk
 
-    controller, window = open_kiosk(kiosk_config, build_services)
+    controller, window = open_kiosk(kiosk_config, build_kiosk)
     qtbot.addWidget(window)
     window.resize(1080, 1920)
     window.show()

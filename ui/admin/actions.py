@@ -4,22 +4,25 @@ print a test ticket, read a card, look at and retry the outbox.
 Every method may block (device and HIS I/O): the screen calls them on a worker
 thread through ``ui.tasks.TaskRunner``. Results are short texts for IT staff;
 they never contain personal data (a test card read shows the masked ID only).
+What needs the other layers (the doctor, opening a device, detecting devices)
+comes in as ``AdminTools`` from the composition root.
 """
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from kiosk import input_rules
 from kiosk.config import Config
 from kiosk.config_writer import update_config
-from kiosk.diagnostics import Check
-from app.doctor import run_doctor, test_ticket
+from kiosk.diagnostics import Check, test_ticket
 from kiosk.domain import AccessKey
+from kiosk.errors import ConfigError
 from kiosk.logs import redact
+from kiosk.ports import CardReader, Printer
 
 log = logging.getLogger(__name__)
 
@@ -39,28 +42,43 @@ class OutboxView:
     incidents: list[str] | None = None  # the local database was damaged/emptied/replaced: what to do
 
 
+@dataclass
+class AdminTools:
+    """Built by ``app/compose.py``."""
+
+    doctor: Callable[[str | None, float], list[Check]]  # (config path, timeout) -> the doctor's checks
+    open_printer: Callable[[Config], Printer | None]  # a printer of its own, when the kiosk has none running
+    open_card_reader: Callable[[Config], CardReader | None]
+    detect: Callable[[], dict[str, list]]  # attached devices: {"reader"|"camera"|"printer": [(label, changes)]}
+
+
 def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {redact(str(exc))}"
 
 
 class AdminActions:
-    def __init__(self, config_path: str | Path | None, config: Config, services=None):
+    def __init__(self, config_path: str | Path | None, config: Config, services, tools: AdminTools):
         self.config_path = Path(config_path) if config_path else None
         self.config = config
         self.services = services
+        self.tools = tools
+
+    def attach(self, services, tools: AdminTools) -> None:
+        """The kiosk's services are built: use its live devices from now on."""
+        self.services, self.tools = services, tools
 
     # -- status ---------------------------------------------------------------
     def doctor(self, timeout_s: float = 8.0) -> list[Check]:
-        checks, config = run_doctor(str(self.config_path) if self.config_path else None, timeout_s=timeout_s)
-        return checks
+        return self.tools.doctor(str(self.config_path) if self.config_path else None, timeout_s)
+
+    def detect_devices(self) -> dict[str, list]:
+        return self.tools.detect()
 
     # -- settings -------------------------------------------------------------
     def save(self, changes: dict) -> Config:
         """Validate and write ``{"section.key": value}``; raises ConfigError
         (nothing written) when a value is refused."""
         if self.config_path is None:
-            from kiosk.errors import ConfigError
-
             raise ConfigError("no config file: start the kiosk with --config FILE to change settings here")
         self.config = update_config(self.config_path, changes)
         log.info("settings changed", extra={"event": "admin.settings_saved", "keys": sorted(changes)})
@@ -68,13 +86,13 @@ class AdminActions:
 
     # -- devices --------------------------------------------------------------
     def test_print(self) -> Outcome:
-        printer = getattr(self.services, "printer", None)
+        printer = self.services.printer if self.services is not None else None
         own = printer is None
         try:
             if own:
-                if self.config.printer.driver == "none":
+                printer = self.tools.open_printer(self.config)
+                if printer is None:
                     return Outcome(False, 'printer.driver = "none": no printer configured')
-                printer = importlib.import_module("devices.printer").build_printer(self.config, keep_tickets=False)
             started = time.perf_counter()
             printer.print_ticket(test_ticket(self.config))
             status = printer.status()
@@ -86,13 +104,10 @@ class AdminActions:
             return Outcome(False, _error_text(exc))
         finally:
             if own and printer is not None:
-                for name in ("stop", "close"):
-                    if callable(getattr(printer, name, None)):
-                        try:
-                            getattr(printer, name)()
-                        except Exception:
-                            pass
-                        break
+                try:
+                    printer.close()
+                except Exception:  # noqa: BLE001 - the outcome above is what staff need
+                    log.warning("test printer not closed cleanly", extra={"event": "admin.printer_close_failed"})
 
     def test_card_read(self, can: str, timeout_s: float = 15.0) -> Outcome:
         """Open the chip with the card's 6-digit CAN and read it; shows only
@@ -101,13 +116,13 @@ class AdminActions:
             can = input_rules.can(can, "CAN")
         except input_rules.InputRefused as exc:
             return Outcome(False, str(exc))
-        reader = getattr(self.services, "card_reader", None)
+        reader = self.services.card_reader if self.services is not None else None
         own = reader is None
         try:
             if own:
-                if self.config.card_reader.driver == "none":
+                reader = self.tools.open_card_reader(self.config)
+                if reader is None:
                     return Outcome(False, 'card_reader.driver = "none": no reader configured')
-                reader = importlib.import_module("devices.card").build_card_reader(self.config)
                 reader.start(lambda event: None)
             started = time.perf_counter()
             identity = reader.read_identity(AccessKey(can=can), with_photo=False, timeout=timeout_s)
@@ -122,40 +137,33 @@ class AdminActions:
         finally:
             if own and reader is not None:
                 try:
-                    reader.stop()
-                except Exception:
-                    pass
+                    reader.close()
+                except Exception:  # noqa: BLE001 - the outcome above is what staff need
+                    log.warning("test reader not closed cleanly", extra={"event": "admin.reader_close_failed"})
 
     # -- outbox ---------------------------------------------------------------
-    def _offline(self):
-        """The running kiosk's offline parts (``services.offline``: store and
-        sender), or None when this kiosk has no offline cache."""
-        return getattr(self.services, "offline", None)
+    def _outbox(self):
+        """The running kiosk's offline queue (``kiosk.ports.OutboxAdmin``), or None."""
+        return self.services.outbox if self.services is not None else None
 
     def outbox_view(self) -> OutboxView:
-        parts = self._offline()
-        if parts is None:
+        outbox = self._outbox()
+        if outbox is None:
             return OutboxView(available=False)
-        store = parts.store
-        rows = [_row_text(e) for e in store.entries(limit=200) if e.get("state") != "delivered"]
-        generation = getattr(store.database, "generation", None)
-        incidents = []
-        if generation is not None:
-            from offline_cache.integrity import open_incidents
-
-            incidents = [f"{i.describe()} → {i.fix()}" for i in open_incidents(generation)]
-        return OutboxView(True, store.backlog(), store.oldest_waiting_age_s(), rows, incidents)
+        rows = [_row_text(e) for e in outbox.entries(limit=200) if e.get("state") != "delivered"]
+        incidents = list(outbox.incidents()) if callable(getattr(outbox, "incidents", None)) else []
+        return OutboxView(True, outbox.backlog(), outbox.oldest_waiting_age_s(), rows, incidents)
 
     def retry_outbox(self) -> Outcome:
         """Every waiting or given-up entry gets a fresh attempt budget and the
         sender is woken to deliver them now."""
-        parts = self._offline()
-        if parts is None:
+        outbox = self._outbox()
+        if outbox is None:
             return Outcome(False, "this kiosk has no offline outbox")
         try:
-            ids = [e["id"] for e in parts.store.entries(limit=1000) if e.get("state") in ("dead", "pending")]
-            retried = sum(bool(parts.store.retry(i)) for i in ids)
-            parts.sender.kick()
+            ids = [e["id"] for e in outbox.entries(limit=1000) if e.get("state") in ("dead", "pending")]
+            retried = sum(bool(outbox.retry(i)) for i in ids)
+            outbox.deliver_now()
         except Exception as exc:
             return Outcome(False, _error_text(exc))
         log.info("outbox retried", extra={"event": "admin.outbox_retry", "entries": retried})

@@ -19,7 +19,7 @@ from kiosk.config import Config
 from kiosk.errors import KioskError
 
 from ..tasks import TaskRunner
-from .actions import AdminActions
+from .actions import AdminActions, AdminTools
 from .pin_page import PinPage
 from .style import STYLESHEET
 from .tabs import DevicesTab, OutboxTab, SettingsTab, StatusTab, _button, show_message
@@ -38,13 +38,14 @@ class AdminScreen(QWidget):
     config_changed = Signal(object)  # Config
 
     def __init__(self, config: Config, config_path: str | Path | None = None, services=None,
-                 runner: TaskRunner | None = None, gate: PinGate | None = None, parent=None):
+                 runner: TaskRunner | None = None, gate: PinGate | None = None, parent=None, *,
+                 tools: AdminTools):
         super().__init__(parent)
         self.setObjectName("admin")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setStyleSheet(STYLESHEET)
         self.lang = config.kiosk.language
-        self.actions = AdminActions(config_path, config, services)
+        self.actions = AdminActions(config_path, config, services, tools)
         self.runner = runner or TaskRunner(workers=2, parent=self)
         state = config.data_dir() / "admin-pin-state.json"
         self.gate = gate or PinGate(config.admin, state_file=state)
@@ -132,13 +133,13 @@ class AdminScreen(QWidget):
 
 
 def install_admin(window, config: Config, config_path: str | Path | None = None, services=None,
-                  runner: TaskRunner | None = None) -> AdminScreen:
+                  runner: TaskRunner | None = None, *, tools: AdminTools) -> AdminScreen:
     """Connect the main window's hidden gesture (``admin_requested``) to the
     admin screen, shown full screen above the kiosk. Leaving kiosk mode quits
     the app with ``EXIT_KIOSK_MODE``."""
     from PySide6.QtWidgets import QApplication
 
-    screen = AdminScreen(config, config_path, services, runner)
+    screen = AdminScreen(config, config_path, services, runner, tools=tools)
     screen.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
 
     def show():

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QHeaderView,
 
 from kiosk.diagnostics import FAIL, OK, WARN
 
-from . import detect
 from .style import STATUS_COLOURS
 from .texts import tr
 
@@ -163,8 +162,7 @@ class DevicesTab(QWidget):
 
     def detect(self) -> None:
         self.detect_button.setEnabled(False)
-        self.host.runner.run(lambda: {"reader": detect.card_readers(), "camera": detect.cameras(),
-                                      "printer": detect.printers()}, self._detected)
+        self.host.runner.run(self.host.actions.detect_devices, self._detected)
 
     def _detected(self, found: dict) -> None:
         self.detect_button.setEnabled(True)
