@@ -116,7 +116,7 @@ class InsuranceSection:
                               or "5 digits (mã cơ sở KCB)", doc="this hospital's facility code, compared with maDKBD")
     timeout_s: float = _opt(15.0, check=lambda v: 0 < v <= 120 or "a number of seconds, more than 0 and at most 120",
                             doc="longest a patient waits for the gateway")
-    recheck_after_s: float = _opt(900.0, check=_upto0(86400),
+    recheck_after_s: float = _opt(900.0, check=lambda v: 0 <= v <= 86400 or "a number ≥ 0 and at most 86400",
                                   doc="a card checked today is not asked again within this time (0 = always ask)")
     on_invalid: str = _opt("counter", choices=("counter", "fee"),
                            doc="what an invalid card means here: go to the counter, or a fee-paying visit")

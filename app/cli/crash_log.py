@@ -5,8 +5,8 @@ A command that has set up the kiosk's structured logging (``kiosk run``,
 ``kiosk display``) logs to the journal as usual. Any other command writes
 warnings and errors as redacted JSON lines to the crash log file —
 ``$KIOSK_LOG_FILE``, else ``$XDG_STATE_HOME/kiosk/kiosk.log``
-(``~/.local/state/kiosk/kiosk.log``) — and shows only their one-line message
-on stderr, never a traceback. Uncaught exceptions in threads go the same way.
+(``~/.local/state/kiosk/kiosk.log``) — and shows errors as one line on
+stderr, never a traceback. Uncaught exceptions in threads go the same way.
 """
 from __future__ import annotations
 
@@ -46,6 +46,17 @@ class _QuietFileHandler(logging.FileHandler):
         pass
 
 
+def _not_silenced(record: logging.LogRecord) -> bool:
+    """A command that gave a logger a NullHandler (it says the thing itself)
+    keeps it off stderr, as it would be without this handler."""
+    logger = logging.getLogger(record.name)
+    while logger is not None:
+        if any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            return False
+        logger = logger.parent if logger.propagate else None
+    return True
+
+
 def structured_logging_active() -> bool:
     return any(h.get_name() == HANDLER_NAME for h in logging.getLogger().handlers)
 
@@ -59,8 +70,9 @@ def install() -> None:
         return
     stderr = logging.StreamHandler(sys.stderr)
     stderr.set_name(STDERR_HANDLER)
-    stderr.setLevel(logging.WARNING)
+    stderr.setLevel(logging.ERROR)  # warnings go to the log file only
     stderr.setFormatter(_OneLine())
+    stderr.addFilter(_not_silenced)
     root.addHandler(stderr)
     try:
         path = log_path()

@@ -102,3 +102,8 @@ def test_scan_image_of_a_cccd_qr_with_arabic_indic_digits_is_refused(tmp_path):
     assert_no_traceback(r)
     code = json.loads(r.stdout)[0]["codes"][0]
     assert code["kind"] == "unknown" and "ID number" in code["error"] and code["message_key"] == "error.qr_invalid"
+
+
+def test_insurance_check_refuses_a_name_with_escape_sequences():
+    r = kiosk("insurance", "check", "--id", ASCII_ID, "--name", "NGUYỄN\x1b[2J VĂN AN", "--dob", "1990-01-01")
+    assert one_error_line(r).startswith("kiosk insurance check: --name: expected a name of letters")

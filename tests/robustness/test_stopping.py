@@ -146,7 +146,7 @@ def write_config(tmp_path, base_url: str, **offline) -> Path:
     return cfg
 
 
-def test_checkin_ends_with_the_sender_and_probe_busy_without_a_closed_database_error(tmp_path, fresh_sandbox):
+def test_checkin_with_queued_checkins_and_a_slow_his_ends_without_a_closed_database_error(tmp_path, fresh_sandbox):
     cfg = write_config(tmp_path, fresh_sandbox.base_url)
     dead = tmp_path / "dead.toml"
     dead.write_text(cfg.read_text().replace(fresh_sandbox.base_url, "http://127.0.0.1:9/fhir/R4")
@@ -154,7 +154,7 @@ def test_checkin_ends_with_the_sender_and_probe_busy_without_a_closed_database_e
     assert kiosk("sync", config=cfg).returncode == 0
     queued = [json.loads(kiosk("checkin", "--json", "--id", f"07919970000{i}", "--department", "NOI",
                                config=dead).stdout)["ticket"]["reference"] for i in range(3)]
-    fresh_sandbox.set_faults(delay_ms=400)  # the background sender is still delivering when the check-in ends
+    fresh_sandbox.set_faults(delay_ms=400)
     r = kiosk("checkin", "--json", "--id", "079199700009", "--department", "NOI", config=cfg)
     assert_no_traceback(r)
     assert r.returncode == 0 and json.loads(r.stdout)["mode"] == "online"
