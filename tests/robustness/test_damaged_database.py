@@ -201,3 +201,44 @@ def test_rows_deleted_from_a_live_database_are_detected(tmp_path, his_sandbox):
     incident = list_says_what_happened(online)
     assert incident["kind"] == "rows_lost" and incident["waiting_estimate"] == 4
     assert doctor(online)["outbox.recovery"]["status"] == "FAIL"
+
+
+def test_admin_outbox_tab_and_metric_say_what_happened(tmp_path):
+    """The admin screen's outbox view and kiosk_outbox_recovery_needed, in process."""
+    from datetime import date, datetime, timezone
+
+    from app.compose import build_his
+    from kiosk import metrics
+    from kiosk.domain import Ticket
+    from offline_cache.db import open_database
+    from offline_cache.outbox import OutboxStore
+    from offline_cache.wiring import build_parts
+    from tests.helpers import request_for
+    from tests.offline.helpers import identity
+    from ui.admin.actions import AdminActions
+
+    config = make_config(kiosk={"data_dir": str(tmp_path / "data")})
+    database = open_database(config)
+    store = OutboxStore(database, "KIOSK-01")
+    for i in range(2):
+        req = request_for(identity(800 + i), "NOI")
+        store.enqueue_offline(req, date(2026, 3, 2), lambda seq, req=req: Ticket(
+            reference=req.checkin_id, number=1_010_000 + seq, label=f"K1-{seq:03d}", department_code="NOI",
+            department_name="Nội", room_code="P101", room_name="P101", room_where="", booked=False, offline=True,
+            issued_at=datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)))
+    database.close()
+    damage(config.database_path(), "garbage_header")
+
+    his = build_his(config)
+    parts = build_parts(config, his)
+    try:
+        assert metrics.REGISTRY.value("kiosk_outbox_recovery_needed") == 1
+        services = type("Services", (), {"outbox": parts, "card_reader": None, "printer": None})()
+        view = AdminActions(None, config, services, None).outbox_view()
+        assert view.available and view.backlog == 0
+        assert len(view.incidents) == 1 and "damaged" in view.incidents[0]
+        assert "up to 2 queued check-in(s) may need recovery" in view.incidents[0]
+        assert "kiosk outbox recover" in view.incidents[0]
+    finally:
+        parts.close()
+        his.close()
