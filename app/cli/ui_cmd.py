@@ -74,13 +74,18 @@ class StopSignals:
     def __init__(self):
         self.requested = False
         self.app = None
+        self._quit = None
         self._old = {sig: signal.signal(sig, self) for sig in self.SIGNALS}
+
+    def attach(self, app, quit_soon) -> None:
+        """The Qt application now runs this process: quit its loop instead of raising."""
+        self.app, self._quit = app, quit_soon
 
     def __call__(self, signum, frame) -> None:
         self.requested = True
         if self.app is None:
             raise KeyboardInterrupt(signal.Signals(signum).name)
-        self.app.quit()
+        self._quit(self.app)  # also when the loop has not started yet
 
     def restore(self) -> None:
         for sig, old in self._old.items():
@@ -150,11 +155,11 @@ def _demo_services(config):
 
 def _demo_ui(args, config, services, sandbox, stop: StopSignals) -> int:
     from app import compose
-    from ui.app import LANDSCAPE, PORTRAIT, application, make_kiosk, python_wakeup_timer
+    from ui.app import LANDSCAPE, PORTRAIT, application, make_kiosk, python_wakeup_timer, quit_soon
 
     controls = compose.SimulatorControls(services, sandbox)
     app = application()
-    stop.app = app
+    stop.attach(app, quit_soon)
     wake = python_wakeup_timer()  # Qt's loop runs no Python code by itself: this lets the handler run
     controller, window = make_kiosk(services, config)
     size = LANDSCAPE if args.landscape else PORTRAIT
