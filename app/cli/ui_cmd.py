@@ -201,6 +201,8 @@ def _demo_ui(args, config, services, sandbox, stop: StopSignals) -> int:
             app.aboutToQuit.connect(board.stop)
         print(f"kiosk demo: sandbox HIS at {sandbox.base_url}; use the operator panel to insert "
               "sample cards or show QR codes. Close the windows to stop.", file=sys.stderr)
+        if stop.requested:  # signalled while the windows were built (a quit then may have been used up)
+            return 130
         return app.exec()
     finally:
         wake.stop()

@@ -197,7 +197,7 @@ def test_sigterm_during_a_checkin_then_a_retry_makes_one_visit(tmp_path, fresh_s
 
 
 def start_demo(tmp_path, *args, env_extra=None) -> subprocess.Popen:
-    env = dict(os.environ, **(env_extra or {}))
+    env = dict(os.environ, PYTHONFAULTHANDLER="1", **(env_extra or {}))  # SIGABRT dumps every thread's stack
     env.pop("KIOSK_CONFIG", None)
     return subprocess.Popen([sys.executable, "-m", "app", "demo", *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -219,7 +219,12 @@ def test_demo_stops_its_sandbox_on_signals(tmp_path, sig, mode):
             time.sleep(3.0)  # the window is up and its loop runs
         # window_starting: the signal comes while the window is still being built
         proc.send_signal(sig)
-        out, err = proc.communicate(timeout=60)
+        try:
+            out, err = proc.communicate(timeout=120)  # a hang guard, not a speed requirement
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)  # where is it stuck? (faulthandler prints the stacks)
+            out, err = proc.communicate(timeout=30)
+            pytest.fail(f"kiosk demo did not stop after {sig.name}:\n{err[-6000:]}")
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
