@@ -30,9 +30,10 @@ from kiosk.domain import ClinicRoom
 from kiosk.fhir.board import FhirBoardHis, poll_client
 from kiosk.fhir.client import FhirClient
 from kiosk.fhir.his import FhirHis
+from kiosk.fhir.history import FhirVisitHistory
 from kiosk.insurance import InsuranceGateway
 from kiosk.offline_first import OfflineFirstCheckIn
-from kiosk.ports import Announcer, CardReader, CheckInHandler, DemoControls, Printer, QrScanner
+from kiosk.ports import Announcer, CardReader, CheckInHandler, DemoControls, Printer, QrScanner, Speech
 from kiosk.services import AlwaysOnline, KioskServices
 from offline_cache.integrity import OutboxUnavailable
 from offline_cache.wiring import OfflineParts, build_parts
@@ -44,6 +45,11 @@ log = logging.getLogger(__name__)
 
 def build_his(config: Config) -> FhirHis:
     return FhirHis(config)
+
+
+def build_visit_history(config: Config) -> FhirVisitHistory:
+    """``kiosk stats``: the visits and appointments the HIS holds, page by page."""
+    return FhirVisitHistory(config)
 
 
 def build_printer(config: Config, *, keep_tickets: bool = True) -> Printer | None:
@@ -63,6 +69,11 @@ def build_scanner(config: Config) -> QrScanner | None:
     if config.camera.driver == "none":
         return None
     return devices.camera.build_scanner(config)
+
+
+def build_speaker(config: Config) -> Speech | None:
+    """``speech.driver``: espeak → spoken guidance on its own device thread; simulator; none → None."""
+    return devices.voice.build_speaker(config)
 
 
 def build_announcer(config: Config) -> Announcer | None:
@@ -128,7 +139,8 @@ def build_kiosk(config: Config, *, with_devices: bool = True, background: bool =
         services.printer = build_printer(config)
         services.card_reader = build_card_reader(config)
         services.scanner = build_scanner(config)
-        for device in (services.printer, services.card_reader, services.scanner):
+        services.speech = build_speaker(config)
+        for device in (services.printer, services.card_reader, services.scanner, services.speech):
             if device is not None:
                 services.on_close(device.close)
     return services
@@ -227,6 +239,7 @@ def device_checks(config: Config, services: KioskServices | None = None, *, anno
         ("printer", probe("printer", "printer.driver", s and s.printer,
                           lambda c: build_printer(c, keep_tickets=False))),
     ]
+    probes.append(("speech", probe("speech", "speech.driver", s and s.speech, build_speaker)))
     probes.append(("insurance", probe("insurance", "insurance.gateway", None, build_insurance_gateway)))
     if config.board.department or config.board.rooms or announcer is not None:
         probes.append(("voice", probe("voice", "board.voice_driver", announcer, build_announcer)))
@@ -262,6 +275,9 @@ class SimulatorControls(DemoControls):
 
     def show_unreadable_qr(self) -> None:
         self.scanner.show_unreadable()
+
+    def show_slip(self, code: str, seconds: float = 1.0) -> None:
+        self.scanner.show_slip(code, seconds=seconds)
 
     def qr_repeat_after_s(self) -> float:
         return self.scanner.repeat_after_s

@@ -27,7 +27,7 @@ from typing import Callable
 
 import offline_cache
 from app import compose
-from kiosk.config import Config, find_config_file, load_config
+from kiosk.config import DEFAULT_NAMESPACE, Config, find_config_file, load_config
 from kiosk.diagnostics import FAIL, OK, WARN, Check, check_disk, check_his, check_metrics, test_ticket
 from kiosk.errors import KioskError
 from kiosk.logs import redact
@@ -61,6 +61,12 @@ def check_config(explicit: str | None) -> tuple[list[Check], Config | None]:
                             "run `kiosk admin set-pin` on this kiosk"))
     else:
         checks.append(Check("config.admin_pin", OK, "admin PIN set"))
+    if config.his.kiosk_namespace == DEFAULT_NAMESPACE:
+        checks.append(Check("config.namespace", WARN, f"his.kiosk_namespace is the documented placeholder "
+                            f"({DEFAULT_NAMESPACE}): the kiosk's identifier systems and extensions are not "
+                            "under a URL your hospital controls",
+                            "set his.kiosk_namespace to an https URL of the hospital, e.g. https://fhir.benhvien.vn/kiosk, "
+                            "before the first check-in (changing it later splits the HIS's data)"))
     return checks, config
 
 

@@ -3,17 +3,22 @@ and the BHXH gateway simulator (``sandbox_bhxh``), see ``GatewaySimulator``.
 
 For tests and the demo. Listens on 127.0.0.1 only, on the given port or a free
 one, keeps everything in memory, and is seeded with the demo hospital.
+Honest R4 behaviour by default; ``profile="minimal,no-search-mode"`` (etc.)
+reproduces documented behaviours of production FHIR servers — see
+``sandbox_his/README.md``.
 
-    with SandboxHis() as his:
+    with SandboxHis(profile="production-like", queue_numbers="his") as his:
         print(his.base_url)
 """
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -29,26 +34,31 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVER_DIR = ROOT / "sandbox_his"
 NODE = SERVER_DIR / "node_modules" / ".bin" / "node"
 START_TIMEOUT_S = 30.0
-
-
-def _resolve_refs(node, resolved: dict[str, str]):
-    if isinstance(node, dict):
-        return {k: (resolved.get(v, v) if k == "reference" else _resolve_refs(v, resolved))
-                for k, v in node.items()}
-    if isinstance(node, list):
-        return [_resolve_refs(v, resolved) for v in node]
-    return node
+DEMO_CLIENT_ID = "kiosk-demo"
 
 
 class SandboxHis:
     def __init__(self, port: int = 0, *, seed: bool | str = True, timezone: str = "Asia/Ho_Chi_Minh",
-                 his: HisSection | None = None):
+                 his: HisSection | None = None, profile: str = "honest", queue_numbers: str | None = None,
+                 token_ttl_s: float | None = None, clients: list[dict] | None = None):
+        if queue_numbers not in (None, "his"):
+            raise ConfigError(f'sandbox HIS: queue_numbers must be None or "his", got {queue_numbers!r}')
         self.requested_port = port
         self.seed_source = seed
+        self.timezone = timezone
         self.tz = ZoneInfo(timezone)
         self.his = his or HisSection()
+        self.profile = profile or "honest"
+        self.queue_numbers = queue_numbers
+        self.token_ttl_s = token_ttl_s
+        self.clients = list(clients or [])
+        self.token_on = "token" in [p.strip() for p in self.profile.split(",")]
+        # A client the launcher registers itself when the token profile is on.
+        self.demo_client: dict | None = (
+            {"client_id": DEMO_CLIENT_ID, "client_secret": secrets.token_urlsafe(24)} if self.token_on else None)
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
+        self.active_profile: list[str] = []
         self._stderr_tail: list[str] = []
 
     @property
@@ -59,13 +69,48 @@ class SandboxHis:
     def admin_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/__admin"
 
+    @property
+    def token_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/oauth2/token"
+
+    def _command(self, clients_file: str | None) -> list[str]:
+        cmd = [str(NODE), "server.mjs", "--port", str(self.requested_port), "--base", "/fhir/R4",
+               "--profile", self.profile, "--timezone", self.timezone,
+               "--parent-pid", str(os.getpid()), "--exit-on-stdin-close"]
+        if self.queue_numbers == "his":
+            cmd += ["--queue-numbers", "his", "--queue-system", self.his.queue_system,
+                    "--department-system", self.his.department_system]
+        if self.token_ttl_s is not None:
+            cmd += ["--token-ttl", str(self.token_ttl_s)]
+        if clients_file:
+            cmd += ["--clients", clients_file]
+        return cmd
+
     def start(self) -> "SandboxHis":
         if not NODE.exists():
             raise ConfigError(f"sandbox HIS not installed: {NODE} is missing (run `make install`)")
+        clients = self.clients + ([self.demo_client] if self.demo_client else [])
+        clients_file = None
+        if self.token_on and clients:
+            fd, clients_file = tempfile.mkstemp(prefix="sandbox-clients-", suffix=".json")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(clients, f)
+        try:
+            self._spawn(clients_file)
+        finally:
+            if clients_file:
+                os.unlink(clients_file)
+        if self.seed_source:
+            self.seed(None if self.seed_source is True else str(self.seed_source))
+            self.reset_stats()  # counts start at zero for the tests
+        return self
+
+    def _spawn(self, clients_file: str | None) -> None:
+        # stdin stays open for the server's whole life: when this process dies,
+        # the pipe closes and the server exits (--exit-on-stdin-close).
         self.proc = subprocess.Popen(
-            [str(NODE), "server.mjs", "--port", str(self.requested_port), "--base", "/fhir/R4"],
-            cwd=SERVER_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            start_new_session=True)
+            self._command(clients_file), cwd=SERVER_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, start_new_session=True)
         ready: dict = {}
 
         def read_first_line():
@@ -77,54 +122,98 @@ class SandboxHis:
         t.start()
         t.join(START_TIMEOUT_S)
         if not ready:
+            code = None
+            if not t.is_alive():  # stdout closed: the server exited
+                try:
+                    code = self.proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass
             err = self._drain_stderr()
             self.stop()
+            if code == 2:  # the server refused its options (unknown profile, time zone...)
+                raise ConfigError(err.strip() or "sandbox HIS: bad options")
             raise RuntimeError(f"sandbox HIS did not start within {START_TIMEOUT_S:.0f} s: {err}")
         self.port = ready["port"]
+        self.active_profile = ready.get("profile", [])
         threading.Thread(target=self._drain_stderr_forever, daemon=True).start()
-        if self.seed_source:
-            self.seed(None if self.seed_source is True else str(self.seed_source))
-        return self
 
-    def seed(self, demo_path: str | None = None) -> None:
+    def seed(self, demo_path: str | None = None) -> dict:
+        """Load the demo hospital through the admin path (works under every
+        profile, sign-in included; conditional creates, so seeding twice
+        changes nothing)."""
         day = datetime.now(self.tz).date()
         bundle = build_seed_bundle(self.his, day, self.tz, demo_path)
-        # One conditional create per resource, in order (the engine refuses
-        # large transactions), resolving the bundle's urn:uuid references.
-        resolved: dict[str, str] = {}
-        with requests.Session() as http:
-            for entry in bundle["entry"]:
-                res = _resolve_refs(entry["resource"], resolved)
-                r = http.post(f"{self.base_url}/{res['resourceType']}", json=res, timeout=30, headers={
-                    "Content-Type": "application/fhir+json",
-                    "If-None-Exist": entry["request"]["ifNoneExist"]})
-                r.raise_for_status()
-                body = r.json()
-                resolved[entry["fullUrl"]] = f"{body['resourceType']}/{body['id']}"
+        r = requests.post(f"{self.admin_url}/seed", json=bundle, timeout=60)
+        if r.status_code != 200:
+            raise RuntimeError(f"sandbox HIS seeding failed: {r.status_code} {r.text[:300]}")
+        return r.json()
 
     # -- test helpers -------------------------------------------------------------
+    def _admin(self, method: str, what: str, body=None) -> dict:
+        r = requests.request(method, f"{self.admin_url}/{what}", json=body, timeout=10)
+        if r.status_code != 200:
+            raise RuntimeError(f"sandbox HIS admin {method} {what}: {r.status_code} {r.text[:300]}")
+        return r.json()
+
     def stats(self) -> dict:
-        return requests.get(f"{self.admin_url}/stats", timeout=5).json()
+        return self._admin("GET", "stats")
 
     def reset_stats(self) -> None:
-        requests.post(f"{self.admin_url}/reset-stats", timeout=5)
+        self._admin("POST", "reset-stats")
+
+    def info(self) -> dict:
+        return self._admin("GET", "info")
 
     def set_faults(self, *, delay_ms: int = 0, fail_status: int = 0, fail_count: int = 0) -> None:
-        requests.post(f"{self.admin_url}/faults", timeout=5, json={
-            "delay_ms": delay_ms, "fail_status": fail_status, "fail_count": fail_count})
+        self._admin("POST", "faults", {"delay_ms": delay_ms, "fail_status": fail_status, "fail_count": fail_count})
+
+    def add_fault(self, *, match: str, action: str, count: int = 1) -> dict:
+        """A fault rule: ``match`` is "METHOD path-regex" (path after the FHIR
+        base, e.g. "POST /$" for transactions); ``action`` one of status:NNN,
+        delay:MS, lose_reply, html, invalid_json, truncate, bundle_without_ids."""
+        return self._admin("POST", "faults", {"match": match, "action": action, "count": count})
+
+    def clear_faults(self) -> None:
+        self._admin("DELETE", "faults")
+
+    def register_client(self, client: dict | list[dict]) -> list[str]:
+        return self._admin("POST", "clients", client)["registered"]
+
+    def expire_tokens(self) -> int:
+        return self._admin("POST", "expire-tokens")["expired"]
+
+    def get_token(self, client_id: str | None = None, client_secret: str | None = None,
+                  scope: str = "system/*.rs") -> str:
+        """An access token for a secret client (the demo client by default)."""
+        cid = client_id or (self.demo_client or {}).get("client_id")
+        secret = client_secret or (self.demo_client or {}).get("client_secret")
+        r = requests.post(self.token_url, auth=(cid, secret), timeout=10,
+                          data={"grant_type": "client_credentials", "scope": scope})
+        r.raise_for_status()
+        return r.json()["access_token"]
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
             try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=5)
-            except (subprocess.TimeoutExpired, ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
                 try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
+                    os.killpg(proc.pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-                self.proc.wait(timeout=5)
-        self.proc = None
+                proc.wait(timeout=5)
+            except ProcessLookupError:
+                proc.wait(timeout=5)
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                if stream:
+                    stream.close()
+            except OSError:
+                pass
 
     def _drain_stderr(self) -> str:
         if self.proc and self.proc.poll() is not None and self.proc.stderr:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from kiosk.config import HisSection
-from kiosk.demo_data import SEX_TO_GENDER, load_demo
+from kiosk.demo_data import SEX_TO_GENDER, demo_patient_code, load_demo
 
 
 def _uuid_for(kind: str, key: str) -> str:
@@ -31,7 +31,10 @@ def build_seed_bundle(his: HisSection, day: date, tz, demo_path: str | None = No
     demo = load_demo(demo_path)
     hospital = demo["hospital"]
     entries = []
-    org_sys = "urn:kiosk:organization"
+    # The demo hospital's own systems (a real HIS has its own; the kiosk only needs the ones in [his]).
+    hospital_sid = f"{his.kiosk_namespace}/demo-hospital/sid"
+    org_sys = f"{hospital_sid}/organization"
+    practitioner_sys = f"{hospital_sid}/practitioner"
     entries.append(_entry("org", hospital["id"], {
         "resourceType": "Organization",
         "identifier": [{"system": org_sys, "value": hospital["id"]}],
@@ -73,9 +76,9 @@ def build_seed_bundle(his: HisSection, day: date, tz, demo_path: str | None = No
     for pr in demo["practitioners"]:
         entries.append(_entry("pr", pr["id"], {
             "resourceType": "Practitioner",
-            "identifier": [{"system": "urn:kiosk:practitioner", "value": pr["id"]}],
+            "identifier": [{"system": practitioner_sys, "value": pr["id"]}],
             "name": [{"text": pr["name"]}],
-        }, f"identifier=urn:kiosk:practitioner|{pr['id']}"))
+        }, f"identifier={practitioner_sys}|{pr['id']}"))
         practitioner_by_room[pr["room"]] = pr
 
     for person in demo["people"]:
@@ -86,12 +89,12 @@ def build_seed_bundle(his: HisSection, day: date, tz, demo_path: str | None = No
             records.append(("-dup", person["duplicate_record_birth_date"]))
         for suffix, birth in records:
             key = person["key"] + suffix
-            local_id = f"BN-{person['citizen_id'][-6:]}{suffix.upper()}"
+            local_id = demo_patient_code(person, suffix)
             entries.append(_entry("patient", key, {
                 "resourceType": "Patient",
                 "identifier": [
                     {"system": his.cccd_system, "value": person["citizen_id"]},
-                    {"system": "urn:kiosk:patient-internal-id", "value": local_id},
+                    {"system": his.patient_code_system, "value": local_id},
                 ],
                 "active": True,
                 "name": [{"text": person["full_name"], "family": person["full_name"].split()[0],
@@ -99,7 +102,7 @@ def build_seed_bundle(his: HisSection, day: date, tz, demo_path: str | None = No
                 "gender": SEX_TO_GENDER.get(person["sex"], "unknown"),
                 "birthDate": birth,
                 "address": [{"text": person["address"], "country": "VN"}],
-            }, f"identifier=urn:kiosk:patient-internal-id|{local_id}"))
+            }, f"identifier={his.patient_code_system}|{local_id}"))
         appt = person.get("appointment")
         if appt:
             start = datetime.combine(day, time.fromisoformat(appt["time"]), tzinfo=tz)
@@ -115,11 +118,11 @@ def build_seed_bundle(his: HisSection, day: date, tz, demo_path: str | None = No
                                      "status": "accepted"})
             entries.append(_entry("appt", booking, {
                 "resourceType": "Appointment",
-                "identifier": [{"system": "urn:kiosk:booking-code", "value": booking}],
+                "identifier": [{"system": his.booking_system, "value": booking}],
                 "status": "booked",
                 "serviceType": [{"coding": [{"system": his.department_system, "code": appt["department"]}]}],
                 "start": start.isoformat(),
                 "end": end.isoformat(),
                 "participant": participants,
-            }, f"identifier=urn:kiosk:booking-code|{booking}"))
+            }, f"identifier={his.booking_system}|{booking}"))
     return {"resourceType": "Bundle", "type": "transaction", "entry": entries}

@@ -23,9 +23,14 @@ import tracemalloc
 import uuid
 from datetime import datetime, timedelta, timezone
 
+from kiosk.config import HisSection
+from kiosk.fhir.mapping import extensions
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 LATENCY_TRIALS = 8
+
+EXT = extensions(HisSection())
 
 
 def _rss_kb() -> int:
@@ -115,16 +120,16 @@ def _encounter(eid, number, arrived, loc, status="arrived", called=None, version
     from kiosk.fhir.board import with_call
 
     enc = {"resourceType": "Encounter", "id": eid, "status": "arrived",
-           "extension": [{"url": "urn:kiosk:queue-number", "valueInteger": number},
-                         {"url": "urn:kiosk:queue-label", "valueString": f"{number:03d}"}],
+           "extension": [{"url": EXT.queue_number, "valueInteger": number},
+                         {"url": EXT.queue_label, "valueString": f"{number:03d}"}],
            "subject": {"reference": f"Patient/p{number}", "display": "NGUYỄN V** AN"},
            "period": {"start": arrived.isoformat()},
            "location": [{"location": {"reference": f"Location/{loc}"}, "status": "planned"}]}
     if called is not None:
-        enc = with_call(enc, called)
-        if status != "in-progress":
-            from kiosk.fhir.board import with_status
+        from kiosk.fhir.board import with_status
 
+        enc = with_status(with_call(enc, called, EXT), "in-progress", called)
+        if status != "in-progress":
             enc = with_status(enc, status, called + timedelta(minutes=4))
     enc["meta"] = {"versionId": str(version), "lastUpdated": (updated or arrived).astimezone(timezone.utc).isoformat()}
     return enc
@@ -134,8 +139,8 @@ def _memory_hour() -> dict:
     from PySide6.QtWidgets import QApplication
 
     from devices.voice import Announcement, SimulatedAnnouncer
-    from kiosk.domain import ClinicRoom
     from kiosk.board import BoardModel
+    from kiosk.domain import ClinicRoom
     from kiosk.fhir.board import visits_of
     from ui.board import BoardWindow
 
@@ -156,7 +161,7 @@ def _memory_hour() -> dict:
     window.resize(1920, 1080)
     window.show()
     announcer = SimulatedAnnouncer(repeat=1, seconds_per_saying=0.0)
-    model.replace_all(visits_of([], rooms), start.date())
+    model.replace_all(visits_of([], rooms, EXT), start.date())
     versions: dict[str, int] = {}
     waiting: dict[str, list[tuple[str, int, datetime]]] = {r.location_id: [] for r in rooms}
     serving: dict[str, tuple | None] = {r.location_id: None for r in rooms}
@@ -188,7 +193,7 @@ def _memory_hour() -> dict:
                 versions[eid] += 1
                 serving[loc] = (eid, n, arrived, now)
                 changed.append(_encounter(eid, n, arrived, loc, "in-progress", now, versions[eid], now))
-        calls = model.merge(visits_of(changed, rooms))
+        calls = model.merge(visits_of(changed, rooms, EXT))
         snapshot = model.snapshot(now)
         window.show_snapshot(snapshot)
         if calls:

@@ -37,12 +37,21 @@ messages.register({
     "board.skip": {"vi": "Vắng mặt", "en": "No-show"},
     "board.calling": {"vi": "Mời số {label} vào {room}", "en": "Number {label}, please go to {room}"},
     "board.nothing_called": {"vi": "Phòng này chưa gọi số nào.", "en": "This room has not called anyone yet."},
+    "board.already_started": {"vi": "Bệnh nhân này đang được khám.", "en": "This patient is already with the doctor."},
+    "board.start": {"vi": "Bắt đầu khám", "en": "Start visit"},
 })
 
 ANNOUNCE_WITHIN = timedelta(minutes=10)  # generous: the caller's clock may differ a little
-WAITING = "arrived"
-CALLED = "in-progress"
-CALLED_STATUSES = ("in-progress", "onleave", "finished", "cancelled")
+
+# A visit's life on the board (FHIR R4 Encounter statuses):
+#   arrived, not called      waiting in the room's queue
+#   arrived, called          called to the room, not seen yet (the call is recorded, the status stays)
+#   in-progress              with the doctor (the room started the visit)
+#   finished                 seen
+#   arrived + no-show        called and did not come (out of the queue; the Appointment is "noshow")
+ARRIVED = "arrived"
+IN_PROGRESS = "in-progress"
+AT_THE_ROOM = (ARRIVED, IN_PROGRESS)  # a called patient on their way in, or being seen
 
 
 @dataclass(frozen=True)
@@ -66,11 +75,17 @@ class Visit:
 
     @property
     def waiting(self) -> bool:
-        return self.status == WAITING
+        """In the queue: arrived and not called yet."""
+        return self.status == ARRIVED and self.called_at is None and not self.no_show
 
     @property
     def was_called(self) -> bool:
-        return self.called_at is not None and self.status in CALLED_STATUSES
+        return self.called_at is not None
+
+    @property
+    def called_now(self) -> bool:
+        """Called to the room and not done: on their way in, or with the doctor."""
+        return self.called_at is not None and self.status in AT_THE_ROOM and not self.no_show
 
     @property
     def call_key(self) -> tuple:
@@ -107,15 +122,20 @@ class BoardHis(Protocol):
         ...
 
     def call(self, visit_id: str, at: datetime, *, recall: bool = False) -> None:
-        """Record a call (or a repeated call) on the visit; HisConflict when it changed meanwhile."""
+        """Record a call (or a repeated call) on the visit; it stays "arrived".
+        HisConflict when it changed meanwhile."""
+        ...
+
+    def start(self, visit_id: str, at: datetime) -> None:
+        """The room starts the visit: the patient is with the doctor (in-progress)."""
         ...
 
     def finish(self, visit_id: str, at: datetime) -> None:
-        """The patient called before has been seen."""
+        """The visit is over (finished; its appointment fulfilled)."""
         ...
 
     def mark_no_show(self, visit_id: str, at: datetime) -> None:
-        """The patient called did not come."""
+        """The patient called did not come (out of the queue; the appointment a no-show)."""
         ...
 
     def close(self) -> None: ...
@@ -213,7 +233,7 @@ class BoardModel:
             fresh.append(v)
         calls = []
         for v in sorted(fresh, key=lambda v: v.called_at or v.arrived_at):
-            if v.status == CALLED and v.called_at and v.call_key not in self._announced:
+            if v.called_now and v.call_key not in self._announced:
                 self._announced.add(v.call_key)
                 # a board that just started does not re-announce the morning, and
                 # calls made during a long HIS outage are shown but not all spoken
@@ -240,7 +260,8 @@ class BoardModel:
                            booking_grace=self.grace)
 
     def serving(self, code: str) -> Visit | None:
-        called = [v for v in self.room_visits(code) if v.status == CALLED and v.called_at]
+        """The patient called last to the room (on their way in, or with the doctor)."""
+        called = [v for v in self.room_visits(code) if v.called_now]
         return max(called, key=lambda v: v.called_at) if called else None
 
     def snapshot(self, updated_at: datetime | None, stale: bool = False, problem: str = "") -> BoardSnapshot:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from .board import BoardHis, BoardModel, BoardSnapshot, Call, Visit
+from .board import ARRIVED, IN_PROGRESS, BoardHis, BoardModel, BoardSnapshot, Call, Visit
 from .clock import SystemClock
 from .config import Config, ConfigError
 from .domain import ClinicRoom
@@ -38,9 +38,15 @@ CALL_ATTEMPTS = 5
 
 
 class NothingToRecall(KioskError):
-    """recall/skip in a room where nobody is being served."""
+    """recall/start/skip in a room where nobody has been called."""
 
     patient_message_key = "board.nothing_called"
+
+
+class AlreadyWithTheDoctor(KioskError):
+    """skip of a patient whose visit has started (they came)."""
+
+    patient_message_key = "board.already_started"
 
 
 def resolve_rooms(his: BoardHis, *, department: str = "", rooms: list[str] | tuple = ()) -> tuple[str, list[ClinicRoom]]:
@@ -155,7 +161,7 @@ class BoardPoller:
 
 @dataclass(frozen=True)
 class CallOutcome:
-    action: str  # call-next / recall / skip
+    action: str  # call-next / recall / start / skip
     room: str
     label: str | None  # the number called now (None: nobody)
     visit_id: str | None
@@ -170,7 +176,7 @@ class CallOutcome:
 
 
 class RoomCaller:
-    """call-next / recall / skip for one board or the CLI."""
+    """call-next / recall / start / skip for one board or the CLI."""
 
     def __init__(self, config: Config, rooms: list[ClinicRoom], his: BoardHis, *, clock=None):
         self.config = config
@@ -190,13 +196,16 @@ class RoomCaller:
         return model
 
     def call_next(self, room: str, *, finish_previous: bool = True, action: str = "call-next") -> CallOutcome:
+        """Call the head of the room's queue. The visit being seen (in-progress)
+        is finished first unless ``finish_previous`` is False; a patient called
+        before and not started yet keeps their call (start or skip them)."""
         prev_label = prev_status = None
         for attempt in range(CALL_ATTEMPTS):
             model = self._read_room(room)
             now = self.clock.now()
             try:
                 serving = model.serving(room)
-                if finish_previous and serving is not None:
+                if finish_previous and serving is not None and serving.status == IN_PROGRESS:
                     self.his.finish(serving.id, now)
                     prev_label, prev_status = serving.label, "finished"
                 order = model.waiting_order(room)
@@ -230,11 +239,25 @@ class RoomCaller:
         serving, model = self._change_serving(room, lambda v: self.his.call(v.id, self.clock.now(), recall=True))
         return CallOutcome("recall", room, serving.label, serving.id, waiting_after=len(model.waiting_order(room)))
 
+    def start(self, room: str) -> CallOutcome:
+        """The patient called last came in: their visit starts (in-progress)."""
+        def begin(v: Visit) -> None:
+            if v.status == ARRIVED:
+                self.his.start(v.id, self.clock.now())
+
+        serving, model = self._change_serving(room, begin)
+        return CallOutcome("start", room, serving.label, serving.id, waiting_after=len(model.waiting_order(room)))
+
     def skip(self, room: str, *, then_call_next: bool = True) -> CallOutcome:
-        """The patient called last did not come: their visit is marked a no-show,
-        then (by default) the next visit is called."""
-        skipped, _ = self._change_serving(room, lambda v: self.his.mark_no_show(v.id, self.clock.now()))
+        """The patient called last did not come: their visit is marked a no-show
+        (out of the queue), then (by default) the next visit is called."""
+        def no_show(v: Visit) -> None:
+            if v.status != ARRIVED:
+                raise AlreadyWithTheDoctor(f"room {room}: number {v.label} is already with the doctor ({v.status})")
+            self.his.mark_no_show(v.id, self.clock.now())
+
+        skipped, _ = self._change_serving(room, no_show)
         if not then_call_next:
-            return CallOutcome("skip", room, None, None, skipped.label, "cancelled")
+            return CallOutcome("skip", room, None, None, skipped.label, "noshow")
         nxt = self.call_next(room, finish_previous=False, action="skip")
-        return CallOutcome("skip", room, nxt.label, nxt.visit_id, skipped.label, "cancelled", nxt.waiting_after)
+        return CallOutcome("skip", room, nxt.label, nxt.visit_id, skipped.label, "noshow", nxt.waiting_after)

@@ -65,6 +65,30 @@ def _url(v):
     return bool(re.match(r"^https?://[^\s/]+", v)) or "an http(s) URL such as https://his.example.vn/fhir"
 
 
+DEFAULT_NAMESPACE = "https://patient-kiosk.example.org/fhir"  # documented placeholder: `kiosk doctor` warns
+
+# The kiosk's own identifier systems: config key -> name under {kiosk_namespace}/sid/.
+OWN_SYSTEMS = {"checkin_system": "checkin-id", "queue_system": "queue-number", "counter_system": "queue-counter",
+               "department_system": "department", "room_system": "room", "booking_system": "booking-code",
+               "patient_code_system": "patient-code"}
+
+
+def _https_base(v):
+    return (bool(re.match(r"^https://[^\s/]+(/\S*)?$", v)) and not v.endswith("/")
+            or "an https URL your hospital controls, without a trailing /, e.g. https://fhir.benhvien.vn/kiosk")
+
+
+def _system(v):
+    """An identifier system: a URL, or a registered URN (urn:oid:, urn:uuid:)."""
+    return (bool(re.match(r"^(https?://[^\s/]+\S*|urn:oid:[0-2](\.\d+)+|urn:uuid:[0-9a-f-]{36})$", v))
+            or "an http(s) URL (or urn:oid: / urn:uuid:) — a made-up urn: such as urn:kiosk: is not a "
+               "registered namespace")
+
+
+def _system_or_default(v):
+    return v == "" or _system(v)
+
+
 @dataclass
 class KioskSection:
     id: str = _opt("KIOSK-01", check=lambda v: bool(re.match(r"^[A-Za-z0-9_.-]{1,32}$", v))
@@ -76,6 +100,13 @@ class KioskSection:
     data_dir: str = _opt("", doc="folder for the local database and kept tickets; default: platform data dir")
     offline_number_base: int = _opt(0, check=_non_negative,
                                      doc="first offline queue number of this kiosk's reserved range (0 = derived from kiosk id)")
+    flow: str = _opt("short", choices=("short", "step_by_step"),
+                     doc="short: identity, appointment or departments and priority on one screen; step_by_step: one each")
+    speech: bool = _opt(False, doc="each patient starts with spoken guidance on")
+    large_text: bool = _opt(False, doc="each patient starts with large text and high contrast")
+    patient_code_prefix: str = _opt("BN-", check=lambda v: bool(re.fullmatch(r"[A-Za-z0-9\-./]{0,10}", v))
+                                    or "up to 10 letters, digits, '-', '.' or '/'",
+                                    doc="put before the digits typed as a patient code (mã bệnh nhân)")
 
 
 @dataclass
@@ -90,15 +121,27 @@ class HisSection:
     password: str = _opt("")
     verify_tls: bool = _opt(True)
     ca_bundle: str = _opt("", doc="path to a PEM CA bundle for the HIS's TLS certificate")
-    cccd_system: str = _opt(f"{VN_CORE}/cccd")
-    bhyt_system: str = _opt(f"{VN_CORE}/bhyt")
-    checkin_system: str = _opt("urn:kiosk:checkin-id")
-    queue_system: str = _opt("urn:kiosk:queue-number")
-    counter_system: str = _opt("urn:kiosk:queue-counter")
-    department_system: str = _opt("urn:kiosk:department")
-    room_system: str = _opt("urn:kiosk:room")
-    booking_system: str = _opt("urn:kiosk:booking-code",
+    kiosk_namespace: str = _opt(DEFAULT_NAMESPACE, check=_https_base,
+                                doc="https base URL the hospital controls: the kiosk's own identifier systems are "
+                                    "{base}/sid/NAME and its extensions {base}/StructureDefinition/NAME")
+    cccd_system: str = _opt(f"{VN_CORE}/cccd", check=_system)
+    bhyt_system: str = _opt(f"{VN_CORE}/bhyt", check=_system)
+    # "" = {kiosk_namespace}/sid/<name>; set them to the HIS's own systems where it has them.
+    checkin_system: str = _opt("", check=_system_or_default)
+    queue_system: str = _opt("", check=_system_or_default)
+    counter_system: str = _opt("", check=_system_or_default)
+    department_system: str = _opt("", check=_system_or_default)
+    room_system: str = _opt("", check=_system_or_default)
+    booking_system: str = _opt("", check=_system_or_default,
                                doc="Appointment.identifier system of the booking codes printed in appointment QR codes")
+    patient_code_system: str = _opt("", check=_system_or_default,
+                                    doc="Patient.identifier system of the hospital patient code (mã bệnh nhân)")
+
+    def __post_init__(self):
+        base = self.kiosk_namespace.rstrip("/")
+        for name, sid in OWN_SYSTEMS.items():
+            if not getattr(self, name):
+                setattr(self, name, f"{base}/sid/{sid}")
 
 
 @dataclass
@@ -142,6 +185,8 @@ class CameraSection:
     height: int = _opt(720, check=_upto(16384))
     appointment_pattern: str = _opt(r"^(?:APPT[:\-])?(?P<code>LH[A-Za-z0-9\-]{4,40})$",
                                     doc="regular expression for appointment QR codes; group 'code' is the booking code")
+    patient_code_pattern: str = _opt(r"^(?P<code>BN-[0-9]{4,10}(?:-[A-Z]{1,4})?)$",
+                                     doc="patient code on old slips (Code 128 or QR); group 'code' is looked up")
     frame_timeout_s: float = _opt(3.0, check=_upto(60), doc="no frame for this long = camera lost")
     reconnect_s: float = _opt(2.0, check=_upto(300), doc="wait between attempts to reopen a lost camera")
     repeat_after_s: float = _opt(3.0, check=_upto(600),
@@ -216,6 +261,21 @@ class BoardSection:
 
 
 @dataclass
+class SpeechSection:
+    """Spoken guidance at the kiosk (espeak-ng); the README's "Spoken guidance" section explains the outputs."""
+
+    driver: str = _opt("espeak", choices=("espeak", "simulator", "none"))
+    voice_vi: str = _opt("vi", doc="espeak-ng voice for Vietnamese (vi, vi-vn-x-central, vi-vn-x-south)")
+    voice_en: str = _opt("en", doc="espeak-ng voice for English")
+    volume: int = _opt(80, check=lambda v: 0 <= v <= 100 or "a percentage 0-100", doc="starting volume, percent")
+    rate: int = _opt(140, check=lambda v: 80 <= v <= 300 or "80-300 words a minute")
+    output: str = _opt("auto", doc="speakers: auto, none, or an ALSA device such as plughw:CARD=PCH,DEV=0")
+    headphones: str = _opt("", doc="ALSA card id of the headphone socket (/proc/asound/cards): used while present")
+    timeout_factor: float = _opt(2.0, check=lambda v: 1 <= v <= 5 or "a number from 1 to 5",
+                                 doc="while speech is on, screens wait this many times longer")
+
+
+@dataclass
 class AdminSection:
     pin_hash: str = _opt("", doc="scrypt hash of the admin PIN (kiosk admin set-pin)")
     max_attempts: int = _opt(5, check=_upto(100))
@@ -244,6 +304,7 @@ class Config:
     printer: PrinterSection = field(default_factory=PrinterSection)
     offline: OfflineSection = field(default_factory=OfflineSection)
     board: BoardSection = field(default_factory=BoardSection)
+    speech: SpeechSection = field(default_factory=SpeechSection)
     admin: AdminSection = field(default_factory=AdminSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
     metrics: MetricsSection = field(default_factory=MetricsSection)
@@ -346,13 +407,16 @@ def _check_cross(cfg: Config) -> None:
     if cfg.printer.driver == "escpos" and not cfg.printer.connection:
         raise ConfigError("printer.connection: expected usb:VID:PID, network:HOST:PORT, "
                           "serial:DEVICE:BAUD or file:PATH when printer.driver = \"escpos\"")
-    if cfg.camera.appointment_pattern:
+    for key in ("appointment_pattern", "patient_code_pattern"):
+        pattern = getattr(cfg.camera, key)
+        if not pattern:
+            continue
         try:
-            rx = re.compile(cfg.camera.appointment_pattern)
+            rx = re.compile(pattern)
         except re.error as exc:
-            raise ConfigError(f"camera.appointment_pattern: expected a regular expression ({exc})") from None
+            raise ConfigError(f"camera.{key}: expected a regular expression ({exc})") from None
         if "code" not in rx.groupindex:
-            raise ConfigError("camera.appointment_pattern: expected a named group (?P<code>…)")
+            raise ConfigError(f"camera.{key}: expected a named group (?P<code>…)")
 
 
 def password_file_problem(path: str) -> str | None:

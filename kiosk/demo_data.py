@@ -47,6 +47,13 @@ def person_identity(person: dict, source: IdentitySource = IdentitySource.CHIP,
     )
 
 
+def demo_patient_code(person: dict, suffix: str = "") -> str:
+    """A demo person's hospital patient code (his.patient_code_system), as the
+    sandbox HIS seeds it and an old slip's barcode shows it: ``BN-`` and the
+    last six ID digits (``suffix`` marks a duplicate record)."""
+    return f"BN-{person['citizen_id'][-6:]}{suffix.upper()}"
+
+
 def _ddmmyyyy(iso: str) -> str:
     return date.fromisoformat(iso).strftime("%d%m%Y")
 

@@ -23,6 +23,7 @@ class IdentitySource(str, enum.Enum):
     CCCD_QR = "cccd_qr"  # QR code printed on the CCCD
     APPOINTMENT_QR = "appointment_qr"  # booking QR from the hospital
     TYPED = "typed"  # 12 digits typed on the keypad
+    PATIENT_CODE = "patient_code"  # the hospital's patient code, typed or scanned from an old slip
 
 
 class Assurance(str, enum.Enum):

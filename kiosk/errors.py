@@ -76,3 +76,9 @@ class BookingNotUsable(KioskError):
     """An appointment QR that cannot be used for check-in today."""
 
     patient_message_key = "error.booking_not_found"
+
+
+class PatientCodeNotUsable(KioskError):
+    """A hospital patient code that matches no patient (or one without a CCCD on record)."""
+
+    patient_message_key = "error.patient_code_not_found"

@@ -52,6 +52,7 @@ _ESCAPE_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _DEPARTMENT = re.compile(r"[A-Za-z0-9_.\-]{1,32}")
 _BOOKING_CODE = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
+_PATIENT_CODE = re.compile(r"[A-Za-z0-9.\-/]{1,40}")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 register({
@@ -142,6 +143,14 @@ def department_code(value, field: str = "department") -> str:
         return value
     raise InputRefused(field, "a department code of 1-32 ASCII letters, digits, '-', '_' or '.' (e.g. NOI)",
                        key="error.unknown_department")
+
+
+def patient_code(value, field: str = "patient code") -> str:
+    """A hospital patient code (mã bệnh nhân), e.g. BN-0012345: ASCII letters, digits and - . / only."""
+    if isinstance(value, str) and _PATIENT_CODE.fullmatch(value):
+        return value
+    raise InputRefused(field, "a patient code of 1-40 ASCII letters, digits, '-', '.' or '/' (e.g. BN-0012345)",
+                       key="error.input.code")
 
 
 def booking_code(value, field: str = "booking code") -> str:

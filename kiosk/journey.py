@@ -3,7 +3,8 @@
 Why a separate object: the screens only *show* the journey and forward touches;
 every decision (what a card on the reader means, when to read the chip, what a
 timeout does, when personal data is wiped) lives here, so it is unit-tested
-without Qt and the same logic drives the kiosk, the demo and the tests.
+without Qt and the same logic drives the kiosk, the demo, the tests and the
+tap counter (``kiosk.journey_walker``).
 
 How it works: ``handle(event)`` changes the state and returns *effects* — slow
 work (chip read, HIS lookup, check-in, printing) that the caller runs off the
@@ -12,72 +13,50 @@ events. Each effect carries the operation number it belongs to; a result for an
 operation that is no longer current (the patient walked away, the step timed
 out) is ignored. ``timeout_s()`` says how long the current step may last; the
 caller arms one timer and sends ``TimedOut(generation)`` when it fires.
+
+This module holds the state and the first half — how the patient says who they
+are (card, QR, keypad, patient code); ``kiosk.journey_visit`` the second — the
+checks made once the identity is known, the visit screen, check-in and ticket.
+
+Two flows (``kiosk.flow``): ``short`` looks the patient up as soon as the
+identity is known and shows who they are with today's appointment (or the
+departments) and the priority choice on one screen; ``step_by_step`` (the flow
+before issue #18) asks "is this you?", then shows the appointment, then asks
+about priority, each on its own screen.
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 from datetime import date
 from typing import Callable
-from zoneinfo import ZoneInfo
 
-from .domain import (AccessKey, Appointment, Assurance, CheckInRequest, CheckInResult, Department,
-                     Identity, IdentitySource, Priority, age_priority)
-from . import input_rules
-from .errors import (BookingNotUsable, DepartmentRequired, HisUnavailable, KioskError, PatientAmbiguous,
-                     UnknownDepartment)
-from .qr_payload import AppointmentQr, QrPayloadError, parse_qr
-from .visit_rules import patient_and_appointment
-from .ports import MODE_OFFLINE, PRINTER_OK, PatientLookup
+from .domain import (AccessKey, Appointment, Assurance, CheckInResult, Department, Identity, IdentitySource,
+                     Priority, age_priority)
 from .journey_events import (  # noqa: F401 - the journey's vocabulary, re-exported
-    BUSY_STEPS,
-    CardInserted,
-    CardRemoved,
-    CheckIn,
-    ChooseDepartment,
-    Confirm,
-    Connectivity,
-    DECLARABLE_PRIORITIES,
-    DeclarePriority,
-    DepartmentsFailed,
-    DepartmentsLoaded,
-    ErrorInfo,
-    FindBooking,
-    GoHome,
-    HOME,
-    IdTyped,
-    LoadDepartments,
-    LookupPatient,
-    OpDone,
-    OpFailed,
-    OpenKeypad,
-    OutOfService,
-    PRINTABLE,
-    PrintTicket,
-    PrinterStatus,
-    QrScanned,
-    RETRY,
-    ReadChip,
-    ReadPhoto,
-    Retry,
-    SetLanguage,
-    Settings,
-    Step,
-    TYPE_ID,
-    TimedOut,
-    USE_QR,
-    perform,
-)
+    BUSY_STEPS, CITIZEN_ID, DECLARABLE_PRIORITIES, FLOW_SHORT, FLOW_STEP_BY_STEP, HOME, PATIENT_CODE, PRINTABLE,
+    RETRY, TYPE_ID, USE_QR, VISIT_STEPS, CardInserted, CardRemoved, CheckIn, CheckInsurance, ChooseDepartment,
+    Confirm, Connectivity, DeclarePriority, DepartmentsFailed, DepartmentsLoaded, ErrorInfo, FindBooking, FindPatient,
+    GoHome, IdTyped, LoadDepartments, LookupPatient, OpDone, OpenKeypad, OpFailed, OutOfService, PatientCodeTyped,
+    PrinterStatus, PrintTicket, QrScanned, ReadChip, ReadPhoto, Retry, SetLanguage, SetLargeText, SetSpeech, Settings,
+    Step, TimedOut, TogglePriority)
+from . import input_rules
+from .journey_visit import VisitSteps
+from .journey_work import perform  # noqa: F401 - re-exported
+from .patient_code import PatientCodeRules
+from .ports import MODE_OFFLINE, PRINTER_OK, PatientLookup
+from .qr_payload import AppointmentQr, PatientCodeQr, QrPayloadError, parse_qr
 
 log = logging.getLogger(__name__)
+HOME_STEP = Step.WELCOME
 
 
-class Journey:
+class Journey(VisitSteps):
     """One kiosk's journey; reused patient after patient (``reset`` wipes the personal part)."""
 
     def __init__(self, settings: Settings, *, today: Callable[[], date] = date.today):
         self.settings = settings
         self._today = today
+        self.codes = PatientCodeRules(settings.patient_code_pattern, settings.patient_code_prefix)
         # non-personal state that survives a reset
         self.departments: tuple[Department, ...] = ()
         self.waiting: dict[str, int] | None = None
@@ -86,6 +65,7 @@ class Journey:
         self.his_online = True
         self.card_present = False
         self.generation = 0
+        self._seq = 0
         self._op = 0
         self.out_of_service: str | None = None
         self.reset()
@@ -95,11 +75,15 @@ class Journey:
         """Back to the welcome screen; drop every reference to personal data."""
         self.step = Step.WELCOME
         self.language = self.settings.language
+        self.speech = self.settings.speech
+        self.large_text = self.settings.large_text
+        self.keypad_field = CITIZEN_ID
         self.identity: Identity | None = None
         self.fallback: Identity | None = None   # QR/typed identity kept while the chip is read
         self.key: AccessKey | None = None
         self.appointment: Appointment | None = None
         self.lookup: PatientLookup | None = None  # the HIS answer for this patient, reused by the check-in
+        self.coverage = None                    # kiosk.insurance.InsuranceCheck, when asked
         self.department_code: str | None = None
         self.priority: Priority | None = None
         self.result: CheckInResult | None = None
@@ -109,28 +93,44 @@ class Journey:
         self.notice: str | None = None          # one-line hint on the current screen
         self._checkin_id: str | None = None
         self._retry: Callable[[], list] | None = None
+        self._checks: dict[int, str] = {}       # op -> name of a check running beside the others
+        self._photo_op: int | None = None
+        self._resume_visit = False              # a card laid on the visit screen: come back to it
         if self.out_of_service:
             self.step, self.error = Step.ERROR, ErrorInfo(self.out_of_service, ())
         self._bump()
 
+    def _next_op(self) -> int:
+        self._seq += 1
+        return self._seq
+
     def _bump(self) -> None:
         self.generation += 1
-        self._op += 1
+        self._op = self._next_op()
 
     def _go(self, step: Step, notice: str | None = None) -> None:
         self.step = step
         self.notice = notice
+        self._checks = {}
         self._bump()
 
     def timeout_s(self) -> float | None:
-        """How long the current step may last; None on the welcome screen."""
+        """How long the current step may last; None on the welcome screen. While
+        speech is on, the screens a patient reads or chooses on wait longer."""
         s = self.settings
         if self.out_of_service:
             return None
-        return {Step.WELCOME: None, Step.READING: s.read_timeout_s, Step.LOOKING_UP: s.lookup_timeout_s,
-                Step.FINDING_BOOKING: s.lookup_timeout_s,
-                Step.CHECKING_IN: s.checkin_timeout_s, Step.PRINTING: s.print_timeout_s,
-                Step.DONE: s.done_timeout_s}.get(self.step, s.idle_timeout_s)
+        timeout = {Step.WELCOME: None, Step.READING: s.read_timeout_s, Step.LOOKING_UP: s.lookup_timeout_s,
+                   Step.FINDING_BOOKING: s.lookup_timeout_s, Step.FINDING_PATIENT: s.lookup_timeout_s,
+                   Step.CHECKING_IN: s.checkin_timeout_s, Step.PRINTING: s.print_timeout_s,
+                   Step.DONE: s.done_timeout_s}.get(self.step, s.idle_timeout_s)
+        if timeout and self.speech and self.step not in BUSY_STEPS:
+            timeout *= s.speech_timeout_factor
+        return timeout
+
+    @property
+    def short_flow(self) -> bool:
+        return self.settings.flow == FLOW_SHORT
 
     @property
     def age_priority(self) -> Priority | None:
@@ -159,6 +159,12 @@ class Journey:
     def _on_SetLanguage(self, ev: SetLanguage):
         self.language = ev.language
 
+    def _on_SetSpeech(self, ev: SetSpeech):
+        self.speech = ev.on
+
+    def _on_SetLargeText(self, ev: SetLargeText):
+        self.large_text = ev.on
+
     def _on_Connectivity(self, ev: Connectivity):
         self.his_online = ev.mode != MODE_OFFLINE
 
@@ -182,10 +188,12 @@ class Journey:
 
     def _on_CardInserted(self, ev):
         self.card_present = True
+        upgradable = self.identity is not None and self.identity.source is not IdentitySource.CHIP
         if self.step is Step.WELCOME:
             self._go(Step.NEED_KEY)
-        elif self.step is Step.CONFIRM_IDENTITY and self.identity and self.identity.source is not IdentitySource.CHIP:
+        elif upgradable and (self.step is Step.CONFIRM_IDENTITY or self.step in VISIT_STEPS):
             self.fallback = self.identity  # read the chip to upgrade a QR / typed identity
+            self._resume_visit = self.step in VISIT_STEPS
             return self._read(self.key or AccessKey.from_citizen_id(self.identity.citizen_id))
         elif self.step is Step.ERROR and self.key is not None and self.error and RETRY in self.error.actions:
             return self._read(self.key)  # card put back after it was removed mid-read
@@ -197,20 +205,25 @@ class Journey:
         elif self.step is Step.READING:
             self._fail("ui.error.card_removed", (RETRY, USE_QR, TYPE_ID, HOME), retry=lambda: self._read(self.key))
 
-    def _on_OpenKeypad(self, ev):
+    def _on_OpenKeypad(self, ev: OpenKeypad):
         if self.step in (Step.WELCOME, Step.NEED_KEY, Step.ERROR, Step.KEYPAD):
+            self.keypad_field = ev.field if ev.field in (CITIZEN_ID, PATIENT_CODE) else CITIZEN_ID
             self._go(Step.KEYPAD)
 
     def _on_QrScanned(self, ev: QrScanned):
         if self.step not in (Step.WELCOME, Step.NEED_KEY, Step.KEYPAD, Step.ERROR):
             return None
+        s = self.settings
         try:
-            parsed = parse_qr(ev.text, self.settings.appointment_pattern, today=self._today())
+            parsed = parse_qr(ev.text, s.appointment_pattern, today=self._today(),
+                              patient_code_pattern=s.patient_code_pattern)
         except QrPayloadError as exc:
             self.notice = exc.patient_message_key
             return None
         if isinstance(parsed, AppointmentQr):
             return self._find_booking(parsed.code)
+        if isinstance(parsed, PatientCodeQr):
+            return self._find_patient(parsed.code)
         return self._identified(parsed.identity(), parsed.access_key())
 
     def _find_booking(self, code: str) -> list:
@@ -220,8 +233,16 @@ class Journey:
         self._retry = lambda: self._find_booking(code)
         return [FindBooking(self._op, code)]
 
+    def _find_patient(self, code: str) -> list:
+        if not self.his_online:
+            return self._fail("ui.error.patient_code_offline", (USE_QR, TYPE_ID, HOME))
+        self._go(Step.FINDING_PATIENT)
+        self._retry = lambda: self._find_patient(code)
+        return [FindPatient(self._op, code)]
+
     def _on_IdTyped(self, ev: IdTyped):
-        if self.step is not Step.KEYPAD:
+        typing_id = self.step is Step.KEYPAD and self.keypad_field == CITIZEN_ID
+        if not (typing_id or self.step is Step.NEED_KEY):  # the card screen has a keypad of its own
             return None
         try:  # ASCII digits only, in full: the keypad's text is never converted or trimmed
             digits = input_rules.citizen_id(ev.digits, "keypad")
@@ -230,15 +251,36 @@ class Journey:
             return None
         return self._identified(Identity(citizen_id=digits, source=IdentitySource.TYPED, assurance=Assurance.TYPED))
 
-    def _identified(self, identity: Identity, key: AccessKey | None = None) -> list:
-        """A QR code or the keypad gave an ID number: read the chip if a card is there."""
+    def _on_PatientCodeTyped(self, ev: PatientCodeTyped):
+        if self.step is not Step.KEYPAD or self.keypad_field != PATIENT_CODE:
+            return None
+        code = self.codes.from_digits(ev.digits)  # ASCII digits only, never trimmed (kiosk.input_rules)
+        if code is None:
+            self.notice = "error.invalid_patient_code"
+            return None
+        return self._find_patient(code)
+
+    def _identified(self, identity: Identity, key: AccessKey | None = None,
+                    lookup: PatientLookup | None = None) -> list:
+        """A QR code, the keypad or a patient code gave an ID number: read the chip if a card is there."""
         self.identity = None
+        self.lookup = lookup
         self.key = key or AccessKey.from_citizen_id(identity.citizen_id)
         if self.card_present:
             self.fallback = identity
             return self._read(self.key)
         self.identity, self.fallback = identity, None
-        self._go(Step.CONFIRM_IDENTITY)
+        return self._identity_known()
+
+    def _identity_known(self, notice: str | None = None) -> list:
+        """Who the patient is, is known: look them up (short flow, or back to the
+        visit screen after a card upgraded the identity) or ask "is this you?"."""
+        resume, self._resume_visit = self._resume_visit, False
+        if self.lookup is not None and (self.short_flow or resume):
+            return self._looked_up(self.lookup, notice)
+        if self.short_flow:
+            return self._start_checks(notice)
+        self._go(Step.CONFIRM_IDENTITY, notice)
         return []
 
     def _read(self, key: AccessKey) -> list:
@@ -247,183 +289,23 @@ class Journey:
         s = self.settings
         return [ReadChip(self._op, key, with_photo=False, timeout_s=max(1.0, s.read_timeout_s - 5))]
 
-    def _on_Confirm(self, ev):
-        if self.step is Step.CONFIRM_IDENTITY:
-            return self._lookup()
-        if self.step is Step.APPOINTMENT:
-            self.department_code = self.appointment.department_code if self.appointment else None
-            return self._after_department()
-        if self.step is Step.PRIORITY:
-            return self._check_in()
-        return None
-
-    def _lookup(self) -> list:
-        if not self.his_online:
-            return self._go_walk_in(offline=True)  # known offline: do not make the patient wait
-        self._go(Step.LOOKING_UP)
-        self._retry = self._lookup
-        effects: list = [LookupPatient(self._op, self.identity.citizen_id, self._today())]
-        if not self.departments:
-            effects.append(LoadDepartments())
-        return effects
-
-    def _on_ChooseDepartment(self, ev: ChooseDepartment):
-        if self.step is not Step.DEPARTMENT or self.department(ev.code) is None:
-            return None
-        self.department_code = ev.code
-        self.appointment = None
-        return self._after_department()
-
-    def _after_department(self) -> list:
-        if self.age_priority is None:
-            self._go(Step.PRIORITY)
-            return []
-        return self._check_in()
-
-    def _on_DeclarePriority(self, ev: DeclarePriority):
-        if self.step is Step.PRIORITY and (ev.priority is None or ev.priority in DECLARABLE_PRIORITIES):
-            self.priority = ev.priority
-            return self._check_in()
-        return None
-
-    def _check_in(self) -> list:
-        is_retry = self._checkin_id is not None
-        # a canonical UUID (urn:uuid: in the HIS), the same one when retried
-        self._checkin_id = self._checkin_id or input_rules.new_checkin_id()
-        request = CheckInRequest(checkin_id=self._checkin_id, identity=self.identity, is_retry=is_retry,
-                                 lookup=self.lookup,
-                                 department_code=None if self.appointment else self.department_code,
-                                 declared_priority=self.priority or self.age_priority,
-                                 kiosk_id=self.settings.kiosk_id)
-        self._go(Step.CHECKING_IN)
-        self._retry = self._check_in
-        return [CheckIn(self._op, request)]
-
-    def _print(self) -> list:
-        if not self.printer_ready:
-            self._go(Step.DONE, notice="ui.done.not_printed")
-            return []
-        self._go(Step.PRINTING)
-        self._retry = self._print
-        return [PrintTicket(self._op, self.result.ticket)]
-
-    def _on_Retry(self, ev):
-        if self.step is Step.DONE and not self.printed and self.result is not None:
-            return self._print()
-        if self.step is Step.DEPARTMENT and self.departments_failed:
-            self.departments_failed = False
-            return [LoadDepartments()]
-        if self.step is not Step.ERROR or self._retry is None:
-            return None
-        return self._retry()
-
-    def _on_TimedOut(self, ev: TimedOut):
-        if ev.generation != self.generation:
-            return None  # a timer armed for an earlier step
-        if self.step is Step.READING:
-            return self._fail("ui.error.read_timeout", (RETRY, USE_QR, TYPE_ID, HOME),
-                              retry=lambda: self._read(self.key))
-        if self.step is Step.LOOKING_UP:
-            return self._go_walk_in(offline=True)
-        if self.step is Step.FINDING_BOOKING:
-            return self._fail("ui.error.booking_offline", (USE_QR, TYPE_ID, HOME))
-        if self.step is Step.CHECKING_IN:
-            return self._fail("error.his_unavailable", (RETRY, HOME), retry=self._check_in)
-        if self.step is Step.PRINTING:
-            self._go(Step.DONE, notice="ui.done.not_printed")
-            return None
-        self.reset()  # idle on a personal screen, or the done screen has been read
-        return None
-
-    def _fail(self, key: str, actions: tuple[str, ...], retry: Callable[[], list] | None = None) -> None:
-        self.error = ErrorInfo(key, actions)
-        self._retry = retry
-        self._go(Step.ERROR)
-
-    def _go_walk_in(self, offline: bool) -> list:
-        self.offline = self.offline or offline
-        self._go(Step.DEPARTMENT, notice="ui.notice.offline" if self.offline else None)
-        return [LoadDepartments()]  # fresh waiting counts (the cached list shows meanwhile)
-
-    # --- results -------------------------------------------------------------------------
-    def _on_OpDone(self, ev: OpDone):
-        if ev.op != self._op:
-            return None
-        if self.step is Step.READING:
-            return self._chip_read(ev.value)
-        if self.step is Step.FINDING_BOOKING:
-            return self._identified(ev.value)
-        if self.step is Step.LOOKING_UP:
-            return self._looked_up(ev.value)
-        if self.step is Step.CHECKING_IN:
-            self.result = ev.value
-            self.offline = self.result.mode == MODE_OFFLINE or self.result.ticket.offline
-            return self._print()
-        if self.step is Step.PRINTING:
-            self.printed = True
-            self._go(Step.DONE)
-        if self.step is Step.CONFIRM_IDENTITY and ev.value and self.identity is not None:
-            self.identity = dataclasses.replace(self.identity, photo=bytes(ev.value))  # the photo arrived
-        return None
-
     def _chip_read(self, identity: Identity) -> list:
         fallback = self.fallback
         if fallback is not None and fallback.citizen_id != identity.citizen_id:
             self._fail("ui.error.card_mismatch", (TYPE_ID, HOME))
             return []
         self.identity, self.fallback = identity, None
-        self._go(Step.CONFIRM_IDENTITY)
+        effects = self._identity_known()
         if self.settings.read_photo and identity.photo is None:
-            return [ReadPhoto(self._op, timeout_s=max(1.0, self.settings.read_timeout_s - 5))]
-        return []
+            self._photo_op = self._next_op()
+            effects.append(ReadPhoto(self._photo_op, timeout_s=max(1.0, self.settings.read_timeout_s - 5)))
+        return effects
 
-    def _looked_up(self, lookup: PatientLookup) -> list:
-        self.lookup = lookup
-        try:  # the same rule the check-in applies (kiosk.visit_rules)
-            _, appointment = patient_and_appointment(lookup, self.identity.birth_date, self._today(),
-                                                     ZoneInfo(self.settings.timezone))
-        except PatientAmbiguous as exc:
-            return self._fail(exc.patient_message_key, (HOME,))
-        if appointment is not None:
-            self.appointment = appointment
-            self._go(Step.APPOINTMENT)
-            return [] if self.departments else [LoadDepartments()]
-        return self._go_walk_in(offline=False)
-
-    def _on_OpFailed(self, ev: OpFailed):
-        if ev.op != self._op:
-            return None
-        err = ev.error
-        key = err.patient_message_key if isinstance(err, KioskError) else "error.generic"
-        log.warning("journey step failed", extra={"event": "journey.failed", "step": self.step.value,
-                                                  "error": type(err).__name__})
-        if self.step is Step.READING:
-            fallback = self.fallback
-            if fallback is not None and fallback.source is not IdentitySource.TYPED:
-                # the printed QR was read correctly: carry on with it (lower assurance)
-                self.identity, self.fallback = fallback, None
-                self._go(Step.CONFIRM_IDENTITY, notice="ui.notice.chip_failed")
-                return None
-            return self._fail(key, (RETRY, USE_QR, TYPE_ID, HOME), retry=lambda: self._read(self.key))
-        if self.step is Step.FINDING_BOOKING:
-            if isinstance(err, BookingNotUsable):
-                return self._fail(key, (USE_QR, TYPE_ID, HOME))
-            if isinstance(err, HisUnavailable):
-                return self._fail("ui.error.booking_offline", (USE_QR, TYPE_ID, HOME))
-            return self._fail(key, (RETRY, HOME), retry=self._retry)
-        if self.step is Step.LOOKING_UP:
-            if isinstance(err, PatientAmbiguous):
-                return self._fail(key, (HOME,))
-            if isinstance(err, HisUnavailable):
-                return self._go_walk_in(offline=True)
-            return self._fail(key, (RETRY, HOME), retry=self._lookup)
-        if self.step is Step.CHECKING_IN:
-            if isinstance(err, (DepartmentRequired, UnknownDepartment)):
-                self.appointment = None
-                self._go(Step.DEPARTMENT, notice=key)
-                return [LoadDepartments()]
-            retry = self._check_in if isinstance(err, HisUnavailable) or not isinstance(err, KioskError) else None
-            return self._fail(key, (RETRY, HOME) if retry else (HOME,), retry=retry)
-        if self.step is Step.PRINTING:
-            self._go(Step.DONE, notice=key if isinstance(err, KioskError) else "ui.done.not_printed")
-        return None  # e.g. no photo on the confirm screen: the identity is enough
+    def _chip_failed(self, key: str) -> list:
+        fallback = self.fallback
+        if fallback is not None and fallback.source is not IdentitySource.TYPED:
+            # the printed QR (or the patient code) was read correctly: carry on with it (lower assurance)
+            self.identity, self.fallback = fallback, None
+            return self._identity_known(notice="ui.notice.chip_failed")
+        self._resume_visit = False
+        return self._fail(key, (RETRY, USE_QR, TYPE_ID, HOME), retry=lambda: self._read(self.key))

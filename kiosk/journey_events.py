@@ -1,7 +1,7 @@
 """The journey's vocabulary: its steps, the events that drive it, the effects
-(slow work) it asks for, its settings — and ``perform``, which runs an effect
-against the kiosk's services on a worker thread. ``kiosk.journey`` holds the
-state machine itself."""
+(slow work) it asks for and its settings. ``kiosk.journey`` holds the state
+machine itself; ``kiosk.journey_work.perform`` runs an effect against the
+kiosk's services on a worker thread."""
 from __future__ import annotations
 
 import enum
@@ -9,18 +9,19 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .domain import AccessKey, CheckInRequest, Department, Priority
-from .errors import KioskError
+from .config import CameraSection, KioskSection, SpeechSection
+from .domain import AccessKey, CheckInRequest, Department, Identity, Priority
 from .ports import PRINTER_OK, PRINTER_PAPER_LOW
 from .qr_payload import DEFAULT_APPOINTMENT_PATTERN
 
 class Step(str, enum.Enum):
     WELCOME = "welcome"            # attract screen: place the card / show the QR
     NEED_KEY = "need_key"          # card on the reader, but the chip needs the ID number first
-    KEYPAD = "keypad"              # typing the 12-digit ID
+    KEYPAD = "keypad"              # typing the 12-digit ID or the patient code
     READING = "reading"            # chip being read
     CONFIRM_IDENTITY = "confirm_identity"
     FINDING_BOOKING = "finding_booking"  # appointment QR: asking the HIS whose booking it is
+    FINDING_PATIENT = "finding_patient"  # patient code: asking the HIS whose code it is
     LOOKING_UP = "looking_up"      # asking the HIS for today's appointment
     APPOINTMENT = "appointment"    # appointment found: confirm check-in
     DEPARTMENT = "department"      # walk-in: choose a department
@@ -31,12 +32,19 @@ class Step(str, enum.Enum):
     ERROR = "error"
 
 
-BUSY_STEPS = frozenset({Step.READING, Step.FINDING_BOOKING, Step.LOOKING_UP, Step.CHECKING_IN, Step.PRINTING})
+BUSY_STEPS = frozenset({Step.READING, Step.FINDING_BOOKING, Step.FINDING_PATIENT, Step.LOOKING_UP,
+                        Step.CHECKING_IN, Step.PRINTING})
+VISIT_STEPS = frozenset({Step.APPOINTMENT, Step.DEPARTMENT})  # the screens that show the visit to choose
 DECLARABLE_PRIORITIES = (Priority.PREGNANT, Priority.DISABILITY)
 PRINTABLE = (PRINTER_OK, PRINTER_PAPER_LOW)
 
 # Error screen actions: a button each, except USE_QR, a hint (the camera is always listening).
 RETRY, TYPE_ID, HOME, USE_QR = "retry", "type_id", "home", "use_qr"
+
+# What the keypad is typing.
+CITIZEN_ID, PATIENT_CODE = "citizen_id", "patient_code"
+
+FLOW_SHORT, FLOW_STEP_BY_STEP = "short", "step_by_step"
 
 
 # --- events (what happened) ----------------------------------------------------------
@@ -55,12 +63,18 @@ class QrScanned:
 
 
 @dataclass(frozen=True)
-class OpenKeypad: ...
+class OpenKeypad:
+    field: str = CITIZEN_ID  # CITIZEN_ID or PATIENT_CODE
 
 
 @dataclass(frozen=True)
 class IdTyped:
     digits: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class PatientCodeTyped:
+    digits: str = field(repr=False)  # the digits after kiosk.patient_code_prefix
 
 
 @dataclass(frozen=True)
@@ -82,12 +96,31 @@ class ChooseDepartment:
 
 @dataclass(frozen=True)
 class DeclarePriority:
+    """The answer on the priority screen (step-by-step flow): checks in."""
+
     priority: Priority | None
+
+
+@dataclass(frozen=True)
+class TogglePriority:
+    """A priority button on the visit screen (short flow): chosen, or un-chosen."""
+
+    priority: Priority
 
 
 @dataclass(frozen=True)
 class SetLanguage:
     language: str
+
+
+@dataclass(frozen=True)
+class SetSpeech:
+    on: bool
+
+
+@dataclass(frozen=True)
+class SetLargeText:
+    on: bool
 
 
 @dataclass(frozen=True)
@@ -163,6 +196,22 @@ class FindBooking:
 
 
 @dataclass(frozen=True)
+class FindPatient:
+    """A hospital patient code: ask the HIS whose it is (and their appointments today)."""
+
+    op: int
+    code: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class CheckInsurance:
+    """The BHYT card check (``kiosk.insurance``), asked beside the patient lookup."""
+
+    op: int
+    identity: Identity = field(repr=False)
+
+
+@dataclass(frozen=True)
 class LookupPatient:
     op: int
     citizen_id: str = field(repr=False)
@@ -199,60 +248,34 @@ class Settings:
     read_photo: bool = True
     kiosk_id: str = ""
     appointment_pattern: str = DEFAULT_APPOINTMENT_PATTERN
+    patient_code_pattern: str = CameraSection().patient_code_pattern
+    patient_code_prefix: str = KioskSection().patient_code_prefix
     timezone: str = "Asia/Ho_Chi_Minh"
+    flow: str = FLOW_SHORT
+    speech: bool = False            # each patient starts with speech on
+    large_text: bool = False        # each patient starts with large text
+    speech_timeout_factor: float = SpeechSection().timeout_factor
+    check_insurance: bool = False   # ask the BHYT check beside the patient lookup (CheckInsurance)
 
     @classmethod
     def from_config(cls, config) -> "Settings":
-        his, off = config.his, config.offline
+        his, off, k = config.his, config.offline, config.kiosk
         attempt = his.connect_timeout_s + his.read_timeout_s
-        return cls(language=config.kiosk.language, idle_timeout_s=config.kiosk.idle_timeout_s,
-                   done_timeout_s=min(20.0, config.kiosk.idle_timeout_s),
+        return cls(language=k.language, idle_timeout_s=k.idle_timeout_s,
+                   done_timeout_s=min(20.0, k.idle_timeout_s),
                    read_timeout_s=config.card_reader.timeout_s + 5,
                    lookup_timeout_s=attempt + off.go_offline_after_s,
                    checkin_timeout_s=attempt * (his.retries + 1) + off.go_offline_after_s,
                    print_timeout_s=config.printer.timeout_s + 5,
-                   read_photo=config.card_reader.read_photo, kiosk_id=config.kiosk.id,
-                   appointment_pattern=config.camera.appointment_pattern, timezone=config.kiosk.timezone)
+                   read_photo=config.card_reader.read_photo, kiosk_id=k.id,
+                   appointment_pattern=config.camera.appointment_pattern,
+                   patient_code_pattern=config.camera.patient_code_pattern,
+                   patient_code_prefix=k.patient_code_prefix, timezone=k.timezone, flow=k.flow,
+                   speech=k.speech, large_text=k.large_text,
+                   speech_timeout_factor=config.speech.timeout_factor)
 
 
 @dataclass
 class ErrorInfo:
     key: str                     # message catalogue key shown to the patient
     actions: tuple[str, ...]     # RETRY / TYPE_ID / HOME
-
-
-# --- the work behind each effect (runs on a worker thread) -------------------------------
-
-def perform(effect, services) -> object:
-    """Run one effect against ``kiosk.services.KioskServices``; return the result event."""
-    try:
-        if isinstance(effect, ReadChip):
-            if services.card_reader is None:
-                raise KioskError("card_reader: driver is none", key="ui.error.no_reader")
-            value = services.card_reader.read_identity(effect.key, with_photo=effect.with_photo,
-                                                       timeout=effect.timeout_s)
-        elif isinstance(effect, ReadPhoto):
-            value = services.card_reader.read_photo(timeout=effect.timeout_s)
-        elif isinstance(effect, FindBooking):
-            value = services.identity_for_booking(effect.code)
-        elif isinstance(effect, LookupPatient):
-            value = services.his.lookup_patient(effect.citizen_id, effect.day)
-        elif isinstance(effect, CheckIn):
-            value = services.checkin.check_in(effect.request)
-        elif isinstance(effect, PrintTicket):
-            services.printer.print_ticket(effect.ticket)
-            value = None
-        elif isinstance(effect, LoadDepartments):
-            departments = tuple(services.departments())
-            try:
-                waiting = dict(services.waiting_counts())
-            except Exception:  # counts are a nicety; the list is what matters
-                waiting = None
-            return DepartmentsLoaded(departments, waiting)
-        else:
-            raise TypeError(f"journey: unknown effect {type(effect).__name__}")
-    except BaseException as exc:  # noqa: BLE001 - every failure becomes an event the journey handles
-        if isinstance(effect, LoadDepartments):
-            return DepartmentsFailed(exc)
-        return OpFailed(effect.op, exc)
-    return OpDone(effect.op, value)

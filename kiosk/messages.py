@@ -54,6 +54,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Hồ sơ của bạn chưa có số căn cước. Vui lòng quét mã QR trên căn cước hoặc đến quầy tiếp đón.",
         "en": "Your record has no ID card number. Please scan the QR code on your ID card or go to the reception desk.",
     },
+    "error.patient_code_not_found": {
+        "vi": "Không tìm thấy bệnh nhân có mã này. Vui lòng nhập số định danh trên thẻ căn cước, "
+              "hoặc đến quầy tiếp đón.",
+        "en": "No patient has this patient code. Please type the ID number on your ID card, "
+              "or go to the reception desk.",
+    },
+    "error.patient_code_no_citizen_id": {
+        "vi": "Hồ sơ của bạn chưa có số căn cước. Vui lòng nhập số định danh trên thẻ căn cước, "
+              "hoặc đến quầy tiếp đón.",
+        "en": "Your record has no ID card number. Please type the ID number on your ID card, "
+              "or go to the reception desk.",
+    },
+    "error.invalid_patient_code": {
+        "vi": "Mã bệnh nhân chưa đúng. Vui lòng xem lại mã trên phiếu khám cũ và nhập lại.",
+        "en": "That patient code is not right. Please check the code on your old slip and type it again.",
+    },
     "error.invalid_id": {
         "vi": "Số định danh cần đủ 12 chữ số. Vui lòng kiểm tra và nhập lại.",
         "en": "The ID number must have 12 digits. Please check and type it again.",

@@ -54,6 +54,7 @@ class VisitPlan:
     day: date
     arrived_at: datetime
     priority: Priority | None = None
+    mode: str = "online"  # "offline": queued at the kiosk while the HIS was down, delivered later
 
 
 @dataclass
@@ -82,6 +83,11 @@ class His(Protocol):
 
     def find_booking(self, code: str) -> tuple[Patient, Appointment] | None:
         """The appointment with this booking code (appointment QR) and its patient."""
+        ...
+
+    def find_patient_by_code(self, code: str, day: date) -> PatientLookup:
+        """The patients whose hospital patient code (``his.patient_code_system``)
+        is ``code``, with their booked appointments of ``day`` — one round trip."""
         ...
 
     def find_visit(self, checkin_id: str) -> RecordedVisit | None:
@@ -182,6 +188,8 @@ DEVICE_MISSING = "missing"  # reader unplugged / camera lost
 DEVICE_ERROR = "error"
 CARD_INSERTED = "card_inserted"
 CARD_REMOVED = "card_removed"
+HEADPHONES_IN = "headphones_in"    # the speech device's headphone socket appeared
+HEADPHONES_OUT = "headphones_out"
 
 DeviceEventCallback = Callable[[str], None]
 
@@ -254,6 +262,34 @@ class Announcer(Device, Protocol):
         ...
 
 
+class Speech(Device, Protocol):
+    """Spoken guidance for the patient at the kiosk ("say this"): one voice,
+    on its own device thread; a new sentence cuts off the one being said."""
+
+    def start(self, on_event: DeviceEventCallback) -> None:
+        """Watch the headphone socket; report HEADPHONES_IN / HEADPHONES_OUT."""
+        ...
+
+    def say(self, text: str, language: str) -> None:
+        """Speak ``text`` in ``language`` ("vi"/"en"), stopping what is being
+        said; returns at once."""
+        ...
+
+    def silence(self) -> None:
+        """Stop speaking now."""
+        ...
+
+    def set_volume(self, percent: int) -> None:
+        """0-100; applies from the next sentence."""
+        ...
+
+    def volume(self) -> int: ...
+
+    def headphones_in(self) -> bool:
+        """Whether the configured headphone socket is present (speech plays there only)."""
+        ...
+
+
 class DemoControls(Protocol):
     """What the demo's operator panel and scripted tour do to the simulated
     devices and the sandbox HIS (built by the composition root from the simulators)."""
@@ -273,6 +309,10 @@ class DemoControls(Protocol):
     def show_qr(self, text: str, seconds: float = 1.0) -> None: ...
 
     def show_unreadable_qr(self) -> None: ...
+
+    def show_slip(self, code: str, seconds: float = 1.0) -> None:
+        """Hold an old slip with a Code 128 patient-code barcode to the camera."""
+        ...
 
     def qr_repeat_after_s(self) -> float: ...
 

@@ -32,6 +32,7 @@ from .config import CameraSection
 from .domain import AccessKey, Assurance, Identity, IdentitySource, is_valid_citizen_id
 from .errors import KioskError
 from .messages import register
+from .patient_code import PatientCodeRules
 
 # The default of camera.appointment_pattern: the HIS booking code ("LH…",
 # e.g. LH2611250345), optionally prefixed "APPT:".
@@ -39,6 +40,7 @@ DEFAULT_APPOINTMENT_PATTERN = CameraSection().appointment_pattern
 
 KIND_CCCD = "cccd"
 KIND_APPOINTMENT = "appointment"
+KIND_PATIENT_CODE = "patient_code"
 KIND_UNKNOWN = "unknown"
 
 SEX_TO_GENDER = {"nam": "male", "nữ": "female"}
@@ -134,14 +136,25 @@ class AppointmentQr:
     kind = KIND_APPOINTMENT
 
 
+@dataclass(frozen=True)
+class PatientCodeQr:
+    """The hospital patient code on an old slip (a Code 128 barcode or a QR
+    code), recognised by ``camera.patient_code_pattern``."""
+
+    code: str
+    kind = KIND_PATIENT_CODE
+
+
 def clean_text(text: str) -> str:
     """Drop a leading BOM and trailing CR/LF (seen on real scans)."""
     return text.lstrip("\ufeff").rstrip("\r\n")
 
 
-def parse_qr(text: str, appointment_pattern: str | None = None, *,
-             today: date | None = None) -> CccdQr | AppointmentQr:
-    """Interpret a decoded QR text. Raises ``UnsupportedQr`` or ``InvalidCccdQr``."""
+def parse_qr(text: str, appointment_pattern: str | None = None, *, today: date | None = None,
+             patient_code_pattern: str | None = None) -> CccdQr | AppointmentQr | PatientCodeQr:
+    """Interpret a decoded QR (or barcode) text: a CCCD, an appointment code, or
+    — when ``patient_code_pattern`` is given — a hospital patient code.
+    Raises ``UnsupportedQr`` or ``InvalidCccdQr``."""
     if not isinstance(text, str):
         raise UnsupportedQr("QR payload is not text")
     if len(text) > MAX_QR_TEXT:
@@ -157,8 +170,11 @@ def parse_qr(text: str, appointment_pattern: str | None = None, *,
             return AppointmentQr(code=input_rules.booking_code(match.group("code"), "appointment QR code"))
         except input_rules.InputRefused as exc:
             raise UnsupportedQr(f"appointment QR: {exc}") from None
+    code = PatientCodeRules(patient_code_pattern).from_scan(cleaned) if patient_code_pattern else None
+    if code:
+        return PatientCodeQr(code=code)
     raise UnsupportedQr(f"QR payload of {len(cleaned)} characters matches no supported format "
-                        "(CCCD, camera.appointment_pattern)")
+                        "(CCCD, camera.appointment_pattern, camera.patient_code_pattern)")
 
 
 def parse_cccd(text: str, *, today: date | None = None) -> CccdQr:
@@ -177,10 +193,10 @@ def parse_cccd(text: str, *, today: date | None = None) -> CccdQr:
     return _tolerant(fields, today)
 
 
-def describe(parsed: CccdQr | AppointmentQr) -> dict:
+def describe(parsed: CccdQr | AppointmentQr | PatientCodeQr) -> dict:
     """JSON-friendly fields (for `kiosk scan-image`; contains personal data)."""
-    if isinstance(parsed, AppointmentQr):
-        return {"kind": KIND_APPOINTMENT, "code": parsed.code}
+    if isinstance(parsed, (AppointmentQr, PatientCodeQr)):
+        return {"kind": parsed.kind, "code": parsed.code}
     key = parsed.access_key()
     return {
         "kind": KIND_CCCD,

@@ -25,7 +25,10 @@ from .ports import (
     OutboxAdmin,
     Printer,
     QrScanner,
+    Speech,
 )
+from .insurance import InsuranceGateway
+from .patient_code import PatientCodeMatch, patient_for_code
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,8 @@ class KioskServices:
     printer: Printer | None = None
     card_reader: CardReader | None = None
     scanner: QrScanner | None = None
+    speech: Speech | None = None  # spoken guidance (speech.driver)
+    insurance: InsuranceGateway | None = None  # the BHYT check, once the journey uses it (Settings.check_insurance)
     # Departments when the HIS cannot answer (the offline cache's copy), if any.
     department_fallback: Callable[[], list[Department]] | None = None
     outbox: OutboxAdmin | None = None  # the offline queue, for the admin screen
@@ -79,6 +84,10 @@ class KioskServices:
     def identity_for_booking(self, code: str) -> Identity:
         """The identity behind an appointment QR's booking code (asks the HIS)."""
         return identity_for_booking(self.his, code, self.clock.now())
+
+    def patient_for_code(self, code: str) -> PatientCodeMatch:
+        """Who a hospital patient code belongs to, with their appointments today (asks the HIS)."""
+        return patient_for_code(self.his, code, self.clock.now())
 
     def waiting_counts(self) -> dict[str, int]:
         return self.his.waiting_counts(self.clock.now().date())

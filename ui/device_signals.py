@@ -27,6 +27,7 @@ class DeviceBridge(QObject):
     camera_event = Signal(str)     # DEVICE_*
     connectivity = Signal(str)     # MODE_ONLINE / MODE_OFFLINE
     printer_status = Signal(str)   # PRINTER_* or NONE
+    speech_event = Signal(str)     # HEADPHONES_IN / HEADPHONES_OUT
 
     def __init__(self, services, runner: TaskRunner, poll_ms: int = 5000, parent=None):
         super().__init__(parent)
@@ -45,6 +46,8 @@ class DeviceBridge(QObject):
         if s.scanner is not None:
             self.runner.run(lambda: self._start_device(
                 "camera", lambda: s.scanner.start(self._qr, self._camera)))
+        if s.speech is not None:
+            self.runner.run(lambda: self._start_device("speech", lambda: s.speech.start(self._speech)))
         s.connectivity.subscribe(self._connectivity)
         self.connectivity.emit(s.connectivity.mode())
         if s.printer is None:
@@ -59,7 +62,8 @@ class DeviceBridge(QObject):
         except Exception as exc:  # noqa: BLE001 - a device that cannot start is shown, not fatal
             log.error("device did not start", extra={"event": "ui.device_start_failed", "device": name,
                                                      "error": type(exc).__name__})
-            (self.card_event if name == "card_reader" else self.camera_event).emit(DEVICE_ERROR)
+            if name in ("card_reader", "camera"):
+                (self.card_event if name == "card_reader" else self.camera_event).emit(DEVICE_ERROR)
 
     # Callbacks from device threads: only emit (never touch widgets here).
     def _card(self, event: str) -> None:
@@ -73,6 +77,10 @@ class DeviceBridge(QObject):
     def _camera(self, event: str) -> None:
         if not self._stopped:
             self.camera_event.emit(event)
+
+    def _speech(self, event: str) -> None:
+        if not self._stopped:
+            self.speech_event.emit(event)
 
     def _connectivity(self, mode: str) -> None:
         if not self._stopped:

@@ -1,6 +1,7 @@
 """The demo's operator panel: what a tester does with the hardware — lay a
-sample card on the reader, hold a sample QR code to the camera, run the
-printer out of paper, take the HIS offline — and the printed ticket image."""
+sample card on the reader, hold a sample QR code or an old slip's patient-code
+barcode to the camera, run the printer out of paper, take the HIS offline —
+and the printed ticket image."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
@@ -8,7 +9,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout,
                                QWidget)
 
-from kiosk.demo_data import demo_people
+from kiosk.demo_data import demo_patient_code, demo_people
 from kiosk.ports import PRINTER_OFFLINE, PRINTER_OK, PRINTER_PAPER_LOW, PRINTER_PAPER_OUT, DemoControls
 
 from .tour import cccd_qr
@@ -59,6 +60,10 @@ class OperatorPanel(QWidget):
                 grid.addWidget(self._button("Insert card", lambda k=key: c.insert_card(k)), row, 1)
             if camera:
                 grid.addWidget(self._button("Show QR", lambda k=key: c.show_qr(cccd_qr(k), seconds=1.0)), row, 2)
+                if person.get("in_his"):
+                    code = demo_patient_code(person)
+                    grid.addWidget(self._button(f"Old slip {code}", lambda code=code: c.show_slip(code, 1.0)),
+                                   row, 3)
         if reader:
             grid.addWidget(self._button("Remove card", c.remove_card), len(demo_people()), 1)
         if camera:

@@ -3,6 +3,10 @@
 All sizes derive from one unit ``u`` = shorter window side / 1080, so the same
 screens fit portrait 1080×1920, landscape 1920×1080 and a small demo window.
 Buttons are at least 15 mm tall on the actual screen (its physical DPI).
+
+``large=True`` is the patient's large-text mode (one touch in the header):
+every font 1.5× and a high-contrast palette — white and yellow on black, thick
+borders — for people who cannot read small or pale print.
 """
 from __future__ import annotations
 
@@ -18,6 +22,19 @@ GREY_BG = "#EEF1F5"
 FONT_FAMILY = "DejaVu Sans"
 
 MIN_TARGET_MM = 15.0
+LARGE_TEXT = 1.5  # how much bigger every text is in large-text mode
+
+# name: (normal, high contrast). High contrast: white ≈ 21:1 and yellow ≈ 19:1 on black.
+PALETTE = {
+    "bg": ("white", "#000000"), "ink": (INK, "#FFFFFF"), "title": (BLUE_DARK, "#FFE500"),
+    "header": (BLUE, "#000000"), "header_ink": ("white", "#FFE500"), "soft": ("#333a44", "#FFFFFF"),
+    "label": ("#39424e", "#FFFFFF"), "primary": (BLUE, "#FFE500"), "primary_ink": ("white", "#000000"),
+    "primary_down": (BLUE_DARK, "#C8B400"), "secondary": ("white", "#000000"), "secondary_ink": (BLUE_DARK, "#FFFFFF"),
+    "secondary_edge": (BLUE, "#FFFFFF"), "panel": (GREY_BG, "#000000"), "panel_edge": ("#7d8896", "#FFFFFF"),
+    "pressed": ("#d6dde6", "#333333"), "notice_bg": (AMBER_BG, "#000000"), "notice_ink": (AMBER_INK, "#FFE500"),
+    "notice_edge": ("#C98A00", "#FFE500"), "error": (RED, "#FF8A8A"), "number": (GREEN, "#7CFF7C"),
+    "status": (GREY_BG, "#000000"), "disabled": ("#9aa5b1", "#555555"), "checked": ("#D9F2E1", "#004D1A"),
+}
 
 
 def unit_for(width: int, height: int) -> float:
@@ -31,51 +48,79 @@ def min_target_px(u: float, design_px: float = 120) -> int:
     return int(max(MIN_TARGET_MM * dpi / 25.4, design_px * u))
 
 
-def stylesheet(u: float) -> str:
+def stylesheet(u: float, large: bool = False) -> str:
+    k = 1 if large else 0
+    c = {name: pair[k] for name, pair in PALETTE.items()}
+    scale = LARGE_TEXT if large else 1.0
+    edge = 2 if large else 1  # borders twice as thick in high contrast
+
     def px(v: float) -> str:
         return f"{max(1, round(v * u))}px"
 
+    def fs(v: float) -> str:  # a font size: 1.5× in large-text mode
+        return f"{max(1, round(v * u * scale))}px"
+
     target = min_target_px(u)
     return f"""
-    QWidget#kiosk {{ background: white; color: {INK}; font-family: "{FONT_FAMILY}"; font-size: {px(38)}; }}
-    QWidget#header {{ background: {BLUE}; }}
-    QLabel#hospital {{ color: white; font-size: {px(34)}; font-weight: bold; }}
-    QLabel {{ color: {INK}; }}
-    QLabel[role="title"] {{ font-size: {px(64)}; font-weight: bold; color: {BLUE_DARK}; }}
-    QLabel[role="body"] {{ font-size: {px(42)}; }}
-    QLabel[role="hint"] {{ font-size: {px(36)}; color: #333a44; }}
-    QLabel[role="notice"] {{ font-size: {px(36)}; background: {AMBER_BG}; color: {AMBER_INK};
-        border: {px(3)} solid #C98A00; border-radius: {px(16)}; padding: {px(20)}; }}
-    QLabel[role="error"] {{ font-size: {px(46)}; color: {RED}; font-weight: bold; }}
-    QLabel[role="field-label"] {{ font-size: {px(32)}; color: #39424e; }}
-    QLabel[role="field-value"] {{ font-size: {px(48)}; font-weight: bold; }}
-    QLabel[role="big-number"] {{ font-size: {px(260)}; font-weight: bold; color: {GREEN}; }}
-    QLabel[role="big-number-long"] {{ font-size: {px(160)}; font-weight: bold; color: {GREEN}; }}
-    QLabel[role="room"] {{ font-size: {px(56)}; font-weight: bold; }}
-    QLabel[role="digits"] {{ font-family: "DejaVu Sans Mono"; font-size: {px(72)}; min-width: {px(760)}; font-weight: bold;
-        background: {GREY_BG}; border: {px(4)} solid {BLUE}; border-radius: {px(16)}; padding: {px(14)}; }}
-    QLabel[role="photo"] {{ background: {GREY_BG}; border: {px(3)} solid #9aa5b1; }}
-    QPushButton {{ min-height: {target}px; border-radius: {px(22)}; font-size: {px(44)}; font-weight: bold;
-        padding: {px(10)} {px(36)}; }}
-    QPushButton[kind="primary"] {{ background: {BLUE}; color: white; border: none; }}
-    QPushButton[kind="primary"]:pressed {{ background: {BLUE_DARK}; }}
-    QPushButton[kind="primary"]:disabled {{ background: #9aa5b1; color: #eef1f5; }}
-    QPushButton[kind="secondary"] {{ background: white; color: {BLUE_DARK}; border: {px(5)} solid {BLUE}; }}
-    QPushButton[kind="secondary"]:pressed {{ background: {GREY_BG}; }}
-    QPushButton[kind="choice"] {{ background: {GREY_BG}; color: {INK}; border: {px(4)} solid #7d8896;
-        text-align: left; padding: {px(18)} {px(30)}; font-size: {px(40)}; }}
-    QLabel[role="choice-name"] {{ font-size: {px(42)}; font-weight: bold; background: transparent; }}
-    QLabel[role="choice-detail"] {{ font-size: {px(32)}; color: #2c3540; background: transparent; }}
-    QPushButton[kind="choice"]:pressed {{ background: #d6dde6; }}
-    QPushButton[kind="key"] {{ background: {GREY_BG}; color: {INK}; border: {px(4)} solid #7d8896;
-        font-size: {px(60)}; min-width: {target}px; min-height: {min_target_px(u, 104)}px; }}
-    QPushButton[kind="key-text"] {{ background: {GREY_BG}; color: {INK}; border: {px(4)} solid #7d8896;
-        font-size: {px(40)}; padding: {px(6)}; min-height: {min_target_px(u, 104)}px; }}
-    QPushButton[kind="key"]:pressed, QPushButton[kind="key-text"]:pressed {{ background: #d6dde6; }}
-    QPushButton[kind="language"] {{ min-height: {min_target_px(u, 84)}px; background: white; color: {BLUE_DARK}; border: none;
-        font-size: {px(34)}; padding: {px(6)} {px(26)}; }}
-    QWidget#statusbar {{ background: {GREY_BG}; }}
-    QLabel[role="status"] {{ font-size: {px(24)}; color: {INK}; padding: {px(4)} {px(6)}; }}
-    QLabel[role="status"][state="bad"] {{ color: {RED}; font-weight: bold; }}
-    QLabel[role="status"][state="warn"] {{ color: {AMBER_INK}; font-weight: bold; }}
+    QWidget#kiosk {{ background: {c['bg']}; color: {c['ink']}; font-family: "{FONT_FAMILY}"; font-size: {fs(38)}; }}
+    QWidget#header {{ background: {c['header']}; border-bottom: {px(3 * k)} solid {c['header_ink']}; }}
+    QWidget#speechbar {{ background: {c['panel']}; border-bottom: {px(3)} solid {c['panel_edge']}; }}
+    QLabel#hospital {{ color: {c['header_ink']}; font-size: {fs(34)}; font-weight: bold; }}
+    QLabel {{ color: {c['ink']}; }}
+    QScrollArea#scroller, QWidget#body {{ background: transparent; }}
+    QScrollBar:vertical {{ width: {px(28)}; background: {c['panel']}; }}
+    QScrollBar::handle:vertical {{ background: {c['panel_edge']}; min-height: {px(80)}; border-radius: {px(10)}; }}
+    QLabel[role="title"] {{ font-size: {fs(64)}; font-weight: bold; color: {c['title']}; }}
+    QLabel[role="body"] {{ font-size: {fs(42)}; }}
+    QLabel[role="hint"] {{ font-size: {fs(36)}; color: {c['soft']}; }}
+    QLabel[role="volume"] {{ font-size: {fs(30)}; font-weight: bold; }}
+    QLabel[role="notice"] {{ font-size: {fs(36)}; background: {c['notice_bg']}; color: {c['notice_ink']};
+        border: {px(3 * edge)} solid {c['notice_edge']}; border-radius: {px(16)}; padding: {px(20)}; }}
+    QLabel[role="error"] {{ font-size: {fs(46)}; color: {c['error']}; font-weight: bold; }}
+    QLabel[role="field-label"] {{ font-size: {fs(32)}; color: {c['label']}; }}
+    QLabel[role="field-value"] {{ font-size: {fs(48)}; font-weight: bold; }}
+    QFrame[role="who"] {{ background: {c['panel']}; border: {px(3 * edge)} solid {c['panel_edge']};
+        border-radius: {px(16)}; }}
+    QLabel[role="who-text"] {{ font-size: {fs(36)}; font-weight: bold; background: transparent; border: none; }}
+    QLabel[role="big-number"] {{ font-size: {px(260)}; font-weight: bold; color: {c['number']}; }}
+    QLabel[role="big-number-long"] {{ font-size: {px(160)}; font-weight: bold; color: {c['number']}; }}
+    QLabel[role="room"] {{ font-size: {fs(56)}; font-weight: bold; }}
+    QLabel[role="digits"] {{ font-family: "DejaVu Sans Mono"; font-size: {fs(72)}; font-weight: bold;
+        color: {c['ink']}; background: {c['panel']}; border: {px(4 * edge)} solid {c['secondary_edge']};
+        border-radius: {px(16)}; padding: {px(14)}; }}
+    QLabel[role="photo"] {{ background: {c['panel']}; border: {px(3)} solid #9aa5b1; }}
+    QPushButton {{ min-height: {target}px; border-radius: {px(22)}; font-size: {fs(44)}; font-weight: bold;
+        padding: {px(10)} {px(30)}; }}
+    QPushButton[kind="primary"] {{ background: {c['primary']}; color: {c['primary_ink']}; border: none; }}
+    QPushButton[kind="primary"]:pressed {{ background: {c['primary_down']}; }}
+    QPushButton[kind="primary"]:disabled {{ background: {c['disabled']}; color: {c['panel']}; }}
+    QPushButton[kind="secondary"] {{ background: {c['secondary']}; color: {c['secondary_ink']};
+        border: {px(5 * edge)} solid {c['secondary_edge']}; }}
+    QPushButton[kind="secondary"]:pressed {{ background: {c['pressed']}; }}
+    QPushButton[kind="choice"], QPushButton[kind="toggle"] {{ background: {c['panel']}; color: {c['ink']};
+        border: {px(4 * edge)} solid {c['panel_edge']}; text-align: left; padding: {px(18)} {px(30)};
+        font-size: {fs(40)}; }}
+    QPushButton[kind="toggle"] {{ text-align: center; font-size: {fs(32)}; padding: {px(8)} {px(12)}; }}
+    QPushButton[kind="toggle"]:checked {{ background: {c['checked']}; border-color: {c['number']}; }}
+    QLabel[role="choice-name"] {{ font-size: {fs(42)}; font-weight: bold; background: transparent; }}
+    QLabel[role="choice-detail"] {{ font-size: {fs(32)}; color: {c['soft']}; background: transparent; }}
+    QPushButton[kind="choice"]:pressed {{ background: {c['pressed']}; }}
+    QPushButton[kind="key"] {{ background: {c['panel']}; color: {c['ink']}; border: {px(4 * edge)} solid {c['panel_edge']};
+        font-size: {fs(60)}; min-width: {target}px; min-height: {min_target_px(u, 104)}px; }}
+    QPushButton[kind="key-text"] {{ background: {c['panel']}; color: {c['ink']};
+        border: {px(4 * edge)} solid {c['panel_edge']};
+        font-size: {fs(36)}; padding: {px(6)}; min-height: {min_target_px(u, 104)}px; }}
+    QPushButton[kind="key"]:pressed, QPushButton[kind="key-text"]:pressed {{ background: {c['pressed']}; }}
+    QPushButton[kind="header"] {{ min-height: {min_target_px(u, 84)}px; background: {c['secondary']};
+        color: {c['secondary_ink']}; border: {px(3 * k)} solid {c['header_ink']};
+        font-size: {fs(30)}; padding: {px(6)} {px(20)}; }}
+    QPushButton[kind="header"]:checked {{ background: {c['header_ink']}; color: {c['header']}; }}
+    QPushButton[kind="bar"] {{ min-height: {min_target_px(u, 84)}px; background: {c['secondary']};
+        color: {c['secondary_ink']}; border: {px(4 * edge)} solid {c['secondary_edge']};
+        font-size: {fs(30)}; padding: {px(6)} {px(16)}; }}
+    QPushButton[kind="bar"]:pressed {{ background: {c['pressed']}; }}
+    QWidget#statusbar {{ background: {c['status']}; }}
+    QLabel[role="status"] {{ font-size: {fs(24)}; color: {c['ink']}; padding: {px(4)} {px(6)}; }}
+    QLabel[role="status"][state="bad"] {{ color: {c['error']}; font-weight: bold; }}
+    QLabel[role="status"][state="warn"] {{ color: {c['notice_ink']}; font-weight: bold; }}
     """

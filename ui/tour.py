@@ -10,10 +10,11 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 from kiosk import journey as j
-from kiosk.demo_data import cccd_qr_payload, demo_person
+from kiosk.demo_data import cccd_qr_payload, demo_patient_code, demo_person
 from kiosk.ports import PRINTER_OK, PRINTER_PAPER_OUT, DemoControls
 
-SCENARIOS = ("chip", "qr", "typed", "walk_in", "card_removed", "paper_out", "offline")
+SCENARIOS = ("chip", "qr", "typed", "patient_code", "walk_in", "card_removed", "paper_out", "offline", "large",
+             "voice")
 
 
 class TourError(RuntimeError):
@@ -117,8 +118,38 @@ class Tour:
         self.home()
 
     # --- scenarios -----------------------------------------------------------------------
+    def past_confirm(self, name: str | None = None) -> None:
+        """The step-by-step flow asks "is this you?" first; the short flow does not."""
+        self.wait(lambda: self.c.journey.step in (j.Step.CONFIRM_IDENTITY, j.Step.APPOINTMENT, j.Step.DEPARTMENT,
+                                                  j.Step.ERROR), 60, "the identity or the visit screen")
+        if self.c.journey.step is j.Step.CONFIRM_IDENTITY:
+            if name:
+                self.shot(name)
+            self.tap(self.screen("confirm").yes)
+            self.wait(lambda: self.c.journey.step in (j.Step.APPOINTMENT, j.Step.DEPARTMENT), 60, "lookup")
+
+    def wait_photo(self) -> None:
+        try:  # the face image follows the identity by a moment
+            self.wait(lambda: self.c.journey.identity is not None and self.c.journey.identity.photo is not None,
+                      5.0, "photo")
+        except TourError:
+            pass  # a card without a readable photo: the screen works without it
+
+    def check_in_booked(self) -> None:
+        self.tap(self.screen("appointment").confirm)
+        if self.c.journey.step is j.Step.PRIORITY:
+            self.shot("priority")
+            self.tap(self.screen("priority").none)
+
+    def choose_department(self, code: str | None = None) -> None:
+        self.wait(lambda: bool(self.screen("department").buttons), what="departments")
+        codes = [d.code for d in self.c.journey.departments]
+        self.tap(self.screen("department").buttons[codes.index(code) if code in codes else 0])
+        if self.c.journey.step is j.Step.PRIORITY:
+            self.tap(self.screen("priority").none)
+
     def chip(self, person: str = "an") -> None:
-        """Card first, then the QR for the key; chip read; booked appointment."""
+        """Card first, then the QR for the key; chip read; booked appointment: one touch."""
         self.shot("welcome")
         self.d.set_card_read_time(0.8)
         self.d.insert_card(person)
@@ -127,36 +158,38 @@ class Tour:
         self.show_qr(person)
         self.step("reading")
         self.shot("reading")
-        self.step("confirm_identity")
         self.d.set_card_read_time(0.2)
-        try:  # the face image follows the identity by a moment
-            self.wait(lambda: self.c.journey.identity is not None and self.c.journey.identity.photo is not None,
-                      5.0, "photo")
-        except TourError:
-            pass  # a card without a readable photo: the screen works without it
-        self.shot("confirm_chip")
-        self.tap(self.screen("confirm").yes)
+        self.past_confirm("confirm_chip")
         self.step("appointment")
+        self.wait_photo()
         self.shot("appointment")
-        self.tap(self.screen("appointment").confirm)
-        if self.c.journey.step is j.Step.PRIORITY:
-            self.shot("priority")
-            self.tap(self.screen("priority").none)
+        self.toggle_large("appointment_large")  # one touch, on any screen
+        self.check_in_booked()
+        self.step("done", timeout=60)
+        self.toggle_large("done_large")
         self.finish("done")
 
+    def toggle_large(self, name: str) -> None:
+        """Large text on for one picture, then off again."""
+        self.tap(self.w.large_button)
+        self.wait(lambda: self.c.journey.large_text, what="large text")
+        self.shot(name)
+        self.tap(self.w.large_button)
+        self.wait(lambda: not self.c.journey.large_text, what="normal text")
+
     def qr(self, person: str = "nhung") -> None:
-        """QR only: lower assurance, shown on the confirm screen."""
+        """QR only: lower assurance, shown above the appointment, with the priority buttons."""
         self.show_qr(person)
-        self.step("confirm_identity")
-        self.shot("confirm_qr")
-        self.tap(self.screen("confirm").yes)
-        self.wait(lambda: self.c.journey.step in (j.Step.APPOINTMENT, j.Step.DEPARTMENT), what="lookup")
+        self.past_confirm("confirm_qr")
         if self.c.journey.step is j.Step.APPOINTMENT:
-            self.tap(self.screen("appointment").confirm)
+            self.shot("appointment_qr")
+            self.tap(self.w.speech_button)  # read aloud, from the middle of the journey on
+            self.wait(lambda: self.c.journey.speech, what="speech on")
+            self.shot("appointment_voice")
+            self.tap(self.w.speech_button)
+            self.check_in_booked()
         else:
-            self.tap(self.screen("department").buttons[0])
-        if self.c.journey.step is j.Step.PRIORITY:
-            self.tap(self.screen("priority").none)
+            self.choose_department()
         self.finish("done_qr")
 
     def typed(self, person: str = "ngoc") -> None:
@@ -170,31 +203,54 @@ class Tour:
         for d in demo_person(person)["citizen_id"][7:]:
             self.tap(keypad.keys[d])
         self.tap(keypad.ok)
-        self.step("confirm_identity")
-        self.shot("confirm_typed")
-        self.tap(self.screen("confirm").yes)
+        self.past_confirm("confirm_typed")
         self.step("department")
         self.wait(lambda: bool(self.screen("department").buttons), what="departments")
         self.shot("department")
-        self.tap(self.screen("department").buttons[0])
-        self.step("priority")
-        self.tap(self.screen("priority").none)
+        self.choose_department()
         self.finish("done_typed")
 
+    def patient_code(self, typed: str = "hung", slip: str = "ngoc") -> None:
+        """The hospital patient code: typed on the keypad, then an old slip's barcode shown to the camera."""
+        self.tap(self.screen("welcome").patient_code)
+        self.step("keypad")
+        keypad = self.screen("keypad")
+        for d in demo_patient_code(demo_person(typed))[3:]:
+            self.tap(keypad.keys[d])
+        self.shot("keypad_patient_code")
+        self.tap(keypad.ok)
+        self.past_confirm("confirm_patient_code")
+        self.step("appointment")
+        self.shot("appointment_patient_code")
+        self.check_in_booked()
+        self.finish("done_patient_code")
+        self.d.show_slip(demo_patient_code(demo_person(slip)), seconds=0.6)
+        self.past_confirm()
+        self.step("department")
+        self.shot("department_patient_code_slip")
+        self.choose_department()
+        self.finish("done_slip")
+
     def walk_in(self, person: str = "huong") -> None:
-        """Not known to the HIS, no appointment: choose a department, declare priority."""
+        """Not known to the HIS, no appointment: a card upgrades the QR identity; priority, then a department."""
         self.show_qr(person)
-        self.step("confirm_identity")
+        self.wait(lambda: self.c.journey.step in (j.Step.CONFIRM_IDENTITY, j.Step.DEPARTMENT), 60, "identity")
         self.d.insert_card(person)  # a card on the reader upgrades the QR identity
         self.step("reading")
-        self.step("confirm_identity")
-        self.tap(self.screen("confirm").yes)
+        self.past_confirm()
         self.step("department")
+        self.wait(lambda: bool(self.screen("department").buttons), what="departments")
         codes = [d.code for d in self.c.journey.departments]
-        self.tap(self.screen("department").buttons[codes.index("SAN") if "SAN" in codes else 0])
-        self.step("priority")
-        self.shot("priority_walk_in")
-        self.tap(self.screen("priority").choices[j.DECLARABLE_PRIORITIES[0]])
+        department = self.screen("department")
+        if department.priority.isVisible():  # short flow: the priority buttons sit above the departments
+            self.tap(department.priority.buttons[j.DECLARABLE_PRIORITIES[0]])
+            self.shot("department_priority")
+            self.tap(department.buttons[codes.index("SAN") if "SAN" in codes else 0])
+        else:
+            self.tap(department.buttons[codes.index("SAN") if "SAN" in codes else 0])
+            self.step("priority")
+            self.shot("priority_walk_in")
+            self.tap(self.screen("priority").choices[j.DECLARABLE_PRIORITIES[0]])
         self.finish("done_priority")
 
     def card_removed(self, person: str = "an") -> None:
@@ -215,26 +271,20 @@ class Tour:
         self.printer_state(PRINTER_PAPER_OUT)
         self.shot("welcome_paper_out")
         self.show_qr(person)
-        self.step("confirm_identity")
-        self.tap(self.screen("confirm").yes)
+        self.past_confirm()
         self.step("department")
-        self.tap(self.screen("department").buttons[0])
-        self.step("priority")
-        self.tap(self.screen("priority").none)
+        self.choose_department()
         self.finish("done_not_printed")
         self.printer_state(PRINTER_OK)
 
     def offline(self, person: str = "ngoc") -> None:
         """The HIS goes away mid-journey: the ticket is issued offline."""
-        self.show_qr(person)
-        self.step("confirm_identity")
         self.d.his_down()
-        self.tap(self.screen("confirm").yes)
+        self.show_qr(person)
+        self.past_confirm()
         self.step("department", timeout=60)
         self.shot("department_offline")
-        self.tap(self.screen("department").buttons[0])
-        self.step("priority")
-        self.tap(self.screen("priority").none)
+        self.choose_department()
         self.wait(lambda: self.c.journey.step in (j.Step.DONE, j.Step.ERROR), timeout=90, what="offline ticket")
         if self.c.journey.step is j.Step.ERROR:
             self.shot("error_offline")
@@ -242,6 +292,44 @@ class Tour:
         else:
             self.finish("done_offline")
         self.d.his_up()
+
+    def large(self, person: str = "ngoc") -> None:
+        """Large text and high contrast, one touch in the header (a walk-in, start to ticket)."""
+        self.tap(self.w.large_button)
+        self.wait(lambda: self.c.journey.large_text, what="large text")
+        self.shot("welcome_large")
+        self.d.insert_card(person)
+        self.step("need_key")
+        self.shot("card_needs_key_large")
+        self.show_qr(person)
+        self.past_confirm()
+        self.step("department")
+        self.wait(lambda: bool(self.screen("department").buttons), what="departments")
+        self.shot("department_large")
+        self.choose_department()
+        self.finish("done_walk_in_large")
+        self.tap(self.w.large_button)
+        self.tap(self.screen("welcome").patient_code)
+        self.step("keypad")
+        for d in "004321":
+            self.tap(self.screen("keypad").keys[d])
+        self.shot("keypad_large")
+        self.tap(self.screen("keypad").back)
+        self.step("welcome")
+
+    def voice(self, person: str = "ngoc") -> None:
+        """Spoken guidance on: the speech bar (repeat, stop, volume) and each screen read aloud."""
+        self.tap(self.w.speech_button)
+        self.wait(lambda: self.c.journey.speech, what="speech on")
+        self.shot("welcome_voice")
+        self.show_qr(person)
+        self.past_confirm()
+        self.step("department")
+        self.wait(lambda: bool(self.screen("department").buttons), what="departments")
+        self.tap(self.w.louder_button)
+        self.shot("department_voice")
+        self.choose_department()
+        self.finish("done_voice")
 
     def set_language(self) -> None:
         """Each patient starts in Vietnamese; touch the language button if the tour is in English."""

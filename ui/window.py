@@ -1,5 +1,6 @@
-"""The kiosk window: header (hospital, language), the current step's screen,
-and a status bar (connection, printer, reader, camera).
+"""The kiosk window: header (hospital; read aloud, large text, language), the
+speech bar while speech is on (repeat, stop, volume), the current step's
+screen, and a status bar (connection, printer, reader, camera).
 
 A hidden gesture — five taps in the top-left corner within 3 s — emits
 ``admin_requested`` for the IT staff's admin screen (``ui/admin``).
@@ -9,8 +10,8 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QSizePolicy, QStackedWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QApplication, QBoxLayout, QGridLayout, QHBoxLayout, QLabel, QSizePolicy,
+                               QStackedWidget, QVBoxLayout, QWidget)
 
 from kiosk import journey as j
 from kiosk.ports import (DEVICE_READY, MODE_ONLINE, PRINTER_OK, PRINTER_PAPER_LOW)
@@ -24,6 +25,15 @@ from .screens import (AppointmentScreen, BusyScreen, ConfirmScreen, DepartmentSc
                       KeypadScreen, NeedKeyScreen, PriorityScreen, WelcomeScreen)
 
 ADMIN_TAPS, ADMIN_WINDOW_S, ADMIN_CORNER_MM = 5, 3.0, 15.0
+SCREEN_NAMES = {j.Step.WELCOME: "welcome", j.Step.NEED_KEY: "need_key", j.Step.KEYPAD: "keypad",
+                j.Step.CONFIRM_IDENTITY: "confirm", j.Step.APPOINTMENT: "appointment",
+                j.Step.DEPARTMENT: "department", j.Step.PRIORITY: "priority", j.Step.DONE: "done",
+                j.Step.ERROR: "error"}
+
+
+def _fixed(btn):
+    btn.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+    return btn
 
 
 class KioskWindow(QWidget):
@@ -39,6 +49,7 @@ class KioskWindow(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
         lay.addWidget(self._header())
+        lay.addWidget(self._speech_bar())
         self.stack = QStackedWidget()
         lay.addWidget(self.stack, 1)
         lay.addWidget(self._status_bar())
@@ -55,9 +66,10 @@ class KioskWindow(QWidget):
             screen.setMinimumSize(1, 1)
             self.stack.addWidget(screen)
         self.setMinimumSize(320, 480)
-        self._u = 0.0
+        self._mode: tuple[float, bool] = (0.0, False)
         self._taps: list[float] = []
         self._last_press = -1
+        controller.digits_typed = self._digits_typed
         controller.changed.connect(self.refresh)
         controller.status_changed.connect(self.refresh_status)
         controller.personal_data_cleared.connect(self.clear_personal_data)
@@ -69,53 +81,111 @@ class KioskWindow(QWidget):
         header.setMinimumWidth(1)
         header.setObjectName("header")
         header.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        row = QHBoxLayout(header)
-        row.setContentsMargins(24, 10, 24, 10)
+        self.header_row = QBoxLayout(QBoxLayout.Direction.LeftToRight, header)
+        self.header_row.setContentsMargins(24, 10, 24, 10)
         self.hospital = QLabel(self.controller.config.kiosk.hospital_name)
         self.hospital.setObjectName("hospital")
-        self.language = self._lang_button()
-        row.addWidget(self.hospital, 1)
-        row.addWidget(self.language)
+        self.hospital.setMinimumWidth(1)
+        self.hospital.setWordWrap(True)  # large text in landscape: the name takes two lines
+        c = self.controller
+        self.speech_button = _fixed(button("header", c.toggle_speech))
+        self.large_button = _fixed(button("header", c.toggle_large_text))
+        self.language = _fixed(button("header", self._toggle_language))
+        for btn in (self.speech_button, self.large_button):
+            btn.setCheckable(True)  # shown pressed while on (``refresh`` sets it from the journey)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(16)
+        buttons.addStretch(1)
+        for btn in (self.speech_button, self.large_button, self.language):
+            buttons.addWidget(btn)
+        self.header_row.addWidget(self.hospital, 1)
+        self.header_row.addLayout(buttons)
         return header
 
-    def _lang_button(self):
-        btn = button("language", self._toggle_language)
-        btn.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
-        return btn
+    def _speech_bar(self) -> QWidget:
+        bar = QWidget()
+        bar.setObjectName("speechbar")
+        bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        bar.setMinimumWidth(1)
+        self.speech_grid = QGridLayout(bar)
+        self.speech_grid.setContentsMargins(24, 8, 24, 8)
+        self.speech_grid.setSpacing(16)
+        c = self.controller
+        self.repeat_button = button("bar", c.repeat_speech)
+        self.stop_button = button("bar", c.stop_speech)
+        self.quieter_button = button("bar", lambda: c.change_volume(-20))
+        self.louder_button = button("bar", lambda: c.change_volume(+20))
+        self.volume_label = QLabel()
+        self.volume_label.setProperty("role", "volume")
+        self.volume_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.speech_bar = bar
+        bar.hide()
+        return bar
+
+    def _place_speech_bar(self, two_rows: bool) -> None:
+        grid = self.speech_grid
+        for w in (self.repeat_button, self.stop_button, self.quieter_button, self.volume_label, self.louder_button):
+            grid.removeWidget(w)
+        if two_rows:
+            grid.addWidget(self.repeat_button, 0, 0, 1, 3)
+            grid.addWidget(self.stop_button, 0, 3, 1, 3)
+            grid.addWidget(self.quieter_button, 1, 0, 1, 2)
+            grid.addWidget(self.volume_label, 1, 2, 1, 2)
+            grid.addWidget(self.louder_button, 1, 4, 1, 2)
+        else:
+            for col, w in enumerate((self.repeat_button, self.stop_button, self.quieter_button, self.volume_label,
+                                     self.louder_button)):
+                grid.addWidget(w, 0, col, 1, 1)
 
     def _status_bar(self) -> QWidget:
         bar = QWidget()
         bar.setMinimumWidth(1)
         bar.setObjectName("statusbar")
         bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        row = QHBoxLayout(bar)
-        row.setContentsMargins(16, 4, 16, 4)
+        self.status_grid = QGridLayout(bar)
+        self.status_grid.setContentsMargins(16, 4, 16, 4)
         self.status = {}
         for name in ("connection", "printer", "reader", "camera"):
             lab = QLabel()
             lab.setProperty("role", "status")
+            lab.setMinimumWidth(1)
             self.status[name] = lab
-            row.addWidget(lab)
-        row.addStretch(1)
+        self._place_status(False)
         return bar
+
+    def _place_status(self, two_rows: bool) -> None:
+        for i, lab in enumerate(self.status.values()):
+            self.status_grid.removeWidget(lab)
+            self.status_grid.addWidget(lab, i // 2 if two_rows else 0, i % 2 if two_rows else i)
+        self.status_grid.setColumnStretch(4, 0 if two_rows else 1)
 
     # --- drawing ---------------------------------------------------------------------------
     def screen_for(self, step: j.Step):
-        names = {j.Step.WELCOME: "welcome", j.Step.NEED_KEY: "need_key", j.Step.KEYPAD: "keypad",
-                 j.Step.CONFIRM_IDENTITY: "confirm", j.Step.APPOINTMENT: "appointment",
-                 j.Step.DEPARTMENT: "department", j.Step.PRIORITY: "priority", j.Step.DONE: "done",
-                 j.Step.ERROR: "error"}
-        return self.screens[names.get(step, "busy")]
+        return self.screens[SCREEN_NAMES.get(step, "busy")]
 
     def current_screen(self):
         return self.stack.currentWidget()
 
     def refresh(self) -> None:
         journey = self.controller.journey
+        self._apply_style()
         screen = self.screen_for(journey.step)
         screen.show_journey(journey, self.controller)
         self.stack.setCurrentWidget(screen)
-        self.language.setText(tr("ui.language.other", journey.language))
+        lang = journey.language
+        self.language.setText(tr("ui.language.other", lang))
+        self.large_button.setText(tr("ui.a11y.large", lang))  # on: shown pressed (inverted colours)
+        self.large_button.setChecked(journey.large_text)
+        self.speech_button.setText(tr("ui.a11y.speech", lang))
+        self.speech_button.setChecked(journey.speech)
+        self.speech_button.setVisible(self.controller.speech is not None)
+        self.speech_bar.setVisible(journey.speech and self.controller.speech is not None)
+        if self.speech_bar.isVisibleTo(self):
+            self.repeat_button.setText(tr("ui.a11y.repeat", lang))
+            self.stop_button.setText(tr("ui.a11y.stop", lang))
+            self.quieter_button.setText(tr("ui.a11y.quieter", lang))
+            self.louder_button.setText(tr("ui.a11y.louder", lang))
+            self.volume_label.setText(tr("ui.a11y.volume", lang, n=self.controller.speech.volume()))
         self.refresh_status()
 
     def refresh_status(self) -> None:
@@ -147,14 +217,24 @@ class KioskWindow(QWidget):
     def _toggle_language(self) -> None:
         self.controller.send(j.SetLanguage("en" if self.controller.journey.language == "vi" else "vi"))
 
+    def _digits_typed(self) -> int:
+        screen = self.current_screen()
+        pad = getattr(screen, "pad", None)
+        return len(pad.digits) if pad is not None else 0
+
     def _apply_style(self) -> None:
         u = style.unit_for(max(1, self.width()), max(1, self.height()))
-        if abs(u - self._u) < 0.01:
+        large = self.controller.journey.large_text
+        if abs(u - self._mode[0]) < 0.01 and large == self._mode[1]:
             return
-        self._u = u
-        self.setStyleSheet(style.stylesheet(u))
+        self._mode = (u, large)
+        self.setStyleSheet(style.stylesheet(u, large))
+        portrait = self.height() > self.width()
+        self.header_row.setDirection(QBoxLayout.Direction.TopToBottom if portrait else QBoxLayout.Direction.LeftToRight)
+        self._place_speech_bar(portrait and large)
+        self._place_status(portrait and large)
         for screen in self.screens.values():
-            screen.set_margins(u)
+            screen.set_mode(u, large)
         photo = self.screens["confirm"].photo
         photo.setFixedSize(round(300 * u), round(400 * u))
 
@@ -175,7 +255,7 @@ class KioskWindow(QWidget):
         return False
 
     def _corner_tap(self, point) -> None:
-        corner = max(60, style.min_target_px(self._u or 1.0))
+        corner = max(60, style.min_target_px(self._mode[0] or 1.0))
         if point.x() > corner or point.y() > corner:
             return
         now = time.monotonic()

@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "app.cli.card",
     "app.cli.ui_cmd",
     "app.cli.outbox",
+    "app.cli.stats",
 ]
 
 

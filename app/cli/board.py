@@ -5,6 +5,8 @@
 - ``kiosk call-next --room R`` — the next visit in the room's queue is called
   in the HIS (the board announces it);
 - ``kiosk recall --room R`` — say the current number again;
+- ``kiosk start --room R`` — the called patient came in: the visit starts
+  (for rooms without the HIS's own screen);
 - ``kiosk skip --room R`` — the called patient did not come (no-show), then
   call the next one;
 - ``kiosk announce --label 012 --room-name "Phòng khám số 5"`` — test the chime
@@ -34,20 +36,21 @@ def register(sub) -> None:
     which.add_argument("--rooms", help="comma-separated clinic room codes (board.rooms)")
     p.add_argument("--orientation", choices=("auto", "landscape", "portrait"), help="default: board.orientation")
     p.add_argument("--windowed", action="store_true", help="a window instead of full screen")
-    p.add_argument("--demo", action="store_true", help="show call-next / recall / skip buttons on the board")
+    p.add_argument("--demo", action="store_true", help="show call-next / recall / start / skip buttons on the board")
     p.add_argument("--screenshot", metavar="PNG", help="render the board once into PNG and exit")
     p.add_argument("--size", default="1920x1080", help="screenshot size WxH (default 1920x1080)")
     p.set_defaults(func=run_board_command)
 
     for name, helptext in (("call-next", "call the next patient of a clinic room"),
                            ("recall", "announce the room's current number again"),
+                           ("start", "the called patient came in: start the visit (in-progress)"),
                            ("skip", "mark the called patient as a no-show, then call the next")):
         c = sub.add_parser(name, help=helptext)
         _config_arg(c)
         c.add_argument("--room", required=True, help="clinic room code, e.g. P101")
         if name == "call-next":
             c.add_argument("--keep-previous", action="store_true",
-                           help="leave the patient being served in-progress (default: mark finished)")
+                           help="leave the visit being seen in-progress (default: mark it finished)")
         if name == "skip":
             c.add_argument("--no-next", action="store_true", help="only mark the no-show; do not call the next")
         c.set_defaults(func=run_call, action=name)
@@ -99,6 +102,8 @@ def run_call(args) -> int:
             outcome = caller.call_next(args.room, finish_previous=not args.keep_previous)
         elif args.action == "recall":
             outcome = caller.recall(args.room)
+        elif args.action == "start":
+            outcome = caller.start(args.room)
         else:
             outcome = caller.skip(args.room, then_call_next=not args.no_next)
     finally:

@@ -15,7 +15,10 @@ from . import print_json
 def register(sub) -> None:
     p = sub.add_parser("checkin", help="check a patient in (headless) and print the ticket")
     p.add_argument("--config", help="config file (default: $KIOSK_CONFIG, then the platform config dir)")
-    p.add_argument("--id", required=True, dest="citizen_id", help="12-digit CCCD number")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--id", dest="citizen_id", help="12-digit CCCD number")
+    who.add_argument("--patient-code", help="the hospital patient code (mã bệnh nhân), looked up in "
+                                            "his.patient_code_system")
     p.add_argument("--name", help="full name (used when the patient is new)")
     p.add_argument("--dob", help="date of birth YYYY-MM-DD (also picks among duplicate records)")
     p.add_argument("--sex", help="male/female (Nam/Nữ accepted)")
@@ -45,8 +48,10 @@ def build_identity(args) -> Identity:
 
 def run(args) -> int:
     config = load_config(args.config)
+    lookup = None
     try:
-        identity = build_identity(args)
+        identity = build_identity(args) if args.citizen_id is not None else None
+        code = input_rules.patient_code(args.patient_code, "--patient-code") if identity is None else None
         checkin_id = (input_rules.checkin_id(args.checkin_id, "--checkin-id") if args.checkin_id is not None
                       else input_rules.new_checkin_id())
         department = (input_rules.department_code(args.department, "--department")
@@ -54,13 +59,16 @@ def run(args) -> int:
     except InvalidIdentity as exc:
         print(t(exc.patient_message_key, config.kiosk.language), file=sys.stderr)
         raise
-    request = CheckInRequest(
-        checkin_id=checkin_id, identity=identity,
-        department_code=department,
-        declared_priority=Priority(args.priority) if args.priority else None,
-        kiosk_id=config.kiosk.id)
     services = build_kiosk(config, with_devices=False, background=False)  # one check-in: no sender thread
     try:
+        if identity is None:  # --patient-code: the HIS says whose it is (and brings today's appointments)
+            match = services.patient_for_code(code)
+            identity, lookup = match.identity, match.lookup
+        request = CheckInRequest(
+            checkin_id=checkin_id, identity=identity,
+            department_code=department, lookup=lookup,
+            declared_priority=Priority(args.priority) if args.priority else None,
+            kiosk_id=config.kiosk.id)
         result = services.checkin.check_in(request)
     except Exception as exc:
         key = getattr(exc, "patient_message_key", None)

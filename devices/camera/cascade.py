@@ -1,4 +1,5 @@
-"""The decoding cascade and the "report each code once" filter.
+"""The decoding cascade and the "report each code once" filter. Every step
+reads QR codes and Code 128 barcodes (the patient code on old slips).
 
 The order and preprocessing come from ``benchmarks/bench_qr.py`` (see
 BENCHMARKS.md), measured on synthetic degraded frames:
@@ -26,7 +27,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .decoders import Decoded, OpenCvDecoder, ZbarDecoder, ZxingDecoder, bytes_to_text
+from .decoders import Decoded, OpenCvDecoder, ZbarDecoder, ZxingDecoder, bytes_to_text, zxing_formats
 
 DEFAULT_STEPS = ("zxing:small", "zxing:grey", "zxing:sharpen", "zbar:sharpen", "opencv:grey")
 SMALL_WIDTH = 640  # "small" preprocessing: frames wider than this are downscaled to it
@@ -140,10 +141,9 @@ def _make_decoder(name: str):
 
 
 def _zxing_with_errors(decoder: ZxingDecoder, grey: np.ndarray) -> tuple[list[Decoded], bool]:
-    """Valid codes, and whether any QR symbol (readable or not) was seen."""
+    """Valid codes, and whether any symbol (QR or Code 128, readable or not) was seen."""
     zx = decoder._zx
-    results = zx.read_barcodes(grey, formats=zx.BarcodeFormat.QRCode, try_invert=False,
-                               return_errors=True)
+    results = zx.read_barcodes(grey, formats=zxing_formats(zx), try_invert=False, return_errors=True)
     valid = [Decoded(bytes_to_text(bytes(r.bytes), r.text), bytes(r.bytes), decoder.name)
              for r in results if r.valid]
     return valid, bool(results)

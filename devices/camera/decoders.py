@@ -41,7 +41,7 @@ def bytes_to_text(raw: bytes, fallback: str | None = None) -> str:
 
 
 class ZbarDecoder:
-    """libzbar via pyzbar's ctypes wrapper, QR only, raw-bytes mode."""
+    """libzbar via pyzbar's ctypes wrapper: QR (raw-bytes mode) and Code 128."""
 
     name = "zbar"
 
@@ -56,6 +56,7 @@ class ZbarDecoder:
         qr = int(zw.ZBarSymbol.QRCODE)
         zw.zbar_image_scanner_set_config(self._scanner, qr, zw.ZBarConfig.CFG_ENABLE, 1)
         zw.zbar_image_scanner_set_config(self._scanner, qr, ZBAR_CFG_BINARY, 1)
+        zw.zbar_image_scanner_set_config(self._scanner, int(zw.ZBarSymbol.CODE128), zw.ZBarConfig.CFG_ENABLE, 1)
 
     def decode(self, grey: np.ndarray) -> list[Decoded]:
         zw = self._zw
@@ -93,8 +94,14 @@ class ZbarDecoder:
             pass
 
 
+def zxing_formats(zxingcpp) -> tuple:
+    """What the kiosk's camera reads: QR codes (CCCD, appointments, new slips)
+    and Code 128 barcodes (the patient code on old slips)."""
+    return (zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.Code128)
+
+
 class ZxingDecoder:
-    """zxing-cpp, QR (model 2) only. ``try_downscale`` lets zxing search its own
+    """zxing-cpp: QR (model 2) and Code 128. ``try_downscale`` lets zxing search its own
     pyramid; turning it off is faster on frames where the code is large."""
 
     name = "zxing"
@@ -103,7 +110,7 @@ class ZxingDecoder:
         import zxingcpp
 
         self._zx = zxingcpp
-        self._formats = zxingcpp.BarcodeFormat.QRCode
+        self._formats = zxing_formats(zxingcpp)
         self._downscale = try_downscale
         self._rotate = try_rotate
 

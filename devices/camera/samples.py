@@ -22,7 +22,7 @@ def hospital_today(timezone: str = "Asia/Ho_Chi_Minh") -> date:
 def demo_appointment_code(person: dict, day: date | None = None) -> str | None:
     """Booking code of a demo person's appointment on ``day`` (default: today
     in Vietnam), as the sandbox HIS seeds it (identifier system
-    ``urn:kiosk:booking-code``): ``LH<yymmdd><last 4 ID digits>``. None for
+    ``his.booking_system``): ``LH<yymmdd><last 4 ID digits>``. None for
     a person without an appointment."""
     if not person.get("appointment"):
         return None

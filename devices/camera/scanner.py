@@ -13,6 +13,7 @@ import threading
 import time
 from typing import Callable, Protocol
 
+from kiosk import metrics
 from kiosk.diagnostics import FAIL, OK, WARN, Check
 from kiosk.ports import DEVICE_MISSING, DEVICE_READY, DeviceEventCallback
 
@@ -117,6 +118,8 @@ class QrScanLoop:
             if state == self._state:
                 return
             self._state = state
+        if state in (DEVICE_MISSING, DEVICE_READY):
+            metrics.set_device_up("camera", state == DEVICE_READY)
         try:
             self._on_event(state)
         except Exception:

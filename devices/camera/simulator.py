@@ -8,6 +8,7 @@ code) decode to nothing, exactly like a shaky hand.
 
 Script steps (also callable live, e.g. from the demo operator panel):
 - ``show(payload, seconds)``: hold a code in front of the camera;
+- ``show_slip(code, seconds)``: an old paper slip with a Code 128 barcode;
 - ``show_unreadable(seconds)``: a code too blurred to read;
 - ``show_nothing(seconds)``: an empty view;
 - ``unplug(seconds)``: the camera delivers no frames (DEVICE_MISSING), then
@@ -30,11 +31,12 @@ from .capture import Frame, FrameSlot
 from .cascade import Cascade
 from .errors import CameraLost, EndOfStream
 from .scanner import QrScanLoop
-from .synthetic import Degradation, render_frame
+from .synthetic import Degradation, render_frame, render_slip_frame
 
 UNREADABLE = "\x00unreadable"  # marker payloads, never decoded text
 NOTHING = "\x00nothing"
 UNPLUGGED = "\x00unplugged"
+SLIP = "\x00slip:"  # + the barcode's text
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ class ScriptedSource:
         if payload not in self._cache:
             if payload == NOTHING:
                 image = render_frame(None, self.size, self._rng)
+            elif payload.startswith(SLIP):
+                image = render_slip_frame(payload[len(SLIP):], self.size, self._rng)
             elif payload == UNREADABLE:
                 image = render_frame("UNREADABLE-SAMPLE-0000", self.size, self._rng,
                                      Degradation(blur_modules=1.6, noise_sigma=8))
@@ -144,6 +148,10 @@ class SimulatedScanner(QrScanLoop):
 
     def show(self, payload: str, seconds: float = 1.5) -> None:
         self._scripted.add(Step(payload, seconds))
+
+    def show_slip(self, code: str, seconds: float = 1.5) -> None:
+        """Hold an old slip whose Code 128 barcode reads ``code``."""
+        self._scripted.add(Step(SLIP + code, seconds))
 
     def show_unreadable(self, seconds: float = 1.0) -> None:
         self._scripted.add(Step(UNREADABLE, seconds))

@@ -152,3 +152,36 @@ def frame_set(payloads: list[str], size: tuple[int, int], conditions=CONDITIONS,
         for i in range(per_condition):
             payload = payloads[i % len(payloads)]
             yield condition, payload, render_frame(payload, size, rng, degradation_for(condition, rng))
+
+
+def barcode_image(text: str, module_px: int = 3) -> np.ndarray:
+    """Grey uint8 image of a Code 128 barcode (with quiet zones), as printed on
+    an old hospital slip; drawn by zxing-cpp's writer."""
+    import zxingcpp
+
+    symbol = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.Code128)
+    return np.array(zxingcpp.write_barcode_to_image(symbol, scale=module_px, add_quiet_zones=True), dtype=np.uint8)
+
+
+def render_slip_frame(text: str, size: tuple[int, int], rng: np.random.Generator, angle_deg: float = 2.0,
+                      noise_sigma: float = 3.0) -> np.ndarray:
+    """A BGR camera frame of an old paper slip held up to the camera, showing a
+    Code 128 barcode of ``text``: slightly turned, lit unevenly, a little noisy."""
+    import cv2
+
+    w, h = size
+    bars = barcode_image(text, module_px=max(2, w // 320))
+    bars = np.vstack([bars] * max(1, (h // 5) // bars.shape[0]))  # bars about a fifth of the frame tall
+    slip_h, slip_w = int(bars.shape[0] * 2.2), int(bars.shape[1] * 1.2)
+    slip = np.full((slip_h, slip_w), 235, np.uint8)
+    y0, x0 = (slip_h - bars.shape[0]) // 2, (slip_w - bars.shape[1]) // 2
+    slip[y0:y0 + bars.shape[0], x0:x0 + bars.shape[1]] = np.where(bars < 128, 25, 235)
+    frame = _background(rng, w, h).astype(np.float32)
+    cx, cy = w / 2 + float(rng.uniform(-0.05, 0.05)) * w, h / 2 + float(rng.uniform(-0.05, 0.05)) * h
+    turn = cv2.getRotationMatrix2D((slip_w / 2, slip_h / 2), angle_deg, 1.0)
+    turn[:, 2] += (cx - slip_w / 2, cy - slip_h / 2)
+    placed = cv2.warpAffine(slip.astype(np.float32), turn, (w, h), flags=cv2.INTER_LINEAR, borderValue=-1)
+    mask = (placed >= 0)[..., None]
+    frame = np.where(mask, placed[..., None] * np.array([0.95, 0.97, 1.0], np.float32), frame)
+    frame += rng.standard_normal(size=frame.shape, dtype=np.float32) * np.float32(noise_sigma)
+    return np.clip(frame, 0, 255).astype(np.uint8)

@@ -15,8 +15,10 @@ from .announcer import (
     VoiceError,
 )
 
+from .speaker import EspeakSpeaker, SimulatedSpeaker
+
 __all__ = ["Announcement", "Announcer", "EspeakAnnouncer", "PlayedCall", "SimulatedAnnouncer",
-           "VoiceError", "build_announcer"]
+           "VoiceError", "build_announcer", "build_speaker", "EspeakSpeaker", "SimulatedSpeaker"]
 
 messages.register({
     "error.voice": {
@@ -34,3 +36,14 @@ def build_announcer(config) -> Announcer | None:
         return SimulatedAnnouncer(repeat=d.repeat)
     return EspeakAnnouncer(voice=d.voice, repeat=d.repeat, work_dir=config.data_dir() / "voice",
                            player=d.audio_player)
+
+
+def build_speaker(config):
+    """The kiosk's spoken guidance from ``speech.driver``: espeak / simulator / none."""
+    sp = config.speech
+    if sp.driver == "none":
+        return None
+    if sp.driver == "simulator":
+        return SimulatedSpeaker(volume=sp.volume)
+    return EspeakSpeaker(voices={"vi": sp.voice_vi, "en": sp.voice_en}, work_dir=config.data_dir() / "speech",
+                         volume=sp.volume, rate=sp.rate, output=sp.output, headphones=sp.headphones)

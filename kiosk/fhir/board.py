@@ -3,44 +3,41 @@
 Reading: one search for all the board's rooms —
 ``Encounter?location=Location/a,Location/b&date=ge{day}&date=lt{next day}`` for
 the whole day, ``&_lastUpdated=ge{since}`` for what changed — mapped to
-``kiosk.board.Visit``s. Writing: a call, a repeated call, a finished visit or
-a no-show is a PUT of the Encounter with ``If-Match`` on the version the board
-read; a 412 (someone else changed it) surfaces as ``HisConflict`` and the
-caller re-reads.
+``kiosk.board.Visit``s. Writing: every change is a PUT of the Encounter with
+``If-Match`` on the version the board read; a 412 (someone else changed it)
+surfaces as ``HisConflict`` and the caller re-reads.
 
-How a call is recorded on the Encounter (a HIS's own screen that only sets
-``in-progress`` works too):
-- ``status`` ``in-progress``; ``statusHistory`` gets the ``arrived`` period;
-- extension ``called-at`` (valueDateTime) and ``call-count`` (valueInteger,
-  +1 on every recall);
-- a no-show (``kiosk skip``) becomes ``cancelled`` with extension ``no-show``
-  (valueDateTime).
+What each action records, in R4's own terms:
+
+- **call** — the Encounter stays ``arrived`` ("present, not yet with a
+  practitioner"); the call is recorded in the extensions ``called-at``
+  (valueDateTime) and ``call-count`` (+1 on every recall);
+- **start** — ``in-progress`` (with the practitioner); the ``arrived`` period
+  goes to ``statusHistory``, the room's ``location.status`` becomes ``active``;
+- **finish** — ``finished`` with ``period.end``; its Appointment becomes
+  ``fulfilled``;
+- **no-show** — the Encounter keeps ``arrived`` and gets the ``no-show``
+  extension (valueDateTime) so it leaves the queue; its Appointment becomes
+  ``noshow``. (``cancelled`` would say the visit ended before it began.)
+
+A HIS's own screen that only moves the Encounter to ``in-progress`` is read as
+a call too (its time from ``statusHistory`` or ``meta.lastUpdated``).
 """
 from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
 
-from ..board import CALLED, CALLED_STATUSES, Visit, VisitUpdate
+from ..board import ARRIVED, IN_PROGRESS, Visit, VisitUpdate
 from ..config import Config
 from ..domain import ClinicRoom, Department, Priority
 from ..errors import HisConflict
 from .client import FhirClient, version_of
 from .his import FhirHis
-from .mapping import (
-    EXT_APPOINTMENT_START,
-    EXT_CALL_COUNT,
-    EXT_CALLED_AT,
-    EXT_NO_SHOW,
-    EXT_QUEUE_LABEL,
-    EXT_QUEUE_NUMBER,
-    EXT_QUEUE_PRIORITY,
-    extension_value,
-    parse_datetime,
-    ref_id,
-)
+from .mapping import Extensions, extension_value, extensions, parse_datetime, ref_id
 
 POLL_READ_TIMEOUT_S = 5.0  # a hanging HIS shows the banner within seconds; the next poll is the retry
+APPOINTMENT_ATTEMPTS = 3
 
 
 def poll_client(config: Config) -> FhirClient:
@@ -51,7 +48,7 @@ def poll_client(config: Config) -> FhirClient:
     return FhirClient(his)
 
 
-def visit_from_encounter(enc: dict, room_by_location: dict[str, str]) -> Visit | None:
+def visit_from_encounter(enc: dict, room_by_location: dict[str, str], ext: Extensions) -> Visit | None:
     """A Visit for an Encounter in one of the board's rooms, else None."""
     room = None
     for loc in enc.get("location") or []:
@@ -61,19 +58,19 @@ def visit_from_encounter(enc: dict, room_by_location: dict[str, str]) -> Visit |
     arrived = parse_datetime((enc.get("period") or {}).get("start"))
     if room is None or arrived is None or not enc.get("id"):
         return None
-    number = extension_value(enc, EXT_QUEUE_NUMBER, "valueInteger")
-    label = extension_value(enc, EXT_QUEUE_LABEL, "valueString") or (f"{number:03d}" if number else "")
+    number = extension_value(enc, ext.queue_number, "valueInteger")
+    label = extension_value(enc, ext.queue_label, "valueString") or (f"{number:03d}" if number else "")
     if not label:
         return None
-    prio = extension_value(enc, EXT_QUEUE_PRIORITY, "valueCode")
+    prio = extension_value(enc, ext.queue_priority, "valueCode")
     meta = enc.get("meta") or {}
     last_updated = parse_datetime(meta.get("lastUpdated"))
     status = enc.get("status", "")
-    called_at = parse_datetime(extension_value(enc, EXT_CALLED_AT, "valueDateTime"))
-    if called_at is None and status in CALLED_STATUSES and status != "cancelled":
-        # called by the HIS's own screen: when in-progress started, else the last change
+    called_at = parse_datetime(extension_value(enc, ext.called_at, "valueDateTime"))
+    if called_at is None and status in (IN_PROGRESS, "onleave", "finished"):
+        # started by the HIS's own screen without a call: when in-progress began, else the last change
         for h in enc.get("statusHistory") or []:
-            if h.get("status") == "in-progress":
+            if h.get("status") == IN_PROGRESS:
                 called_at = parse_datetime((h.get("period") or {}).get("start"))
         called_at = called_at or last_updated
     try:
@@ -84,15 +81,15 @@ def visit_from_encounter(enc: dict, room_by_location: dict[str, str]) -> Visit |
         id=enc["id"], version_id=meta.get("versionId"), status=status, room_code=room,
         number=int(number or 0), label=label, arrived_at=arrived, last_updated=last_updated,
         priority=priority,
-        appointment_start=parse_datetime(extension_value(enc, EXT_APPOINTMENT_START, "valueDateTime")),
+        appointment_start=parse_datetime(extension_value(enc, ext.appointment_start, "valueDateTime")),
         called_at=called_at,
-        call_count=int(extension_value(enc, EXT_CALL_COUNT, "valueInteger") or (1 if called_at else 0)),
-        no_show=extension_value(enc, EXT_NO_SHOW, "valueDateTime") is not None,
+        call_count=int(extension_value(enc, ext.call_count, "valueInteger") or (1 if called_at else 0)),
+        no_show=extension_value(enc, ext.no_show, "valueDateTime") is not None,
         masked_name=(enc.get("subject") or {}).get("display", ""),
     )
 
 
-def visits_of(encounters: list[dict], rooms: list[ClinicRoom]) -> VisitUpdate:
+def visits_of(encounters: list[dict], rooms: list[ClinicRoom], ext: Extensions) -> VisitUpdate:
     """The board's view of a search result: visits in ``rooms``, the ids of the
     others, and the newest ``meta.lastUpdated`` seen."""
     by_location = {r.location_id: r.code for r in rooms if r.location_id}
@@ -103,7 +100,7 @@ def visits_of(encounters: list[dict], rooms: list[ClinicRoom]) -> VisitUpdate:
         changed = parse_datetime((enc.get("meta") or {}).get("lastUpdated"))
         if changed and (newest is None or changed > newest):
             newest = changed
-        visit = visit_from_encounter(enc, by_location)
+        visit = visit_from_encounter(enc, by_location, ext)
         if visit is None:
             if enc.get("id"):
                 gone.append(enc["id"])
@@ -112,49 +109,43 @@ def visits_of(encounters: list[dict], rooms: list[ClinicRoom]) -> VisitUpdate:
     return VisitUpdate(tuple(visits), tuple(gone), newest)
 
 
-def with_call(enc: dict, now: datetime, *, status: str = CALLED, recall: bool = False) -> dict:
-    """A copy of ``enc`` recording a call (or a recall) at ``now``."""
+def with_call(enc: dict, now: datetime, ext: Extensions, *, recall: bool = False) -> dict:
+    """A copy of ``enc`` recording a call (or a recall) at ``now``; the status does not change."""
     enc = dict(enc)
-    exts = [e for e in enc.get("extension") or [] if e.get("url") not in (EXT_CALLED_AT, EXT_CALL_COUNT)]
-    count = int(extension_value(enc, EXT_CALL_COUNT, "valueInteger") or 0)
-    exts += [{"url": EXT_CALLED_AT, "valueDateTime": now.isoformat()},
-             {"url": EXT_CALL_COUNT, "valueInteger": count + 1 if recall or count else 1}]
+    count = int(extension_value(enc, ext.call_count, "valueInteger") or 0)
+    exts = [e for e in enc.get("extension") or [] if e.get("url") not in (ext.called_at, ext.call_count)]
+    exts += [{"url": ext.called_at, "valueDateTime": now.isoformat()},
+             {"url": ext.call_count, "valueInteger": count + 1 if recall or count else 1}]
     enc["extension"] = exts
-    if not recall:
-        enc = with_status(enc, status, now)
     return enc
 
 
-def with_status(enc: dict, status: str, now: datetime, *, no_show: bool = False) -> dict:
+def with_status(enc: dict, status: str, now: datetime) -> dict:
     """A copy of ``enc`` moved to ``status`` at ``now``, keeping the previous
-    status's period in ``statusHistory`` (FHIR R4 Encounter.statusHistory)."""
+    status's period in ``statusHistory`` (R4 Encounter.statusHistory)."""
     enc = dict(enc)
     old = enc.get("status")
     history = list(enc.get("statusHistory") or [])
-    since = _status_since(enc, old)
     if old and old != status:
+        since = (history[-1].get("period") or {}).get("end") if history else (enc.get("period") or {}).get("start")
         period = {"start": since, "end": now.isoformat()} if since else {"end": now.isoformat()}
         history.append({"status": old, "period": period})
-    enc["statusHistory"] = history
+    if history:
+        enc["statusHistory"] = history
     enc["status"] = status
-    if no_show:
-        enc["extension"] = [*(enc.get("extension") or []), {"url": EXT_NO_SHOW, "valueDateTime": now.isoformat()}]
-    if status in ("finished", "cancelled"):
+    if status == "finished":
         enc["period"] = {**(enc.get("period") or {}), "end": now.isoformat()}
-    if status == CALLED and enc.get("location"):
-        enc["location"] = [{**enc["location"][0], "status": "active"}, *enc["location"][1:]]
-    elif status in ("finished", "cancelled") and enc.get("location"):
-        enc["location"] = [{**enc["location"][0], "status": "completed"}, *enc["location"][1:]]
+    location_status = {IN_PROGRESS: "active", "finished": "completed"}.get(status)
+    if location_status and enc.get("location"):
+        enc["location"] = [{**enc["location"][0], "status": location_status}, *enc["location"][1:]]
     return enc
 
 
-def _status_since(enc: dict, status: str | None) -> str:
-    history = enc.get("statusHistory") or []
-    if history:
-        return (history[-1].get("period") or {}).get("end") or ""
-    if status == CALLED:
-        return extension_value(enc, EXT_CALLED_AT, "valueDateTime") or ""
-    return (enc.get("period") or {}).get("start", "")
+def with_no_show(enc: dict, now: datetime, ext: Extensions) -> dict:
+    enc = dict(enc)
+    enc["extension"] = [*(e for e in enc.get("extension") or [] if e.get("url") != ext.no_show),
+                        {"url": ext.no_show, "valueDateTime": now.isoformat()}]
+    return enc
 
 
 def _location_param(rooms: list[ClinicRoom]) -> str:
@@ -174,6 +165,7 @@ class FhirBoardHis:
     def __init__(self, config: Config, client: FhirClient | None = None):
         self.config = config
         self.client = client or FhirClient(config.his)
+        self.ext = extensions(config.his)
         self._raw: dict[str, dict] = {}
 
     def departments(self) -> list[Department]:
@@ -191,28 +183,54 @@ class FhirBoardHis:
         return self._update(found, rooms)
 
     def _update(self, encounters: list[dict], rooms: list[ClinicRoom]) -> VisitUpdate:
-        update = visits_of(encounters, rooms)
+        update = visits_of(encounters, rooms, self.ext)
         by_id = {enc.get("id"): enc for enc in encounters}
         for visit in update.visits:
             self._raw[visit.id] = by_id[visit.id]
         return update
 
-    def _put(self, visit_id: str, change) -> None:
+    def _put(self, visit_id: str, change) -> dict:
         enc = self._raw.get(visit_id)
         if enc is None:
             raise HisConflict(f"visit {visit_id} has not been read by this board")
         updated = change(enc)
         r = self.client.update(updated, if_match=version_of(enc))
         self._raw[visit_id] = r.body or updated
+        return updated
+
+    def _appointment(self, enc: dict, status: str) -> None:
+        """Move the visit's Appointment (if any) to ``status``, re-reading it on a conflict."""
+        appt_id = ref_id(((enc.get("appointment") or [{}])[0]).get("reference"))
+        if not appt_id:
+            return
+        for _ in range(APPOINTMENT_ATTEMPTS):
+            appt = self.client.read("Appointment", appt_id).body or {}
+            if appt.get("status") in (status, "cancelled", "entered-in-error"):
+                return
+            try:
+                self.client.update(dict(appt, status=status), if_match=version_of(appt))
+                return
+            except HisConflict:
+                continue
+        raise HisConflict(f"appointment {appt_id}: kept changing")
 
     def call(self, visit_id: str, at: datetime, *, recall: bool = False) -> None:
-        self._put(visit_id, lambda enc: with_call(enc, at, recall=recall))
+        self._put(visit_id, lambda enc: with_call(enc, at, self.ext, recall=recall))
+
+    def start(self, visit_id: str, at: datetime) -> None:
+        self._put(visit_id, lambda enc: with_status(enc, IN_PROGRESS, at))
 
     def finish(self, visit_id: str, at: datetime) -> None:
-        self._put(visit_id, lambda enc: with_status(enc, "finished", at))
+        enc = self._put(visit_id, lambda enc: with_status(enc, "finished", at))
+        self._appointment(enc, "fulfilled")
 
     def mark_no_show(self, visit_id: str, at: datetime) -> None:
-        self._put(visit_id, lambda enc: with_status(enc, "cancelled", at, no_show=True))
+        enc = self._put(visit_id, lambda enc: with_no_show(enc, at, self.ext))
+        self._appointment(enc, "noshow")
 
     def close(self) -> None:
         self.client.close()
+
+
+__all__ = ["ARRIVED", "FhirBoardHis", "poll_client", "visit_from_encounter", "visits_of", "with_call",
+           "with_no_show", "with_status"]

@@ -33,6 +33,7 @@ class FhirHis:
         self.config = config
         self.his = config.his
         self.client = client or FhirClient(config.his)
+        self.ext = m.extensions(config.his)
         self._counters: dict[str, dict] = {}  # counter key -> last known Basic resource
         self._lock = threading.Lock()
         self._departments: list[Department] | None = None
@@ -55,21 +56,39 @@ class FhirHis:
         return {r.location_id: r.code for d in self.list_departments() for r in d.rooms if r.location_id}
 
     def waiting_counts(self, day: date) -> dict[str, int]:
+        """Patients waiting per department: today's arrivals (``period.start``
+        today — an Encounter's ``date`` search also matches yesterday's open
+        visits) not called yet and not no-shows."""
         start, end = _day_bounds(day, self.config)
         encounters, _ = self.client.search("Encounter", [
             ("status", "arrived"), ("date", f"ge{start.isoformat()}"), ("date", f"lt{end.isoformat()}"),
-            ("_elements", "serviceType"), ("_count", "1000")])
+            ("_elements", "serviceType,period,extension"), ("_count", "1000")])
         counts: dict[str, int] = {}
         for enc in encounters:
+            if enc.get("resourceType", "Encounter") != "Encounter":
+                continue
+            arrived = m.parse_datetime((enc.get("period") or {}).get("start"))
+            if arrived is None or not start <= arrived < end:
+                continue
+            if any(e.get("url") in (self.ext.called_at, self.ext.no_show) for e in enc.get("extension") or []):
+                continue
             for coding in (enc.get("serviceType") or {}).get("coding") or []:
-                if coding.get("system") == self.his.department_system:
+                if coding.get("system") == self.his.department_system and coding.get("code"):
                     counts[coding["code"]] = counts.get(coding["code"], 0) + 1
         return counts
 
     # -- check-in steps ---------------------------------------------------------
     def lookup_patient(self, citizen_id: str, day: date) -> PatientLookup:
+        return self._patients_with(f"{self.his.cccd_system}|{citizen_id}", day)
+
+    def find_patient_by_code(self, code: str, day: date) -> PatientLookup:
+        """Patients by the hospital patient code (``his.patient_code_system``),
+        with their appointments of ``day``: the same one round trip as by CCCD."""
+        return self._patients_with(f"{self.his.patient_code_system}|{code}", day)
+
+    def _patients_with(self, identifier: str, day: date) -> PatientLookup:
         patients, included = self.client.search("Patient", {
-            "identifier": f"{self.his.cccd_system}|{citizen_id}",
+            "identifier": identifier,
             "_revinclude": "Appointment:patient",
         })
         start, end = _day_bounds(day, self.config)
@@ -109,7 +128,7 @@ class FhirHis:
                     self._counters[key] = r.body
                     return 1
                 counter = r.body  # it existed: update it below
-            value = (m.extension_value(counter, m.EXT_COUNTER_VALUE, "valueInteger") or 0) + 1
+            value = (m.extension_value(counter, self.ext.counter_value, "valueInteger") or 0) + 1
             updated = self._counter_resource(key, value=value, rid=counter["id"])
             try:
                 r = self.client.update(updated, if_match=version_of(counter))
@@ -125,7 +144,7 @@ class FhirHis:
             "resourceType": "Basic",
             "identifier": [{"system": self.his.counter_system, "value": key}],
             "code": {"text": "Kiosk queue-number counter"},
-            "extension": [{"url": m.EXT_COUNTER_VALUE, "valueInteger": value}],
+            "extension": [{"url": self.ext.counter_value, "valueInteger": value}],
         }
         if rid:
             res["id"] = rid
@@ -192,13 +211,13 @@ class FhirHis:
         dept = next((c.get("code") for c in (enc.get("serviceType") or {}).get("coding") or []
                      if c.get("system") == self.his.department_system), None)
         loc = ((enc.get("location") or [{}])[0].get("location") or {}).get("reference")
-        priority = m.extension_value(enc, m.EXT_QUEUE_PRIORITY, "valueCode")
+        priority = m.extension_value(enc, self.ext.queue_priority, "valueCode")
         return RecordedVisit(
             patient_id=m.ref_id((enc.get("subject") or {}).get("reference")) or "",
             encounter_id=enc["id"],
             appointment_id=appointment_id,
-            queue_number=m.extension_value(enc, m.EXT_QUEUE_NUMBER, "valueInteger") or 0,
-            queue_label=m.extension_value(enc, m.EXT_QUEUE_LABEL, "valueString") or "",
+            queue_number=m.extension_value(enc, self.ext.queue_number, "valueInteger") or 0,
+            queue_label=m.extension_value(enc, self.ext.queue_label, "valueString") or "",
             patient_created=patient_created,
             department_code=dept,
             room_code=self._room_by_location().get(m.ref_id(loc) or "") if loc else None,
@@ -230,12 +249,12 @@ class FhirHis:
         waiting; returns the label the visit carries now."""
         for _ in range(5):
             enc = self.client.read("Encounter", encounter_id).body or {}
-            current = m.extension_value(enc, m.EXT_QUEUE_LABEL, "valueString") or ""
+            current = m.extension_value(enc, self.ext.queue_label, "valueString") or ""
             if current == label or enc.get("status") != "arrived":
                 return current
-            ext = [e for e in enc.get("extension") or [] if e.get("url") not in (m.EXT_QUEUE_NUMBER, m.EXT_QUEUE_LABEL)]
-            enc["extension"] = [{"url": m.EXT_QUEUE_NUMBER, "valueInteger": number},
-                                {"url": m.EXT_QUEUE_LABEL, "valueString": label}, *ext]
+            ext = [e for e in enc.get("extension") or [] if e.get("url") not in (self.ext.queue_number, self.ext.queue_label)]
+            enc["extension"] = [{"url": self.ext.queue_number, "valueInteger": number},
+                                {"url": self.ext.queue_label, "valueString": label}, *ext]
             idents = [i for i in enc.get("identifier") or [] if i.get("system") != self.his.queue_system]
             enc["identifier"] = idents + [{"system": self.his.queue_system,
                                            "value": f"{department_code}-{day:%Y%m%d}-{label}"}]

@@ -1,21 +1,47 @@
-"""Mapping between FHIR R4 resources and the kiosk's domain objects."""
+"""Mapping between FHIR R4 resources and the kiosk's domain objects.
+
+The kiosk's own extensions live under ``his.kiosk_namespace`` (an https base
+the hospital controls): ``{base}/StructureDefinition/queue-number`` and so on
+(``extensions(his)``). Nothing the kiosk sends uses a made-up ``urn:``.
+"""
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 
 from ..config import HisSection
-from ..domain import Appointment, ClinicRoom, Department, Identity, Patient, mask_name
+from ..domain import Appointment, ClinicRoom, Department, Identity, Patient, Priority, mask_name
 from ..ports import VisitPlan
 
-EXT_QUEUE_NUMBER = "urn:kiosk:queue-number"
-EXT_QUEUE_LABEL = "urn:kiosk:queue-label"
-EXT_QUEUE_PRIORITY = "urn:kiosk:queue-priority"
-EXT_APPOINTMENT_START = "urn:kiosk:appointment-start"
-EXT_COUNTER_VALUE = "urn:kiosk:counter-value"
-EXT_KIOSK_ID = "urn:kiosk:kiosk-id"
-EXT_CALLED_AT = "urn:kiosk:called-at"
-EXT_CALL_COUNT = "urn:kiosk:call-count"
-EXT_NO_SHOW = "urn:kiosk:no-show"
+
+
+@dataclass(frozen=True)
+class Extensions:
+    """The URLs of the kiosk's extensions (each documented in docs/fhir.md)."""
+
+    queue_number: str  # Encounter: the queue number (valueInteger)
+    queue_label: str  # Encounter: what the ticket prints, "012" or "K1-005" (valueString)
+    queue_priority: str  # Encounter: social priority group of Law 15/2023 (valueCode)
+    appointment_start: str  # Encounter: the booked slot, for queue order (valueDateTime)
+    kiosk_id: str  # Encounter: which kiosk registered the visit (valueString)
+    checkin_channel: str  # Encounter: how the patient identified themselves: chip, cccd_qr, … (valueCode)
+    checkin_mode: str  # Encounter: online, or offline (queued at the kiosk, delivered later) (valueCode)
+    coverage: str  # Encounter: the BHYT Coverage checked for this visit (valueReference)
+    called_at: str  # Encounter: when the patient was last called to the room (valueDateTime)
+    call_count: str  # Encounter: how many times they were called (valueInteger)
+    no_show: str  # Encounter: called and did not come (valueDateTime)
+    counter_value: str  # Basic: the daily queue-number counter (valueInteger)
+
+
+@functools.lru_cache(maxsize=8)
+def _extensions(base: str) -> Extensions:
+    return Extensions(**{f.name: f"{base}/StructureDefinition/{f.name.replace('_', '-')}"
+                         for f in fields(Extensions)})
+
+
+def extensions(his: HisSection) -> Extensions:
+    return _extensions(his.kiosk_namespace.rstrip("/"))
 
 
 def identifier_value(resource: dict, system: str) -> str | None:
@@ -140,16 +166,19 @@ def departments_from_fhir(services: list[dict], locations: list[dict], his: HisS
 
 def encounter_to_fhir(plan: VisitPlan, patient_ref: str, his: HisSection, kiosk_id: str) -> dict:
     dept, room = plan.department, plan.room
+    urls = extensions(his)
     ext = [
-        {"url": EXT_QUEUE_NUMBER, "valueInteger": plan.queue_number},
-        {"url": EXT_QUEUE_LABEL, "valueString": plan.queue_label},
+        {"url": urls.queue_number, "valueInteger": plan.queue_number},
+        {"url": urls.queue_label, "valueString": plan.queue_label},
     ]
     if kiosk_id:
-        ext.append({"url": EXT_KIOSK_ID, "valueString": kiosk_id})
+        ext.append({"url": urls.kiosk_id, "valueString": kiosk_id})
+    ext.append({"url": urls.checkin_channel, "valueCode": plan.identity.source.value})
+    ext.append({"url": urls.checkin_mode, "valueCode": plan.mode})
     if plan.priority:
-        ext.append({"url": EXT_QUEUE_PRIORITY, "valueCode": plan.priority.value})
+        ext.append({"url": urls.queue_priority, "valueCode": plan.priority.value})
     if plan.appointment and plan.appointment.start:
-        ext.append({"url": EXT_APPOINTMENT_START, "valueDateTime": plan.appointment.start.isoformat()})
+        ext.append({"url": urls.appointment_start, "valueDateTime": plan.appointment.start.isoformat()})
     enc: dict = {
         "resourceType": "Encounter",
         "extension": ext,
@@ -166,9 +195,9 @@ def encounter_to_fhir(plan: VisitPlan, patient_ref: str, his: HisSection, kiosk_
         "location": [{"location": {"reference": f"Location/{room.location_id}", "display": room.name},
                       "status": "planned"}] if room.location_id else [],
     }
-    if plan.priority:
+    if plan.priority is Priority.EMERGENCY:  # clinical urgency; the social groups are only the extension above
         enc["priority"] = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActPriority",
-                                       "code": "EM" if plan.priority.value == "emergency" else "UR"}]}
+                                       "code": "EM", "display": "emergency"}]}
     if plan.appointment:
         enc["appointment"] = [{"reference": f"Appointment/{plan.appointment.id}"}]
     return enc

@@ -75,6 +75,12 @@ class Reception:
         raise AssertionError(f"no ticket for room {room} after {attempts} check-ins")
 
 
+def request_for_person(key: str) -> CheckInRequest:
+    """A check-in of a demo person (their appointment today, if they have one)."""
+    person = next(p for p in demo_people() if p["key"] == key)
+    return CheckInRequest(checkin_id=str(uuid.uuid4()), identity=person_identity(person))
+
+
 @pytest.fixture
 def reception_for():
     return Reception

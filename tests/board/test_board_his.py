@@ -14,10 +14,12 @@ from kiosk.board_service import NothingToRecall
 from kiosk.errors import HisUnavailable
 from kiosk.fhir.board import FhirBoardHis
 from kiosk.fhir.client import FhirClient
-from kiosk.fhir.mapping import EXT_NO_SHOW
-from tests.board.conftest import Reception, board_config, caller_for, poller_for, rooms_of
+from kiosk.config import HisSection
+from kiosk.fhir.mapping import extensions
+from tests.board.conftest import Reception, board_config, caller_for, poller_for, request_for_person, rooms_of
 
 ROOT = Path(__file__).resolve().parents[2]
+EXT = extensions(HisSection())
 pytestmark = pytest.mark.integration
 
 
@@ -57,14 +59,20 @@ def test_checkin_appears_and_call_next_follows_the_priority_rule(fresh_sandbox):
     assert [c.label for c in calls] == [child.label]
     assert snap.room("P201").serving.label == child.label
     enc = read_encounter(cfg, first.visit_id)
+    assert enc["status"] == "arrived" and "statusHistory" not in enc  # called, not yet with the doctor
+    caller.start("P201")
+    enc = read_encounter(cfg, first.visit_id)
     assert enc["status"] == "in-progress" and enc["statusHistory"][0]["status"] == "arrived"
 
     # interleave 2: two normal visits before the next priority one
     desk.walk_in("NGOAI", person_key="linh")
-    labels = [caller.call_next("P201").label for _ in range(3)]
+    labels = []
+    for _ in range(3):
+        labels.append(caller.call_next("P201").label)
+        caller.start("P201")
     assert labels[:2] == normal[:2]
     assert labels[2] != normal[2]  # the second child comes before the third adult
-    assert read_encounter(cfg, first.visit_id)["status"] == "finished"  # previous one finished
+    assert read_encounter(cfg, first.visit_id)["status"] == "finished"  # the visit seen before is finished
 
 
 def test_two_desks_calling_at_once_call_two_different_patients(fresh_sandbox):
@@ -109,14 +117,38 @@ def test_recall_and_skip(fresh_sandbox):
 
     skipped = caller.skip("P201")
     assert skipped.previous_label == labels[0] and skipped.label == labels[1]
+    assert skipped.previous_status == "noshow"
     enc = read_encounter(cfg, called.visit_id)
-    assert enc["status"] == "cancelled"
-    assert any(e["url"] == EXT_NO_SHOW for e in enc["extension"])
-    assert [h["status"] for h in enc["statusHistory"]] == ["arrived", "in-progress"]
+    assert enc["status"] == "arrived"  # not cancelled: it never began; out of the queue by its no-show mark
+    assert any(e["url"] == EXT.no_show for e in enc["extension"])
     snap, calls = poller.poll_once()
     assert [c.label for c in calls] == [labels[1]]
     room = snap.room("P201")
     assert room.serving.label == labels[1] and room.recent[0].no_show
+
+
+def test_appointments_close_as_fulfilled_or_noshow(fresh_sandbox):
+    """A booked patient seen → Appointment fulfilled; a booked patient who did not come → noshow."""
+    from kiosk.board_service import AlreadyWithTheDoctor
+
+    cfg = board_config(fresh_sandbox.base_url)
+    _, rooms = rooms_of(cfg, rooms=["P101", "P203"])
+    caller = caller_for(cfg, rooms)
+    desk = Reception(cfg)
+    an = desk.service.check_in(request_for_person("an"))  # booked in Nội khoa, room P101
+    hung = desk.service.check_in(request_for_person("hung"))  # booked in Tim mạch, room P203
+    assert an.ticket.booked and hung.ticket.booked
+    caller.call_next("P101")
+    caller.skip("P101", then_call_next=False)
+    caller.call_next("P203")
+    caller.start("P203")
+    with pytest.raises(AlreadyWithTheDoctor):
+        caller.skip("P203")
+    caller.call_next("P203")  # the visit being seen is finished
+    client = FhirClient(cfg.his)
+    assert client.read("Appointment", an.appointment_id).body["status"] == "noshow"
+    assert client.read("Appointment", hung.appointment_id).body["status"] == "fulfilled"
+    assert client.read("Encounter", hung.encounter_id).body["status"] == "finished"
 
 
 def test_outage_keeps_the_last_state_and_recovers(fresh_sandbox):
@@ -209,7 +241,8 @@ def test_cli_call_next_recall_skip(fresh_sandbox, tmp_path):
     assert kiosk("call-next", "--room", "P201")["called"] == labels[0]
     assert kiosk("recall", "--room", "P201")["called"] == labels[0]
     out = kiosk("skip", "--room", "P201")
-    assert (out["previous"], out["previous_status"], out["called"]) == (labels[0], "cancelled", labels[1])
+    assert (out["previous"], out["previous_status"], out["called"]) == (labels[0], "noshow", labels[1])
+    assert kiosk("start", "--room", "P201")["called"] == labels[1]
     out = kiosk("call-next", "--room", "P201")
     assert out["called"] is None and out["previous"] == labels[1] and out["previous_status"] == "finished"
     bad = subprocess.run([sys.executable, "-m", "app", "recall", "--room", "P999", "--config", str(cfg_file)],

@@ -9,8 +9,23 @@ from datetime import datetime, timedelta, timezone
 
 from kiosk.domain import ClinicRoom, Priority
 from kiosk.board import BoardModel
-from kiosk.fhir.board import visit_from_encounter, visits_of, with_call, with_status
-from kiosk.fhir.mapping import EXT_CALL_COUNT, EXT_CALLED_AT, EXT_NO_SHOW
+from kiosk.config import HisSection
+from kiosk.fhir import board as fb
+from kiosk.fhir.mapping import extensions
+
+EXT = extensions(HisSection())
+
+
+def with_call(enc, now, *, recall=False):
+    return fb.with_call(enc, now, EXT, recall=recall)
+
+
+def with_status(enc, status, now):
+    return fb.with_status(enc, status, now)
+
+
+def visits_of(encounters, rooms):
+    return fb.visits_of(encounters, rooms, EXT)
 
 VN = timezone(timedelta(hours=7))
 T0 = datetime(2026, 3, 2, 7, 0, tzinfo=VN)
@@ -20,12 +35,12 @@ ROOMS = [ClinicRoom("P101", "Phòng khám Nội 1", location_id="loc-1"),
 
 def encounter(eid, number, minute, *, loc="loc-1", status="arrived", version="1", priority=None, booked=None,
               name="NGUYỄN V** AN", updated_min=None):
-    ext = [{"url": "urn:kiosk:queue-number", "valueInteger": number},
-           {"url": "urn:kiosk:queue-label", "valueString": f"{number:03d}"}]
+    ext = [{"url": EXT.queue_number, "valueInteger": number},
+           {"url": EXT.queue_label, "valueString": f"{number:03d}"}]
     if priority:
-        ext.append({"url": "urn:kiosk:queue-priority", "valueCode": priority.value})
+        ext.append({"url": EXT.queue_priority, "valueCode": priority.value})
     if booked is not None:
-        ext.append({"url": "urn:kiosk:appointment-start", "valueDateTime": (T0 + timedelta(minutes=booked)).isoformat()})
+        ext.append({"url": EXT.appointment_start, "valueDateTime": (T0 + timedelta(minutes=booked)).isoformat()})
     upd = T0 + timedelta(minutes=updated_min if updated_min is not None else minute)
     return {"resourceType": "Encounter", "id": eid, "status": status, "extension": ext,
             "meta": {"versionId": version, "lastUpdated": upd.astimezone(timezone.utc).isoformat()},
@@ -86,7 +101,7 @@ def test_recall_is_a_new_call_of_the_same_number():
                       T0 + timedelta(minutes=1), recall=True)
     calls = m.merge([again])
     assert [(c.label, c.call_count) for c in calls] == [("001", 2)]
-    assert again["status"] == "in-progress"
+    assert again["status"] == "arrived"  # a call is recorded; the visit starts only when the room starts it
 
 
 def test_call_made_on_the_his_own_screen_is_detected():
@@ -132,28 +147,41 @@ def test_interleave_credit_comes_from_the_rooms_call_history():
     assert [w.label for w in m.waiting_order("P101")] == ["003", "005", "004"]
 
 
-def test_skip_and_status_history_representation():
+def test_a_called_patient_stays_arrived_until_the_room_starts_the_visit():
+    """R4: arrived = present, not yet with a practitioner; in-progress = with the practitioner."""
     now = T0 + timedelta(minutes=30)
     called = with_call(encounter("a", 1, 1), now)
-    assert called["status"] == "in-progress"
-    assert called["statusHistory"] == [{"status": "arrived", "period": {"start": (T0 + timedelta(minutes=1)).isoformat(),
-                                                                        "end": now.isoformat()}}]
-    assert called["location"][0]["status"] == "active"
+    assert called["status"] == "arrived" and "statusHistory" not in called
+    assert called["location"][0]["status"] == "planned"
     exts = {e["url"]: e for e in called["extension"]}
-    assert exts[EXT_CALLED_AT]["valueDateTime"] == now.isoformat() and exts[EXT_CALL_COUNT]["valueInteger"] == 1
-    later = now + timedelta(minutes=3)
-    skipped = with_status(called, "cancelled", later, no_show=True)
-    assert skipped["status"] == "cancelled"
-    assert skipped["statusHistory"][-1] == {"status": "in-progress",
-                                            "period": {"start": now.isoformat(), "end": later.isoformat()}}
-    assert any(e["url"] == EXT_NO_SHOW for e in skipped["extension"])
-    assert skipped["period"]["end"] == later.isoformat()
-    v = visit_from_encounter(skipped, {"loc-1": "P101"})
-    assert v.no_show and v.was_called and v.status == "cancelled"
+    assert exts[EXT.called_at]["valueDateTime"] == now.isoformat() and exts[EXT.call_count]["valueInteger"] == 1
+    v = fb.visit_from_encounter(called, {"loc-1": "P101"}, EXT)
+    assert v.called_now and not v.waiting
+    started = with_status(called, "in-progress", now + timedelta(minutes=2))
+    assert started["statusHistory"] == [{"status": "arrived", "period": {
+        "start": (T0 + timedelta(minutes=1)).isoformat(), "end": (now + timedelta(minutes=2)).isoformat()}}]
+    assert started["location"][0]["status"] == "active"
+    done = with_status(started, "finished", now + timedelta(minutes=9))
+    assert done["period"]["end"] == (now + timedelta(minutes=9)).isoformat()
+    assert done["location"][0]["status"] == "completed"
+    assert [h["status"] for h in done["statusHistory"]] == ["arrived", "in-progress"]
     m = model()
-    m.replace_all([skipped], T0.date())
+    m.replace_all([started, encounter("b", 2, 2)], T0.date())
+    room = m.snapshot(now).room("P101")
+    assert room.serving.label == "001" and [w.label for w in room.waiting] == ["002"]
+
+
+def test_a_no_show_leaves_the_queue_without_being_cancelled():
+    now = T0 + timedelta(minutes=30)
+    skipped = fb.with_no_show(with_call(encounter("a", 1, 1), now), now + timedelta(minutes=3), EXT)
+    assert skipped["status"] == "arrived"  # not "cancelled": that would mean the visit ended before it began
+    assert any(e["url"] == EXT.no_show for e in skipped["extension"])
+    v = fb.visit_from_encounter(skipped, {"loc-1": "P101"}, EXT)
+    assert v.no_show and v.was_called and not v.waiting and not v.called_now
+    m = model()
+    m.replace_all([skipped, encounter("b", 2, 2)], T0.date())
     snap = m.snapshot(T0).room("P101")
-    assert snap.serving is None and snap.recent[0].no_show
+    assert snap.serving is None and snap.recent[0].no_show and [w.label for w in snap.waiting] == ["002"]
 
 
 def test_core_modules_stay_qt_free():

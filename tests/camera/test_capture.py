@@ -23,7 +23,7 @@ def _numbered_frames(n, size=(160, 120)):
     return frames
 
 
-def _wait_until(predicate, timeout=10.0):
+def _wait_until(predicate, timeout=60.0):  # a bound on waiting on a busy machine, not a speed target
     done = threading.Event()
     for _ in range(int(timeout / 0.02)):
         if predicate():

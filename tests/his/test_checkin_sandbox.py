@@ -12,10 +12,12 @@ import requests
 
 from kiosk.checkin import CheckInService
 from kiosk.clock import SystemClock
+from kiosk.config import HisSection
 from kiosk.demo_data import demo_person, person_identity
 from kiosk.domain import Assurance, Identity, IdentitySource
 from kiosk.errors import HisUnavailable, PatientAmbiguous
 from kiosk.fhir.his import FhirHis
+from kiosk.fhir.mapping import extensions
 from tests.helpers import free_port, make_config, request_for
 
 pytestmark = pytest.mark.integration
@@ -55,7 +57,7 @@ def test_booked_patient_appointment_marked_arrived(sandbox, service):
     assert enc["appointment"][0]["reference"] == f"Appointment/{result.appointment_id}"
     assert enc["location"][0]["location"]["display"] == "Phòng khám Nội 1"
     assert enc["subject"]["reference"] == f"Patient/{result.patient_id}"
-    assert {"url": "urn:kiosk:queue-label", "valueString": result.ticket.label} in enc["extension"]
+    assert {"url": extensions(HisSection()).queue_label, "valueString": result.ticket.label} in enc["extension"]
     # a second check-in the same day is a walk-in: the appointment is no longer "booked"
     again = service.check_in(request_for(person_identity(demo_person("an")), department="NOI"))
     assert not again.ticket.booked
@@ -171,10 +173,10 @@ def test_today_is_the_hospital_day():
 def test_appointment_qr_booking_code_gives_the_patient_and_checks_in(sandbox, service):
     from datetime import timedelta
 
+    from devices.camera.samples import appointment_qr_payload, demo_appointment_code
     from kiosk.checkin import identity_for_booking
     from kiosk.errors import BookingNotUsable
     from kiosk.qr_payload import AppointmentQr, parse_qr
-    from devices.camera.samples import appointment_qr_payload, demo_appointment_code
 
     now = SystemClock().now()
     today = now.date()

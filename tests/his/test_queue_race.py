@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from kiosk.config import HisSection
+from kiosk.fhir.mapping import extensions
+
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +43,6 @@ def test_concurrent_kiosks_get_unique_gapless_numbers(fresh_sandbox):
     # and the HIS agrees: every Encounter carries its own number
     encs = requests.get(f"{fresh_sandbox.base_url}/Encounter", timeout=30,
                         params={"_count": "1000"}).json().get("entry", [])
-    labels = [next(x["valueString"] for x in e["resource"]["extension"] if x["url"] == "urn:kiosk:queue-label")
+    labels = [next(x["valueString"] for x in e["resource"]["extension"] if x["url"] == extensions(HisSection()).queue_label)
               for e in encs if e["resource"]["serviceType"]["coding"][0]["code"] == "RHM"]
     assert len(labels) == len(set(labels)) == KIOSKS * PER_KIOSK

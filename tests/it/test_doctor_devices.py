@@ -22,6 +22,7 @@ import pytest
 from app.admin_tools import admin_tools
 from app.sandbox import SandboxHis
 from kiosk.admin_pin import hash_pin
+from kiosk.config import HisSection
 from kiosk.config_writer import update_config
 from tests.card.virtual_reader import VPCD_READER, running_virtual_card
 from tests.printer.tcp_printer import FakeTcpPrinter
@@ -44,6 +45,9 @@ def write_video(path: Path, frames: int = 30) -> Path:
     return path
 
 
+NAMESPACE = "https://fhir.benhvien-demo.vn/kiosk"
+
+
 class Rig:
     def __init__(self, tmp: Path, card, printer: FakeTcpPrinter, sandbox: SandboxHis):
         self.tmp, self.card, self.printer, self.sandbox = tmp, card, printer, sandbox
@@ -52,7 +56,7 @@ class Rig:
         update_config(self.config, {
             "kiosk.id": "KIOSK-07", "kiosk.data_dir": str(tmp / "data"),
             "admin.pin_hash": hash_pin("2468"),
-            "his.base_url": sandbox.base_url,
+            "his.base_url": sandbox.base_url, "his.kiosk_namespace": NAMESPACE,  # the hospital's own
             "card_reader.driver": "pcsc", "card_reader.reader": VPCD_READER,
             "card_reader.trust_store": str(card.csca_dir),
             "camera.driver": "opencv", "camera.source": str(self.video), "camera.width": 640,
@@ -80,7 +84,7 @@ def statuses(report: dict, status: str) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("doctor-rig")
-    sandbox = SandboxHis(port=0).start()
+    sandbox = SandboxHis(port=0, his=HisSection(kiosk_namespace=NAMESPACE)).start()
     try:
         with FakeTcpPrinter() as printer, running_virtual_card("an", csca_dir=tmp / "csca") as card:
             yield Rig(tmp, card, printer, sandbox)
@@ -91,6 +95,9 @@ def rig(tmp_path_factory):
 def test_everything_attached_is_all_ok_with_a_test_print(rig):
     code, report = rig.doctor("--test-print")
     not_ok = {c["name"]: f'{c["status"]}: {c["detail"]}' for c in report["checks"] if c["status"] != "OK"}
+    # The one thing this test machine cannot attach is a sound card for spoken guidance: said, as a warning.
+    if Path("/dev/snd").exists() is False or not any(Path("/dev/snd").glob("pcm*")):
+        assert not_ok.pop("speech.output", "").startswith("WARN: no audio device")
     assert not_ok == {} and code == 0 and report["ok"] is True
     names = {c["name"]: c for c in report["checks"]}
     assert "card on it" in names["card_reader.reader"]["detail"]

@@ -107,3 +107,8 @@ def test_scan_image_of_a_cccd_qr_with_arabic_indic_digits_is_refused(tmp_path):
 def test_insurance_check_refuses_a_name_with_escape_sequences():
     r = kiosk("insurance", "check", "--id", ASCII_ID, "--name", "NGUYỄN\x1b[2J VĂN AN", "--dob", "1990-01-01")
     assert one_error_line(r).startswith("kiosk insurance check: --name: expected a name of letters")
+
+
+def test_checkin_refuses_a_patient_code_in_other_digit_forms(config):
+    r = kiosk("checkin", "--patient-code", "BN-٠٠١٢٣٤٥", "--department", "NOI", config=config)
+    assert one_error_line(r).startswith("kiosk checkin: --patient-code: expected a patient code")

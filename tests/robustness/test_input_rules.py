@@ -129,7 +129,7 @@ def test_checkin_ids_are_canonical_uuids():
 # --- entry points ---------------------------------------------------------------
 
 def journey() -> j.Journey:
-    jr = j.Journey(j.Settings(), today=lambda: TODAY)
+    jr = j.Journey(j.Settings(flow=j.FLOW_STEP_BY_STEP), today=lambda: TODAY)
     jr.handle(j.OpenKeypad())
     return jr
 
@@ -213,3 +213,20 @@ def test_chip_identity_goes_through_the_rules():
         bad = replace(record, fields={**record.fields, number: [value]})
         with pytest.raises(CardParseError, match=field):
             identity_from_chip(replace(data, record=bad), with_photo=False)
+
+
+@pytest.mark.parametrize("typed", ["１２３４５６７", "١٢٣٤٥٦٧", "1234567\n", " 1234567"])
+def test_keypad_patient_code_refuses_other_digit_forms(typed):
+    jr = j.Journey(j.Settings(flow=j.FLOW_STEP_BY_STEP), today=lambda: TODAY)
+    jr.handle(j.OpenKeypad(j.PATIENT_CODE))
+    assert jr.handle(j.PatientCodeTyped(typed)) == []
+    assert jr.notice == "error.invalid_patient_code"
+    assert jr.handle(j.PatientCodeTyped("1234567"))  # ASCII digits: looked up
+
+
+def test_patient_codes_from_scans_are_ascii():
+    from kiosk.patient_code import PatientCodeRules
+
+    rules_ = PatientCodeRules(r"^(?P<code>BN-\w+)$")  # a lax pattern a hospital might configure
+    assert rules_.from_scan("BN-0012345") == "BN-0012345"
+    assert rules_.from_scan("BN-٠٠١٢٣٤٥") is None

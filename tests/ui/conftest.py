@@ -42,12 +42,15 @@ def kiosk(qtbot, kiosk_config):
     from devices.camera.simulator import SimulatedScanner
     from devices.card.simulator import SimulatedCardReader
     from devices.printer import build_printer
+    from devices.voice import SimulatedSpeaker
     from ui.app import make_kiosk
 
     services = build_kiosk(kiosk_config, with_devices=False)
     services.printer = build_printer(kiosk_config)
     services.card_reader = SimulatedCardReader(read_time_s=0.2)
     services.scanner = SimulatedScanner(repeat_after_s=1.0)
+    services.speech = SimulatedSpeaker()
+    services.on_close(services.speech.close)
     controller, window = make_kiosk(services, kiosk_config)
     window.resize(1080, 1920)
     window.show()

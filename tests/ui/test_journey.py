@@ -34,6 +34,7 @@ DEPTS = (Department("NOI", "Nội khoa", (ClinicRoom("P101", "Phòng khám Nội
 
 
 def new_journey(**kw) -> j.Journey:
+    kw.setdefault("flow", j.FLOW_STEP_BY_STEP)  # the flow before issue #18; the short flow: test_journey_short.py
     journey = j.Journey(j.Settings(kiosk_id="K1", **kw), today=lambda: TODAY)
     journey.handle(j.DepartmentsLoaded(DEPTS, {"NOI": 4}))
     return journey

@@ -18,13 +18,14 @@ pytestmark = pytest.mark.integration
 
 
 def walk_in_to_done(kiosk, priority=None):
+    """The short flow: priority (if any) and the department on one screen; the department checks in."""
     kiosk.wait_step("department")
-    kiosk.qtbot.waitUntil(lambda: bool(kiosk.screen("department").buttons))
+    department = kiosk.screen("department")
+    kiosk.qtbot.waitUntil(lambda: bool(department.buttons))
+    if priority:
+        kiosk.tap(department.priority.buttons[priority])
     codes = [d.code for d in kiosk.journey.departments]
-    kiosk.tap(kiosk.screen("department").buttons[codes.index("NOI")])
-    kiosk.wait_step("priority")
-    prio = kiosk.screen("priority")
-    kiosk.tap(prio.choices[priority] if priority else prio.none)
+    kiosk.tap(department.buttons[codes.index("NOI")])
     kiosk.wait_step("done")
     return kiosk.journey.result
 
@@ -33,11 +34,10 @@ def test_typed_id_walk_in_sees_waiting_counts_and_declares_a_disability(kiosk):
     kiosk.tap(kiosk.screen("welcome").type_id)
     kiosk.wait_step("keypad")
     kiosk.type_digits("027185004321")
-    kiosk.wait_step("confirm_identity")
-    assert kiosk.journey.identity.assurance is Assurance.TYPED
-    assert "Số tự nhập" in kiosk.texts() and "(chưa có)" in kiosk.texts()  # no name from a typed number
-    kiosk.tap(kiosk.screen("confirm").yes)
     kiosk.wait_step("department")
+    assert kiosk.journey.identity.assurance is Assurance.TYPED
+    who = kiosk.screen("department").who.text.text()
+    assert "Số tự nhập" in who and "********4321" in who and "BÍCH NGỌC" not in kiosk.texts()  # no name shown
     kiosk.qtbot.waitUntil(lambda: kiosk.journey.waiting is not None)
     assert "người đang chờ" in kiosk.texts()
     result = walk_in_to_done(kiosk, Priority.DISABILITY)
@@ -47,13 +47,13 @@ def test_typed_id_walk_in_sees_waiting_counts_and_declares_a_disability(kiosk):
 
 def test_new_patient_by_qr_is_upgraded_by_laying_the_card_on_the_reader(kiosk):
     kiosk.show_qr("huong")
-    kiosk.wait_step("confirm_identity")
+    kiosk.wait_step("department")
     assert kiosk.journey.identity.assurance is Assurance.QR
     kiosk.insert("huong")
     kiosk.qtbot.waitUntil(lambda: kiosk.journey.identity is not None
                           and kiosk.journey.identity.source is IdentitySource.CHIP)
-    kiosk.wait_step("confirm_identity")
-    kiosk.tap(kiosk.screen("confirm").yes)
+    kiosk.wait_step("department")  # back on the same screen, now verified by the chip
+    assert "Chip trên thẻ" in kiosk.screen("department").who.text.text()
     result = walk_in_to_done(kiosk)
     assert result.encounter_id and result.mode == "online"
 
@@ -67,8 +67,6 @@ def test_printer_out_of_paper_is_said_before_the_patient_starts_and_the_number_i
     assert "Máy in hết giấy" in kiosk.window.status["printer"].text()
     before = len(kiosk.printer.printed_images)
     kiosk.show_qr("ngoc")
-    kiosk.wait_step("confirm_identity")
-    kiosk.tap(kiosk.screen("confirm").yes)
     result = walk_in_to_done(kiosk)
     done = kiosk.screen("done")
     assert not kiosk.journey.printed and len(kiosk.printer.printed_images) == before
@@ -97,14 +95,14 @@ def test_card_removed_mid_read_says_what_to_do_and_reading_again_works(kiosk):
     assert error.use_qr.isVisible()  # the camera is listening too
     kiosk.reader.set_slow(0.2)
     kiosk.insert("an")  # put back: read again by itself
-    kiosk.wait_step("confirm_identity")
+    kiosk.wait_step("appointment")
     assert kiosk.journey.identity.source is IdentitySource.CHIP
 
 
 def test_idle_timeout_returns_to_welcome_and_clears_personal_data(kiosk):
     kiosk.journey.settings.idle_timeout_s = 0.5  # kiosk.idle_timeout_s, shortened for the test
     kiosk.show_qr("hung")
-    kiosk.wait_step("confirm_identity")
+    kiosk.qtbot.waitUntil(lambda: kiosk.journey.step.value in ("appointment", "department"))
     ref = weakref.ref(kiosk.journey.identity)
     assert "LÊ VĂN HÙNG" in kiosk.texts()
     kiosk.wait_step("welcome", timeout=10000)
@@ -128,19 +126,18 @@ def test_language_switch_is_one_touch_and_resets_for_the_next_patient(kiosk):
     assert kiosk.screen("welcome").title.text() == "Welcome! Check in for your visit"
     assert kiosk.window.language.text() == "Tiếng Việt" and "Online" in kiosk.window.status["connection"].text()
     kiosk.show_qr("ngoc")
-    kiosk.wait_step("confirm_identity")
-    assert "Full name" in kiosk.texts() and "QR code on the card" in kiosk.texts()
-    kiosk.tap(kiosk.screen("confirm").no)
+    kiosk.wait_step("department")
+    assert "QR code on the card" in kiosk.screen("department").who.text.text()
+    assert kiosk.screen("department").home.text() == "That is not me"
+    kiosk.tap(kiosk.screen("department").home)
     kiosk.wait_step("welcome")
     assert kiosk.journey.language == "vi" and kiosk.screen("welcome").title.text().startswith("Xin chào")
 
 
 def test_his_going_offline_mid_journey_still_gives_a_ticket_marked_offline(kiosk, sandbox):
-    kiosk.show_qr("ngoc")
-    kiosk.wait_step("confirm_identity")
     sandbox.set_faults(fail_status=503, fail_count=1_000_000)
     try:
-        kiosk.tap(kiosk.screen("confirm").yes)
+        kiosk.show_qr("ngoc")
         kiosk.wait_step("department", timeout=60000)
         assert kiosk.screen("department").notice.isVisible()  # "offline: you still get a number"
         result = walk_in_to_done(kiosk)

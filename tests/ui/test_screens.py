@@ -15,9 +15,12 @@ from ui import style
 from ui.app import LANDSCAPE, PORTRAIT
 from ui.tour import SCENARIOS, Tour
 
-DOC_SCREENS = ("welcome", "card_needs_key", "reading", "confirm_chip", "confirm_qr", "appointment", "keypad",
-               "department", "priority_walk_in", "done", "done_priority", "welcome_paper_out", "done_not_printed",
-               "error_card_removed", "department_offline", "done_offline")
+DOC_SCREENS = ("welcome", "card_needs_key", "reading", "appointment", "appointment_qr", "keypad", "department",
+               "department_priority", "keypad_patient_code", "appointment_patient_code", "department_patient_code_slip",
+               "done", "done_priority", "welcome_paper_out", "done_not_printed", "error_card_removed",
+               "department_offline", "done_offline", "welcome_large", "card_needs_key_large", "appointment_large",
+               "department_large", "keypad_large", "done_large", "welcome_voice", "appointment_voice",
+               "department_voice", "done_voice")
 
 
 @pytest.fixture
@@ -26,9 +29,35 @@ def sandbox(fresh_sandbox):
     return fresh_sandbox
 
 
-def layout_problems(window) -> list[str]:
-    """Texts that do not fit their widget, and buttons smaller than 15 mm."""
+def overflow_problems(window) -> list[str]:
+    """Visible widgets that reach outside the window: a widget inside a scrolling
+    body only has to be inside the body (it is reached by scrolling)."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QWidget
     problems = []
+    screen = window.current_screen()
+    whole = QRect(0, 0, window.width(), window.height())
+    for w in [window.current_screen()] + window.findChildren(QWidget):
+        if not w.isVisibleTo(window) or (w is not screen and w.window() is not window):
+            continue
+        if w is not screen and screen.isAncestorOf(w) and screen.body_box.isAncestorOf(w):
+            box = screen.body_box
+            inside = QRect(w.mapTo(box, w.rect().topLeft()), w.size())
+            if not box.rect().adjusted(-2, -2, 2, 2).contains(inside):
+                problems.append(f"{type(w).__name__} {getattr(w, 'text', lambda: '')()[:20]!r} outside the body")
+            continue
+        if w is not screen and not (screen.isAncestorOf(w) or not window.stack.isAncestorOf(w)):
+            continue  # another step's screen
+        rect = QRect(w.mapTo(window, w.rect().topLeft()), w.size())
+        if not whole.adjusted(-2, -2, 2, 2).contains(rect):
+            problems.append(f"{type(w).__name__} {getattr(w, 'text', lambda: '')()[:20]!r} at {rect.getRect()} "
+                            f"outside the {window.width()}x{window.height()} window")
+    return problems
+
+
+def layout_problems(window) -> list[str]:
+    """Texts that do not fit their widget, buttons smaller than 15 mm, widgets outside the window."""
+    problems = overflow_problems(window)
     screen = window.current_screen()
     min_px = style.MIN_TARGET_MM * window.screen().physicalDotsPerInch() / 25.4
     for lab in screen.findChildren(QLabel) + window.findChildren(QLabel, "hospital"):
@@ -42,7 +71,7 @@ def layout_problems(window) -> list[str]:
             need_w = lab.fontMetrics().horizontalAdvance(lab.text())
             if need_w > lab.width() + 2:
                 problems.append(f"label {lab.text()[:30]!r}: needs {need_w}px width, has {lab.width()}")
-    for btn in screen.findChildren(QPushButton) + [window.language]:
+    for btn in screen.findChildren(QPushButton) + [window.language, window.large_button, window.speech_button]:
         if not btn.isVisibleTo(window):
             continue
         lines = btn.text().split("\n")

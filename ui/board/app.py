@@ -64,9 +64,10 @@ class BoardController(QObject):
         self.snapshots += 1
 
     def request_action(self, action: str, room: str) -> None:
-        """A demo button: call-next / recall / skip, off the GUI thread."""
+        """A demo button: call-next / recall / start / skip, off the GUI thread."""
         self.window.set_busy(room, True)
-        fn = {"call-next": self.caller.call_next, "recall": self.caller.recall, "skip": self.caller.skip}[action]
+        fn = {"call-next": self.caller.call_next, "recall": self.caller.recall, "start": self.caller.start,
+              "skip": self.caller.skip}[action]
 
         def work():
             try:

@@ -96,7 +96,7 @@ class RoomPanel(QFrame):
         if demo_actions is not None:
             row = QHBoxLayout()
             for action, key in (("call-next", "board.call_next"), ("recall", "board.recall"),
-                                ("skip", "board.skip")):
+                                ("start", "board.start"), ("skip", "board.skip")):
                 b = QPushButton(t(key, lang))
                 b.setObjectName(f"{action}-{code}")
                 b.setStyleSheet("QPushButton { background: #1d5fb8; color: white; border: none; "

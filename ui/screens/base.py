@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QBoxLayout, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
+                               QVBoxLayout, QWidget)
 
 from ..catalogue import tr
 
@@ -37,14 +38,27 @@ class Screen(QWidget):
         super().__init__(parent)
         self.send = send
         self.lang = "vi"
+        self.u = 1.0          # the style unit (ui.style.unit_for)
+        self.large = False    # large text and high contrast
         self.outer = QVBoxLayout(self)
         self.outer.setContentsMargins(48, 36, 48, 36)
         self.outer.setSpacing(28)
         self.title = label("title", center=True)
         self.outer.addWidget(self.title)
-        self.body = QVBoxLayout()
+        # The body scrolls when it needs more room than the screen has (large text in
+        # landscape); title, notice and footer buttons always stay in view.
+        self.body_box = QWidget()
+        self.body_box.setObjectName("body")
+        self.body = QVBoxLayout(self.body_box)
+        self.body.setContentsMargins(0, 0, 0, 0)
         self.body.setSpacing(24)
-        self.outer.addLayout(self.body, 1)
+        self.scroller = QScrollArea()
+        self.scroller.setObjectName("scroller")
+        self.scroller.setWidget(self.body_box)
+        self.scroller.setWidgetResizable(True)
+        self.scroller.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.outer.addWidget(self.scroller, 1)
         self.notice = label("notice", center=True)
         self.notice.hide()
         self.outer.addWidget(self.notice)
@@ -79,6 +93,29 @@ class Screen(QWidget):
         self.outer.setContentsMargins(m, round(30 * u), m, round(30 * u))
         self.outer.setSpacing(round(26 * u))
         self.footer.setSpacing(round(32 * u))
+
+    stacked_footer = False  # a screen whose footer buttons are always one under the other
+
+    def set_mode(self, u: float, large: bool) -> None:
+        """The window's style unit and whether large text is on: margins, then layout."""
+        self.u, self.large = u, large
+        self.set_margins(u * (0.6 if large else 1.0))  # large text takes the room margins had
+        self._place_footer()
+        self.relayout()
+
+    def _place_footer(self) -> None:
+        """Footer buttons side by side, or one under the other when they would not fit
+        (portrait with large text, or a screen that asks for it)."""
+        stacked = self.stacked_footer or (self.large and not self.is_landscape())
+        self.footer.setDirection(QBoxLayout.Direction.BottomToTop if stacked else QBoxLayout.Direction.LeftToRight)
+
+    def relayout(self) -> None:
+        """Arrange the screen for its orientation and text size (called on resize and mode change)."""
+
+    def resizeEvent(self, event):  # noqa: N802
+        self._place_footer()
+        self.relayout()
+        super().resizeEvent(event)
 
 
 def set_direction(layout: QBoxLayout, landscape: bool) -> None:

@@ -2,7 +2,6 @@
 that always say what to do next."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QBoxLayout, QVBoxLayout
 
 from kiosk import journey as j
@@ -29,11 +28,14 @@ class DoneScreen(Screen):
         self.split.setSpacing(24)
         for group in ((self.caption, self.number, self.department),
                       (self.room, self.where, self.priority, self.take, self.offline, self.take_card)):
+            # Centred by stretches, not by an alignment: an aligned layout gets its size-hint
+            # height, which ignores how many lines its wrapped labels really need.
             column = QVBoxLayout()
+            column.addStretch(1)
             for w in group:
                 column.addWidget(w)
+            column.addStretch(1)
             self.split.addLayout(column, 1)
-            self.split.setAlignment(column, Qt.AlignmentFlag.AlignVCenter)
         self.body.addStretch(1)
         self.body.addLayout(self.split)
         self.body.addStretch(1)
@@ -74,9 +76,8 @@ class DoneScreen(Screen):
         self.again.setVisible(not journey.printed and journey.printer_ready)
         self.finish.setText(self.t("ui.done.finish"))
 
-    def resizeEvent(self, event):  # noqa: N802
+    def relayout(self) -> None:
         set_direction(self.split, self.is_landscape())
-        super().resizeEvent(event)
 
     def clear(self) -> None:
         for w in (self.number, self.department, self.room, self.where, self.priority):
@@ -97,8 +98,8 @@ class ErrorScreen(Screen):
         events = {j.RETRY: j.Retry, j.TYPE_ID: j.OpenKeypad, j.HOME: j.GoHome}
         self.actions = {a: button("primary" if a == j.RETRY else "secondary", lambda a=a: self.send(events[a]()))
                         for a in (j.HOME, j.TYPE_ID, j.RETRY)}
-        self.footer.setDirection(QBoxLayout.Direction.TopToBottom)  # up to three full-width choices
-        for action in (j.RETRY, j.TYPE_ID, j.HOME):
+        self.stacked_footer = True  # up to three full-width choices
+        for action in (j.HOME, j.TYPE_ID, j.RETRY):  # stacked bottom to top: "try again" first
             self.footer.addWidget(self.actions[action])
 
     def render(self, journey, ctx) -> None:

@@ -1,11 +1,15 @@
-"""The first screens: welcome (card or QR), card-without-key, keypad, and the
-"please wait" screen shared by reading, looking up, checking in and printing."""
+"""The first screens: welcome (card or QR, or type a number), card-without-key
+(with its own keypad: one action less), the keypad for the ID number or the
+patient code, and the "please wait" screen shared by the slow steps."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QBoxLayout, QGridLayout, QVBoxLayout, QWidget
+from typing import Callable
+
+from PySide6.QtWidgets import QBoxLayout, QGridLayout, QSizePolicy, QVBoxLayout, QWidget
 
 from kiosk import journey as j
 from kiosk.domain import is_valid_citizen_id
+from kiosk.patient_code import DIGITS_MAX
 from kiosk.ports import DEVICE_ERROR, DEVICE_MISSING, PRINTER_OFFLINE, PRINTER_PAPER_OUT
 
 from ..pictures import CardOnReaderPicture, QrToCameraPicture, Spinner
@@ -33,7 +37,9 @@ class WelcomeScreen(Screen):
         self.body.addWidget(self.device_hint)
         self.printer_warning = label("notice", center=True)
         self.outer.insertWidget(1, self.printer_warning)
-        self.type_id = button("secondary", lambda: self.send(j.OpenKeypad()))
+        self.type_id = button("secondary", lambda: self.send(j.OpenKeypad(j.CITIZEN_ID)))
+        self.patient_code = button("secondary", lambda: self.send(j.OpenKeypad(j.PATIENT_CODE)))
+        self.footer.addWidget(self.patient_code)  # stacked bottom to top in portrait: the ID number first
         self.footer.addWidget(self.type_id)
 
     @staticmethod
@@ -50,6 +56,7 @@ class WelcomeScreen(Screen):
         self.card_caption.setText(self.t("ui.welcome.card"))
         self.qr_caption.setText(self.t("ui.welcome.qr"))
         self.type_id.setText(self.t("ui.welcome.type_id"))
+        self.patient_code.setText(self.t("ui.welcome.patient_code"))
         self.card_box.setVisible(ctx.reader_state not in UNAVAILABLE)
         self.qr_box.setVisible(ctx.camera_state not in UNAVAILABLE)
         hints = [key for key, state in (("ui.welcome.reader_missing", ctx.reader_state),
@@ -62,39 +69,128 @@ class WelcomeScreen(Screen):
         # (an unknown status while the printer is starting up is not yet a warning)
         self.printer_warning.setVisible(journey.printer_status in CANNOT_PRINT)
 
-    def resizeEvent(self, event):  # noqa: N802
+    def relayout(self) -> None:
         set_direction(self.pictures, self.is_landscape())
-        super().resizeEvent(event)
+        self.stacked_footer = not self.is_landscape()  # two long button texts: one under the other in portrait
+
+
+class Keypad(QWidget):
+    """The digits typed so far, big, and a 3×4 keypad. ``on_change()`` is called
+    after each key; ``digits`` holds what is typed (never shown anywhere else)."""
+
+    def __init__(self, on_change: Callable[[], None], parent=None):
+        super().__init__(parent)
+        self.digits = ""
+        self.max_digits = 12
+        self.on_change = on_change
+        self.display = label("digits", wrap=False, center=True)
+        self.keys: dict[str, object] = {}
+        grid = QGridLayout()
+        grid.setSpacing(18)
+        for col in range(3):
+            grid.setColumnStretch(col, 1)
+        for i, d in enumerate("123456789"):
+            self.keys[d] = button("key", lambda d=d: self.press(d))
+            grid.addWidget(self.keys[d], i // 3, i % 3)
+        self.keys["clear"] = button("key-text", self.clear_digits)
+        self.keys["0"] = button("key", lambda: self.press("0"))
+        self.keys["delete"] = button("key-text", self.delete)
+        grid.addWidget(self.keys["clear"], 3, 0)
+        grid.addWidget(self.keys["0"], 3, 1)
+        grid.addWidget(self.keys["delete"], 3, 2)
+        for d in "0123456789":
+            self.keys[d].setText(d)
+        self.grid = grid
+        self.setLayout(grid)
+
+    def press(self, digit: str) -> None:
+        if len(self.digits) < self.max_digits:
+            self.digits += digit
+            self.on_change()
+
+    def delete(self) -> None:
+        self.digits = self.digits[:-1]
+        self.on_change()
+
+    def clear_digits(self) -> None:
+        self.digits = ""
+        self.on_change()
+
+    def shown(self, prefix: str = "") -> str:
+        groups = " ".join(self.digits[i:i + 3] for i in range(0, len(self.digits), 3))
+        return (prefix + (groups or "_")) if prefix else (groups or "_")
+
+    def set_texts(self, t) -> None:
+        self.keys["clear"].setText(t("ui.keypad.clear"))
+        self.keys["delete"].setText(t("ui.keypad.delete"))
 
 
 class NeedKeyScreen(Screen):
-    """A card is on the reader but the chip needs the ID number (CAN) first."""
+    """A card is on the reader but the chip needs the ID number (CAN) first:
+    show the card's QR code, or type the number right here."""
 
     def __init__(self, send, parent=None):
         super().__init__(send, parent)
         self.text = label("body", center=True)
         self.body.addWidget(self.text)
-        self.body.addWidget(QrToCameraPicture(), 1)
+        self.split = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        self.split.setSpacing(30)
+        self.picture = QrToCameraPicture()
+        left = QVBoxLayout()
+        left.addWidget(self.picture, 1)
+        self.pad = Keypad(self._changed)
+        self.pad.display.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        left.addWidget(self.pad.display)
+        self.split.addLayout(left, 1)
+        self.split.addWidget(self.pad, 2)
+        self.body.addLayout(self.split, 1)
         self.cancel = button("secondary", lambda: self.send(j.GoHome()))
-        self.type_id = button("primary", lambda: self.send(j.OpenKeypad()))
+        self.ok = button("primary", self._submit)
         self.footer.addWidget(self.cancel)
-        self.footer.addWidget(self.type_id)
+        self.footer.addWidget(self.ok)
+
+    @property
+    def keys(self):
+        return self.pad.keys
+
+    def _changed(self) -> None:
+        self.pad.display.setText(self.pad.shown())
+        self.ok.setEnabled(len(self.pad.digits) == 12)
+
+    def _submit(self) -> None:
+        digits = self.pad.digits
+        if is_valid_citizen_id(digits):
+            self.pad.digits = ""
+        self.send(j.IdTyped(digits))
 
     def render(self, journey, ctx) -> None:
         self.title.setText(self.t("ui.need_key.title"))
         self.text.setText(self.t("ui.need_key.body"))
         self.cancel.setText(self.t("ui.action.cancel"))
-        self.type_id.setText(self.t("ui.welcome.type_id"))
+        self.ok.setText(self.t("ui.keypad.ok"))
+        self.pad.set_texts(self.t)
+        self._changed()
+
+    def clear(self) -> None:
+        self.pad.digits = ""
+        self.pad.display.setText("_")
+
+    def relayout(self) -> None:
+        set_direction(self.split, self.is_landscape())
+        self.picture.setVisible(not self.large)
 
 
 class KeypadScreen(Screen):
-    """On-screen keypad for the 12-digit ID; checked before anything is sent."""
+    """On-screen keypad for the 12-digit ID, or the digits of the patient code;
+    checked before anything is sent."""
 
     def __init__(self, send, parent=None):
         super().__init__(send, parent)
-        self.digits = ""
+        self.field = j.CITIZEN_ID
+        self.prefix = ""
         self.hint = label("hint", center=True)
-        self.display = label("digits", wrap=False, center=True)
+        self.pad = Keypad(self._show_digits)
+        self.display = self.pad.display
         self.count = label("hint", center=True)
         left = QWidget()
         col = QVBoxLayout(left)
@@ -106,79 +202,69 @@ class KeypadScreen(Screen):
         self.split = QBoxLayout(QBoxLayout.Direction.TopToBottom)
         self.split.setSpacing(30)
         self.split.addWidget(left, 1)
+        self.split.addWidget(self.pad, 1)
         self.body.addLayout(self.split, 1)
-        grid = QGridLayout()
-        grid.setSpacing(18)
-        for col in range(3):
-            grid.setColumnStretch(col, 1)
-        self.keys: dict[str, object] = {}
-        for i, d in enumerate("123456789"):
-            self.keys[d] = button("key", lambda d=d: self._press(d))
-            grid.addWidget(self.keys[d], i // 3, i % 3)
-        self.keys["clear"] = button("key-text", self._clear_digits)
-        self.keys["0"] = button("key", lambda: self._press("0"))
-        self.keys["delete"] = button("key-text", self._delete)
-        grid.addWidget(self.keys["clear"], 3, 0)
-        grid.addWidget(self.keys["0"], 3, 1)
-        grid.addWidget(self.keys["delete"], 3, 2)
-        for d in "0123456789":
-            self.keys[d].setText(d)
-        self.grid_box = QWidget()
-        self.grid_box.setLayout(grid)
-        self.split.addWidget(self.grid_box, 1)
         self.back = button("secondary", lambda: self.send(j.GoHome()))
         self.ok = button("primary", self._submit)
         self.footer.addWidget(self.back)
         self.footer.addWidget(self.ok)
 
-    def _press(self, digit: str) -> None:
-        if len(self.digits) < 12:
-            self.digits += digit
-            self._show_digits()
+    @property
+    def keys(self):
+        return self.pad.keys
 
-    def _delete(self) -> None:
-        self.digits = self.digits[:-1]
-        self._show_digits()
+    @property
+    def digits(self) -> str:
+        return self.pad.digits
 
-    def _clear_digits(self) -> None:
-        self.digits = ""
-        self._show_digits()
+    def _ready(self) -> bool:
+        n = len(self.pad.digits)
+        return n == 12 if self.field == j.CITIZEN_ID else n >= 4
 
     def _submit(self) -> None:
-        digits = self.digits
+        digits = self.pad.digits
+        if self.field == j.PATIENT_CODE:
+            self.pad.digits = ""
+            self.send(j.PatientCodeTyped(digits))
+            return
         if is_valid_citizen_id(digits):
-            self.digits = ""
+            self.pad.digits = ""
         self.send(j.IdTyped(digits))
 
     def _show_digits(self) -> None:
-        shown = " ".join(self.digits[i:i + 3] for i in range(0, len(self.digits), 3))
-        self.display.setText(shown or "_")
-        self.count.setText(self.t("ui.keypad.count", n=len(self.digits)))
-        self.ok.setEnabled(len(self.digits) == 12)
+        self.display.setText(self.pad.shown(self.prefix))
+        n = len(self.pad.digits)
+        self.count.setText(self.t("ui.keypad.count", n=n) if self.field == j.CITIZEN_ID
+                           else self.t("ui.keypad.code_count", n=n))
+        self.ok.setEnabled(self._ready())
 
     def render(self, journey, ctx) -> None:
-        self.title.setText(self.t("ui.keypad.title"))
-        self.hint.setText(self.t("ui.keypad.hint"))
-        self.keys["clear"].setText(self.t("ui.keypad.clear"))
-        self.keys["delete"].setText(self.t("ui.keypad.delete"))
+        code = journey.keypad_field == j.PATIENT_CODE
+        if journey.keypad_field != self.field:
+            self.field, self.pad.digits = journey.keypad_field, ""
+        self.pad.max_digits = DIGITS_MAX if code else 12
+        self.prefix = journey.settings.patient_code_prefix if code else ""
+        self.title.setText(self.t("ui.keypad.code_title" if code else "ui.keypad.title"))
+        self.hint.setText(self.t("ui.keypad.code_hint" if code else "ui.keypad.hint"))
+        self.pad.set_texts(self.t)
         self.back.setText(self.t("ui.action.back"))
         self.ok.setText(self.t("ui.keypad.ok"))
         self._show_digits()
 
     def clear(self) -> None:
-        self.digits = ""
+        self.pad.digits = ""
         self.display.setText("_")
 
-    def resizeEvent(self, event):  # noqa: N802
+    def relayout(self) -> None:
         set_direction(self.split, self.is_landscape())
-        super().resizeEvent(event)
 
 
 class BusyScreen(Screen):
     """Please wait: a spinner, what is happening, and always a way back."""
 
     TEXTS = {j.Step.READING: "ui.reading", j.Step.LOOKING_UP: "ui.looking_up", j.Step.FINDING_BOOKING: "ui.looking_up",
-             j.Step.CHECKING_IN: "ui.checking_in", j.Step.PRINTING: "ui.printing"}
+             j.Step.FINDING_PATIENT: "ui.finding_patient", j.Step.CHECKING_IN: "ui.checking_in",
+             j.Step.PRINTING: "ui.printing"}
 
     def __init__(self, send, parent=None):
         super().__init__(send, parent)
@@ -198,3 +284,4 @@ class BusyScreen(Screen):
         self.picture.setVisible(journey.step is j.Step.READING)
         self.cancel.setText(self.t("ui.action.cancel"))
         self.cancel.setVisible(journey.step is not j.Step.PRINTING)
+

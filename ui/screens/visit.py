@@ -1,18 +1,75 @@
 """The middle of the journey: who you are, your appointment, or which
-department, and whether you need priority."""
+department, and whether you need priority. In the short flow the appointment
+and department screens also show who the patient is and the priority buttons,
+so one touch checks in."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QBoxLayout, QGridLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QFrame, QGridLayout, QHBoxLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from kiosk import journey as j
-from kiosk.domain import Assurance
+from kiosk.domain import Assurance, IdentitySource, mask_name
 
 from .base import Screen, button, label, set_direction
 
 METHOD_KEYS = {Assurance.CHIP_VERIFIED: "ui.method.chip_verified", Assurance.CHIP_UNVERIFIED: "ui.method.chip_unverified",
                Assurance.QR: "ui.method.qr", Assurance.TYPED: "ui.method.typed"}
+
+
+def method_text(ident, t) -> str:
+    if ident.source is IdentitySource.PATIENT_CODE:
+        return t("ui.method.patient_code")
+    return t(METHOD_KEYS.get(ident.assurance, "ui.method.typed"))
+
+
+def shown_name(ident) -> str | None:
+    """The name as the screen shows it: masked when it came from a patient code
+    (anyone holding a slip could read it), as on the card otherwise."""
+    if ident.source is IdentitySource.PATIENT_CODE:
+        return mask_name(ident.full_name) or None
+    return ident.full_name
+
+
+def identity_summary(ident, t) -> str:
+    """One or two lines: name, date of birth, masked ID and how the kiosk knows."""
+    parts = [shown_name(ident) or t("ui.field.unknown_name"),
+             ident.birth_date.strftime("%d/%m/%Y") if ident.birth_date else None, ident.masked_id]
+    return " · ".join(p for p in parts if p) + "\n" + method_text(ident, t)
+
+
+class PriorityToggles(QWidget):
+    """Short flow: the self-declared priorities as buttons that stay chosen."""
+
+    def __init__(self, send, parent=None):
+        super().__init__(parent)
+        self.send = send
+        self.row = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self.row.setContentsMargins(0, 0, 0, 0)
+        self.row.setSpacing(12)
+        self.caption = label("hint")
+        self.row.addWidget(self.caption, 1)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(24)
+        self.buttons = {}
+        for p in j.DECLARABLE_PRIORITIES:
+            btn = button("toggle", lambda p=p: self.send(j.TogglePriority(p)))
+            btn.setCheckable(True)
+            buttons.addWidget(btn, 1)
+            self.buttons[p] = btn
+        self.row.addLayout(buttons, 2)
+
+    def show_journey(self, journey, t, large: bool, landscape: bool) -> None:
+        offered = journey.declarable_priorities() if journey.short_flow and journey.age_priority is None else ()
+        self.setVisible(bool(offered))
+        # large text in portrait: the caption on a line of its own, the buttons side by side below it
+        self.row.setDirection(QBoxLayout.Direction.LeftToRight if landscape or not large
+                              else QBoxLayout.Direction.TopToBottom)
+        self.caption.setText(t("ui.priority.toggle_caption"))
+        for p, btn in self.buttons.items():
+            btn.setVisible(p in offered)
+            btn.setChecked(journey.priority is p)
+            btn.setText(("✓ " if journey.priority is p else "") + t(f"ui.priority.{p.value}"))
 
 
 def _fields(rows: list[tuple[str, str]], parent_grid: QGridLayout, labels: list) -> None:
@@ -82,10 +139,10 @@ class ConfirmScreen(Screen):
         if ident is None:
             return self.clear()
         unknown = self.t("ui.field.unknown")
-        rows = [(self.t("ui.field.name"), ident.full_name or unknown),
+        rows = [(self.t("ui.field.name"), shown_name(ident) or unknown),
                 (self.t("ui.field.birth_date"), ident.birth_date.strftime("%d/%m/%Y") if ident.birth_date else unknown),
                 (self.t("ui.field.id"), ident.masked_id),
-                (self.t("ui.field.method"), self.t(METHOD_KEYS.get(ident.assurance, "ui.method.typed")))]
+                (self.t("ui.field.method"), method_text(ident, self.t))]
         _fields(rows, self.grid, self.rows)
         pixmap = photo_pixmap(ident.photo)
         if pixmap is not None:
@@ -105,9 +162,8 @@ class ConfirmScreen(Screen):
         _fields([], self.grid, self.rows)
         self.photo.clear()
 
-    def resizeEvent(self, event):  # noqa: N802
+    def relayout(self) -> None:
         set_direction(self.split, self.is_landscape())
-        super().resizeEvent(event)
 
 
 def room_text(department, room_code: str | None) -> tuple[str, str]:
@@ -115,20 +171,50 @@ def room_text(department, room_code: str | None) -> tuple[str, str]:
     return (room.name, room.where) if room else (room_code or "", "")
 
 
+class WhoBox(QFrame):
+    """Short flow: who the kiosk thinks the patient is, above the choices."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setProperty("role", "who")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        lay = QVBoxLayout(self)
+        self.text = label("who-text")
+        self.upgrade = label("hint")
+        lay.addWidget(self.text)
+        lay.addWidget(self.upgrade)
+
+    def show_journey(self, journey, ctx, t) -> None:
+        ident = journey.identity
+        self.setVisible(journey.short_flow and ident is not None)
+        if ident is None:
+            return self.clear()
+        self.text.setText(identity_summary(ident, t))
+        chip = ident.assurance in (Assurance.CHIP_VERIFIED, Assurance.CHIP_UNVERIFIED)
+        self.upgrade.setText(t("ui.confirm.upgrade"))
+        self.upgrade.setVisible(not chip and ctx.reader_state not in ("none", "missing", "error"))
+
+    def clear(self) -> None:
+        self.text.setText("")
+
+
 class AppointmentScreen(Screen):
     """Today's appointment was found: one touch to check in."""
 
     def __init__(self, send, parent=None):
         super().__init__(send, parent)
+        self.who = WhoBox()
+        self.body.addWidget(self.who)
         box = QWidget()
         self.grid = QGridLayout(box)
         self.grid.setHorizontalSpacing(30)
         self.grid.setVerticalSpacing(22)
         self.grid.setColumnStretch(1, 1)
         self.rows: list = []
-        self.body.addStretch(1)
         self.body.addWidget(box)
         self.body.addStretch(1)
+        self.priority = PriorityToggles(send)
+        self.body.addWidget(self.priority)
         self.cancel = button("secondary", lambda: self.send(j.GoHome()))
         self.confirm = button("primary", lambda: self.send(j.Confirm()))
         self.footer.addWidget(self.cancel)
@@ -137,6 +223,8 @@ class AppointmentScreen(Screen):
     def render(self, journey, ctx) -> None:
         appt = journey.appointment
         self.title.setText(self.t("ui.appointment.title"))
+        self.who.show_journey(journey, ctx, self.t)
+        self.priority.show_journey(journey, self.t, self.large, self.is_landscape())
         if appt is None:
             return self.clear()
         dept = journey.department(appt.department_code)
@@ -147,11 +235,12 @@ class AppointmentScreen(Screen):
         if room:
             rows.append((self.t("ui.appointment.room"), f"{room}\n{where}".strip()))
         _fields(rows, self.grid, self.rows)
-        self.cancel.setText(self.t("ui.action.cancel"))
+        self.cancel.setText(self.t("ui.confirm.no" if journey.short_flow else "ui.action.cancel"))
         self.confirm.setText(self.t("ui.appointment.confirm"))
 
     def clear(self) -> None:
         _fields([], self.grid, self.rows)
+        self.who.clear()
 
 
 class ChoiceButton(QPushButton):
@@ -179,12 +268,17 @@ class DepartmentScreen(Screen):
 
     def __init__(self, send, parent=None):
         super().__init__(send, parent)
+        self.who = WhoBox()
+        self.body.addWidget(self.who)
+        self.priority = PriorityToggles(send)
+        self.body.addWidget(self.priority)
         self.status = label("body", center=True)
         self.body.addWidget(self.status)
         self.grid_box = QWidget()
         self.grid = QGridLayout(self.grid_box)
         self.grid.setSpacing(22)
-        self.body.addWidget(self.grid_box, 1)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.body.addWidget(self.grid_box, 1)  # more than fits (large text) scrolls with the body
         self.buttons: list = []
         self.retry = button("primary", lambda: self.send(j.Retry()))
         self.home = button("secondary", lambda: self.send(j.GoHome()))
@@ -195,7 +289,9 @@ class DepartmentScreen(Screen):
 
     def render(self, journey, ctx) -> None:
         self.title.setText(self.t("ui.department.title"))
-        self.home.setText(self.t("ui.action.cancel"))
+        self.who.show_journey(journey, ctx, self.t)
+        self.priority.show_journey(journey, self.t, self.large, self.is_landscape())
+        self.home.setText(self.t("ui.confirm.no" if journey.short_flow and journey.identity else "ui.action.cancel"))
         self.retry.setText(self.t("ui.action.retry"))
         depts = journey.departments
         self.retry.setVisible(journey.departments_failed and not depts)
@@ -220,15 +316,17 @@ class DepartmentScreen(Screen):
         self._place()
 
     def _place(self) -> None:
-        columns = 3 if self.is_landscape() else 2
+        columns = (2 if self.large else 3) if self.is_landscape() else (1 if self.large else 2)
         if columns == self._columns:
             return
         self._columns = columns
         for i, btn in enumerate(self.buttons):
             self.grid.addWidget(btn, i // columns, i % columns)
 
-    def resizeEvent(self, event):  # noqa: N802
-        super().resizeEvent(event)
+    def clear(self) -> None:
+        self.who.clear()
+
+    def relayout(self) -> None:
         self._place()
 
 
