@@ -248,5 +248,5 @@ def test_demo_tour_completes_when_the_decoders_load_slowly(tmp_path):
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)
     names = {Path(p).stem for p in result["screenshots"]}
-    assert {"reading", "confirm_chip", "done", "error_card_removed", "done_offline"} <= names
+    assert {"card_needs_key", "reading", "done", "error_card_removed", "done_offline"} <= names
     assert result["count"] == len(list((tmp_path / "shots").glob("*.png")))
