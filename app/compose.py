@@ -31,6 +31,7 @@ from kiosk.fhir.board import FhirBoardHis, poll_client
 from kiosk.fhir.client import FhirClient
 from kiosk.fhir.his import FhirHis
 from kiosk.fhir.history import FhirVisitHistory
+from kiosk.follow import FollowLinkCheckIn, follow_links
 from kiosk.insurance import InsuranceGateway
 from kiosk.offline_first import OfflineFirstCheckIn
 from kiosk.ports import Announcer, CardReader, CheckInHandler, DemoControls, Printer, QrScanner, Speech
@@ -124,12 +125,16 @@ def build_kiosk(config: Config, *, with_devices: bool = True, background: bool =
         log.error("offline cache unavailable: online check-ins only", extra={
             "event": "offline.unavailable", "error": str(exc)})
         offline = None
+    handler = offline.handler if offline is not None else online
+    links = follow_links(config.queue_web)  # [queue_web] public_base_url: the ticket's QR opens the phone page
+    if links is not None:
+        handler = FollowLinkCheckIn(handler, links, config.kiosk.timezone)
     if offline is None:
-        services = KioskServices(config=config, his=his, checkin=online, connectivity=AlwaysOnline(), clock=clock)
+        services = KioskServices(config=config, his=his, checkin=handler, connectivity=AlwaysOnline(), clock=clock)
         services.on_close(his.close)
     else:
         parts = offline.parts
-        services = KioskServices(config=config, his=his, checkin=offline.handler, connectivity=parts.monitor,
+        services = KioskServices(config=config, his=his, checkin=handler, connectivity=parts.monitor,
                                  clock=clock, department_fallback=parts.reference.departments, outbox=parts)
         services.on_close(his.close)
         services.on_close(offline.close)  # after the devices: runs before the HIS client closes
@@ -204,6 +209,30 @@ def build_room_caller(config: Config, room: str) -> tuple[RoomCaller, Callable[[
     his = build_board_his(config)
     _, rooms = resolve_rooms(his, rooms=[room])
     return RoomCaller(config, rooms, his, clock=SystemClock(config.kiosk.timezone)), his.close
+
+
+# --- the queue service -------------------------------------------------------------------
+
+def build_queue_web(config: Config):
+    """``kiosk queue-server``: what the web boards and phone pages need — the
+    departments, a poller per room set (each with its own HIS client, as a Qt
+    board has), the phone pages' visit lookups and token check (when
+    ``queue_web.token_secret_file`` is set), and the calls' voice."""
+    from kiosk.follow import FollowTokens
+    from queue_web import QueueWebParts
+
+    clock = SystemClock(config.kiosk.timezone)
+    his = build_board_his(config)
+    lookups = FhirHis(config, poll_client(config))  # short timeouts: a phone page never hangs on the HIS
+
+    def make_poller(rooms: list[ClinicRoom], on_update) -> tuple[BoardPoller, Callable[[], None]]:
+        poll_his = build_board_his(config, polling=True)
+        return BoardPoller(config, rooms, poll_his, clock=clock, on_update=on_update), poll_his.close
+
+    tokens = FollowTokens.from_file(config.queue_web.token_secret_file) if config.queue_web.token_secret_file else None
+    return QueueWebParts(config=config, departments=his.departments, make_poller=make_poller, clock=clock,
+                         visits=lookups if tokens is not None else None, tokens=tokens,
+                         call_audio=devices.voice.build_call_audio(config), closers=[his.close, lookups.close])
 
 
 # --- what the doctor examines -----------------------------------------------------------

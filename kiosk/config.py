@@ -260,6 +260,33 @@ class BoardSection:
     recent_count: int = _opt(3, check=_upto0(20), doc="previously called numbers shown per room")
 
 
+def _base_url(v):
+    return (v == "" or bool(re.match(r"^https?://[^\s/]+(/\S*)?$", v)) and not v.endswith("/")
+            or "\"\" (no phone follow-up) or the address patients' phones open, without a trailing /, "
+               "e.g. https://sothutu.benhvien.vn")
+
+
+@dataclass
+class QueueWebSection:
+    """The queue service (``kiosk queue-server``): calling boards in a browser and
+    the phone page each ticket's QR code opens."""
+
+    host: str = _opt("127.0.0.1", doc="address to listen on; keep 127.0.0.1 behind a reverse proxy")
+    port: int = _opt(8090, check=lambda v: 0 < v < 65536 or "a TCP port 1-65535")
+    public_base_url: str = _opt("", check=_base_url,
+                                doc="when set, each ticket's QR code is {public_base_url}/t/{token} (the phone page)")
+    token_secret_file: str = _opt("", doc="file holding the secret that signs ticket links (mode 0600); the same "
+                                          "file on every kiosk and on the queue server")
+    trusted_proxies: list = _opt(["127.0.0.1"], check=lambda v: all(isinstance(x, str) and x for x in v)
+                                 or "a list of proxy addresses, e.g. [\"127.0.0.1\"]",
+                                 doc="peers whose X-Forwarded-For names the real client")
+    requests_per_minute: int = _opt(120, check=_positive, doc="per client address, every page and stream")
+    max_streams_per_client: int = _opt(20, check=_positive, doc="open live streams (boards, phone pages) per client")
+    max_streams: int = _opt(2000, check=_positive, doc="open live streams in total")
+    max_room_sets: int = _opt(40, check=_positive, doc="departments / room lists polled at once")
+    heartbeat_s: float = _opt(15.0, check=_positive, doc="keep-alive on open streams (proxies close silent ones)")
+
+
 @dataclass
 class SpeechSection:
     """Spoken guidance at the kiosk (espeak-ng); the README's "Spoken guidance" section explains the outputs."""
@@ -305,6 +332,7 @@ class Config:
     offline: OfflineSection = field(default_factory=OfflineSection)
     board: BoardSection = field(default_factory=BoardSection)
     speech: SpeechSection = field(default_factory=SpeechSection)
+    queue_web: QueueWebSection = field(default_factory=QueueWebSection)
     admin: AdminSection = field(default_factory=AdminSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
     metrics: MetricsSection = field(default_factory=MetricsSection)
@@ -404,6 +432,7 @@ def _check_cross(cfg: Config) -> None:
     if his.ca_bundle and not Path(his.ca_bundle).expanduser().is_file():
         raise ConfigError(f"his.ca_bundle: expected a readable PEM file, got {his.ca_bundle!r}")
     _check_insurance(cfg.insurance)
+    _check_queue_web(cfg.queue_web)
     if cfg.printer.driver == "escpos" and not cfg.printer.connection:
         raise ConfigError("printer.connection: expected usb:VID:PID, network:HOST:PORT, "
                           "serial:DEVICE:BAUD or file:PATH when printer.driver = \"escpos\"")
@@ -419,7 +448,7 @@ def _check_cross(cfg: Config) -> None:
             raise ConfigError(f"camera.{key}: expected a named group (?P<code>…)")
 
 
-def password_file_problem(path: str) -> str | None:
+def password_file_problem(path: str, what: str = "the gateway password") -> str | None:
     """What is wrong with a file that holds a secret, or None: it must exist,
     be readable, not be empty, and be private to its owner (mode 0600 or
     stricter). Never reads or shows the secret."""
@@ -438,7 +467,7 @@ def password_file_problem(path: str) -> str | None:
     if not os.access(file, os.R_OK):
         return f"{path} cannot be read by this user"
     if st.st_size == 0:
-        return f"{path} is empty (write the gateway password into it)"
+        return f"{path} is empty (write {what} into it)"
     return None
 
 
@@ -457,6 +486,16 @@ def _check_insurance(ins: InsuranceSection) -> None:
     problem = password_file_problem(ins.password_file)
     if problem:
         raise ConfigError(f"insurance.password_file: {problem}")
+
+
+def _check_queue_web(q: QueueWebSection) -> None:
+    if q.public_base_url and not q.token_secret_file:
+        raise ConfigError("queue_web.token_secret_file: expected the file holding the ticket-link secret when "
+                          "queue_web.public_base_url is set (kiosk queue-server --new-secret writes one)")
+    if q.token_secret_file:
+        problem = password_file_problem(q.token_secret_file, "the secret (kiosk queue-server --new-secret)")
+        if problem:
+            raise ConfigError(f"queue_web.token_secret_file: {problem}")
 
 
 def find_config_file(explicit: str | None = None) -> Path | None:

@@ -219,6 +219,7 @@ class Ticket:
     estimated_wait_min: int | None = None
     offline: bool = False
     hospital_name: str = ""
+    follow_url: str = ""  # the phone page ([queue_web] public_base_url): printed as the QR code when set
 
 
 @dataclass(frozen=True)
@@ -248,6 +249,7 @@ class CheckInResult:
                 "priority": t.priority.value if t.priority else None,
                 "masked_name": t.masked_name,
                 "offline": t.offline,
+                "follow_url": t.follow_url or None,
             },
             "patient": {"id": self.patient_id, "created": self.patient_created},
             "encounter": {"id": self.encounter_id},

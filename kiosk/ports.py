@@ -327,3 +327,14 @@ class DemoControls(Protocol):
     def his_down(self) -> None: ...
 
     def his_up(self) -> None: ...
+
+
+class CallAudio(Protocol):
+    """A call as sound for screens that play it themselves (the web boards of
+    ``kiosk queue-server``): chime + Vietnamese voice, said ``1 + board.repeat``
+    times, as one WAV file. Built by the composition root (``devices/voice``:
+    espeak-ng, or the simulator)."""
+
+    def synthesize(self, room_code: str, room_name: str, label: str) -> bytes:
+        """The call's WAV bytes; raises ``KioskError`` when it cannot be made."""
+        ...

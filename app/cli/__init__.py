@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "app.cli.admin",
     "app.cli.printer",
     "app.cli.board",
+    "app.cli.queue_server",
     "app.cli.scan",
     "app.cli.card",
     "app.cli.ui_cmd",

@@ -51,7 +51,7 @@ def test_no_secret_or_personal_setting_is_hashed(tmp_path):
     kept = {f"{s}.{k}" for s, keys in hashed_settings(config).items() for k in keys}
     assert every - kept == {"kiosk.id", "his.token", "his.username", "his.password", "insurance.username",
                             "insurance.password_file", "insurance.staff_name", "insurance.staff_cccd",
-                            "admin.pin_hash"}
+                            "admin.pin_hash", "queue_web.token_secret_file"}
 
 
 def test_version_is_the_project_s_with_the_commit(tmp_path):
