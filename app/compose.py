@@ -35,7 +35,8 @@ from kiosk.follow import FollowLinkCheckIn, follow_links
 from kiosk.insurance import InsuranceGateway
 from kiosk.offline_first import OfflineFirstCheckIn
 from kiosk.ports import Announcer, CardReader, CheckInHandler, DemoControls, Printer, QrScanner, Speech
-from kiosk.services import KioskServices
+from kiosk.services import AlwaysOnline, KioskServices
+from offline_cache.integrity import OutboxUnavailable
 from offline_cache.wiring import OfflineParts, build_parts
 
 log = logging.getLogger(__name__)
@@ -117,18 +118,28 @@ def build_kiosk(config: Config, *, with_devices: bool = True, background: bool =
     starts the outbox sender and the HIS probe; a one-shot command leaves it off."""
     clock = SystemClock(config.kiosk.timezone)
     his = build_his(config)
-    offline = build_offline_checkin(config, his, CheckInService(his, clock, config), clock)
-    parts = offline.parts
-    handler = offline.handler
+    online = CheckInService(his, clock, config)
+    try:
+        offline = build_offline_checkin(config, his, online, clock)
+    except OutboxUnavailable as exc:  # a damaged local database never stops online check-ins
+        log.error("offline cache unavailable: online check-ins only", extra={
+            "event": "offline.unavailable", "error": str(exc)})
+        offline = None
+    handler = offline.handler if offline is not None else online
     links = follow_links(config.queue_web)  # [queue_web] public_base_url: the ticket's QR opens the phone page
     if links is not None:
         handler = FollowLinkCheckIn(handler, links, config.kiosk.timezone)
-    services = KioskServices(config=config, his=his, checkin=handler, connectivity=parts.monitor,
-                             clock=clock, department_fallback=parts.reference.departments, outbox=parts)
-    services.on_close(his.close)
-    services.on_close(offline.close)  # after the devices: runs before the HIS client closes
-    if background:
-        parts.start()
+    if offline is None:
+        services = KioskServices(config=config, his=his, checkin=handler, connectivity=AlwaysOnline(), clock=clock)
+        services.on_close(his.close)
+    else:
+        parts = offline.parts
+        services = KioskServices(config=config, his=his, checkin=handler, connectivity=parts.monitor,
+                                 clock=clock, department_fallback=parts.reference.departments, outbox=parts)
+        services.on_close(his.close)
+        services.on_close(offline.close)  # after the devices: runs before the HIS client closes
+        if background:
+            parts.start()
     if with_devices:
         services.printer = build_printer(config)
         services.card_reader = build_card_reader(config)
@@ -299,6 +310,9 @@ class SimulatorControls(DemoControls):
 
     def qr_repeat_after_s(self) -> float:
         return self.scanner.repeat_after_s
+
+    def camera_running(self) -> bool:
+        return self.scanner is not None and bool(getattr(self.scanner, "running", True))
 
     def set_printer_state(self, state: str) -> None:
         self.printer.set_state(state)

@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-CITIZEN_ID_RE = re.compile(r"^\d{12}$")
+# ASCII digits only, matched in full (``\d`` would accept Arabic-Indic or
+# full-width digits and ``$`` a trailing newline): see kiosk.input_rules.
+CITIZEN_ID_RE = re.compile(r"[0-9]{12}")
 
 
 class IdentitySource(str, enum.Enum):
@@ -45,7 +47,7 @@ class Priority(str, enum.Enum):
 
 
 def is_valid_citizen_id(value: str) -> bool:
-    return bool(CITIZEN_ID_RE.match(value or ""))
+    return isinstance(value, str) and CITIZEN_ID_RE.fullmatch(value) is not None
 
 
 def mask_citizen_id(value: str) -> str:

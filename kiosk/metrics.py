@@ -49,6 +49,8 @@ KNOWN: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "kiosk_outbox_oldest_age_seconds": (GAUGE, "age of the oldest outbox entry", ()),
     "kiosk_outbox_dead": (GAUGE, "outbox entries that gave up and wait for staff (admin screen: retry)", ()),
     "kiosk_outbox_dead_letters_total": (COUNTER, "outbox entries that gave up after their last attempt", ()),
+    "kiosk_outbox_recovery_needed": (GAUGE, "open incidents of the outbox database (damaged, emptied, replaced): "
+                                            "queued check-ins may need `kiosk outbox recover`", ()),
     "kiosk_outbox_duplicates_total": (COUNTER, "outbox entries the HIS already had (a retry found them)", ()),
     "kiosk_his_request_seconds": (HISTOGRAM, "HIS request latency", ()),
     "kiosk_last_sync_timestamp_seconds": (GAUGE, "unix time of the last successful HIS sync", ()),

@@ -172,6 +172,11 @@ class OutboxAdmin(Protocol):
         """Wake the sender."""
         ...
 
+    def incidents(self) -> list[str]:
+        """Open incidents of the local database (damaged, emptied, replaced):
+        what happened and what to do, one text each."""
+        ...
+
 
 # --- devices -----------------------------------------------------------------
 
@@ -314,6 +319,10 @@ class DemoControls(Protocol):
         ...
 
     def qr_repeat_after_s(self) -> float: ...
+
+    def camera_running(self) -> bool:
+        """The camera decodes frames (it starts on a worker: a code shown before is lost)."""
+        ...
 
     def set_printer_state(self, state: str) -> None: ...
 

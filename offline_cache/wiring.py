@@ -19,9 +19,11 @@ from kiosk.ports import MODE_ONLINE, His
 from .connectivity import ConnectivityMonitor
 from .db import LocalDatabase, open_database
 from .diagnose import diagnose
+from .integrity import open_incidents
 from .outbox import OutboxStore
 from .reference import ReferenceCache
-from .sender import Prober, Sender
+from .prober import Prober
+from .sender import Sender
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,12 @@ class OfflineParts:
 
     def diagnose(self) -> list[Check]:
         return diagnose(self.config)
+
+    def incidents(self) -> list[str]:
+        """Open incidents of the local database (damaged, emptied, replaced:
+        ``offline_cache.integrity``), each with what to do."""
+        generation = self.database.generation
+        return [f"{i.describe()} → {i.fix()}" for i in open_incidents(generation)] if generation else []
 
 
 def build_parts(config: Config, his: His) -> OfflineParts:
