@@ -10,11 +10,16 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
 # Debian 12 packages: PC/SC + virtual reader (chip), zbar (QR), espeak-ng/sox
-# (board voice), Xvfb + Qt's X/GL runtime libraries, swig for building pyscard.
+# (board voice), Xvfb + Qt's X/GL runtime libraries, swig for building pyscard,
+# prometheus (only its promtool: the alert rules' tests; the service is never
+# used) and chromium (headless: the stats HTML report's test and picture).
+# Chromium + chromedriver (the queue service's pages are tested in a real browser),
+# nginx-light (the queue service's nginx snippet is tested in front of it).
 APT_PACKAGES := pcscd libpcsclite-dev pcsc-tools libccid vsmartcard-vpcd \
 	vsmartcard-vpicc python3-virtualsmartcard python3-venv libzbar0 espeak-ng sox \
 	xvfb swig libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 \
-	libdbus-1-3 libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 fonts-dejavu-core
+	libdbus-1-3 libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 fonts-dejavu-core \
+	prometheus chromium chromium-driver nginx-light
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -66,11 +71,12 @@ demo: install
 test: install
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
-# Re-render the README pictures (screens, ticket, board, admin) into docs/images/.
+# Re-render the README pictures (screens, ticket, board, admin, stats report) into docs/images/.
 screenshots: install
 	KIOSK_UPDATE_DOCS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider \
 		tests/ui/test_screens.py tests/board/test_board_window.py::test_screenshots_both_orientations \
-		tests/it/test_admin_images.py tests/ui/test_insurance_journeys.py
+		tests/it/test_admin_images.py tests/stats/test_report_chromium.py tests/queue_web/test_screenshots.py \
+		tests/ui/test_insurance_journeys.py
 
 bench: install
 	$(PY) -m benchmarks.run

@@ -30,11 +30,14 @@ from kiosk.domain import ClinicRoom
 from kiosk.fhir.board import FhirBoardHis, poll_client
 from kiosk.fhir.client import FhirClient
 from kiosk.fhir.his import FhirHis
+from kiosk.fhir.history import FhirVisitHistory
+from kiosk.follow import FollowLinkCheckIn, follow_links
 from kiosk.insurance import InsuranceGateway
 from kiosk.insured_checkin import InsuredCheckIn
 from kiosk.offline_first import OfflineFirstCheckIn
 from kiosk.ports import Announcer, CardReader, CheckInHandler, DemoControls, Printer, QrScanner, Speech
-from kiosk.services import KioskServices
+from kiosk.services import AlwaysOnline, KioskServices
+from offline_cache.integrity import OutboxUnavailable
 from offline_cache.wiring import OfflineParts, build_parts
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,11 @@ log = logging.getLogger(__name__)
 
 def build_his(config: Config) -> FhirHis:
     return FhirHis(config)
+
+
+def build_visit_history(config: Config) -> FhirVisitHistory:
+    """``kiosk stats``: the visits and appointments the HIS holds, page by page."""
+    return FhirVisitHistory(config)
 
 
 def build_printer(config: Config, *, keep_tickets: bool = True) -> Printer | None:
@@ -113,23 +121,41 @@ def build_kiosk(config: Config, *, with_devices: bool = True, background: bool =
     starts the outbox sender and the HIS probe; a one-shot command leaves it off."""
     clock = SystemClock(config.kiosk.timezone)
     his = build_his(config)
+    online = CheckInService(his, clock, config)
     gateway = build_insurance_gateway(config)  # None when insurance.gateway = "none": nothing changes
-    offline = build_offline_checkin(config, his, CheckInService(his, clock, config), clock, gateway)
-    parts = offline.parts
-    checkin: CheckInHandler = offline.handler
+    try:
+        offline = build_offline_checkin(config, his, online, clock, gateway)
+    except OutboxUnavailable as exc:  # a damaged local database never stops online check-ins
+        log.error("offline cache unavailable: online check-ins only", extra={
+            "event": "offline.unavailable", "error": str(exc)})
+        offline = None
+    handler = offline.handler if offline is not None else online
+    insured = None
     if gateway is not None:  # the BHYT side of each check-in: ticket line, Coverage, recheck queue
-        checkin = InsuredCheckIn(offline.handler, his, parts.insurance, deadline_s=config.offline.go_offline_after_s)
-    services = KioskServices(config=config, his=his, checkin=checkin, connectivity=parts.monitor,
-                             clock=clock, department_fallback=parts.reference.departments, outbox=parts,
-                             insurance=gateway)
-    services.on_close(his.close)
-    if gateway is not None:
-        services.on_close(gateway.close)
-    services.on_close(offline.close)  # after the devices: runs before the HIS client closes
-    if gateway is not None:
-        services.on_close(checkin.close)
-    if background:
-        parts.start()
+        insured = handler = InsuredCheckIn(handler, his, offline.parts.insurance if offline is not None else None,
+                                           deadline_s=config.offline.go_offline_after_s)
+    links = follow_links(config.queue_web)  # [queue_web] public_base_url: the ticket's QR opens the phone page
+    if links is not None:
+        handler = FollowLinkCheckIn(handler, links, config.kiosk.timezone)
+    if offline is None:
+        services = KioskServices(config=config, his=his, checkin=handler, connectivity=AlwaysOnline(), clock=clock,
+                                 insurance=gateway)
+        services.on_close(his.close)
+        if gateway is not None:
+            services.on_close(gateway.close)
+    else:
+        parts = offline.parts
+        services = KioskServices(config=config, his=his, checkin=handler, connectivity=parts.monitor,
+                                 clock=clock, department_fallback=parts.reference.departments, outbox=parts,
+                                 insurance=gateway)
+        services.on_close(his.close)
+        if gateway is not None:
+            services.on_close(gateway.close)
+        services.on_close(offline.close)  # after the devices: runs before the HIS client closes
+        if background:
+            parts.start()
+    if insured is not None:
+        services.on_close(insured.close)
     if with_devices:
         services.printer = build_printer(config)
         services.card_reader = build_card_reader(config)
@@ -199,6 +225,30 @@ def build_room_caller(config: Config, room: str) -> tuple[RoomCaller, Callable[[
     his = build_board_his(config)
     _, rooms = resolve_rooms(his, rooms=[room])
     return RoomCaller(config, rooms, his, clock=SystemClock(config.kiosk.timezone)), his.close
+
+
+# --- the queue service -------------------------------------------------------------------
+
+def build_queue_web(config: Config):
+    """``kiosk queue-server``: what the web boards and phone pages need — the
+    departments, a poller per room set (each with its own HIS client, as a Qt
+    board has), the phone pages' visit lookups and token check (when
+    ``queue_web.token_secret_file`` is set), and the calls' voice."""
+    from kiosk.follow import FollowTokens
+    from queue_web import QueueWebParts
+
+    clock = SystemClock(config.kiosk.timezone)
+    his = build_board_his(config)
+    lookups = FhirHis(config, poll_client(config))  # short timeouts: a phone page never hangs on the HIS
+
+    def make_poller(rooms: list[ClinicRoom], on_update) -> tuple[BoardPoller, Callable[[], None]]:
+        poll_his = build_board_his(config, polling=True)
+        return BoardPoller(config, rooms, poll_his, clock=clock, on_update=on_update), poll_his.close
+
+    tokens = FollowTokens.from_file(config.queue_web.token_secret_file) if config.queue_web.token_secret_file else None
+    return QueueWebParts(config=config, departments=his.departments, make_poller=make_poller, clock=clock,
+                         visits=lookups if tokens is not None else None, tokens=tokens,
+                         call_audio=devices.voice.build_call_audio(config), closers=[his.close, lookups.close])
 
 
 # --- what the doctor examines -----------------------------------------------------------
@@ -281,6 +331,9 @@ class SimulatorControls(DemoControls):
 
     def qr_repeat_after_s(self) -> float:
         return self.scanner.repeat_after_s
+
+    def camera_running(self) -> bool:
+        return self.scanner is not None and bool(getattr(self.scanner, "running", True))
 
     def set_printer_state(self, state: str) -> None:
         self.printer.set_state(state)

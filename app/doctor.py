@@ -28,8 +28,10 @@ from typing import Callable
 import offline_cache
 from app import compose
 from kiosk.config import DEFAULT_NAMESPACE, Config, find_config_file, load_config
-from kiosk.diagnostics import FAIL, OK, WARN, Check, check_disk, check_his, check_metrics, test_ticket
+from kiosk.diagnostics import FAIL, OK, WARN, Check, check_disk, check_metrics, test_ticket
+from kiosk.fhir.doctor_checks import check_his
 from kiosk.errors import KioskError
+from kiosk.his_settings import his_warnings
 from kiosk.logs import redact
 
 SEARCH_ORDER = "--config, $KIOSK_CONFIG, ~/.config/kiosk/kiosk.toml, /etc/kiosk/kiosk.toml"
@@ -61,6 +63,8 @@ def check_config(explicit: str | None) -> tuple[list[Check], Config | None]:
                             "run `kiosk admin set-pin` on this kiosk"))
     else:
         checks.append(Check("config.admin_pin", OK, "admin PIN set"))
+    for key, what, fix in his_warnings(config.his):
+        checks.append(Check("config.his_sign_in", WARN, f"{key}: {what}", fix))
     if config.his.kiosk_namespace == DEFAULT_NAMESPACE:
         checks.append(Check("config.namespace", WARN, f"his.kiosk_namespace is the documented placeholder "
                             f"({DEFAULT_NAMESPACE}): the kiosk's identifier systems and extensions are not "

@@ -18,8 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import offline_cache
+from app.compose import device_checks
+from app.doctor import check_config, run_probes
 from kiosk.config_writer import update_config
-from app.doctor import check_config, check_database, check_disk, check_his, device_probe, run_probes
+from kiosk.diagnostics import check_disk, check_his
 from kiosk.logs import JsonFormatter
 from kiosk.metrics import Registry
 
@@ -59,11 +62,10 @@ def _doctor_section() -> tuple[list[str], float, float]:
         (tmp / "data").mkdir()
         his.set_faults(delay_ms=600)  # a slow HIS (busy morning): each request takes 0.6 s more
         _, config = check_config(str(path))
-        probes = [(label, device_probe(config, label, module, key)) for label, module, key in
-                  (("card_reader", "devices.card", "card_reader.driver"), ("camera", "devices.camera", "camera.driver"),
-                   ("printer", "devices.printer", "printer.driver"), ("outbox", "offline_cache", None))]
-        probes += [("his", lambda: check_his(config)), ("disk", lambda: check_disk(config)),
-                   ("database", lambda: check_database(config))]
+        probes = [(name, probe) for name, probe in device_checks(config)
+                  if name in ("card_reader", "camera", "printer")]
+        probes += [("outbox", lambda: offline_cache.diagnose(config)), ("his", lambda: check_his(config)),
+                   ("disk", lambda: check_disk(config))]
         run_probes(probes, 20)  # warm imports
         rows, concurrent, sequential = [], [], []
         for _ in range(3):

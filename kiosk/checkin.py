@@ -6,8 +6,10 @@
    transaction, as a conditional create.
 3. A booked appointment today is marked arrived; otherwise the check-in is a
    walk-in for the chosen department.
-4. A queue number per department per day, then the Encounter (arrived, AMB,
-   clinic room as location) carrying it. The ticket is returned.
+4. A queue number per department per day — from the kiosks' shared counter
+   before the visit is recorded, or given by the HIS when it records it —
+   and the Encounter (arrived, AMB, clinic room as location). The ticket
+   shows what the HIS holds.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from .domain import (
     IdentitySource,
     is_valid_citizen_id,
 )
-from .errors import BookingNotUsable, InvalidIdentity, UnknownDepartment
+from .errors import BookingNotUsable, DepartmentRequired, HisUnavailable, InvalidIdentity, UnknownDepartment
 from .ports import Clock, His, RecordedVisit, VisitPlan
 from .visit_rules import (
     ARRIVABLE,
@@ -69,15 +71,30 @@ class CheckInService:
         lookup = request.lookup or self.his.lookup_patient(identity.citizen_id, day)
         patient = choose_patient(lookup.patients, identity.birth_date)
         appointment = todays_appointment(lookup, patient, day, self.tz)
-        department, room = place(departments, appointment, request.department_code)
-        number = self.his.allocate_queue_number(department.code, day)
+        try:
+            department, room = place(departments, appointment, request.department_code)
+        except DepartmentRequired:
+            # The same check-in sent again without the retry flag, after its
+            # appointment was already marked arrived: the visit it made wins.
+            existing = self.his.find_visit(request.checkin_id)
+            if existing is None:
+                raise
+            return self._result(request, existing, departments, now, booked=existing.appointment_id is not None)
+        number = self.his.allocate_queue_number(department.code, day, checkin_id=request.checkin_id)
         plan = VisitPlan(
-            checkin_id=request.checkin_id, identity=identity, patient=patient,
-            appointment=appointment, department=department, room=room or pick_room(department, number),
-            queue_number=number, queue_label=queue_label(number), day=day, arrived_at=now,
+            checkin_id=request.checkin_id, identity=identity, patient=patient, appointment=appointment,
+            department=department, room=room or pick_room(department, number, request.checkin_id),
+            queue_number=number, queue_label=queue_label(number) if number is not None else None, day=day,
+            arrived_at=now,
             priority=visit_priority(request.declared_priority,
                                     identity.birth_date or (patient.birth_date if patient else None), day))
-        visit = self.his.record_visit(plan)
+        try:
+            visit = self.his.record_visit(plan)
+        except HisUnavailable as exc:
+            # The visit may be recorded (an answer lost after the write): the
+            # outbox takes the check-in over with the department chosen here.
+            exc.department_code = department.code
+            raise
         result = self._result(request, visit, departments, now, booked=appointment is not None,
                               patient_name=patient.full_name if patient else None)
         log.info("check-in recorded", extra={

@@ -12,6 +12,7 @@ Search order when no file is given: ``--config FILE``, ``$KIOSK_CONFIG``,
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import stat
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError
+from .his_settings import DEFAULT_SCOPE, capability_overrides, check_his_settings
 
 VN_CORE = "http://fhir.hl7.org.vn/core/sid"
 
@@ -38,6 +40,26 @@ def _positive(v):
 
 def _non_negative(v):
     return v >= 0 or "a number ≥ 0"
+
+
+def _upto(limit, low=0.0):
+    """Greater than ``low`` and at most ``limit`` (timeouts and intervals have
+    an upper bound: a typo such as 30000 instead of 30 is caught at load)."""
+    return lambda v: low < v <= limit or f"a number greater than {low:g} and at most {limit:g}"
+
+
+def _upto0(limit):
+    return lambda v: 0 <= v <= limit or f"a number from 0 to {limit:g}"
+
+
+def _timezone(v):
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return "an IANA time zone such as Asia/Ho_Chi_Minh"
+    return True
 
 
 def _url(v):
@@ -74,8 +96,8 @@ class KioskSection:
                    or "1-32 letters, digits, '-', '_' or '.'", doc="name of this kiosk in logs and the HIS")
     hospital_name: str = _opt("BỆNH VIỆN ĐA KHOA TỈNH")
     language: str = _opt("vi", choices=("vi", "en"))
-    timezone: str = _opt("Asia/Ho_Chi_Minh")
-    idle_timeout_s: float = _opt(30.0, check=_positive)
+    timezone: str = _opt("Asia/Ho_Chi_Minh", check=_timezone)
+    idle_timeout_s: float = _opt(30.0, check=_upto(3600))
     data_dir: str = _opt("", doc="folder for the local database and kept tickets; default: platform data dir")
     offline_number_base: int = _opt(0, check=_non_negative,
                                      doc="first offline queue number of this kiosk's reserved range (0 = derived from kiosk id)")
@@ -91,13 +113,34 @@ class KioskSection:
 @dataclass
 class HisSection:
     base_url: str = _opt("http://127.0.0.1:8080/fhir/R4", check=_url)
-    connect_timeout_s: float = _opt(3.0, check=_positive)
-    read_timeout_s: float = _opt(10.0, check=_positive)
-    retries: int = _opt(2, check=_non_negative)
-    auth: str = _opt("none", choices=("none", "bearer", "basic"))
-    token: str = _opt("")
+    connect_timeout_s: float = _opt(3.0, check=_upto(120))
+    read_timeout_s: float = _opt(10.0, check=_upto(600))
+    retries: int = _opt(2, check=_upto0(10))
+    auth: str = _opt("none", choices=("none", "bearer", "basic", "client_credentials", "smart_backend"),
+                     doc="sign-in: none, bearer (token_file), basic (username + password_file), client_credentials "
+                         "(OAuth2: client_id + client_secret_file), smart_backend (SMART Backend Services: "
+                         "client_id + private_key_file)")
+    token: str = _opt("", private=True, doc="old: the bearer token written in this file; use token_file")
+    token_file: str = _opt("", doc="file holding only the bearer token (mode 0600; $CREDENTIALS_DIRECTORY works)")
     username: str = _opt("")
-    password: str = _opt("")
+    password: str = _opt("", private=True, doc="old: the basic-auth password written in this file; use password_file")
+    password_file: str = _opt("", doc="file holding only the basic-auth password (mode 0600)")
+    client_id: str = _opt("", doc="OAuth2 client id of this kiosk (client_credentials, smart_backend)")
+    client_secret_file: str = _opt("", doc="file holding only the OAuth2 client secret (mode 0600)")
+    client_secret_method: str = _opt("basic", choices=("basic", "post"),
+                                     doc="how the secret is sent: basic (client_secret_basic) or post (client_secret_post)")
+    private_key_file: str = _opt("", doc="PEM private key (RSA, or EC P-384) registered with the HIS (smart_backend)")
+    signing_algorithm: str = _opt("auto", choices=("auto", "RS384", "ES384"),
+                                  doc="JWT signature of the client assertion; auto = RS384 for an RSA key, ES384 for EC")
+    key_id: str = _opt("", doc="kid of the registered public key (smart_backend), when the HIS asks for one")
+    token_url: str = _opt("", check=lambda v: v == "" or _url(v),
+                          doc="OAuth2 token endpoint; \"\" = from {base}/.well-known/smart-configuration or /metadata")
+    scope: str = _opt(DEFAULT_SCOPE, doc="scopes asked for with each token")
+    queue_numbers: str = _opt("counter", choices=("counter", "his"),
+                              doc="who numbers the visits: his (the HIS, at registration) or counter (a versioned "
+                                  "daily counter the kiosks share in the HIS)")
+    capabilities: dict = _opt({}, check=capability_overrides,
+                              doc="overrides of what /metadata declares or a probe finds, e.g. { transaction = false }")
     verify_tls: bool = _opt(True)
     ca_bundle: str = _opt("", doc="path to a PEM CA bundle for the HIS's TLS certificate")
     kiosk_namespace: str = _opt(DEFAULT_NAMESPACE, check=_https_base,
@@ -143,7 +186,7 @@ class InsuranceSection:
                               or "5 digits (mã cơ sở KCB)", doc="this hospital's facility code, compared with maDKBD")
     timeout_s: float = _opt(15.0, check=lambda v: 0 < v <= 120 or "a number of seconds, more than 0 and at most 120",
                             doc="longest a patient waits for the gateway")
-    recheck_after_s: float = _opt(900.0, check=_non_negative,
+    recheck_after_s: float = _opt(900.0, check=lambda v: 0 <= v <= 86400 or "a number ≥ 0 and at most 86400",
                                   doc="a card checked today is not asked again within this time (0 = always ask)")
     on_invalid: str = _opt("counter", choices=("counter", "fee"),
                            doc="what an invalid card means here: go to the counter, or a fee-paying visit")
@@ -158,28 +201,31 @@ class InsuranceSection:
 class CardReaderSection:
     driver: str = _opt("simulator", choices=("pcsc", "simulator", "none"))
     reader: str = _opt("", doc="part of the PC/SC reader name; empty = first reader")
-    timeout_s: float = _opt(15.0, check=_positive)
+    timeout_s: float = _opt(15.0, check=_upto(300))
     trust_store: str = _opt("", doc="folder of CSCA certificates (PEM/DER) for passive authentication")
     read_photo: bool = _opt(True)
     extended_length: str = _opt("auto", choices=("auto", "on", "off"),
                                 doc="extended-length APDUs: auto = when the card's ATR announces them")
-    poll_interval_s: float = _opt(0.25, check=_positive, doc="how often the reader thread checks for card/reader changes")
+    poll_interval_s: float = _opt(0.25, check=_upto(10), doc="how often the reader thread checks for card/reader changes")
 
 
 @dataclass
 class CameraSection:
     driver: str = _opt("simulator", choices=("opencv", "simulator", "none"))
     source: str = _opt("0", doc="device index, /dev/videoN, URL, or a video/image file")
-    width: int = _opt(1280, check=_positive)
-    height: int = _opt(720, check=_positive)
+    width: int = _opt(1280, check=_upto(16384))
+    height: int = _opt(720, check=_upto(16384))
     appointment_pattern: str = _opt(r"^(?:APPT[:\-])?(?P<code>LH[A-Za-z0-9\-]{4,40})$",
                                     doc="regular expression for appointment QR codes; group 'code' is the booking code")
     patient_code_pattern: str = _opt(r"^(?P<code>BN-[0-9]{4,10}(?:-[A-Z]{1,4})?)$",
                                      doc="patient code on old slips (Code 128 or QR); group 'code' is looked up")
-    frame_timeout_s: float = _opt(3.0, check=_positive, doc="no frame for this long = camera lost")
-    reconnect_s: float = _opt(2.0, check=_positive, doc="wait between attempts to reopen a lost camera")
-    repeat_after_s: float = _opt(3.0, check=_positive,
+    frame_timeout_s: float = _opt(3.0, check=_upto(60), doc="no frame for this long = camera lost")
+    reconnect_s: float = _opt(2.0, check=_upto(300), doc="wait between attempts to reopen a lost camera")
+    repeat_after_s: float = _opt(3.0, check=_upto(600),
                                  doc="a code out of view this long is reported again when shown again")
+    max_image_pixels: int = _opt(40_000_000, check=_upto(500_000_000),
+                                 doc="largest image file (width × height, read from its header before decoding) "
+                                     "that kiosk scan-image and file sources decode")
     roi: list = _opt([], check=lambda v: v == [] or (len(v) == 4 and all(isinstance(x, (int, float)) for x in v)
                                                      and 0 <= v[0] < v[2] <= 1 and 0 <= v[1] < v[3] <= 1)
                      or "[] (whole frame) or [x0, y0, x1, y1] fractions of the frame, e.g. [0.2, 0.1, 0.8, 0.9]",
@@ -196,27 +242,31 @@ class PrinterSection:
                            or "usb:VID:PID (hex), network:HOST:PORT, serial:DEVICE:BAUD or file:PATH")
     profile: str = _opt("TM-T20II", doc="python-escpos printer profile (paper width, cutter), e.g. TM-T20II, POS-5890")
     dot_width: int = _opt(576, choices=(384, 512, 576), doc="384 for 58 mm paper, 512 or 576 for 80 mm")
-    timeout_s: float = _opt(10.0, check=_positive)
-    status_timeout_s: float = _opt(1.0, check=_positive, doc="how long to wait for each status reply")
+    timeout_s: float = _opt(10.0, check=_upto(120))
+    status_timeout_s: float = _opt(1.0, check=_upto(30), doc="how long to wait for each status reply")
     logo: str = _opt("", doc="path to a logo image printed on top of the ticket")
     footer: str = _opt("Vui lòng chờ gọi số. Xin cảm ơn!")
     simulator_state: str = _opt("ok", choices=("ok", "paper_low", "paper_out", "offline"),
                                 doc="state of the simulated printer at start (driver = \"simulator\")")
-    simulator_delay_s: float = _opt(0.0, check=_non_negative, doc="simulated printer: seconds per ticket")
+    simulator_delay_s: float = _opt(0.0, check=_upto0(60), doc="simulated printer: seconds per ticket")
 
 
 @dataclass
 class OfflineSection:
     database: str = _opt("", doc="SQLite file; default: <data_dir>/kiosk.sqlite3")
-    go_offline_after_s: float = _opt(3.0, check=_positive)
-    probe_interval_s: float = _opt(5.0, check=_positive)
-    retention_hours: float = _opt(24.0, check=_positive)
-    max_attempts: int = _opt(20, check=_positive)
-    retry_base_s: float = _opt(2.0, check=_positive, doc="first retry delay of an outbox entry; doubles per try, with jitter")
-    retry_max_s: float = _opt(300.0, check=_positive, doc="longest delay between two tries of an outbox entry")
-    reference_refresh_s: float = _opt(600.0, check=_positive,
+    go_offline_after_s: float = _opt(3.0, check=_upto(120))
+    probe_interval_s: float = _opt(5.0, check=_upto(3600))
+    confirm_offline_s: float = _opt(10.0, check=_upto0(600),
+                                    doc="the probe switches the kiosk offline only after failing for this long "
+                                        "(and at least twice in a row); 0 = at the first failed probe. A failed "
+                                        "check-in still gets its offline ticket at once")
+    retention_hours: float = _opt(24.0, check=_upto(24 * 90))
+    max_attempts: int = _opt(20, check=_upto(10_000))
+    retry_base_s: float = _opt(2.0, check=_upto(3600), doc="first retry delay of an outbox entry; doubles per try, with jitter")
+    retry_max_s: float = _opt(300.0, check=_upto(86400), doc="longest delay between two tries of an outbox entry")
+    reference_refresh_s: float = _opt(600.0, check=_upto(86400),
                                       doc="how often departments/rooms/opening hours are re-read from the HIS while online")
-    lease_s: float = _opt(60.0, check=_positive, doc="how long a sender holds an entry before another may take it")
+    lease_s: float = _opt(60.0, check=_upto(3600), doc="how long a sender holds an entry before another may take it")
 
 
 @dataclass
@@ -224,26 +274,54 @@ class BoardSection:
     """A calling board: which rooms it shows, how it polls the HIS and how it calls (voice)."""
 
     department: str = _opt("")
-    rooms: list = _opt([])
-    poll_interval_s: float = _opt(1.0, check=_positive)
+    rooms: list = _opt([], check=lambda v: all(isinstance(x, str) and x for x in v)
+                       or "a list of clinic room codes, e.g. [\"P101\", \"P102\"]")
+    poll_interval_s: float = _opt(1.0, check=_upto(60))
     names: str = _opt("masked", choices=("masked", "hidden"))
     voice: str = _opt("vi")
-    repeat: int = _opt(1, check=_non_negative)
-    priority_interleave: int = _opt(3, check=_positive, doc="one priority ticket after every N normal ones")
-    booking_grace_min: float = _opt(15.0, check=_non_negative,
+    repeat: int = _opt(1, check=_upto0(10))
+    priority_interleave: int = _opt(3, check=_upto(100), doc="one priority ticket after every N normal ones")
+    booking_grace_min: float = _opt(15.0, check=_upto0(24 * 60),
                                     doc="a booked patient arriving up to this late still queues from the slot time")
-    full_refresh_s: float = _opt(60.0, check=_positive,
+    full_refresh_s: float = _opt(60.0, check=_upto(3600),
                                  doc="full re-read of the rooms' visits (between them only changes are fetched)")
     voice_driver: str = _opt("espeak", choices=("espeak", "simulator", "none"))
     audio_player: str = _opt("auto", choices=("auto", "paplay", "aplay", "play", "none"))
     orientation: str = _opt("auto", choices=("auto", "landscape", "portrait"))
-    next_count: int = _opt(4, check=_positive, doc="waiting numbers shown per room")
-    recent_count: int = _opt(3, check=_non_negative, doc="previously called numbers shown per room")
+    next_count: int = _opt(4, check=_upto(20), doc="waiting numbers shown per room")
+    recent_count: int = _opt(3, check=_upto0(20), doc="previously called numbers shown per room")
+
+
+def _base_url(v):
+    return (v == "" or bool(re.match(r"^https?://[^\s/]+(/\S*)?$", v)) and not v.endswith("/")
+            or "\"\" (no phone follow-up) or the address patients' phones open, without a trailing /, "
+               "e.g. https://sothutu.benhvien.vn")
+
+
+@dataclass
+class QueueWebSection:
+    """The queue service (``kiosk queue-server``): calling boards in a browser and
+    the phone page each ticket's QR code opens."""
+
+    host: str = _opt("127.0.0.1", doc="address to listen on; keep 127.0.0.1 behind a reverse proxy")
+    port: int = _opt(8090, check=lambda v: 0 < v < 65536 or "a TCP port 1-65535")
+    public_base_url: str = _opt("", check=_base_url,
+                                doc="when set, each ticket's QR code is {public_base_url}/t/{token} (the phone page)")
+    token_secret_file: str = _opt("", doc="file holding the secret that signs ticket links (mode 0600); the same "
+                                          "file on every kiosk and on the queue server")
+    trusted_proxies: list = _opt(["127.0.0.1"], check=lambda v: all(isinstance(x, str) and x for x in v)
+                                 or "a list of proxy addresses, e.g. [\"127.0.0.1\"]",
+                                 doc="peers whose X-Forwarded-For names the real client")
+    requests_per_minute: int = _opt(120, check=_positive, doc="per client address, every page and stream")
+    max_streams_per_client: int = _opt(20, check=_positive, doc="open live streams (boards, phone pages) per client")
+    max_streams: int = _opt(2000, check=_positive, doc="open live streams in total")
+    max_room_sets: int = _opt(40, check=_positive, doc="departments / room lists polled at once")
+    heartbeat_s: float = _opt(15.0, check=_positive, doc="keep-alive on open streams (proxies close silent ones)")
 
 
 @dataclass
 class SpeechSection:
-    """Spoken guidance at the kiosk (espeak-ng); docs/accessibility.md explains the outputs."""
+    """Spoken guidance at the kiosk (espeak-ng); the README's "Spoken guidance" section explains the outputs."""
 
     driver: str = _opt("espeak", choices=("espeak", "simulator", "none"))
     voice_vi: str = _opt("vi", doc="espeak-ng voice for Vietnamese (vi, vi-vn-x-central, vi-vn-x-south)")
@@ -259,8 +337,8 @@ class SpeechSection:
 @dataclass
 class AdminSection:
     pin_hash: str = _opt("", doc="scrypt hash of the admin PIN (kiosk admin set-pin)")
-    max_attempts: int = _opt(5, check=_positive)
-    lockout_s: float = _opt(300.0, check=_positive)
+    max_attempts: int = _opt(5, check=_upto(100))
+    lockout_s: float = _opt(300.0, check=_upto(86400))
 
 
 @dataclass
@@ -286,6 +364,7 @@ class Config:
     offline: OfflineSection = field(default_factory=OfflineSection)
     board: BoardSection = field(default_factory=BoardSection)
     speech: SpeechSection = field(default_factory=SpeechSection)
+    queue_web: QueueWebSection = field(default_factory=QueueWebSection)
     admin: AdminSection = field(default_factory=AdminSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
     metrics: MetricsSection = field(default_factory=MetricsSection)
@@ -305,7 +384,7 @@ class Config:
 
 def _type_name(tp) -> str:
     return {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-            list: "a list"}.get(tp, str(tp))
+            list: "a list", dict: "a table"}.get(tp, str(tp))
 
 
 def _coerce(key: str, tp, value):
@@ -315,6 +394,8 @@ def _coerce(key: str, tp, value):
         raise ConfigError(f"{key}: expected true or false, got {value!r}")
     if tp in (int, float) and isinstance(value, bool):
         raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
+    if tp is float and isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{key}: expected a finite number, got {value!r}")
     if not isinstance(value, tp):
         raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
     return value
@@ -376,13 +457,11 @@ def config_from_dict(raw: dict, source: str = "") -> Config:
 
 def _check_cross(cfg: Config) -> None:
     his = cfg.his
-    if his.auth == "bearer" and not his.token:
-        raise ConfigError("his.token: expected a bearer token when his.auth = \"bearer\"")
-    if his.auth == "basic" and not (his.username and his.password):
-        raise ConfigError("his.username/his.password: expected both when his.auth = \"basic\"")
+    check_his_settings(his)
     if his.ca_bundle and not Path(his.ca_bundle).expanduser().is_file():
         raise ConfigError(f"his.ca_bundle: expected a readable PEM file, got {his.ca_bundle!r}")
     _check_insurance(cfg.insurance)
+    _check_queue_web(cfg.queue_web)
     if cfg.printer.driver == "escpos" and not cfg.printer.connection:
         raise ConfigError("printer.connection: expected usb:VID:PID, network:HOST:PORT, "
                           "serial:DEVICE:BAUD or file:PATH when printer.driver = \"escpos\"")
@@ -398,7 +477,7 @@ def _check_cross(cfg: Config) -> None:
             raise ConfigError(f"camera.{key}: expected a named group (?P<code>…)")
 
 
-def password_file_problem(path: str) -> str | None:
+def password_file_problem(path: str, what: str = "the gateway password") -> str | None:
     """What is wrong with a file that holds a secret, or None: it must exist,
     be readable, not be empty, and be private to its owner (mode 0600 or
     stricter). Never reads or shows the secret."""
@@ -417,7 +496,7 @@ def password_file_problem(path: str) -> str | None:
     if not os.access(file, os.R_OK):
         return f"{path} cannot be read by this user"
     if st.st_size == 0:
-        return f"{path} is empty (write the gateway password into it)"
+        return f"{path} is empty (write {what} into it)"
     return None
 
 
@@ -438,6 +517,16 @@ def _check_insurance(ins: InsuranceSection) -> None:
         raise ConfigError(f"insurance.password_file: {problem}")
 
 
+def _check_queue_web(q: QueueWebSection) -> None:
+    if q.public_base_url and not q.token_secret_file:
+        raise ConfigError("queue_web.token_secret_file: expected the file holding the ticket-link secret when "
+                          "queue_web.public_base_url is set (kiosk queue-server --new-secret writes one)")
+    if q.token_secret_file:
+        problem = password_file_problem(q.token_secret_file, "the secret (kiosk queue-server --new-secret)")
+        if problem:
+            raise ConfigError(f"queue_web.token_secret_file: {problem}")
+
+
 def find_config_file(explicit: str | None = None) -> Path | None:
     """The config search order: --config, $KIOSK_CONFIG, user config dir, /etc."""
     if explicit:
@@ -452,16 +541,38 @@ def find_config_file(explicit: str | None = None) -> Path | None:
     return None
 
 
-def load_config(path: str | os.PathLike | None = None) -> Config:
+def read_config_file(found: str | os.PathLike) -> dict:
+    """The file's TOML as a dict; ConfigError when it cannot be read, is not
+    UTF-8 (naming the byte offset and line) or is not valid TOML."""
+    try:
+        data = Path(found).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"config file {found}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"config file {found}: not UTF-8 text (byte 0x{data[exc.start]:02x} at byte offset "
+                          f"{exc.start}, line {line}); save the file as UTF-8") from None
+    try:
+        return tomllib.loads(text.removeprefix("\ufeff"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {found}: not valid TOML ({exc})") from None
+
+
+def load_config(path: str | os.PathLike | None = None, *, check_paths: bool = True) -> Config:
+    """The config from the search order (built-in defaults when no file).
+    A file's config must also pass ``kiosk.config_checks.path_problems``
+    (folders and files it names) unless ``check_paths`` is False."""
     found = find_config_file(str(path) if path else None)
     if found is None:
         return Config(source="(built-in defaults)")
-    try:
-        text = Path(found).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"config file {found}: cannot be read ({exc.strerror})") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {found}: not valid TOML ({exc})") from None
-    return config_from_dict(raw, source=str(found))
+    cfg = config_from_dict(read_config_file(found), source=str(found))
+    if check_paths:
+        from .config_checks import path_problems
+
+        problems = path_problems(cfg)
+        if problems:
+            more = f" (and {len(problems) - 1} more problem(s): kiosk config check {found})" if len(problems) > 1 else ""
+            raise ConfigError(problems[0] + more)
+    return cfg

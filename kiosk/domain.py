@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the port module; the domain itself imports nothing of the kiosk
     from .insurance import InsuranceCheck
 
-CITIZEN_ID_RE = re.compile(r"^\d{12}$")
+# ASCII digits only, matched in full (``\d`` would accept Arabic-Indic or
+# full-width digits and ``$`` a trailing newline): see kiosk.input_rules.
+CITIZEN_ID_RE = re.compile(r"[0-9]{12}")
 
 
 class IdentitySource(str, enum.Enum):
@@ -49,7 +51,7 @@ class Priority(str, enum.Enum):
 
 
 def is_valid_citizen_id(value: str) -> bool:
-    return bool(CITIZEN_ID_RE.match(value or ""))
+    return isinstance(value, str) and CITIZEN_ID_RE.fullmatch(value) is not None
 
 
 def mask_citizen_id(value: str) -> str:
@@ -239,6 +241,7 @@ class Ticket:
     estimated_wait_min: int | None = None
     offline: bool = False
     hospital_name: str = ""
+    follow_url: str = ""  # the phone page ([queue_web] public_base_url): printed as the QR code when set
 
 
 @dataclass(frozen=True)
@@ -269,6 +272,7 @@ class CheckInResult:
                 "masked_name": t.masked_name,
                 "offline": t.offline,
                 "insurance": t.insurance_status,
+                "follow_url": t.follow_url or None,
             },
             "patient": {"id": self.patient_id, "created": self.patient_created},
             "encounter": {"id": self.encounter_id},

@@ -36,6 +36,20 @@ class HisUnavailable(HisError):
     patient_message_key = "error.his_unavailable"
 
 
+class HisBadReply(HisUnavailable):
+    """The HIS answered, but not with the FHIR answer asked for: an HTML page,
+    a body that is not JSON or was cut off, a Bundle whose entries have no id,
+    an OperationOutcome with 200, a resource of another type. The text names
+    what was wrong. For the check-in it counts as "the HIS is not answering
+    properly" (the kiosk uses its cache / the outbox), never as a patient error."""
+
+
+class HisOutcomeUnknown(HisUnavailable):
+    """A write was sent and its answer was lost or garbled: it may or may not
+    have happened. Never re-issued blindly — the caller looks the check-in up
+    (identifier search) or hands it to the outbox, which does."""
+
+
 class HisRefused(HisError):
     """The HIS answered with a 4xx other than a retriable conflict."""
 

@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 class InsuredCheckIn:
     """``CheckInHandler``: the check-in, then its BHYT part (see the module doc)."""
 
-    def __init__(self, inner: CheckInHandler, his: His, queue: CoverageQueue, *, deadline_s: float):
+    def __init__(self, inner: CheckInHandler, his: His, queue: CoverageQueue | None, *, deadline_s: float):
+        """``queue`` None: no local database (online check-ins only) — nothing can be left for later."""
         self.inner, self.his, self.queue = inner, his, queue
         self.deadline_s = deadline_s
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="coverage-write")
@@ -66,6 +67,10 @@ class InsuredCheckIn:
             self._queue(request, f"the Coverage was not written ({type(exc).__name__})")
 
     def _queue(self, request: CheckInRequest, reason: str) -> None:
+        if self.queue is None:
+            log.warning("insurance work not queued: no local database", extra={
+                "event": "insurance.not_queued", "ref": request.checkin_id, "reason": reason})
+            return
         try:
             queued = self.queue.enqueue(request.checkin_id, request.coverage, reason)
         except Exception:  # noqa: BLE001 - never lose the patient's ticket over the recheck queue

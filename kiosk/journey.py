@@ -31,7 +31,7 @@ from datetime import date
 from typing import Callable
 
 from .domain import (AccessKey, Appointment, Assurance, CheckInResult, Department, Identity, IdentitySource,
-                     Priority, age_priority, is_valid_citizen_id)
+                     Priority, age_priority)
 from .journey_events import (  # noqa: F401 - the journey's vocabulary, re-exported
     BUSY_STEPS, CITIZEN_ID, DECLARABLE_PRIORITIES, FLOW_SHORT, FLOW_STEP_BY_STEP, HOME, PATIENT_CODE, PRINTABLE,
     RETRY, TYPE_ID, USE_QR, VISIT_STEPS, AcceptFee, CardInserted, CardRemoved, CheckIn, CheckInsurance, ChooseDepartment,
@@ -39,6 +39,7 @@ from .journey_events import (  # noqa: F401 - the journey's vocabulary, re-expor
     GoHome, IdTyped, LoadDepartments, LookupPatient, OpDone, OpenKeypad, OpFailed, OutOfService, PatientCodeTyped,
     PrinterStatus, PrintTicket, QrScanned, ReadChip, ReadPhoto, Retry, SetLanguage, SetLargeText, SetSpeech, Settings,
     Step, TimedOut, TogglePriority)
+from . import input_rules
 from .journey_visit import VisitSteps
 from .journey_work import perform  # noqa: F401 - re-exported
 from .patient_code import PatientCodeRules
@@ -243,16 +244,17 @@ class Journey(VisitSteps):
         typing_id = self.step is Step.KEYPAD and self.keypad_field == CITIZEN_ID
         if not (typing_id or self.step is Step.NEED_KEY):  # the card screen has a keypad of its own
             return None
-        digits = ev.digits.strip()
-        if not is_valid_citizen_id(digits):
-            self.notice = "error.invalid_id"
+        try:  # ASCII digits only, in full: the keypad's text is never converted or trimmed
+            digits = input_rules.citizen_id(ev.digits, "keypad")
+        except input_rules.InputRefused as exc:
+            self.notice = exc.patient_message_key
             return None
         return self._identified(Identity(citizen_id=digits, source=IdentitySource.TYPED, assurance=Assurance.TYPED))
 
     def _on_PatientCodeTyped(self, ev: PatientCodeTyped):
         if self.step is not Step.KEYPAD or self.keypad_field != PATIENT_CODE:
             return None
-        code = self.codes.from_digits(ev.digits.strip())
+        code = self.codes.from_digits(ev.digits)  # ASCII digits only, never trimmed (kiosk.input_rules)
         if code is None:
             self.notice = "error.invalid_patient_code"
             return None

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import uuid
 from zoneinfo import ZoneInfo
 
+from . import input_rules
 from .domain import CheckInRequest, IdentitySource
 from .errors import (BookingNotUsable, DepartmentRequired, HisUnavailable, KioskError, PatientAmbiguous,
                      PatientCodeNotUsable, UnknownDepartment)
@@ -129,7 +129,8 @@ class VisitSteps(InsuranceSteps):
     # --- check-in and ticket ---------------------------------------------------------------
     def _check_in(self) -> list:
         is_retry = self._checkin_id is not None
-        self._checkin_id = self._checkin_id or uuid.uuid4().hex  # the same id when retried
+        # a canonical UUID (urn:uuid: in the HIS), the same one when retried (kiosk.input_rules)
+        self._checkin_id = self._checkin_id or input_rules.new_checkin_id()
         request = CheckInRequest(checkin_id=self._checkin_id, identity=self.identity, is_retry=is_retry,
                                  lookup=self.lookup, coverage=self.visit_coverage(),
                                  department_code=None if self.appointment else self.department_code,

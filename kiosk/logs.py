@@ -115,7 +115,8 @@ def setup_logging(config, stream=None) -> logging.Handler:
     handler.setFormatter(fmt)
     root = logging.getLogger()
     for old in list(root.handlers):
-        if old.get_name() == HANDLER_NAME:
+        # ours from an earlier call, or the CLI's fallback (app.cli.crash_log)
+        if old.get_name() == HANDLER_NAME or (old.get_name() or "").startswith("kiosk-cli-"):
             root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(config.logging.level)

@@ -27,6 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from .build_info import config_hash, software_version
+
 log = logging.getLogger(__name__)
 
 COUNTER, GAUGE, HISTOGRAM = "counter", "gauge", "histogram"
@@ -35,15 +37,20 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # name -> (type, help, label names). The heartbeat a fleet dashboard needs.
 KNOWN: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "kiosk_up": (GAUGE, "1 while the kiosk process runs", ()),
-    "kiosk_info": (GAUGE, "constant 1; labels carry the kiosk id and version", ("kiosk",)),
+    "kiosk_info": (GAUGE, "constant 1; labels carry the kiosk id, its software version and the hash of its "
+                          "settings (secrets left out)", ("kiosk", "version", "config_hash")),
     "kiosk_checkins_total": (COUNTER, "check-ins completed, by mode (online/offline)", ("mode",)),
     "kiosk_checkin_failures_total": (COUNTER, "check-ins that ended in an error, by error class", ("error",)),
     "kiosk_print_failures_total": (COUNTER, "tickets that could not be printed", ()),
     "kiosk_printer_paper": (GAUGE, "paper state: 2 ok, 1 low, 0 out, -1 unknown/offline", ()),
+    "kiosk_device_up": (GAUGE, "1 when the device answers, 0 when it is missing or offline "
+                               "(device: printer, card_reader, camera)", ("device",)),
     "kiosk_outbox_backlog": (GAUGE, "offline check-ins waiting to be sent to the HIS", ()),
     "kiosk_outbox_oldest_age_seconds": (GAUGE, "age of the oldest outbox entry", ()),
     "kiosk_outbox_dead": (GAUGE, "outbox entries that gave up and wait for staff (admin screen: retry)", ()),
     "kiosk_outbox_dead_letters_total": (COUNTER, "outbox entries that gave up after their last attempt", ()),
+    "kiosk_outbox_recovery_needed": (GAUGE, "open incidents of the outbox database (damaged, emptied, replaced): "
+                                            "queued check-ins may need `kiosk outbox recover`", ()),
     "kiosk_outbox_duplicates_total": (COUNTER, "outbox entries the HIS already had (a retry found them)", ()),
     "kiosk_his_request_seconds": (HISTOGRAM, "HIS request latency", ()),
     "kiosk_last_sync_timestamp_seconds": (GAUGE, "unix time of the last successful HIS sync", ()),
@@ -53,6 +60,9 @@ KNOWN: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "kiosk_insurance_gateway_requests_total": (COUNTER, "requests to the BHXH gateway, by kind (token/check)",
                                                ("kind",)),
     "kiosk_insurance_gateway_seconds": (HISTOGRAM, "BHXH gateway request latency, by kind (token/check)", ("kind",)),
+    "kiosk_insurance_gateway_failures_total": (COUNTER, "BHYT checks the gateway gave no answer about the card: "
+                                                        "unavailable (down, slow, garbled) or refused (the kiosk's "
+                                                        "account or staff identity)", ("status",)),
     "kiosk_insurance_queue_backlog": (GAUGE, "BHYT card checks or Coverage writes waiting to be retried", ()),
     "kiosk_insurance_queue_dead": (GAUGE, "BHYT rechecks that gave up and wait for staff (admin screen: retry)", ()),
     "kiosk_insurance_queue_done_total": (COUNTER, "BHYT rechecks done (answered and recorded)", ()),
@@ -60,6 +70,8 @@ KNOWN: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "kiosk_insurance_late_invalid_total": (COUNTER, "cards found invalid only after the visit was registered "
                                                     "(the reception desk must check)", ()),
 }
+
+DEVICES = ("printer", "card_reader", "camera")
 
 DEFAULT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -74,13 +86,18 @@ class Registry:
 
     def __init__(self, buckets=DEFAULT_BUCKETS):
         self.buckets = tuple(buckets)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # clear() re-creates the counters while holding it
         self.collectors: list = []
         self._reset()
 
     def _reset(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self._metrics: dict[str, tuple[str, object, tuple[str, ...]]] = {}
+        # Counters without labels are served from the start at 0, so that a
+        # rate or an alert sees their first increment.
+        for name, (kind, _, labels) in KNOWN.items():
+            if kind == COUNTER and not labels:
+                self._metric(name, COUNTER, {})
 
     def _metric(self, name: str, kind: str, labels: dict):
         with self._lock:
@@ -163,8 +180,25 @@ def register_collector(fn) -> None:
 
 
 def set_paper_state(printer_status: str) -> None:
-    """Record a ``kiosk.ports.PRINTER_*`` status as the paper gauge."""
+    """Record a ``kiosk.ports.PRINTER_*`` status as the paper gauge, and the
+    printer as up (it answered: ok, low, out) or down (offline). An unknown
+    status (a printer that cannot report) leaves ``kiosk_device_up`` as it was."""
     REGISTRY.set("kiosk_printer_paper", PAPER_VALUES.get(printer_status, -1))
+    if printer_status in ("ok", "paper_low", "paper_out"):
+        set_device_up("printer", True)
+    elif printer_status == "offline":
+        set_device_up("printer", False)
+
+
+def set_device_up(device: str, up: bool) -> None:
+    """A device (``DEVICES``) answers (True) or is missing/offline (False)."""
+    REGISTRY.set("kiosk_device_up", 1 if up else 0, device=device)
+
+
+def set_info(config, registry: Registry | None = None) -> None:
+    """``kiosk_info{kiosk, version, config_hash} 1``: which kiosk runs what."""
+    (registry or REGISTRY).set("kiosk_info", 1, kiosk=config.kiosk.id, version=software_version(),
+                               config_hash=config_hash(config))
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -221,6 +255,6 @@ def start_metrics_server(config, registry: Registry = REGISTRY) -> MetricsServer
                                                      "port": config.metrics.port, "error": exc.strerror})
         return None
     registry.set("kiosk_up", 1)
-    registry.set("kiosk_info", 1, kiosk=config.kiosk.id)
+    set_info(config, registry)
     log.info("metrics served", extra={"event": "metrics.started", "url": server.url})
     return server

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from . import input_rules
 from .domain import Assurance, Identity, IdentitySource, PatientLookup
 from .errors import PatientAmbiguous, PatientCodeNotUsable
 from .ports import His
@@ -32,12 +33,18 @@ class PatientCodeRules:
     def from_scan(self, text: str) -> str | None:
         """The code in a scanned text, or None when the text is not a patient code."""
         match = re.search(self.pattern, text.strip())
-        return match.group("code") if match and match.groupdict().get("code") else None
+        if not (match and match.groupdict().get("code")):
+            return None
+        try:  # ASCII only, whatever the configured pattern lets through (kiosk.input_rules)
+            return input_rules.patient_code(match.group("code"))
+        except input_rules.InputRefused:
+            return None
 
     def from_digits(self, digits: str) -> str | None:
         """The code for digits typed on the keypad, or None when they cannot be one."""
-        if not (digits.isdigit() and DIGITS_MIN <= len(digits) <= DIGITS_MAX):
-            return None
+        if not (isinstance(digits, str) and digits.isascii() and digits.isdigit()
+                and DIGITS_MIN <= len(digits) <= DIGITS_MAX):
+            return None  # "１２３４" or "١٢٣٤" is refused, not converted (kiosk.input_rules)
         return self.from_scan(self.prefix + digits)
 
 

@@ -53,8 +53,8 @@ class VisitPlan:
     appointment: Appointment | None
     department: Department
     room: ClinicRoom
-    queue_number: int
-    queue_label: str
+    queue_number: int | None  # None: the HIS numbers the visit when it registers it (his.queue_numbers = "his")
+    queue_label: str | None
     day: date
     arrived_at: datetime
     priority: Priority | None = None
@@ -79,7 +79,11 @@ class His(Protocol):
 
     def lookup_patient(self, citizen_id: str, day: date) -> PatientLookup: ...
 
-    def allocate_queue_number(self, department_code: str, day: date) -> int: ...
+    def allocate_queue_number(self, department_code: str, day: date, *, checkin_id: str | None = None) -> int | None:
+        """The visit's queue number before it is recorded, or None when the HIS
+        numbers visits itself (read back from the recorded visit). A retried
+        check-in (same ``checkin_id``) gets the number it was given before."""
+        ...
 
     def record_visit(self, plan: VisitPlan) -> RecordedVisit: ...
 
@@ -200,6 +204,11 @@ class OutboxAdmin(Protocol):
 
     def retry_insurance(self, entry_id: int) -> bool:
         """Give a dead or waiting recheck a fresh attempt budget."""
+        ...
+
+    def incidents(self) -> list[str]:
+        """Open incidents of the local database (damaged, emptied, replaced):
+        what happened and what to do, one text each."""
         ...
 
 
@@ -345,6 +354,10 @@ class DemoControls(Protocol):
 
     def qr_repeat_after_s(self) -> float: ...
 
+    def camera_running(self) -> bool:
+        """The camera decodes frames (it starts on a worker: a code shown before is lost)."""
+        ...
+
     def set_printer_state(self, state: str) -> None: ...
 
     def last_ticket_png(self) -> bytes | None: ...
@@ -355,4 +368,15 @@ class DemoControls(Protocol):
 
     def set_gateway(self, mode: str) -> None:
         """The BHXH gateway simulator: "up", "slow" (answers after insurance.timeout_s) or "down" (HTTP 503)."""
+        ...
+
+
+class CallAudio(Protocol):
+    """A call as sound for screens that play it themselves (the web boards of
+    ``kiosk queue-server``): chime + Vietnamese voice, said ``1 + board.repeat``
+    times, as one WAV file. Built by the composition root (``devices/voice``:
+    espeak-ng, or the simulator)."""
+
+    def synthesize(self, room_code: str, room_name: str, label: str) -> bytes:
+        """The call's WAV bytes; raises ``KioskError`` when it cannot be made."""
         ...

@@ -26,6 +26,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
+from . import input_rules
 from .card_expiry import card_expiry
 from .config import CameraSection
 from .domain import AccessKey, Assurance, Identity, IdentitySource, is_valid_citizen_id
@@ -44,9 +45,13 @@ KIND_UNKNOWN = "unknown"
 
 SEX_TO_GENDER = {"nam": "male", "nữ": "female"}
 
-_DATE_COMPACT = re.compile(r"^(\d{2})(\d{2})(\d{4})$")
-_DATE_SLASHED = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
-_DIGITS = re.compile(r"^\d+$")
+# ASCII digits only, matched in full (``\d`` would take Arabic-Indic or
+# full-width digits, ``$`` a trailing newline): see kiosk.input_rules.
+_DATE_COMPACT = re.compile(r"^([0-9]{2})([0-9]{2})([0-9]{4})\Z")
+_DATE_SLASHED = re.compile(r"^([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4})\Z")
+_DIGITS = re.compile(r"^[0-9]+\Z")
+# A QR code holds at most 4,296 alphanumeric characters (version 40-L).
+MAX_QR_TEXT = 4296
 _HAS_DIGIT = re.compile(r"\d")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 MIN_BIRTH_YEAR = 1900
@@ -152,6 +157,8 @@ def parse_qr(text: str, appointment_pattern: str | None = None, *, today: date |
     Raises ``UnsupportedQr`` or ``InvalidCccdQr``."""
     if not isinstance(text, str):
         raise UnsupportedQr("QR payload is not text")
+    if len(text) > MAX_QR_TEXT:
+        raise UnsupportedQr(f"QR payload of {len(text)} characters is longer than a QR code can hold")
     cleaned = clean_text(text)
     fields = [f.strip() for f in cleaned.split("|")]
     if _looks_like_cccd(fields):
@@ -159,7 +166,10 @@ def parse_qr(text: str, appointment_pattern: str | None = None, *, today: date |
     pattern = appointment_pattern or DEFAULT_APPOINTMENT_PATTERN
     match = re.search(pattern, cleaned.strip())
     if match and match.groupdict().get("code"):
-        return AppointmentQr(code=match.group("code"))
+        try:
+            return AppointmentQr(code=input_rules.booking_code(match.group("code"), "appointment QR code"))
+        except input_rules.InputRefused as exc:
+            raise UnsupportedQr(f"appointment QR: {exc}") from None
     code = PatientCodeRules(patient_code_pattern).from_scan(cleaned) if patient_code_pattern else None
     if code:
         return PatientCodeQr(code=code)
@@ -254,8 +264,10 @@ def _parse_date(value: str, what: str) -> date:
 
 
 def _check_dates(birth: date, issue: date | None, today: date) -> None:
-    if birth.year < MIN_BIRTH_YEAR or birth > today:
-        raise InvalidCccdQr("CCCD QR: date of birth is outside 1900..today")
+    try:
+        input_rules.birth_date(birth, "date of birth", today=today)
+    except input_rules.InputRefused:
+        raise InvalidCccdQr("CCCD QR: date of birth is outside 1900..today") from None
     if issue is not None and (issue < birth or issue > today):
         raise InvalidCccdQr("CCCD QR: issue date is before the birth date or in the future")
 
@@ -266,10 +278,26 @@ def _check_id(citizen_id: str) -> None:
 
 
 def _check_name(name: str) -> str:
-    name = _norm(name)
-    if not name or _HAS_DIGIT.search(name) or not _HAS_LETTER.search(name):
-        raise InvalidCccdQr("CCCD QR: full name is empty or contains digits")
-    return name
+    """kiosk.input_rules for card data: invisible characters removed, NFC,
+    whitespace collapsed, letters only, at most 100 characters."""
+    try:
+        return input_rules.name(name, "full name", typed=False)
+    except input_rules.InputRefused as exc:
+        raise InvalidCccdQr(f"CCCD QR: {exc}") from None
+
+
+def _check_address(address: str | None) -> str | None:
+    if not address or input_rules.card_text(address) is None:
+        return None
+    try:
+        return input_rules.address(address, "address", typed=False)
+    except input_rules.InputRefused as exc:
+        raise InvalidCccdQr(f"CCCD QR: {exc}") from None
+
+
+def _clean_extra(extra: dict) -> dict[str, str]:
+    cleaned = {k: input_rules.card_text(v) for k, v in extra.items()}
+    return {k: v for k, v in cleaned.items() if v}
 
 
 def _strict(f: list[str], layout: str, today: date, extra: dict | None = None) -> CccdQr:
@@ -282,8 +310,8 @@ def _strict(f: list[str], layout: str, today: date, extra: dict | None = None) -
     _check_dates(birth, issue, today)
     return CccdQr(
         layout=layout, citizen_id=citizen_id, full_name=_check_name(name), birth_date=birth,
-        sex=SEX_TO_GENDER[_norm(sex).casefold()], address=_norm(address) or None,
-        issue_date=issue, old_id=old_id or None, extra=dict(extra or {}),
+        sex=SEX_TO_GENDER[_norm(sex).casefold()], address=_check_address(address),
+        issue_date=issue, old_id=old_id or None, extra=_clean_extra(extra or {}),
     )
 
 
@@ -344,6 +372,6 @@ def _tolerant(fields: list[str], today: date) -> CccdQr:
     return CccdQr(
         layout="tolerant", citizen_id=citizen_id, full_name=_check_name(fields[name_at]),
         birth_date=birth, sex=sex or "unknown",
-        address=dict(texts).get(address_at) if address_at is not None else None,
-        issue_date=issue, old_id=old_id, extra=extra,
+        address=_check_address(dict(texts).get(address_at)) if address_at is not None else None,
+        issue_date=issue, old_id=old_id, extra=_clean_extra(extra),
     )

@@ -9,6 +9,7 @@ all call these functions, so the kiosk never gives two answers to one question.
 """
 from __future__ import annotations
 
+import zlib
 from datetime import date, datetime, tzinfo
 from typing import Iterable
 
@@ -83,8 +84,11 @@ def place(departments: dict[str, Department], appointment: Appointment | None,
     return department, department.room(wanted) if wanted else None
 
 
-def pick_room(department: Department, number: int) -> ClinicRoom:
-    """Walk-ins are spread over the department's rooms by queue number."""
+def pick_room(department: Department, number: int | None, checkin_id: str = "") -> ClinicRoom:
+    """Walk-ins are spread over the department's rooms by queue number; when
+    the HIS gives the number only once the visit is recorded, by check-in id."""
+    if number is None:
+        number = 1 + zlib.crc32(checkin_id.encode("utf-8"))
     return department.rooms[(number - 1) % len(department.rooms)]
 
 

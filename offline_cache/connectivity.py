@@ -76,8 +76,11 @@ class ConnectivityMonitor:
                 with self.database.write() as conn:
                     conn.execute("INSERT INTO mode_changes(at, mode, reason) VALUES (?,?,?)",
                                  (time.time(), mode, reason))
-            except Exception:  # the mode still changes when the log cannot be written
-                log.exception("mode change not recorded", extra={"event": "connectivity.record_failed"})
+            except Exception as exc:  # the mode still changes when the log cannot be written
+                if getattr(self.database, "closed", False):  # the kiosk is stopping
+                    log.info("mode change not recorded: database closed", extra={"event": "connectivity.not_recorded"})
+                else:
+                    log.error("mode change not recorded", exc_info=exc, extra={"event": "connectivity.record_failed"})
         for callback in subscribers:
             try:
                 callback(mode)

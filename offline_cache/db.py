@@ -17,11 +17,19 @@ import secrets
 import sqlite3
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import sqlite_utils
 
 BUSY_TIMEOUT_MS = 5000
+
+
+class DatabaseClosed(sqlite3.ProgrammingError):
+    """The database was closed (the kiosk is stopping): a background thread
+    that still runs stops quietly instead of logging a traceback. Its claimed
+    outbox entries go back to pending at the next start (their owner's pid is
+    gone), and are verified in the HIS before anything is written again."""
 
 
 def _v1_outbox(db: sqlite_utils.Database) -> None:
@@ -80,7 +88,19 @@ def _v2_reference_and_modes(db: sqlite_utils.Database) -> None:
     db["mode_changes"].create({"id": int, "at": float, "mode": str, "reason": str}, pk="id")
 
 
-def _v3_insurance_queue(db: sqlite_utils.Database) -> None:
+def _v3_generation(db: sqlite_utils.Database) -> None:
+    """The database's id and its high-water marks (see offline_cache.generation),
+    counted from the rows already there; outbox rows recovered from a damaged
+    database say where they came from (the sender asks the HIS first)."""
+    queued = db.execute("SELECT count(*) FROM checkins").fetchone()[0]
+    delivered = db.execute("SELECT count(*) FROM outbox WHERE state = 'delivered'").fetchone()[0]
+    db["meta"].insert_all([{"key": "database_id", "value": str(uuid.uuid4())},
+                           {"key": "queued_total", "value": str(queued)},
+                           {"key": "delivered_total", "value": str(delivered)}], replace=True)
+    db["outbox"].add_column("recovered_from", str)
+
+
+def _v4_insurance_queue(db: sqlite_utils.Database) -> None:
     """BHYT work left for later: card checks that could not be made at check-in,
     Coverages that could not be written with the visit (offline_cache/insurance_queue.py)."""
     db["insurance_queue"].create({
@@ -107,7 +127,7 @@ def _v3_insurance_queue(db: sqlite_utils.Database) -> None:
     db["insurance_queue"].create_index(["state", "next_attempt_at"])
 
 
-MIGRATIONS = [_v1_outbox, _v2_reference_and_modes, _v3_insurance_queue]
+MIGRATIONS = [_v1_outbox, _v2_reference_and_modes, _v3_generation, _v4_insurance_queue]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -129,6 +149,9 @@ class LocalDatabase:
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.db = sqlite_utils.Database(self.conn)
         self.lock = threading.RLock()
+        self.generation = None     # offline_cache.generation.Generation, set by open_database
+        self.process_lock = None   # held while open (see offline_cache.integrity)
+        self.closed = False
         self.migrate(SCHEMA_VERSION if target_version is None else target_version)
 
     # -- schema -------------------------------------------------------------
@@ -167,6 +190,7 @@ class LocalDatabase:
 
     def read(self, sql: str, params=()) -> list[sqlite3.Row]:
         with self.lock:
+            self.check_open()
             cur = self.conn.execute(sql, params)
             cols = [c[0] for c in cur.description]
             return [dict(zip(cols, row)) for row in cur.fetchall()]
@@ -175,9 +199,22 @@ class LocalDatabase:
         rows = self.read("SELECT value FROM meta WHERE key = ?", (key,))
         return rows[0]["value"] if rows else None
 
+    def check_open(self) -> None:
+        if self.closed:
+            raise DatabaseClosed(f"{self.path}: the database is closed (the kiosk is stopping)")
+
+    def database_id(self) -> str:
+        return self.meta("database_id") or ""
+
     def close(self) -> None:
         with self.lock:
+            self.closed = True
             self.conn.close()
+        if self.generation is not None:
+            self.generation.close()
+        if self.process_lock is not None:
+            self.process_lock.release()
+            self.process_lock = None
 
 
 class _Write:
@@ -187,6 +224,7 @@ class _Write:
     def __enter__(self) -> sqlite3.Connection:
         self.database.lock.acquire()
         try:
+            self.database.check_open()
             self.database.conn.execute("BEGIN IMMEDIATE")
         except BaseException:
             self.database.lock.release()
@@ -201,6 +239,10 @@ class _Write:
 
 
 def open_database(config_or_path) -> LocalDatabase:
-    """The kiosk database at ``config.database_path()`` (or a path), migrated."""
+    """The kiosk database at ``config.database_path()`` (or a path), checked
+    (``offline_cache.integrity``: a damaged, emptied or foreign file is moved
+    aside and a fresh one created, the incident recorded) and migrated."""
+    from .integrity import open_checked
+
     path = config_or_path.database_path() if hasattr(config_or_path, "database_path") else config_or_path
-    return LocalDatabase(path)
+    return open_checked(path)

@@ -10,6 +10,7 @@ from kiosk.diagnostics import FAIL, OK, WARN, Check
 from kiosk.errors import ConfigError
 
 from .db import SCHEMA_VERSION
+from .generation import Generation, Record
 from .reference import REFRESHED_KEY
 
 BACKLOG_WARN_S = 30 * 60
@@ -39,6 +40,17 @@ def offline_slot_check(config: Config) -> Check:
                  f"slot {k}: offline numbers {first + 1}–{first + SLOT_SIZE - 1}, labels {offline_label(k, 1)}…")
 
 
+def recovery_checks(path, record: Record | None) -> list[Check]:
+    """One FAIL per open incident of the generation record (damaged, emptied,
+    deleted or replaced database): queued check-ins may need recovery."""
+    if record is None:
+        return []
+    out = [Check("outbox.recovery", FAIL, i.describe(), i.fix()) for i in record.open_incidents()]
+    if not out:
+        out.append(Check("outbox.recovery", OK, "no database incident"))
+    return out
+
+
 def diagnose(config: Config) -> list[Check]:
     """The outbox (backlog, dead letters, reference data) and the database's integrity; read-only."""
     return _outbox_checks(config) + check_database(config)
@@ -47,7 +59,15 @@ def diagnose(config: Config) -> list[Check]:
 def _outbox_checks(config: Config) -> list[Check]:
     checks = [offline_slot_check(config)]
     path = config.database_path()
+    record = Generation(path).load()
+    checks += recovery_checks(path, record)
     if not path.exists():
+        if record is not None and record.queued_total:
+            return checks + [Check("outbox.database", FAIL,
+                                   f"the outbox database {path} is missing: up to {record.waiting} queued check-in(s) "
+                                   f"were waiting in it ({record.queued_total} ever queued)",
+                                   "restore the file if you have it; starting the kiosk records the loss and "
+                                   "creates a fresh database")]
         return checks + [Check("outbox.database", WARN, f"no local database yet at {path}",
                                "start the kiosk once while the HIS is reachable (it creates the database)")]
     try:
@@ -56,11 +76,36 @@ def _outbox_checks(config: Config) -> list[Check]:
         return checks + [Check("outbox.database", FAIL, f"{path} cannot be opened ({exc})",
                                "check the file's owner and permissions (offline.database)")]
     try:
-        return checks + _checks(conn, path)
+        return checks + _generation_check(conn, path, record) + _checks(conn, path)
     except sqlite3.Error as exc:
-        return checks + [Check("outbox.database", FAIL, f"{path}: {exc}", "run kiosk doctor's database check")]
+        return checks + [Check("outbox.database", FAIL, f"{path}: {exc}",
+                               "restart the kiosk: it moves the damaged file aside, starts a fresh one and names "
+                               "the kept file for `kiosk outbox recover FILE`")]
     finally:
         conn.close()
+
+
+def _generation_check(conn: sqlite3.Connection, path, record: Record | None) -> list[Check]:
+    """The database still holds what its generation record says was queued in it."""
+    if record is None or not record.database_id:
+        return []
+    if path.stat().st_size == 0:
+        return [Check("outbox.generation", FAIL, f"{path} is 0 bytes: up to {record.waiting} queued check-in(s) "
+                      "were in it", "restart the kiosk (it keeps the file aside and records the loss)")]
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'database_id'").fetchone()
+    except sqlite3.OperationalError:
+        row = None
+    held = conn.execute("SELECT count(*) FROM checkins").fetchone()[0] if row else 0
+    if not row or row[0] != record.database_id:
+        return [Check("outbox.generation", FAIL, f"{path} is not the database this kiosk wrote: up to "
+                      f"{record.waiting} queued check-in(s) may be missing",
+                      "restart the kiosk (it keeps the file aside and records the loss)")]
+    if held < record.queued_total:
+        return [Check("outbox.generation", FAIL, f"{path} holds {held} check-in(s) but {record.queued_total} were "
+                      "queued in it: rows were deleted", "restart the kiosk to record the loss; look for the "
+                      "missing check-ins on the offline paper tickets")]
+    return [Check("outbox.generation", OK, f"{held} check-in(s) ever queued, all still in the database")]
 
 
 def _checks(conn: sqlite3.Connection, path) -> list[Check]:
@@ -92,7 +137,7 @@ def _checks(conn: sqlite3.Connection, path) -> list[Check]:
                          "`kiosk outbox list --state dead`, fix the cause shown, then `kiosk outbox retry ID`"))
     else:
         out.append(Check("outbox.dead_letters", OK, "no dead letters"))
-    if version >= 3:
+    if version >= 4:  # the BHYT recheck queue (migration 4)
         out += _insurance_checks(conn, now)
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (REFRESHED_KEY,)).fetchone()
     n_dept = conn.execute("SELECT count(*) FROM ref_departments").fetchone()[0]
@@ -145,9 +190,11 @@ def check_database(config: Config) -> list[Check]:
             con.close()
     except sqlite3.Error as exc:
         return [Check("database", FAIL, f"{path} cannot be read ({exc})",
-                      "stop the kiosk, move the file aside (send its outbox first if you can), restart")]
+                      "restart the kiosk: it keeps the damaged file aside (never deleted), starts a fresh one "
+                      "and names the kept file; then `kiosk outbox recover FILE`")]
     if rows == ["ok"]:
         size_kb = path.stat().st_size / 1024
         return [Check("database", OK, f"{path} integrity ok ({size_kb:,.0f} KB)")]
     return [Check("database", FAIL, f"{path} is damaged: {'; '.join(map(str, rows))[:200]}",
-                  "stop the kiosk, copy the file aside for the vendor, delete it and restart")]
+                  "restart the kiosk: it keeps the damaged file aside (never deleted), starts a fresh one and "
+                  "names the kept file; then `kiosk outbox recover FILE`")]

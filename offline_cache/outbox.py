@@ -44,7 +44,9 @@ class Entry:
     ticket: dict
     day: date
     arrived_at: datetime
-    verify_first: bool  # tried before, or an online attempt may have landed: ask the HIS first
+    # tried before, an online attempt may have landed, or recovered from a damaged
+    # database (``kiosk outbox recover`` sets online_attempted): ask the HIS first
+    verify_first: bool
     attempts: int
 
 
@@ -104,18 +106,37 @@ class OutboxStore:
                                "ON CONFLICT(day) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq",
                                (day.isoformat(),)).fetchone()[0]
             ticket = make_ticket(seq)
-            self._insert(conn, request, ticket, day, seq, online_attempted)
-            return ticket
+            queued = self._insert(conn, request, ticket, day, seq, online_attempted)
+        self._advance(queued_total=queued, offline_day=day.isoformat(), offline_seq=seq)
+        return ticket
 
     def enqueue(self, request: CheckInRequest, ticket: Ticket) -> str:
         """``kiosk.ports.Outbox``: queue a check-in whose ticket is already numbered."""
+        queued = None
         with self.database.write() as conn:
             if not conn.execute("SELECT 1 FROM checkins WHERE checkin_id = ?", (request.checkin_id,)).fetchone():
-                self._insert(conn, request, ticket, ticket.issued_at.date(), 0, False)
+                queued = self._insert(conn, request, ticket, ticket.issued_at.date(), 0, False)
+        if queued is not None:
+            self._advance(queued_total=queued)
         return request.checkin_id
 
+    def _advance(self, **marks) -> None:
+        """Raise the generation record's marks after a commit (offline_cache.generation)."""
+        generation = getattr(self.database, "generation", None)
+        if generation is not None and any(v is not None for v in marks.values()):
+            generation.advance(self.database.database_id(), **marks)
+
+    @staticmethod
+    def _bump(conn, key: str) -> int | None:
+        """Count one more in ``meta.<key>`` inside the caller's transaction."""
+        row = conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ? RETURNING value",
+                           (key,)).fetchone()
+        return int(row[0]) if row else None
+
     def _insert(self, conn, request: CheckInRequest, ticket: Ticket, day: date, seq: int,
-                online_attempted: bool) -> None:
+                online_attempted: bool) -> int | None:
+        """Insert the local record and its outbox entry; returns the new
+        ``meta.queued_total`` (None on a database older than schema 3)."""
         now = time.time()
         conn.execute(
             "INSERT INTO checkins(checkin_id, kiosk_id, day, seq, queue_number, queue_label, department_code,"
@@ -132,6 +153,7 @@ class OutboxStore:
             " next_attempt_at, created_at, updated_at) VALUES (?,?,?,?,0,0,?,?,?,?)",
             (request.checkin_id, self.patient_key(request.identity.citizen_id),
              json.dumps(payload, ensure_ascii=False), PENDING, int(online_attempted), now, now, now))
+        return self._bump(conn, "queued_total")
 
     # -- queue state ------------------------------------------------------------------
     def backlog(self) -> int:
@@ -205,12 +227,17 @@ class OutboxStore:
 
     def mark_delivered(self, entry_id: int, *, encounter_id: str, his_label: str) -> None:
         now = time.time()
+        delivered = None
         with self.database.write() as conn:
-            conn.execute("UPDATE outbox SET state = 'delivered', delivered_at = ?, updated_at = ?, last_error = NULL,"
-                         " lease_owner = NULL WHERE id = ?", (now, now, entry_id))
+            cur = conn.execute("UPDATE outbox SET state = 'delivered', delivered_at = ?, updated_at = ?,"
+                               " last_error = NULL, lease_owner = NULL WHERE id = ? AND state != 'delivered'",
+                               (now, now, entry_id))
+            if cur.rowcount:
+                delivered = self._bump(conn, "delivered_total")
             conn.execute("UPDATE checkins SET his_encounter_id = ?, his_queue_label = ?, mapped_at = ?"
                          " WHERE checkin_id = (SELECT checkin_id FROM outbox WHERE id = ?)",
                          (encounter_id, his_label, now, entry_id))
+        self._advance(delivered_total=delivered)
 
     def mark_failed(self, entry_id: int, error: str, *, retry_at: float, dead: bool) -> None:
         with self.database.write() as conn:

@@ -43,11 +43,13 @@ from kiosk.errors import (
     UnknownDepartment,
 )
 from kiosk.insurance_rules import bills_visit, writes_coverage
-from kiosk.logs import redact
 from kiosk.ports import MODE_ONLINE, RecordedVisit, VisitPlan
 from kiosk.visit_rules import choose_patient, departments_by_code, place, room_of, todays_appointment
 
+from .db import DatabaseClosed
+from .delivery_errors import error_text, his_call_bound_s
 from .insurance_queue import InsuranceQueue
+from .integrity import export_recovery_metric
 from .outbox import Entry, OutboxStore
 
 log = logging.getLogger(__name__)
@@ -74,15 +76,6 @@ class SyncReport:
 
     def to_json(self) -> dict:
         return asdict(self)
-
-
-def error_text(exc: BaseException) -> str:
-    """What the entry keeps as its last error: the class and, for the kiosk's
-    own typed errors (whose texts never hold personal data), the technical
-    text; other exceptions only by class name."""
-    if isinstance(exc, KioskError):
-        return redact(f"{type(exc).__name__}: {exc}")[:300]
-    return type(exc).__name__
 
 
 class Sender:
@@ -122,6 +115,8 @@ class Sender:
                             continue
                     self.his.record_visit(self._plan(entry))
                     written.append(entry)
+                except DatabaseClosed:
+                    raise
                 except Exception as exc:  # noqa: BLE001 - every failure is recorded on the entry
                     self._failed(entry, exc, report)
             if written:
@@ -152,6 +147,8 @@ class Sender:
         """Ask the HIS which of the written visits it now holds."""
         try:
             found = self._find_many([e.checkin_id for e in written])
+        except DatabaseClosed:
+            raise
         except Exception as exc:  # noqa: BLE001
             for entry in written:
                 self._failed(entry, exc, report)
@@ -239,6 +236,9 @@ class Sender:
         metrics.set("kiosk_outbox_backlog", counts["pending"] + counts["sending"])
         metrics.set("kiosk_outbox_dead", counts["dead"])
         metrics.set("kiosk_outbox_oldest_age_seconds", self.store.oldest_waiting_age_s() or 0)
+        generation = getattr(self.store.database, "generation", None)
+        if generation is not None:
+            export_recovery_metric(generation)
 
     # -- deliver everything now (kiosk sync) --------------------------------------------
     def sync_now(self, *, max_seconds: float = 300.0) -> SyncReport:
@@ -264,13 +264,27 @@ class Sender:
     def kick(self, *_args) -> None:
         self._wake.set()
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop the thread and wait until it has finished the entry it is
+        sending (recording the outcome) and handed back the rest of its batch
+        — the database may close right after. The wait is bounded by one HIS
+        call's timeouts (``his_call_bound_s``); past it the thread stops at
+        its next database access without touching it (``DatabaseClosed``)."""
         self._stop.set()
         self._wake.set()
         if self._thread:
-            self._thread.join(timeout)
+            self._thread.join(his_call_bound_s(self.config) if timeout is None else timeout)
+            if self._thread.is_alive():
+                log.warning("outbox sender still waiting for the HIS at stop; its entry is resent (verified "
+                            "first) at the next start", extra={"event": "outbox.sender_stop_timeout"})
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        except DatabaseClosed:  # stopping: the claims are released at the next start
+            log.info("outbox sender stopped with the database", extra={"event": "outbox.sender_stopped"})
+
+    def _loop(self) -> None:
         last_purge = 0.0
         while not self._stop.is_set():
             now = time.time()
@@ -281,17 +295,23 @@ class Sender:
                     if purged:
                         log.info("personal data of delivered check-ins purged",
                                  extra={"event": "outbox.purged", "count": purged})
+                except DatabaseClosed:
+                    raise
                 except Exception:
                     log.exception("outbox purge failed", extra={"event": "outbox.purge_failed"})
             if self.monitor.mode() != MODE_ONLINE:
                 try:
                     self._export_gauges(SyncReport())  # the backlog grows while offline: keep IT informed
+                except DatabaseClosed:
+                    raise
                 except Exception:
                     log.exception("outbox gauges not updated", extra={"event": "outbox.gauges_failed"})
                 self._sleep(self.config.offline.probe_interval_s)
                 continue
             try:
                 report = self.deliver_due()
+            except DatabaseClosed:
+                raise
             except Exception:
                 log.exception("outbox sender loop error", extra={"event": "outbox.loop_error"})
                 self._sleep(IDLE_POLL_S)
@@ -305,77 +325,3 @@ class Sender:
         self._wake.wait(seconds)
         self._wake.clear()
 
-
-class Prober:
-    """Pings the HIS every ``offline.probe_interval_s`` (with the
-    ``go_offline_after_s`` deadline) and refreshes the reference cache when
-    online and older than ``offline.reference_refresh_s``."""
-
-    def __init__(self, his, monitor, config: Config, reference=None):
-        self.his = his
-        self.monitor = monitor
-        self.config = config
-        self.reference = reference
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._result: dict = {}
-
-    def probe_once(self) -> bool:
-        """One probe with a deadline; reports to the monitor; True when online."""
-        done = threading.Event()
-        result: dict = {}
-
-        def ping():
-            try:
-                result["rtt"] = self.his.ping()
-            except Exception as exc:  # noqa: BLE001
-                result["error"] = exc
-            done.set()
-
-        threading.Thread(target=ping, name="his-probe-ping", daemon=True).start()
-        if not done.wait(self.config.offline.go_offline_after_s):
-            self.monitor.report_unavailable(
-                f"probe: no HIS answer within offline.go_offline_after_s = {self.config.offline.go_offline_after_s:g} s")
-            return False
-        if "error" in result:
-            self.monitor.report_unavailable(f"probe: {error_text(result['error'])}")
-            return False
-        self.monitor.report_ok("probe answered")
-        self.refresh_reference()
-        return True
-
-    def refresh_reference(self, *, force: bool = False) -> bool:
-        if self.reference is None:
-            return False
-        age = self.reference.age_s()
-        if not force and age is not None and age < self.config.offline.reference_refresh_s:
-            return False
-        try:
-            departments = self.his.list_departments(refresh=True)
-        except Exception as exc:  # noqa: BLE001 - the old cache stays
-            log.warning("reference data not refreshed", extra={"event": "reference.refresh_failed",
-                                                               "error": error_text(exc)})
-            return False
-        if not departments:
-            log.warning("HIS returned no departments; cache kept", extra={"event": "reference.empty"})
-            return False
-        self.reference.store(departments)
-        log.info("reference data refreshed", extra={"event": "reference.refreshed", "departments": len(departments)})
-        return True
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="his-probe", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.probe_once()
-            except Exception:
-                log.exception("probe loop error", extra={"event": "probe.loop_error"})
-            self._stop.wait(self.config.offline.probe_interval_s)

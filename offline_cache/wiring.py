@@ -21,9 +21,11 @@ from .db import LocalDatabase, open_database
 from .diagnose import diagnose
 from .insurance_queue import InsuranceQueue
 from .insurance_sender import InsuranceSender
+from .integrity import open_incidents
 from .outbox import OutboxStore
 from .reference import ReferenceCache
-from .sender import Prober, Sender
+from .prober import Prober
+from .sender import Sender
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,12 @@ class OfflineParts:
 
     def diagnose(self) -> list[Check]:
         return diagnose(self.config)
+
+    def incidents(self) -> list[str]:
+        """Open incidents of the local database (damaged, emptied, replaced:
+        ``offline_cache.integrity``), each with what to do."""
+        generation = self.database.generation
+        return [f"{i.describe()} → {i.fix()}" for i in open_incidents(generation)] if generation else []
 
 
 def build_parts(config: Config, his: His, gateway=None) -> OfflineParts:

@@ -3,6 +3,7 @@
     app  (entry points: CLI, the composition root, doctor, sandbox launchers)
      │
      ├──► ui             (the only Qt code)
+     ├──► queue_web      (the queue service: web boards, phone pages; Starlette)
      ├──► devices        (card reader, camera, printer, voice: adapters + simulators)
      ├──► offline_cache  (SQLite outbox, reference cache, sender)
      │         all three ──► kiosk
@@ -12,6 +13,8 @@
   function, not through ``importlib.import_module`` or ``__import__`` — and no Qt or
   device library;
 - ui/, devices/ and offline_cache/ never import each other or app/;
+- queue_web/ (a layer beside ui/) imports the core only: not ui/, devices/,
+  offline_cache/ or app/, no Qt, no device library; nothing but app/ imports it;
 - nothing imports app/ (tests and benchmarks are harnesses, not product code);
 - no import cycle between modules;
 - importing every core module pulls no Qt or device library into the process.
@@ -28,8 +31,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 QT = {"PySide6", "shiboken6"}
 DEVICE_LIBS = {"smartcard", "cv2", "escpos", "pyzbar", "zxingcpp", "usb", "serial"}
-LAYERS = {"app", "ui", "devices", "offline_cache", "kiosk"}
-PRODUCT = ["kiosk", "devices", "offline_cache", "ui", "app"]
+LAYERS = {"app", "ui", "devices", "offline_cache", "queue_web", "kiosk"}
+PRODUCT = ["kiosk", "devices", "offline_cache", "ui", "queue_web", "app"]
 
 
 def _files(package: str) -> list[Path]:
@@ -101,9 +104,10 @@ def test_core_has_no_dynamic_imports():
 
 
 @pytest.mark.parametrize("package, forbidden", [
-    ("devices", {"app", "ui", "offline_cache"} | QT),
-    ("offline_cache", {"app", "ui", "devices"} | QT | DEVICE_LIBS),
-    ("ui", {"app", "devices", "offline_cache"} | DEVICE_LIBS),
+    ("devices", {"app", "ui", "offline_cache", "queue_web"} | QT),
+    ("offline_cache", {"app", "ui", "devices", "queue_web"} | QT | DEVICE_LIBS),
+    ("ui", {"app", "devices", "offline_cache", "queue_web"} | DEVICE_LIBS),
+    ("queue_web", {"app", "ui", "devices", "offline_cache"} | QT | DEVICE_LIBS),
 ])
 def test_adapters_and_ui_do_not_import_each_other_or_the_entry_points(package, forbidden):
     assert (ROOT / package).is_dir(), f"{package}/ is missing"
@@ -112,7 +116,7 @@ def test_adapters_and_ui_do_not_import_each_other_or_the_entry_points(package, f
 
 
 def test_only_ui_imports_qt():
-    for package in ("kiosk", "devices", "offline_cache", "app"):
+    for package in ("kiosk", "devices", "offline_cache", "queue_web", "app"):
         assert offenders(package, QT) == [], package
 
 

@@ -80,6 +80,19 @@ def quit_on_signals(app: QApplication) -> QTimer:
     code by itself: a light timer lets the handlers run."""
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: app.quit())
+    return python_wakeup_timer()
+
+
+def quit_soon(app: QApplication) -> None:
+    """End the event loop now, or as soon as it starts (``quit()`` before
+    ``exec()`` would be forgotten): safe to call from a signal handler."""
+    app.quit()
+    QTimer.singleShot(0, app.quit)
+
+
+def python_wakeup_timer() -> QTimer:
+    """A light timer so that Python signal handlers run while Qt's loop waits
+    (keep the returned object alive; ``stop()`` it when done)."""
     timer = QTimer()
     timer.start(250)
     timer.timeout.connect(lambda: None)

@@ -21,6 +21,10 @@ class TourError(RuntimeError):
     """The kiosk did not reach the expected screen in time."""
 
 
+class TourStopped(TourError):
+    """The tour was asked to stop (SIGTERM/SIGINT to `kiosk demo`)."""
+
+
 class AtTheDesk(Exception):
     """The patient's BHYT card cannot be used and the kiosk sent them to the desk
     (``insurance.on_invalid = "counter"``): the scenario ends there."""
@@ -33,7 +37,7 @@ def cccd_qr(person_key: str) -> str:
 
 class Tour:
     def __init__(self, controller, window, controls: DemoControls, out_dir: Path | None = None, *,
-                 prefix: str = "", language: str = "vi", on_shot=None):
+                 prefix: str = "", language: str = "vi", on_shot=None, stop_requested=None):
         self.c, self.w, self.d = controller, window, controls
         self.out_dir = Path(out_dir) if out_dir else None
         self.prefix = prefix
@@ -41,11 +45,14 @@ class Tour:
         self._last_qr: tuple[str, float] = ("", 0.0)
         self.language = language
         self.on_shot = on_shot  # called with the screen's name after each shot (tests check layouts)
+        self.stop_requested = stop_requested or (lambda: False)
 
     # --- plumbing ------------------------------------------------------------------------
     def wait(self, predicate, timeout: float = 20.0, what: str = "") -> None:
         deadline = time.monotonic() + timeout
         while not predicate():
+            if self.stop_requested():
+                raise TourStopped(f"tour: stopped while waiting for {what or 'the kiosk'}")
             if time.monotonic() > deadline:
                 raise TourError(f"tour: timed out waiting for {what or 'the kiosk'} "
                                 f"(step {self.c.journey.step.value})")
@@ -60,6 +67,8 @@ class Tour:
     def pause(self, seconds: float) -> None:
         end = time.monotonic() + seconds
         while time.monotonic() < end:
+            if self.stop_requested():
+                raise TourStopped("tour: stopped")
             QApplication.processEvents()
             time.sleep(0.01)
 
@@ -352,6 +361,8 @@ class Tour:
             self.wait(lambda: self.c.journey.language == self.language, what="language")
 
     def run(self, scenarios=SCENARIOS) -> list[Path]:
+        if self.d.simulates("camera"):  # the camera starts on a worker: a code shown before it runs is lost
+            self.wait(self.d.camera_running, timeout=60, what="the camera to start")
         for name in scenarios:
             self.set_language()
             try:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import signal
 import sys
+import threading
 
 from kiosk.errors import KioskError
 
@@ -20,10 +22,12 @@ COMMAND_MODULES = [
     "app.cli.admin",
     "app.cli.printer",
     "app.cli.board",
+    "app.cli.queue_server",
     "app.cli.scan",
     "app.cli.card",
     "app.cli.ui_cmd",
     "app.cli.outbox",
+    "app.cli.stats",
 ]
 
 
@@ -47,7 +51,25 @@ def _incomplete(command: str, exc: ImportError) -> int:
     return 1
 
 
+def _terminated(signum, frame) -> None:
+    raise KeyboardInterrupt("SIGTERM")
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C (``finally`` blocks close the database and
+    stop the threads) instead of killing the process mid-write. Commands with
+    a Qt loop install their own handlers (``kiosk run``, ``kiosk demo``)."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminated)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. A typed error (``KioskError``: bad config, bad input,
+    device or HIS trouble) is one line on stderr; any other exception is one
+    line too (``kiosk COMMAND: unexpected error (TypeName); see the log``),
+    its redacted traceback only in the log (``app.cli.crash_log``)."""
+    from .crash_log import install, unexpected
+
     try:
         parser = build_parser()
     except ImportError as exc:
@@ -56,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    install()
+    _stop_on_sigterm()
     try:
         return int(args.func(args) or 0)
     except KioskError as exc:
@@ -65,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         return _incomplete(args.command, exc)
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback on the terminal
+        print(unexpected(args.command, exc), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -8,10 +8,10 @@ or ``--mrz`` (the MRZ lines, or the 24-character 'MRZ information', for BAC).
 from __future__ import annotations
 
 import copy
-import re
 import sys
 import time
 
+from kiosk import input_rules
 from kiosk.config import load_config
 from kiosk.domain import AccessKey
 from kiosk.errors import InvalidIdentity
@@ -37,18 +37,16 @@ def register(sub) -> None:
 
 
 def access_key(args) -> AccessKey:
-    if args.can:
-        if not re.fullmatch(r"[0-9]{6}", args.can):
-            raise InvalidIdentity("--can: expected 6 digits")
-        return AccessKey(can=args.can)
-    if args.id:
-        if not re.fullmatch(r"[0-9]{12}", args.id):
-            raise InvalidIdentity("--id: expected 12 digits")
-        return AccessKey.from_citizen_id(args.id)
+    if args.can is not None:
+        return AccessKey(can=input_rules.can(args.can, "--can"))
+    if args.id is not None:
+        return AccessKey.from_citizen_id(input_rules.citizen_id(args.id, "--id"))
     from devices.cccd.errors import CardParseError
     from devices.cccd.mrz import check_digit, parse_mrz, parse_yymmdd
 
     text = "".join(args.mrz.split()).upper()
+    if not (text.isascii() and text.replace("<", "").isalnum()):
+        raise input_rules.InputRefused("--mrz", "the MRZ's characters only (A-Z, 0-9 and <)", key="error.input.code")
     try:
         if len(text) == 24:  # number(9)+cd, DOB+cd, expiry+cd
             for start, end in ((0, 9), (10, 16), (17, 23)):

@@ -2,18 +2,14 @@
 from __future__ import annotations
 
 import sys
-import uuid
-from datetime import date
 
 from app.compose import build_kiosk
+from kiosk import input_rules
 from kiosk.config import load_config
-from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource, Priority, is_valid_citizen_id
+from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource, Priority
 from kiosk.errors import InvalidIdentity
 from kiosk.messages import t
 from . import print_json
-
-SEXES = {"male": "male", "female": "female", "nam": "male", "nữ": "female", "nu": "female",
-         "m": "male", "f": "female", "other": "other", "unknown": "unknown"}
 
 
 def register(sub) -> None:
@@ -29,28 +25,23 @@ def register(sub) -> None:
     p.add_argument("--address")
     p.add_argument("--department", help="department code for a walk-in (ignored when booked today)")
     p.add_argument("--priority", choices=[p.value for p in Priority], help="self-declared priority")
-    p.add_argument("--checkin-id", help="idempotency key; reuse it to retry the same check-in safely")
+    p.add_argument("--checkin-id", help="idempotency key (a UUID, lower case); reuse it to retry the same "
+                   "check-in safely")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run)
 
 
 def build_identity(args) -> Identity:
-    if not is_valid_citizen_id(args.citizen_id):
-        raise InvalidIdentity("--id: expected 12 digits")
-    dob = None
-    if args.dob:
-        try:
-            dob = date.fromisoformat(args.dob)
-        except ValueError:
-            raise InvalidIdentity("--dob: expected YYYY-MM-DD") from None
-    sex = None
-    if args.sex:
-        sex = SEXES.get(args.sex.strip().lower())
-        if sex is None:
-            raise InvalidIdentity("--sex: expected male or female (Nam/Nữ)")
-    typed_only = not (args.name or dob)
+    """The identity from the options, each checked by ``kiosk.input_rules``
+    (refusals name the option: ``--dob: expected a date YYYY-MM-DD …``)."""
+    citizen_id = input_rules.citizen_id(args.citizen_id, "--id")
+    name = input_rules.name(args.name, "--name") if args.name is not None else None
+    dob = input_rules.birth_date(args.dob, "--dob") if args.dob is not None else None
+    sex = input_rules.sex(args.sex, "--sex") if args.sex is not None else None
+    address = input_rules.address(args.address, "--address") if args.address is not None else None
+    typed_only = not (name or dob)
     return Identity(
-        citizen_id=args.citizen_id, full_name=args.name, birth_date=dob, sex=sex, address=args.address,
+        citizen_id=citizen_id, full_name=name, birth_date=dob, sex=sex, address=address,
         source=IdentitySource.TYPED if typed_only else IdentitySource.CCCD_QR,
         assurance=Assurance.TYPED if typed_only else Assurance.QR)
 
@@ -59,18 +50,23 @@ def run(args) -> int:
     config = load_config(args.config)
     lookup = None
     try:
-        identity = build_identity(args) if args.citizen_id else None
+        identity = build_identity(args) if args.citizen_id is not None else None
+        code = input_rules.patient_code(args.patient_code, "--patient-code") if identity is None else None
+        checkin_id = (input_rules.checkin_id(args.checkin_id, "--checkin-id") if args.checkin_id is not None
+                      else input_rules.new_checkin_id())
+        department = (input_rules.department_code(args.department, "--department")
+                      if args.department is not None else None)
     except InvalidIdentity as exc:
         print(t(exc.patient_message_key, config.kiosk.language), file=sys.stderr)
         raise
     services = build_kiosk(config, with_devices=False, background=False)  # one check-in: no sender thread
     try:
         if identity is None:  # --patient-code: the HIS says whose it is (and brings today's appointments)
-            match = services.patient_for_code(args.patient_code.strip())
+            match = services.patient_for_code(code)
             identity, lookup = match.identity, match.lookup
         request = CheckInRequest(
-            checkin_id=args.checkin_id or str(uuid.uuid4()), identity=identity,
-            department_code=args.department, lookup=lookup,
+            checkin_id=checkin_id, identity=identity,
+            department_code=department, lookup=lookup,
             declared_priority=Priority(args.priority) if args.priority else None,
             kiosk_id=config.kiosk.id)
         result = services.checkin.check_in(request)

@@ -1,7 +1,17 @@
-"""`kiosk config check FILE`: validate a configuration file."""
+"""`kiosk config check FILE`: validate a configuration file and say what is wrong.
+
+Checks, each naming the key: the file's encoding (UTF-8, else the byte offset),
+TOML syntax, every setting's type, range and choices (finite numbers, upper
+bounds for timeouts and intervals, a real IANA time zone…), then the folders
+and files the settings name (``kiosk.config_checks``). Exit code 1 when
+anything is wrong."""
 from __future__ import annotations
 
-from kiosk.config import load_config
+import sys
+
+from kiosk.config import config_from_dict, read_config_file
+from kiosk.config_checks import path_problems
+from kiosk.his_settings import his_warnings
 
 
 def register(sub) -> None:
@@ -13,8 +23,16 @@ def register(sub) -> None:
 
 
 def _check(args) -> int:
-    cfg = load_config(args.file)
-    print(f"{cfg.source}: OK (kiosk {cfg.kiosk.id}, HIS {cfg.his.base_url}, "
-          f"reader {cfg.card_reader.driver}, camera {cfg.camera.driver}, printer {cfg.printer.driver}, "
-          f"insurance {cfg.insurance.gateway})")
+    cfg = config_from_dict(read_config_file(args.file), source=args.file)
+    problems = path_problems(cfg)
+    for problem in problems:
+        print(f"kiosk config check: {problem}", file=sys.stderr)
+    if problems:
+        print(f"{cfg.source}: {len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    print(f"{cfg.source}: OK (kiosk {cfg.kiosk.id}, HIS {cfg.his.base_url}, sign-in {cfg.his.auth}, "
+          f"queue numbers {cfg.his.queue_numbers}, reader {cfg.card_reader.driver}, camera {cfg.camera.driver}, "
+          f"printer {cfg.printer.driver}, insurance {cfg.insurance.gateway})")
+    for key, what, fix in his_warnings(cfg.his):
+        print(f"WARN {key}: {what} → {fix}")
     return 0

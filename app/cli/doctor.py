@@ -36,6 +36,7 @@ def _doctor(args) -> int:
             "ok": exit_code(checks) == 0,
             "summary": summary(checks),
             "checks": [c.to_json() for c in checks],
+            "his_capabilities": next((c.data for c in checks if c.name == "his.capabilities" and c.data), None),
         })
         return exit_code(checks)
     color = sys.stdout.isatty()
@@ -46,6 +47,13 @@ def _doctor(args) -> int:
         print(f"{mark}  {c.name:<{width}}  {c.detail}")
         if c.status != OK and c.fix:
             print(f"      {'':<{width}}  → {c.fix}")
+    matrix = next((c.data["matrix"] for c in checks if c.name == "his.capabilities" and c.data), None)
+    if matrix:
+        print("\nHIS capabilities (declared / probed / configured → what the kiosk does):")
+        mark = {True: "yes", False: "no", None: "-"}
+        for row in matrix:
+            print(f"  {row['status']:<4}  {row['capability']:<19} {mark[row['declared']]:>3} / "
+                  f"{mark[row['probed']]:>3} / {mark[row['configured']]:>3}  → {row['strategy']}")
     counts = summary(checks)
     print(f"\n{counts[OK]} OK, {counts[WARN]} WARN, {counts[FAIL]} FAIL")
     return exit_code(checks)

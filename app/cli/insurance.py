@@ -17,6 +17,7 @@ from . import print_json
 from kiosk.config import load_config
 from kiosk.errors import ConfigError, InvalidIdentity
 from kiosk.insurance import InsuranceCheck, check_birth_date, normalize_card_number
+from kiosk import input_rules
 from kiosk.messages import t
 
 
@@ -61,6 +62,7 @@ def run(args) -> int:
         born = parse_dob(args.dob)
         if not args.name.strip():
             raise InvalidIdentity("--name: expected the name as printed on the card")
+        name = input_rules.name(args.name, "--name")  # no control/bidi characters, NFC, at most 100
     except InvalidIdentity as exc:
         print(f"kiosk insurance check: {exc}", file=sys.stderr)
         return 2
@@ -75,7 +77,7 @@ def run(args) -> int:
     logging.getLogger("kiosk.bhxh").addHandler(logging.NullHandler())
     gateway = build_insurance_gateway(config)
     try:
-        result = gateway.check(card, args.name, born)
+        result = gateway.check(card, name, born)
     finally:
         gateway.close()
     lang = config.kiosk.language

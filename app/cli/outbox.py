@@ -3,7 +3,13 @@
     kiosk outbox list [--state dead] [--json]   what waits, what failed, reference-data age
     kiosk outbox retry ID                       try a dead letter again (fresh attempt budget)
     kiosk outbox purge [--all]                  blank personal data of delivered check-ins
+    kiosk outbox recover FILE [--json]          salvage check-ins from a damaged/kept database file
+    kiosk outbox acknowledge ID                 close a database incident IT has dealt with
     kiosk sync [--json]                         deliver now and report
+
+A database found damaged, emptied, deleted or replaced is an *incident*
+(``offline_cache.integrity``): `outbox list` names it before anything else and
+never presents the fresh database's "0 waiting" as the whole truth.
 
 Nothing here prints personal data: entries show the check-in reference,
 the ticket label, the department and technical error texts.
@@ -34,6 +40,16 @@ def register(sub) -> None:
     pg.add_argument("--config")
     pg.add_argument("--all", action="store_true", help="every delivered entry, whatever its age")
     pg.set_defaults(func=run_purge)
+    rc = osub.add_parser("recover", help="salvage every readable check-in of a damaged or kept database file "
+                                        "into the live database (sent once: the HIS is asked first)")
+    rc.add_argument("file", metavar="FILE", help="the kept file named by `kiosk doctor` / `kiosk outbox list`")
+    rc.add_argument("--config")
+    rc.add_argument("--json", action="store_true")
+    rc.set_defaults(func=run_recover)
+    ack = osub.add_parser("acknowledge", help="close a database incident once IT has dealt with it")
+    ack.add_argument("incident", type=int, metavar="ID")
+    ack.add_argument("--config")
+    ack.set_defaults(func=run_acknowledge)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
     s = sub.add_parser("sync", help="deliver queued offline check-ins to the HIS now and report")
@@ -67,12 +83,14 @@ def run_list(args) -> int:
 
     config, database, store = _open(args)
     try:
+        incidents = _incidents(database)
         entries = store.entries(args.state, args.limit)
         ref = ReferenceCache(database)
         age = ref.age_s()
         modes = recent_mode_changes(database, 1)
         summary = {
             "database": str(database.path), "counts": store.counts(),
+            "incidents": [dict(vars(i), text=i.describe(), fix=i.fix()) for i in incidents],
             "oldest_waiting_age_s": store.oldest_waiting_age_s(),
             "reference_cache": {"departments": len(ref.departments()), "age_s": age,
                                 "refreshed_at": _ts(ref.refreshed_at())},
@@ -87,8 +105,11 @@ def run_list(args) -> int:
                                                          delivered_at=_ts(e["delivered_at"]),
                                                          purged_at=_ts(e["purged_at"])) for e in entries]})
         return 0
+    for incident in incidents:
+        print(f"WARNING: {incident.describe()}\n  → {incident.fix()}")
     c = summary["counts"]
-    print(f"outbox {summary['database']}: {c['pending'] + c['sending']} waiting, {c['dead']} dead, "
+    print(f"outbox {summary['database']}: {c['pending'] + c['sending']} waiting"
+          f"{' in this database (see the warning above)' if incidents else ''}, {c['dead']} dead, "
           f"{c['delivered']} delivered; reference data: {summary['reference_cache']['departments']} departments, "
           f"refreshed {human_age(age)}{' ago' if age is not None else ''}")
     if summary["last_mode_change"]:
@@ -100,6 +121,48 @@ def run_list(args) -> int:
         print(f"{e['id']:>5}  {e['state']:9} {e['queue_label'] or '':8} {e['department_code'] or '':6} "
               f"{e['attempts']:>5}  {_ts(e['created_at']) or '':19}  {e['his_queue_label'] or '':9} "
               f"{e['last_error'] or ''}")
+    return 0
+
+
+def _incidents(database) -> list:
+    from offline_cache.integrity import open_incidents
+
+    return open_incidents(database.generation) if database.generation is not None else []
+
+
+def run_recover(args) -> int:
+    from offline_cache.recover import recover_into
+
+    _, database, _ = _open(args)
+    try:
+        report = recover_into(database, args.file)
+        left = _incidents(database)
+    finally:
+        database.close()
+    if args.json:
+        print_json({**report.to_json(), "open_incidents": [i.id for i in left]})
+    else:
+        for line in report.lines():
+            print(line)
+        if report.resolved_incidents:
+            print(f"incident(s) {', '.join(map(str, report.resolved_incidents))} closed; "
+                  "`kiosk sync` sends the recovered check-ins now")
+        elif left and not report.error:
+            print(f"incident(s) {', '.join(str(i.id) for i in left)} stay open until the check-ins that could not "
+                  "be recovered are dealt with: then `kiosk outbox acknowledge ID`; `kiosk sync` sends the "
+                  "recovered ones now")
+    return 1 if report.error else 0
+
+
+def run_acknowledge(args) -> int:
+    _, database, _ = _open(args)
+    try:
+        closed = database.generation.resolve(args.incident, "acknowledged by IT") if database.generation else []
+    finally:
+        database.close()
+    if not closed:
+        raise UnknownEntry(f"incident {args.incident}: no open incident with this id (see `kiosk outbox list`)")
+    print(f"incident {args.incident} closed")
     return 0
 
 
@@ -128,7 +191,8 @@ def run_purge(args) -> int:
 def run_sync(args) -> int:
     from offline_cache.connectivity import ConnectivityMonitor
     from offline_cache.reference import ReferenceCache
-    from offline_cache.sender import Prober, Sender
+    from offline_cache.prober import Prober
+    from offline_cache.sender import Sender
 
     from kiosk.fhir.his import FhirHis
 

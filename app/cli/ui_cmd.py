@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
 
@@ -61,6 +62,39 @@ def _run(args) -> int:
             metrics.stop()
 
 
+class StopSignals:
+    """SIGTERM and SIGINT stop `kiosk demo` cleanly: its sandbox HIS (a node
+    process in a session of its own, which a signal to the demo does not
+    reach), the services and the scratch folder are always cleaned up.
+
+    Before the Qt loop runs, the handler raises KeyboardInterrupt (plain Python
+    code unwinds through the ``finally`` blocks). Once Qt runs, raising inside
+    a Qt callback would only print a traceback: the handler then asks the loop
+    to quit and sets ``requested``, which the scripted tour checks."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self):
+        self.requested = False
+        self.app = None
+        self._quit = None
+        self._old = {sig: signal.signal(sig, self) for sig in self.SIGNALS}
+
+    def attach(self, app, quit_soon) -> None:
+        """The Qt application now runs this process: quit its loop instead of raising."""
+        self.app, self._quit = app, quit_soon
+
+    def __call__(self, signum, frame) -> None:
+        self.requested = True
+        if self.app is None:
+            raise KeyboardInterrupt(signal.Signals(signum).name)
+        self._quit(self.app)  # also when the loop has not started yet
+
+    def restore(self) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+
 def _demo(args) -> int:
     if args.offscreen:
         if not args.screenshots:
@@ -73,22 +107,29 @@ def _demo(args) -> int:
         return 2
     from app.sandbox import GatewaySimulator, SandboxHis
 
+    stop = StopSignals()
     data_dir = tempfile.mkdtemp(prefix="kiosk-demo-")
-    sandbox = SandboxHis(port=0).start()
+    sandbox = SandboxHis(port=0)
     gateway = None
     try:
+        sandbox.start()
         gateway = GatewaySimulator(port=0).start()  # BHYT card checks against the BHXH gateway simulator
         config = _demo_config(args, sandbox.base_url, data_dir, gateway)
         services = _demo_services(config)
         try:
-            return _demo_ui(args, config, services, sandbox, gateway)
+            code = _demo_ui(args, config, services, sandbox, stop, gateway)
         finally:
             services.close()
+        if stop.requested:
+            print("kiosk demo: stopped", file=sys.stderr)
+            return 130
+        return code
     finally:
         if gateway is not None:
             gateway.stop()
         sandbox.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
+        stop.restore()
 
 
 DEMO_GATEWAY_TIMEOUT_S = 5.0  # the demo's patient waits at most this long for the gateway simulator
@@ -130,12 +171,14 @@ def _demo_services(config):
     return compose.build_kiosk(config)
 
 
-def _demo_ui(args, config, services, sandbox, gateway=None) -> int:
+def _demo_ui(args, config, services, sandbox, stop: StopSignals, gateway=None) -> int:
     from app import compose
-    from ui.app import LANDSCAPE, PORTRAIT, application, make_kiosk
+    from ui.app import LANDSCAPE, PORTRAIT, application, make_kiosk, python_wakeup_timer, quit_soon
 
     controls = compose.SimulatorControls(services, sandbox, gateway)
     app = application()
+    stop.attach(app, quit_soon)
+    wake = python_wakeup_timer()  # Qt's loop runs no Python code by itself: this lets the handler run
     controller, window = make_kiosk(services, config)
     size = LANDSCAPE if args.landscape else PORTRAIT
     try:
@@ -144,12 +187,14 @@ def _demo_ui(args, config, services, sandbox, gateway=None) -> int:
 
             window.resize(*size)
             window.show()
-            tour = Tour(controller, window, controls, args.screenshots)
+            tour = Tour(controller, window, controls, args.screenshots, stop_requested=lambda: stop.requested)
             tour.wait(lambda: bool(controller.journey.departments) and controller.printer_status != "unknown",
                       what="departments and printer status")
             try:
                 saved = tour.run()
             except TourError as exc:
+                if stop.requested:
+                    return 130
                 print(f"kiosk demo: {exc}; screens saved so far are in {args.screenshots}", file=sys.stderr)
                 return 1
             print_json({"screenshots": [str(p) for p in saved], "count": len(saved)})
@@ -175,6 +220,9 @@ def _demo_ui(args, config, services, sandbox, gateway=None) -> int:
         print(f"kiosk demo: sandbox HIS at {sandbox.base_url}, BHXH gateway simulator at "
               f"{gateway.base_url if gateway else '(none)'}; use the operator panel to insert "
               "sample cards or show QR codes. Close the windows to stop.", file=sys.stderr)
+        if stop.requested:  # signalled while the windows were built (a quit then may have been used up)
+            return 130
         return app.exec()
     finally:
+        wake.stop()
         controller.stop()

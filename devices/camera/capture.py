@@ -111,7 +111,8 @@ class CaptureThread:
                  frame_timeout_s: float = 3.0, reconnect_s: float = 2.0, loop_files: bool = True,
                  lockstep: bool = False, pace_files: bool = True,
                  on_state: Callable[[str], None] | None = None,
-                 open_capture: Callable[[int | str], object] | None = None) -> None:
+                 open_capture: Callable[[int | str], object] | None = None,
+                 max_image_pixels: int | None = None) -> None:
         self.source = parse_source(source)
         self.label = safe_source(str(source))
         self.width, self.height = width, height
@@ -129,6 +130,10 @@ class CaptureThread:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._seq = 0
+        # image files are checked (size from the header, truncation) before
+        # OpenCV decodes them: devices.camera.image_file
+        self.max_image_pixels = max_image_pixels
+        self._checked_file: tuple | None = None
 
     # --- consumer side ---------------------------------------------------------
 
@@ -172,6 +177,7 @@ class CaptureThread:
             cap = None
             self.is_file = is_file_source(self.source)  # a file may appear after start
             try:
+                self._check_file()
                 cap = self._open_capture(self.source)
                 if cap is None or not cap.isOpened():
                     raise CameraUnavailable(f"camera {self.label}: cannot be opened (camera.source)")
@@ -197,6 +203,19 @@ class CaptureThread:
             self._set_state("missing", outcome)
             self.slot.fail(outcome)
             self._stop.wait(self.reconnect_s)
+
+    def _check_file(self) -> None:
+        """Refuse an image file that is too large or damaged (once per file version)."""
+        if not (self.is_file and self.max_image_pixels and isinstance(self.source, str)
+                and os.path.isfile(self.source)):
+            return
+        st = os.stat(self.source)
+        version = (self.source, st.st_mtime_ns, st.st_size)
+        if version != self._checked_file:
+            from .image_file import check_image_file
+
+            check_image_file(self.source, self.max_image_pixels)
+            self._checked_file = version
 
     def _read_until_failure(self, cap) -> Exception | None:
         last_ok = time.monotonic()

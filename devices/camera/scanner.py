@@ -13,6 +13,7 @@ import threading
 import time
 from typing import Callable, Protocol
 
+from kiosk import metrics
 from kiosk.diagnostics import FAIL, OK, WARN, Check
 from kiosk.ports import DEVICE_MISSING, DEVICE_READY, DeviceEventCallback
 
@@ -55,15 +56,29 @@ class QrScanLoop:
         return self._source
 
     def start(self, on_code: Callable[[str], None], on_event: DeviceEventCallback) -> None:
+        """Build the decoders first, then start the frames: a code shown while
+        the decoders were still loading (OpenCV, zxing and zbar take seconds on
+        a cold start) would otherwise scroll past unseen, since only the newest
+        frame is decoded. Returns once frames are being decoded."""
         if self._thread is not None:
             raise RuntimeError("scanner already started")
         self._stop.clear()
         self._on_event = on_event
-        self._source = self._make_source(self._report_state)
-        self._source.start()
-        self._thread = threading.Thread(target=self._run, args=(on_code,), name="camera-decode",
+        cascade = self._make_cascade()
+        try:
+            self._source = self._make_source(self._report_state)
+            self._source.start()
+        except BaseException:
+            cascade.close()
+            raise
+        self._thread = threading.Thread(target=self._run, args=(on_code, cascade), name="camera-decode",
                                         daemon=True)
         self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        """The decode thread runs (start() has returned and no file ended)."""
+        return self._thread is not None and self._thread.is_alive()
 
     def stop(self, timeout: float = 3.0) -> None:
         self._stop.set()
@@ -103,13 +118,14 @@ class QrScanLoop:
             if state == self._state:
                 return
             self._state = state
+        if state in (DEVICE_MISSING, DEVICE_READY):
+            metrics.set_device_up("camera", state == DEVICE_READY)
         try:
             self._on_event(state)
         except Exception:
             log.exception("camera event listener failed")
 
-    def _run(self, on_code: Callable[[str], None]) -> None:
-        cascade = self._make_cascade()
+    def _run(self, on_code: Callable[[str], None], cascade: Cascade) -> None:
         repeats = RepeatFilter(hold_s=self.repeat_after_s)
         seq = 0
         try:

@@ -18,6 +18,7 @@ from devices.cccd.chip_read import ChipData, read_chip, read_photo
 from devices.cccd.errors import CardError, CardRemoved, CardTimeout, NoCard, ReaderGone
 from devices.cccd.session import ChipSession, atr_supports_extended
 from devices.cccd.sod import load_trust_store
+from kiosk import metrics
 from kiosk.diagnostics import FAIL, OK, Check
 from kiosk.domain import AccessKey, Identity
 from kiosk.ports import CARD_INSERTED, CARD_REMOVED, DEVICE_MISSING, DEVICE_READY, DeviceEventCallback
@@ -188,6 +189,7 @@ class PcscCardReader:
         if state == self._state:
             return
         previous, self._state = self._state, state
+        metrics.set_device_up("card_reader", state != DEVICE_MISSING)
         if previous == DEVICE_MISSING or (previous is None and state != DEVICE_MISSING):
             self._emit(DEVICE_READY)
         if state == CARD_REMOVED and previous in (None, DEVICE_MISSING):

@@ -27,6 +27,7 @@ from devices.cccd.dg13 import parse_dg13
 from devices.cccd.errors import CardRemoved, CardTimeout, NoCard, ReaderGone, WrongAccessKey
 from devices.cccd.lds import dg_number, parse_com, parse_dg1, parse_dg2
 from devices.cccd.sod import parse_sod, passive_authentication
+from kiosk import metrics
 from kiosk.demo_data import demo_people
 from kiosk.diagnostics import WARN, Check
 from kiosk.domain import AccessKey, Identity
@@ -128,6 +129,8 @@ class SimulatedCardReader:
 
     # -- device thread ------------------------------------------------------------
     def _emit(self, event: str) -> None:
+        if event in (DEVICE_MISSING, DEVICE_READY):
+            metrics.set_device_up("card_reader", event == DEVICE_READY)
         self._on_event(event)
 
     def _card_files(self, person_key: str) -> dict[str, bytes]:

@@ -44,6 +44,7 @@ def ticket_to_json(ticket: Ticket) -> dict:
         "estimated_wait_min": ticket.estimated_wait_min,
         "offline": ticket.offline,
         "hospital_name": ticket.hospital_name,
+        "follow_url": ticket.follow_url,
     }
 
 

@@ -330,9 +330,10 @@ class TicketLayout:
         c.y += bottom - top + 10
 
     def _qr_block(self, c: _Canvas, ticket: Ticket) -> None:
-        """QR code with the ticket reference on the left, date, time and short reference beside it."""
+        """QR code on the left — the phone follow-up link when the ticket has one, else the
+        ticket reference — with date, time and short reference beside it."""
         module = self.sizes["qr"]
-        qr = qr_image(ticket.reference, module)
+        qr = qr_image(ticket.follow_url or ticket.reference, module)
         quiet = 3 * module
         qr_x = max(c.margin, quiet)
         top = c.y + quiet
@@ -350,4 +351,8 @@ class TicketLayout:
         if ticket.offline:
             c.text([(t("ticket.offline", self.lang), self._f("body", True))], align="left", x0=text_x,
                    max_width=text_width, inverted=False)
+        if ticket.follow_url:
+            c.space(4)
+            c.text([(t("ticket.follow", self.lang), self._f("small", True))], align="left", x0=text_x,
+                   max_width=text_width)
         c.y = max(c.y, top + qr.height + quiet)

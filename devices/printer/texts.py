@@ -27,6 +27,7 @@ MESSAGES = {
         "vi": "Phiếu cấp khi mất kết nối. Số sẽ được xác nhận tại phòng khám.",
         "en": "Issued while offline. The clinic will confirm your number.",
     },
+    "ticket.follow": {"vi": "Quét mã để theo dõi số trên điện thoại", "en": "Scan to follow your number on your phone"},
     "ticket.reprint": {"vi": "BẢN IN LẠI", "en": "REPRINT"},
     "ticket.footer": {"vi": "Vui lòng chờ gọi số. Xin cảm ơn!", "en": "Please wait for your number to be called. Thank you!"},
     "ticket.sample_hospital": {"vi": "BỆNH VIỆN ĐA KHOA TỈNH", "en": "PROVINCIAL GENERAL HOSPITAL"},

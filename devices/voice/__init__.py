@@ -14,11 +14,12 @@ from .announcer import (
     SimulatedAnnouncer,
     VoiceError,
 )
-
+from .synth import EspeakCallAudio, SimulatedCallAudio
 from .speaker import EspeakSpeaker, SimulatedSpeaker
 
-__all__ = ["Announcement", "Announcer", "EspeakAnnouncer", "PlayedCall", "SimulatedAnnouncer",
-           "VoiceError", "build_announcer", "build_speaker", "EspeakSpeaker", "SimulatedSpeaker"]
+__all__ = ["Announcement", "Announcer", "EspeakAnnouncer", "EspeakCallAudio", "PlayedCall", "SimulatedAnnouncer",
+           "SimulatedCallAudio", "VoiceError", "build_announcer", "build_call_audio", "build_speaker",
+           "EspeakSpeaker", "SimulatedSpeaker"]
 
 messages.register({
     "error.voice": {
@@ -47,3 +48,13 @@ def build_speaker(config):
         return SimulatedSpeaker(volume=sp.volume)
     return EspeakSpeaker(voices={"vi": sp.voice_vi, "en": sp.voice_en}, work_dir=config.data_dir() / "speech",
                          volume=sp.volume, rate=sp.rate, output=sp.output, headphones=sp.headphones)
+
+
+def build_call_audio(config):
+    """The web boards' voice (``kiosk.ports.CallAudio``) from ``board.voice_driver``; None when "none"."""
+    d = config.board
+    if d.voice_driver == "none":
+        return None
+    if d.voice_driver == "simulator":
+        return SimulatedCallAudio(repeat=d.repeat)
+    return EspeakCallAudio(voice=d.voice, repeat=d.repeat)

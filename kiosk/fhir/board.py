@@ -3,9 +3,10 @@
 Reading: one search for all the board's rooms —
 ``Encounter?location=Location/a,Location/b&date=ge{day}&date=lt{next day}`` for
 the whole day, ``&_lastUpdated=ge{since}`` for what changed — mapped to
-``kiosk.board.Visit``s. Writing: every change is a PUT of the Encounter with
-``If-Match`` on the version the board read; a 412 (someone else changed it)
-surfaces as ``HisConflict`` and the caller re-reads.
+``kiosk.board.Visit``s. Writing: every change is written over exactly what the
+board read (``kiosk.fhir.guarded_write``): a PUT with ``If-Match`` on its
+version, or on a HIS without versions a JSON Patch whose ``test`` is the
+compare-and-set; a conflict surfaces as ``HisConflict`` and the caller re-reads.
 
 What each action records, in R4's own terms:
 
@@ -31,10 +32,19 @@ from datetime import datetime, timedelta
 from ..board import ARRIVED, IN_PROGRESS, Visit, VisitUpdate
 from ..config import Config
 from ..domain import ClinicRoom, Department, Priority
-from ..errors import HisConflict
-from .client import FhirClient, version_of
+from ..errors import HisConflict, HisOutcomeUnknown
+from .client import FhirClient
+from .guarded_write import after_write, write_over
 from .his import FhirHis
-from .mapping import Extensions, extension_value, extensions, parse_datetime, ref_id
+from .mapping import (
+    Extensions,
+    extension_value,
+    extensions,
+    parse_datetime,
+    queue_from,
+    ref_id,
+)
+from .replies import reading
 
 POLL_READ_TIMEOUT_S = 5.0  # a hanging HIS shows the banner within seconds; the next poll is the retry
 APPOINTMENT_ATTEMPTS = 3
@@ -48,8 +58,11 @@ def poll_client(config: Config) -> FhirClient:
     return FhirClient(his)
 
 
-def visit_from_encounter(enc: dict, room_by_location: dict[str, str], ext: Extensions) -> Visit | None:
-    """A Visit for an Encounter in one of the board's rooms, else None."""
+def visit_from_encounter(enc: dict, room_by_location: dict[str, str], ext: Extensions,
+                         queue_system: str = "") -> Visit | None:
+    """A Visit for an Encounter in one of the board's rooms, else None. The
+    number comes from the kiosk's extensions, else from the queue identifier
+    (``queue_system``) a HIS that numbers visits writes."""
     room = None
     for loc in enc.get("location") or []:
         room = room_by_location.get(ref_id((loc.get("location") or {}).get("reference")) or "")
@@ -58,10 +71,10 @@ def visit_from_encounter(enc: dict, room_by_location: dict[str, str], ext: Exten
     arrived = parse_datetime((enc.get("period") or {}).get("start"))
     if room is None or arrived is None or not enc.get("id"):
         return None
-    number = extension_value(enc, ext.queue_number, "valueInteger")
-    label = extension_value(enc, ext.queue_label, "valueString") or (f"{number:03d}" if number else "")
-    if not label:
+    queue = queue_from(enc, ext, queue_system)
+    if queue is None or not queue[1]:
         return None
+    number, label = queue
     prio = extension_value(enc, ext.queue_priority, "valueCode")
     meta = enc.get("meta") or {}
     last_updated = parse_datetime(meta.get("lastUpdated"))
@@ -89,7 +102,8 @@ def visit_from_encounter(enc: dict, room_by_location: dict[str, str], ext: Exten
     )
 
 
-def visits_of(encounters: list[dict], rooms: list[ClinicRoom], ext: Extensions) -> VisitUpdate:
+def visits_of(encounters: list[dict], rooms: list[ClinicRoom], ext: Extensions,
+              queue_system: str = "") -> VisitUpdate:
     """The board's view of a search result: visits in ``rooms``, the ids of the
     others, and the newest ``meta.lastUpdated`` seen."""
     by_location = {r.location_id: r.code for r in rooms if r.location_id}
@@ -100,7 +114,7 @@ def visits_of(encounters: list[dict], rooms: list[ClinicRoom], ext: Extensions) 
         changed = parse_datetime((enc.get("meta") or {}).get("lastUpdated"))
         if changed and (newest is None or changed > newest):
             newest = changed
-        visit = visit_from_encounter(enc, by_location, ext)
+        visit = visit_from_encounter(enc, by_location, ext, queue_system)
         if visit is None:
             if enc.get("id"):
                 gone.append(enc["id"])
@@ -167,9 +181,10 @@ class FhirBoardHis:
         self.client = client or FhirClient(config.his)
         self.ext = extensions(config.his)
         self._raw: dict[str, dict] = {}
+        self._his = FhirHis(config, self.client)
 
     def departments(self) -> list[Department]:
-        return FhirHis(self.config, self.client).list_departments()
+        return self._his.list_departments()
 
     def read_day(self, rooms: list[ClinicRoom], now: datetime) -> VisitUpdate:
         found, _ = self.client.search("Encounter", [("location", _location_param(rooms)), *day_params(now),
@@ -183,7 +198,8 @@ class FhirBoardHis:
         return self._update(found, rooms)
 
     def _update(self, encounters: list[dict], rooms: list[ClinicRoom]) -> VisitUpdate:
-        update = visits_of(encounters, rooms, self.ext)
+        with reading("Encounter search"):
+            update = visits_of(encounters, rooms, self.ext, self.config.his.queue_system)
         by_id = {enc.get("id"): enc for enc in encounters}
         for visit in update.visits:
             self._raw[visit.id] = by_id[visit.id]
@@ -194,9 +210,16 @@ class FhirBoardHis:
         if enc is None:
             raise HisConflict(f"visit {visit_id} has not been read by this board")
         updated = change(enc)
-        r = self.client.update(updated, if_match=version_of(enc))
-        self._raw[visit_id] = r.body or updated
+        r = write_over(self.client, enc, updated, patch_allowed=self._patch_allowed())
+        now = after_write(r, updated)
+        if now is None:
+            self._raw.pop(visit_id, None)  # the next change re-reads it
+        else:
+            self._raw[visit_id] = now
         return updated
+
+    def _patch_allowed(self) -> bool:
+        return self._his.capabilities.has("patch", probe=False)
 
     def _appointment(self, enc: dict, status: str) -> None:
         """Move the visit's Appointment (if any) to ``status``, re-reading it on a conflict."""
@@ -204,13 +227,13 @@ class FhirBoardHis:
         if not appt_id:
             return
         for _ in range(APPOINTMENT_ATTEMPTS):
-            appt = self.client.read("Appointment", appt_id).body or {}
+            appt = self.client.read("Appointment", appt_id).body
             if appt.get("status") in (status, "cancelled", "entered-in-error"):
                 return
             try:
-                self.client.update(dict(appt, status=status), if_match=version_of(appt))
+                write_over(self.client, appt, dict(appt, status=status), patch_allowed=self._patch_allowed())
                 return
-            except HisConflict:
+            except (HisConflict, HisOutcomeUnknown):
                 continue
         raise HisConflict(f"appointment {appt_id}: kept changing")
 

@@ -19,14 +19,15 @@ no such card, a mismatch or no answer (``kiosk.insurance_rules``).
 
 Idempotent: a conditional create keyed by the card identifier (a retry, a
 second kiosk or a second visit finds the same Coverage); an existing
-Coverage is updated only when its status or period changed, with If-Match on
-the version it was read at (re-read and compared again on 412). A Coverage
-with this card number that names another patient is left alone and reported
-(``CoverageOfAnotherPatient``): staff must look.
+Coverage is updated only when its status or period changed, written over what
+was read (``kiosk.fhir.guarded_write``: If-Match on its version, or a JSON
+Patch with ``test`` operations on a HIS without versions; re-read and compared
+again on a conflict). A Coverage with this card number that names another
+patient is left alone and reported (``CoverageOfAnotherPatient``): staff must look.
 
 The visit: the Encounter's ``coverage`` extension (``extensions(his).coverage``,
 valueReference ``Coverage/{id}``) says "this visit uses this BHYT card"; it is
-set with If-Match only for a visit that is billed to the card (a usable card,
+set the same guarded way only for a visit that is billed to the card (a usable card,
 not a fee-paying visit). Why not ``Encounter.account``: in R4 that element
 points at an ``Account`` — the billing module's own record of charges, which
 in turn lists its coverages. The kiosk does not open or own billing accounts
@@ -49,7 +50,8 @@ from ..config import HisSection
 from ..errors import CoverageOfAnotherPatient, HisConflict
 from ..insurance import InsuranceCheck
 from ..insurance_rules import coverage_status
-from .client import FhirClient, version_of
+from .client import FhirClient
+from .guarded_write import write_over
 from .mapping import extension_value, extensions
 
 log = logging.getLogger(__name__)
@@ -115,7 +117,8 @@ def _terms(res: dict) -> tuple:
     return res.get("status"), (period.get("start") or "")[:10], (period.get("end") or "")[:10]
 
 
-def write_coverage(client: FhirClient, his: HisSection, check: InsuranceCheck, patient_id: str) -> tuple[str, str]:
+def write_coverage(client: FhirClient, his: HisSection, check: InsuranceCheck, patient_id: str, *,
+                   patch_allowed: bool = True) -> tuple[str, str]:
     """Create or update the card's Coverage; (its id, "created" / "updated" / "unchanged")."""
     wanted = coverage_resource(check, patient_id, his)
     key = f"identifier={his.bhyt_system}|{check.card_number}"
@@ -136,7 +139,7 @@ def write_coverage(client: FhirClient, his: HisSection, check: InsuranceCheck, p
         if "period" in wanted:
             updated["period"] = wanted["period"]
         try:
-            client.update(updated, if_match=version_of(existing))
+            write_over(client, existing, updated, patch_allowed=patch_allowed)
             return existing["id"], "updated"
         except HisConflict:
             existing = client.read("Coverage", existing["id"]).body or {}
@@ -150,7 +153,8 @@ def _search(client: FhirClient, his: HisSection, card_number: str) -> dict:
     return found[0]
 
 
-def link_encounter(client: FhirClient, his: HisSection, encounter_id: str, coverage_id: str) -> bool:
+def link_encounter(client: FhirClient, his: HisSection, encounter_id: str, coverage_id: str, *,
+                   patch_allowed: bool = True) -> bool:
     """Reference the Coverage from the visit (the ``coverage`` extension); True
     when the Encounter was changed, False when it already did."""
     url, ref = extensions(his).coverage, f"Coverage/{coverage_id}"
@@ -158,10 +162,10 @@ def link_encounter(client: FhirClient, his: HisSection, encounter_id: str, cover
         enc = client.read("Encounter", encounter_id).body or {}
         if (extension_value(enc, url, "valueReference") or {}).get("reference") == ref:
             return False
-        enc["extension"] = [e for e in enc.get("extension") or [] if e.get("url") != url] + [
-            {"url": url, "valueReference": {"reference": ref}}]
+        changed = {**enc, "extension": [e for e in enc.get("extension") or [] if e.get("url") != url] + [
+            {"url": url, "valueReference": {"reference": ref}}]}
         try:
-            client.update(enc, if_match=version_of(enc))
+            write_over(client, enc, changed, patch_allowed=patch_allowed)
             return True
         except HisConflict:
             continue
@@ -169,10 +173,11 @@ def link_encounter(client: FhirClient, his: HisSection, encounter_id: str, cover
 
 
 def record_coverage(client: FhirClient, his: HisSection, encounter_id: str, patient_id: str,
-                    check: InsuranceCheck, *, bill: bool) -> str:
-    """The Coverage for this answer, and the visit's reference to it when the visit is billed to the card."""
-    coverage_id, outcome = write_coverage(client, his, check, patient_id)
-    linked = link_encounter(client, his, encounter_id, coverage_id) if bill else False
+                    check: InsuranceCheck, *, bill: bool, patch_allowed: bool = True) -> str:
+    """The Coverage for this answer, and the visit's reference to it when the visit is billed to the card.
+    ``patch_allowed``: the HIS takes JSON Patch (its capabilities), for a HIS without versions."""
+    coverage_id, outcome = write_coverage(client, his, check, patient_id, patch_allowed=patch_allowed)
+    linked = link_encounter(client, his, encounter_id, coverage_id, patch_allowed=patch_allowed) if bill else False
     log.info("coverage recorded", extra={"event": "insurance.coverage", "outcome": outcome, "linked": linked,
                                          "status": check.status.value, "result_code": check.result_code})
     return coverage_id

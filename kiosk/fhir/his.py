@@ -1,11 +1,18 @@
-"""The HIS port over FHIR R4 (see ``kiosk.ports.His``).
+"""The HIS port over FHIR R4 (see ``kiosk.ports.His``), for any R4 server.
 
-Round trips per check-in (steady state): one search for the patient with
-their appointments (``_revinclude``), one counter update for the queue number
-(``If-Match``, retried on 412), one transaction that marks the appointment
-arrived and creates the patient (when new) and the Encounter with conditional
-creates keyed by the check-in id — so a retried check-in converges instead of
-duplicating, even though some engines do not apply transactions atomically.
+How it talks to the HIS follows the HIS's capabilities (``kiosk.fhir.capabilities``):
+the patient and today's appointments in one search with ``_revinclude`` or
+two without; departments with their rooms by ``_include`` or two searches;
+each visit recorded by ``kiosk.fhir.visit_writer`` (one transaction, or one
+conditional create at a time). Queue numbers come from the strategy
+``his.queue_numbers`` names (``kiosk.fhir.queue_numbers``).
+
+Exactly once: every write is keyed by the check-in id (and a new patient by
+the CCCD). When a write's answer is lost or garbled (``HisOutcomeUnknown``)
+or conflicts, the visit is looked up by its check-in id — an identifier
+search any server supports — before anything is sent again; if the HIS
+cannot be asked either, the error goes up and the offline-first check-in
+hands the check-in to the outbox, whose sender looks it up before writing.
 """
 from __future__ import annotations
 
@@ -17,16 +24,22 @@ from datetime import date, datetime, timedelta
 
 from ..config import Config
 from ..domain import Appointment, Department, Patient, Priority
-from ..errors import HisConflict, HisUnavailable
+from ..errors import HisConflict, HisOutcomeUnknown, HisRefused
 from ..ports import PatientLookup, RecordedVisit, VisitPlan
 from . import coverage as bhyt
 from . import mapping as m
-from .client import FhirClient, version_of
+from .capabilities import Capabilities
+from .client import FhirClient
+from .guarded_write import write_over
+from .queue_numbers import build_queue_numbers
+from .replies import reading
+from .visit_writer import VisitWriter
 
 log = logging.getLogger(__name__)
 
-COUNTER_ATTEMPTS = 50
 DEPARTMENTS_TTL_S = 300.0
+RECORD_ATTEMPTS = 3
+RELABEL_ATTEMPTS = 5
 
 
 class FhirHis:
@@ -35,20 +48,36 @@ class FhirHis:
         self.his = config.his
         self.client = client or FhirClient(config.his)
         self.ext = m.extensions(config.his)
-        self._counters: dict[str, dict] = {}  # counter key -> last known Basic resource
+        self.capabilities = Capabilities(self.client, config.his)
+        self.numbers = build_queue_numbers(self.client, config.his, self.ext,
+                                           versions=lambda: self.capabilities.has("versioning"))
+        self.writer = VisitWriter(self.client, self.capabilities, config)
         self._lock = threading.Lock()
         self._departments: list[Department] | None = None
         self._departments_at = 0.0
 
     # -- reference data ---------------------------------------------------------
     def list_departments(self, *, refresh: bool = False) -> list[Department]:
+        """The departments and their rooms (cached). ``refresh`` (the reference
+        data's periodic refresh) also reads the HIS's capabilities again."""
         with self._lock:
             fresh = time.monotonic() - self._departments_at < DEPARTMENTS_TTL_S
             if self._departments is not None and fresh and not refresh:
                 return self._departments
-        services, included = self.client.search(
-            "HealthcareService", {"active": "true", "_include": "HealthcareService:location", "_count": "200"})
-        depts = m.departments_from_fhir(services, included, self.his)
+        if refresh:
+            self.capabilities.refresh()
+        params = {"active": "true", "_count": "200"}
+        if self.capabilities.has("include"):
+            services, included = self.client.search(
+                "HealthcareService", {**params, "_include": "HealthcareService:location"})
+        else:
+            services, included = self.client.search("HealthcareService", params)
+            ids = sorted({m.ref_id(ref.get("reference")) for svc in services for ref in svc.get("location") or []
+                          if isinstance(ref, dict)} - {None})
+            included = self.client.search("Location", {"_id": ",".join(ids), "_count": str(len(ids))})[0] if ids else []
+        locations = [r for r in included if r.get("resourceType") == "Location"]
+        with reading("HealthcareService search"):
+            depts = m.departments_from_fhir(services, locations, self.his)
         with self._lock:
             self._departments, self._departments_at = depts, time.monotonic()
         return depts
@@ -65,9 +94,11 @@ class FhirHis:
             ("status", "arrived"), ("date", f"ge{start.isoformat()}"), ("date", f"lt{end.isoformat()}"),
             ("_elements", "serviceType,period,extension"), ("_count", "1000")])
         counts: dict[str, int] = {}
+        with reading("Encounter search"):
+            return self._count_waiting(encounters, start, end, counts)
+
+    def _count_waiting(self, encounters, start, end, counts: dict[str, int]) -> dict[str, int]:
         for enc in encounters:
-            if enc.get("resourceType", "Encounter") != "Encounter":
-                continue
             arrived = m.parse_datetime((enc.get("period") or {}).get("start"))
             if arrived is None or not start <= arrived < end:
                 continue
@@ -80,135 +111,119 @@ class FhirHis:
 
     # -- check-in steps ---------------------------------------------------------
     def lookup_patient(self, citizen_id: str, day: date) -> PatientLookup:
+        """The patient records with this CCCD and their booked appointments of
+        ``day``: one search with ``_revinclude``, or an explicit Appointment
+        search where the HIS does not support it."""
         return self._patients_with(f"{self.his.cccd_system}|{citizen_id}", day)
 
     def find_patient_by_code(self, code: str, day: date) -> PatientLookup:
         """Patients by the hospital patient code (``his.patient_code_system``),
-        with their appointments of ``day``: the same one round trip as by CCCD."""
+        with their appointments of ``day``: the same round trips as by CCCD."""
         return self._patients_with(f"{self.his.patient_code_system}|{code}", day)
 
-    def _patients_with(self, identifier: str, day: date) -> PatientLookup:
-        patients, included = self.client.search("Patient", {
-            "identifier": identifier,
-            "_revinclude": "Appointment:patient",
-        })
+    def _patients_with(self, token: str, day: date) -> PatientLookup:
+        identifier = {"identifier": token}
         start, end = _day_bounds(day, self.config)
-        rooms = self._room_by_location() if included else {}
-        lookup = PatientLookup(patients=[m.patient_from_fhir(p, self.his) for p in patients])
-        for res in included:
-            if res.get("resourceType") != "Appointment" or res.get("status") != "booked":
-                continue
-            appt = m.appointment_from_fhir(res, self.his, rooms)
-            if appt.start and start <= appt.start < end:
-                lookup.appointments.setdefault(appt.patient_id, []).append(appt)
-        for appts in lookup.appointments.values():
-            appts.sort(key=lambda a: a.start)
+        if self.capabilities.has("revinclude"):
+            patients, included = self.client.search("Patient", {**identifier, "_revinclude": "Appointment:patient"})
+        else:
+            patients, _ = self.client.search("Patient", identifier)
+            included = []
+            if patients:
+                included, _ = self.client.search("Appointment", [
+                    ("patient", ",".join(f"Patient/{p['id']}" for p in patients)),
+                    ("date", f"ge{start.isoformat()}"), ("date", f"lt{end.isoformat()}"), ("status", "booked"),
+                    ("_count", "100")])
+        appointments = [r for r in included if r.get("resourceType") == "Appointment" and r.get("status") == "booked"]
+        rooms = self._room_by_location() if appointments else {}
+        with reading("Patient search"):
+            lookup = PatientLookup(patients=[m.patient_from_fhir(p, self.his) for p in patients])
+            for res in appointments:
+                appt = m.appointment_from_fhir(res, self.his, rooms)
+                if appt.start and start <= appt.start < end:
+                    lookup.appointments.setdefault(appt.patient_id, []).append(appt)
+            for appts in lookup.appointments.values():
+                appts.sort(key=lambda a: a.start)
         return lookup
 
     def find_booking(self, code: str) -> tuple[Patient, Appointment] | None:
-        """The appointment with this booking code and its patient (one round trip)."""
-        appts, included = self.client.search("Appointment", {
-            "identifier": f"{self.his.booking_system}|{code}", "_include": "Appointment:patient"})
+        """The appointment with this booking code and its patient."""
+        params = {"identifier": f"{self.his.booking_system}|{code}"}
+        if self.capabilities.has("include"):
+            appts, included = self.client.search("Appointment", {**params, "_include": "Appointment:patient"})
+        else:
+            appts, included = self.client.search("Appointment", params)
         if not appts:
             return None
-        appt = m.appointment_from_fhir(appts[0], self.his, self._room_by_location())
-        patient = next((m.patient_from_fhir(p, self.his) for p in included
-                        if p.get("resourceType") == "Patient" and p.get("id") == appt.patient_id), None)
-        return (patient, appt) if patient else None
+        with reading("Appointment search"):
+            appt = m.appointment_from_fhir(appts[0], self.his, self._room_by_location())
+        found = [p for p in included if p.get("resourceType") == "Patient" and p.get("id") == appt.patient_id]
+        if not found and appt.patient_id:
+            found = [self.client.read("Patient", appt.patient_id).body]
+        with reading("Patient"):
+            return (m.patient_from_fhir(found[0], self.his), appt) if found else None
 
-    def allocate_queue_number(self, department_code: str, day: date) -> int:
-        """Next number of the department's daily counter, unique across kiosks:
-        a ``Basic`` resource updated with If-Match and retried on 412."""
-        key = f"{department_code}-{day:%Y%m%d}"
-        for _ in range(COUNTER_ATTEMPTS):
-            counter = self._counters.get(key)
-            if counter is None:
-                fresh = self._counter_resource(key, value=1)
-                r = self.client.create(fresh, if_none_exist=f"identifier={self.his.counter_system}|{key}")
-                if r.status == 201:
-                    self._counters[key] = r.body
-                    return 1
-                counter = r.body  # it existed: update it below
-            value = (m.extension_value(counter, self.ext.counter_value, "valueInteger") or 0) + 1
-            updated = self._counter_resource(key, value=value, rid=counter["id"])
-            try:
-                r = self.client.update(updated, if_match=version_of(counter))
-            except HisConflict:
-                self._counters[key] = self.client.read("Basic", counter["id"]).body
-                continue
-            self._counters[key] = r.body
-            return value
-        raise HisConflict(f"queue counter {department_code}: still conflicting after {COUNTER_ATTEMPTS} attempts")
-
-    def _counter_resource(self, key: str, value: int, rid: str | None = None) -> dict:
-        res = {
-            "resourceType": "Basic",
-            "identifier": [{"system": self.his.counter_system, "value": key}],
-            "code": {"text": "Kiosk queue-number counter"},
-            "extension": [{"url": self.ext.counter_value, "valueInteger": value}],
-        }
-        if rid:
-            res["id"] = rid
-        return res
+    def allocate_queue_number(self, department_code: str, day: date, *, checkin_id: str | None = None) -> int | None:
+        """The number before the visit is recorded (``his.queue_numbers =
+        "counter"``), or None when the HIS numbers visits itself."""
+        return self.numbers.allocate(department_code, day, checkin_id)
 
     def record_visit(self, plan: VisitPlan) -> RecordedVisit:
-        for attempt in range(3):
+        for attempt in range(RECORD_ATTEMPTS):
+            last = attempt == RECORD_ATTEMPTS - 1
             try:
-                return self._record_visit_once(plan)
-            except HisConflict:
-                # The appointment changed under us (or a retried transaction
-                # already marked it arrived): re-read and converge.
-                existing = self.find_visit(plan.checkin_id)
-                if existing:
+                enc, created = self.writer.write(plan)
+                return self._recorded(enc, plan.appointment.id if plan.appointment else None, created)
+            except HisOutcomeUnknown as exc:
+                # The write may have happened: ask the HIS before sending anything again.
+                log.warning("HIS answer lost or garbled; looking the visit up", extra={
+                    "event": "his.outcome_unknown", "error": str(exc)[:200]})
+                existing = self._settled(plan)
+                if existing is not None:
                     return existing
-                if plan.appointment is None or attempt == 2:
+                if last:
+                    raise
+            except HisConflict:
+                # The appointment changed under us (or an earlier try already marked it arrived).
+                existing = self._settled(plan)
+                if existing is not None:
+                    return existing
+                if plan.appointment is None or last:
                     raise
                 fresh = self.client.read("Appointment", plan.appointment.id).body
                 appt = m.appointment_from_fhir(fresh, self.his, self._room_by_location())
-                # Already arrived (e.g. marked at the front desk): link, don't update again.
-                plan = dataclasses.replace(plan, appointment=appt)
+                plan = dataclasses.replace(plan, appointment=appt)  # no longer booked: linked, not updated
         raise HisConflict("visit: still conflicting")
 
-    def _record_visit_once(self, plan: VisitPlan) -> RecordedVisit:
-        entries = []
-        created_patient = plan.patient is None
-        if plan.patient is None:
-            patient_ref = f"urn:uuid:{plan.checkin_id}"
-            entries.append({
-                "fullUrl": patient_ref,
-                "resource": m.patient_to_fhir(plan.identity, self.his),
-                "request": {"method": "POST", "url": "Patient",
-                            "ifNoneExist": f"identifier={self.his.cccd_system}|{plan.identity.citizen_id}"},
-            })
-        else:
-            patient_ref = f"Patient/{plan.patient.id}"
-        appt = plan.appointment
-        if appt and appt.status == "booked" and appt.resource:
-            res = dict(appt.resource, status="arrived")
-            entries.append({"resource": res, "request": {
-                "method": "PUT", "url": f"Appointment/{appt.id}", "ifMatch": f'W/"{appt.version_id}"'}})
-        entries.append({
-            "resource": m.encounter_to_fhir(plan, patient_ref, self.his, self.config.kiosk.id),
-            "request": {"method": "POST", "url": "Encounter",
-                        "ifNoneExist": f"identifier={self.his.checkin_system}|{plan.checkin_id}"},
-        })
-        out = self.client.transaction(entries, retry=True)
-        enc = out[-1].get("resource") or {}
-        pat_status = str(((out[0] if created_patient else {}).get("response") or {}).get("status", ""))
-        return self._recorded(enc, appt.id if appt else None, created_patient and pat_status.startswith("201"))
+    def _settled(self, plan: VisitPlan) -> RecordedVisit | None:
+        return self.find_visit(plan.checkin_id)
 
     def find_visit(self, checkin_id: str) -> RecordedVisit | None:
-        """The visit recorded for a check-in id, asked of the HIS itself."""
+        """The visit recorded for a check-in id, asked of the HIS itself. Only
+        retries and the outbox ask, after a try whose outcome was unknown: so
+        what such a try may have left undone is finished here — the visit's
+        appointment, still ``booked``, is marked arrived."""
         found, _ = self.client.search("Encounter", {"identifier": f"{self.his.checkin_system}|{checkin_id}"})
         if not found:
             return None
         enc = found[0]
-        appt_ref = ((enc.get("appointment") or [{}])[0]).get("reference")
-        return self._recorded(enc, m.ref_id(appt_ref), False)
+        appt_id = m.ref_id(((enc.get("appointment") or [{}])[0]).get("reference"))
+        visit = self._recorded(enc, appt_id, False)
+        if appt_id:
+            appointment = self.client.read("Appointment", appt_id).body
+            if appointment.get("status") == "booked":
+                self.writer.arrive(appointment)
+        return visit
 
     def _recorded(self, enc: dict, appointment_id: str | None, patient_created: bool) -> RecordedVisit:
-        if not enc.get("id"):
-            raise HisUnavailable("transaction response without the Encounter")
+        with reading("Encounter"):
+            return self._visit_of(enc, appointment_id, patient_created)
+
+    def _visit_of(self, enc: dict, appointment_id: str | None, patient_created: bool) -> RecordedVisit:
+        queue = m.queue_of(enc, self.his)
+        if queue is None:
+            raise HisRefused('the HIS stored the visit without a queue number (his.queue_numbers = "his" expects '
+                             'the HIS to number visits: ask the HIS team, or set his.queue_numbers = "counter")')
         dept = next((c.get("code") for c in (enc.get("serviceType") or {}).get("coding") or []
                      if c.get("system") == self.his.department_system), None)
         loc = ((enc.get("location") or [{}])[0].get("location") or {}).get("reference")
@@ -217,8 +232,8 @@ class FhirHis:
             patient_id=m.ref_id((enc.get("subject") or {}).get("reference")) or "",
             encounter_id=enc["id"],
             appointment_id=appointment_id,
-            queue_number=m.extension_value(enc, self.ext.queue_number, "valueInteger") or 0,
-            queue_label=m.extension_value(enc, self.ext.queue_label, "valueString") or "",
+            queue_number=queue[0],
+            queue_label=queue[1],
             patient_created=patient_created,
             department_code=dept,
             room_code=self._room_by_location().get(m.ref_id(loc) or "") if loc else None,
@@ -248,27 +263,29 @@ class FhirHis:
         online attempt created with an online number, so the paper ticket in the
         patient's hand matches the calling board. Only while the visit is still
         waiting; returns the label the visit carries now."""
-        for _ in range(5):
-            enc = self.client.read("Encounter", encounter_id).body or {}
-            current = m.extension_value(enc, self.ext.queue_label, "valueString") or ""
+        patch_ok = self.capabilities.has("patch", probe=False)
+        for _ in range(RELABEL_ATTEMPTS):
+            enc = self.client.read("Encounter", encounter_id).body
+            current = (m.queue_of(enc, self.his) or (0, ""))[1]
             if current == label or enc.get("status") != "arrived":
                 return current
             ext = [e for e in enc.get("extension") or [] if e.get("url") not in (self.ext.queue_number, self.ext.queue_label)]
-            enc["extension"] = [{"url": self.ext.queue_number, "valueInteger": number},
-                                {"url": self.ext.queue_label, "valueString": label}, *ext]
             idents = [i for i in enc.get("identifier") or [] if i.get("system") != self.his.queue_system]
-            enc["identifier"] = idents + [{"system": self.his.queue_system,
-                                           "value": f"{department_code}-{day:%Y%m%d}-{label}"}]
+            changed = dict(enc, extension=[{"url": self.ext.queue_number, "valueInteger": number},
+                                           {"url": self.ext.queue_label, "valueString": label}, *ext],
+                           identifier=idents + [{"system": self.his.queue_system,
+                                                 "value": f"{department_code}-{day:%Y%m%d}-{label}"}])
             try:
-                self.client.update(enc, if_match=version_of(enc))
+                write_over(self.client, enc, changed, patch_allowed=patch_ok)
                 return label
-            except HisConflict:
+            except (HisConflict, HisOutcomeUnknown):
                 continue
         raise HisConflict("relabel: the visit kept changing")
 
     # -- BHYT: the card's Coverage (kiosk/fhir/coverage.py holds how it is written) --
     def record_coverage(self, encounter_id: str, patient_id: str, check, *, bill: bool) -> str:
-        return bhyt.record_coverage(self.client, self.his, encounter_id, patient_id, check, bill=bill)
+        return bhyt.record_coverage(self.client, self.his, encounter_id, patient_id, check, bill=bill,
+                                    patch_allowed=self.capabilities.has("patch", probe=False))
 
     def close(self) -> None:
         self.client.close()
@@ -276,10 +293,8 @@ class FhirHis:
     def ping(self) -> float:
         """Round-trip time of a cheap request; raises HisUnavailable when down."""
         started = time.perf_counter()
-        self.client.request("GET", "metadata", retry=False)
+        self.client.request("GET", "metadata", retries=0)
         return time.perf_counter() - started
-
-
 
 
 def _day_bounds(day: date, config: Config) -> tuple[datetime, datetime]:

@@ -7,6 +7,7 @@ the hospital controls): ``{base}/StructureDefinition/queue-number`` and so on
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 
@@ -32,6 +33,7 @@ class Extensions:
     call_count: str  # Encounter: how many times they were called (valueInteger)
     no_show: str  # Encounter: called and did not come (valueDateTime)
     counter_value: str  # Basic: the daily queue-number counter (valueInteger)
+    counter_checkin: str  # Basic: the check-in id that took the counter's current value (valueString)
 
 
 @functools.lru_cache(maxsize=8)
@@ -42,6 +44,42 @@ def _extensions(base: str) -> Extensions:
 
 def extensions(his: HisSection) -> Extensions:
     return _extensions(his.kiosk_namespace.rstrip("/"))
+
+
+def prune(value):
+    """A copy of a JSON value without empty strings, lists or objects (FHIR's
+    ele-1: every element has a value or children), recursively."""
+    if isinstance(value, dict):
+        out = {k: prune(v) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v not in ("", [], {}, None)}
+    if isinstance(value, list):
+        out = [prune(v) for v in value]
+        return [v for v in out if v not in ("", [], {}, None)]
+    return value
+
+
+QUEUE_VALUE = re.compile(r"^(?P<dept>.+)-(?P<day>\d{8})-(?P<label>[^-].*)$")
+
+
+def queue_of(enc: dict, his: HisSection) -> tuple[int, str] | None:
+    """(number, label) of a visit: the kiosk's extensions, else the queue
+    identifier ``{his.queue_system}|DEPT-YYYYMMDD-LABEL`` (a HIS that numbers
+    visits itself writes only that). None when the visit has no number."""
+    return queue_from(enc, extensions(his), his.queue_system)
+
+
+def queue_from(enc: dict, urls: "Extensions", queue_system: str) -> tuple[int, str] | None:
+    number = extension_value(enc, urls.queue_number, "valueInteger")
+    label = extension_value(enc, urls.queue_label, "valueString")
+    if isinstance(number, int) and number > 0:
+        return number, label or f"{number:03d}"
+    value = identifier_value(enc, queue_system) or ""
+    m = QUEUE_VALUE.match(value)
+    if not m:
+        return None
+    label = m.group("label")
+    digits = label.rsplit("-", 1)[-1]
+    return (int(digits) if digits.isdigit() else 0), label
 
 
 def identifier_value(resource: dict, system: str) -> str | None:
@@ -113,7 +151,7 @@ def patient_to_fhir(identity: Identity, his: HisSection) -> dict:
         res["birthDate"] = identity.birth_date.isoformat()
     if identity.address:
         res["address"] = [{"text": identity.address, "country": "VN"}]
-    return res
+    return prune(res)
 
 
 def appointment_from_fhir(res: dict, his: HisSection, room_by_location: dict[str, str]) -> Appointment:
@@ -167,10 +205,11 @@ def departments_from_fhir(services: list[dict], locations: list[dict], his: HisS
 def encounter_to_fhir(plan: VisitPlan, patient_ref: str, his: HisSection, kiosk_id: str) -> dict:
     dept, room = plan.department, plan.room
     urls = extensions(his)
-    ext = [
-        {"url": urls.queue_number, "valueInteger": plan.queue_number},
-        {"url": urls.queue_label, "valueString": plan.queue_label},
-    ]
+    ext, queue_id = [], []
+    if plan.queue_number is not None:  # None: the HIS numbers the visit when it registers it
+        ext = [{"url": urls.queue_number, "valueInteger": plan.queue_number},
+               {"url": urls.queue_label, "valueString": plan.queue_label}]
+        queue_id = [{"system": his.queue_system, "value": f"{dept.code}-{plan.day:%Y%m%d}-{plan.queue_label}"}]
     if kiosk_id:
         ext.append({"url": urls.kiosk_id, "valueString": kiosk_id})
     ext.append({"url": urls.checkin_channel, "valueCode": plan.identity.source.value})
@@ -182,10 +221,7 @@ def encounter_to_fhir(plan: VisitPlan, patient_ref: str, his: HisSection, kiosk_
     enc: dict = {
         "resourceType": "Encounter",
         "extension": ext,
-        "identifier": [
-            {"system": his.checkin_system, "value": plan.checkin_id},
-            {"system": his.queue_system, "value": f"{dept.code}-{plan.day:%Y%m%d}-{plan.queue_label}"},
-        ],
+        "identifier": [{"system": his.checkin_system, "value": plan.checkin_id}, *queue_id],
         "status": "arrived",
         "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB",
                   "display": "ambulatory"},
@@ -200,4 +236,4 @@ def encounter_to_fhir(plan: VisitPlan, patient_ref: str, his: HisSection, kiosk_
                                        "code": "EM", "display": "emergency"}]}
     if plan.appointment:
         enc["appointment"] = [{"reference": f"Appointment/{plan.appointment.id}"}]
-    return enc
+    return prune(enc)

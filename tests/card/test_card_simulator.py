@@ -178,7 +178,7 @@ def test_cli_typed_errors_and_bad_keys():
     assert code == 1 and result["error"] == "WrongAccessKey"
     assert result["message"].startswith("Số định danh không khớp")
     code, _, err = run_cli("--simulator", "an", "--can", "12ab56")
-    assert code == 1 and "--can: expected 6 digits" in err
+    assert code == 1 and "--can: expected the 6-digit card access number" in err
 
 
 def test_pcscd_not_running_is_reader_gone(tmp_path):

@@ -40,7 +40,7 @@ class FakeHis:
                 appts.setdefault(a.patient_id, []).append(a)
         return PatientLookup(found, appts)
 
-    def allocate_queue_number(self, department_code, day):
+    def allocate_queue_number(self, department_code, day, *, checkin_id=None):
         return next(self.counters.setdefault(f"{department_code}-{day}", itertools.count(1)))
 
     def record_visit(self, plan):

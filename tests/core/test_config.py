@@ -15,7 +15,7 @@ def test_defaults_are_valid():
     ({"his": {"base_url": "ftp://x"}}, "his.base_url: expected an http(s) URL"),
     ({"his": {"connect_timeout_s": "3"}}, "his.connect_timeout_s: expected a number"),
     ({"his": {"verify_tls": "yes"}}, "his.verify_tls: expected true or false"),
-    ({"his": {"auth": "bearer"}}, "his.token: expected a bearer token"),
+    ({"his": {"auth": "bearer"}}, "his.token_file or his.token: expected a value"),
     ({"his": {"timeout": 3}}, "his.timeout: unknown setting"),
     ({"hiss": {}}, "[hiss]: unknown section"),
     ({"printer": {"driver": "escpos"}}, "printer.connection: expected usb:VID:PID"),

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from kiosk.errors import HisConflict, HisRefused, HisUnavailable
+from kiosk.errors import HisBadReply, HisConflict, HisOutcomeUnknown, HisRefused, HisUnavailable
 from kiosk.fhir.client import FhirClient
 from tests.helpers import make_config
 
@@ -25,6 +25,7 @@ class Recorder(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), Handler)
         self.requests: list[tuple[str, str, dict]] = []
         self.statuses: list[int] = []  # scripted statuses, then 200
+        self.bodies: list[tuple[str, bytes]] = []  # scripted (content type, body) of 2xx answers
 
     @property
     def url(self):
@@ -44,13 +45,16 @@ class Handler(BaseHTTPRequestHandler):
         status = self.server.statuses.pop(0) if self.server.statuses else 200
         body = json.dumps({"resourceType": "OperationOutcome", "issue": [{"code": "x"}]} if status >= 400
                           else {"resourceType": "Bundle", "type": "searchset", "entry": []}).encode()
+        ctype = "application/fhir+json"
+        if status < 400 and self.server.bodies:
+            ctype, body = self.server.bodies.pop(0)
         self.send_response(status)
-        self.send_header("Content-Type", "application/fhir+json")
+        self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
-    do_GET = do_POST = do_PUT = _answer
+    do_GET = do_POST = do_PUT = do_PATCH = _answer
 
 
 @pytest.fixture
@@ -77,11 +81,15 @@ def test_get_is_retried_on_5xx_but_a_plain_post_is_not(server):
     assert len(server.requests) == 1
 
 
-def test_conditional_create_is_retried_and_carries_if_none_exist(server):
+def test_a_write_answered_5xx_is_never_sent_again_blindly(server):
+    """A 5xx (or a lost answer) after a write leaves its outcome unknown: the
+    client says so and the caller looks up what it made before writing again."""
     server.statuses = [502, 201]
-    client_for(server.url).create({"resourceType": "Patient"}, if_none_exist="identifier=s|v")
-    assert len(server.requests) == 2
-    assert all(r[2]["If-None-Exist"] == "identifier=s|v" for r in server.requests)
+    with pytest.raises(HisOutcomeUnknown):
+        client_for(server.url).create({"resourceType": "Patient"}, if_none_exist="identifier=s|v")
+    assert len(server.requests) == 1
+    assert server.requests[0][2]["If-None-Exist"] == "identifier=s|v"
+    assert server.requests[0][2]["Prefer"] == "return=representation"
 
 
 def test_update_sends_if_match_and_412_is_a_conflict(server):
@@ -139,3 +147,82 @@ def test_tls_with_configured_ca_bundle(server, tmp_path):
 def test_connection_refused_is_unavailable():
     with pytest.raises(HisUnavailable, match="ConnectionError"):
         client_for("http://127.0.0.1:9/fhir", retries=0).search("Patient", {})
+
+
+FHIR = "application/fhir+json"
+
+
+def _json(value) -> tuple[str, bytes]:
+    return FHIR, json.dumps(value).encode()
+
+
+@pytest.mark.parametrize("answer, words", [
+    (("text/html", b"<html><body>Gateway</body></html>"), "not JSON (text/html)"),
+    (_json({"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "exception"}]}),
+     "got an OperationOutcome (exception)"),
+    (_json({"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": {"resourceType": "Patient"}}]}),
+     "entry 0 (Patient) has no id"),
+    (_json({"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": {"id": "1"}}]}),
+     "entry 0 has no resourceType"),
+    (_json(["not", "a", "resource"]), "JSON that is not a FHIR resource"),
+    ((FHIR, b'{"resourceType": "Bundle", "entry": [{'), "not JSON"),
+])
+def test_a_search_answer_that_is_not_a_searchset_is_a_bad_reply(server, answer, words):
+    server.bodies = [answer, answer]  # the read is retried once, then given up
+    with pytest.raises(HisBadReply, match=words.replace("(", r"\(").replace(")", r"\)")):
+        client_for(server.url, retries=1).search("Patient", {"identifier": "s|001093012345"})
+    assert len(server.requests) == 2
+
+
+def test_a_resource_of_another_type_is_a_bad_reply(server):
+    server.bodies = [_json({"resourceType": "Patient", "id": "p1"})]
+    with pytest.raises(HisBadReply, match="expected a Encounter, got Patient"):
+        client_for(server.url, retries=0).read("Encounter", "e1")
+
+
+def test_a_write_answered_with_something_else_may_have_happened(server):
+    server.statuses = [201]
+    server.bodies = [_json({"resourceType": "Bundle", "type": "searchset"})]
+    with pytest.raises(HisOutcomeUnknown, match="answered 201 with Bundle"):
+        client_for(server.url).create({"resourceType": "Encounter"}, if_none_exist="identifier=s|v")
+    server.statuses = [200]
+    server.bodies = [("text/html", b"<html>proxy</html>")]
+    with pytest.raises(HisOutcomeUnknown, match="not JSON"):
+        client_for(server.url).transaction([{"fullUrl": "urn:uuid:0", "request": {"method": "GET", "url": "x"}}])
+    assert len(server.requests) == 2  # neither was sent again
+
+
+def test_writes_ask_for_the_representation_and_never_send_a_blind_version(server):
+    server.statuses = [201]
+    server.bodies = [(FHIR, b"")]
+    r = client_for(server.url).create({"resourceType": "Patient"})
+    assert r.body is None and server.requests[0][2]["Prefer"] == "return=representation"
+    for missing in (None, "", "None"):
+        with pytest.raises(ValueError):
+            client_for(server.url).update({"resourceType": "Appointment", "id": "a1"}, if_match=missing)
+    assert len(server.requests) == 1
+
+
+def test_a_department_search_answered_with_garbage_means_the_his_is_not_answering(server):
+    """Not "department unknown": HisBadReply is a HisUnavailable, so the kiosk uses its cache."""
+    from kiosk.fhir.his import FhirHis
+
+    statement = {"resourceType": "CapabilityStatement", "fhirVersion": "4.0.1", "rest": [{"mode": "server"}]}
+    server.bodies = [_json(statement), ("text/html", b"<html>login</html>"), ("text/html", b"<html>login</html>")]
+    his = FhirHis(make_config(server.url, his={"retries": 1, "capabilities": {"include": True}}))
+    with pytest.raises(HisUnavailable) as exc:
+        his.list_departments()
+    assert isinstance(exc.value, HisBadReply) and "GET HealthcareService" in str(exc.value)
+
+
+def test_a_resource_with_unexpected_content_is_a_bad_reply_not_a_traceback(server):
+    from datetime import date
+
+    from kiosk.fhir.his import FhirHis
+
+    odd = {"resourceType": "Bundle", "type": "searchset", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p1", "name": "NGUYỄN VĂN A", "birthDate": 19800304}}]}
+    server.bodies = [_json(odd)]
+    his = FhirHis(make_config(server.url, his={"retries": 0, "capabilities": {"revinclude": True}}))
+    with pytest.raises(HisBadReply, match="Patient search: a resource with unexpected content"):
+        his.lookup_patient("001093012345", date(2026, 1, 5))

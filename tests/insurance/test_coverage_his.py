@@ -236,3 +236,37 @@ def test_a_coverage_recorded_for_another_patient_is_left_alone_and_becomes_a_dea
     assert entry["state"] == "dead" and "CoverageOfAnotherPatient" in entry["last_error"]
     assert card not in entry["last_error"]
 
+
+
+@pytest.mark.parametrize("profile", ["minimal,create-200", "no-versioning,no-transaction"])
+def test_coverage_is_written_the_same_on_production_like_servers(simulator, tmp_path, profile):
+    """No bodies, a matched create answering 200 with nothing; no versions (a JSON Patch with tests instead of
+    If-Match) and no transactions: the Coverage is found, created once, its changed period written over what
+    was read, and the visit references it."""
+    numbers = "his" if "no-versioning" in profile else None  # no versions: the HIS numbers the visits
+    with SandboxHis(port=0, profile=profile, queue_numbers=numbers) as sandbox:
+        config = make_config(sandbox.base_url, kiosk={"data_dir": str(tmp_path / "data")},
+                             his={"queue_numbers": numbers or "counter"},
+                             insurance=simulator.insurance_settings(tmp_path))
+        services = build_kiosk(config, with_devices=False, background=False)
+        try:
+            client = FhirClient(config.his)
+            an = person_identity(demo_person("an"))
+            [patient], _ = client.search("Patient", {"identifier": f"{config.his.cccd_system}|{an.citizen_id}"})
+            client.create({"resourceType": "Coverage", "status": "active",
+                           "identifier": [{"system": config.his.bhyt_system, "value": "DN4272793012345"}],
+                           "beneficiary": {"reference": f"Patient/{patient['id']}"}, "payor": [{"display": "BHXH"}],
+                           "period": {"start": f"{THIS_YEAR - 1}-01-01", "end": f"{THIS_YEAR - 1}-12-31"}})
+            first = check_in(services, an)
+            second = check_in(services, an, department="TIM")
+            [cov] = coverages(services, "DN4272793012345")
+            assert cov["period"]["end"] == f"{THIS_YEAR}-12-31" and cov["status"] == "active"
+            assert coverage_of(encounter(services, first.encounter_id), config.his) == cov["id"]
+            assert coverage_of(encounter(services, second.encounter_id), config.his) == cov["id"]
+            linh = person_identity(demo_person("linh"))
+            third = check_in(services, linh, department="NHI")  # created on a server that answers without bodies
+            [new] = coverages(services, "TE1272721009876")
+            assert coverage_of(encounter(services, third.encounter_id), config.his) == new["id"]
+            assert services.outbox.insurance_backlog() == 0  # every write went through with the visit
+        finally:
+            services.close()

@@ -44,8 +44,10 @@ def doctor_cli(*args, env=None) -> subprocess.CompletedProcess:
 def test_his_checks_all_ok_against_the_sandbox(his_sandbox):
     checks = by_name(check_his(make_config(his_sandbox.base_url)))
     assert {n: c.status for n, c in checks.items()} == {
-        "his.reachable": OK, "his.clock": OK, "his.capability": OK, "his.auth": OK}
+        "his.reachable": OK, "his.clock": OK, "his.capability": OK, "his.auth": OK, "his.capabilities": OK}
     assert "FHIR 4.0" in checks["his.capability"].detail
+    matrix = {row["capability"]: row for row in checks["his.capabilities"].data["matrix"]}
+    assert matrix["transaction"]["declared"] is True and matrix["transaction"]["strategy"] == "one transaction per visit"
 
 
 def test_his_stopped_is_a_fail_with_a_fix(fresh_sandbox):
@@ -67,7 +69,7 @@ def test_credentials_refused_and_accepted(his_sandbox):
         assert refused["his.reachable"].status == OK
         assert refused["his.auth"].status == FAIL and "set his.auth" in refused["his.auth"].fix
         wrong = by_name(check_his(make_config(gate.base_url, his={"auth": "bearer", "token": "nope"})))
-        assert wrong["his.auth"].status == FAIL and "his.token was refused" in wrong["his.auth"].fix
+        assert wrong["his.auth"].status == FAIL and "bearer token was refused" in wrong["his.auth"].fix
         good = by_name(check_his(make_config(gate.base_url, his={"auth": "bearer", "token": "s3cret"})))
         assert good["his.auth"].status == OK and good["his.capability"].status == OK
 

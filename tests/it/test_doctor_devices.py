@@ -95,6 +95,9 @@ def rig(tmp_path_factory):
 def test_everything_attached_is_all_ok_with_a_test_print(rig):
     code, report = rig.doctor("--test-print")
     not_ok = {c["name"]: f'{c["status"]}: {c["detail"]}' for c in report["checks"] if c["status"] != "OK"}
+    # The one thing this test machine cannot attach is a sound card for spoken guidance: said, as a warning.
+    if Path("/dev/snd").exists() is False or not any(Path("/dev/snd").glob("pcm*")):
+        assert not_ok.pop("speech.output", "").startswith("WARN: no audio device")
     assert not_ok == {} and code == 0 and report["ok"] is True
     names = {c["name"]: c for c in report["checks"]}
     assert "card on it" in names["card_reader.reader"]["detail"]

@@ -79,7 +79,10 @@ def test_off_by_default_and_started_from_config():
     try:
         text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
         got = samples(text)
-        assert got[("kiosk_up", ())] == 1 and got[("kiosk_info", (("kiosk", "K-9"),))] == 1
+        info = [labels for (name, labels) in got if name == "kiosk_info"]
+        assert got[("kiosk_up", ())] == 1 and len(info) == 1
+        # the kiosk label existing scrapes use is still there; version and config_hash came beside it
+        assert dict(info[0])["kiosk"] == "K-9" and set(dict(info[0])) == {"kiosk", "version", "config_hash"}
         # a second kiosk process on the same port: logged, not fatal
         assert start_metrics_server(make_config(metrics={"enabled": True, "port": port}), Registry()) is None
     finally:

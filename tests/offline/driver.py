@@ -73,7 +73,8 @@ def sync(config, die_after_write: int | None) -> int:
     from offline_cache.connectivity import ConnectivityMonitor
     from offline_cache.db import open_database
     from offline_cache.outbox import OutboxStore
-    from offline_cache.sender import Prober, Sender
+    from offline_cache.prober import Prober
+    from offline_cache.sender import Sender
 
     database = open_database(config)
     store = OutboxStore(database, config.kiosk.id)

@@ -11,8 +11,10 @@ from kiosk.checkin import CheckInService
 from app.compose import build_offline_checkin
 from tests.helpers import make_config
 
+# confirm_offline_s = 0: one failed probe switches these tests' kiosks offline at once
+# (the confirmation window is tested in tests/robustness/test_stopping.py).
 FAST = {"go_offline_after_s": 1.0, "probe_interval_s": 0.2, "retry_base_s": 0.02, "retry_max_s": 0.2,
-        "lease_s": 30.0, "max_attempts": 20}
+        "lease_s": 30.0, "max_attempts": 20, "confirm_offline_s": 0.0}
 
 
 def identity(i: int, *, name: str | None = "NGUYỄN VĂN AN", birth=None) -> Identity:

@@ -1,4 +1,4 @@
-"""The BHYT recheck queue in the kiosk's database (migration 3): durable
+"""The BHYT recheck queue in the kiosk's database (migration 4): durable
 entries keyed by the check-in, backoff and dead letters, staff retry, no
 personal data in what IT sees, and personal data purged after delivery."""
 from __future__ import annotations
@@ -55,7 +55,7 @@ def queue_at(tmp_path) -> InsuranceQueue:
 
 def test_the_migration_adds_the_queue_and_entries_are_keyed_by_the_check_in(tmp_path):
     queue = queue_at(tmp_path)
-    assert queue.database.version() == SCHEMA_VERSION == 3
+    assert queue.database.version() == SCHEMA_VERSION == 4
     unchecked = VisitCoverage(None, CARD, NAME, BORN)
     assert queue.enqueue("c1", unchecked, "slow gateway") and queue.enqueue("c1", unchecked, "again")
     assert not queue.enqueue("c2", VisitCoverage(None, CARD, None, None), "typed ID unknown to the HIS")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from kiosk import input_rules
 from kiosk.config import Config
 from kiosk.config_writer import update_config
 from kiosk.diagnostics import Check, test_ticket
@@ -38,6 +39,7 @@ class OutboxView:
     backlog: int = 0
     oldest_age_s: float | None = None
     rows: list[str] | None = None  # one line per entry: id, age, attempts, last error (no personal data)
+    incidents: list[str] | None = None  # the local database was damaged/emptied/replaced: what to do
     insurance_backlog: int = 0  # BHYT checks / Coverage writes waiting (the recheck queue)
 
 
@@ -111,8 +113,10 @@ class AdminActions:
     def test_card_read(self, can: str, timeout_s: float = 15.0) -> Outcome:
         """Open the chip with the card's 6-digit CAN and read it; shows only
         the masked ID, the assurance level and the time taken."""
-        if not (can.isdigit() and len(can) == 6):
-            return Outcome(False, "the CAN is the 6 digits printed on the card")
+        try:  # ASCII digits only (kiosk.input_rules): "１２３４５６" is refused, not converted
+            can = input_rules.can(can, "CAN")
+        except input_rules.InputRefused as exc:
+            return Outcome(False, str(exc))
         reader = self.services.card_reader if self.services is not None else None
         own = reader is None
         try:
@@ -149,7 +153,9 @@ class AdminActions:
             return OutboxView(available=False)
         rows = [_row_text(e) for e in outbox.entries(limit=200) if e.get("state") != "delivered"]
         rows += [_insurance_row_text(e) for e in outbox.insurance_entries(limit=100)]
-        return OutboxView(True, outbox.backlog(), outbox.oldest_waiting_age_s(), rows, outbox.insurance_backlog())
+        incidents = list(outbox.incidents()) if callable(getattr(outbox, "incidents", None)) else []
+        return OutboxView(True, outbox.backlog(), outbox.oldest_waiting_age_s(), rows, incidents,
+                          outbox.insurance_backlog())
 
     def retry_outbox(self) -> Outcome:
         """Every waiting or given-up entry gets a fresh attempt budget and the

@@ -241,8 +241,12 @@ class OutboxTab(QWidget):
             self.rows.clear()
             return
         age = "-" if view.oldest_age_s is None else f"{view.oldest_age_s / 60:.0f} min"
-        self.summary.setText(tr("admin.outbox.summary", lang, n=view.backlog, age=age) + "\n"
-                             + tr("admin.outbox.insurance", lang, n=view.insurance_backlog))
+        summary = tr("admin.outbox.summary", lang, n=view.backlog, age=age) + "\n" + tr(
+            "admin.outbox.insurance", lang, n=view.insurance_backlog)
+        if view.incidents:  # a damaged/emptied/replaced database: "0 waiting" is not the whole truth
+            summary = "\n".join(["⚠ " + text for text in view.incidents] + [summary])
+        self.summary.setText(summary)
+        self.summary.setProperty("alert", bool(view.incidents))
         self.rows.clear()
         self.rows.addItems(view.rows or [])
 

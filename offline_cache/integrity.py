@@ -1,0 +1,250 @@
+"""Opening the outbox database safely: a damaged local database never stops the
+kiosk, and queued check-ins are never lost without a FAIL that says so.
+
+At every open (``open_checked``, used by ``open_database``):
+
+1. The file is checked with ``PRAGMA quick_check`` (fast: no index
+   cross-check). A file SQLite cannot read ("file is not a database",
+   "malformed") is *damaged*.
+2. It is compared with its generation record (``offline_cache.generation``):
+   a database that is missing, 0 bytes, has another database id (emptied and
+   recreated, or another kiosk's file copied over it) or holds fewer check-ins
+   than were ever queued in it has *lost rows*.
+3. A damaged, emptied or foreign file — with its ``-wal`` and ``-shm`` — is
+   moved aside, never deleted: ``kiosk.sqlite3.damaged-YYYYmmdd-HHMMSS``
+   (``.emptied-…``, ``.other-database-…``), and a fresh database is created;
+   the kiosk goes on working online and offline (offline numbers continue
+   after the last one issued, from the record). Each finding is an incident in
+   the generation record: ``kiosk doctor`` FAILs, ``kiosk outbox list`` and the
+   admin screen say what happened, and ``kiosk outbox recover FILE`` salvages
+   what is readable.
+
+Only a process that has the database to itself may move it: every process
+holds a shared lock on ``kiosk.sqlite3.lock`` while the database is open, and
+the check takes it exclusively first. A damaged database that another process
+still uses raises ``OutboxUnavailable`` (the kiosk then works online only).
+"""
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+from kiosk import metrics
+from kiosk.errors import KioskError
+
+from .db import LocalDatabase
+from .generation import Generation, Record
+
+log = logging.getLogger(__name__)
+
+LOCK_WAIT_S = 10.0
+
+
+class OutboxUnavailable(KioskError):
+    """The local database cannot be used now (damaged while another process
+    has it open, or it cannot be created). Online check-ins still work."""
+
+
+class ProcessLock:
+    """``flock`` on ``<database>.lock``: shared while open, exclusive to check."""
+
+    def __init__(self, database_path: Path):
+        self.path = database_path.with_name(database_path.name + ".lock")
+        self.fd: int | None = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    def try_exclusive(self) -> bool:
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+
+    def shared(self) -> None:
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise OutboxUnavailable(f"{self.path}: another process has been checking the database for "
+                                            f"{LOCK_WAIT_S:.0f} s") from None
+                time.sleep(0.05)
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing drops the lock
+            self.fd = None
+
+
+def damage(path: Path) -> str | None:
+    """Why SQLite cannot use the file (None when it can or it is empty/missing)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    try:
+        conn = sqlite3.connect(str(path), timeout=5)
+    except sqlite3.Error as exc:
+        return str(exc)
+    try:
+        rows = [r[0] for r in conn.execute("PRAGMA quick_check").fetchmany(10)]
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    finally:
+        conn.close()
+    return None if rows == ["ok"] else "quick_check: " + "; ".join(map(str, rows))[:300]
+
+
+def _facts(path: Path) -> tuple[str | None, int]:
+    """(database id, check-ins held) of a readable database file."""
+    conn = sqlite3.connect(str(path), timeout=5)
+    try:
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'database_id'").fetchone()
+            db_id = row[0] if row else None
+        except sqlite3.OperationalError:
+            db_id = None
+        try:
+            held = conn.execute("SELECT count(*) FROM checkins").fetchone()[0]
+        except sqlite3.OperationalError:
+            held = 0
+        return db_id, held
+    finally:
+        conn.close()
+
+
+def move_aside(path: Path, kind: str) -> Path | None:
+    """Rename the file and its -wal/-shm to ``<name>.<kind>-<timestamp>``
+    (kept for IT). None when there was nothing to move."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    kept = path.with_name(f"{path.name}.{kind}-{stamp}")
+    n = 1
+    while any(Path(str(kept) + s).exists() for s in ("", "-wal", "-shm")):
+        n += 1
+        kept = path.with_name(f"{path.name}.{kind}-{stamp}-{n}")
+    moved = False
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(str(path) + suffix)
+        if src.exists():
+            os.rename(src, str(kept) + suffix)
+            moved = True
+    return kept if moved else None
+
+
+def _kept_name(kept: Path | None) -> str | None:
+    if kept is None:
+        return None
+    return str(kept) if kept.exists() else str(kept) + "-wal"
+
+
+def _inspect(path: Path, record: Record | None) -> tuple[str, str, str] | None:
+    """(kind, detail, what to do) when the file must not be used as it is:
+    what="move" (set it aside, start fresh) or "keep" (use it, report)."""
+    problem = damage(path)
+    if problem:
+        return "damaged", f"the outbox database was damaged ({problem})", "move"
+    if record is None or not record.database_id:
+        return None
+    if not path.exists() or path.stat().st_size == 0:
+        if record.queued_total == 0 and not Path(str(path) + "-wal").exists():
+            return None  # nothing was ever queued in it: nothing lost
+        what = "deleted" if not path.exists() else "truncated to 0 bytes"
+        return ("missing" if not path.exists() else "emptied"), f"the outbox database was {what}", "move"
+    db_id, held = _facts(path)
+    if db_id is None:
+        return "emptied", "the outbox database was replaced by an empty one", "move"
+    if db_id != record.database_id:
+        return "other_database", (f"the outbox database is not the one this kiosk wrote (database id {db_id[:8]}…, "
+                                  f"expected {record.database_id[:8]}…): replaced by another file"), "move"
+    if held < record.queued_total:
+        return "rows_lost", (f"the outbox database holds {held} check-in(s) but {record.queued_total} were "
+                             "queued in it: rows were deleted"), "keep"
+    return None
+
+
+def open_checked(path: str | os.PathLike) -> LocalDatabase:
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = ProcessLock(path)
+    except OSError as exc:
+        raise OutboxUnavailable(f"{path}: the outbox database cannot be created ({exc.strerror or exc})") from None
+    try:
+        exclusive = lock.try_exclusive()
+        if not exclusive:
+            lock.shared()
+        generation = Generation(path)
+        record = generation.load()
+        finding = _inspect(path, record)
+        incident = None
+        if finding is not None:
+            kind, detail, action = finding
+            if action == "move" and not exclusive:
+                raise OutboxUnavailable(f"{path}: {detail}, and another kiosk process has it open: stop that "
+                                        "process (systemctl stop kiosk), then run this again")
+            kept = move_aside(path, kind.replace("_", "-")) if action == "move" else None
+            with generation.locked() as rec:
+                waiting = rec.waiting if rec.database_id else None
+                if kind == "rows_lost":
+                    _, held = _facts(path)
+                    waiting = max(0, rec.queued_total - held)
+                incident = rec.add_incident(kind, detail, _kept_name(kept), waiting)
+                if action == "move":  # a new generation starts
+                    rec.database_id, rec.queued_total, rec.delivered_total = "", 0, 0
+            log.error("outbox database problem: %s", incident.describe(), extra={
+                "event": "outbox.database_incident", "kind": kind, "kept_file": incident.kept_file,
+                "waiting_estimate": incident.waiting_estimate})
+        elif record is None and path.exists() and path.stat().st_size > 0:
+            log.info("no generation record beside the outbox database: starting one",
+                     extra={"event": "outbox.generation_started"})
+        try:
+            database = LocalDatabase(path)
+        except sqlite3.Error as exc:  # e.g. a folder without write permission
+            raise OutboxUnavailable(f"{path}: the outbox database cannot be opened ({exc})") from None
+        database.generation = generation
+        database.process_lock = lock
+        _sync_record(database, generation, reset_marks=incident is not None and incident.kind == "rows_lost")
+        export_recovery_metric(generation)
+        return database
+    except BaseException:
+        lock.release()
+        raise
+
+
+def _sync_record(database: LocalDatabase, generation: Generation, *, reset_marks: bool) -> None:
+    """Bring the record and the database in line after the checks: the record
+    takes the database's id and marks; a fresh database continues the offline
+    numbers of the record's last day."""
+    db_id = database.database_id()
+    with generation.locked() as rec:
+        with database.write() as conn:
+            held = conn.execute("SELECT count(*) FROM checkins").fetchone()[0]
+            delivered = conn.execute("SELECT count(*) FROM outbox WHERE state = 'delivered'").fetchone()[0]
+            if reset_marks:  # rows were lost and reported: count from what is there now
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'queued_total'", (str(held),))
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'delivered_total'", (str(delivered),))
+            if rec.offline_day and rec.offline_last_seq:
+                conn.execute("INSERT INTO offline_numbers(day, last_seq) VALUES (?, ?) ON CONFLICT(day) DO UPDATE"
+                             " SET last_seq = max(last_seq, excluded.last_seq)", (rec.offline_day, rec.offline_last_seq))
+            queued = int(database.meta("queued_total") or held)
+        if rec.database_id != db_id or reset_marks:
+            rec.database_id, rec.queued_total, rec.delivered_total = db_id, queued, delivered
+        else:
+            rec.queued_total = max(rec.queued_total, queued)
+            rec.delivered_total = max(rec.delivered_total, delivered)
+
+
+def open_incidents(generation_or_path) -> list:
+    generation = generation_or_path if isinstance(generation_or_path, Generation) else Generation(generation_or_path)
+    record = generation.load()
+    return record.open_incidents() if record else []
+
+
+def export_recovery_metric(generation: Generation) -> int:
+    """``kiosk_outbox_recovery_needed``: open incidents of the outbox database."""
+    count = len(open_incidents(generation))
+    metrics.set("kiosk_outbox_recovery_needed", count)
+    return count

@@ -1,0 +1,50 @@
+"""Running the queue service: uvicorn serving ``create_app``.
+
+uvicorn's own access log is off (it would print ticket tokens); the service
+logs its own, redacted (``queue_web.guard``). ``X-Forwarded-For`` is believed
+from ``queue_web.trusted_proxies`` only. When the sockets are open,
+``on_ready(url)`` is called once (``kiosk queue-server`` prints it as a JSON
+line, which tests and scripts wait for).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+import uvicorn
+
+from .app import create_app
+from .hub import QueueWebParts
+
+log = logging.getLogger("queue_web")
+
+
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[str, int], None] | None):
+        super().__init__(config)
+        self.on_ready = on_ready
+
+    async def startup(self, sockets=None) -> None:
+        await super().startup(sockets)
+        if self.started and self.servers:
+            host, port = self.servers[0].sockets[0].getsockname()[:2]
+            log.info("queue server listening on http://%s:%d", host, port, extra={"event": "queue_web.listening"})
+            if self.on_ready is not None:
+                self.on_ready(host, port)
+
+
+def make_server(parts: QueueWebParts, *, host: str, port: int,
+                on_ready: Callable[[str, int], None] | None = None) -> uvicorn.Server:
+    """The uvicorn server for ``parts`` (``.run()`` serves; ``.should_exit = True`` stops it)."""
+    settings = parts.config.queue_web
+    config = uvicorn.Config(
+        create_app(parts), host=host, port=port, log_config=None, access_log=False, server_header=False,
+        proxy_headers=True, forwarded_allow_ips=list(settings.trusted_proxies), lifespan="on",
+        timeout_graceful_shutdown=3, timeout_keep_alive=5, limit_concurrency=settings.max_streams + 200)
+    return _Server(config, on_ready)
+
+
+def serve(parts: QueueWebParts, *, host: str, port: int,
+          on_ready: Callable[[str, int], None] | None = None) -> None:
+    """Serve until SIGINT/SIGTERM (uvicorn stops gracefully, then the feeds' pollers stop)."""
+    make_server(parts, host=host, port=port, on_ready=on_ready).run()
