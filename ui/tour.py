@@ -141,13 +141,21 @@ class Tour:
             return
         screen = self.screen("insurance")
         if screen.accept.isVisible():
-            self.shot("insurance_fee")
+            self.shot(self._fresh_name("insurance_fee"))
             self.tap(screen.accept)
             self.wait(lambda: self.c.journey.step in (j.Step.APPOINTMENT, j.Step.DEPARTMENT), what="the visit screen")
             return
-        self.shot("insurance_counter")
+        self.shot(self._fresh_name("insurance_counter"))
         self.tap(screen.finish)
         raise AtTheDesk()
+
+    def _fresh_name(self, name: str) -> str:
+        """``name``, or ``name_2``, ``name_3``… when several patients of the tour reach the same screen."""
+        taken = {p.stem for p in self.saved}
+        n = 1
+        while (f"{self.prefix}{name}" if n == 1 else f"{self.prefix}{name}_{n}") in taken:
+            n += 1
+        return name if n == 1 else f"{name}_{n}"
 
     def wait_photo(self) -> None:
         try:  # the face image follows the identity by a moment
