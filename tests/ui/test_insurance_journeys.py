@@ -19,6 +19,7 @@ from kiosk.fhir.client import FhirClient
 from kiosk.fhir.coverage import coverage_of
 from kiosk.logs import setup_logging
 from tests.helpers import docs_images, make_config
+from tests.ui.test_screens import layout_problems
 
 pytestmark = pytest.mark.integration
 YEAR = date.today().year
@@ -79,6 +80,7 @@ def visit_coverage(kiosk, encounter_id: str) -> str | None:
 
 
 def shoot(kiosk, name: str) -> None:
+    kiosk.qtbot.wait(100)  # a line that has just changed gets its layout first
     kiosk.shoot(IMAGES / "screens" / f"{name}_portrait.png")
 
 
@@ -185,6 +187,8 @@ def test_the_step_by_step_confirm_screen_shows_the_card_check(kiosk):
     kiosk.wait_step("confirm_identity")
     screen = kiosk.screen("confirm")
     kiosk.qtbot.waitUntil(lambda: any("Thẻ BHYT hợp lệ" in value.text() for _, value in screen.rows))
+    kiosk.qtbot.wait(100)
+    assert layout_problems(kiosk.window) == []  # the row added while the screen is shown gets its height
     shoot(kiosk, "confirm_bhyt_valid")
     kiosk.tap(screen.yes)
     kiosk.wait_step("department")
