@@ -177,7 +177,7 @@ def run() -> str:
         *requests_rows,
         "",
         "HIS round trips per check-in (walk-in, steady state), counted at the sandbox HIS: the Coverage",
-        "(a conditional create) and the visit's reference to it (the Encounter read and updated with If-Match),",
+        "(a conditional create) and the visit's reference to it (the Encounter read, then written over what was read),",
         "written right after the visit's own transaction:",
         "",
         "| check-in | HIS round trips |",
