@@ -12,13 +12,8 @@ Nothing here ever shows a secret.
 """
 from __future__ import annotations
 
-import os
-import stat
-from pathlib import Path
-
 from .errors import ConfigError
-
-CREDENTIALS_VAR = "CREDENTIALS_DIRECTORY"
+from .secret_files import CREDENTIALS_VAR, read_secret, secret_file_problem, secret_path  # noqa: F401 - re-exported
 
 # SMART v2 scopes of what the kiosk reads and writes (calling boards included).
 DEFAULT_SCOPE = ("system/Patient.crs system/Appointment.rus system/Encounter.crus system/HealthcareService.rs "
@@ -48,56 +43,6 @@ NEEDS = {
 }
 
 
-def secret_path(path: str) -> Path | None:
-    """The file a secret-file setting names, with ``~`` and ``$VARIABLES``
-    expanded; None while a variable in it is unset (``$CREDENTIALS_DIRECTORY``
-    outside the systemd service)."""
-    expanded = os.path.expandvars(path)
-    if "$" in expanded:
-        return None
-    return Path(expanded).expanduser()
-
-
-def secret_file_problem(key: str, path: str) -> str | None:
-    """What is wrong with a secret file, or None: it must exist, be a readable,
-    non-empty regular file, private to its owner (mode 0600 or 0400)."""
-    file = secret_path(path)
-    if file is None:
-        return None  # checked where the variable is set (inside the service)
-    try:
-        st = file.stat()
-    except FileNotFoundError:
-        return f"{key}: {path} does not exist (write the secret into it, then: chmod 600 {path})"
-    except OSError as exc:
-        return f"{key}: {path} cannot be read ({exc.strerror})"
-    if not stat.S_ISREG(st.st_mode):
-        return f"{key}: {path} is not a file"
-    if st.st_mode & 0o077:
-        return (f"{key}: {path} is readable by group or others (mode {stat.S_IMODE(st.st_mode):04o}); "
-                f"expected 0600 or stricter: chmod 600 {path}")
-    if not os.access(file, os.R_OK):
-        return f"{key}: {path} cannot be read by this user"
-    if st.st_size == 0:
-        return f"{key}: {path} is empty"
-    return None
-
-
-def read_secret(key: str, path: str) -> str:
-    """The secret in a file (surrounding whitespace removed); ConfigError naming
-    the key — never the secret — when it cannot be used."""
-    file = secret_path(path)
-    if file is None:
-        raise ConfigError(f"{key}: {path} names ${CREDENTIALS_VAR}, which is not set for this process "
-                          "(run the kiosk as its systemd service, or give the file's real path)")
-    problem = secret_file_problem(key, path)
-    if problem:
-        raise ConfigError(problem)
-    value = file.read_text(encoding="utf-8").strip()
-    if not value:
-        raise ConfigError(f"{key}: {path} holds only white space")
-    return value
-
-
 def _set(his, key: str) -> bool:
     return any(bool(getattr(his, k)) for k in key.split("|"))
 
@@ -122,9 +67,9 @@ def check_his_sign_in(his) -> None:
     for key in files:
         value = getattr(his, key)
         if value:
-            problem = secret_file_problem(f"his.{key}", value)
+            problem = secret_file_problem(value)
             if problem:
-                raise ConfigError(problem)
+                raise ConfigError(f"his.{key}: {problem}")
     if his.auth == "smart_backend" and his.private_key_file:
         file = secret_path(his.private_key_file)
         if file is not None:
