@@ -12,6 +12,7 @@ Whatever is built here is closed by its owner: ``KioskServices.close()`` and
 """
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass, field
 from typing import Callable
@@ -35,7 +36,7 @@ from kiosk.follow import FollowLinkCheckIn, follow_links
 from kiosk.insurance import InsuranceGateway
 from kiosk.insured_checkin import InsuredCheckIn
 from kiosk.offline_first import OfflineFirstCheckIn
-from kiosk.ports import Announcer, CardReader, CheckInHandler, DemoControls, Printer, QrScanner, Speech
+from kiosk.ports import Announcer, CardReader, CheckInHandler, Printer, QrScanner, Speech
 from kiosk.services import AlwaysOnline, KioskServices
 from offline_cache.integrity import OutboxUnavailable
 from offline_cache.wiring import OfflineParts, build_parts
@@ -66,11 +67,33 @@ def build_card_reader(config: Config) -> CardReader | None:
     return devices.card.build_card_reader(config)
 
 
+def build_card_reader_with(config: Config, *, simulated_card: str | None = None) -> CardReader:
+    """``kiosk card read``: the PC/SC reader of ``[card_reader]`` whatever its
+    driver, or the simulator with demo person ``simulated_card`` on it."""
+    config = copy.deepcopy(config)
+    config.card_reader.driver = "simulator" if simulated_card else "pcsc"
+    reader = devices.card.build_card_reader(config)
+    if simulated_card:
+        reader.set_slow(0.0)
+        reader.insert_card(simulated_card)
+    return reader
+
+
 def build_scanner(config: Config) -> QrScanner | None:
     """``camera.driver``: opencv → the camera or file in ``camera.source``; simulator; none → None."""
     if config.camera.driver == "none":
         return None
     return devices.camera.build_scanner(config)
+
+
+def build_camera_scanner(config: Config, *, source: str | None = None) -> QrScanner:
+    """``kiosk scan``: the OpenCV scanner on ``source`` (default ``camera.source``)
+    whatever ``camera.driver`` says; a video file is played once, not looped."""
+    config = copy.deepcopy(config)
+    config.camera.driver = "opencv"
+    if source:
+        config.camera.source = source
+    return devices.camera.build_scanner(config, loop_files=False)
 
 
 def build_speaker(config: Config) -> Speech | None:
@@ -104,6 +127,35 @@ def build_offline_checkin(config: Config, his: FhirHis, online: CheckInHandler, 
     handler = OfflineFirstCheckIn(online, parts.store, parts.reference, parts.monitor, clock, config,
                                   on_late_online=parts.sender.kick)
     return OfflineCheckIn(handler, parts)
+
+
+@dataclass
+class SyncParts:
+    """``kiosk sync``: the offline parts around their own HIS client, with the
+    BHYT recheck worker when ``insurance.gateway`` is set; no thread started."""
+
+    parts: OfflineParts
+    his: FhirHis
+    gateway: InsuranceGateway | None
+
+    def close(self) -> None:
+        self.parts.close()
+        if self.gateway is not None:
+            self.gateway.close()
+        self.his.close()
+
+
+def build_sync(config: Config) -> SyncParts:
+    his = build_his(config)
+    gateway = build_insurance_gateway(config)
+    try:
+        parts = build_parts(config, his, gateway)
+    except BaseException:
+        if gateway is not None:
+            gateway.close()
+        his.close()
+        raise
+    return SyncParts(parts, his, gateway)
 
 
 def build_insurance_gateway(config: Config) -> InsuranceGateway | None:
@@ -292,75 +344,3 @@ def device_checks(config: Config, services: KioskServices | None = None, *, anno
         probes.append(("voice", lambda: [Check("voice", OK, "not a calling board ([board] department and rooms "
                                                              "are empty)")]))
     return probes
-
-
-# --- the demo -----------------------------------------------------------------------
-
-class SimulatorControls(DemoControls):
-    """``kiosk.ports.DemoControls`` over the simulators and the sandbox HIS."""
-
-    GATEWAY_MODES = ("up", "slow", "down")
-
-    def __init__(self, services: KioskServices, sandbox=None, gateway=None):
-        """``sandbox``: the sandbox HIS; ``gateway``: the BHXH gateway simulator (``app.sandbox``)."""
-        self.reader, self.scanner, self.printer = services.card_reader, services.scanner, services.printer
-        self.sandbox = sandbox
-        self.gateway = gateway
-        self.slow_s = services.config.insurance.timeout_s + 5.0  # "slow": past the patient's wait
-
-    def insert_card(self, person_key: str) -> None:
-        self.reader.insert_card(person_key)
-
-    def remove_card(self) -> None:
-        self.reader.remove_card()
-
-    def card_present(self) -> bool:
-        return self.reader is not None and self.reader.card is not None
-
-    def set_card_read_time(self, seconds: float) -> None:
-        self.reader.set_slow(seconds)
-
-    def show_qr(self, text: str, seconds: float = 1.0) -> None:
-        self.scanner.show(text, seconds=seconds)
-
-    def show_unreadable_qr(self) -> None:
-        self.scanner.show_unreadable()
-
-    def show_slip(self, code: str, seconds: float = 1.0) -> None:
-        self.scanner.show_slip(code, seconds=seconds)
-
-    def qr_repeat_after_s(self) -> float:
-        return self.scanner.repeat_after_s
-
-    def camera_running(self) -> bool:
-        return self.scanner is not None and bool(getattr(self.scanner, "running", True))
-
-    def set_printer_state(self, state: str) -> None:
-        self.printer.set_state(state)
-
-    def last_ticket_png(self) -> bytes | None:
-        return self.printer.last_png()
-
-    def his_down(self) -> None:
-        if self.sandbox is not None:
-            self.sandbox.set_faults(fail_status=503, fail_count=1_000_000)
-
-    def his_up(self) -> None:
-        if self.sandbox is not None:
-            self.sandbox.set_faults()
-
-    def set_gateway(self, mode: str) -> None:
-        if mode not in self.GATEWAY_MODES:
-            raise ValueError(f"gateway mode must be one of {self.GATEWAY_MODES}, got {mode!r}")
-        if self.gateway is not None:
-            self.gateway.mode(slow_s=self.slow_s if mode == "slow" else 0.0, down=mode == "down")
-
-    def simulates(self, part: str) -> bool:
-        from devices.camera.simulator import SimulatedScanner
-        from devices.card.simulator import SimulatedCardReader
-        from devices.printer.simulator import SimulatedPrinter
-
-        return {"card_reader": isinstance(self.reader, SimulatedCardReader),
-                "camera": isinstance(self.scanner, SimulatedScanner),
-                "printer": isinstance(self.printer, SimulatedPrinter),
-                "his": self.sandbox is not None, "gateway": self.gateway is not None}.get(part, False)

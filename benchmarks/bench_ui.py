@@ -132,7 +132,7 @@ def child_memory() -> None:
     controller, window = make_kiosk(services, config)
     window.resize(*PORTRAIT)
     window.show()
-    from app.compose import SimulatorControls
+    from app.demo_controls import SimulatorControls
 
     tour = Tour(controller, window, SimulatorControls(services))
     tour.wait(lambda: bool(controller.journey.departments) and controller.printer_status == "ok", 60)

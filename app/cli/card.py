@@ -61,6 +61,7 @@ def access_key(args) -> AccessKey:
 
 
 def _read_card(args) -> int:
+    from app import compose
     from devices.cccd.errors import CardError
 
     config = copy.deepcopy(load_config(args.config))
@@ -71,16 +72,11 @@ def _read_card(args) -> int:
         section.trust_store = args.trust
     timeout = args.timeout or section.timeout_s
     key = access_key(args)
-    if args.simulator:
-        from devices.card.simulator import SimulatedCardReader
-
-        reader = SimulatedCardReader(read_time_s=0.0)
-        reader.insert_card(args.simulator)
-    else:
-        from devices.card.pcsc import PcscCardReader
-
-        reader = PcscCardReader(section.reader, timeout_s=timeout, trust_store=section.trust_store,
-                                extended_length=section.extended_length, poll_s=section.poll_interval_s)
+    section.timeout_s = timeout
+    try:
+        reader = compose.build_card_reader_with(config, simulated_card=args.simulator)
+    except KeyError:
+        raise InvalidIdentity(f"--simulator {args.simulator}: no such demo person (the people of the demo hospital: an, ngoc, …)") from None
     started = time.perf_counter()
     try:
         data = reader.read_chip(key, with_photo=bool(args.photo), timeout=timeout)

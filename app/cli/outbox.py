@@ -189,28 +189,27 @@ def run_purge(args) -> int:
 
 
 def run_sync(args) -> int:
-    from offline_cache.connectivity import ConnectivityMonitor
-    from offline_cache.reference import ReferenceCache
-    from offline_cache.prober import Prober
-    from offline_cache.sender import Sender
+    from app import compose
 
-    from kiosk.fhir.his import FhirHis
-
-    config, database, store = _open(args)
-    his = FhirHis(config)
+    config = load_config(args.config)
+    sync = compose.build_sync(config)
+    parts = sync.parts
+    rechecks: dict[str, int] = {}
     try:
-        monitor = ConnectivityMonitor(database)
-        prober = Prober(his, monitor, config, ReferenceCache(database))
-        online = prober.probe_once()
+        online = parts.prober.probe_once()
         if online:
-            prober.refresh_reference(force=True)
-        report = Sender(his, store, monitor, config).sync_now(max_seconds=args.max_seconds) if online else None
-        counts = store.counts()
+            parts.prober.refresh_reference(force=True)
+        report = parts.sender.sync_now(max_seconds=args.max_seconds) if online else None
+        if online and parts.insurance_sender is not None:  # BHYT checks the kiosk could not finish
+            rechecks = parts.insurance_sender.deliver_now(max_seconds=args.max_seconds)
+        counts = parts.store.counts()
+        rechecks_waiting = parts.insurance.backlog() if parts.insurance_sender is not None else 0
     finally:
-        his.client.close()
-        database.close()
+        sync.close()
     result = {"his_reachable": online, **(report.to_json() if report else {}),
               "waiting": counts["pending"] + counts["sending"], "dead_total": counts["dead"]}
+    if parts.insurance_sender is not None:
+        result["bhyt_rechecks"] = {**rechecks, "waiting": rechecks_waiting}
     if args.json:
         print_json(result)
     elif not online:
@@ -219,4 +218,8 @@ def run_sync(args) -> int:
         print(f"delivered {report.delivered}, already in the HIS {report.already_in_his}, "
               f"failed {report.failed}, dead {report.dead}; waiting {result['waiting']}, "
               f"dead letters {result['dead_total']}")
+        if rechecks.get("claimed") or rechecks_waiting:
+            print(f"BHYT rechecks: Coverage written {rechecks['written']}, nothing to record "
+                  f"{rechecks['nothing_to_write']}, failed {rechecks['failed']}, dead {rechecks['dead']}; "
+                  f"waiting {rechecks_waiting}")
     return 0 if online and not result["dead_total"] else 1

@@ -7,7 +7,6 @@ decoded personal data, it is never logged.
 """
 from __future__ import annotations
 
-import copy
 import sys
 import time
 
@@ -44,31 +43,14 @@ def interpret(text: str, appointment_pattern: str) -> dict:
 
 def scan_file(path: str, config) -> dict:
     """Decode the first frame of a file through the capture thread and cascade."""
-    from devices.camera import make_capture, make_cascade
-    from devices.camera.errors import CameraError
+    from devices.camera import decode_file
 
-    result: dict = {"path": path, "codes": []}
-    config = copy.deepcopy(config)
-    config.camera.source = path
-    capture = make_capture(config, lockstep=True, loop_files=False)
-    cascade = make_cascade(config)
-    try:
-        capture.start()
-        frame = capture.latest(0, timeout=10.0)
-        h, w = frame.image.shape[:2]
-        result["frame"] = f"{w}x{h}"
-        started = time.perf_counter()
-        decoded = cascade.decode(frame.image)
-        result["decode_ms"] = round((time.perf_counter() - started) * 1000, 2)
-        for d in decoded:
-            entry = interpret(d.text, config.camera.appointment_pattern)
-            entry["decoder"] = d.decoder
-            result["codes"].append(entry)
-    except CameraError as exc:
-        result["error"] = str(exc)
-    finally:
-        capture.stop()
-        cascade.close()
+    found = decode_file(config, path)
+    result = {"path": path, **found, "codes": []}
+    for text, decoder in found["codes"]:
+        entry = interpret(text, config.camera.appointment_pattern)
+        entry["decoder"] = decoder
+        result["codes"].append(entry)
     return result
 
 
@@ -91,17 +73,11 @@ def _scan_image(args) -> int:
 def _scan_live(args) -> int:
     import json
 
-    from devices.camera import make_capture, make_cascade
-    from devices.camera.scanner import QrScanLoop
+    from app import compose
 
     config = load_config(args.config)
-    if args.camera:
-        config.camera.source = args.camera
-    cam = config.camera
-    # Same loop as the kiosk's scanner; a video file is played once, not looped.
-    scanner = QrScanLoop(lambda on_state: make_capture(config, on_state, loop_files=False),
-                         lambda: make_cascade(config), repeat_after_s=cam.repeat_after_s,
-                         poll_timeout_s=cam.frame_timeout_s)
+    # The kiosk's own scanner on this camera; a video file is played once.
+    scanner = compose.build_camera_scanner(config, source=args.camera)
 
     def on_code(text: str) -> None:
         entry = interpret(text, config.camera.appointment_pattern)

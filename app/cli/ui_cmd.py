@@ -173,9 +173,10 @@ def _demo_services(config):
 
 def _demo_ui(args, config, services, sandbox, stop: StopSignals, gateway=None) -> int:
     from app import compose
+    from app.demo_controls import SimulatorControls
     from ui.app import LANDSCAPE, PORTRAIT, application, make_kiosk, python_wakeup_timer, quit_soon
 
-    controls = compose.SimulatorControls(services, sandbox, gateway)
+    controls = SimulatorControls(services, sandbox, gateway)
     app = application()
     stop.attach(app, quit_soon)
     wake = python_wakeup_timer()  # Qt's loop runs no Python code by itself: this lets the handler run

@@ -14,7 +14,7 @@ from kiosk.diagnostics import FAIL, OK, WARN, Check
 
 from .errors import CameraError, CameraLost, CameraUnavailable, EndOfStream, safe_source
 
-__all__ = ["build_scanner", "camera_checks", "make_capture", "CameraError", "CameraLost",
+__all__ = ["build_scanner", "camera_checks", "decode_file", "make_capture", "CameraError", "CameraLost",
            "CameraUnavailable", "EndOfStream"]
 
 
@@ -34,9 +34,10 @@ def make_cascade(config: Config):
     return Cascade(roi=config.camera.roi or None)
 
 
-def build_scanner(config: Config):
+def build_scanner(config: Config, *, loop_files: bool = True):
     """``camera.driver``: opencv → the real camera; simulator → a scripted
-    camera that shows the codes the demo panel or a test asks for."""
+    camera that shows the codes the demo panel or a test asks for.
+    ``loop_files=False``: a video file in ``camera.source`` is played once."""
     cam = config.camera
     if cam.driver == "simulator":
         from .simulator import SimulatedScanner
@@ -45,10 +46,38 @@ def build_scanner(config: Config):
     if cam.driver == "opencv":
         from .scanner import QrScanLoop
 
-        return QrScanLoop(lambda on_state: make_capture(config, on_state),
+        return QrScanLoop(lambda on_state: make_capture(config, on_state, loop_files=loop_files),
                           lambda: make_cascade(config), repeat_after_s=cam.repeat_after_s,
                           poll_timeout_s=cam.frame_timeout_s, checks=lambda: camera_checks(config))
     raise CameraUnavailable(f"camera.driver {cam.driver!r}: no scanner to build")
+
+
+def decode_file(config: Config, path: str) -> dict:
+    """The QR codes in the first frame of an image or video file, read through
+    the kiosk's own capture thread and cascade: ``frame`` (WxH), ``decode_ms``,
+    ``codes`` [(text, decoder)], or ``error`` naming what went wrong."""
+    import copy
+
+    result: dict = {"codes": []}
+    config = copy.deepcopy(config)
+    config.camera.source = path
+    capture = make_capture(config, lockstep=True, loop_files=False)
+    cascade = make_cascade(config)
+    try:
+        capture.start()
+        frame = capture.latest(0, timeout=10.0)
+        h, w = frame.image.shape[:2]
+        result["frame"] = f"{w}x{h}"
+        started = time.perf_counter()
+        decoded = cascade.decode(frame.image)
+        result["decode_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        result["codes"] = [(d.text, d.decoder) for d in decoded]
+    except CameraError as exc:
+        result["error"] = str(exc)
+    finally:
+        capture.stop()
+        cascade.close()
+    return result
 
 
 def measure_fps(config: Config, seconds: float = 2.0) -> tuple[float, tuple[int, int] | None]:

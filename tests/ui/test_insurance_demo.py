@@ -1,6 +1,6 @@
 """The demo's BHYT part: `kiosk demo` configures [insurance] for the gateway
 simulator it starts, and the operator panel switches the simulator down, slow
-and back through DemoControls (app.compose.SimulatorControls)."""
+and back through DemoControls (app.demo_controls.SimulatorControls)."""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtWidgets import QPushButton
 
 from app.cli.ui_cmd import _demo_config
-from app.compose import SimulatorControls
+from app.demo_controls import SimulatorControls
 from app.sandbox import GatewaySimulator
 from kiosk.demo_data import demo_person, person_identity
 from ui.operator_panel import OperatorPanel

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.compose import SimulatorControls
+from app.demo_controls import SimulatorControls
 from tests.ui.test_screens import layout_problems, overflow_problems
 from ui import style
 from ui.app import LANDSCAPE, PORTRAIT

@@ -9,7 +9,7 @@ import shutil
 import pytest
 from PySide6.QtWidgets import QLabel, QPushButton
 
-from app.compose import SimulatorControls
+from app.demo_controls import SimulatorControls
 from tests.ui.conftest import DOCS_SCREENS
 from ui import style
 from ui.app import LANDSCAPE, PORTRAIT
