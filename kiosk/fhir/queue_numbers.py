@@ -16,7 +16,9 @@ Offline tickets use the kiosk's own ranges (``kiosk.offline_first``).
 """
 from __future__ import annotations
 
+import random
 import threading
+import time
 from collections import OrderedDict
 from datetime import date
 
@@ -26,6 +28,7 @@ from .client import FhirClient, version_of
 from .mapping import Extensions, extension_value, prune, ref_id
 
 COUNTER_ATTEMPTS = 50
+BACKOFF_S = 0.01  # after the n-th conflict, wait a random 0..BACKOFF_S * 2**min(n, 3) before trying again
 REMEMBERED = 2000  # check-in id -> number, for retries in this process
 
 NEEDS_VERSIONS = ('his.queue_numbers = "counter" needs a HIS that keeps versions (If-Match); this HIS gives none: '
@@ -46,8 +49,11 @@ class CounterNumbers:
 
     name = "counter"
 
-    def __init__(self, client: FhirClient, his: HisSection, ext: Extensions, versions=lambda: True):
+    def __init__(self, client: FhirClient, his: HisSection, ext: Extensions, versions=lambda: True, *,
+                 rng: random.Random | None = None, pause=time.sleep):
         self.client = client
+        self._rng = rng or random.Random()
+        self._pause = pause  # kiosks that collided spread out instead of colliding again
         self.versions = versions  # whether the HIS keeps versions (asked before the first number)
         self.his = his
         self.ext = ext
@@ -125,7 +131,7 @@ class CounterNumbers:
         return found, r.status == 201
 
     def _take(self, key: str, holder: str) -> int:
-        for _ in range(COUNTER_ATTEMPTS):
+        for attempt in range(COUNTER_ATTEMPTS):
             counter = self._counters.get(key)
             if counter is None:
                 counter, ours = self._first(key, holder)
@@ -141,6 +147,7 @@ class CounterNumbers:
                 r = self.client.update(updated, if_match=version)
             except HisConflict:
                 self.conflicts += 1
+                self._pause(self._rng.uniform(0.0, BACKOFF_S * 2 ** min(attempt, 3)))
                 self._counters[key] = self._read(counter)
                 continue
             except HisOutcomeUnknown:
