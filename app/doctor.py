@@ -12,7 +12,8 @@ from:
   database's integrity);
 - the core's checks in ``kiosk.diagnostics``: the HIS (reachable with the
   kiosk's TLS and credentials, capability statement, clock skew), disk space,
-  and the metrics endpoint when ``[metrics]`` is on.
+  the metrics endpoint when ``[metrics]`` is on, and the queue service when
+  tickets carry a phone link.
 
 Probes run concurrently, each on its own daemon thread; a probe that has not
 answered by the deadline is reported as a FAIL instead of holding the doctor
@@ -28,7 +29,7 @@ from typing import Callable
 import offline_cache
 from app import compose
 from kiosk.config import DEFAULT_NAMESPACE, Config, find_config_file, load_config
-from kiosk.diagnostics import FAIL, OK, WARN, Check, check_disk, check_metrics, test_ticket
+from kiosk.diagnostics import FAIL, OK, WARN, Check, check_disk, check_metrics, check_queue_web, test_ticket
 from kiosk.fhir.doctor_checks import check_his
 from kiosk.errors import KioskError
 from kiosk.his_settings import his_warnings
@@ -136,7 +137,7 @@ def run_probes(probes: list[tuple[str, Probe]], timeout_s: float) -> list[Check]
 def run_doctor(config_path: str | None = None, *, test_print: bool = False, timeout_s: float = 8.0,
                only: set[str] | None = None, services=None) -> tuple[list[Check], Config | None]:
     """All checks, in a fixed order. ``only`` limits the probes by name
-    (card_reader, camera, printer, voice, outbox, his, disk, database, metrics).
+    (card_reader, camera, printer, voice, outbox, his, disk, database, metrics, queue_web).
     ``services``: the running kiosk's (the admin screen), whose live devices
     are asked instead of opening them a second time."""
     checks, config = check_config(config_path)
@@ -152,6 +153,8 @@ def run_doctor(config_path: str | None = None, *, test_print: bool = False, time
     probes.append(("disk", _guarded("disk", lambda: check_disk(config))))
     if config.metrics.enabled:
         probes.append(("metrics", _guarded("metrics", lambda: check_metrics(config))))
+    if config.queue_web.public_base_url:  # tickets carry a phone link: does it open?
+        probes.append(("queue_web", _guarded("queue_web", lambda: check_queue_web(config, min(3.0, timeout_s)))))
     if only:
         probes = [p for p in probes if p[0] in only or p[0].split(".")[0] in only]
     return checks + run_probes(probes, timeout_s), config
