@@ -27,6 +27,7 @@ from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Table
 
 from .config import RENAMED_SECTIONS, Config, config_from_dict
+from .config_checks import path_problems
 from .errors import ConfigError
 
 
@@ -144,13 +145,18 @@ def write_atomically(path: Path, text: str) -> None:
 def update_config(path: str | os.PathLike, changes: dict) -> Config:
     """Validate ``{"section.key": value}`` against the file at ``path`` and
     write it back atomically. Returns the new config; raises ``ConfigError``
-    (file untouched) when the result would not be a valid config."""
+    (file untouched) when the result would not be a valid config, or when a
+    path it sets does not exist (the same check as ``kiosk config check``;
+    problems of paths the change does not touch are left to that command)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8") if path.exists() else ""
     except OSError as exc:
         raise ConfigError(f"config file {path}: cannot be read ({exc.strerror})") from None
     new_text, config = plan_update(text, changes, source=str(path))
+    touched = [p for p in path_problems(config) if p.split(":", 1)[0].split(" ", 1)[0] in changes]
+    if touched:
+        raise ConfigError("; ".join(touched))
     try:
         write_atomically(path, new_text)
     except OSError as exc:

@@ -49,6 +49,8 @@ def test_edits_in_place_keep_comments_and_add_missing_keys_and_sections(tmp_path
     ({"kiosk.idle_timeout_s": -1}, "kiosk.idle_timeout_s"),
     ({"kiosk.colour": "red"}, "kiosk.colour: unknown setting"),
     ({"camera.appointment_pattern": "("}, "camera.appointment_pattern"),
+    ({"printer.logo": "/nonexistent/logo.png"}, "printer.logo: expected an existing file"),
+    ({"card_reader.trust_store": "/nonexistent/csca"}, "card_reader.trust_store: expected an existing folder"),
 ])
 def test_invalid_value_is_refused_and_the_file_is_untouched(tmp_path, changes, message):
     path = tmp_path / "kiosk.toml"
@@ -117,3 +119,12 @@ def test_sample_config_stays_valid_after_an_edit(tmp_path):
     assert after.count("\n") == sample.read_text(encoding="utf-8").count("\n")  # replaced, not appended
     assert 'connection = "network:10.0.0.5:9100"' in after and "# usb:VID:PID" in after
     assert load_config(path).admin.max_attempts == 3
+
+
+def test_a_path_problem_the_change_does_not_touch_does_not_block_it(tmp_path):
+    """A kiosk whose logo file went missing can still have its printer changed from
+    the admin screen (`kiosk config check` and `kiosk doctor` report the logo)."""
+    path = tmp_path / "kiosk.toml"
+    path.write_text('[printer]\nlogo = "/nonexistent/logo.png"\n', encoding="utf-8")
+    config = update_config(path, {"printer.dot_width": 512})
+    assert config.printer.dot_width == 512 and config.printer.logo == "/nonexistent/logo.png"
