@@ -26,7 +26,8 @@ class Prober:
     a row, and at least twice (while in doubt it probes every
     ``confirm_offline_s / 2``); one lost reply does not. With
     ``confirm_offline_s = 0`` the first failure switches. Coming back online
-    takes one good probe. (A check-in that fails is not delayed by this: it
+    takes one good probe. A delivery of the outbox sender that finds the HIS
+    not answering counts as a failed probe (``report_failure``). (A check-in that fails is not delayed by this: it
     gets its offline ticket at once, ``kiosk.resilient_checkin``.)"""
 
     def __init__(self, his, monitor, config: Config, reference=None, *, clock: Callable[[], float] = time.monotonic):
@@ -40,8 +41,18 @@ class Prober:
         self._result: dict = {}
         self._failing_since: float | None = None
         self._failures = 0
+        self._lock = threading.Lock()  # failures come from the probe and from the outbox sender
+
+    def report_failure(self, reason: str) -> None:
+        """Another part of the kiosk (the outbox sender) found the HIS not
+        answering: counted like a failed probe, so it too needs confirmation."""
+        self._probe_failed(reason)
 
     def _probe_failed(self, reason: str) -> None:
+        with self._lock:
+            self._count_failure(reason)
+
+    def _count_failure(self, reason: str) -> None:
         now = self._clock()
         if self._failing_since is None:
             self._failing_since, self._failures = now, 0
@@ -80,7 +91,8 @@ class Prober:
         if "error" in result:
             self._probe_failed(f"probe: {error_text(result['error'])}")
             return False
-        self._failing_since, self._failures = None, 0
+        with self._lock:
+            self._failing_since, self._failures = None, 0
         self.monitor.report_ok("probe answered")
         self.refresh_reference()
         return True

@@ -81,8 +81,12 @@ class SyncReport:
 class Sender:
     def __init__(self, his, store: OutboxStore, monitor, config: Config, *, rng: random.Random | None = None,
                  relabel: Callable[[Entry, RecordedVisit], str] | None = None,
-                 insurance: InsuranceQueue | None = None):
+                 insurance: InsuranceQueue | None = None,
+                 on_his_unavailable: Callable[[str], None] | None = None):
         self.his = his
+        # Who hears that the HIS did not answer a delivery: the probe, which
+        # confirms before the kiosk goes offline (``build_parts``); else the monitor at once.
+        self.on_his_unavailable = on_his_unavailable or monitor.report_unavailable
         self.store = store
         self.insurance = insurance  # where a Coverage that could not be written goes
         self.monitor = monitor
@@ -212,7 +216,7 @@ class Sender:
         text = error_text(exc)
         if isinstance(exc, HisUnavailable):
             report.his_unavailable = True
-            self.monitor.report_unavailable(str(exc))
+            self.on_his_unavailable(f"outbox: {exc}")
         elif not isinstance(exc, KioskError):
             log.error("outbox delivery crashed", exc_info=exc, extra={"event": "outbox.delivery_error",
                                                                        "ref": entry.checkin_id})
@@ -316,7 +320,9 @@ class Sender:
                 log.exception("outbox sender loop error", extra={"event": "outbox.loop_error"})
                 self._sleep(IDLE_POLL_S)
                 continue
-            if report.claimed == 0:
+            if report.his_unavailable:  # the probe decides whether the HIS is down; no tight loop meanwhile
+                self._sleep(self.config.offline.probe_interval_s)
+            elif report.claimed == 0:
                 due = self.store.next_due_at()
                 wait = IDLE_POLL_S if due is None else min(IDLE_POLL_S, max(0.02, due - time.time()))
                 self._sleep(wait)

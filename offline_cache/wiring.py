@@ -107,8 +107,8 @@ def build_parts(config: Config, his: His, gateway=None) -> OfflineParts:
     reference = ReferenceCache(database)
     monitor = ConnectivityMonitor(database)
     insurance = InsuranceQueue(database, config.kiosk.id)
-    sender = Sender(his, store, monitor, config, insurance=insurance)
     prober = Prober(his, monitor, config, reference)
+    sender = Sender(his, store, monitor, config, insurance=insurance, on_his_unavailable=prober.report_failure)
     insurance_sender = InsuranceSender(his, gateway, insurance, config) if gateway is not None else None
 
     def online(mode: str) -> None:

@@ -123,6 +123,31 @@ def test_one_lost_probe_reply_does_not_switch_the_kiosk_offline(tmp_path, fresh_
         parts.close()
 
 
+def test_a_failed_delivery_is_confirmed_by_the_probe_before_the_kiosk_goes_offline(tmp_path, fresh_sandbox):
+    config = offline_config(tmp_path / "data", fresh_sandbox.base_url, confirm_offline_s=10.0)
+    parts = Parts(config)
+    clock = Clock()
+    parts.prober._clock = clock
+    try:
+        parts.prober.refresh_reference(force=True)
+        fresh_sandbox.set_faults(fail_status=503, fail_count=1_000_000)
+        assert parts.handler.check_in(request_for(identity(721), "NOI")).mode == "offline"  # queued
+        parts.monitor.report_ok("test: the HIS seemed back")
+
+        report = parts.parts.sender.deliver_due(ignore_backoff=True)  # one delivery meets the HIS down
+        assert report.his_unavailable and report.delivered == 0
+        assert parts.monitor.mode() == MODE_ONLINE and parts.prober.confirming  # not offline on one failure
+        clock.now += 11
+        assert parts.prober.probe_once() is False and parts.monitor.mode() == MODE_OFFLINE  # confirmed
+
+        fresh_sandbox.set_faults()
+        assert parts.prober.probe_once() is True
+        assert parts.parts.sender.sync_now(max_seconds=60).delivered == 1
+    finally:
+        fresh_sandbox.set_faults()
+        parts.close()
+
+
 def test_a_failed_checkin_still_gets_its_offline_ticket_at_once(tmp_path, fresh_sandbox):
     config = offline_config(tmp_path / "data", fresh_sandbox.base_url, confirm_offline_s=600.0)
     parts = Parts(config)
