@@ -44,6 +44,8 @@ OUTBOX_FILE_ORDER = ("id", "checkin_id", "patient_key", "payload", "state", "att
                      "online_attempted", "next_attempt_at", "lease_until", "lease_owner", "last_error", "created_at",
                      "updated_at", "delivered_at", "purged_at", "recovered_from")
 STATES = ("pending", "sending", "delivered", "dead")
+# the BHYT recheck queue (schema 4): what is still to do is carried over
+RECHECK_COLUMNS = ("checkin_id", "kiosk_id", "payload", "has_answer", "state", "tries_total", "reason", "created_at")
 HEADER = b"SQLite format 3\x00"
 MAX_PROBE_MISSES = 2000
 
@@ -62,6 +64,8 @@ class RecoveryReport:
     imported_dead: int = 0
     imported_delivered: int = 0
     already_present: int = 0
+    rechecks_imported: int = 0       # BHYT checks still to make or to record, now in the live recheck queue
+    rechecks_unreadable: bool = False  # the recheck queue of the file could not be read by SQLite
     error: str = ""
     resolved_incidents: list[int] = field(default_factory=list)
 
@@ -93,6 +97,11 @@ class RecoveryReport:
                f"recovered {self.imported}: {self.imported_waiting} now waiting to be sent (the HIS is asked first "
                f"whether each visit exists), {self.imported_dead} dead letter(s), {self.imported_delivered} already "
                f"delivered; {self.already_present} were already in the live database"]
+        if self.rechecks_imported:
+            out.append(f"{self.rechecks_imported} BHYT check(s) still to make or record: back in the recheck queue")
+        if self.rechecks_unreadable:
+            out.append("the BHYT recheck queue could not be read: the reception desk checks the cards of the "
+                       "recovered check-ins (`kiosk insurance check`)")
         if self.pages_scanned:
             out.append(f"SQLite could not walk the tables: {self.pages_scanned} intact page(s) were read directly")
         missing = self.missing
@@ -221,8 +230,30 @@ def _usable(checkin: dict, entry: dict) -> bool:
         return False
 
 
-def salvage(source: str | os.PathLike) -> tuple[list[tuple[dict, dict]], RecoveryReport]:
-    """The usable (check-in, outbox entry) pairs of ``source`` and what was not."""
+def _rechecks(conn: sqlite3.Connection, report: RecoveryReport) -> list[dict]:
+    """The BHYT rechecks still to do (pending, sending, dead) that SQLite can read; a
+    damaged table is reported (``rechecks_unreadable``), never guessed from pages."""
+    try:
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'insurance_queue'").fetchone():
+            return []  # a database from before the recheck queue
+        rows, bad = _rows(conn, "insurance_queue", RECHECK_COLUMNS)
+    except sqlite3.DatabaseError:
+        rows, bad = [], 1
+    report.rechecks_unreadable = bad > 0
+    usable = []
+    for row in rows:
+        try:
+            assert row["checkin_id"] and row["state"] in ("pending", "sending", "dead")
+            assert isinstance(json.loads(row["payload"]), dict)
+        except (AssertionError, TypeError, ValueError):
+            continue  # done, purged or garbled: nothing left to do with it
+        usable.append(row)
+    return usable
+
+
+def salvage(source: str | os.PathLike) -> tuple[list[tuple[dict, dict]], list[dict], RecoveryReport]:
+    """The usable (check-in, outbox entry) pairs of ``source``, its BHYT
+    rechecks still to do, and what was not usable."""
     source = Path(source)
     report = RecoveryReport(str(source))
     with tempfile.TemporaryDirectory(prefix="kiosk-recover-") as scratch:
@@ -230,10 +261,10 @@ def salvage(source: str | os.PathLike) -> tuple[list[tuple[dict, dict]], Recover
             copy = _copy(source, Path(scratch))
         except OSError as exc:
             report.error = exc.strerror or str(exc)
-            return [], report
+            return [], [], report
         if not _readable(copy):
             report.header_repaired = _repair_header(copy)
-        checkins, entries, walked = [], [], False
+        checkins, entries, rechecks, walked = [], [], None, False
         if report.header_repaired or _readable(copy):
             conn = sqlite3.connect(str(copy))
             try:
@@ -242,6 +273,7 @@ def salvage(source: str | os.PathLike) -> tuple[list[tuple[dict, dict]], Recover
                 entries, bad_o = _rows(conn, "outbox", OUTBOX_COLUMNS)
                 report.unreadable_rows = bad_c + bad_o
                 walked = not report.unreadable_rows
+                rechecks = _rechecks(conn, report)
             except sqlite3.DatabaseError:
                 checkins, entries = [], []
             finally:
@@ -256,7 +288,10 @@ def salvage(source: str | os.PathLike) -> tuple[list[tuple[dict, dict]], Recover
             report.unreadable_rows += bad_cells
             if not checkins and not entries and not pages:
                 report.error = "not an SQLite database, and no table page could be read"
-                return [], report
+                report.rechecks_unreadable = rechecks is None
+                return [], [], report
+    if rechecks is None:  # SQLite could not open the file: the recheck queue is not read from pages
+        rechecks, report.rechecks_unreadable = [], True
     report.checkins_read, report.outbox_read = len(checkins), len(entries)
     by_id = {c["checkin_id"]: c for c in checkins if c.get("checkin_id")}
     pairs = []
@@ -267,7 +302,7 @@ def salvage(source: str | os.PathLike) -> tuple[list[tuple[dict, dict]], Recover
             continue
         pairs.append((checkin, entry))
     report.incomplete += len(by_id)  # check-in records whose outbox entry was lost
-    return pairs, report
+    return pairs, rechecks, report
 
 
 def recover_into(database: LocalDatabase, source: str | os.PathLike) -> RecoveryReport:
@@ -277,7 +312,7 @@ def recover_into(database: LocalDatabase, source: str | os.PathLike) -> Recovery
         report = RecoveryReport(str(source))
         report.error = "this is the live database, not a kept copy"
         return report
-    pairs, report = salvage(source)
+    pairs, rechecks, report = salvage(source)
     if database.generation is not None:
         record = database.generation.load()
         for incident in (record.open_incidents() if record else []):
@@ -316,6 +351,14 @@ def recover_into(database: LocalDatabase, source: str | os.PathLike) -> Recovery
             if checkin["seq"]:  # later offline numbers of that day continue after it
                 conn.execute("INSERT INTO offline_numbers(day, last_seq) VALUES (?, ?) ON CONFLICT(day) DO UPDATE"
                              " SET last_seq = max(last_seq, excluded.last_seq)", (checkin["day"], checkin["seq"]))
+        for row in rechecks:  # a card check or a Coverage write still to do: back in the queue, once
+            cur = conn.execute(
+                "INSERT INTO insurance_queue(checkin_id, kiosk_id, payload, has_answer, state, tries_total, reason,"
+                " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(checkin_id) DO NOTHING",
+                (row["checkin_id"], row["kiosk_id"], row["payload"], row["has_answer"] or 0,
+                 "dead" if row["state"] == "dead" else "pending", row["tries_total"] or 0,
+                 f"recovered from {source.name}: {row['reason'] or ''}"[:300], row["created_at"] or now, now))
+            report.rechecks_imported += cur.rowcount
     store._advance(queued_total=queued, delivered_total=delivered)
     if database.generation is not None and report.complete:
         summary = f"recovered {report.imported} check-in(s), nothing unreadable"

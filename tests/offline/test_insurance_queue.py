@@ -125,3 +125,47 @@ def test_staff_see_the_queue_in_kiosk_doctor_the_admin_screen_and_the_metrics(tm
         assert parts.insurance_entries()[0]["state"] == "done" and his.recorded == [("e1", "p1", "valid", True)]
     finally:
         parts.close()
+
+
+def test_a_damaged_database_gives_back_its_bhyt_rechecks_once(tmp_path):
+    """`kiosk outbox recover`: the BHYT checks still to do in a kept (damaged)
+    file go back into the live recheck queue, once; none of them is shown."""
+    from offline_cache.recover import recover_into
+
+    old = queue_at(tmp_path)
+    assert old.enqueue("c-waiting", VisitCoverage(None, CARD, NAME, BORN), "gateway down")
+    assert old.enqueue("c-done", VisitCoverage(valid(), CARD, NAME, BORN), "coverage not written")
+    [done] = [e for e in old.entries() if e["checkin_id"] == "c-done"]
+    with old.database.write() as conn:
+        conn.execute("UPDATE insurance_queue SET state = 'done' WHERE id = ?", (done["id"],))
+    old.database.close()
+    kept = tmp_path / "k.sqlite3"
+    data = kept.read_bytes()
+    kept.write_bytes(b"\x13\x37 not sqlite \x00\xff" + data[16:])  # the header overwritten
+
+    live = LocalDatabase(tmp_path / "live" / "kiosk.sqlite3")
+    try:
+        report = recover_into(live, kept)
+        assert report.header_repaired and report.rechecks_imported == 1 and not report.rechecks_unreadable
+        assert any("1 BHYT check(s) still to make or record" in line for line in report.lines())
+        assert not any(secret in json.dumps(report.to_json(), ensure_ascii=False) for secret in (CARD, NAME))
+        queue = InsuranceQueue(live, "K1")
+        [entry] = queue.entries()
+        assert entry["checkin_id"] == "c-waiting" and entry["state"] == "pending"
+        assert entry["reason"].startswith("recovered from k.sqlite3")
+        assert recover_into(live, kept).rechecks_imported == 0  # a second run brings nothing twice
+    finally:
+        live.close()
+
+
+def test_a_file_sqlite_cannot_open_says_its_rechecks_were_not_read(tmp_path):
+    from offline_cache.recover import recover_into
+
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(bytes(range(256)) * 64)
+    live = LocalDatabase(tmp_path / "live" / "kiosk.sqlite3")
+    try:
+        report = recover_into(live, junk)
+        assert report.rechecks_unreadable and report.rechecks_imported == 0
+    finally:
+        live.close()
