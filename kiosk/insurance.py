@@ -28,6 +28,7 @@ from .messages import register
 class CoverageStatus(str, enum.Enum):
     VALID = "valid"  # the card can be used today (maybe a new card, maybe registered elsewhere)
     EXPIRED = "expired"  # the card's validity ended
+    NOT_YET_VALID = "not_yet_valid"  # the card's validity begins after today
     NOT_FOUND = "not_found"  # no such card (or a wrong card code, a child without a card)
     MISMATCH = "mismatch"  # the card exists but the name or date of birth differs
     UNAVAILABLE = "unavailable"  # no usable answer: slow, down, server error, garbled reply
@@ -53,6 +54,10 @@ MESSAGES = {
     "coverage.expired": {
         "vi": "Thẻ bảo hiểm y tế đã hết hạn. Vui lòng đến quầy tiếp đón để được hướng dẫn.",
         "en": "Your health insurance card has expired. Please go to the reception desk for advice.",
+    },
+    "coverage.not_yet_valid": {
+        "vi": "Thẻ bảo hiểm y tế chưa có giá trị sử dụng hôm nay. Vui lòng đến quầy tiếp đón để được hướng dẫn.",
+        "en": "Your health insurance card is not valid yet today. Please go to the reception desk for advice.",
     },
     "coverage.not_found": {
         "vi": "Không tìm thấy thẻ bảo hiểm y tế theo số này. Vui lòng mang giấy tờ đến quầy tiếp đón.",

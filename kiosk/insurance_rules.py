@@ -31,13 +31,15 @@ VALID = "valid"
 NEW_CARD = "new_card"          # 003/004: a new card was issued; its number and dates are used
 VALID_ELSEWHERE = "valid_elsewhere"  # usable, registered at another primary-care facility
 EXPIRED = "expired"
+NOT_YET_VALID = "not_yet_valid"  # a usable code, but the card's validity begins after today
 NOT_FOUND = "not_found"
 MISMATCH = "mismatch"
 REFUSED = "refused"            # withdrawn or stopped card
 UNCHECKED = "unchecked"        # no answer about the card: checked again later
 FEE = "fee"                    # the patient chose a fee-paying visit ("Khám dịch vụ (không dùng BHYT)")
 
-_INVALID_SHOWN = {CoverageStatus.EXPIRED: EXPIRED, CoverageStatus.NOT_FOUND: NOT_FOUND,
+_INVALID_SHOWN = {CoverageStatus.EXPIRED: EXPIRED, CoverageStatus.NOT_YET_VALID: NOT_YET_VALID,
+                  CoverageStatus.NOT_FOUND: NOT_FOUND,
                   CoverageStatus.MISMATCH: MISMATCH, CoverageStatus.REFUSED: REFUSED}
 
 
@@ -59,7 +61,7 @@ def coverage_status(check: InsuranceCheck | None) -> str | None:
         return "active"
     if check.status in (CoverageStatus.EXPIRED, CoverageStatus.REFUSED):
         return "cancelled"
-    return None  # not found, mismatch: there is no card to record
+    return None  # not found, mismatch: no card to record; not yet valid: nothing that counts today
 
 
 def writes_coverage(check: InsuranceCheck | None) -> bool:

@@ -102,6 +102,8 @@ register({
     "speech.coverage.valid_elsewhere": {"vi": "Thẻ bảo hiểm y tế còn hạn, đăng ký khám ban đầu ở nơi khác.",
                                         "en": "Your health insurance card is valid, registered at another facility."},
     "speech.coverage.expired": {"vi": "Thẻ bảo hiểm y tế đã hết hạn.", "en": "Your health insurance card has expired."},
+    "speech.coverage.not_yet_valid": {"vi": "Thẻ bảo hiểm y tế chưa có giá trị sử dụng hôm nay.",
+                                      "en": "Your health insurance card is not valid yet today."},
     "speech.coverage.not_found": {"vi": "Không tìm thấy thẻ bảo hiểm y tế.", "en": "No health insurance card was found."},
     "speech.coverage.mismatch": {"vi": "Họ tên hoặc ngày sinh không khớp với thẻ bảo hiểm y tế.",
                                  "en": "Your name or date of birth does not match the health insurance card."},

@@ -3,7 +3,7 @@ of ``assets/demo/hospital.json`` (their ``bhyt`` entries).
 
 Validity dates follow today's date so the cards never go stale: a card runs
 from 1 January to 31 December of the current year; ``last_year`` cards ended
-on 31 December last year; a new card (003/004) runs until 31 December next
+on 31 December last year; ``from_next_year`` cards start on 1 January next year; a new card (003/004) runs until 31 December next
 year. Everything here is fictional.
 """
 from __future__ import annotations
@@ -41,7 +41,7 @@ class Card:
     facility: str
     sex: str = "Nam"
     address: str = "Thôn Thử, Xã Mẫu, Tỉnh Giả Lập"
-    validity: str = "this_year"  # or "last_year"
+    validity: str = "this_year"  # or "last_year", "from_next_year"
     new_code: str = ""
     five_years_from: str = ""  # dd/MM/yyyy
     area: str = ""
@@ -70,6 +70,8 @@ def code_cards(facility: str) -> list[Card]:
     cards += [
         # usable code, but the card ended last year: the kiosk must say "expired"
         _code_card("000", facility, cccd=number_for_code("900"), validity="last_year"),
+        # usable code, but the card starts next year: the kiosk must not take it as valid today
+        _code_card("000", facility, cccd=number_for_code("903"), validity="from_next_year"),
         # the card shows only the year of birth: ngaySinh must be "yyyy"
         _code_card("000", facility, cccd=number_for_code("901"), name=YEAR_ONLY_NAME, birth=YEAR_ONLY_BIRTH),
         # valid, registered at another facility
@@ -118,7 +120,8 @@ def same_name(a: str, b: str) -> bool:
 
 def _span(today: date, which: str) -> tuple[str, str]:
     y = today.year
-    first, last = {"last_year": (y - 1, y - 1), "next_year": (y, y + 1)}.get(which, (y, y))
+    first, last = {"last_year": (y - 1, y - 1), "next_year": (y, y + 1),
+                   "from_next_year": (y + 1, y + 1)}.get(which, (y, y))
     return f"01/01/{first}", f"31/12/{last}"
 
 

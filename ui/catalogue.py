@@ -111,6 +111,8 @@ UI_MESSAGES: dict[str, dict[str, str]] = {
     "ui.coverage.valid_elsewhere": {"vi": "Thẻ BHYT hợp lệ đến {to}, đăng ký khám ban đầu ở nơi khác",
                                     "en": "Health insurance card valid until {to}, registered at another facility"},
     "ui.coverage.expired": {"vi": "Thẻ BHYT đã hết hạn", "en": "Health insurance card expired"},
+    "ui.coverage.not_yet_valid": {"vi": "Thẻ BHYT chưa có giá trị sử dụng hôm nay",
+                                  "en": "Health insurance card not valid yet today"},
     "ui.coverage.not_found": {"vi": "Không tìm thấy thẻ BHYT", "en": "No health insurance card found"},
     "ui.coverage.mismatch": {"vi": "Họ tên hoặc ngày sinh không khớp với thẻ BHYT",
                              "en": "Name or date of birth does not match the health insurance card"},

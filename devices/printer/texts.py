@@ -43,6 +43,7 @@ MESSAGES = {
     "insurance.new_card": {"vi": "Thẻ mới, hợp lệ", "en": "New card, valid"},
     "insurance.valid_elsewhere": {"vi": "Thẻ hợp lệ, KCB ban đầu nơi khác", "en": "Card valid, registered elsewhere"},
     "insurance.expired": {"vi": "Thẻ hết hạn", "en": "Card expired"},
+    "insurance.not_yet_valid": {"vi": "Thẻ chưa có giá trị sử dụng", "en": "Card not valid yet"},
     "insurance.not_found": {"vi": "Không tìm thấy thẻ", "en": "No card found"},
     "insurance.mismatch": {"vi": "Thông tin thẻ không khớp", "en": "Card details do not match"},
     "insurance.refused": {"vi": "Thẻ tạm dừng hoặc thu hồi", "en": "Card suspended or withdrawn"},

@@ -113,6 +113,9 @@ def interpret(obj: dict, *, queried_card: str, today: date, facility_code: str,
     if usable and valid_to < today:
         status, key = CoverageStatus.EXPIRED, "coverage.expired"
         reason = f"code {code} but the card's end date is before today"
+    elif usable and not new and valid_from is not None and valid_from > today:
+        status, key = CoverageStatus.NOT_YET_VALID, "coverage.not_yet_valid"
+        reason = f"code {code} but the card's start date is after today"
     elif usable and matches is False:
         key = "coverage.valid_elsewhere"
         reason += "; registered at another facility (maDKBD differs from insurance.facility_code)"

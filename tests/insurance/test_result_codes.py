@@ -81,6 +81,16 @@ def test_usable_code_past_its_end_date_is_expired(gateway):
     assert result.valid_to < date.today() and result.message_key == "coverage.expired"
 
 
+def test_usable_code_before_its_start_date_is_not_yet_valid(gateway):
+    from kiosk.insurance_rules import coverage_status, is_invalid, shown_status
+
+    result = gateway.check(*holder("903"))
+    assert result.status is CoverageStatus.NOT_YET_VALID and result.result_code == "000"
+    assert result.valid_from > date.today() and result.message_key == "coverage.not_yet_valid"
+    assert not result.usable and is_invalid(result)  # the patient is sent to the desk (or a fee-paying visit)
+    assert shown_status(result) == "not_yet_valid" and coverage_status(result) is None
+
+
 def test_registered_elsewhere_is_valid_with_facility_mismatch(gateway):
     result = gateway.check(*holder("902"))
     assert result.usable and result.facility_matches is False and result.primary_care_facility == "01009"

@@ -5,13 +5,13 @@ cannot be used — it sends the patient to the reception desk
 from __future__ import annotations
 
 from kiosk import journey as j
-from kiosk.insurance_rules import (CHECKING, EXPIRED, FEE, MISMATCH, NEW_CARD, NOT_FOUND, ON_INVALID_FEE, REFUSED,
-                                   UNCHECKED, VALID, VALID_ELSEWHERE)
+from kiosk.insurance_rules import (CHECKING, EXPIRED, FEE, MISMATCH, NEW_CARD, NOT_FOUND, NOT_YET_VALID, ON_INVALID_FEE,
+                                   REFUSED, UNCHECKED, VALID, VALID_ELSEWHERE)
 
 from .base import Screen, button, label
 
 STATES = {VALID: "ok", NEW_CARD: "ok", VALID_ELSEWHERE: "warn", CHECKING: "warn", UNCHECKED: "warn", FEE: "warn",
-          EXPIRED: "bad", NOT_FOUND: "bad", MISMATCH: "bad", REFUSED: "bad"}
+          EXPIRED: "bad", NOT_YET_VALID: "bad", NOT_FOUND: "bad", MISMATCH: "bad", REFUSED: "bad"}
 MARKS = {"ok": "✓ ", "warn": "", "bad": "✗ "}
 
 
