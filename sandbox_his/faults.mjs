@@ -7,11 +7,12 @@
 //    method (or *) and regular expression (tested against the path after the
 //    FHIR base, e.g. "/" for a transaction, "/Patient/123") match fires, at
 //    most `count` times (default 1).
-export const ACTIONS = ['status:NNN', 'delay:MS', 'lose_reply', 'html', 'invalid_json', 'truncate', 'bundle_without_ids'];
+export const ACTIONS = ['status:NNN', 'delay:MS', 'lose_reply', 'html', 'invalid_json', 'truncate', 'bundle_without_ids',
+  'first_entry_only'];
 
 function checkAction(action) {
   if (/^status:[1-5]\d\d$/.test(action) || /^delay:\d+$/.test(action)) return;
-  if (['lose_reply', 'html', 'invalid_json', 'truncate', 'bundle_without_ids'].includes(action)) return;
+  if (['lose_reply', 'html', 'invalid_json', 'truncate', 'bundle_without_ids', 'first_entry_only'].includes(action)) return;
   throw new Error(`unknown fault action "${action}" (known: ${ACTIONS.join(', ')})`);
 }
 

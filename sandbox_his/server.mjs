@@ -91,8 +91,21 @@ async function handleFhirWithFaults(req, url, bodyText) {
   const early = rule && replyBefore(rule.action);
   if (early) return early;
   const search = url.search || '';
+  if (rule?.action === 'first_entry_only') return firstEntryOnly(req, path, search, parsed);
   const processed = await handleFhir(ctx, req, path, search, parsed);
   return rule ? alterReply(rule.action, processed) : processed;
+}
+
+// A non-atomic engine failing half-way: a transaction's first entry is applied
+// (and kept), the others are not, and the answer is a 500. R4 forbids it; a
+// client must still end with one visit when it retries.
+async function firstEntryOnly(req, path, search, parsed) {
+  const bundle = parsed.body;
+  if (bundle?.resourceType === 'Bundle' && bundle.type === 'transaction' && (bundle.entry || []).length > 1) {
+    await handleFhir(ctx, req, path, search, { ...parsed, body: { ...bundle, entry: bundle.entry.slice(0, 1) } });
+    return replyBefore('status:500');
+  }
+  return handleFhir(ctx, req, path, search, parsed);
 }
 
 async function handleToken(req, bodyText) {

@@ -33,6 +33,7 @@ STEPS = {
     "visit lookup": ("GET /Encounter$", "retry"),
     "visit read": ("GET /Encounter/", "booked"),
     "transaction": ("POST /$", "booked"),
+    "transaction (new patient)": ("POST /$", "new"),
     "patient create": ("POST /Patient$", "new"),
     "visit create": ("POST /Encounter$", "booked"),
     "appointment put": ("PUT /Appointment/", "booked"),
@@ -50,6 +51,12 @@ ENVS = {
 }
 CASES = [(profile, queue, step, action, count) for (profile, queue), steps in ENVS.items() for step in steps
          for action, count in ACTIONS]
+# A transaction half applied (a non-atomic engine failing half-way, which R4 forbids): its first
+# entry is kept, the rest is not, the answer is a 500; the retry must still end with one visit.
+CASES += [("honest", "counter", "transaction", "first_entry_only", 1),  # Appointment arrived, visit not made
+          ("honest", "counter", "transaction (new patient)", "first_entry_only", 1),  # Patient kept, visit not
+          ("production-like", "his", "transaction (new patient)", "first_entry_only", 1)]
+# (production-like sends a booked patient's visit alone: a one-entry transaction, nothing to split)
 
 
 @pytest.fixture(scope="module")
