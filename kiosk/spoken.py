@@ -21,8 +21,10 @@ MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "Au
              "November", "December")
 
 register({
-    "speech.intro": {"vi": "Hướng dẫn bằng giọng nói đã bật. Nút Nghe lại và nút Tắt tiếng ở đầu màn hình.",
-                     "en": "Spoken guidance is on. The Repeat and Stop buttons are at the top of the screen."},
+    "speech.intro": {"vi": "Hướng dẫn bằng giọng nói đã bật. Nút Nghe lại và nút Tắt tiếng ở đầu màn hình. "
+                           "Chạm và giữ một nút để nghe tên nút mà không chọn nút đó.",
+                     "en": "Spoken guidance is on. The Repeat and Stop buttons are at the top of the screen. "
+                           "Touch and hold a button to hear its name without choosing it."},
     "speech.welcome": {
         "vi": "Xin chào. Mời đăng ký khám bệnh. Đặt thẻ căn cước lên đầu đọc, hoặc đưa mã QR trên thẻ vào camera. "
               "Không có thẻ? Chạm nút Nhập số định danh, hoặc Nhập mã bệnh nhân, ở cuối màn hình.",

@@ -154,6 +154,11 @@ class Controller(QObject):
             self.changed.emit()
             self._speak(force=True)  # hear the new volume at once
 
+    def say_control(self, name: str) -> None:
+        """A button's name, said because the patient held a finger on it (``ui.touch_to_hear``)."""
+        if self.speech is not None and self.journey.speech:
+            self.speech.say(name, self.journey.language)
+
     def spoken(self, intro: bool = False) -> str:
         """What the current screen says (see kiosk.spoken)."""
         return spoken_text(self.journey, self._hospital_time, digits_typed=self.digits_typed(), intro=intro)

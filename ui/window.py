@@ -21,6 +21,7 @@ from .catalogue import tr
 from .controller import Controller
 from .device_signals import NONE, STARTING
 from .screens.base import button
+from .touch_to_hear import TouchToHear
 from .screens import (AppointmentScreen, BusyScreen, ConfirmScreen, DepartmentScreen, DoneScreen, ErrorScreen,
                       InsuranceScreen, KeypadScreen, NeedKeyScreen, PriorityScreen, WelcomeScreen)
 
@@ -74,6 +75,8 @@ class KioskWindow(QWidget):
         controller.status_changed.connect(self.refresh_status)
         controller.personal_data_cleared.connect(self.clear_personal_data)
         QApplication.instance().installEventFilter(self)
+        self.touch_to_hear = TouchToHear(self, lambda: controller.journey.speech, controller.say_control)
+        QApplication.instance().installEventFilter(self.touch_to_hear)
         self._apply_style()
 
     def _header(self) -> QWidget:

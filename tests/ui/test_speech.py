@@ -152,3 +152,51 @@ def test_plugging_headphones_in_turns_speech_on_and_pulling_them_out_turns_it_of
     kiosk.qtbot.waitUntil(lambda: bool(speech.said))
     speech.plug_headphones(False)
     kiosk.qtbot.waitUntil(lambda: not kiosk.journey.speech, timeout=5000)
+
+
+def test_holding_a_button_says_its_name_without_choosing_it(kiosk):
+    """ADA §707.3: with spoken guidance on, a finger held on a button makes the kiosk
+    say its name and lifting it does not press it; a short touch presses as always."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    from kiosk.journey import Step
+    from ui.touch_to_hear import spoken_name
+
+    speech = kiosk.services.speech
+    window = kiosk.window
+    window.touch_to_hear.timer.setInterval(150)  # the kiosk waits 0.7 s; a test need not
+    type_id = kiosk.screen("welcome").type_id
+
+    def hold(button):
+        count = len(speech.said)
+        centre = button.rect().center()
+        QTest.mousePress(button, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
+        kiosk.qtbot.waitUntil(lambda: len(speech.said) > count)
+        QTest.mouseMove(button, centre + QPoint(3, 2))  # a finger never stays quite still
+        QTest.mouseRelease(button, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
+        return speech.said[-1]
+
+    # Speech off: holding is an ordinary press (nothing said, the button works).
+    QTest.mousePress(type_id, Qt.MouseButton.LeftButton)
+    kiosk.qtbot.wait(300)
+    QTest.mouseRelease(type_id, Qt.MouseButton.LeftButton)
+    kiosk.wait_step("keypad")
+    assert speech.said == []
+    kiosk.tap(kiosk.screen("keypad").back)
+    kiosk.wait_step("welcome")
+
+    kiosk.tap(window.speech_button)
+    kiosk.qtbot.waitUntil(lambda: kiosk.journey.speech and bool(speech.said))
+    assert "Chạm và giữ một nút để nghe tên nút" in speech.said[-1].text  # the patient is told how
+    heard = hold(type_id)
+    assert heard.text == spoken_name(type_id) and heard.text and heard.language == "vi"
+    kiosk.qtbot.wait(200)
+    assert kiosk.journey.step is Step.WELCOME and not type_id.isDown()  # identified, not chosen
+
+    kiosk.tap(type_id)  # a short touch still chooses it
+    kiosk.wait_step("keypad")
+    keypad = kiosk.screen("keypad")
+    assert hold(keypad.keys["5"]).text == "5" and keypad.pad.digits == ""  # digits can be explored too
+    kiosk.tap(keypad.keys["5"])
+    assert keypad.pad.digits == "5"
