@@ -120,6 +120,8 @@ def stylesheet(u: float, large: bool = False) -> str:
     QPushButton[kind="key-text"] {{ background: {c['panel']}; color: {c['ink']};
         border: {px(4 * edge)} solid {c['panel_edge']};
         font-size: {fs(36)}; padding: {px(6)}; min-height: {min_target_px(u, 104)}px; }}
+    QPushButton[kind="key"][compact="true"] {{ font-size: {fs(46)}; padding: {px(2)}; }}
+    QPushButton[kind="key-text"][compact="true"] {{ font-size: {fs(30)}; padding: {px(2)}; }}
     QPushButton[kind="key"]:pressed, QPushButton[kind="key-text"]:pressed {{ background: {c['pressed']}; }}
     QPushButton[kind="header"] {{ min-height: {min_target_px(u, 84)}px; background: {c['secondary']};
         color: {c['secondary_ink']}; border: {px(3 * k)} solid {c['header_ink']};

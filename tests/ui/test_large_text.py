@@ -25,8 +25,9 @@ def title_px(window) -> int:
 
 
 # In landscape with large text these screens are arranged in two columns so that their main content —
-# every department button, the queue number and where to go — is on screen without scrolling.
-NO_SCROLLING = ("department_large", "done_large", "done_walk_in_large")
+# every department button, the queue number and where to go, every key of the keypad — is on screen
+# without scrolling.
+NO_SCROLLING = ("department_large", "done_large", "done_walk_in_large", "keypad_large", "card_needs_key_large")
 
 
 def scrolling_problems(window) -> list[str]:

@@ -13,7 +13,7 @@ from kiosk.patient_code import DIGITS_MAX
 from kiosk.ports import DEVICE_ERROR, DEVICE_MISSING, PRINTER_OFFLINE, PRINTER_PAPER_OUT
 
 from ..pictures import CardOnReaderPicture, QrToCameraPicture, Spinner
-from .base import Screen, button, label, set_direction
+from .base import Screen, button, label, repolish, set_direction
 
 UNAVAILABLE = (DEVICE_MISSING, DEVICE_ERROR, "none")
 CANNOT_PRINT = (PRINTER_PAPER_OUT, PRINTER_OFFLINE, "none")
@@ -120,6 +120,17 @@ class Keypad(QWidget):
         groups = " ".join(self.digits[i:i + 3] for i in range(0, len(self.digits), 3))
         return (prefix + (groups or "_")) if prefix else (groups or "_")
 
+    def set_compact(self, compact: bool) -> None:
+        """Keys with less padding and smaller digits (still ≥ 15 mm): large text in landscape,
+        where four rows of keys must fit under the title without scrolling."""
+        if self.property("compact") == compact:
+            return
+        self.setProperty("compact", compact)
+        self.grid.setSpacing(10 if compact else 18)
+        for key in self.keys.values():
+            key.setProperty("compact", compact)
+            repolish(key)
+
     def set_texts(self, t) -> None:
         self.keys["clear"].setText(t("ui.keypad.clear"))
         self.keys["delete"].setText(t("ui.keypad.delete"))
@@ -136,7 +147,12 @@ class NeedKeyScreen(Screen):
         self.split = QBoxLayout(QBoxLayout.Direction.TopToBottom)
         self.split.setSpacing(30)
         self.picture = QrToCameraPicture()
+        # Large text in landscape: the instruction moves beside the keys (a twin label, so
+        # that neither loses its wrapped height), and the keys get the body's whole height.
+        self.text_left = label("body", center=True)
+        self.text_left.hide()
         left = QVBoxLayout()
+        left.addWidget(self.text_left)
         left.addWidget(self.picture, 1)
         self.pad = Keypad(self._changed)
         self.pad.display.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
@@ -166,6 +182,7 @@ class NeedKeyScreen(Screen):
     def render(self, journey, ctx) -> None:
         self.title.setText(self.t("ui.need_key.title"))
         self.text.setText(self.t("ui.need_key.body"))
+        self.text_left.setText(self.t("ui.need_key.body"))
         self.cancel.setText(self.t("ui.action.cancel"))
         self.ok.setText(self.t("ui.keypad.ok"))
         self.pad.set_texts(self.t)
@@ -176,8 +193,15 @@ class NeedKeyScreen(Screen):
         self.pad.display.setText("_")
 
     def relayout(self) -> None:
-        set_direction(self.split, self.is_landscape())
+        landscape = self.is_landscape()
+        set_direction(self.split, landscape)
+        compact = landscape and self.large
         self.picture.setVisible(not self.large)
+        self.text.setVisible(not compact)
+        self.text_left.setVisible(compact)
+        self.pad.set_compact(compact)
+        self.split.setStretch(1, 1 if compact else 2)  # the instruction gets half the width: fewer lines
+        self.set_margins(self.u * (0.4 if compact else 0.6 if self.large else 1.0))
 
 
 class KeypadScreen(Screen):
@@ -256,7 +280,12 @@ class KeypadScreen(Screen):
         self.display.setText("_")
 
     def relayout(self) -> None:
-        set_direction(self.split, self.is_landscape())
+        landscape = self.is_landscape()
+        compact = landscape and self.large  # height is scarce: every key on screen without scrolling
+        set_direction(self.split, landscape)
+        self.pad.set_compact(compact)
+        self.split.setSpacing(16 if compact else 30)
+        self.set_margins(self.u * (0.4 if compact else 0.6 if self.large else 1.0))
 
 
 class BusyScreen(Screen):
