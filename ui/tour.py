@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from kiosk import journey as j
 from kiosk.demo_data import cccd_qr_payload, demo_patient_code, demo_person
-from kiosk.ports import PRINTER_OK, PRINTER_PAPER_OUT, DemoControls
+from kiosk.ports import MODE_ONLINE, PRINTER_OK, PRINTER_PAPER_OUT, DemoControls
 
 SCENARIOS = ("chip", "qr", "typed", "patient_code", "walk_in", "card_removed", "paper_out", "offline", "large",
              "voice")
@@ -323,6 +323,8 @@ class Tour:
         else:
             self.finish("done_offline")
         self.d.his_up()
+        # the next probe (offline.probe_interval_s) finds the HIS back: the next screens are online again
+        self.wait(lambda: self.c.connectivity == MODE_ONLINE, timeout=60, what="the kiosk back online")
 
     def large(self, person: str = "ngoc") -> None:
         """Large text and high contrast, one touch in the header (a walk-in, start to ticket)."""
