@@ -81,14 +81,15 @@ def child_start() -> None:
     """`kiosk run`'s start-up, offscreen; prints 'ready' once the welcome screen is up."""
     from PySide6.QtCore import QTimer
 
-    from app.compose import build_kiosk
+    from app.admin_tools import admin_tools
+    from app.cli.ui_cmd import build_kiosk_on_worker
     from ui.app import PORTRAIT, application, install_admin_screen, open_kiosk
 
     started = time.perf_counter()
     app = application()
     config = _config()
-    controller, window = open_kiosk(config, build_kiosk)  # what `kiosk run` does
-    install_admin_screen(window, controller, config)
+    controller, window = open_kiosk(config, build_kiosk_on_worker)  # what `kiosk run` does
+    install_admin_screen(window, controller, config, lambda services: admin_tools(config, services))
     window.resize(*PORTRAIT)
     window.show()
 
@@ -140,10 +141,11 @@ def child_memory() -> None:
     rss, modes, started = {}, {}, time.perf_counter()
     for i in range(1, CHECKINS + 1):
         controller.bridge.qr_code.emit(cccd_qr(people[i % len(people)]))  # as the camera would
-        tour.step("confirm_identity")
-        tour.tap(window.screens["confirm"].yes)
-        tour.wait(lambda: controller.journey.step in (j.Step.APPOINTMENT, j.Step.DEPARTMENT,
-                                                       j.Step.ERROR), 60, "lookup")
+        looked_up = (j.Step.APPOINTMENT, j.Step.DEPARTMENT, j.Step.ERROR)
+        tour.wait(lambda: controller.journey.step in looked_up + (j.Step.CONFIRM_IDENTITY,), 60, "lookup")
+        if controller.journey.step is j.Step.CONFIRM_IDENTITY:  # kiosk.flow = "step_by_step"
+            tour.tap(window.screens["confirm"].yes)
+            tour.wait(lambda: controller.journey.step in looked_up, 60, "lookup")
         if controller.journey.step is j.Step.APPOINTMENT:
             tour.tap(window.screens["appointment"].confirm)
         elif controller.journey.step is j.Step.DEPARTMENT:

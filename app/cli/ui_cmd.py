@@ -39,13 +39,20 @@ def register(sub) -> None:
     demo.set_defaults(func=_demo)
 
 
+def build_kiosk_on_worker(config):
+    """The kiosk's services, for ``open_kiosk``'s worker thread: the composition
+    root and the device libraries are imported there, while the window is already up."""
+    from app import compose
+
+    return compose.build_kiosk(config)
+
+
 def _run(args) -> int:
     from ui.app import has_display
     if not has_display():
         print("kiosk run: no display found (DISPLAY/WAYLAND_DISPLAY unset); start it in the kiosk's "
               "graphical session (see deploy/) or set QT_QPA_PLATFORM", file=sys.stderr)
         return 2
-    from app import compose
     from app.admin_tools import admin_tools
     from kiosk.logs import setup_logging
     from kiosk.metrics import start_metrics_server
@@ -55,7 +62,7 @@ def _run(args) -> int:
     setup_logging(config)  # structured lines to stderr → the journal
     metrics = start_metrics_server(config)  # /metrics on 127.0.0.1 when [metrics] enabled
     try:
-        return run_kiosk(config, compose.build_kiosk, lambda services: admin_tools(config, services),
+        return run_kiosk(config, build_kiosk_on_worker, lambda services: admin_tools(config, services),
                          fullscreen=not args.windowed)
     finally:
         if metrics is not None:

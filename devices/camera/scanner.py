@@ -43,6 +43,7 @@ class QrScanLoop:
         self.repeat_after_s = repeat_after_s
         self._poll_timeout_s = poll_timeout_s
         self._stop = threading.Event()
+        self._life = threading.Lock()
         self._thread: threading.Thread | None = None
         self._source: FrameSource | None = None
         self._state: str | None = None
@@ -71,9 +72,10 @@ class QrScanLoop:
         except BaseException:
             cascade.close()
             raise
-        self._thread = threading.Thread(target=self._run, args=(on_code, cascade), name="camera-decode",
-                                        daemon=True)
-        self._thread.start()
+        with self._life:  # stop() never sees a thread that has not started
+            self._thread = threading.Thread(target=self._run, args=(on_code, cascade), name="camera-decode",
+                                            daemon=True)
+            self._thread.start()
 
     @property
     def running(self) -> bool:
@@ -84,9 +86,10 @@ class QrScanLoop:
         self._stop.set()
         if self._source is not None:
             self._source.stop(timeout)
-        if self._thread is not None:
-            self._thread.join(timeout)
-        self._thread = None
+        with self._life:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout)
 
     def diagnose(self) -> list[Check]:
         """While scanning, what the decode loop sees (the camera is busy: it is

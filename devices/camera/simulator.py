@@ -63,6 +63,7 @@ class ScriptedSource:
         self._on_state = on_state if on_state is not None else (lambda _s: None)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._life = threading.Lock()  # start and stop may come from different threads
         self._seq = 0
         self.unplugged = False
 
@@ -70,17 +71,20 @@ class ScriptedSource:
         self._steps.put(step)
 
     def start(self) -> "ScriptedSource":
-        self._stop = threading.Event()  # restartable: the scanner may be stopped and started again
-        self.slot = FrameSlot()
-        self._thread = threading.Thread(target=self._run, name="camera-simulator", daemon=True)
-        self._thread.start()
+        with self._life:
+            self._stop = threading.Event()  # restartable: the scanner may be stopped and started again
+            self.slot = FrameSlot()
+            self._thread = threading.Thread(target=self._run, name="camera-simulator", daemon=True)
+            self._thread.start()
         return self
 
     def stop(self, timeout: float = 3.0) -> None:
-        self._stop.set()
-        self.slot.close(EndOfStream("simulated camera: stopped"))
-        if self._thread is not None:
-            self._thread.join(timeout)
+        with self._life:  # never half-way through start(): a thread that exists has started
+            self._stop.set()
+            self.slot.close(EndOfStream("simulated camera: stopped"))
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
 
     def latest(self, after_seq: int = 0, timeout: float | None = None) -> Frame:
         wait = self.frame_timeout_s if timeout is None else timeout
