@@ -22,7 +22,8 @@ import offline_cache
 from app.compose import device_checks
 from app.doctor import check_config, run_probes
 from kiosk.config_writer import update_config
-from kiosk.diagnostics import check_disk, check_his
+from kiosk.diagnostics import check_disk
+from kiosk.fhir.doctor_checks import check_his
 from kiosk.logs import JsonFormatter
 from kiosk.metrics import Registry
 

@@ -193,13 +193,15 @@ def _sync_part(tmp: str, sandbox: SandboxHis) -> list[str]:
     growth = (last - first) / max(1, (len(chunks) - 1) * CHUNK)  # seconds per entry per stored entry
     flat_10k_min = 10_000 * first / 60
     grown_10k_min = (10_000 * first + growth * 10_000 ** 2 / 2) / 60
+    flat = last <= 1.25 * first  # the sandbox's identifier index keeps conditional writes near constant
+    trend = ("flat: the sandbox's size does not slow it" if flat else "grows with the sandbox's size")
     rows = [
         f"| Sync throughput, {SYNC_N} queued check-ins (sandbox HIS) | {SYNC_N / total_s:.1f} /s "
         f"({total_s:.1f} s, {requests / SYNC_N:.2f} HIS requests per check-in, {len(parts)} kiosks' outboxes) | "
         "10,000 with 0 duplicates | "
         + (f"met ({SYNC_N:,})" if SYNC_N >= 10_000 else f"measured {SYNC_N}; see extrapolation") + " |",
         f"| Per-check-in sync time by chunk of {CHUNK} | {' → '.join(f'{c * 1000:.0f} ms' for c in chunks)} | — | "
-        "grows with the sandbox's size |",
+        f"{trend} |",
         f"| Baseline: online check-in, same sandbox (empty) | {online_s * 1000:.0f} ms each | — | "
         f"first sync chunk = {first / online_s:.2f}× an online check-in |",
         f"| Kiosk-side time per synced check-in (outside HIS requests) | {kiosk_side_ms:.1f} ms | — | "
@@ -208,12 +210,14 @@ def _sync_part(tmp: str, sandbox: SandboxHis) -> list[str]:
         f"{'met' if duplicates == missing == 0 else 'NOT met'} |",
     ]
     if SYNC_N >= 10_000:
+        how = ("stays flat as the in-memory sandbox fills (its identifier index answers every conditional "
+               "write and visit lookup without scanning)" if flat else
+               "grows with what the in-memory sandbox holds (the engine still walks stored resources on some "
+               "searches)")
         extra = (f"\nAll {SYNC_N:,} check-ins reached the HIS exactly once (searched in the HIS afterwards). The "
-                 f"cost per synced check-in grows with what the in-memory sandbox holds (chunk cost "
-                 f"{first * 1000:.0f} → {last * 1000:.0f} ms): its identifier index avoids the slow token scans, "
-                 "but the engine still walks every stored resource of the type on each search. The kiosk-side "
-                 "cost per check-in does not grow with the backlog (claims use the (state, next_attempt_at) and "
-                 "(patient_key, id) indexes).\n")
+                 f"cost per synced check-in {how}: chunk cost {first * 1000:.0f} → {last * 1000:.0f} ms. The "
+                 "kiosk-side cost per check-in does not grow with the backlog either (claims use the "
+                 "(state, next_attempt_at) and (patient_key, id) indexes).\n")
         return rows, extra
     extra = (f"\n10,000 check-ins were not synced in this run: on this shared 2-core machine the sandbox's "
              f"conditional writes get slower as it fills (chunk cost {first * 1000:.0f} → {last * 1000:.0f} ms), "

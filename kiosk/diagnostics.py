@@ -3,9 +3,10 @@
 ``Check`` is what ``kiosk doctor`` and the admin screen show, one line each:
 OK / WARN / FAIL with the fix. Each device adapter and the offline cache
 answer ``diagnose()`` with their own checks (they know their device); this
-module holds the core's: the data folder's disk, the metrics endpoint, the queue service, and
-runs the HIS's (``kiosk.fhir.doctor_checks``: reachable, TLS and sign-in as the
-kiosk uses them, the capability matrix, clock skew). ``app/doctor.py`` runs them all. A check never reports OK
+module holds the core's own: the data folder's disk and the metrics endpoint
+(the HIS's are in ``kiosk.fhir.doctor_checks``: reachable, TLS and sign-in as
+the kiosk uses them, the capability matrix, clock skew; the queue service's in
+``kiosk.follow``). ``app/doctor.py`` runs them all. A check never reports OK
 for a state it could not read, and never carries personal data.
 """
 from __future__ import annotations
@@ -51,15 +52,6 @@ def test_ticket(config: Config) -> Ticket:
                   issued_at=now, booked=False, hospital_name=config.kiosk.hospital_name)
 
 
-# --- HIS -----------------------------------------------------------------------
-
-def check_his(config: Config, timeout_s: float = 5.0) -> list[Check]:
-    """The HIS's checks (reachable, clock, capability matrix, sign-in): ``kiosk.fhir.doctor_checks``."""
-    from .fhir.doctor_checks import check_his as run
-
-    return run(config, timeout_s=timeout_s)
-
-
 # --- metrics endpoint ----------------------------------------------------------
 
 def check_metrics(config: Config) -> list[Check]:
@@ -78,63 +70,6 @@ def check_metrics(config: Config) -> list[Check]:
         return [Check("metrics", WARN, f"{url} answers but is not the kiosk's metrics",
                       "another program uses metrics.port: choose a free port")]
     return [Check("metrics", OK, f"served on {url}")]
-
-
-# --- the queue service (phone pages) --------------------------------------------
-
-def check_queue_web(config: Config, timeout_s: float = 3.0) -> list[Check]:
-    """When tickets carry a phone link (``queue_web.public_base_url``): whether
-    the queue service answers at that address, and accepts this kiosk's links
-    (a link for a made-up check-in, signed with this kiosk's key: the service
-    shows it as "not in the HIS yet"; another key or another day gives 404)."""
-    import urllib.error
-    import urllib.request
-    import uuid
-
-    from .clock import SystemClock
-    from .follow import follow_links
-
-    base = config.queue_web.public_base_url.rstrip("/")
-    if not base:
-        return [Check("queue_web", OK, "tickets carry no phone link (queue_web.public_base_url is not set)")]
-    try:
-        with urllib.request.urlopen(f"{base}/health", timeout=timeout_s) as r:
-            healthy = r.status == 200 and r.read(100).strip() == b"ok"
-    except urllib.error.HTTPError as exc:
-        return [Check("queue_web", FAIL, f"{base}/health answered HTTP {exc.code}: the tickets' phone links lead "
-                      "elsewhere", "check queue_web.public_base_url and the reverse proxy's location for the queue "
-                      "service (deploy/nginx/kiosk-queue-server.conf)")]
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return [Check("queue_web", WARN, f"the queue service does not answer at {base} from this kiosk "
-                      f"({type(reason).__name__}): the tickets' phone links may not open",
-                      "is `kiosk queue-server` running (systemctl status kiosk-queue-server) and is the address "
-                      "reachable? Patients' phones open this address")]
-    if not healthy:
-        return [Check("queue_web", FAIL, f"{base}/health answers, but not as the queue service",
-                      "check queue_web.public_base_url and the reverse proxy")]
-    today = SystemClock(config.kiosk.timezone).now().date()
-    link = follow_links(config.queue_web).url_for(str(uuid.uuid4()), today)
-    try:
-        with urllib.request.urlopen(link, timeout=timeout_s) as r:
-            accepted = r.status == 200
-    except urllib.error.HTTPError as exc:
-        accepted = False
-        if exc.code != 404:
-            return [Check("queue_web.links", FAIL, f"the queue service answered a ticket link with HTTP {exc.code}",
-                          "see the queue server's log (journalctl -u kiosk-queue-server)")]
-    except (urllib.error.URLError, OSError) as exc:
-        return [Check("queue_web.links", WARN, f"a ticket link was not answered ({type(exc).__name__})",
-                      "see the queue server's log (journalctl -u kiosk-queue-server)")]
-    checks = [Check("queue_web", OK, f"the queue service answers at {base}")]
-    if accepted:
-        checks.append(Check("queue_web.links", OK, "the queue service accepts this kiosk's ticket links"))
-    else:
-        checks.append(Check("queue_web.links", FAIL, "the queue service refuses this kiosk's ticket links: patients "
-                            "who scan their ticket get \"not found\"",
-                            "queue_web.token_secret_file must hold the same key here as on the queue server "
-                            "(copy the file, mode 0600), and both clocks must show the same day"))
-    return checks
 
 
 # --- disk and database -------------------------------------------------------

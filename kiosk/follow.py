@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from .config import password_file_problem
+from .config import Config, password_file_problem
+from .diagnostics import FAIL, OK, WARN, Check
 from .domain import CheckInRequest, CheckInResult, Department
 from .errors import ConfigError
 from .ports import CheckInHandler, RecordedVisit
@@ -184,3 +185,58 @@ def follow_links(queue_web) -> FollowLinks | None:
     if not queue_web.public_base_url:
         return None
     return FollowLinks(queue_web.public_base_url, FollowTokens.from_file(queue_web.token_secret_file))
+
+
+# --- kiosk doctor: do the links this kiosk prints open? ------------------------------
+
+def check_queue_web(config: Config, timeout_s: float = 3.0) -> list[Check]:
+    """When tickets carry a phone link (``queue_web.public_base_url``): whether
+    the queue service answers at that address, and accepts this kiosk's links
+    (a link for a made-up check-in, signed with this kiosk's key: the service
+    shows it as "not in the HIS yet"; another key or another day gives 404)."""
+    import urllib.error
+    import urllib.request
+
+    from .clock import SystemClock
+
+    base = config.queue_web.public_base_url.rstrip("/")
+    if not base:
+        return [Check("queue_web", OK, "tickets carry no phone link (queue_web.public_base_url is not set)")]
+    try:
+        with urllib.request.urlopen(f"{base}/health", timeout=timeout_s) as r:
+            healthy = r.status == 200 and r.read(100).strip() == b"ok"
+    except urllib.error.HTTPError as exc:
+        return [Check("queue_web", FAIL, f"{base}/health answered HTTP {exc.code}: the tickets' phone links lead "
+                      "elsewhere", "check queue_web.public_base_url and the reverse proxy's location for the queue "
+                      "service (deploy/nginx/kiosk-queue-server.conf)")]
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return [Check("queue_web", WARN, f"the queue service does not answer at {base} from this kiosk "
+                      f"({type(reason).__name__}): the tickets' phone links may not open",
+                      "is `kiosk queue-server` running (systemctl status kiosk-queue-server) and is the address "
+                      "reachable? Patients' phones open this address")]
+    if not healthy:
+        return [Check("queue_web", FAIL, f"{base}/health answers, but not as the queue service",
+                      "check queue_web.public_base_url and the reverse proxy")]
+    today = SystemClock(config.kiosk.timezone).now().date()
+    link = follow_links(config.queue_web).url_for(str(uuid.uuid4()), today)
+    try:
+        with urllib.request.urlopen(link, timeout=timeout_s) as r:
+            accepted = r.status == 200
+    except urllib.error.HTTPError as exc:
+        accepted = False
+        if exc.code != 404:
+            return [Check("queue_web.links", FAIL, f"the queue service answered a ticket link with HTTP {exc.code}",
+                          "see the queue server's log (journalctl -u kiosk-queue-server)")]
+    except (urllib.error.URLError, OSError) as exc:
+        return [Check("queue_web.links", WARN, f"a ticket link was not answered ({type(exc).__name__})",
+                      "see the queue server's log (journalctl -u kiosk-queue-server)")]
+    checks = [Check("queue_web", OK, f"the queue service answers at {base}")]
+    if accepted:
+        checks.append(Check("queue_web.links", OK, "the queue service accepts this kiosk's ticket links"))
+    else:
+        checks.append(Check("queue_web.links", FAIL, "the queue service refuses this kiosk's ticket links: patients "
+                            "who scan their ticket get \"not found\"",
+                            "queue_web.token_secret_file must hold the same key here as on the queue server "
+                            "(copy the file, mode 0600), and both clocks must show the same day"))
+    return checks

@@ -15,7 +15,8 @@ from his_gate import HisGate
 
 from app.doctor import run_doctor
 from kiosk.config_writer import update_config
-from kiosk.diagnostics import FAIL, OK, WARN, Check, check_his
+from kiosk.diagnostics import FAIL, OK, WARN, Check
+from kiosk.fhir.doctor_checks import check_his
 from offline_cache.diagnose import check_database
 
 ROOT = Path(__file__).resolve().parents[2]
