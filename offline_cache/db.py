@@ -143,6 +143,7 @@ class LocalDatabase:
                                     timeout=BUSY_TIMEOUT_MS / 1000)
         if new:
             os.chmod(self.path, 0o600)  # personal data inside: owner only
+        self.inode = self.path.stat().st_ino  # the file this connection writes (a replaced file is noticed)
         self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = FULL")

@@ -37,7 +37,7 @@ from kiosk import metrics
 from kiosk.errors import KioskError
 
 from .db import LocalDatabase
-from .generation import Generation, Record
+from .generation import Generation, Incident, Record
 
 log = logging.getLogger(__name__)
 
@@ -248,3 +248,57 @@ def export_recovery_metric(generation: Generation) -> int:
     count = len(open_incidents(generation))
     metrics.set("kiosk_outbox_recovery_needed", count)
     return count
+
+
+# --- while the kiosk runs -------------------------------------------------------------
+
+LIVE_CHECK_EVERY_S = 300.0  # the outbox sender looks at its database this often
+
+
+def _live_finding(database: LocalDatabase, record: Record) -> tuple[str, str, int | None] | None:
+    """(kind, detail, check-ins that may be lost) when the open database is no longer sound."""
+    path = Path(database.path)
+    try:
+        inode = path.stat().st_ino
+    except FileNotFoundError:
+        return ("missing", "the outbox database file was deleted while the kiosk ran (the kiosk writes into the "
+                "deleted file until it restarts)", record.waiting)
+    if inode != database.inode:
+        return ("other_database", "the outbox database file was replaced while the kiosk ran (the kiosk writes "
+                "into the old file until it restarts)", record.waiting)
+    problem = damage(path)  # a connection of its own: what is on the disk now, not this one's page cache
+    if problem is None:
+        try:
+            held = database.read("SELECT count(*) AS n FROM checkins")[0]["n"]
+        except sqlite3.DatabaseError as exc:
+            problem = str(exc)
+    if problem:
+        return "damaged", f"the outbox database was damaged while the kiosk ran ({problem})", record.waiting
+    if held < record.queued_total:
+        return ("rows_lost", f"the outbox database holds {held} check-in(s) but {record.queued_total} were "
+                "queued in it: rows were deleted while the kiosk ran", record.queued_total - held)
+    return None
+
+
+def check_live(database: LocalDatabase) -> Incident | None:
+    """The open database, looked at while the kiosk runs: still the file it opened,
+    sound (``PRAGMA quick_check``), and holding every check-in the generation record
+    says was queued in it. A finding becomes an incident once (the alarm: an error in
+    the log, ``kiosk_outbox_recovery_needed``, ``kiosk doctor`` FAIL, the admin screen);
+    the kiosk goes on, and the next start sets a bad file aside as usual."""
+    generation = database.generation
+    record = generation.load() if generation is not None else None
+    if record is None or not record.database_id:
+        return None
+    finding = _live_finding(database, record)
+    if finding is None:
+        return None
+    kind, detail, waiting = finding
+    with generation.locked() as rec:
+        if any(i.open and i.kind == kind and i.kept_file is None for i in rec.incidents):
+            return None  # reported already
+        incident = rec.add_incident(kind, detail, None, waiting)
+    log.error("outbox database problem: %s", incident.describe(), extra={
+        "event": "outbox.database_incident", "kind": kind, "live": True, "waiting_estimate": waiting})
+    export_recovery_metric(generation)
+    return incident

@@ -49,7 +49,7 @@ from kiosk.visit_rules import choose_patient, departments_by_code, place, room_o
 from .db import DatabaseClosed
 from .delivery_errors import error_text, his_call_bound_s
 from .insurance_queue import InsuranceQueue
-from .integrity import export_recovery_metric
+from .integrity import LIVE_CHECK_EVERY_S, check_live, export_recovery_metric
 from .outbox import Entry, OutboxStore
 
 log = logging.getLogger(__name__)
@@ -289,9 +289,17 @@ class Sender:
             log.info("outbox sender stopped with the database", extra={"event": "outbox.sender_stopped"})
 
     def _loop(self) -> None:
-        last_purge = 0.0
+        last_purge, last_check = 0.0, time.time()  # the database was checked when it was opened
         while not self._stop.is_set():
             now = time.time()
+            if now - last_check > LIVE_CHECK_EVERY_S:
+                last_check = now
+                try:
+                    check_live(self.store.database)  # damaged, replaced, deleted or rows lost: an alarm now
+                except DatabaseClosed:
+                    raise
+                except Exception:
+                    log.exception("outbox database check failed", extra={"event": "outbox.check_failed"})
             if now - last_purge > PURGE_EVERY_S:
                 last_purge = now
                 try:

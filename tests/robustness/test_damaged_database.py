@@ -242,3 +242,103 @@ def test_admin_outbox_tab_and_metric_say_what_happened(tmp_path):
     finally:
         parts.close()
         his.close()
+
+
+def _queued_database(tmp_path, count: int):
+    """An open outbox database (as the kiosk opens it) holding ``count`` offline check-ins."""
+    from datetime import date, datetime, timezone
+
+    from kiosk.domain import Ticket
+    from offline_cache.db import open_database
+    from offline_cache.outbox import OutboxStore
+    from tests.helpers import request_for
+    from tests.offline.helpers import identity
+
+    config = make_config(kiosk={"data_dir": str(tmp_path / "data")})
+    database = open_database(config)
+    store = OutboxStore(database, "KIOSK-01")
+    for i in range(count):
+        req = request_for(identity(900 + i), "NOI")
+        store.enqueue_offline(req, date(2026, 3, 2), lambda seq, req=req: Ticket(
+            reference=req.checkin_id, number=1_010_000 + seq, label=f"K1-{seq:03d}", department_code="NOI",
+            department_name="Nội", room_code="P101", room_name="P101", room_where="", booked=False, offline=True,
+            issued_at=datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)))
+    return config, database
+
+
+@pytest.mark.parametrize("how", ["rows_deleted", "file_deleted", "file_replaced"])
+def test_a_database_spoiled_while_the_kiosk_runs_raises_the_alarm_once(tmp_path, how):
+    """The running kiosk looks at its open database (the sender, every few minutes):
+    the loss is an incident at once — the log, the metric, the doctor — not at the next start."""
+    from kiosk import metrics
+    from offline_cache.integrity import check_live, open_incidents
+
+    config, database = _queued_database(tmp_path, 3)
+    path = config.database_path()
+    try:
+        assert check_live(database) is None  # sound: nothing to say
+        if how == "rows_deleted":
+            other = sqlite3.connect(path)
+            with other:
+                other.execute("DELETE FROM outbox")
+                other.execute("DELETE FROM checkins")
+            other.close()
+        elif how == "file_deleted":
+            path.unlink()
+        else:
+            shutil.copyfile(path, tmp_path / "copy.sqlite3")
+            path.unlink()
+            shutil.copyfile(tmp_path / "copy.sqlite3", path)
+        incident = check_live(database)
+        assert incident is not None
+        assert incident.kind == {"rows_deleted": "rows_lost", "file_deleted": "missing",
+                                 "file_replaced": "other_database"}[how]
+        assert incident.waiting_estimate == 3 and "while the kiosk ran" in incident.detail
+        assert metrics.REGISTRY.value("kiosk_outbox_recovery_needed") == 1
+        assert check_live(database) is None  # said once, not every few minutes
+        assert [i.id for i in open_incidents(database.generation)] == [incident.id]
+    finally:
+        database.close()
+
+
+def test_a_database_damaged_while_the_kiosk_runs_is_reported(tmp_path):
+    from offline_cache.integrity import check_live
+
+    config, database = _queued_database(tmp_path, 2)
+    try:
+        database.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        data = bytearray(config.database_path().read_bytes())
+        for page in range(1, len(data) // 4096):  # scribble over every page after the first
+            data[page * 4096 + 8: page * 4096 + 64] = b"\xa5" * 56
+        with open(config.database_path(), "r+b") as f:
+            f.write(data)
+        incident = check_live(database)
+        assert incident is not None and incident.kind == "damaged", incident
+    finally:
+        database.close()
+
+
+def test_the_running_sender_looks_at_its_database(tmp_path, monkeypatch):
+    import offline_cache.sender
+    from app.compose import build_his
+    from offline_cache.integrity import open_incidents
+    from offline_cache.wiring import build_parts
+    from tests.queue_web.conftest import wait_for
+
+    monkeypatch.setattr(offline_cache.sender, "LIVE_CHECK_EVERY_S", 0.05)  # every few minutes in the kiosk
+    config, database = _queued_database(tmp_path, 2)
+    database.close()
+    his = build_his(config)
+    parts = build_parts(config, his)
+    try:
+        parts.sender.start()
+        other = sqlite3.connect(config.database_path())
+        with other:
+            other.execute("DELETE FROM outbox")
+            other.execute("DELETE FROM checkins")
+        other.close()
+        [incident] = wait_for(lambda: open_incidents(parts.database.generation))
+        assert incident.kind == "rows_lost" and incident.waiting_estimate == 2
+    finally:
+        parts.close()
+        his.close()
