@@ -30,10 +30,11 @@ from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from .config import Config, password_file_problem
+from .config import Config
 from .diagnostics import FAIL, OK, WARN, Check
 from .domain import CheckInRequest, CheckInResult, Department
 from .errors import ConfigError
+from .secret_files import read_secret as read_secret_file
 from .ports import CheckInHandler, RecordedVisit
 
 _CONTEXT = b"kiosk-follow-v1"
@@ -78,10 +79,7 @@ def write_secret(path: str | os.PathLike, *, overwrite: bool = False) -> Path:
 
 def read_secret(path: str) -> bytes:
     """The secret from its file (mode 0600 or stricter, never shown anywhere)."""
-    problem = password_file_problem(path, "the secret (kiosk queue-server --new-secret)")
-    if problem:
-        raise ConfigError(f"queue_web.token_secret_file: {problem}")
-    secret = Path(path).expanduser().read_text(encoding="utf-8", errors="replace").strip()
+    secret = read_secret_file("queue_web.token_secret_file", path, "the secret (kiosk queue-server --new-secret)")
     if len(secret) < MIN_SECRET_CHARS:
         raise ConfigError(f"queue_web.token_secret_file: expected at least {MIN_SECRET_CHARS} characters of "
                           f"secret, got {len(secret)} (kiosk queue-server --new-secret writes a good one)")

@@ -15,13 +15,12 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-
 import requests
 
 from .. import metrics
 from ..config import InsuranceSection
 from ..insurance import CoverageStatus
+from ..secret_files import CREDENTIALS_VAR, secret_path
 from .codes import LOGIN_KEYS
 from .reply import MAX_BODY_BYTES, Garbled, LoginRefused, json_object, parse_token
 
@@ -161,8 +160,11 @@ class Token:
 def password_md5(path: str) -> str:
     """MD5 hex of the password in ``insurance.password_file`` (first line,
     surrounding whitespace removed), as public integrations send it."""
+    file = secret_path(path)
+    if file is None:
+        raise refused(f"insurance.password_file names ${CREDENTIALS_VAR}, which is not set for this process")
     try:
-        text = Path(path).expanduser().read_text(encoding="utf-8")
+        text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise refused(f"insurance.password_file cannot be read ({type(exc).__name__})") from None
     lines = text.strip().splitlines()
