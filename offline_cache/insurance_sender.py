@@ -25,10 +25,11 @@ import time
 
 from kiosk import metrics
 from kiosk.config import Config
-from kiosk.errors import CoverageOfAnotherPatient, InvalidIdentity, KioskError
+from kiosk.errors import CoverageOfAnotherPatient, InvalidIdentity
 from kiosk.insurance_rules import bills_visit, coverage_status, is_invalid, needs_recheck
-from kiosk.logs import redact
 
+from .db import DatabaseClosed
+from .delivery_errors import error_text, his_call_bound_s
 from .insurance_queue import InsuranceQueue, QueuedCheck
 
 log = logging.getLogger(__name__)
@@ -37,12 +38,6 @@ BATCH = 10
 IDLE_POLL_S = 5.0
 PURGE_EVERY_S = 600.0
 LEASE_S = 300.0
-
-
-def _error_text(exc: BaseException) -> str:
-    if isinstance(exc, KioskError):
-        return redact(f"{type(exc).__name__}: {exc}")[:300]
-    return type(exc).__name__
 
 
 class InsuranceSender:
@@ -112,7 +107,7 @@ class InsuranceSender:
                                                        "outcome": outcome})
 
     def _failed(self, entry: QueuedCheck, exc: BaseException) -> bool:
-        text = str(exc) if isinstance(exc, _NoAnswer) else _error_text(exc)
+        text = str(exc) if isinstance(exc, _NoAnswer) else error_text(exc)
         permanent = isinstance(exc, (InvalidIdentity, CoverageOfAnotherPatient))
         dead = permanent or entry.attempts >= self.settings.max_attempts
         delay = min(self.settings.retry_max_s, self.settings.retry_base_s * 2 ** max(0, entry.attempts - 1))
@@ -155,13 +150,22 @@ class InsuranceSender:
     def kick(self) -> None:
         self._wake.set()
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop and wait for the recheck in flight (one gateway check and one HIS
+        write at most) before the database closes."""
         self._stop.set()
         self._wake.set()
         if self._thread:
-            self._thread.join(timeout)
+            bound = self.settings.timeout_s + his_call_bound_s(self.config)
+            self._thread.join(bound if timeout is None else timeout)
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        except DatabaseClosed:  # stopping: a claimed entry is claimed again after its lease
+            log.info("insurance sender stopped with the database", extra={"event": "insurance.sender_stopped"})
+
+    def _loop(self) -> None:
         last_purge = 0.0
         while not self._stop.is_set():
             if time.time() - last_purge > PURGE_EVERY_S:
@@ -171,10 +175,14 @@ class InsuranceSender:
                     if purged:
                         log.info("personal data of done insurance work purged",
                                  extra={"event": "insurance.queue_purged", "count": purged})
+                except DatabaseClosed:
+                    raise
                 except Exception:
                     log.exception("insurance queue purge failed", extra={"event": "insurance.purge_failed"})
             try:
                 report = self.deliver_due()
+            except DatabaseClosed:
+                raise
             except Exception:
                 log.exception("insurance sender loop error", extra={"event": "insurance.loop_error"})
                 report = {"claimed": 0}

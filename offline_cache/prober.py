@@ -38,32 +38,26 @@ class Prober:
         self._clock = clock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._result: dict = {}
         self._failing_since: float | None = None
         self._failures = 0
         self._lock = threading.Lock()  # failures come from the probe and from the outbox sender
 
     def report_failure(self, reason: str) -> None:
-        """Another part of the kiosk (the outbox sender) found the HIS not
-        answering: counted like a failed probe, so it too needs confirmation."""
-        self._probe_failed(reason)
-
-    def _probe_failed(self, reason: str) -> None:
+        """A failed probe — or another part of the kiosk (the outbox sender)
+        finding the HIS not answering: the kiosk goes offline once failures are
+        confirmed (see the class doc)."""
         with self._lock:
-            self._count_failure(reason)
-
-    def _count_failure(self, reason: str) -> None:
-        now = self._clock()
-        if self._failing_since is None:
-            self._failing_since, self._failures = now, 0
-        self._failures += 1
-        window = self.config.offline.confirm_offline_s
-        if window <= 0 or (self._failures >= 2 and now - self._failing_since >= window) \
-                or self.monitor.mode() != MODE_ONLINE:
-            self.monitor.report_unavailable(reason)
-        else:
-            log.info("HIS probe failed; confirming before going offline", extra={
-                "event": "probe.unconfirmed_failure", "failures": self._failures, "reason": reason})
+            now = self._clock()
+            if self._failing_since is None:
+                self._failing_since, self._failures = now, 0
+            self._failures += 1
+            window = self.config.offline.confirm_offline_s
+            confirmed = window <= 0 or (self._failures >= 2 and now - self._failing_since >= window)
+            if confirmed or self.monitor.mode() != MODE_ONLINE:
+                self.monitor.report_unavailable(reason)
+            else:
+                log.info("HIS probe failed; confirming before going offline", extra={
+                    "event": "probe.unconfirmed_failure", "failures": self._failures, "reason": reason})
 
     @property
     def confirming(self) -> bool:
@@ -85,11 +79,11 @@ class Prober:
 
         threading.Thread(target=ping, name="his-probe-ping", daemon=True).start()
         if not done.wait(self.config.offline.go_offline_after_s):
-            self._probe_failed(
+            self.report_failure(
                 f"probe: no HIS answer within offline.go_offline_after_s = {self.config.offline.go_offline_after_s:g} s")
             return False
         if "error" in result:
-            self._probe_failed(f"probe: {error_text(result['error'])}")
+            self.report_failure(f"probe: {error_text(result['error'])}")
             return False
         with self._lock:
             self._failing_since, self._failures = None, 0

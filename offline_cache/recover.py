@@ -262,10 +262,11 @@ def salvage(source: str | os.PathLike) -> tuple[list[tuple[dict, dict]], list[di
         except OSError as exc:
             report.error = exc.strerror or str(exc)
             return [], [], report
-        if not _readable(copy):
-            report.header_repaired = _repair_header(copy)
+        readable = _readable(copy)
+        if not readable:
+            report.header_repaired = readable = _repair_header(copy)  # True: SQLite reads it now
         checkins, entries, rechecks, walked = [], [], None, False
-        if report.header_repaired or _readable(copy):
+        if readable:
             conn = sqlite3.connect(str(copy))
             try:
                 conn.execute("PRAGMA writable_schema = ON")  # tolerate a damaged schema entry (read only here)
