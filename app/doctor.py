@@ -29,8 +29,9 @@ from typing import Callable
 import offline_cache
 from app import compose
 from kiosk.config import DEFAULT_NAMESPACE, Config, find_config_file, load_config
-from kiosk.diagnostics import FAIL, OK, WARN, Check, check_disk, check_metrics, test_ticket
+from kiosk.diagnostics import FAIL, OK, WARN, Check, check_disk, check_metrics
 from kiosk.follow import check_queue_web
+from kiosk.visit_rules import test_ticket
 from kiosk.fhir.doctor_checks import check_his
 from kiosk.errors import KioskError
 from kiosk.his_settings import his_warnings

@@ -14,12 +14,10 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 
 from .config import Config
-from .domain import Ticket
 
 OK = "OK"
 WARN = "WARN"
@@ -41,15 +39,6 @@ class Check:
         if out["data"] is None:
             del out["data"]
         return out
-
-
-def test_ticket(config: Config) -> Ticket:
-    """The ticket a test print sends (``kiosk doctor --test-print``, the admin screen)."""
-    now = datetime.now(timezone.utc)
-    return Ticket(reference="TEST-" + now.strftime("%Y%m%d%H%M%S"), number=0, label="TEST",
-                  department_code="TEST", department_name="IN THỬ / TEST PRINT", room_code="-",
-                  room_name=config.kiosk.id, room_where=now.strftime("%Y-%m-%d %H:%M UTC"),
-                  issued_at=now, booked=False, hospital_name=config.kiosk.hospital_name)
 
 
 # --- metrics endpoint ----------------------------------------------------------

@@ -10,7 +10,7 @@ all call these functions, so the kiosk never gives two answers to one question.
 from __future__ import annotations
 
 import zlib
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timezone, tzinfo
 from typing import Iterable
 
 from .domain import (
@@ -117,3 +117,12 @@ def make_ticket(*, reference: str, number: int, label: str, department: Departme
         room_code=room.code, room_name=room.name, room_where=room.where,
         issued_at=issued_at, booked=booked, priority=priority, masked_name=mask_name(full_name),
         offline=offline, hospital_name=hospital_name)
+
+
+def test_ticket(config) -> Ticket:
+    """The ticket a test print sends (``kiosk doctor --test-print``, the admin screen)."""
+    now = datetime.now(timezone.utc)
+    return Ticket(reference="TEST-" + now.strftime("%Y%m%d%H%M%S"), number=0, label="TEST",
+                  department_code="TEST", department_name="IN THỬ / TEST PRINT", room_code="-",
+                  room_name=config.kiosk.id, room_where=now.strftime("%Y-%m-%d %H:%M UTC"),
+                  issued_at=now, booked=False, hospital_name=config.kiosk.hospital_name)

@@ -150,7 +150,7 @@ class LocalDatabase:
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.db = sqlite_utils.Database(self.conn)
         self.lock = threading.RLock()
-        self.generation = None     # offline_cache.generation.Generation, set by open_database
+        self.generation = None     # offline_cache.generation.Generation, set by integrity.open_database
         self.process_lock = None   # held while open (see offline_cache.integrity)
         self.closed = False
         self.migrate(SCHEMA_VERSION if target_version is None else target_version)
@@ -237,13 +237,3 @@ class _Write:
             self.database.conn.execute("ROLLBACK" if exc_type else "COMMIT")
         finally:
             self.database.lock.release()
-
-
-def open_database(config_or_path) -> LocalDatabase:
-    """The kiosk database at ``config.database_path()`` (or a path), checked
-    (``offline_cache.integrity``: a damaged, emptied or foreign file is moved
-    aside and a fresh one created, the incident recorded) and migrated."""
-    from .integrity import open_checked
-
-    path = config_or_path.database_path() if hasattr(config_or_path, "database_path") else config_or_path
-    return open_checked(path)

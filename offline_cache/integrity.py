@@ -1,7 +1,7 @@
 """Opening the outbox database safely: a damaged local database never stops the
 kiosk, and queued check-ins are never lost without a FAIL that says so.
 
-At every open (``open_checked``, used by ``open_database``):
+At every open (``open_database``, through ``open_checked``):
 
 1. The file is checked with ``PRAGMA quick_check`` (fast: no index
    cross-check). A file SQLite cannot read ("file is not a database",
@@ -212,6 +212,14 @@ def open_checked(path: str | os.PathLike) -> LocalDatabase:
     except BaseException:
         lock.release()
         raise
+
+
+def open_database(config_or_path) -> LocalDatabase:
+    """The kiosk database at ``config.database_path()`` (or a path), checked
+    (a damaged, emptied or foreign file is moved aside and a fresh one created,
+    the incident recorded) and migrated."""
+    path = config_or_path.database_path() if hasattr(config_or_path, "database_path") else config_or_path
+    return open_checked(path)
 
 
 def _sync_record(database: LocalDatabase, generation: Generation, *, reset_marks: bool) -> None:

@@ -17,11 +17,11 @@ from kiosk.diagnostics import Check
 from kiosk.ports import MODE_ONLINE, His
 
 from .connectivity import ConnectivityMonitor
-from .db import LocalDatabase, open_database
+from .db import LocalDatabase
 from .diagnose import diagnose
 from .insurance_queue import InsuranceQueue
 from .insurance_sender import InsuranceSender
-from .integrity import open_incidents
+from .integrity import open_database, open_incidents
 from .outbox import OutboxStore
 from .reference import ReferenceCache
 from .prober import Prober

@@ -64,7 +64,7 @@ class UnknownEntry(KioskError):
 
 
 def _open(args):
-    from offline_cache.db import open_database
+    from offline_cache.integrity import open_database
     from offline_cache.outbox import OutboxStore
 
     config = load_config(args.config)

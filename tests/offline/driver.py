@@ -71,7 +71,7 @@ def enqueue(config, start: int, count: int, die_in_tx: int | None) -> int:
 def sync(config, die_after_write: int | None) -> int:
     from kiosk.fhir.his import FhirHis
     from offline_cache.connectivity import ConnectivityMonitor
-    from offline_cache.db import open_database
+    from offline_cache.integrity import open_database
     from offline_cache.outbox import OutboxStore
     from offline_cache.prober import Prober
     from offline_cache.sender import Sender

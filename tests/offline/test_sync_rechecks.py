@@ -12,7 +12,7 @@ import requests
 from app.sandbox import GatewaySimulator, SandboxHis
 from kiosk.config import load_config
 from kiosk.domain import VisitCoverage
-from offline_cache.db import open_database
+from offline_cache.integrity import open_database
 from offline_cache.insurance_queue import InsuranceQueue
 from tests.insurance.support import holder
 

@@ -210,7 +210,7 @@ def test_admin_outbox_tab_and_metric_say_what_happened(tmp_path):
     from app.compose import build_his
     from kiosk import metrics
     from kiosk.domain import Ticket
-    from offline_cache.db import open_database
+    from offline_cache.integrity import open_database
     from offline_cache.outbox import OutboxStore
     from offline_cache.wiring import build_parts
     from tests.helpers import request_for
@@ -249,7 +249,7 @@ def _queued_database(tmp_path, count: int):
     from datetime import date, datetime, timezone
 
     from kiosk.domain import Ticket
-    from offline_cache.db import open_database
+    from offline_cache.integrity import open_database
     from offline_cache.outbox import OutboxStore
     from tests.helpers import request_for
     from tests.offline.helpers import identity

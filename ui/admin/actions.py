@@ -18,7 +18,8 @@ from typing import Callable
 from kiosk import input_rules
 from kiosk.config import Config
 from kiosk.config_writer import update_config
-from kiosk.diagnostics import Check, test_ticket
+from kiosk.diagnostics import Check
+from kiosk.visit_rules import test_ticket
 from kiosk.domain import AccessKey
 from kiosk.errors import ConfigError
 from kiosk.logs import redact
