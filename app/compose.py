@@ -189,20 +189,15 @@ def build_kiosk(config: Config, *, with_devices: bool = True, background: bool =
     links = follow_links(config.queue_web)  # [queue_web] public_base_url: the ticket's QR opens the phone page
     if links is not None:
         handler = FollowLinkCheckIn(handler, links, config.kiosk.timezone)
-    if offline is None:
-        services = KioskServices(config=config, his=his, checkin=handler, connectivity=AlwaysOnline(), clock=clock,
-                                 insurance=gateway)
-        services.on_close(his.close)
-        if gateway is not None:
-            services.on_close(gateway.close)
-    else:
-        parts = offline.parts
-        services = KioskServices(config=config, his=his, checkin=handler, connectivity=parts.monitor,
-                                 clock=clock, department_fallback=parts.reference.departments, outbox=parts,
-                                 insurance=gateway)
-        services.on_close(his.close)
-        if gateway is not None:
-            services.on_close(gateway.close)
+    parts = offline.parts if offline is not None else None
+    services = KioskServices(config=config, his=his, checkin=handler, clock=clock, insurance=gateway,
+                             connectivity=parts.monitor if parts is not None else AlwaysOnline(),
+                             department_fallback=parts.reference.departments if parts is not None else None,
+                             outbox=parts)
+    services.on_close(his.close)
+    if gateway is not None:
+        services.on_close(gateway.close)
+    if offline is not None:
         services.on_close(offline.close)  # after the devices: runs before the HIS client closes
         if background:
             parts.start()

@@ -41,22 +41,28 @@ def _creatable_folder(key: str, folder: Path) -> str | None:
 
 def path_problems(config) -> list[str]:
     """Every path problem of ``config`` (empty when all is well)."""
-    problems: list[str] = []
+    return [text for _, text in keyed_path_problems(config)]
+
+
+def keyed_path_problems(config) -> list[tuple[str, str]]:
+    """The same problems, each with the setting it is about (``printer.logo``):
+    what the admin screen's save refuses when it sets that setting."""
+    problems: list[tuple[str, str]] = []
     data_dir = config.data_dir()
     data_key = "kiosk.data_dir" if config.kiosk.data_dir else "kiosk.data_dir (default)"
     problem = _creatable_folder(data_key, data_dir)
     if problem:
-        problems.append(problem)
+        problems.append(("kiosk.data_dir", problem))
     database = config.database_path()
     db_key = "offline.database" if config.offline.database else "offline.database (default: <kiosk.data_dir>/kiosk.sqlite3)"
     if database.is_dir():
-        problems.append(f"{db_key}: expected an SQLite file, but {database} is a folder")
+        problems.append(("offline.database", f"{db_key}: expected an SQLite file, but {database} is a folder"))
     elif database.exists() and not database.is_file():
-        problems.append(f"{db_key}: expected an SQLite file, but {database} is not a regular file")
+        problems.append(("offline.database", f"{db_key}: expected an SQLite file, but {database} is not a regular file"))
     elif not problem or config.offline.database:
         folder_problem = _creatable_folder(db_key + "'s folder", database.parent)
         if folder_problem:
-            problems.append(folder_problem)
+            problems.append(("offline.database", folder_problem))
     for key, value, want in (("card_reader.trust_store", config.card_reader.trust_store, "folder"),
                              ("printer.logo", config.printer.logo, "file"),
                              ("his.ca_bundle", config.his.ca_bundle, "file")):
@@ -66,7 +72,7 @@ def path_problems(config) -> list[str]:
         ok = path.is_dir() if want == "folder" else path.is_file()
         if not ok:
             state = "does not exist" if not path.exists() else f"is not a {want}"
-            problems.append(f"{key}: expected an existing {want}, but {path} {state}")
+            problems.append((key, f"{key}: expected an existing {want}, but {path} {state}"))
         elif not os.access(path, os.R_OK):
-            problems.append(f"{key}: expected a readable {want}, but {path} cannot be read by this user")
+            problems.append((key, f"{key}: expected a readable {want}, but {path} cannot be read by this user"))
     return problems

@@ -27,7 +27,7 @@ from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Table
 
 from .config import RENAMED_SECTIONS, Config, config_from_dict
-from .config_checks import path_problems
+from .config_checks import keyed_path_problems
 from .errors import ConfigError
 
 
@@ -154,7 +154,7 @@ def update_config(path: str | os.PathLike, changes: dict) -> Config:
     except OSError as exc:
         raise ConfigError(f"config file {path}: cannot be read ({exc.strerror})") from None
     new_text, config = plan_update(text, changes, source=str(path))
-    touched = [p for p in path_problems(config) if p.split(":", 1)[0].split(" ", 1)[0] in changes]
+    touched = [text for key, text in keyed_path_problems(config) if key in changes]
     if touched:
         raise ConfigError("; ".join(touched))
     try:

@@ -44,14 +44,12 @@ def _new_secret(path: str, force: bool) -> int:
 def _secret_path(config_arg: str | None) -> str:
     """queue_web.token_secret_file from the TOML, read without validating the
     config (the file it names does not exist yet)."""
-    import tomllib
-
-    from kiosk.config import find_config_file
+    from kiosk.config import find_config_file, read_config_file
 
     found = find_config_file(config_arg)
     if found is None or not found.is_file():
         return ""
-    raw = tomllib.loads(found.read_text(encoding="utf-8"))
+    raw = read_config_file(found)
     return str((raw.get("queue_web") or {}).get("token_secret_file", ""))
 
 
