@@ -123,8 +123,9 @@ class Feed:
         text = json.dumps(state, ensure_ascii=False, sort_keys=True)
         if text != self._state_json:
             self._state_json, self.state = text, state
+            event = json.dumps(self.board_event(), ensure_ascii=False, separators=(",", ":"))  # once, not per screen
             for stream in list(self.boards):
-                stream.send("board", self.board_event())
+                stream.send("board", event)
         readable = not snapshot.stale and snapshot.updated_at is not None
         for watch in list(self.watches.values()):
             found = progress.get(watch.visit_id)

@@ -27,7 +27,7 @@ class VisitDirectory:
         self.retry_missing_s = retry_missing_s
         self._found: OrderedDict[str, RecordedVisit] = OrderedDict()
         self._missing: dict[str, float] = {}
-        self._pending: dict[str, asyncio.Future] = {}
+        self._pending: dict[str, asyncio.Task] = {}
         self._slots = asyncio.Semaphore(CONCURRENT_LOOKUPS)
         self.lookups = 0
 
@@ -41,21 +41,19 @@ class VisitDirectory:
         asked = self._missing.get(checkin_id)
         if asked is not None and time.monotonic() - asked < self.retry_missing_s:
             return None
-        pending = self._pending.get(checkin_id)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future = self._pending[checkin_id] = asyncio.get_running_loop().create_future()
+        # One lookup per check-in id, shared by every page that asks; a page that goes
+        # away stops waiting without cancelling the lookup for the others.
+        task = self._pending.get(checkin_id)
+        if task is None:
+            task = self._pending[checkin_id] = asyncio.ensure_future(self._lookup(checkin_id))
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())  # retrieved even if nobody waits
+        return await asyncio.shield(task)
+
+    async def _lookup(self, checkin_id: str) -> RecordedVisit | None:
         try:
             async with self._slots:
                 self.lookups += 1
                 visit = await asyncio.to_thread(self.finder.find_visit, checkin_id)
-        except asyncio.CancelledError:
-            future.cancel()
-            raise
-        except Exception as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: no "never retrieved" warning when nobody else waited
-            raise
         finally:
             self._pending.pop(checkin_id, None)
         if visit is None:
@@ -67,7 +65,6 @@ class VisitDirectory:
             self._found[checkin_id] = visit
             while len(self._found) > MAX_REMEMBERED:
                 self._found.popitem(last=False)
-        future.set_result(visit)
         return visit
 
     def forget(self, checkin_id: str) -> None:
