@@ -11,6 +11,8 @@ from PySide6.QtWidgets import (QBoxLayout, QFrame, QHBoxLayout, QLabel, QPushBut
 from ..catalogue import tr
 
 
+COMPACT_MARGINS = 0.4  # margins of a screen arranged for large text in landscape
+
 def label(role: str, *, wrap: bool = True, center: bool = False) -> QLabel:
     lab = QLabel()
     lab.setProperty("role", role)
@@ -112,11 +114,27 @@ class Screen(QWidget):
         self.footer.setSpacing(round(32 * u))
 
     stacked_footer = False  # a screen whose footer buttons are always one under the other
+    tight_when_compact = False  # a screen arranged for large text in landscape also takes the tightest margins
+
+    def is_compact(self) -> bool:
+        """Large text in landscape: height is scarce."""
+        return self.large and self.is_landscape()
+
+    def margin_scale(self) -> float:
+        """Margins as a share of the normal ones: large text takes the room margins had,
+        a screen arranged for compact mode takes even more."""
+        if self.tight_when_compact and self.is_compact():
+            return COMPACT_MARGINS
+        return 0.6 if self.large else 1.0
 
     def set_mode(self, u: float, large: bool) -> None:
         """The window's style unit and whether large text is on: margins, then layout."""
         self.u, self.large = u, large
-        self.set_margins(u * (0.6 if large else 1.0))  # large text takes the room margins had
+        self.arrange()
+
+    def arrange(self) -> None:
+        """Margins, footer and layout for the current size and mode."""
+        self.set_margins(self.u * self.margin_scale())
         self._place_footer()
         self.relayout()
 
@@ -130,8 +148,7 @@ class Screen(QWidget):
         """Arrange the screen for its orientation and text size (called on resize and mode change)."""
 
     def resizeEvent(self, event):  # noqa: N802
-        self._place_footer()
-        self.relayout()
+        self.arrange()
         super().resizeEvent(event)
 
 

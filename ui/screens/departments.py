@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QBoxLayout, QFrame, QGridLayout, QPushButton, QScr
 
 from kiosk import journey as j
 
-from .base import Screen, button, label, repolish, set_direction
+from .base import COMPACT_MARGINS, Screen, button, label, repolish, set_direction
 from .visit import PriorityToggles, WhoBox
 
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum"
@@ -105,7 +105,7 @@ class DepartmentScreen(Screen):
         if not self.buttons:
             return True
         w = self.width()
-        both = w - 2 * round(48 * self.u * 0.4) - self.split.spacing()  # the two-column layout's margins
+        both = w - 2 * round(48 * self.u * COMPACT_MARGINS) - self.split.spacing()  # the two-column layout's margins
         side = min(round(w * 0.4), both * 2 / 5)  # its maximum width, or its share (stretch 2 : 3)
         column = (both - side - 8) / 2  # two button columns, 8 px apart
         text = column - 2 * 12  # the name label: the button's width less its layout's margins
@@ -117,7 +117,7 @@ class DepartmentScreen(Screen):
         self.home.setText(self.t("ui.confirm.no" if journey.short_flow and journey.identity else "ui.action.cancel"))
         self.retry.setText(self.t("ui.action.retry"))
         self._show_departments(journey)
-        self.relayout()  # the names (or the language) decide whether two columns fit; then the texts
+        self.arrange()  # the names (or the language) decide whether two columns fit; then the texts
 
     def _fit_texts(self) -> None:
         """What depends on the orientation and text size: the title, who, the priority buttons."""
@@ -181,6 +181,9 @@ class DepartmentScreen(Screen):
         self.who.clear()
         self._shown = None
 
+    def margin_scale(self) -> float:
+        return COMPACT_MARGINS if self.two_columns else super().margin_scale()  # two columns: height is scarce
+
     def relayout(self) -> None:
         self._fit_texts()
         two = self.two_columns
@@ -197,5 +200,4 @@ class DepartmentScreen(Screen):
         # two columns: the departments get three fifths of the width (their names stay on one line)
         self.side_scroll.setMaximumWidth(round(self.width() * 0.4) if two else QWIDGETSIZE_MAX)
         self.notice_beside_buttons(two)
-        self.set_margins(self.u * (0.4 if two else 0.6 if self.large else 1.0))  # two columns: height is scarce
         self._place()

@@ -18,6 +18,7 @@ class DoneScreen(Screen):
     there, shown instead), and the screen's notice sits beside the buttons, so
     that everything is on screen without scrolling."""
 
+    tight_when_compact = True  # number and directions side by side in large landscape
     def __init__(self, send, parent=None):
         super().__init__(send, parent)
         self.caption = label("body", center=True)
@@ -106,10 +107,9 @@ class DoneScreen(Screen):
 
     def relayout(self) -> None:
         landscape = self.is_landscape()
-        compact = landscape and self.large
+        compact = self.is_compact()
         set_direction(self.split, landscape)
         self.notice_beside_buttons(compact)
-        self.set_margins(self.u * (0.4 if compact else 0.6 if self.large else 1.0))  # compact: height is scarce
         if compact != self.compact:
             self.compact = compact
             self.split.setSpacing(12 if compact else 24)

@@ -69,9 +69,12 @@ class WelcomeScreen(Screen):
         # (an unknown status while the printer is starting up is not yet a warning)
         self.printer_warning.setVisible(journey.printer_status in CANNOT_PRINT)
 
+    @property
+    def stacked_footer(self) -> bool:  # two long button texts: one under the other in portrait
+        return not self.is_landscape()
+
     def relayout(self) -> None:
         set_direction(self.pictures, self.is_landscape())
-        self.stacked_footer = not self.is_landscape()  # two long button texts: one under the other in portrait
 
 
 class Keypad(QWidget):
@@ -140,6 +143,7 @@ class NeedKeyScreen(Screen):
     """A card is on the reader but the chip needs the ID number (CAN) first:
     show the card's QR code, or type the number right here."""
 
+    tight_when_compact = True  # large landscape: instruction beside the keys
     def __init__(self, send, parent=None):
         super().__init__(send, parent)
         self.text = label("body", center=True)
@@ -195,19 +199,19 @@ class NeedKeyScreen(Screen):
     def relayout(self) -> None:
         landscape = self.is_landscape()
         set_direction(self.split, landscape)
-        compact = landscape and self.large
+        compact = self.is_compact()
         self.picture.setVisible(not self.large)
         self.text.setVisible(not compact)
         self.text_left.setVisible(compact)
         self.pad.set_compact(compact)
         self.split.setStretch(1, 1 if compact else 2)  # the instruction gets half the width: fewer lines
-        self.set_margins(self.u * (0.4 if compact else 0.6 if self.large else 1.0))
 
 
 class KeypadScreen(Screen):
     """On-screen keypad for the 12-digit ID, or the digits of the patient code;
     checked before anything is sent."""
 
+    tight_when_compact = True  # large landscape: every key on screen
     def __init__(self, send, parent=None):
         super().__init__(send, parent)
         self.field = j.CITIZEN_ID
@@ -281,11 +285,10 @@ class KeypadScreen(Screen):
 
     def relayout(self) -> None:
         landscape = self.is_landscape()
-        compact = landscape and self.large  # height is scarce: every key on screen without scrolling
+        compact = self.is_compact()  # height is scarce: every key on screen without scrolling
         set_direction(self.split, landscape)
         self.pad.set_compact(compact)
         self.split.setSpacing(16 if compact else 30)
-        self.set_margins(self.u * (0.4 if compact else 0.6 if self.large else 1.0))
 
 
 class BusyScreen(Screen):
