@@ -179,7 +179,7 @@ def load_trust_store(folder: str | Path | None) -> list[x509.Certificate]:
                 certs.extend(x509.load_pem_x509_certificates(raw))
             else:
                 certs.append(x509.load_der_x509_certificate(raw))
-        except ValueError:
+        except (ValueError, x509.InvalidVersion):
             continue  # not a certificate: ignore (README, CRL…)
     return certs
 
@@ -201,7 +201,7 @@ def passive_authentication(sod: Sod, groups: dict[int, bytes], trust: list[x509.
         with warnings.catch_warnings():  # odd serial numbers etc. are judged below, not warned about
             warnings.simplefilter("ignore")
             ds = x509.load_der_x509_certificate(sod.signer_certificate)
-    except ValueError:
+    except (ValueError, x509.InvalidVersion):
         return PassiveAuthResult(FAILED, "document signer certificate is not valid DER", checked)
     reason = _verify_signature(sod, ds)
     if reason:

@@ -3,6 +3,7 @@ typed ``CardParseError`` (never IndexError, UnicodeDecodeError, RecursionErrorâ€
 and well-formed input round-trips."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -14,7 +15,7 @@ from devices.cccd.dg13 import encode_dg13, parse_dg13, parse_vn_date
 from devices.cccd.errors import CardParseError
 from devices.cccd.mrz import check_digit, parse_mrz, td1_for_cccd
 from devices.cccd.sample_card import make_pki, person_files, sign_files
-from devices.cccd.sod import parse_sod, passive_authentication
+from devices.cccd.sod import load_trust_store, parse_sod, passive_authentication
 from kiosk.demo_data import demo_person
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -212,3 +213,18 @@ def test_secure_messaging_unwrap_of_garbage(raw):
             sm.unwrap(raw)
         except CardError:
             pass
+
+
+def test_signer_certificate_with_an_unknown_x509_version_fails_cleanly(sample_files, tmp_path):
+    """A flipped bit in the certificate's version field ("v4") is a failed check, not a traceback."""
+    sod = parse_sod(sample_files["SOD"])
+    cert = bytearray(sod.signer_certificate)
+    version = bytes.fromhex("a003020102")  # [0] EXPLICIT INTEGER 2 = X.509 v3
+    at = cert.index(version)
+    cert[at + 4] = 3
+    groups = {1: sample_files["DG1"], 13: sample_files["DG13"]}
+    result = passive_authentication(dataclasses.replace(sod, signer_certificate=bytes(cert)), groups, [])
+    assert result.status == "failed" and "not valid DER" in result.reason
+    # the same bytes in the trust-store folder are skipped like any other non-certificate file
+    (tmp_path / "bad.der").write_bytes(bytes(cert))
+    assert load_trust_store(tmp_path) == []
