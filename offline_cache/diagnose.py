@@ -11,6 +11,7 @@ from kiosk.errors import ConfigError
 
 from .db import SCHEMA_VERSION
 from .generation import Generation, Record
+from .integrity import compare_with_record
 from .reference import REFRESHED_KEY
 
 BACKLOG_WARN_S = 30 * 60
@@ -86,25 +87,18 @@ def _outbox_checks(config: Config) -> list[Check]:
 
 
 def _generation_check(conn: sqlite3.Connection, path, record: Record | None) -> list[Check]:
-    """The database still holds what its generation record says was queued in it."""
-    if record is None or not record.database_id:
+    """The database still holds what its generation record says was queued in it
+    (the same comparison the kiosk makes when it starts)."""
+    finding = compare_with_record(path, record)
+    if finding is not None:
+        kind, detail, waiting = finding
+        fix = ("restart the kiosk to record the loss; look for the missing check-ins on the offline paper tickets"
+               if kind == "rows_lost" else "restart the kiosk (it keeps the file aside and records the loss)")
+        return [Check("outbox.generation", FAIL, f"{path}: {detail}; up to {waiting} queued check-in(s) may be "
+                      "missing", fix)]
+    if record is None or not record.database_id or path.stat().st_size == 0:
         return []
-    if path.stat().st_size == 0:
-        return [Check("outbox.generation", FAIL, f"{path} is 0 bytes: up to {record.waiting} queued check-in(s) "
-                      "were in it", "restart the kiosk (it keeps the file aside and records the loss)")]
-    try:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'database_id'").fetchone()
-    except sqlite3.OperationalError:
-        row = None
-    held = conn.execute("SELECT count(*) FROM checkins").fetchone()[0] if row else 0
-    if not row or row[0] != record.database_id:
-        return [Check("outbox.generation", FAIL, f"{path} is not the database this kiosk wrote: up to "
-                      f"{record.waiting} queued check-in(s) may be missing",
-                      "restart the kiosk (it keeps the file aside and records the loss)")]
-    if held < record.queued_total:
-        return [Check("outbox.generation", FAIL, f"{path} holds {held} check-in(s) but {record.queued_total} were "
-                      "queued in it: rows were deleted", "restart the kiosk to record the loss; look for the "
-                      "missing check-ins on the offline paper tickets")]
+    held = conn.execute("SELECT count(*) FROM checkins").fetchone()[0]
     return [Check("outbox.generation", OK, f"{held} check-in(s) ever queued, all still in the database")]
 
 

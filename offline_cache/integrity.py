@@ -99,8 +99,8 @@ def damage(path: Path) -> str | None:
 
 
 def _facts(path: Path) -> tuple[str | None, int]:
-    """(database id, check-ins held) of a readable database file."""
-    conn = sqlite3.connect(str(path), timeout=5)
+    """(database id, check-ins held) of a readable database file (read-only)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     try:
         try:
             row = conn.execute("SELECT value FROM meta WHERE key = 'database_id'").fetchone()
@@ -140,29 +140,44 @@ def _kept_name(kept: Path | None) -> str | None:
     return str(kept) if kept.exists() else str(kept) + "-wal"
 
 
-def _inspect(path: Path, record: Record | None) -> tuple[str, str, str] | None:
-    """(kind, detail, what to do) when the file must not be used as it is:
-    what="move" (set it aside, start fresh) or "keep" (use it, report)."""
-    problem = damage(path)
-    if problem:
-        return "damaged", f"the outbox database was damaged ({problem})", "move"
+def compare_with_record(path: Path, record: Record | None) -> tuple[str, str, int | None] | None:
+    """The one comparison of the database file with its generation record, used
+    at start-up, while the kiosk runs and by ``kiosk doctor``: (kind, detail,
+    check-ins that may be lost) when the file no longer holds what was queued in
+    it, else None. Reads the file read-only with a connection of its own."""
     if record is None or not record.database_id:
         return None
     if not path.exists() or path.stat().st_size == 0:
         if record.queued_total == 0 and not Path(str(path) + "-wal").exists():
             return None  # nothing was ever queued in it: nothing lost
         what = "deleted" if not path.exists() else "truncated to 0 bytes"
-        return ("missing" if not path.exists() else "emptied"), f"the outbox database was {what}", "move"
+        return ("missing" if not path.exists() else "emptied"), f"the outbox database was {what}", record.waiting
     db_id, held = _facts(path)
     if db_id is None:
-        return "emptied", "the outbox database was replaced by an empty one", "move"
+        return "emptied", "the outbox database was replaced by an empty one", record.waiting
     if db_id != record.database_id:
         return "other_database", (f"the outbox database is not the one this kiosk wrote (database id {db_id[:8]}…, "
-                                  f"expected {record.database_id[:8]}…): replaced by another file"), "move"
+                                  f"expected {record.database_id[:8]}…): replaced by another file"), record.waiting
     if held < record.queued_total:
         return "rows_lost", (f"the outbox database holds {held} check-in(s) but {record.queued_total} were "
-                             "queued in it: rows were deleted"), "keep"
+                             "queued in it: rows were deleted"), record.queued_total - held
     return None
+
+
+def _inspect(path: Path, record: Record | None) -> tuple[str, str, int | None, str] | None:
+    """(kind, detail, check-ins that may be lost, what to do) when the file must not
+    be used as it is: what="move" (set it aside, start fresh) or "keep" (use it, report)."""
+    problem = damage(path)
+    if problem:
+        return "damaged", f"the outbox database was damaged ({problem})", _waiting(record), "move"
+    finding = compare_with_record(path, record)
+    if finding is None:
+        return None
+    return (*finding, "keep" if finding[0] == "rows_lost" else "move")
+
+
+def _waiting(record: Record | None) -> int | None:
+    return record.waiting if record is not None and record.database_id else None
 
 
 def open_checked(path: str | os.PathLike) -> LocalDatabase:
@@ -181,16 +196,12 @@ def open_checked(path: str | os.PathLike) -> LocalDatabase:
         finding = _inspect(path, record)
         incident = None
         if finding is not None:
-            kind, detail, action = finding
+            kind, detail, waiting, action = finding
             if action == "move" and not exclusive:
                 raise OutboxUnavailable(f"{path}: {detail}, and another kiosk process has it open: stop that "
                                         "process (systemctl stop kiosk), then run this again")
             kept = move_aside(path, kind.replace("_", "-")) if action == "move" else None
             with generation.locked() as rec:
-                waiting = rec.waiting if rec.database_id else None
-                if kind == "rows_lost":
-                    _, held = _facts(path)
-                    waiting = max(0, rec.queued_total - held)
                 incident = rec.add_incident(kind, detail, _kept_name(kept), waiting)
                 if action == "move":  # a new generation starts
                     rec.database_id, rec.queued_total, rec.delivered_total = "", 0, 0
@@ -277,15 +288,14 @@ def _live_finding(database: LocalDatabase, record: Record) -> tuple[str, str, in
     problem = damage(path)  # a connection of its own: what is on the disk now, not this one's page cache
     if problem is None:
         try:
-            held = database.read("SELECT count(*) AS n FROM checkins")[0]["n"]
+            finding = compare_with_record(path, record)
         except sqlite3.DatabaseError as exc:
             problem = str(exc)
     if problem:
         return "damaged", f"the outbox database was damaged while the kiosk ran ({problem})", record.waiting
-    if held < record.queued_total:
-        return ("rows_lost", f"the outbox database holds {held} check-in(s) but {record.queued_total} were "
-                "queued in it: rows were deleted while the kiosk ran", record.queued_total - held)
-    return None
+    if finding is not None and finding[0] == "rows_lost":
+        return finding[0], finding[1] + " while the kiosk ran", finding[2]
+    return finding
 
 
 def check_live(database: LocalDatabase) -> Incident | None:

@@ -342,3 +342,19 @@ def test_the_running_sender_looks_at_its_database(tmp_path, monkeypatch):
     finally:
         parts.close()
         his.close()
+
+
+def test_doctor_and_start_up_agree_on_an_emptied_database_that_never_held_a_checkin(tmp_path):
+    """Doctor and the kiosk make the same comparison with the generation record: a 0-byte
+    file with nothing ever queued in it lost nothing (no FAIL, no incident)."""
+    from offline_cache.integrity import open_database
+
+    online, _, db = write_configs(tmp_path, f"http://127.0.0.1:{free_port()}/fhir/R4")
+    open_database(db).close()  # a fresh database and its generation record
+    db.write_bytes(b"")
+    for suffix in ("-wal", "-shm"):
+        db.with_name(db.name + suffix).unlink(missing_ok=True)
+    checks = doctor(online)
+    assert not [c for name, c in checks.items() if name.startswith("outbox") and c["status"] == "FAIL"], checks
+    r = kiosk("outbox", "list", "--json", config=online)
+    assert r.returncode == 0 and not json.loads(r.stdout)["summary"]["incidents"], r.stdout
