@@ -293,7 +293,8 @@ def build_queue_web(config: Config):
         return BoardPoller(config, rooms, poll_his, clock=clock, on_update=on_update), poll_his.close
 
     tokens = FollowTokens.from_file(config.queue_web.token_secret_file) if config.queue_web.token_secret_file else None
-    return QueueWebParts(config=config, departments=his.departments, make_poller=make_poller, clock=clock,
+    return QueueWebParts(config=config, departments=lambda: his.departments(fresh=True), make_poller=make_poller,
+                         clock=clock,
                          visits=lookups if tokens is not None else None, tokens=tokens,
                          call_audio=devices.voice.build_call_audio(config), closers=[his.close, lookups.close])
 

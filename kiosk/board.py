@@ -111,7 +111,10 @@ class VisitUpdate:
 class BoardHis(Protocol):
     """The calling board's side of the HIS (adapter: ``kiosk.fhir.board``)."""
 
-    def departments(self) -> list[Department]: ...
+    def departments(self, *, fresh: bool = False) -> list[Department]:
+        """The HIS's departments and rooms: cached a few minutes, or read now
+        (``fresh``: for a caller that keeps its own copy, e.g. the queue service)."""
+        ...
 
     def read_day(self, rooms: list[ClinicRoom], now: datetime) -> VisitUpdate:
         """Every visit of ``rooms`` on the day ``now`` falls in (its timezone)."""

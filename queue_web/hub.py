@@ -54,7 +54,7 @@ class QueueWebParts:
     """What the queue service gets from the composition root (``app/compose.py``)."""
 
     config: Config
-    departments: Callable[[], list[Department]]  # read from the HIS
+    departments: Callable[[], list[Department]]  # read from the HIS now (the hub keeps the copy)
     # a poller with its own HIS client, and what closes that client
     make_poller: Callable[[list[ClinicRoom], Callable], tuple[BoardPoller, Callable[[], None]]]
     clock: Clock

@@ -183,8 +183,8 @@ class FhirBoardHis:
         self._raw: dict[str, dict] = {}
         self._his = FhirHis(config, self.client)
 
-    def departments(self) -> list[Department]:
-        return self._his.list_departments()
+    def departments(self, *, fresh: bool = False) -> list[Department]:
+        return self._his.list_departments(refresh=fresh)
 
     def read_day(self, rooms: list[ClinicRoom], now: datetime) -> VisitUpdate:
         found, _ = self.client.search("Encounter", [("location", _location_param(rooms)), *day_params(now),
