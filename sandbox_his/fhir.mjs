@@ -27,11 +27,28 @@ function returnPreference(ctx, prefer) {
   return 'representation';
 }
 
+/** GET /metadata. Like many servers, the statement carries an ETag and
+ * Last-Modified (it changes only when the server restarts) and a conditional
+ * GET that matches answers 304 with no body; `no-versioning` sends neither. */
+function metadataReply(ctx, req) {
+  const statement = capabilityStatement(ctx);
+  if (ctx.profile.has('no-versioning')) return reply(200, statement);
+  const etag = `W/"${Date.parse(ctx.startedAt)}"`;
+  const modified = new Date(Math.floor(Date.parse(ctx.startedAt) / 1000) * 1000);
+  const headers = { ETag: etag, 'Last-Modified': modified.toUTCString() };
+  const noneMatch = req.headers['if-none-match'];
+  const since = Date.parse(req.headers['if-modified-since'] || '');
+  const unchanged = noneMatch !== undefined
+    ? noneMatch.split(',').map((t) => t.trim()).includes(etag)
+    : !Number.isNaN(since) && modified.getTime() <= since;
+  return unchanged ? { status: 304, headers } : reply(200, statement, headers);
+}
+
 /** Handles one request under the FHIR base; `parsed` is {body, pairs, error} from server.mjs. */
 export async function handleFhir(ctx, req, path, search, parsed) {
   const { profile, stats } = ctx;
   const method = req.method;
-  if (method === 'GET' && path === '/metadata') return reply(200, capabilityStatement(ctx));
+  if (method === 'GET' && path === '/metadata') return metadataReply(ctx, req);
   if (method === 'GET' && path === '/.well-known/smart-configuration') {
     if (!profile.has('token')) return reply(404, outcome('not-found', 'this server does not use SMART sign-in'));
     return { status: 200, contentType: 'application/json', body: smartConfiguration(ctx) };

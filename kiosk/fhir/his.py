@@ -55,6 +55,7 @@ class FhirHis:
         self._lock = threading.Lock()
         self._departments: list[Department] | None = None
         self._departments_at = 0.0
+        self._ping_validators: dict[str, str] = {}  # If-None-Match / If-Modified-Since of the last answer
 
     # -- reference data ---------------------------------------------------------
     def list_departments(self, *, refresh: bool = False) -> list[Department]:
@@ -291,9 +292,17 @@ class FhirHis:
         self.client.close()
 
     def ping(self) -> float:
-        """Round-trip time of a cheap request; raises HisUnavailable when down."""
+        """Round-trip time of ``GET /metadata`` (the one request every FHIR server
+        answers); raises HisUnavailable when down. When the server gave the
+        statement an ETag or Last-Modified, the ping asks conditionally: an
+        unchanged statement comes back as 304 with no body (plain HTTP, RFC 9110),
+        so probing every few seconds does not fetch it again and again."""
         started = time.perf_counter()
-        self.client.request("GET", "metadata", retries=0)
+        r = self.client.request("GET", "metadata", retries=0, headers=self._ping_validators, ok=(200, 304))
+        if r.status == 200:
+            self._ping_validators = {name: r.headers[field] for name, field in
+                                     (("If-None-Match", "ETag"), ("If-Modified-Since", "Last-Modified"))
+                                     if r.headers.get(field)}
         return time.perf_counter() - started
 
 

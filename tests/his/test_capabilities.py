@@ -169,3 +169,39 @@ def test_every_capability_has_a_config_key():
     from kiosk.his_settings import CAPABILITY_KEYS
 
     assert set(BY_NAME) == set(CAPABILITY_KEYS)
+
+
+@pytest.mark.parametrize("profile, answers", [
+    ("honest", [200, 304, 304]),  # the statement's ETag / Last-Modified: unchanged → 304, no body
+    ("no-versioning", [200, 200, 200]),  # no validators: the whole statement each time
+])
+def test_the_probe_asks_for_metadata_conditionally_when_the_server_allows(profile, answers):
+    with SandboxHis(port=0, profile=profile) as sandbox:
+        his = FhirHis(make_config(sandbox.base_url))
+        seen = []
+        his.client.session.hooks["response"].append(lambda r, *a, **k: seen.append((r.status_code, len(r.content))))
+        try:
+            for _ in answers:
+                assert his.ping() >= 0
+        finally:
+            his.close()
+    assert [status for status, _ in seen] == answers
+    assert all(size == 0 for status, size in seen if status == 304)
+
+
+def test_a_probe_after_the_server_restarts_reads_the_new_statement(tmp_path):
+    """Validators from the old server do not match the new one: a 200, then 304 again."""
+    with SandboxHis(port=0) as sandbox:
+        config = make_config(sandbox.base_url)
+        his = FhirHis(config)
+        his.ping()
+        old = dict(his._ping_validators)
+    with SandboxHis(port=sandbox.port) as again:
+        seen = []
+        his.client.session.hooks["response"].append(lambda r, *a, **k: seen.append(r.status_code))
+        try:
+            his.ping()
+            his.ping()
+        finally:
+            his.close()
+    assert again.port == sandbox.port and seen == [200, 304] and his._ping_validators != old
