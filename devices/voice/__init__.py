@@ -12,8 +12,8 @@ from .announcer import (
     EspeakAnnouncer,
     PlayedCall,
     SimulatedAnnouncer,
-    VoiceError,
 )
+from .espeak import VoiceError
 from .synth import EspeakCallAudio, SimulatedCallAudio
 from .speaker import EspeakSpeaker, SimulatedSpeaker
 

@@ -24,21 +24,14 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.diagnostics import FAIL, OK, WARN, Check
-from kiosk.errors import KioskError
+from kiosk.diagnostics import OK, WARN, Check
 
 from .chime import CHIME_FILE, ensure_chime
+from .espeak import Espeak, VoiceError
 
 log = logging.getLogger("kiosk.voice")
 
-SYNTH_TIMEOUT_S = 10.0
 MAX_QUEUED_CALLS = 100
-
-
-class VoiceError(KioskError):
-    """espeak-ng is missing or failed; the board still shows the call."""
-
-    patient_message_key = "error.voice"
 
 
 @dataclass(frozen=True)
@@ -227,23 +220,16 @@ class EspeakAnnouncer(Announcer):
         self.chime = Path(chime)
         self.keep_files = keep_files
         self.play_timeout_s = play_timeout_s
-        self.espeak = shutil.which("espeak-ng")
+        self.espeak = Espeak()
         self.player, self.player_reason = audio_output(player)
         self._seq = 0
         self._said_no_audio = False
 
     def _perform(self, call: PlayedCall) -> None:
-        if not self.espeak:
-            raise VoiceError("espeak-ng not found: install the Debian package espeak-ng")
         self.work_dir.mkdir(parents=True, exist_ok=True)
         ensure_chime(self.chime)
         self._seq += 1
-        voice_wav = self.work_dir / f"voice-{self._seq:06d}.wav"
-        out = subprocess.run([self.espeak, "-v", self.voice, "-w", str(voice_wav), call.announcement.spoken],
-                             capture_output=True, timeout=SYNTH_TIMEOUT_S)
-        if out.returncode != 0 or not voice_wav.is_file():
-            raise VoiceError(f"espeak-ng -v {self.voice} failed (exit {out.returncode}): "
-                             f"{out.stderr.decode(errors='replace').strip()[:200]}")
+        voice_wav = self.espeak.to_wav(call.announcement.spoken, self.voice, self.work_dir / f"voice-{self._seq:06d}.wav")
         call.voice_wav = voice_wav
         call.wav = join_call_wav(self.chime, voice_wav, call.times, self.work_dir / f"call-{self._seq:06d}.wav")
         self._prune()
@@ -259,17 +245,7 @@ class EspeakAnnouncer(Announcer):
 
     def diagnose(self) -> list[Check]:
         """espeak-ng and its voice, the chime, and an audio output to play on."""
-        checks = []
-        if not self.espeak:
-            checks.append(Check("voice.espeak", FAIL, "espeak-ng not found", "apt-get install espeak-ng"))
-        else:
-            out = subprocess.run([self.espeak, f"--voices={self.voice}"], capture_output=True, text=True,
-                                 timeout=SYNTH_TIMEOUT_S)
-            if [ln for ln in out.stdout.splitlines()[1:] if ln.strip()]:
-                checks.append(Check("voice.espeak", OK, f"espeak-ng voice {self.voice!r} available"))
-            else:
-                checks.append(Check("voice.espeak", FAIL, f"espeak-ng has no voice {self.voice!r}",
-                                    "set board.voice to vi (or vi-vn-x-south / vi-vn-x-central)"))
+        checks = [self.espeak.voice_check("voice.espeak", self.voice, "board.voice")]
         checks.append(Check("voice.chime", OK if self.chime.is_file() else WARN, str(self.chime.name),
                             "" if self.chime.is_file() else "run: python -m devices.voice.chime"))
         checks.append(Check("voice.audio", OK if self.player else WARN, self.player_reason,

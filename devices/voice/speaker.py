@@ -29,11 +29,12 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.diagnostics import FAIL, OK, WARN, Check
+from kiosk.diagnostics import OK, WARN, Check
 from kiosk.ports import HEADPHONES_IN, HEADPHONES_OUT, DeviceEventCallback
 
 from ..worker import DeviceWorker
-from .announcer import SYNTH_TIMEOUT_S, VoiceError, audio_output
+from .announcer import audio_output
+from .espeak import Espeak, VoiceError
 
 log = logging.getLogger("kiosk.speech")
 ASOUND_CARDS = Path("/proc/asound/cards")
@@ -177,7 +178,7 @@ class EspeakSpeaker(SpeakerBase):
         self.rate = rate
         self.output = output
         self.work_dir = Path(work_dir)
-        self.espeak = shutil.which("espeak-ng")
+        self.espeak = Espeak()
         self.last_wav: Path | None = None
         self.played_with: str = ""
         self._proc: subprocess.Popen | None = None
@@ -185,17 +186,17 @@ class EspeakSpeaker(SpeakerBase):
         self._said_no_audio = False
 
     def _speak(self, gen: int, text: str, language: str) -> None:
-        if not self.espeak:
-            raise VoiceError("espeak-ng not found: install the Debian package espeak-ng")
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self._seq += 1
-        wav = self.work_dir / f"speech-{self._seq % 4}.wav"  # a few files, reused
         voice = self.voices.get(language) or self.voices.get("vi", "vi")
-        amplitude = str(round(self._volume * 2))  # espeak-ng -a: 0-200, 100 is its default
-        done = subprocess.run([self.espeak, "-v", voice, "-a", amplitude, "-s", str(self.rate), "-w", str(wav),
-                               text], capture_output=True, timeout=SYNTH_TIMEOUT_S)
-        if done.returncode != 0 or not wav.is_file():
-            log.warning("speech: espeak-ng failed", extra={"event": "speech.failed", "exit_code": done.returncode})
+        try:
+            wav = self.espeak.to_wav(text, voice, self.work_dir / f"speech-{self._seq % 4}.wav",  # a few files, reused
+                                     amplitude=round(self._volume * 2), rate=self.rate)
+        except VoiceError as exc:
+            if not self.espeak.program:
+                raise
+            # the exit code only: espeak-ng's own message may quote the sentence
+            log.warning("speech: espeak-ng failed", extra={"event": "speech.failed", "error": str(exc).split(":")[0]})
             return
         self.last_wav = wav
         player, where = speech_output(self.output, self.headphones, self.cards_file)
@@ -225,17 +226,11 @@ class EspeakSpeaker(SpeakerBase):
             proc.terminate()
 
     def diagnose(self) -> list[Check]:
-        checks = []
-        if not self.espeak:
-            checks.append(Check("speech.espeak", FAIL, "espeak-ng not found", "apt-get install espeak-ng"))
+        if not self.espeak.program:
+            checks = [self.espeak.voice_check("speech.espeak", "", "")]
         else:
-            for lang, voice in sorted(self.voices.items()):
-                out = subprocess.run([self.espeak, f"--voices={voice}"], capture_output=True, text=True,
-                                     timeout=SYNTH_TIMEOUT_S)
-                found = [ln for ln in out.stdout.splitlines()[1:] if ln.strip()]
-                checks.append(Check(f"speech.voice_{lang}", OK if found else FAIL,
-                                    f"espeak-ng voice {voice!r} " + ("available" if found else "missing"),
-                                    "" if found else f"set speech.voice_{lang} to a voice of espeak-ng --voices"))
+            checks = [self.espeak.voice_check(f"speech.voice_{lang}", voice, f"speech.voice_{lang}")
+                      for lang, voice in sorted(self.voices.items())]
         player, where = speech_output(self.output, self.headphones, self.cards_file)
         checks.append(Check("speech.output", OK if player else WARN, where,
                             "" if player else "connect speakers or set speech.output / speech.headphones"))

@@ -9,18 +9,17 @@ espeak-ng, for tests and demos. Both are safe to call from several threads.
 """
 from __future__ import annotations
 
-import shutil
 import struct
-import subprocess
 import tempfile
 import threading
 import wave
 from pathlib import Path
 
-from kiosk.diagnostics import FAIL, OK, Check
+from kiosk.diagnostics import OK, Check
 
-from .announcer import SYNTH_TIMEOUT_S, Announcement, VoiceError, join_call_wav
+from .announcer import Announcement, join_call_wav
 from .chime import CHIME_FILE, ensure_chime
+from .espeak import Espeak
 
 
 class EspeakCallAudio:
@@ -28,29 +27,21 @@ class EspeakCallAudio:
         self.voice = voice
         self.times = 1 + max(0, int(repeat))
         self.chime = Path(chime)
-        self.espeak = shutil.which("espeak-ng")
+        self.espeak = Espeak()
         self._lock = threading.Lock()  # one espeak-ng at a time: calls are rare, the CPU is small
         self.made = 0
 
     def synthesize(self, room_code: str, room_name: str, label: str) -> bytes:
-        if not self.espeak:
-            raise VoiceError("espeak-ng not found: install the Debian package espeak-ng")
         spoken = Announcement(room_code, room_name, label).spoken
         with self._lock, tempfile.TemporaryDirectory(prefix="kiosk-call-") as tmp:
             ensure_chime(self.chime)
-            voice_wav = Path(tmp, "voice.wav")
-            out = subprocess.run([self.espeak, "-v", self.voice, "-w", str(voice_wav), spoken],
-                                 capture_output=True, timeout=SYNTH_TIMEOUT_S)
-            if out.returncode != 0 or not voice_wav.is_file():
-                raise VoiceError(f"espeak-ng -v {self.voice} failed (exit {out.returncode})")
+            voice_wav = self.espeak.to_wav(spoken, self.voice, Path(tmp, "voice.wav"))
             data = join_call_wav(self.chime, voice_wav, self.times, Path(tmp, "call.wav")).read_bytes()
             self.made += 1
             return data
 
     def diagnose(self) -> list[Check]:
-        if not self.espeak:
-            return [Check("voice.espeak", FAIL, "espeak-ng not found", "apt-get install espeak-ng")]
-        return [Check("voice.espeak", OK, f"espeak-ng found; calls are synthesised with voice {self.voice!r}")]
+        return [self.espeak.voice_check("voice.espeak", self.voice, "board.voice")]
 
 
 class SimulatedCallAudio:

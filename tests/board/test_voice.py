@@ -14,6 +14,7 @@ import pytest
 
 from devices.voice import Announcement, EspeakAnnouncer, SimulatedAnnouncer, build_announcer
 from devices.voice.chime import CHIME_FILE, write_chime
+from devices.voice.espeak import Espeak
 from kiosk.config import config_from_dict
 
 
@@ -124,7 +125,7 @@ def test_a_failing_call_does_not_stop_the_queue(tmp_path):
                        'exec espeak-ng "$@"\n')
     wrapper.chmod(0o755)
     ann = EspeakAnnouncer(voice="vi", repeat=0, work_dir=tmp_path / "w", player="none")
-    ann.espeak = str(wrapper)
+    ann.espeak = Espeak(str(wrapper))
     ann.announce(Announcement("P1", "Phòng 1", "001"))
     ann.announce(Announcement("P1", "Phòng 1", "002"))
     assert ann.wait_idle(20)
@@ -145,3 +146,24 @@ def test_build_announcer_and_diagnose_follow_config(tmp_path):
     names = {c.name: c.status for c in ann.diagnose()}
     assert set(names) == {"voice.espeak", "voice.chime", "voice.audio"}
     assert names["voice.espeak"] == ("OK" if shutil.which("espeak-ng") else "FAIL")
+
+
+def test_every_voice_checks_its_espeak_voice_the_same_way(tmp_path):
+    """The Qt board, the web boards' call audio and the kiosk's guidance share one
+    espeak-ng check: a voice espeak-ng does not have is a FAIL naming the setting."""
+    from devices.voice import EspeakCallAudio, EspeakSpeaker
+
+    if not shutil.which("espeak-ng"):
+        pytest.fail("espeak-ng is part of the kiosk's Debian packages (make test installs it)")
+    board = EspeakAnnouncer(voice="xx-no-such", work_dir=tmp_path, player="none")
+    web = EspeakCallAudio(voice="xx-no-such")
+    speaker = EspeakSpeaker(voices={"vi": "vi", "en": "xx-no-such"}, work_dir=tmp_path)
+    board_check = {c.name: c for c in board.diagnose()}["voice.espeak"]
+    web_check = {c.name: c for c in web.diagnose()}["voice.espeak"]
+    speech = {c.name: c for c in speaker.diagnose()}
+    assert board_check.status == web_check.status == "FAIL" and "board.voice" in web_check.fix
+    assert speech["speech.voice_en"].status == "FAIL" and "speech.voice_en" in speech["speech.voice_en"].fix
+    assert speech["speech.voice_vi"].status == "OK"
+    missing = Espeak("/nonexistent/espeak-ng")
+    missing.program = None
+    assert missing.voice_check("voice.espeak", "vi", "board.voice").status == "FAIL"
