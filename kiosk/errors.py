@@ -34,6 +34,9 @@ class HisUnavailable(HisError):
     """HIS unreachable, timing out or answering 5xx: the kiosk may go offline."""
 
     patient_message_key = "error.his_unavailable"
+    # When the visit's own write went unanswered: the department the online
+    # check-in chose (e.g. the appointment's), which the offline ticket takes over.
+    department_code: str | None = None
 
 
 class HisBadReply(HisUnavailable):

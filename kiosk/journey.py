@@ -93,7 +93,7 @@ class Journey(VisitSteps):
         self.notice: str | None = None          # one-line hint on the current screen
         self._checkin_id: str | None = None
         self._retry: Callable[[], list] | None = None
-        self._checks: dict[int, str] = {}       # op -> name of a check running beside the others
+        self._lookup_op: int | None = None      # the HIS patient lookup running beside the BHYT check
         self._photo_op: int | None = None
         self._resume_visit = False              # a card laid on the visit screen: come back to it
         if self.out_of_service:
@@ -111,7 +111,7 @@ class Journey(VisitSteps):
     def _go(self, step: Step, notice: str | None = None) -> None:
         self.step = step
         self.notice = notice
-        self._checks = {}
+        self._lookup_op = None
         self._bump()
 
     def timeout_s(self) -> float | None:

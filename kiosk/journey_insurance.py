@@ -92,7 +92,7 @@ class InsuranceSteps:
                                                            "error": type(failed).__name__})
         else:
             self.coverage = check
-        if self.step is Step.LOOKING_UP and not self._checks:
+        if self.step is Step.LOOKING_UP and self._lookup_op is None:
             return self._after_checks(self.notice)
         return []
 

@@ -44,7 +44,8 @@ class VisitSteps(InsuranceSteps):
         self._retry = self._start_checks
         effects: list = []
         if ask_patient:
-            effects.append(LookupPatient(self._check(PATIENT), self.identity.citizen_id, self._today()))
+            self._lookup_op = self._next_op()
+            effects.append(LookupPatient(self._lookup_op, self.identity.citizen_id, self._today()))
         elif self.lookup is None:
             self.offline = True  # known offline: the patient is not looked up, the card may still be checked
         effects += self._start_insurance()
@@ -52,19 +53,16 @@ class VisitSteps(InsuranceSteps):
             effects.append(LoadDepartments())
         return effects
 
-    def _check(self, name: str) -> int:
-        op = self._next_op()
-        self._checks[op] = name
-        return op
-
-    def _check_done(self, name: str, value) -> list:
+    def _lookup_done(self, value) -> list:
+        self._lookup_op = None
         self.lookup = value
         effects = self._start_insurance()  # a typed ID or a patient code: the name comes from the HIS record
         if self.insurance_pending:
             return effects  # the lookup is back; the card check follows within the step's timeout
         return self._after_checks(self.notice)
 
-    def _check_failed(self, name: str, err: BaseException, key: str) -> list:
+    def _lookup_failed(self, err: BaseException, key: str) -> list:
+        self._lookup_op = None
         if isinstance(err, PatientAmbiguous):
             return self._fail(key, (HOME,))
         if isinstance(err, HisUnavailable):
@@ -196,8 +194,8 @@ class VisitSteps(InsuranceSteps):
             return None
         if ev.op == self._insurance_op:
             return self._insurance_answered(ev.value)
-        if ev.op in self._checks:
-            return self._check_done(self._checks.pop(ev.op), ev.value)
+        if ev.op == self._lookup_op:
+            return self._lookup_done(ev.value)
         if ev.op != self._op:
             return None
         if self.step is Step.READING:
@@ -223,11 +221,10 @@ class VisitSteps(InsuranceSteps):
             return None
         if ev.op == self._insurance_op:
             return self._insurance_answered(None, failed=err)
-        if ev.op in self._checks:
-            name = self._checks.pop(ev.op)
-            log.warning("journey check failed", extra={"event": "journey.failed", "step": name,
+        if ev.op == self._lookup_op:
+            log.warning("journey check failed", extra={"event": "journey.failed", "step": PATIENT,
                                                        "error": type(err).__name__})
-            return self._check_failed(name, err, key)
+            return self._lookup_failed(err, key)
         if ev.op != self._op:
             return None
         log.warning("journey step failed", extra={"event": "journey.failed", "step": self.step.value,

@@ -182,9 +182,8 @@ class OfflineFirstCheckIn:
                 result = future.result(timeout=self.deadline_s)
             except HisUnavailable as exc:
                 self.monitor.report_unavailable(str(exc))
-                chosen = getattr(exc, "department_code", None)  # e.g. the appointment's, when the write was reached
-                if chosen and not request.department_code:
-                    request = dataclasses.replace(request, department_code=chosen)
+                if exc.department_code and not request.department_code:
+                    request = dataclasses.replace(request, department_code=exc.department_code)
             except FutureTimeout:
                 self.monitor.report_unavailable(
                     f"no HIS answer within offline.go_offline_after_s = {self.deadline_s:g} s")

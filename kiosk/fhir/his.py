@@ -272,10 +272,8 @@ class FhirHis:
                 return current
             ext = [e for e in enc.get("extension") or [] if e.get("url") not in (self.ext.queue_number, self.ext.queue_label)]
             idents = [i for i in enc.get("identifier") or [] if i.get("system") != self.his.queue_system]
-            changed = dict(enc, extension=[{"url": self.ext.queue_number, "valueInteger": number},
-                                           {"url": self.ext.queue_label, "valueString": label}, *ext],
-                           identifier=idents + [{"system": self.his.queue_system,
-                                                 "value": f"{department_code}-{day:%Y%m%d}-{label}"}])
+            marks, identifier = m.queue_marks(self.his, self.ext, department_code, day, number, label)
+            changed = dict(enc, extension=[*marks, *ext], identifier=[*idents, identifier])
             try:
                 write_over(self.client, enc, changed, patch_allowed=patch_ok)
                 return label

@@ -61,6 +61,14 @@ def prune(value):
 QUEUE_VALUE = re.compile(r"^(?P<dept>.+)-(?P<day>\d{8})-(?P<label>[^-].*)$")
 
 
+def queue_marks(his: HisSection, urls: "Extensions", department_code: str, day: date, number: int,
+                label: str) -> tuple[list[dict], dict]:
+    """What carries a visit's queue number: the kiosk's two extensions and the
+    identifier ``{his.queue_system}|DEPT-YYYYMMDD-LABEL`` (``queue_of`` reads them back)."""
+    return ([{"url": urls.queue_number, "valueInteger": number}, {"url": urls.queue_label, "valueString": label}],
+            {"system": his.queue_system, "value": f"{department_code}-{day:%Y%m%d}-{label}"})
+
+
 def queue_of(enc: dict, his: HisSection) -> tuple[int, str] | None:
     """(number, label) of a visit: the kiosk's extensions, else the queue
     identifier ``{his.queue_system}|DEPT-YYYYMMDD-LABEL`` (a HIS that numbers
@@ -207,9 +215,8 @@ def encounter_to_fhir(plan: VisitPlan, patient_ref: str, his: HisSection, kiosk_
     urls = extensions(his)
     ext, queue_id = [], []
     if plan.queue_number is not None:  # None: the HIS numbers the visit when it registers it
-        ext = [{"url": urls.queue_number, "valueInteger": plan.queue_number},
-               {"url": urls.queue_label, "valueString": plan.queue_label}]
-        queue_id = [{"system": his.queue_system, "value": f"{dept.code}-{plan.day:%Y%m%d}-{plan.queue_label}"}]
+        ext, identifier = queue_marks(his, urls, dept.code, plan.day, plan.queue_number, plan.queue_label)
+        queue_id = [identifier]
     if kiosk_id:
         ext.append({"url": urls.kiosk_id, "valueString": kiosk_id})
     ext.append({"url": urls.checkin_channel, "valueCode": plan.identity.source.value})
