@@ -66,3 +66,27 @@ def read_secret(key: str, path: str, what: str = "the secret") -> str:
     if not value:
         raise ConfigError(f"{key}: {path} holds only white space")
     return value
+
+
+class SecretFile:
+    """A secret file read for every request (a bearer token, a basic-auth
+    password): read again only when the file changes (a rotated token is used
+    at once), else kept; checked as ``read_secret`` checks it each time it is
+    read, and a file that disappears or cannot be looked at is refused at once."""
+
+    def __init__(self, key: str, path: str, what: str = "the secret"):
+        self.key, self.path, self.what = key, path, what
+        self._seen: tuple | None = None
+        self._value = ""
+
+    def value(self) -> str:
+        file = secret_path(self.path)
+        try:
+            st = file.stat() if file is not None else None
+        except OSError:
+            st = None
+        seen = (st.st_ino, st.st_mtime_ns, st.st_size, st.st_mode, st.st_uid) if st is not None else None
+        if seen is None or seen != self._seen:
+            self._value = read_secret(self.key, self.path, self.what)  # refuses, naming the key, when unusable
+            self._seen = seen
+        return self._value

@@ -30,6 +30,7 @@ import requests
 from ..config import HisSection
 from ..errors import ConfigError, HisBadReply, HisRefused, HisUnavailable
 from ..his_settings import key_algorithm, read_secret
+from ..secret_files import SecretFile
 from ..logs import redact
 
 log = logging.getLogger(__name__)
@@ -62,9 +63,10 @@ class BearerSignIn(SignIn):
 
     def __init__(self, his: HisSection):
         self.his = his
+        self._file = SecretFile("his.token_file", his.token_file) if his.token_file else None
 
     def headers(self) -> dict:
-        token = read_secret("his.token_file", self.his.token_file) if self.his.token_file else self.his.token
+        token = self._file.value() if self._file else self.his.token
         return {"Authorization": f"Bearer {token}"}
 
     def refusal_hint(self) -> str:
@@ -76,10 +78,10 @@ class BasicSignIn(SignIn):
 
     def __init__(self, his: HisSection):
         self.his = his
+        self._file = SecretFile("his.password_file", his.password_file) if his.password_file else None
 
     def headers(self) -> dict:
-        password = (read_secret("his.password_file", self.his.password_file) if self.his.password_file
-                    else self.his.password)
+        password = self._file.value() if self._file else self.his.password
         raw = f"{self.his.username}:{password}".encode()
         return {"Authorization": "Basic " + base64.b64encode(raw).decode("ascii")}
 
