@@ -175,6 +175,12 @@ class Capabilities:
                 self._statement = statement
             return self._statement
 
+    def adopt(self, statement: dict) -> None:
+        """Use a CapabilityStatement already read (``kiosk doctor`` reads it to see
+        that the HIS answers) instead of asking for it again."""
+        with self._lock:
+            self._declared, self._statement = declared(statement), statement
+
     def refresh(self) -> None:
         """Read /metadata again and forget the probes' answers."""
         with self._lock:

@@ -95,7 +95,7 @@ def check_his(config: Config, timeout_s: float = 5.0) -> list[Check]:
         auth = _auth_check(client, timeout, config)
         checks.append(auth)
         if auth.status != FAIL and isinstance(statement, dict) and statement.get("resourceType") == "CapabilityStatement":
-            checks += capability_checks(client, config)
+            checks += capability_checks(client, config, statement)
         return checks
     finally:
         client.close()
@@ -120,9 +120,12 @@ def _auth_check(client: FhirClient, timeout, config: Config) -> Check:
     return Check("his.auth", OK, how.get(config.his.auth, f"{config.his.auth} credentials accepted"))
 
 
-def capability_checks(client: FhirClient, config: Config) -> list[Check]:
-    """``his.capabilities``: the matrix, FAIL / WARN / OK, with the rows in ``data``."""
+def capability_checks(client: FhirClient, config: Config, statement: dict | None = None) -> list[Check]:
+    """``his.capabilities``: the matrix, FAIL / WARN / OK, with the rows in ``data``
+    (from ``statement`` when /metadata was read already)."""
     caps = Capabilities(client, config.his)
+    if statement is not None:
+        caps.adopt(statement)
     try:
         rows = caps.matrix(queue_numbers=config.his.queue_numbers)
     except (HisError, ConfigError) as exc:

@@ -40,6 +40,7 @@ def matrix_of(config) -> tuple[str, dict]:
 def test_doctor_matrix_per_profile(profile, queue, status, expect):
     with SandboxHis(profile=profile, seed=False) as s:
         found, rows = matrix_of(make_config(s.base_url, his={"queue_numbers": queue}))
+        assert s.stats()["byResource"]["GET metadata"] == 1  # read once: to see the HIS answer, and for the matrix
     assert found == status
     for name, (dec, probed, strategy) in expect.items():
         assert (rows[name]["declared"], rows[name]["probed"]) == (dec, probed)
