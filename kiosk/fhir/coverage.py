@@ -43,8 +43,6 @@ then the Encounter read and update (two) when the visit is billed to the card.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from functools import lru_cache
 
 from ..config import HisSection
 from ..errors import CoverageOfAnotherPatient, HisConflict
@@ -64,35 +62,20 @@ PAYOR_CODE, PAYOR_NAME = "BHXH", "Bảo hiểm xã hội Việt Nam"
 ATTEMPTS = 5  # compare-and-set rounds before giving up (HisConflict)
 
 
-@dataclass(frozen=True)
-class CoverageUrls:
-    five_years_from: str  # Coverage: 5 years' continuous participation from (ngayDu5Nam, valueDate)
-    area_code: str  # Coverage: the card's area code (maKV, valueString)
-
-
-@lru_cache(maxsize=8)
-def _urls(base: str) -> CoverageUrls:
-    return CoverageUrls(f"{base}/StructureDefinition/bhyt-five-years-from", f"{base}/StructureDefinition/bhyt-area-code")
-
-
-def urls(his: HisSection) -> CoverageUrls:
-    return _urls(his.kiosk_namespace.rstrip("/"))
-
-
 def coverage_resource(check: InsuranceCheck, patient_id: str, his: HisSection) -> dict:
     """The Coverage for an answer about a card (``coverage_status`` must not be None)."""
     status = coverage_status(check)
     if status is None or not check.card_number:
         raise ValueError("coverage_resource: this answer records no Coverage")
-    own = urls(his)
+    own = extensions(his)
     ext = []
     if check.primary_care_facility:
         ext.append({"url": PRIMARY_CARE_FACILITY, "valueReference": {
             "type": "Organization", "identifier": {"system": his.facility_system, "value": check.primary_care_facility}}})
     if check.five_years_from:
-        ext.append({"url": own.five_years_from, "valueDate": check.five_years_from.isoformat()})
+        ext.append({"url": own.bhyt_five_years_from, "valueDate": check.five_years_from.isoformat()})
     if check.area_code:
-        ext.append({"url": own.area_code, "valueString": check.area_code})
+        ext.append({"url": own.bhyt_area_code, "valueString": check.area_code})
     res = {
         "resourceType": "Coverage",
         "meta": {"profile": [PROFILE]},

@@ -19,7 +19,7 @@ from ..ports import VisitPlan
 
 @dataclass(frozen=True)
 class Extensions:
-    """The URLs of the kiosk's extensions (each documented in docs/fhir.md)."""
+    """The URLs of the kiosk's extensions ({his.kiosk_namespace}/StructureDefinition/NAME-WITH-DASHES; README, FHIR)."""
 
     queue_number: str  # Encounter: the queue number (valueInteger)
     queue_label: str  # Encounter: what the ticket prints, "012" or "K1-005" (valueString)
@@ -34,6 +34,8 @@ class Extensions:
     no_show: str  # Encounter: called and did not come (valueDateTime)
     counter_value: str  # Basic: the daily queue-number counter (valueInteger)
     counter_checkin: str  # Basic: the check-in id that took the counter's current value (valueString)
+    bhyt_five_years_from: str  # Coverage: 5 years' continuous participation from (ngayDu5Nam, valueDate)
+    bhyt_area_code: str  # Coverage: the card's area code (maKV, valueString)
 
 
 @functools.lru_cache(maxsize=8)

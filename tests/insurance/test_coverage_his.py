@@ -18,7 +18,8 @@ from app.sandbox import SandboxHis
 from kiosk.demo_data import demo_person, person_identity
 from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource, VisitCoverage
 from kiosk.fhir.client import FhirClient
-from kiosk.fhir.coverage import PRIMARY_CARE_FACILITY, PROFILE, coverage_of, urls
+from kiosk.fhir.coverage import PRIMARY_CARE_FACILITY, PROFILE, coverage_of
+from kiosk.fhir.mapping import extensions
 from tests.helpers import make_config
 
 from .support import TEST_DOB, holder
@@ -84,7 +85,7 @@ def test_a_valid_card_is_one_vn_core_coverage_referenced_by_the_visit_and_reused
     ext = {e["url"]: e for e in cov["extension"]}
     assert ext[PRIMARY_CARE_FACILITY]["valueReference"]["identifier"] == {"system": his.facility_system,
                                                                           "value": "27001"}
-    assert ext[urls(his).five_years_from]["valueDate"] == "2018-01-01"
+    assert ext[extensions(his).bhyt_five_years_from]["valueDate"] == "2018-01-01"
     assert coverage_of(encounter(services, first.encounter_id), his) == cov["id"]
     second = check_in(services, an, department="TIM")  # a second visit of the same patient
     [again] = coverages(services, "DN4272793012345")
