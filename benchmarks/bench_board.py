@@ -25,6 +25,7 @@ from datetime import datetime, timedelta, timezone
 
 from kiosk.config import HisSection
 from kiosk.fhir.mapping import extensions
+from benchmarks.percentile import percentile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -226,7 +227,7 @@ def run() -> str:
 
     l = sorted(lat["latencies"])
     med = statistics.median(l) if l else float("nan")
-    p95 = l[min(len(l) - 1, int(round(0.95 * (len(l) - 1))))] if l else float("nan")
+    p95 = percentile(l, 0.95)
     worst = max(l) if l else float("nan")
     interval = lat["interval"]
     expected_per_min = 60 / interval + 60 / lat["full_every"]

@@ -30,6 +30,7 @@ from kiosk.clock import SystemClock
 from kiosk.config import config_from_dict
 from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource
 from kiosk.fhir.his import FhirHis
+from benchmarks.percentile import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ["honest", "minimal", "no-revinclude", "no-versioning", "create-200", "no-search-mode",
@@ -101,11 +102,6 @@ def round_trips(profile: str, queue: str) -> dict:
             "tokens": tokens}
 
 
-def _pct(values, q):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
-
-
 def one_read_latency(sandbox: SandboxHis, n: int = 60) -> float:
     """Median of a plain ``GET Patient?identifier=…`` (the baseline)."""
     cfg = config_from_dict({"his": {"base_url": sandbox.base_url}})
@@ -144,7 +140,7 @@ def concurrent(queue: str, kiosks: int) -> dict:
     lat = [r["latency_s"] for r in rows]
     return {"queue": queue, "kiosks": kiosks, "checkins": len(rows), "unique": len(set(labels)) == len(labels),
             "requests": server["requests"] / max(1, len(rows)), "retries": sum(r["retries"] for r in rows) / max(1, len(rows)),
-            "conflicts": server["byStatus"].get("412", 0), "p50": _pct(lat, 0.5) / base, "p95": _pct(lat, 0.95) / base,
+            "conflicts": server["byStatus"].get("412", 0), "p50": percentile(lat, 0.5) / base, "p95": percentile(lat, 0.95) / base,
             "base_ms": base * 1000}
 
 

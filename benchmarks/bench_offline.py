@@ -24,6 +24,7 @@ from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource
 from kiosk.fhir.his import FhirHis
 from app.sandbox import SandboxHis
 from app.compose import build_offline_checkin
+from benchmarks.percentile import percentile
 
 ENQUEUES = 2100
 ROUNDS = 3
@@ -44,11 +45,6 @@ def _config(data_dir: str, base_url: str, kiosk_id: str = "KIOSK-01"):
     return config_from_dict({"kiosk": {"id": kiosk_id, "data_dir": data_dir},
                              "his": {"base_url": base_url, "read_timeout_s": 30.0},
                              "offline": {"retry_base_s": 0.05, "retry_max_s": 0.5}})
-
-
-def _pct(values, q):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def _bare_sqlite_commits(path: Path, n: int) -> float:
@@ -108,7 +104,7 @@ def _enqueue_part(tmp: str, sandbox: SandboxHis) -> tuple[list[str], dict]:
         f"| Baseline: bare one-row SQLite commit, same settings (WAL, synchronous=FULL), interleaved | {bare:,.0f} /s "
         f"(rounds: {', '.join(f'{r:,.0f}' for r in bare_rates)}) | — | kiosk path = {rate / bare:.0%} of the "
         "disk's bare commit rate |",
-        f"| Offline check-in → ticket latency p50 / p95 / max | {_pct(lat, .5):.2f} / {_pct(lat, .95):.2f} / "
+        f"| Offline check-in → ticket latency p50 / p95 / max | {percentile(lat, .5):.2f} / {percentile(lat, .95):.2f} / "
         f"{max(lat):.2f} ms | ≤ {TARGET_MS:.0f} ms | {'met' if max(lat) <= TARGET_MS else 'NOT met'} (max) |",
     ]
     return rows, {"rate": rate, "bare": bare}

@@ -11,6 +11,7 @@ import statistics
 import time
 
 import numpy as np
+from benchmarks.percentile import percentile
 
 PER_CONDITION = 15
 SEED = 2026
@@ -81,7 +82,7 @@ def _measure(fn, frames, empties):
         fn(frame)
         empty_ms.append((time.perf_counter() - started) * 1000)
     return {"ok": ok, "wrong": wrong, "median": statistics.median(times),
-            "p90": sorted(times)[int(0.9 * (len(times) - 1))], "empty": statistics.median(empty_ms),
+            "p90": percentile(times, 0.9), "empty": statistics.median(empty_ms),
             "by": by_condition}
 
 

@@ -27,6 +27,7 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from benchmarks.percentile import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 WINDOW_S = 20.0
@@ -250,7 +251,7 @@ def run() -> str:
     rows = "\n".join(f"| {n} | {per_minute[n]:.0f} | {per_minute[n] / base:.2f}× |" for n in SCREENS)
     lat_sorted = sorted(latencies)
     median = statistics.median(lat_sorted)
-    p95 = lat_sorted[min(len(lat_sorted) - 1, round(0.95 * (len(lat_sorted) - 1)))]
+    p95 = percentile(lat_sorted, 0.95)
     interval = cfg.board.poll_interval_s
     return f"""## Queue service: web boards and phone pages (bench_queue_web)
 
