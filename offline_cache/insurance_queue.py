@@ -31,8 +31,10 @@ from kiosk.insurance import check_from_record
 from kiosk.insurance_rules import needs_recheck
 
 from .db import LocalDatabase
+from .work_queue import DEAD, PENDING, SENDING, LeasedTable
 
-PENDING, SENDING, DONE, DEAD = "pending", "sending", "done", "dead"
+DONE = "done"
+__all__ = ["DEAD", "DONE", "PENDING", "SENDING", "InsuranceQueue", "QueuedCheck", "coverage_from", "coverage_json"]
 
 
 def coverage_json(coverage: VisitCoverage | None) -> dict | None:
@@ -66,14 +68,16 @@ class QueuedCheck:
     attempts: int
 
 
-class InsuranceQueue:
+class InsuranceQueue(LeasedTable):
     """Implements ``kiosk.ports.CoverageQueue`` (and the worker's side of it)."""
+
+    table, done_state = "insurance_queue", DONE
 
     LIST_COLUMNS = ("id", "checkin_id", "state", "has_answer", "attempts", "tries_total", "next_attempt_at",
                     "reason", "last_error", "outcome", "created_at", "done_at", "purged_at")
 
     def __init__(self, database: LocalDatabase, kiosk_id: str = ""):
-        self.database = database
+        super().__init__(database)
         self.kiosk_id = kiosk_id
         self.on_enqueue: Callable[[], None] | None = None  # the worker's kick
 
@@ -124,43 +128,12 @@ class InsuranceQueue:
             conn.execute("UPDATE insurance_queue SET state = 'done', outcome = ?, done_at = ?, updated_at = ?,"
                          " last_error = NULL WHERE id = ?", (outcome[:300], now, now, entry_id))
 
-    def mark_failed(self, entry_id: int, error: str, *, retry_at: float, dead: bool) -> None:
-        with self.database.write() as conn:
-            conn.execute("UPDATE insurance_queue SET state = ?, next_attempt_at = ?, last_error = ?, updated_at = ?"
-                         " WHERE id = ?", (DEAD if dead else PENDING, retry_at, error[:300], time.time(), entry_id))
-
-    def release(self, entry_id: int) -> None:
-        """Give back a claimed entry that was not tried (the worker stopping)."""
-        with self.database.write() as conn:
-            conn.execute("UPDATE insurance_queue SET state = 'pending', attempts = max(0, attempts - 1),"
-                         " tries_total = max(0, tries_total - 1) WHERE id = ? AND state = 'sending'", (entry_id,))
-
-    # -- staff ------------------------------------------------------------------------------
-    def retry(self, entry_id: int) -> bool:
-        with self.database.write() as conn:
-            cur = conn.execute("UPDATE insurance_queue SET state = 'pending', attempts = 0, next_attempt_at = 0,"
-                               " updated_at = ? WHERE id = ? AND state IN ('dead', 'pending')", (time.time(), entry_id))
-            return cur.rowcount == 1
-
+    # -- staff (retry, counts, backlog: offline_cache.work_queue) ------------------------------
     def entries(self, state: str | None = None, limit: int = 200) -> list[dict]:
         """Entries as IT sees them: no card number, name or date of birth."""
         where, params = ("WHERE state = ?", (state, limit)) if state else ("", (limit,))
         return self.database.read(f"SELECT {', '.join(self.LIST_COLUMNS)} FROM insurance_queue {where}"
                                   f" ORDER BY id DESC LIMIT ?", params)
-
-    def counts(self) -> dict[str, int]:
-        out = {PENDING: 0, SENDING: 0, DONE: 0, DEAD: 0}
-        out.update({r["state"]: r["n"] for r in self.database.read(
-            "SELECT state, count(*) AS n FROM insurance_queue GROUP BY state")})
-        return out
-
-    def backlog(self) -> int:
-        c = self.counts()
-        return c[PENDING] + c[SENDING]
-
-    def next_due_at(self) -> float | None:
-        return self.database.read("SELECT min(next_attempt_at) AS t FROM insurance_queue"
-                                  " WHERE state = 'pending'")[0]["t"]
 
     def purge(self, retention_hours: float, *, now: float | None = None) -> int:
         """Blank the personal data of entries done more than ``retention_hours`` ago."""

@@ -28,9 +28,9 @@ from kiosk.config import Config
 from kiosk.errors import CoverageOfAnotherPatient, InvalidIdentity
 from kiosk.insurance_rules import bills_visit, coverage_status, is_invalid, needs_recheck
 
-from .db import DatabaseClosed
 from .delivery_errors import error_text, his_call_bound_s
 from .insurance_queue import InsuranceQueue, QueuedCheck
+from .work_queue import BackgroundWorker, retry_at, retry_delay
 
 log = logging.getLogger(__name__)
 
@@ -40,16 +40,16 @@ PURGE_EVERY_S = 600.0
 LEASE_S = 300.0
 
 
-class InsuranceSender:
+class InsuranceSender(BackgroundWorker):
+    thread_name, stopped_event, log = "insurance-sender", "insurance.sender_stopped", log
+
     def __init__(self, his, gateway, queue: InsuranceQueue, config: Config, *, rng: random.Random | None = None):
+        super().__init__()
         self.his, self.gateway, self.queue = his, gateway, queue
         self.config = config
         self.settings = config.insurance
         self.rng = rng or random.Random()
-        self._stop = threading.Event()
-        self._wake = threading.Event()
         self._busy = threading.Lock()
-        self._thread: threading.Thread | None = None
         queue.on_enqueue = self.kick
 
     # -- one batch ----------------------------------------------------------------------
@@ -110,8 +110,8 @@ class InsuranceSender:
         text = str(exc) if isinstance(exc, _NoAnswer) else error_text(exc)
         permanent = isinstance(exc, (InvalidIdentity, CoverageOfAnotherPatient))
         dead = permanent or entry.attempts >= self.settings.max_attempts
-        delay = min(self.settings.retry_max_s, self.settings.retry_base_s * 2 ** max(0, entry.attempts - 1))
-        self.queue.mark_failed(entry.id, text, retry_at=time.time() + self.rng.uniform(delay / 2, delay), dead=dead)
+        delay = retry_delay(entry.attempts, self.settings.retry_base_s, self.settings.retry_max_s)
+        self.queue.mark_failed(entry.id, text, retry_at=retry_at(delay, self.rng), dead=dead)
         if dead:
             metrics.inc("kiosk_insurance_queue_dead_letters_total")
             log.error("queued insurance work moved to dead letters: staff must check it", extra={
@@ -142,57 +142,24 @@ class InsuranceSender:
                 break
         return total
 
-    # -- background thread ----------------------------------------------------------------
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="insurance-sender", daemon=True)
-        self._thread.start()
-
-    def kick(self) -> None:
-        self._wake.set()
-
+    # -- background thread (start, kick, sleep: offline_cache.work_queue) ------------------
     def stop(self, timeout: float | None = None) -> None:
         """Stop and wait for the recheck in flight (one gateway check and one HIS
         write at most) before the database closes."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            bound = self.settings.timeout_s + his_call_bound_s(self.config)
-            self._thread.join(bound if timeout is None else timeout)
+        self._join(self.settings.timeout_s + his_call_bound_s(self.config) if timeout is None else timeout)
 
-    def _run(self) -> None:
-        try:
-            self._loop()
-        except DatabaseClosed:  # stopping: a claimed entry is claimed again after its lease
-            log.info("insurance sender stopped with the database", extra={"event": "insurance.sender_stopped"})
+    def _purge(self) -> None:
+        purged = self.queue.purge(self.config.offline.retention_hours)
+        if purged:
+            log.info("personal data of done insurance work purged",
+                     extra={"event": "insurance.queue_purged", "count": purged})
 
     def _loop(self) -> None:
-        last_purge = 0.0
         while not self._stop.is_set():
-            if time.time() - last_purge > PURGE_EVERY_S:
-                last_purge = time.time()
-                try:
-                    purged = self.queue.purge(self.config.offline.retention_hours)
-                    if purged:
-                        log.info("personal data of done insurance work purged",
-                                 extra={"event": "insurance.queue_purged", "count": purged})
-                except DatabaseClosed:
-                    raise
-                except Exception:
-                    log.exception("insurance queue purge failed", extra={"event": "insurance.purge_failed"})
-            try:
-                report = self.deliver_due()
-            except DatabaseClosed:
-                raise
-            except Exception:
-                log.exception("insurance sender loop error", extra={"event": "insurance.loop_error"})
-                report = {"claimed": 0}
+            self._every("purge", PURGE_EVERY_S, self._purge, "insurance.purge_failed")
+            report = self._guarded(self.deliver_due, "insurance.loop_error") or {"claimed": 0}
             if report["claimed"] == 0:
-                due = self.queue.next_due_at()
-                self._sleep(IDLE_POLL_S if due is None else min(IDLE_POLL_S, max(0.05, due - time.time())))
-
-    def _sleep(self, seconds: float) -> None:
-        self._wake.wait(seconds)
-        self._wake.clear()
+                self._sleep_until_due(self.queue.next_due_at(), IDLE_POLL_S, 0.05)
 
 
 class _NoAnswer(Exception):

@@ -27,8 +27,10 @@ from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource, Pr
 
 from .db import LocalDatabase
 from .insurance_queue import coverage_from, coverage_json
+from .work_queue import DEAD, PENDING, SENDING, LeasedTable
 
-PENDING, SENDING, DELIVERED, DEAD = "pending", "sending", "delivered", "dead"
+DELIVERED = "delivered"
+__all__ = ["DEAD", "DELIVERED", "PENDING", "SENDING", "Entry", "OutboxStore", "ticket_from", "ticket_json"]
 # Columns safe to show IT (no personal data).
 LIST_COLUMNS = ("id", "checkin_id", "state", "attempts", "tries_total", "next_attempt_at", "last_error",
                 "created_at", "delivered_at", "purged_at")
@@ -83,11 +85,14 @@ def ticket_from(d: dict) -> Ticket:
                   hospital_name=d.get("hospital_name", ""))
 
 
-class OutboxStore:
-    """Implements ``kiosk.ports.Outbox`` and ``kiosk.offline_first.OfflineStore``."""
+class OutboxStore(LeasedTable):
+    """Implements ``kiosk.ports.Outbox`` and ``kiosk.offline_first.OfflineStore``
+    (retry, counts, backlog, release, mark_failed: ``offline_cache.work_queue``)."""
+
+    table, done_state, has_owner = "outbox", DELIVERED, True
 
     def __init__(self, database: LocalDatabase, kiosk_id: str = ""):
-        self.database = database
+        super().__init__(database)
         self.kiosk_id = kiosk_id
         self._salt = (database.meta("patient_key_salt") or "").encode()
         self.owner = str(os.getpid())
@@ -156,23 +161,9 @@ class OutboxStore:
         return self._bump(conn, "queued_total")
 
     # -- queue state ------------------------------------------------------------------
-    def backlog(self) -> int:
-        return self.database.read(
-            "SELECT count(*) AS n FROM outbox WHERE state IN ('pending','sending')")[0]["n"]
-
-    def counts(self) -> dict[str, int]:
-        rows = self.database.read("SELECT state, count(*) AS n FROM outbox GROUP BY state")
-        out = {PENDING: 0, SENDING: 0, DELIVERED: 0, DEAD: 0}
-        out.update({r["state"]: r["n"] for r in rows})
-        return out
-
     def oldest_waiting_age_s(self, now: float | None = None) -> float | None:
         row = self.database.read("SELECT min(created_at) AS t FROM outbox WHERE state IN ('pending','sending')")[0]
         return None if row["t"] is None else max(0.0, (now or time.time()) - row["t"])
-
-    def next_due_at(self) -> float | None:
-        row = self.database.read("SELECT min(next_attempt_at) AS t FROM outbox WHERE state = 'pending'")[0]
-        return row["t"]
 
     def entries(self, state: str | None = None, limit: int = 200) -> list[dict]:
         """Entries as IT sees them (no personal data), with their ticket label and mapping."""
@@ -239,28 +230,7 @@ class OutboxStore:
                          (encounter_id, his_label, now, entry_id))
         self._advance(delivered_total=delivered)
 
-    def mark_failed(self, entry_id: int, error: str, *, retry_at: float, dead: bool) -> None:
-        with self.database.write() as conn:
-            conn.execute("UPDATE outbox SET state = ?, next_attempt_at = ?, last_error = ?, updated_at = ?,"
-                         " lease_owner = NULL WHERE id = ?",
-                         (DEAD if dead else PENDING, retry_at, error[:300], time.time(), entry_id))
-
-    def release(self, entry_id: int) -> None:
-        """Give back a claimed entry that was not tried (sender stopping, HIS
-        gone mid-batch): the claim's try is not counted."""
-        with self.database.write() as conn:
-            conn.execute("UPDATE outbox SET state = 'pending', lease_owner = NULL, attempts = max(0, attempts - 1),"
-                         " tries_total = max(0, tries_total - 1) WHERE id = ? AND state = 'sending'", (entry_id,))
-
-    # -- staff actions -----------------------------------------------------------------
-    def retry(self, entry_id: int) -> bool:
-        """A dead (or waiting) entry is tried again now, with a fresh attempt budget."""
-        with self.database.write() as conn:
-            cur = conn.execute("UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = 0,"
-                               " updated_at = ? WHERE id = ? AND state IN ('dead','pending')",
-                               (time.time(), entry_id))
-            return cur.rowcount == 1
-
+    # -- staff actions (retry: offline_cache.work_queue) ---------------------------------
     def purge(self, retention_hours: float, *, now: float | None = None) -> int:
         """Blank the personal data of entries delivered more than ``retention_hours`` ago."""
         cutoff = (now or time.time()) - retention_hours * 3600

@@ -51,6 +51,7 @@ from .delivery_errors import error_text, his_call_bound_s
 from .insurance_queue import InsuranceQueue
 from .integrity import LIVE_CHECK_EVERY_S, check_live, export_recovery_metric
 from .outbox import Entry, OutboxStore
+from .work_queue import BackgroundWorker, retry_at, retry_delay
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +79,14 @@ class SyncReport:
         return asdict(self)
 
 
-class Sender:
+class Sender(BackgroundWorker):
+    thread_name, stopped_event, log = "outbox-sender", "outbox.sender_stopped", log
+
     def __init__(self, his, store: OutboxStore, monitor, config: Config, *, rng: random.Random | None = None,
                  relabel: Callable[[Entry, RecordedVisit], str] | None = None,
                  insurance: InsuranceQueue | None = None,
                  on_his_unavailable: Callable[[str], None] | None = None):
+        super().__init__()
         self.his = his
         # Who hears that the HIS did not answer a delivery: the probe, which
         # confirms before the kiosk goes offline (``build_parts``); else the monitor at once.
@@ -95,9 +99,6 @@ class Sender:
         self.tz = ZoneInfo(config.kiosk.timezone)
         self.rng = rng or random.Random()
         self.relabel = relabel
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
         self._busy = threading.Lock()  # one batch at a time (thread and `kiosk sync` in-process)
 
     # -- one batch ------------------------------------------------------------------------
@@ -221,8 +222,8 @@ class Sender:
             log.error("outbox delivery crashed", exc_info=exc, extra={"event": "outbox.delivery_error",
                                                                        "ref": entry.checkin_id})
         dead = isinstance(exc, PERMANENT) or entry.attempts >= self.off.max_attempts
-        delay = min(self.off.retry_max_s, self.off.retry_base_s * 2 ** max(0, entry.attempts - 1))
-        self.store.mark_failed(entry.id, text, retry_at=time.time() + self.rng.uniform(delay / 2, delay), dead=dead)
+        delay = retry_delay(entry.attempts, self.off.retry_base_s, self.off.retry_max_s)
+        self.store.mark_failed(entry.id, text, retry_at=retry_at(delay, self.rng), dead=dead)
         if dead:
             report.dead += 1
             metrics.inc("kiosk_outbox_dead_letters_total")
@@ -259,14 +260,10 @@ class Sender:
                 break
         return total
 
-    # -- background thread ----------------------------------------------------------------
+    # -- background thread (kick, sleep, chores: offline_cache.work_queue) -----------------
     def start(self) -> None:
         self.store.release_stale()
-        self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
-        self._thread.start()
-
-    def kick(self, *_args) -> None:
-        self._wake.set()
+        super().start()
 
     def stop(self, timeout: float | None = None) -> None:
         """Stop the thread and wait until it has finished the entry it is
@@ -274,68 +271,31 @@ class Sender:
         — the database may close right after. The wait is bounded by one HIS
         call's timeouts (``his_call_bound_s``); past it the thread stops at
         its next database access without touching it (``DatabaseClosed``)."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(his_call_bound_s(self.config) if timeout is None else timeout)
-            if self._thread.is_alive():
-                log.warning("outbox sender still waiting for the HIS at stop; its entry is resent (verified "
-                            "first) at the next start", extra={"event": "outbox.sender_stop_timeout"})
+        if not self._join(his_call_bound_s(self.config) if timeout is None else timeout):
+            log.warning("outbox sender still waiting for the HIS at stop; its entry is resent (verified "
+                        "first) at the next start", extra={"event": "outbox.sender_stop_timeout"})
 
-    def _run(self) -> None:
-        try:
-            self._loop()
-        except DatabaseClosed:  # stopping: the claims are released at the next start
-            log.info("outbox sender stopped with the database", extra={"event": "outbox.sender_stopped"})
+    def _purge(self) -> None:
+        purged = self.store.purge(self.off.retention_hours)
+        if purged:
+            log.info("personal data of delivered check-ins purged", extra={"event": "outbox.purged", "count": purged})
 
     def _loop(self) -> None:
-        last_purge, last_check = 0.0, time.time()  # the database was checked when it was opened
         while not self._stop.is_set():
-            now = time.time()
-            if now - last_check > LIVE_CHECK_EVERY_S:
-                last_check = now
-                try:
-                    check_live(self.store.database)  # damaged, replaced, deleted or rows lost: an alarm now
-                except DatabaseClosed:
-                    raise
-                except Exception:
-                    log.exception("outbox database check failed", extra={"event": "outbox.check_failed"})
-            if now - last_purge > PURGE_EVERY_S:
-                last_purge = now
-                try:
-                    purged = self.store.purge(self.off.retention_hours)
-                    if purged:
-                        log.info("personal data of delivered check-ins purged",
-                                 extra={"event": "outbox.purged", "count": purged})
-                except DatabaseClosed:
-                    raise
-                except Exception:
-                    log.exception("outbox purge failed", extra={"event": "outbox.purge_failed"})
+            # damaged, replaced, deleted or rows lost: an alarm now (it was checked when it was opened)
+            self._every("live_check", LIVE_CHECK_EVERY_S, lambda: check_live(self.store.database),
+                        "outbox.check_failed", first_after=LIVE_CHECK_EVERY_S)
+            self._every("purge", PURGE_EVERY_S, self._purge, "outbox.purge_failed")
             if self.monitor.mode() != MODE_ONLINE:
-                try:
-                    self._export_gauges(SyncReport())  # the backlog grows while offline: keep IT informed
-                except DatabaseClosed:
-                    raise
-                except Exception:
-                    log.exception("outbox gauges not updated", extra={"event": "outbox.gauges_failed"})
-                self._sleep(self.config.offline.probe_interval_s)
+                # the backlog grows while offline: keep IT informed
+                self._guarded(lambda: self._export_gauges(SyncReport()), "outbox.gauges_failed")
+                self._sleep(self.off.probe_interval_s)
                 continue
-            try:
-                report = self.deliver_due()
-            except DatabaseClosed:
-                raise
-            except Exception:
-                log.exception("outbox sender loop error", extra={"event": "outbox.loop_error"})
+            report = self._guarded(self.deliver_due, "outbox.loop_error")
+            if report is None:
                 self._sleep(IDLE_POLL_S)
-                continue
-            if report.his_unavailable:  # the probe decides whether the HIS is down; no tight loop meanwhile
-                self._sleep(self.config.offline.probe_interval_s)
+            elif report.his_unavailable:  # the probe decides whether the HIS is down; no tight loop meanwhile
+                self._sleep(self.off.probe_interval_s)
             elif report.claimed == 0:
-                due = self.store.next_due_at()
-                wait = IDLE_POLL_S if due is None else min(IDLE_POLL_S, max(0.02, due - time.time()))
-                self._sleep(wait)
-
-    def _sleep(self, seconds: float) -> None:
-        self._wake.wait(seconds)
-        self._wake.clear()
+                self._sleep_until_due(self.store.next_due_at(), IDLE_POLL_S, 0.02)
 
