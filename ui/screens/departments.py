@@ -93,10 +93,20 @@ class DepartmentScreen(Screen):
         self._codes: list[str] = []
         self._shown = None  # (journey, controller) last shown: re-fitted when the window turns
         self._two = False
+        self._fit_key: tuple | None = None  # what _names_fit was last measured for
+        self._fits = True
 
     @property
     def two_columns(self) -> bool:
-        return self.large and self.is_landscape() and self._names_fit()
+        """Large text in landscape with names that fit: asked several times per
+        layout, measured once for each size, text size and set of names."""
+        if not (self.large and self.is_landscape()):
+            return False
+        key = (self.width(), self.u, self.buttons[0].name.font().key() if self.buttons else "",
+               tuple(b.name.text() for b in self.buttons))
+        if key != self._fit_key:
+            self._fit_key, self._fits = key, self._names_fit()
+        return self._fits
 
     def _names_fit(self) -> bool:
         """Whether every department's name fits on one line of a compact button

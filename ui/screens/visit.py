@@ -133,6 +133,8 @@ class ConfirmScreen(Screen):
         self.split.setSpacing(40)
         self.photo = label("photo", center=True)
         self.photo.setFixedSize(300, 400)
+        self._photo_of: bytes | None = None  # the chip photo shown (decoded once, not at every render)
+        self._photo_shown: QPixmap | None = None
         self.split.addWidget(self.photo, 0, Qt.AlignmentFlag.AlignHCenter)
         box = QWidget()
         self.grid = QGridLayout(box)
@@ -165,22 +167,30 @@ class ConfirmScreen(Screen):
         if coverage is not None:  # the BHYT check runs while the patient reads this screen
             rows.append((self.t("ui.coverage.label"), coverage[0]))
         _fields(rows, self.grid, self.rows)
-        pixmap = photo_pixmap(ident.photo)
-        if pixmap is not None:
-            self.photo.setPixmap(pixmap.scaled(self.photo.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                               Qt.TransformationMode.SmoothTransformation))
-            self.photo.show()
-        else:
-            self.photo.clear()
-            self.photo.hide()
+        self._show_photo(ident.photo)
         chip = ident.assurance in (Assurance.CHIP_VERIFIED, Assurance.CHIP_UNVERIFIED)
         self.upgrade.setText(self.t("ui.confirm.upgrade"))
         self.upgrade.setVisible(not chip and ctx.reader_state not in ("none", "missing", "error"))
         self.no.setText(self.t("ui.confirm.no"))
         self.yes.setText(self.t("ui.confirm.yes"))
 
+    def _show_photo(self, data: bytes | None) -> None:
+        """The chip photo, decoded and scaled when it changes (a JPEG 2000 takes
+        Pillow tens of milliseconds; the screen renders again at each answer)."""
+        if data is not self._photo_of:
+            self._photo_of = data
+            pixmap = photo_pixmap(data)
+            self._photo_shown = None if pixmap is None else pixmap.scaled(
+                self.photo.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+            if self._photo_shown is None:
+                self.photo.clear()
+            else:
+                self.photo.setPixmap(self._photo_shown)
+        self.photo.setVisible(self._photo_shown is not None)
+
     def clear(self) -> None:
         _fields([], self.grid, self.rows)
+        self._photo_of = self._photo_shown = None  # no personal data kept after the patient leaves
         self.photo.clear()
 
     def relayout(self) -> None:
