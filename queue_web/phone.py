@@ -13,25 +13,37 @@ an ID or a date of birth (the model's masked name is not used here at all).
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from kiosk.config import QueueWebSection
 from kiosk.domain import ClinicRoom, Department
 from kiosk.errors import HisError
 from kiosk.ports import RecordedVisit
 from kiosk.visit_progress import WAITING, VisitProgress
 
 from .guard import client_of
-from .hub import Feed, NotFound, TooManyFeeds, Watch
-from .streams import EventStreamResponse, Stream
+from .hub import Feed, Hub, NotFound, QueueWebParts, TooManyFeeds, Watch
+from .streams import EventStreamResponse, Stream, StreamLimits
 from .texts import t
 from .views import lang_of, phone_view
 
-if TYPE_CHECKING:
-    from .app import QueueWeb
+
+
+class PageHost(Protocol):
+    """What the phone pages use of the queue service's app (``queue_web.app.QueueWeb``)."""
+
+    parts: QueueWebParts
+    hub: Hub
+    limits: StreamLimits
+    settings: QueueWebSection
+
+    def render(self, name: str, **values) -> Response: ...
+
+    def refusal(self, client: str) -> Response | None: ...
 
 RETRY_S = 15.0  # a visit not in the HIS yet, or the HIS down: look again this often
 
@@ -44,7 +56,7 @@ class Followed:
 
 
 class PhonePages:
-    def __init__(self, web: "QueueWeb"):
+    def __init__(self, web: PageHost):
         self.web = web
         self.hub = web.hub
 
