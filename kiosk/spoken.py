@@ -15,38 +15,40 @@ from typing import Callable
 
 from .domain import Identity, mask_name
 from .journey_events import CITIZEN_ID, FLOW_SHORT, HOME, RETRY, TYPE_ID, Step
-from .messages import register, t
+from .button_labels import button_names, said_label
+from .messages import register
+from .messages import t as _text
 
 MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
              "November", "December")
 
 register({
-    "speech.intro": {"vi": "Hướng dẫn bằng giọng nói đã bật. Nút Nghe lại và nút Tắt tiếng ở đầu màn hình. "
+    "speech.intro": {"vi": "Hướng dẫn bằng giọng nói đã bật. Nút {repeat_button} và nút {stop_button} ở đầu màn hình. "
                            "Chạm và giữ một nút để nghe tên nút mà không chọn nút đó.",
-                     "en": "Spoken guidance is on. The Repeat and Stop buttons are at the top of the screen. "
+                     "en": "Spoken guidance is on. The {repeat_button} and {stop_button} buttons are at the top of the screen. "
                            "Touch and hold a button to hear its name without choosing it."},
     "speech.welcome": {
         "vi": "Xin chào. Mời đăng ký khám bệnh. Đặt thẻ căn cước lên đầu đọc, hoặc đưa mã QR trên thẻ vào camera. "
-              "Không có thẻ? Chạm nút Nhập số định danh, hoặc Nhập mã bệnh nhân, ở cuối màn hình.",
+              "Không có thẻ? Chạm nút {type_id_button}, hoặc {patient_code_button}, ở cuối màn hình.",
         "en": "Welcome. Check in for your visit. Place your ID card on the reader, or show the QR code on your card "
-              "to the camera. No card? Touch Type your ID number, or Type your patient code, at the bottom of "
+              "to the camera. No card? Touch {type_id_button}, or {patient_code_button}, at the bottom of "
               "the screen."},
     "speech.cannot_print": {"vi": "Máy in tạm thời không in được phiếu; số thứ tự sẽ hiện trên màn hình.",
                             "en": "The printer cannot print right now; your number will be shown on the screen."},
     "speech.need_key": {
         "vi": "Đã nhận thẻ. Để mở chip, đưa mã QR trên thẻ vào camera, hoặc nhập 12 số định danh trên bàn phím số "
-              "rồi chạm Tiếp tục. Cứ để thẻ trên đầu đọc.",
+              "rồi chạm {continue_button}. Cứ để thẻ trên đầu đọc.",
         "en": "Card detected. To open the chip, show the QR code on your card to the camera, or type your 12-digit "
-              "ID number on the keypad and touch Continue. Leave the card on the reader."},
+              "ID number on the keypad and touch {continue_button}. Leave the card on the reader."},
     "speech.keypad.citizen_id": {
-        "vi": "Nhập 12 số định danh in ở mặt trước thẻ căn cước trên bàn phím số, rồi chạm Tiếp tục ở góc dưới "
+        "vi": "Nhập 12 số định danh in ở mặt trước thẻ căn cước trên bàn phím số, rồi chạm {continue_button} ở góc dưới "
               "bên phải. Đã nhập {n} số.",
-        "en": "Type the 12-digit ID number from the front of your ID card on the keypad, then touch Continue at "
+        "en": "Type the 12-digit ID number from the front of your ID card on the keypad, then touch {continue_button} at "
               "the bottom right. {n} digits typed."},
     "speech.keypad.patient_code": {
-        "vi": "Nhập phần số của mã bệnh nhân in trên phiếu khám cũ, rồi chạm Tiếp tục ở góc dưới bên phải. "
+        "vi": "Nhập phần số của mã bệnh nhân in trên phiếu khám cũ, rồi chạm {continue_button} ở góc dưới bên phải. "
               "Đã nhập {n} số.",
-        "en": "Type the digits of the patient code printed on your old slip, then touch Continue at the bottom "
+        "en": "Type the digits of the patient code printed on your old slip, then touch {continue_button} at the bottom "
               "right. {n} digits typed."},
     "speech.wait.reading": {"vi": "Đang đọc thẻ. Vui lòng giữ yên thẻ trên đầu đọc.",
                             "en": "Reading your card. Please keep it still on the reader."},
@@ -58,14 +60,14 @@ register({
     "speech.who_no_name": {"vi": "Số định danh bạn đã nhập.", "en": "The ID number you typed."},
     "speech.id_end": {"vi": "Số định danh có bốn số cuối {digits}.", "en": "ID number ending in {digits}."},
     "speech.confirm": {
-        "vi": "Đây có phải là bạn không? {who} Nếu đúng, chạm nút Đúng, tiếp tục ở góc dưới bên phải. "
-              "Nếu không, chạm Không phải tôi ở góc dưới bên trái.",
-        "en": "Is this you? {who} If so, touch Yes, continue at the bottom right. If not, touch That is not me "
+        "vi": "Đây có phải là bạn không? {who} Nếu đúng, chạm nút {yes_button} ở góc dưới bên phải. "
+              "Nếu không, chạm {not_me_button} ở góc dưới bên trái.",
+        "en": "Is this you? {who} If so, touch {yes_button} at the bottom right. If not, touch {not_me_button} "
               "at the bottom left."},
     "speech.appointment": {
-        "vi": "{who} Bạn có lịch hẹn hôm nay lúc {time}, {department}{room}. Chạm nút Đăng ký khám ở góc dưới "
+        "vi": "{who} Bạn có lịch hẹn hôm nay lúc {time}, {department}{room}. Chạm nút {check_in_button} ở góc dưới "
               "bên phải.",
-        "en": "{who} You have an appointment today at {time}, {department}{room}. Touch Check in at the bottom "
+        "en": "{who} You have an appointment today at {time}, {department}{room}. Touch {check_in_button} at the bottom "
               "right."},
     "speech.departments": {"vi": "{who} Bạn chưa có lịch hẹn hôm nay. Chọn chuyên khoa bạn muốn khám: {choices}.",
                            "en": "{who} You have no appointment today. Choose the department you need: {choices}."},
@@ -77,9 +79,9 @@ register({
     "speech.priority_chosen": {"vi": "Đã chọn ưu tiên: {what}.", "en": "Priority chosen: {what}."},
     "speech.priority": {
         "vi": "Bạn có thuộc nhóm ưu tiên không? Nhân viên sẽ kiểm tra khi bạn vào khám. Các lựa chọn: {choices}; "
-              "hoặc Không, tôi xếp hàng bình thường.",
-        "en": "Do you need priority? Staff will check this at your visit. The choices: {choices}; or No, normal "
-              "queue."},
+              "hoặc {normal_queue_button}.",
+        "en": "Do you need priority? Staff will check this at your visit. The choices: {choices}; or "
+              "{normal_queue_button}."},
     "speech.done": {"vi": "Đăng ký thành công. Số thứ tự của bạn là {number}. Mời đến {room}.",
                     "en": "You are checked in. Your number is {number}. Please go to {room}."},
     "speech.done.take": {"vi": "Vui lòng nhận phiếu ở khe bên dưới màn hình.",
@@ -90,9 +92,6 @@ register({
                               "en": "Do not forget your ID card on the reader."},
     "speech.error": {"vi": "Chưa thực hiện được. {message} Bạn có thể chạm: {actions}.",
                      "en": "That did not work. {message} You can touch: {actions}."},
-    "speech.action.retry": {"vi": "Thử lại", "en": "Try again"},
-    "speech.action.type_id": {"vi": "Nhập số định danh", "en": "Type the ID number"},
-    "speech.action.home": {"vi": "Về màn hình đầu", "en": "Start again"},
     "speech.priority.pregnant": {"vi": "phụ nữ có thai", "en": "pregnant"},
     "speech.priority.disability": {"vi": "người khuyết tật", "en": "a person with a disability"},
     "speech.or": {"vi": "hoặc", "en": "or"},
@@ -116,14 +115,23 @@ register({
     "speech.coverage.fee": {"vi": "Bạn khám dịch vụ, không dùng bảo hiểm y tế.",
                             "en": "You are a fee-paying patient, without health insurance."},
     "speech.insurance.counter": {
-        "vi": "{message} Máy chưa đăng ký khám cho bạn: nhân viên ở quầy tiếp đón sẽ giúp bạn. Chạm Xong để kết thúc.",
-        "en": "{message} You are not checked in yet: the staff at the reception desk will help you. Touch Finish."},
+        "vi": "{message} Máy chưa đăng ký khám cho bạn: nhân viên ở quầy tiếp đón sẽ giúp bạn. Chạm {finish_button} để kết thúc.",
+        "en": "{message} You are not checked in yet: the staff at the reception desk will help you. Touch {finish_button}."},
     "speech.insurance.fee": {
-        "vi": "{message} Để khám ngay theo hình thức khám dịch vụ, tự chi trả, không dùng bảo hiểm y tế, chạm nút "
-              "Khám dịch vụ ở góc dưới bên phải. Hoặc chạm Đến quầy tiếp đón.",
-        "en": "{message} To be seen now as a fee-paying patient, without health insurance, touch Fee-paying visit "
-              "at the bottom right. Or touch Go to the desk."},
+        "vi": "{message} Để khám ngay theo hình thức tự chi trả, không dùng bảo hiểm y tế, chạm nút {fee_button} "
+              "ở góc dưới bên phải. Hoặc chạm {desk_button}.",
+        "en": "{message} To be seen now as a fee-paying patient, without health insurance, touch {fee_button} "
+              "at the bottom right. Or touch {desk_button}."},
 })
+
+def t(key: str, lang: str, **values) -> str:
+    """A sentence to say: the catalogue's text with the buttons it names filled in
+    as the screen labels them (``kiosk.button_labels``)."""
+    raw = _text(key, lang)
+    if "_button}" in raw:
+        values = {**button_names(lang), **values}
+    return _text(key, lang, **values) if values else raw
+
 
 PRIORITY_NAMES = {"pregnant": "speech.priority.pregnant", "disability": "speech.priority.disability"}
 
@@ -279,7 +287,7 @@ def _error(journey, lang) -> str:
     err = journey.error
     if err is None:
         return ""
-    actions = [t(f"speech.action.{a}", lang) for a in (RETRY, TYPE_ID, HOME) if a in err.actions]
+    actions = [said_label(f"ui.action.{a}", lang) for a in (RETRY, TYPE_ID, HOME) if a in err.actions]
     if not actions:  # out of service: nothing to touch
         return t(err.key, lang)
     return t("speech.error", lang, message=t(err.key, lang), actions="; ".join(actions)).strip()

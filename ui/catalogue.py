@@ -5,7 +5,7 @@ admin tools look texts up by key in one place (``tr(key, lang)``).
 """
 from __future__ import annotations
 
-from kiosk import messages
+from kiosk import button_labels, messages  # noqa: F401 - button_labels registers the buttons the voice names
 
 UI_MESSAGES: dict[str, dict[str, str]] = {
     "ui.language.other": {"vi": "English", "en": "Tiếng Việt"},
@@ -13,8 +13,6 @@ UI_MESSAGES: dict[str, dict[str, str]] = {
     "ui.welcome.title": {"vi": "Xin chào! Mời đăng ký khám bệnh", "en": "Welcome! Check in for your visit"},
     "ui.welcome.card": {"vi": "Đặt thẻ căn cước lên đầu đọc", "en": "Place your ID card on the reader"},
     "ui.welcome.qr": {"vi": "Hoặc đưa mã QR trên thẻ vào camera", "en": "Or show the QR code on your card to the camera"},
-    "ui.welcome.type_id": {"vi": "Nhập số định danh", "en": "Type your ID number"},
-    "ui.welcome.patient_code": {"vi": "Nhập mã bệnh nhân", "en": "Type your patient code"},
     "ui.welcome.reader_missing": {"vi": "Đầu đọc thẻ đang tạm nghỉ: vui lòng dùng mã QR hoặc nhập số.",
                                   "en": "The card reader is not available: please use the QR code or type your number."},
     "ui.welcome.camera_missing": {"vi": "Camera đang tạm nghỉ: vui lòng đặt thẻ lên đầu đọc hoặc nhập số.",
@@ -30,7 +28,6 @@ UI_MESSAGES: dict[str, dict[str, str]] = {
     # keypad
     "ui.keypad.title": {"vi": "Nhập 12 số định danh cá nhân", "en": "Type your 12-digit ID number"},
     "ui.keypad.hint": {"vi": "Số in ở mặt trước thẻ căn cước", "en": "The number on the front of your ID card"},
-    "ui.keypad.ok": {"vi": "Tiếp tục", "en": "Continue"},
     "ui.keypad.delete": {"vi": "⌫ Xoá", "en": "⌫ Delete"},
     "ui.keypad.clear": {"vi": "Xoá hết", "en": "Clear"},
     "ui.keypad.count": {"vi": "{n}/12 số", "en": "{n} of 12 digits"},
@@ -64,14 +61,11 @@ UI_MESSAGES: dict[str, dict[str, str]] = {
     "ui.method.patient_code": {"vi": "Mã bệnh nhân", "en": "Patient code"},
     "ui.confirm.upgrade": {"vi": "Có thẻ? Đặt thẻ lên đầu đọc để xác thực bằng chip.",
                            "en": "Have your card? Place it on the reader to verify with the chip."},
-    "ui.confirm.yes": {"vi": "Đúng, tiếp tục", "en": "Yes, continue"},
-    "ui.confirm.no": {"vi": "Không phải tôi", "en": "That is not me"},
     # appointment
     "ui.appointment.title": {"vi": "Bạn có lịch hẹn hôm nay", "en": "You have an appointment today"},
     "ui.appointment.time": {"vi": "Giờ hẹn", "en": "Time"},
     "ui.appointment.department": {"vi": "Chuyên khoa", "en": "Department"},
     "ui.appointment.room": {"vi": "Phòng khám", "en": "Clinic room"},
-    "ui.appointment.confirm": {"vi": "Đăng ký khám", "en": "Check in"},
     # department
     "ui.department.title": {"vi": "Chọn chuyên khoa bạn muốn khám", "en": "Choose the department you need"},
     "ui.department.title_short": {"vi": "Chọn chuyên khoa", "en": "Choose a department"},
@@ -81,7 +75,6 @@ UI_MESSAGES: dict[str, dict[str, str]] = {
     # priority
     "ui.priority.title": {"vi": "Bạn có thuộc nhóm ưu tiên không?", "en": "Do you need priority?"},
     "ui.priority.note": {"vi": "Nhân viên sẽ kiểm tra khi bạn vào khám.", "en": "Staff will check this at your visit."},
-    "ui.priority.none": {"vi": "Không, tôi xếp hàng bình thường", "en": "No, normal queue"},
     "ui.priority.toggle_caption": {"vi": "Ưu tiên (nếu có):", "en": "Priority, if it applies:"},
     "ui.priority.emergency": {"vi": "Cấp cứu", "en": "Emergency"},
     "ui.priority.child_under_6": {"vi": "Trẻ em dưới 6 tuổi", "en": "Child under 6"},
@@ -100,7 +93,6 @@ UI_MESSAGES: dict[str, dict[str, str]] = {
                         "en": "Checked in while offline: your number is valid, the hospital system is updated later."},
     "ui.done.priority": {"vi": "Ưu tiên: {what}", "en": "Priority: {what}"},
     "ui.done.take_card": {"vi": "Đừng quên lấy thẻ căn cước trên đầu đọc.", "en": "Do not forget your ID card on the reader."},
-    "ui.done.finish": {"vi": "Xong", "en": "Finish"},
     "ui.done.print_again": {"vi": "In lại phiếu", "en": "Print the ticket again"},
     # the BHYT card check (kiosk.insurance_rules.shown_status), one line on the visit and confirm screens
     "ui.coverage.label": {"vi": "Thẻ BHYT", "en": "Health insurance"},
@@ -132,9 +124,6 @@ UI_MESSAGES: dict[str, dict[str, str]] = {
               "hoặc đến quầy tiếp đón.",
         "en": "You can still be seen now as a fee-paying patient (you pay, without health insurance), "
               "or go to the reception desk."},
-    "ui.insurance.accept": {"vi": "Khám dịch vụ (không dùng BHYT)", "en": "Fee-paying visit"},
-    "ui.insurance.desk": {"vi": "Đến quầy tiếp đón", "en": "Go to the desk"},
-    "ui.insurance.finish": {"vi": "Xong", "en": "Finish"},
     # errors and notices
     "ui.error.title": {"vi": "Chưa thực hiện được", "en": "That did not work"},
     "ui.error.use_qr": {"vi": "Hoặc đưa mã QR trên thẻ vào camera.", "en": "Or show the QR code on your card to the camera."},
@@ -156,16 +145,11 @@ UI_MESSAGES: dict[str, dict[str, str]] = {
                           "en": "The hospital system is offline: you can still get a queue number."},
     "ui.notice.chip_failed": {"vi": "Không đọc được chip; tiếp tục với mã QR trên thẻ.",
                               "en": "The chip could not be read; continuing with the card's QR code."},
-    "ui.action.retry": {"vi": "Thử lại", "en": "Try again"},
-    "ui.action.type_id": {"vi": "Nhập số định danh", "en": "Type the ID number"},
-    "ui.action.home": {"vi": "Về màn hình đầu", "en": "Start again"},
     "ui.action.back": {"vi": "Quay lại", "en": "Back"},
     "ui.action.cancel": {"vi": "Huỷ", "en": "Cancel"},
     # accessibility: spoken guidance and large text (a button each in the header)
     "ui.a11y.speech": {"vi": "♪ Đọc to", "en": "♪ Read"},
     "ui.a11y.large": {"vi": "Aa Chữ lớn", "en": "Aa Large"},
-    "ui.a11y.repeat": {"vi": "↻ Nghe lại", "en": "↻ Repeat"},
-    "ui.a11y.stop": {"vi": "■ Tắt tiếng", "en": "■ Stop"},
     "ui.a11y.quieter": {"vi": "− Nhỏ", "en": "− Quieter"},
     "ui.a11y.louder": {"vi": "+ To", "en": "+ Louder"},
     "ui.a11y.volume": {"vi": "Âm lượng {n}%", "en": "Volume {n}%"},

@@ -121,6 +121,9 @@ def test_the_kiosk_reads_each_new_screen_aloud_with_repeat_stop_and_volume(kiosk
     assert kiosk.window.speech_bar.isVisible() and kiosk.window.speech_button.isChecked()
     assert speech.said[-1].text.startswith("Hướng dẫn bằng giọng nói đã bật")
     assert "Đặt thẻ căn cước lên đầu đọc" in speech.said[-1].text
+    welcome = kiosk.window.current_screen()  # the voice names the buttons exactly as they are labelled
+    for button in (welcome.type_id, welcome.patient_code, kiosk.window.repeat_button):
+        assert button.text().lstrip("↻■♪ ") in speech.said[-1].text
     kiosk.show_qr("ngoc")
     kiosk.wait_step("department")
     kiosk.qtbot.waitUntil(lambda: "Chọn chuyên khoa" in speech.said[-1].text)
