@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 import threading
 import time
 from dataclasses import dataclass
@@ -75,8 +76,7 @@ class FhirClient:
                  sign_in: SignIn | None = None):
         self.his = his
         self.base = his.base_url.rstrip("/")
-        self._local = threading.local()
-        self._sessions: list[requests.Session] = []  # every thread's, so that close() closes them all
+        self._idle: list[requests.Session] = []  # sessions between requests (their connections stay open)
         self._sessions_lock = threading.Lock()
         self._shared_session = session
         self.request_count = 0  # for benchmarks and diagnostics
@@ -85,28 +85,39 @@ class FhirClient:
         self._verify: bool | str = (his.ca_bundle or True) if his.verify_tls else False
         self.sign_in = sign_in or build_sign_in(his, verify=self._verify)
 
-    # -- session per thread (requests.Session is not guaranteed thread-safe) --
-    @property
-    def session(self) -> requests.Session:
+    # -- sessions lent one request at a time ----------------------------------
+    # A requests.Session is not guaranteed thread-safe, so each request borrows
+    # one and gives it back: a few sessions serve every thread, their
+    # connections (and TLS sessions) are reused, and a short-lived thread (the
+    # probe's ping, a board's button) leaves nothing behind.
+    KEEP_IDLE = 4
+
+    @contextmanager
+    def _session(self):
         if self._shared_session is not None:
-            return self._shared_session
-        s = getattr(self._local, "session", None)
+            yield self._shared_session
+            return
+        with self._sessions_lock:
+            s = self._idle.pop() if self._idle else None
         if s is None:
             s = requests.Session()
             s.headers.update({"Accept": FHIR_JSON, "User-Agent": "patient-kiosk/0.1"})
-            self._local.session = s
+        try:
+            yield s
+        finally:
             with self._sessions_lock:
-                self._sessions.append(s)
-        return s
+                keep = len(self._idle) < self.KEEP_IDLE
+                if keep:
+                    self._idle.append(s)
+            if not keep:
+                s.close()
 
     def close(self) -> None:
-        """Close the sessions of every thread that used this client (a thread
-        using it afterwards gets a new one)."""
+        """Close the idle sessions and their connections (a later request opens a new one)."""
         with self._sessions_lock:
-            sessions, self._sessions = self._sessions, []
-        for s in sessions:
+            idle, self._idle = self._idle, []
+        for s in idle:
             s.close()
-        self._local = threading.local()
         closer = getattr(self.sign_in, "close", None)
         if closer:
             closer()
@@ -115,9 +126,10 @@ class FhirClient:
         """One GET with the kiosk's own settings (sign-in, TLS, timeouts), no retry
         and no status mapping: for ``kiosk doctor``, which reports what it sees.
         Raises ``requests`` exceptions (and the sign-in's typed errors) as they come."""
-        return self.session.get(f"{self.base}/{path.lstrip('/')}", params=params, verify=self._verify,
-                                headers=self.sign_in.headers() if signed else None,
-                                timeout=timeout or (self.his.connect_timeout_s, self.his.read_timeout_s))
+        headers = self.sign_in.headers() if signed else None
+        with self._session() as session:
+            return session.get(f"{self.base}/{path.lstrip('/')}", params=params, verify=self._verify,
+                               headers=headers, timeout=timeout or (self.his.connect_timeout_s, self.his.read_timeout_s))
 
     # -- core request ---------------------------------------------------------
     def request(self, method: str, path: str, *, params=None, json_body=None, headers=None,
@@ -148,9 +160,10 @@ class FhirClient:
             try:
                 # verify is passed per request: requests lets $REQUESTS_CA_BUNDLE
                 # override a Session's verify setting, but not this argument.
-                r = self.session.request(
-                    method, url, params=params, json=json_body, headers=sent_headers, verify=self._verify,
-                    timeout=(self.his.connect_timeout_s, self.his.read_timeout_s))
+                with self._session() as session:
+                    r = session.request(
+                        method, url, params=params, json=json_body, headers=sent_headers, verify=self._verify,
+                        timeout=(self.his.connect_timeout_s, self.his.read_timeout_s))
                 body = _json_body(r, what)
                 if check is not None and r.status_code in ok:
                     check(body)

@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import requests
 
 from app.sandbox import SandboxHis
 from kiosk.checkin import CheckInService
@@ -17,6 +18,7 @@ from kiosk.demo_data import demo_person, person_identity
 from kiosk.domain import CheckInRequest
 from kiosk.errors import HisRefused
 from kiosk.fhir.capabilities import Capabilities, declared
+from kiosk.fhir.client import FhirClient
 from kiosk.fhir.doctor_checks import check_his
 from kiosk.fhir.his import FhirHis
 from tests.helpers import make_config
@@ -178,9 +180,10 @@ def test_every_capability_has_a_config_key():
 ])
 def test_the_probe_asks_for_metadata_conditionally_when_the_server_allows(profile, answers):
     with SandboxHis(port=0, profile=profile) as sandbox:
-        his = FhirHis(make_config(sandbox.base_url))
-        seen = []
-        his.client.session.hooks["response"].append(lambda r, *a, **k: seen.append((r.status_code, len(r.content))))
+        config = make_config(sandbox.base_url)
+        seen, session = [], requests.Session()
+        session.hooks["response"].append(lambda r, *a, **k: seen.append((r.status_code, len(r.content))))
+        his = FhirHis(config, FhirClient(config.his, session=session))
         try:
             for _ in answers:
                 assert his.ping() >= 0
@@ -192,14 +195,14 @@ def test_the_probe_asks_for_metadata_conditionally_when_the_server_allows(profil
 
 def test_a_probe_after_the_server_restarts_reads_the_new_statement(tmp_path):
     """Validators from the old server do not match the new one: a 200, then 304 again."""
+    seen, session = [], requests.Session()
     with SandboxHis(port=0) as sandbox:
         config = make_config(sandbox.base_url)
-        his = FhirHis(config)
+        his = FhirHis(config, FhirClient(config.his, session=session))
         his.ping()
         old = dict(his._ping_validators)
     with SandboxHis(port=sandbox.port) as again:
-        seen = []
-        his.client.session.hooks["response"].append(lambda r, *a, **k: seen.append(r.status_code))
+        session.hooks["response"].append(lambda r, *a, **k: seen.append(r.status_code))
         try:
             his.ping()
             his.ping()

@@ -226,3 +226,39 @@ def test_a_resource_with_unexpected_content_is_a_bad_reply_not_a_traceback(serve
     his = FhirHis(make_config(server.url, his={"retries": 0, "capabilities": {"revinclude": True}}))
     with pytest.raises(HisBadReply, match="Patient search: a resource with unexpected content"):
         his.lookup_patient("001093012345", date(2026, 1, 5))
+
+
+def test_short_lived_threads_borrow_sessions_and_leave_none_behind(server, monkeypatch):
+    """The probe pings from a new thread every few seconds and a board button runs on a thread of
+    its own: sessions are lent per request, so threads never pile up sessions (and connections)."""
+    import requests
+
+    made = []
+
+    class Counted(requests.Session):
+        def __init__(self):
+            super().__init__()
+            made.append(self)
+
+    monkeypatch.setattr(requests, "Session", Counted)
+    client = client_for(server.url)
+    for _ in range(40):  # one thread after another, as the probe's pings
+        t = threading.Thread(target=lambda: client.request("GET", "metadata", retries=0))
+        t.start()
+        t.join(10)
+    assert len(made) == 1 and len(client._idle) == 1  # one session served them all
+    barrier = threading.Barrier(8)
+
+    def together():
+        barrier.wait(10)
+        client.request("GET", "Patient", retries=0)
+
+    threads = [threading.Thread(target=together) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(made) <= 8 and len(client._idle) <= FhirClient.KEEP_IDLE  # the extra ones were closed
+    assert len(server.requests) == 48
+    client.close()
+    assert client._idle == []
