@@ -126,7 +126,7 @@ class Sender(BackgroundWorker):
                     self._failed(entry, exc, report)
             if written:
                 self._verify(written, report)
-            self._export_gauges(report)
+            self.export_gauges(report)
             return report
 
     def _plan(self, entry: Entry) -> VisitPlan:
@@ -236,7 +236,7 @@ class Sender(BackgroundWorker):
                 "event": "outbox.retry_later", "entry": entry.id, "attempts": entry.attempts, "error": text,
                 "retry_in_s": round(delay, 2)})
 
-    def _export_gauges(self, report: SyncReport | None = None) -> None:
+    def export_gauges(self, report: SyncReport | None = None) -> None:
         counts = self.store.counts()
         metrics.set("kiosk_outbox_backlog", counts["pending"] + counts["sending"])
         metrics.set("kiosk_outbox_dead", counts["dead"])
@@ -288,7 +288,7 @@ class Sender(BackgroundWorker):
             self._every("purge", PURGE_EVERY_S, self._purge, "outbox.purge_failed")
             if self.monitor.mode() != MODE_ONLINE:
                 # the backlog grows while offline: keep IT informed
-                self._guarded(lambda: self._export_gauges(SyncReport()), "outbox.gauges_failed")
+                self._guarded(lambda: self.export_gauges(SyncReport()), "outbox.gauges_failed")
                 self._sleep(self.off.probe_interval_s)
                 continue
             report = self._guarded(self.deliver_due, "outbox.loop_error")

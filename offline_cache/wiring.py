@@ -118,4 +118,9 @@ def build_parts(config: Config, his: His, gateway=None) -> OfflineParts:
                 insurance_sender.kick()
 
     monitor.subscribe(online)
+    # what the database holds now (dead letters from before a restart, a backlog) is on the
+    # metrics endpoint from the start, not only after the workers' first batch
+    sender.export_gauges()
+    if insurance_sender is not None:
+        insurance_sender.export_gauges()
     return OfflineParts(config, database, store, reference, monitor, sender, prober, insurance, insurance_sender)

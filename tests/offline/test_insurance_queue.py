@@ -169,3 +169,26 @@ def test_a_file_sqlite_cannot_open_says_its_rechecks_were_not_read(tmp_path):
         assert report.rechecks_unreadable and report.rechecks_imported == 0
     finally:
         live.close()
+
+
+def test_dead_rechecks_from_before_a_restart_are_on_the_metrics_at_once(tmp_path):
+    """The alert KioskInsuranceRechecksDead reads kiosk_insurance_queue_dead: after a restart it
+    must show what the database holds before the worker's first batch."""
+    from kiosk import metrics
+    from offline_cache.wiring import build_parts
+
+    config = make_config(kiosk={"data_dir": str(tmp_path)}, insurance={"max_attempts": 1})
+    down = no_answer(CoverageStatus.UNAVAILABLE, "check: the gateway answered HTTP 503", NOW)
+    parts = build_parts(config, His(), Gateway(down))
+    try:
+        parts.insurance.enqueue("c1", VisitCoverage(None, CARD, NAME, BORN), "gateway down at check-in")
+        assert parts.insurance_sender.deliver_due()["dead"] == 1
+    finally:
+        parts.close()
+    metrics.REGISTRY.clear()  # a new process
+    parts = build_parts(config, His(), Gateway())
+    try:
+        assert metrics.REGISTRY.value("kiosk_insurance_queue_dead") == 1  # no worker has run yet
+        assert metrics.REGISTRY.value("kiosk_outbox_dead") == 0
+    finally:
+        parts.close()
