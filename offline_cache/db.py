@@ -138,6 +138,14 @@ class LocalDatabase:
     def __init__(self, path: str | os.PathLike, *, target_version: int | None = None):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._connect()
+        self.lock = threading.RLock()
+        self.generation = None     # offline_cache.generation.Generation, set by integrity.open_database
+        self.process_lock = None   # held while open (see offline_cache.integrity)
+        self.closed = False
+        self.migrate(SCHEMA_VERSION if target_version is None else target_version)
+
+    def _connect(self) -> None:
         new = not self.path.exists()
         self.conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False,
                                     timeout=BUSY_TIMEOUT_MS / 1000)
@@ -149,11 +157,36 @@ class LocalDatabase:
         self.conn.execute("PRAGMA synchronous = FULL")
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.db = sqlite_utils.Database(self.conn)
-        self.lock = threading.RLock()
-        self.generation = None     # offline_cache.generation.Generation, set by integrity.open_database
-        self.process_lock = None   # held while open (see offline_cache.integrity)
-        self.closed = False
-        self.migrate(SCHEMA_VERSION if target_version is None else target_version)
+
+    # -- a file taken away while open ------------------------------------------
+    def copy_to(self, target: Path) -> None:
+        """Everything this connection sees, written to ``target`` (SQLite's backup
+        API, owner-only), e.g. when its file was deleted or replaced underneath it."""
+        with self.lock:
+            self.check_open()
+            target.unlink(missing_ok=True)
+            copy = sqlite3.connect(str(target))
+            try:
+                self.conn.backup(copy)
+            finally:
+                copy.close()
+            os.chmod(target, 0o600)
+
+    def restore_in_place(self) -> None:
+        """The file was deleted while this connection had it open (the connection
+        still holds every row): write it back to its path and go on writing there.
+        FileExistsError, before anything changes, when a file is at the path again."""
+        with self.lock:
+            self.check_open()
+            if self.path.exists():
+                raise FileExistsError(f"{self.path} exists again: not restored over it")
+            restored = self.path.with_name(f"{self.path.name}.restoring-{os.getpid()}")
+            self.copy_to(restored)
+            os.link(restored, self.path)  # never over a file put there meanwhile (FileExistsError)
+            restored.unlink()
+            old = self.conn
+            self._connect()
+            old.close()  # the deleted file's last handle
 
     # -- schema -------------------------------------------------------------
     def version(self) -> int:

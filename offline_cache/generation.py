@@ -31,6 +31,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class Incident:
     waiting_estimate: int | None  # check-ins that may have been waiting (None: unknown)
     resolved_at: float | None = None
     resolution: str = ""
+    live: bool = False      # found while the kiosk ran (it reports each such finding once)
 
     @property
     def open(self) -> bool:
@@ -87,9 +89,10 @@ class Record:
     def open_incidents(self) -> list[Incident]:
         return [i for i in self.incidents if i.open]
 
-    def add_incident(self, kind: str, detail: str, kept_file: str | None, waiting: int | None) -> Incident:
+    def add_incident(self, kind: str, detail: str, kept_file: str | None, waiting: int | None, *,
+                     live: bool = False) -> Incident:
         incident = Incident(max((i.id for i in self.incidents), default=0) + 1, time.time(), kind, detail,
-                            kept_file, waiting)
+                            kept_file, waiting, live=live)
         self.incidents.append(incident)
         return incident
 
@@ -101,7 +104,8 @@ class Record:
 
     @classmethod
     def from_json(cls, data: dict) -> "Record":
-        incidents = [Incident(**i) for i in data.get("incidents", [])]
+        known = {f.name for f in dataclass_fields(Incident)}
+        incidents = [Incident(**{k: v for k, v in i.items() if k in known}) for i in data.get("incidents", [])]
         fields = {k: data[k] for k in ("database_id", "seq", "queued_total", "delivered_total", "offline_day",
                                        "offline_last_seq", "updated_at") if k in data}
         return cls(**fields, incidents=incidents)

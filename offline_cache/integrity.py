@@ -19,6 +19,11 @@ At every open (``open_database``, through ``open_checked``):
    admin screen say what happened, and ``kiosk outbox recover FILE`` salvages
    what is readable.
 
+While the kiosk runs (``check_live``, from the outbox sender every 5 minutes)
+the same comparison is made; a file deleted under the open connection is
+written back to its path from that connection (nothing lost), and of a file
+replaced underneath it, what the connection holds is copied beside it.
+
 Only a process that has the database to itself may move it: every process
 holds a shared lock on ``kiosk.sqlite3.lock`` while the database is open, and
 the check takes it exclusively first. A damaged database that another process
@@ -303,20 +308,68 @@ def check_live(database: LocalDatabase) -> Incident | None:
     sound (``PRAGMA quick_check``), and holding every check-in the generation record
     says was queued in it. A finding becomes an incident once (the alarm: an error in
     the log, ``kiosk_outbox_recovery_needed``, ``kiosk doctor`` FAIL, the admin screen);
-    the kiosk goes on, and the next start sets a bad file aside as usual."""
+    the kiosk goes on, and the next start sets a bad file aside as usual. A deleted
+    file is written back from the open connection (nothing lost; its record too, if
+    it went with it); of a replaced one, what the kiosk holds is copied beside it."""
     generation = database.generation
-    record = generation.load() if generation is not None else None
-    if record is None or not record.database_id:
+    if generation is None:
         return None
+    record = generation.load()
+    if record is None or not record.database_id:
+        if Path(database.path).exists():
+            return None
+        record = Record()  # the record went with the file (rm kiosk.sqlite3*): the open connection still knows
     finding = _live_finding(database, record)
     if finding is None:
         return None
     kind, detail, waiting = finding
+    if kind == "missing" and _restored(database):
+        _sync_record(database, generation, reset_marks=False)  # the record again, if it was deleted too
+        with generation.locked() as rec:
+            incident = rec.add_incident(kind, detail + "; restored from the kiosk's open connection: nothing lost",
+                                        None, 0, live=True)
+        incident = generation.resolve(incident.id, "restored in place while the kiosk ran")[0]
+        log.error("the outbox database file was deleted while the kiosk ran; restored in place from the open "
+                  "connection, nothing lost", extra={"event": "outbox.database_restored", "incident": incident.id})
+        export_recovery_metric(generation)
+        return incident
     with generation.locked() as rec:
-        if any(i.open and i.kind == kind and i.kept_file is None for i in rec.incidents):
-            return None  # reported already
-        incident = rec.add_incident(kind, detail, None, waiting)
+        reported = next((i for i in rec.incidents if i.open and i.kind == kind and i.live), None)
+        if reported is None:
+            kept = _rescue(database, kind)
+            incident = rec.add_incident(kind, detail + (f"; what the kiosk holds was copied to {kept.name}" if kept
+                                                        else ""), _kept_name(kept), waiting, live=True)
+    if reported is not None:
+        if reported.kept_file:
+            _rescue(database, kind, Path(reported.kept_file))  # the copy follows what the kiosk queued since
+        return None  # reported already
     log.error("outbox database problem: %s", incident.describe(), extra={
         "event": "outbox.database_incident", "kind": kind, "live": True, "waiting_estimate": waiting})
     export_recovery_metric(generation)
     return incident
+
+
+def _restored(database: LocalDatabase) -> bool:
+    try:
+        database.restore_in_place()
+        return True
+    except (OSError, sqlite3.Error) as exc:
+        log.error("the deleted outbox database could not be restored in place (%s)", type(exc).__name__,
+                  extra={"event": "outbox.database_restore_failed", "error": str(exc)[:200]})
+        return False
+
+
+def _rescue(database: LocalDatabase, kind: str, target: Path | None = None) -> Path | None:
+    """A replaced file: copy what the open connection holds beside it (for
+    ``kiosk outbox recover``), since the kiosk writes into the old file until it restarts."""
+    if kind != "other_database":
+        return None
+    path = Path(database.path)
+    target = target or path.with_name(f"{path.name}.open-copy-{time.strftime('%Y%m%d-%H%M%S')}")
+    try:
+        database.copy_to(target)
+        return target
+    except (OSError, sqlite3.Error) as exc:
+        log.error("what the kiosk holds could not be copied aside (%s)", type(exc).__name__,
+                  extra={"event": "outbox.database_copy_failed", "error": str(exc)[:200]})
+        return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -266,7 +267,7 @@ def _queued_database(tmp_path, count: int):
     return config, database
 
 
-@pytest.mark.parametrize("how", ["rows_deleted", "file_deleted", "file_replaced"])
+@pytest.mark.parametrize("how", ["rows_deleted", "file_replaced"])
 def test_a_database_spoiled_while_the_kiosk_runs_raises_the_alarm_once(tmp_path, how):
     """The running kiosk looks at its open database (the sender, every few minutes):
     the loss is an incident at once — the log, the metric, the doctor — not at the next start."""
@@ -283,22 +284,58 @@ def test_a_database_spoiled_while_the_kiosk_runs_raises_the_alarm_once(tmp_path,
                 other.execute("DELETE FROM outbox")
                 other.execute("DELETE FROM checkins")
             other.close()
-        elif how == "file_deleted":
-            path.unlink()
         else:
             shutil.copyfile(path, tmp_path / "copy.sqlite3")
             path.unlink()
             shutil.copyfile(tmp_path / "copy.sqlite3", path)
         incident = check_live(database)
         assert incident is not None
-        assert incident.kind == {"rows_deleted": "rows_lost", "file_deleted": "missing",
-                                 "file_replaced": "other_database"}[how]
+        assert incident.kind == {"rows_deleted": "rows_lost", "file_replaced": "other_database"}[how]
         assert incident.waiting_estimate == 3 and "while the kiosk ran" in incident.detail
         assert metrics.REGISTRY.value("kiosk_outbox_recovery_needed") == 1
         assert check_live(database) is None  # said once, not every few minutes
         assert [i.id for i in open_incidents(database.generation)] == [incident.id]
+        if how == "file_replaced":  # what the kiosk holds is copied beside it, for `kiosk outbox recover`
+            kept = Path(incident.kept_file)
+            assert kept.name.startswith(path.name + ".open-copy-")
+            copy = sqlite3.connect(kept)
+            assert copy.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0] == 3
+            copy.close()
     finally:
         database.close()
+
+
+@pytest.mark.parametrize("what", ["database", "database and its generation record"])
+def test_a_database_file_deleted_while_the_kiosk_runs_is_restored_in_place(tmp_path, what):
+    """The open connection still holds every row: the kiosk writes it back to its path and goes
+    on there — nothing is lost, even if it restarts — and IT is told in the log."""
+    from kiosk import metrics
+    from offline_cache.integrity import check_live, open_database, open_incidents
+    from offline_cache.outbox import OutboxStore
+
+    config, database = _queued_database(tmp_path, 3)
+    path = config.database_path()
+    try:
+        for name in (path.name, path.name + "-wal", path.name + "-shm"):
+            path.with_name(name).unlink(missing_ok=True)
+        if what != "database":  # rm kiosk.sqlite3*
+            for record in path.parent.glob(path.name + ".generation.*"):
+                record.unlink()
+        incident = check_live(database)
+        assert incident is not None and incident.kind == "missing" and not incident.open
+        assert "nothing lost" in incident.detail and incident.waiting_estimate == 0
+        assert metrics.REGISTRY.value("kiosk_outbox_recovery_needed") == 0
+        assert path.exists() and database.inode == path.stat().st_ino
+        assert check_live(database) is None
+        store = OutboxStore(database, "KIOSK-01")
+        assert store.backlog() == 3
+    finally:
+        database.close()
+    again = open_database(config)  # a restart finds everything where it belongs
+    try:
+        assert OutboxStore(again, "KIOSK-01").backlog() == 3 and open_incidents(again.generation) == []
+    finally:
+        again.close()
 
 
 def test_a_database_damaged_while_the_kiosk_runs_is_reported(tmp_path):
