@@ -26,6 +26,7 @@ from kiosk.fhir.client import FhirClient
 from kiosk.fhir.his import FhirHis
 from kiosk.fhir.signin import ASSERTION_TYPE, oauth_token_uri
 from tests.helpers import make_config
+from tests.his.recorder import start_recorder
 
 pytestmark = pytest.mark.integration
 
@@ -240,32 +241,13 @@ def test_secret_files_systemd_credentials_and_permissions(sandbox, tmp_path, mon
                                            "private_key_file": secret_file(tmp_path, "notakey", "hello")})
 
 
-class _HeaderRecorder(BaseHTTPRequestHandler):
-    """A loopback FHIR base that answers /metadata and records each Authorization header."""
-
-    def do_GET(self):  # noqa: N802
-        self.server.seen.append(self.headers.get("Authorization"))
-        body = json.dumps({"resourceType": "CapabilityStatement", "status": "active", "kind": "instance",
-                           "fhirVersion": "4.0.1", "format": ["json"]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/fhir+json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.mark.parametrize("auth", ["bearer", "basic"])
 def test_a_secret_file_is_read_when_it_changes_not_for_every_request(tmp_path, monkeypatch, auth):
     import base64
 
     from kiosk import secret_files
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _HeaderRecorder)
-    server.seen = []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = start_recorder()  # records each request's Authorization header
     secret = tmp_path / "his-secret"
     secret.write_text("first-secret\n")
     secret.chmod(0o600)
@@ -279,14 +261,14 @@ def test_a_secret_file_is_read_when_it_changes_not_for_every_request(tmp_path, m
         return f"Bearer {value}" if auth == "bearer" else \
             "Basic " + base64.b64encode(f"kiosk:{value}".encode()).decode()
 
-    his = FhirHis(make_config(f"http://127.0.0.1:{server.server_port}/fhir/R4", his=his_settings))
+    his = FhirHis(make_config(server.url, his=his_settings))
     try:
         for _ in range(5):
             his.ping()
-        assert server.seen == [expected("first-secret")] * 5 and len(reads) == 1  # read once, used five times
+        assert [h.get("Authorization") for _, _, h in server.requests] == [expected("first-secret")] * 5 and len(reads) == 1  # read once, used five times
         secret.write_text("rotated-secret-longer\n")  # the HIS team rotates it: used at the next request
         his.ping()
-        assert server.seen[-1] == expected("rotated-secret-longer") and len(reads) == 2
+        assert server.requests[-1][2].get("Authorization") == expected("rotated-secret-longer") and len(reads) == 2
         secret.chmod(0o644)  # no longer private: refused at once, naming the key, never the secret
         with pytest.raises(ConfigError) as refused:
             his.ping()
@@ -294,7 +276,7 @@ def test_a_secret_file_is_read_when_it_changes_not_for_every_request(tmp_path, m
         secret.unlink()
         with pytest.raises(ConfigError, match=f"his.{key}"):
             his.ping()
-        assert len(server.seen) == 6  # nothing was sent without a usable secret
+        assert len(server.requests) == 6  # nothing was sent without a usable secret
     finally:
         his.close()
         server.shutdown()
