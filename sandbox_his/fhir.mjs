@@ -31,8 +31,7 @@ function returnPreference(ctx, prefer) {
  * Last-Modified (it changes only when the server restarts) and a conditional
  * GET that matches answers 304 with no body; `no-versioning` sends neither. */
 function metadataReply(ctx, req) {
-  const statement = capabilityStatement(ctx);
-  if (ctx.profile.has('no-versioning')) return reply(200, statement);
+  if (ctx.profile.has('no-versioning')) return reply(200, capabilityStatement(ctx));
   const etag = `W/"${Date.parse(ctx.startedAt)}"`;
   const modified = new Date(Math.floor(Date.parse(ctx.startedAt) / 1000) * 1000);
   const headers = { ETag: etag, 'Last-Modified': modified.toUTCString() };
@@ -41,7 +40,7 @@ function metadataReply(ctx, req) {
   const unchanged = noneMatch !== undefined
     ? noneMatch.split(',').map((t) => t.trim()).includes(etag)
     : !Number.isNaN(since) && modified.getTime() <= since;
-  return unchanged ? { status: 304, headers } : reply(200, statement, headers);
+  return unchanged ? { status: 304, headers } : reply(200, capabilityStatement(ctx), headers);
 }
 
 /** Handles one request under the FHIR base; `parsed` is {body, pairs, error} from server.mjs. */

@@ -184,7 +184,7 @@ class FhirBoardHis:
         self._his = FhirHis(config, self.client)
 
     def departments(self, *, fresh: bool = False) -> list[Department]:
-        return self._his.list_departments(refresh=fresh)
+        return self._his.list_departments(reread=fresh)
 
     def read_day(self, rooms: list[ClinicRoom], now: datetime) -> VisitUpdate:
         found, _ = self.client.search("Encounter", [("location", _location_param(rooms)), *day_params(now),

@@ -58,12 +58,13 @@ class FhirHis:
         self._ping_validators: dict[str, str] = {}  # If-None-Match / If-Modified-Since of the last answer
 
     # -- reference data ---------------------------------------------------------
-    def list_departments(self, *, refresh: bool = False) -> list[Department]:
-        """The departments and their rooms (cached). ``refresh`` (the reference
-        data's periodic refresh) also reads the HIS's capabilities again."""
+    def list_departments(self, *, refresh: bool = False, reread: bool = False) -> list[Department]:
+        """The departments and their rooms (cached a few minutes). ``reread``
+        reads them now; ``refresh`` (the reference data's periodic refresh)
+        also reads the HIS's capabilities again."""
         with self._lock:
             fresh = time.monotonic() - self._departments_at < DEPARTMENTS_TTL_S
-            if self._departments is not None and fresh and not refresh:
+            if self._departments is not None and fresh and not (refresh or reread):
                 return self._departments
         if refresh:
             self.capabilities.refresh()
