@@ -328,21 +328,20 @@ def check_live(database: LocalDatabase) -> Incident | None:
         with generation.locked() as rec:
             incident = rec.add_incident(kind, detail + "; restored from the kiosk's open connection: nothing lost",
                                         None, 0, live=True)
-        incident = generation.resolve(incident.id, "restored in place while the kiosk ran")[0]
+            incident.resolved_at, incident.resolution = time.time(), "restored in place while the kiosk ran"
         log.error("the outbox database file was deleted while the kiosk ran; restored in place from the open "
                   "connection, nothing lost", extra={"event": "outbox.database_restored", "incident": incident.id})
         export_recovery_metric(generation)
         return incident
-    with generation.locked() as rec:
-        reported = next((i for i in rec.incidents if i.open and i.kind == kind and i.live), None)
-        if reported is None:
-            kept = _rescue(database, kind)
-            incident = rec.add_incident(kind, detail + (f"; what the kiosk holds was copied to {kept.name}" if kept
-                                                        else ""), _kept_name(kept), waiting, live=True)
+    reported = next((i for i in record.incidents if i.open and i.kind == kind and i.live), None)
     if reported is not None:
         if reported.kept_file:
             _rescue(database, kind, Path(reported.kept_file))  # the copy follows what the kiosk queued since
         return None  # reported already
+    kept = _rescue(database, kind)  # outside the record's lock: check-ins go on meanwhile
+    with generation.locked() as rec:
+        incident = rec.add_incident(kind, detail + (f"; what the kiosk holds was copied to {kept.name}" if kept
+                                                    else ""), _kept_name(kept), waiting, live=True)
     log.error("outbox database problem: %s", incident.describe(), extra={
         "event": "outbox.database_incident", "kind": kind, "live": True, "waiting_estimate": waiting})
     export_recovery_metric(generation)
