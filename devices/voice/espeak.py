@@ -17,6 +17,7 @@ class VoiceError(KioskError):
     """espeak-ng is missing or failed; the board still shows the call."""
 
     patient_message_key = "error.voice"
+    exit_code: int | None = None  # espeak-ng's, when it ran and failed
 
 
 class Espeak:
@@ -39,8 +40,10 @@ class Espeak:
         except subprocess.TimeoutExpired:
             raise VoiceError(f"espeak-ng -v {voice} did not finish within {SYNTH_TIMEOUT_S:g} s") from None
         if out.returncode != 0 or not wav.is_file():
-            raise VoiceError(f"espeak-ng -v {voice} failed (exit {out.returncode}): "
-                             f"{out.stderr.decode(errors='replace').strip()[:200]}")
+            failed = VoiceError(f"espeak-ng -v {voice} failed (exit {out.returncode}): "
+                                f"{out.stderr.decode(errors='replace').strip()[:200]}")
+            failed.exit_code = out.returncode
+            raise failed
         return wav
 
     def has_voice(self, voice: str) -> bool:

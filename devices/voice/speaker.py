@@ -186,17 +186,16 @@ class EspeakSpeaker(SpeakerBase):
         self._said_no_audio = False
 
     def _speak(self, gen: int, text: str, language: str) -> None:
+        if not self.espeak.program:
+            raise VoiceError("espeak-ng not found: install the Debian package espeak-ng")
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self._seq += 1
         voice = self.voices.get(language) or self.voices.get("vi", "vi")
         try:
             wav = self.espeak.to_wav(text, voice, self.work_dir / f"speech-{self._seq % 4}.wav",  # a few files, reused
                                      amplitude=round(self._volume * 2), rate=self.rate)
-        except VoiceError as exc:
-            if not self.espeak.program:
-                raise
-            # the exit code only: espeak-ng's own message may quote the sentence
-            log.warning("speech: espeak-ng failed", extra={"event": "speech.failed", "error": str(exc).split(":")[0]})
+        except VoiceError as exc:  # the exit code only: espeak-ng's own message may quote the sentence
+            log.warning("speech: espeak-ng failed", extra={"event": "speech.failed", "exit_code": exc.exit_code})
             return
         self.last_wav = wav
         player, where = speech_output(self.output, self.headphones, self.cards_file)
