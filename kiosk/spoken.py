@@ -130,7 +130,7 @@ def t(key: str, lang: str, **values) -> str:
     raw = _text(key, lang)
     if "_button}" in raw:
         values = {**button_names(lang), **values}
-    return _text(key, lang, **values) if values else raw
+    return raw.format(**values) if values else raw
 
 
 PRIORITY_NAMES = {"pregnant": "speech.priority.pregnant", "disability": "speech.priority.disability"}

@@ -42,7 +42,7 @@ def test_the_confirm_screen_decodes_a_chip_photo_once_and_forgets_it_when_cleare
         screen.render(journey, ctx)
     assert len(decoded) == 1 and not screen.photo.isHidden() and not screen.photo.pixmap().isNull()
     screen.clear()
-    assert screen._photo_of is None and screen._photo_shown is None and screen.photo.pixmap().isNull()
+    assert screen._photo_of is None and screen._photo_decoded is None and screen.photo.pixmap().isNull()
     screen.render(SimpleNamespace(identity=dataclasses.replace(identity, photo=None), insurance_shown=None,
                                   coverage=None), ctx)
     assert screen.photo.isHidden()

@@ -134,10 +134,11 @@ class DepartmentScreen(Screen):
         if self._shown is None:
             return
         journey, ctx = self._shown
-        self.title.setText(self.t("ui.department.title_short" if self.two_columns else "ui.department.title"))
-        self.who.show_journey(journey, ctx, self.t, narrow=self.two_columns)
-        self.who.upgrade.setVisible(self.who.upgrade.isVisibleTo(self.who) and not self.two_columns)
-        self.priority.show_journey(journey, self.t, self.large, self.is_landscape(), narrow=self.two_columns)
+        two = self.two_columns
+        self.title.setText(self.t("ui.department.title_short" if two else "ui.department.title"))
+        self.who.show_journey(journey, ctx, self.t, narrow=two)
+        self.who.upgrade.setVisible(self.who.upgrade.isVisibleTo(self.who) and not two)
+        self.priority.show_journey(journey, self.t, self.large, self.is_landscape(), narrow=two)
 
     def _show_departments(self, journey) -> None:
         depts = journey.departments
@@ -179,8 +180,9 @@ class DepartmentScreen(Screen):
 
     def _place(self) -> None:
         columns = (2 if self.large else 3) if self.is_landscape() else (1 if self.large else 2)
+        two = self.two_columns
         for btn in self.buttons:
-            btn.set_compact(self.two_columns)
+            btn.set_compact(two)
         if columns == self._columns:
             return
         self._columns = columns

@@ -134,7 +134,7 @@ class ConfirmScreen(Screen):
         self.photo = label("photo", center=True)
         self.photo.setFixedSize(300, 400)
         self._photo_of: bytes | None = None  # the chip photo shown (decoded once, not at every render)
-        self._photo_shown: QPixmap | None = None
+        self._photo_decoded: QPixmap | None = None
         self.split.addWidget(self.photo, 0, Qt.AlignmentFlag.AlignHCenter)
         box = QWidget()
         self.grid = QGridLayout(box)
@@ -175,22 +175,21 @@ class ConfirmScreen(Screen):
         self.yes.setText(self.t("ui.confirm.yes"))
 
     def _show_photo(self, data: bytes | None) -> None:
-        """The chip photo, decoded and scaled when it changes (a JPEG 2000 takes
-        Pillow tens of milliseconds; the screen renders again at each answer)."""
+        """The chip photo, decoded when it changes (a JPEG 2000 takes Pillow tens of
+        milliseconds; the screen renders again at each answer), scaled to the frame's
+        size now (large text changes it)."""
         if data is not self._photo_of:
-            self._photo_of = data
-            pixmap = photo_pixmap(data)
-            self._photo_shown = None if pixmap is None else pixmap.scaled(
-                self.photo.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
-            if self._photo_shown is None:
-                self.photo.clear()
-            else:
-                self.photo.setPixmap(self._photo_shown)
-        self.photo.setVisible(self._photo_shown is not None)
+            self._photo_of, self._photo_decoded = data, photo_pixmap(data)
+        if self._photo_decoded is None:
+            self.photo.clear()
+        else:
+            self.photo.setPixmap(self._photo_decoded.scaled(self.photo.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                                            Qt.TransformationMode.SmoothTransformation))
+        self.photo.setVisible(self._photo_decoded is not None)
 
     def clear(self) -> None:
         _fields([], self.grid, self.rows)
-        self._photo_of = self._photo_shown = None  # no personal data kept after the patient leaves
+        self._photo_of = self._photo_decoded = None  # no personal data kept after the patient leaves
         self.photo.clear()
 
     def relayout(self) -> None:
