@@ -185,7 +185,7 @@ def run() -> str:
             raise RuntimeError(f"memory run failed: {out.stderr[-400:]}")
         mem = json.loads(out.stdout.strip().splitlines()[-1])
     rss = {int(k): v for k, v in mem["rss"].items()}
-    warm_up = rss[100] - rss[50]
+    warm_up = rss[100] - rss[50] if 100 in rss and 50 in rss else float("nan")
     steady_from = max(n for n in rss if n < CHECKINS)
     growth = rss[CHECKINS] - rss[steady_from]
     ok = lambda good: "✅" if good else "❌"  # noqa: E731

@@ -35,7 +35,7 @@ from kiosk.follow import FollowTokens, VisitFinder
 from kiosk.ports import CallAudio, Clock
 from kiosk.visit_progress import VisitProgress, progress_by_visit
 
-from .streams import Stream
+from .streams import Stream, event_data
 from .views import board_state
 from .visits import VisitDirectory
 
@@ -123,7 +123,7 @@ class Feed:
         text = json.dumps(state, ensure_ascii=False, sort_keys=True)
         if text != self._state_json:
             self._state_json, self.state = text, state
-            event = json.dumps(self.board_event(), ensure_ascii=False, separators=(",", ":"))  # once, not per screen
+            event = event_data(self.board_event())  # once, not per screen
             for stream in list(self.boards):
                 stream.send("board", event)
         readable = not snapshot.stale and snapshot.updated_at is not None

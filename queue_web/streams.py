@@ -23,6 +23,11 @@ QUEUE_EVENTS = 64
 RETRY_MS = 3000  # how soon the browser reconnects after a dropped stream
 
 
+def event_data(data: dict) -> str:
+    """An event's data line: compact JSON, Vietnamese kept as it is."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
 class Stream:
     """One open event stream; ``send`` and ``close`` run on the event loop."""
 
@@ -36,7 +41,7 @@ class Stream:
     def send(self, event: str, data: dict | str, *, only_if_changed: bool = False) -> None:
         if self.closed:
             return
-        text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        text = data if isinstance(data, str) else event_data(data)
         if only_if_changed and self.last.get(event) == text:
             return
         self.last[event] = text
