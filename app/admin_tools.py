@@ -3,7 +3,7 @@ a printer or card reader of its own when the kiosk has none, and device
 detection. Built here (not in ``ui/``) because they need the other layers."""
 from __future__ import annotations
 
-from kiosk.config import Config
+from kiosk.config.loader import Config
 from kiosk.services import KioskServices
 from ui.admin.actions import AdminTools
 

@@ -21,21 +21,21 @@ import devices.camera
 import devices.card
 import devices.printer
 import devices.voice
-from kiosk.bhxh import BhxhGateway
-from kiosk.board import BoardHis
-from kiosk.board_service import BoardPoller, RoomCaller, resolve_rooms
-from kiosk.checkin import CheckInService
+from bhxh_gateway import BhxhGateway
+from fhir_his.board import FhirBoardHis, poll_client
+from fhir_his.client import FhirClient
+from fhir_his.his import FhirHis
+from fhir_his.history import FhirVisitHistory
+from kiosk.board.follow import FollowLinkCheckIn, follow_links
+from kiosk.board.model import BoardHis
+from kiosk.board.service import BoardPoller, RoomCaller, resolve_rooms
+from kiosk.checkin.insured import InsuredCheckIn
+from kiosk.checkin.offline_first import OfflineFirstCheckIn
+from kiosk.checkin.online import CheckInService
 from kiosk.clock import SystemClock
-from kiosk.config import Config
+from kiosk.config.loader import Config
 from kiosk.domain import ClinicRoom
-from kiosk.fhir.board import FhirBoardHis, poll_client
-from kiosk.fhir.client import FhirClient
-from kiosk.fhir.his import FhirHis
-from kiosk.fhir.history import FhirVisitHistory
-from kiosk.follow import FollowLinkCheckIn, follow_links
-from kiosk.insurance import InsuranceGateway
-from kiosk.insured_checkin import InsuredCheckIn
-from kiosk.offline_first import OfflineFirstCheckIn
+from kiosk.insurance.card_check import InsuranceGateway
 from kiosk.ports import Announcer, CardReader, CheckInHandler, Printer, QrScanner, Speech
 from kiosk.services import AlwaysOnline, KioskServices
 from offline_cache.integrity import OutboxUnavailable
@@ -281,7 +281,7 @@ def build_queue_web(config: Config):
     departments, a poller per room set (each with its own HIS client, as a Qt
     board has), the phone pages' visit lookups and token check (when
     ``queue_web.token_secret_file`` is set), and the calls' voice."""
-    from kiosk.follow import FollowTokens
+    from kiosk.board.follow import FollowTokens
     from queue_web import QueueWebParts
 
     clock = SystemClock(config.kiosk.timezone)
@@ -306,8 +306,8 @@ def device_checks(config: Config, services: KioskServices | None = None, *, anno
     device's own ``diagnose()``. In the running kiosk the live devices are
     asked (a printer takes one connection at a time); otherwise each is built
     from the config, examined and closed."""
-    from kiosk.diagnostics import FAIL, OK, Check
     from kiosk.errors import KioskError
+    from kiosk.operations.diagnostics import FAIL, OK, Check
 
     def probe(name: str, key: str, live, build):
         def run() -> list[Check]:

@@ -1,7 +1,7 @@
 """`kiosk doctor` (and the admin screen's status tab): what is wrong with this
 kiosk, one line each, with the fix.
 
-The one place that runs the checks. It gathers ``kiosk.diagnostics.Check``s
+The one place that runs the checks. It gathers ``kiosk.operations.diagnostics.Check``s
 from:
 
 - the config file (found? valid? admin PIN set?);
@@ -10,7 +10,7 @@ from:
   composition root, or the running kiosk's live devices on the admin screen;
 - the offline cache (outbox backlog, dead letters, reference data, the
   database's integrity);
-- the core's checks in ``kiosk.diagnostics``: the HIS (reachable with the
+- the core's checks in ``kiosk.operations.diagnostics``: the HIS (reachable with the
   kiosk's TLS and credentials, capability statement, clock skew), disk space,
   the metrics endpoint when ``[metrics]`` is on, and the queue service when
   tickets carry a phone link.
@@ -28,14 +28,14 @@ from typing import Callable
 
 import offline_cache
 from app import compose
-from kiosk.config import DEFAULT_NAMESPACE, Config, find_config_file, load_config
-from kiosk.diagnostics import FAIL, OK, WARN, Check, check_disk, check_metrics
-from kiosk.follow import check_queue_web
-from kiosk.visit_rules import test_ticket
-from kiosk.fhir.doctor_checks import check_his
+from app.network_checks import check_metrics, check_queue_web
+from fhir_his.doctor_checks import check_his
+from kiosk.checkin.visit_rules import test_ticket
+from kiosk.config.his_settings import his_warnings
+from kiosk.config.loader import DEFAULT_NAMESPACE, Config, find_config_file, load_config
 from kiosk.errors import KioskError
-from kiosk.his_settings import his_warnings
-from kiosk.logs import redact
+from kiosk.operations.diagnostics import FAIL, OK, WARN, Check, check_disk
+from kiosk.operations.logs import redact
 
 SEARCH_ORDER = "--config, $KIOSK_CONFIG, ~/.config/kiosk/kiosk.toml, /etc/kiosk/kiosk.toml"
 

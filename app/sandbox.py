@@ -26,9 +26,9 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from kiosk.config import HisSection
-from kiosk.errors import ConfigError
 from app.sandbox_seed import build_seed_bundle
+from kiosk.config.loader import HisSection
+from kiosk.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_DIR = ROOT / "sandbox_his"

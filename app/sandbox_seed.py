@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from kiosk.config import HisSection
+from kiosk.config.loader import HisSection
 from kiosk.demo_data import SEX_TO_GENDER, demo_patient_code, load_demo
 
 

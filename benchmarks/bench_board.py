@@ -23,9 +23,9 @@ import tracemalloc
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from kiosk.config import HisSection
-from kiosk.fhir.mapping import extensions
 from benchmarks.percentile import percentile
+from fhir_his.mapping import extensions
+from kiosk.config.loader import HisSection
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -43,12 +43,12 @@ def _rss_kb() -> int:
 
 
 def _setup(sandbox, visits: int):
-    from kiosk.checkin import CheckInService
+    from fhir_his.his import FhirHis
+    from kiosk.checkin.online import CheckInService
     from kiosk.clock import SystemClock
-    from kiosk.config import config_from_dict
+    from kiosk.config.loader import config_from_dict
     from kiosk.demo_data import demo_people, person_identity
     from kiosk.domain import CheckInRequest
-    from kiosk.fhir.his import FhirHis
 
     cfg = config_from_dict({"his": {"base_url": sandbox.base_url}, "display": {"voice_driver": "simulator"}})
     his = FhirHis(cfg)
@@ -62,9 +62,9 @@ def _setup(sandbox, visits: int):
 
 def _latency_and_requests(sandbox) -> dict:
     from app.compose import build_board_his
-    from kiosk.board_service import BoardPoller, RoomCaller, resolve_rooms
-    from kiosk.fhir.board import FhirBoardHis
-    from kiosk.fhir.client import FhirClient
+    from fhir_his.board import FhirBoardHis
+    from fhir_his.client import FhirClient
+    from kiosk.board.service import BoardPoller, RoomCaller, resolve_rooms
 
     cfg = _setup(sandbox, 40)
     _, rooms = resolve_rooms(build_board_his(cfg), department="NOI")
@@ -101,7 +101,7 @@ def _latency_and_requests(sandbox) -> dict:
         poller.stop()
 
     # bytes per poll: incremental (what the poller sends) vs a full re-read
-    from kiosk.fhir.board import _location_param, day_params
+    from fhir_his.board import _location_param, day_params
 
     locations = _location_param(rooms)
     now = poller.clock.now()
@@ -118,7 +118,7 @@ def _latency_and_requests(sandbox) -> dict:
 
 
 def _encounter(eid, number, arrived, loc, status="arrived", called=None, version=1, updated=None):
-    from kiosk.fhir.board import with_call
+    from fhir_his.board import with_call
 
     enc = {"resourceType": "Encounter", "id": eid, "status": "arrived",
            "extension": [{"url": EXT.queue_number, "valueInteger": number},
@@ -127,7 +127,7 @@ def _encounter(eid, number, arrived, loc, status="arrived", called=None, version
            "period": {"start": arrived.isoformat()},
            "location": [{"location": {"reference": f"Location/{loc}"}, "status": "planned"}]}
     if called is not None:
-        from kiosk.fhir.board import with_status
+        from fhir_his.board import with_status
 
         enc = with_status(with_call(enc, called, EXT), "in-progress", called)
         if status != "in-progress":
@@ -140,9 +140,9 @@ def _memory_hour() -> dict:
     from PySide6.QtWidgets import QApplication
 
     from devices.voice import Announcement, SimulatedAnnouncer
-    from kiosk.board import BoardModel
+    from fhir_his.board import visits_of
+    from kiosk.board.model import BoardModel
     from kiosk.domain import ClinicRoom
-    from kiosk.fhir.board import visits_of
     from ui.board import BoardWindow
 
     app = QApplication.instance() or QApplication([])

@@ -25,12 +25,12 @@ from pathlib import Path
 import requests
 
 from app.sandbox import SandboxHis
-from kiosk.checkin import CheckInService
-from kiosk.clock import SystemClock
-from kiosk.config import config_from_dict
-from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource
-from kiosk.fhir.his import FhirHis
 from benchmarks.percentile import percentile
+from fhir_his.his import FhirHis
+from kiosk.checkin.online import CheckInService
+from kiosk.clock import SystemClock
+from kiosk.config.loader import config_from_dict
+from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ["honest", "minimal", "no-revinclude", "no-versioning", "create-200", "no-search-mode",

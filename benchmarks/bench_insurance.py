@@ -8,7 +8,7 @@
    referenced by the visit) against the same check-in without the card check,
    counted at the sandbox HIS.
 3. The patient's added wait: time from the CCCD QR shown to the visit screen,
-   the journey driven exactly as the kiosk drives it (``kiosk.journey`` and
+   the journey driven exactly as the kiosk drives it (``kiosk.journey.machine`` and
    ``perform`` on worker threads, the sandbox HIS, the gateway simulator)
    with the gateway answering in 0.5 s, 5 s and never (the simulator's slow
    mode, past ``insurance.timeout_s`` = the shipped default), as a ratio to
@@ -29,10 +29,10 @@ from zoneinfo import ZoneInfo
 
 from app.compose import build_kiosk
 from app.sandbox import GatewaySimulator, SandboxHis
-from kiosk import journey as j
-from kiosk.config import InsuranceSection, config_from_dict
+from kiosk.config.loader import InsuranceSection, config_from_dict
 from kiosk.demo_data import cccd_qr_payload, demo_person, person_identity
 from kiosk.domain import CheckInRequest, VisitCoverage
+from kiosk.journey import machine as j
 
 PEOPLE = ("an", "ngoc", "hung", "linh", "minh")  # valid cards, all in the HIS
 SLOW = (("at once", 0.0, 5), ("0.5 s", 0.5, 5), ("5 s", 5.0, 3), ("never", 120.0, 2))  # (label, delay, journeys)

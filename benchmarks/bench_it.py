@@ -21,11 +21,11 @@ from pathlib import Path
 import offline_cache
 from app.compose import device_checks
 from app.doctor import check_config, run_probes
-from kiosk.config_writer import update_config
-from kiosk.diagnostics import check_disk
-from kiosk.fhir.doctor_checks import check_his
-from kiosk.logs import JsonFormatter
-from kiosk.metrics import Registry
+from fhir_his.doctor_checks import check_his
+from kiosk.config.writer import update_config
+from kiosk.operations.diagnostics import check_disk
+from kiosk.operations.logs import JsonFormatter
+from kiosk.operations.metrics import Registry
 
 
 def _median_us(fn, rounds: int = 2000) -> float:

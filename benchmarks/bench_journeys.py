@@ -1,13 +1,13 @@
 """Taps and screens between identity and ticket, per journey, counted by the
-journey state machine itself (``kiosk.journey_walker``: every journey's script
+journey state machine itself (``kiosk.journey.walker``: every journey's script
 driven through ``Journey.handle``, no Qt). The baseline — the flow before
 issue #18, ``kiosk.flow = "step_by_step"`` — is replayed with its own scripts
 in the same run. A tap is a user event (a keypad entry counts once per
 field); laying the card or showing a code is not a tap."""
 from __future__ import annotations
 
-from kiosk.journey import FLOW_SHORT, FLOW_STEP_BY_STEP
-from kiosk.journey_walker import walk_all
+from kiosk.journey.machine import FLOW_SHORT, FLOW_STEP_BY_STEP
+from kiosk.journey.walker import walk_all
 
 TARGET_CHIP_TAPS = 2  # a booked patient with a chip card: ≤ 2 taps after laying the card
 
@@ -28,7 +28,7 @@ def run() -> str:
     return "\n".join([
         "## Journeys: taps and screens from identity to ticket",
         "",
-        "Counted from the journey state machine (`kiosk/journey_walker.py`): each journey's script is driven",
+        "Counted from the journey state machine (`kiosk/journey/walker.py`): each journey's script is driven",
         "through `Journey.handle` with canned HIS and device answers. \"Before\" is the previous flow",
         "(`kiosk.flow = \"step_by_step\"`: confirm identity, then the appointment, then priority) replayed with",
         "its own scripts in this run. Patient codes were not accepted before issue #18 at all; their \"before\"",

@@ -17,14 +17,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from kiosk.checkin import CheckInService
-from kiosk.clock import SystemClock
-from kiosk.config import config_from_dict
-from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource
-from kiosk.fhir.his import FhirHis
-from app.sandbox import SandboxHis
 from app.compose import build_offline_checkin
+from app.sandbox import SandboxHis
 from benchmarks.percentile import percentile
+from fhir_his.his import FhirHis
+from kiosk.checkin.online import CheckInService
+from kiosk.clock import SystemClock
+from kiosk.config.loader import config_from_dict
+from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource
 
 ENQUEUES = 2100
 ROUNDS = 3

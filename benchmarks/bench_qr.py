@@ -11,6 +11,7 @@ import statistics
 import time
 
 import numpy as np
+
 from benchmarks.percentile import percentile
 
 PER_CONDITION = 15

@@ -27,6 +27,7 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
 from benchmarks.percentile import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,14 +143,14 @@ def _start(config: Path) -> tuple[subprocess.Popen, int]:
 def run() -> str:
     from app.compose import build_board_his
     from app.sandbox import SandboxHis
-    from kiosk.board_service import RoomCaller, resolve_rooms
-    from kiosk.checkin import CheckInService
+    from fhir_his.his import FhirHis
+    from kiosk.board.follow import FollowTokens, read_secret, write_secret
+    from kiosk.board.service import RoomCaller, resolve_rooms
+    from kiosk.checkin.online import CheckInService
     from kiosk.clock import SystemClock
-    from kiosk.config import load_config
+    from kiosk.config.loader import load_config
     from kiosk.demo_data import demo_people, person_identity
     from kiosk.domain import CheckInRequest
-    from kiosk.fhir.his import FhirHis
-    from kiosk.follow import FollowTokens, read_secret, write_secret
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-queue-"))
     secret = write_secret(tmp / "queue.secret")

@@ -72,7 +72,7 @@ def _median(cmd: list[str], env: dict) -> tuple[float, float | None]:
 
 
 def _config():
-    from kiosk.config import config_from_dict
+    from kiosk.config.loader import config_from_dict
 
     return config_from_dict({
         "kiosk": {"data_dir": os.environ["KIOSK_BENCH_DATA"]},
@@ -126,8 +126,8 @@ def _rss_mb() -> float:
 
 def child_memory() -> None:
     """``CHECKINS`` check-ins in one process; prints JSON with RSS after each of ``MEASURED_AT``."""
-    from kiosk import journey as j
     from app.compose import build_kiosk
+    from kiosk.journey import machine as j
     from ui.app import PORTRAIT, make_kiosk
     from ui.tour import Tour, cccd_qr
 

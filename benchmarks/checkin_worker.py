@@ -10,11 +10,11 @@ import sys
 import time
 import uuid
 
-from kiosk.checkin import CheckInService
+from fhir_his.his import FhirHis
+from kiosk.checkin.online import CheckInService
 from kiosk.clock import SystemClock
-from kiosk.config import config_from_dict
+from kiosk.config.loader import config_from_dict
 from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource
-from kiosk.fhir.his import FhirHis
 
 
 def main(base_url: str, kiosk_id: str, count: int, department: str, queue: str) -> None:

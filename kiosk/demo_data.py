@@ -7,7 +7,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from .domain import Assurance, Identity, IdentitySource
+from kiosk.domain import Assurance, Identity, IdentitySource
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 DEMO_FILE = ASSETS / "demo" / "hospital.json"

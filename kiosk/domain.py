@@ -13,10 +13,10 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the port module; the domain itself imports nothing of the kiosk
-    from .insurance import InsuranceCheck
+    from kiosk.insurance.card_check import InsuranceCheck
 
 # ASCII digits only, matched in full (``\d`` would accept Arabic-Indic or
-# full-width digits and ``$`` a trailing newline): see kiosk.input_rules.
+# full-width digits and ``$`` a trailing newline): see kiosk.identity.input_rules.
 CITIZEN_ID_RE = re.compile(r"[0-9]{12}")
 
 
@@ -195,7 +195,7 @@ class VisitCoverage:
     are what the card was (or is to be) checked with, kept so that a check
     that could not be made is made later; ``fee_paying`` is the patient's
     choice to be seen without BHYT after an invalid card (``insurance.on_invalid = "fee"``).
-    The rules for what each answer means live in ``kiosk.insurance_rules``."""
+    The rules for what each answer means live in ``kiosk.insurance.rules``."""
 
     check: InsuranceCheck | None = field(default=None, repr=False)
     card_number: str | None = field(default=None, repr=False)
@@ -236,7 +236,7 @@ class Ticket:
     booked: bool
     priority: Priority | None = None
     masked_name: str = ""
-    insurance_status: str | None = None  # kiosk.insurance_rules.ticket_status: valid, fee, unchecked…
+    insurance_status: str | None = None  # kiosk.insurance.rules.ticket_status: valid, fee, unchecked…
     people_ahead: int | None = None
     estimated_wait_min: int | None = None
     offline: bool = False

@@ -1,5 +1,5 @@
 """Typed errors. Each carries a message key for the patient (looked up in
-``kiosk.messages`` in the current language) and a short technical text for IT
+``kiosk.texts.messages`` in the current language) and a short technical text for IT
 staff. Neither may contain personal data: no names, ID numbers, dates of birth
 or addresses — only codes, keys and device names.
 """

@@ -1,6 +1,6 @@
 """Ports: the small interfaces the core needs from the outside world.
 
-Adapters: the HIS in ``kiosk.fhir``; the card reader, camera, printer and
+Adapters: the HIS in ``fhir_his``; the card reader, camera, printer and
 voice in ``devices/``; the outbox, reference cache and connectivity monitor in
 ``offline_cache/``. The one composition root, ``app/compose.py``, builds the
 real or simulated adapter for each port from the config. Every method a
@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Callable, Protocol, runtime_checkable
 
-from .diagnostics import Check
-from .domain import (
+from kiosk.domain import (
     AccessKey,
     Appointment,
     CheckInRequest,
@@ -27,9 +26,10 @@ from .domain import (
     Ticket,
     VisitCoverage,
 )
+from kiosk.operations.diagnostics import Check
 
 if TYPE_CHECKING:
-    from .insurance import InsuranceCheck
+    from kiosk.insurance.card_check import InsuranceCheck
 
 
 class Clock(Protocol):
@@ -121,7 +121,7 @@ class His(Protocol):
 
     def record_coverage(self, encounter_id: str, patient_id: str, check: InsuranceCheck, *, bill: bool) -> str:
         """The patient's BHYT card as a Coverage, created or updated idempotently
-        (``kiosk.fhir.coverage``); when ``bill``, the visit references it. Returns its id."""
+        (``fhir_his.coverage``); when ``bill``, the visit references it. Returns its id."""
         ...
 
     def close(self) -> None: ...

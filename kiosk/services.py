@@ -11,11 +11,13 @@ import logging
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .checkin import identity_for_booking
-from .config import Config
-from .domain import Department, Identity
-from .errors import HisUnavailable
-from .ports import (
+from kiosk.checkin.online import identity_for_booking
+from kiosk.config.loader import Config
+from kiosk.domain import Department, Identity
+from kiosk.errors import HisUnavailable
+from kiosk.identity.patient_code import PatientCodeMatch, patient_for_code
+from kiosk.insurance.card_check import InsuranceGateway
+from kiosk.ports import (
     MODE_ONLINE,
     CardReader,
     CheckInHandler,
@@ -27,8 +29,6 @@ from .ports import (
     QrScanner,
     Speech,
 )
-from .insurance import InsuranceGateway
-from .patient_code import PatientCodeMatch, patient_for_code
 
 log = logging.getLogger(__name__)
 

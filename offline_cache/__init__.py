@@ -6,6 +6,6 @@ monitor. Implements ports of ``kiosk``; never imports ``devices`` or ``ui``.
 """
 from __future__ import annotations
 
-from .diagnose import diagnose
+from offline_cache.diagnose import diagnose
 
 __all__ = ["diagnose"]

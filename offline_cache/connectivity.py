@@ -14,11 +14,10 @@ import threading
 import time
 from typing import Callable
 
-from kiosk import metrics
-from kiosk.logs import redact
+from kiosk.operations import metrics
+from kiosk.operations.logs import redact
 from kiosk.ports import MODE_OFFLINE, MODE_ONLINE
-
-from .db import LocalDatabase
+from offline_cache.db import LocalDatabase
 
 log = logging.getLogger(__name__)
 

@@ -2,9 +2,9 @@
 call may take (shared by ``offline_cache.sender`` and ``offline_cache.prober``)."""
 from __future__ import annotations
 
-from kiosk.config import Config
+from kiosk.config.loader import Config
 from kiosk.errors import KioskError
-from kiosk.logs import redact
+from kiosk.operations.logs import redact
 
 
 def his_call_bound_s(config: Config) -> float:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from kiosk.config import Config
-from kiosk.diagnostics import FAIL, OK, WARN, Check
+from kiosk.config.loader import Config
 from kiosk.errors import ConfigError
-
-from .db import SCHEMA_VERSION
-from .generation import Generation, Record
-from .integrity import compare_with_record
-from .reference import REFRESHED_KEY
+from kiosk.operations.diagnostics import FAIL, OK, WARN, Check
+from offline_cache.db import SCHEMA_VERSION
+from offline_cache.generation import Generation, Record
+from offline_cache.integrity import compare_with_record
+from offline_cache.reference import REFRESHED_KEY
 
 BACKLOG_WARN_S = 30 * 60
 REFERENCE_WARN_S = 24 * 3600
@@ -29,7 +28,7 @@ def human_age(seconds: float | None) -> str:
 
 
 def offline_slot_check(config: Config) -> Check:
-    from kiosk.offline_first import OFFLINE_FLOOR, SLOT_SIZE, offline_label, offline_slot
+    from kiosk.checkin.offline_first import OFFLINE_FLOOR, SLOT_SIZE, offline_label, offline_slot
 
     try:
         k = offline_slot(config.kiosk)

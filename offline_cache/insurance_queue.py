@@ -27,11 +27,10 @@ from datetime import date
 from typing import Callable
 
 from kiosk.domain import VisitCoverage
-from kiosk.insurance import check_from_record
-from kiosk.insurance_rules import needs_recheck
-
-from .db import LocalDatabase
-from .work_queue import DEAD, PENDING, SENDING, LeasedTable
+from kiosk.insurance.card_check import check_from_record
+from kiosk.insurance.rules import needs_recheck
+from offline_cache.db import LocalDatabase
+from offline_cache.work_queue import DEAD, PENDING, SENDING, LeasedTable
 
 DONE = "done"
 __all__ = ["DEAD", "DONE", "PENDING", "SENDING", "InsuranceQueue", "QueuedCheck", "coverage_from", "coverage_json"]

@@ -23,14 +23,13 @@ import random
 import threading
 import time
 
-from kiosk import metrics
-from kiosk.config import Config
+from kiosk.config.loader import Config
 from kiosk.errors import CoverageOfAnotherPatient, InvalidIdentity
-from kiosk.insurance_rules import bills_visit, coverage_status, is_invalid, needs_recheck
-
-from .delivery_errors import error_text, his_call_bound_s
-from .insurance_queue import InsuranceQueue, QueuedCheck
-from .work_queue import BackgroundWorker, retry_at, retry_delay
+from kiosk.insurance.rules import bills_visit, coverage_status, is_invalid, needs_recheck
+from kiosk.operations import metrics
+from offline_cache.delivery_errors import error_text, his_call_bound_s
+from offline_cache.insurance_queue import InsuranceQueue, QueuedCheck
+from offline_cache.work_queue import BackgroundWorker, retry_at, retry_delay
 
 log = logging.getLogger(__name__)
 

@@ -38,11 +38,10 @@ import sqlite3
 import time
 from pathlib import Path
 
-from kiosk import metrics
 from kiosk.errors import KioskError
-
-from .db import LocalDatabase
-from .generation import Generation, Incident, Record
+from kiosk.operations import metrics
+from offline_cache.db import LocalDatabase
+from offline_cache.generation import Generation, Incident, Record
 
 log = logging.getLogger(__name__)
 

@@ -24,10 +24,9 @@ from datetime import date, datetime
 from typing import Callable
 
 from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource, Priority, Ticket
-
-from .db import LocalDatabase
-from .insurance_queue import coverage_from, coverage_json
-from .work_queue import DEAD, PENDING, SENDING, LeasedTable
+from offline_cache.db import LocalDatabase
+from offline_cache.insurance_queue import coverage_from, coverage_json
+from offline_cache.work_queue import DEAD, PENDING, SENDING, LeasedTable
 
 DELIVERED = "delivered"
 __all__ = ["DEAD", "DELIVERED", "PENDING", "SENDING", "Entry", "OutboxStore", "ticket_from", "ticket_json"]
@@ -86,7 +85,7 @@ def ticket_from(d: dict) -> Ticket:
 
 
 class OutboxStore(LeasedTable):
-    """Implements ``kiosk.ports.Outbox`` and ``kiosk.offline_first.OfflineStore``
+    """Implements ``kiosk.ports.Outbox`` and ``kiosk.checkin.offline_first.OfflineStore``
     (retry, counts, backlog, release, mark_failed: ``offline_cache.work_queue``)."""
 
     table, done_state, has_owner = "outbox", DELIVERED, True

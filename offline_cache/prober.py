@@ -7,11 +7,10 @@ import threading
 import time
 from typing import Callable
 
-from kiosk.config import Config
+from kiosk.config.loader import Config
 from kiosk.ports import MODE_ONLINE
-
-from .db import DatabaseClosed
-from .delivery_errors import error_text, his_call_bound_s
+from offline_cache.db import DatabaseClosed
+from offline_cache.delivery_errors import error_text, his_call_bound_s
 
 log = logging.getLogger(__name__)
 

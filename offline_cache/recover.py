@@ -30,10 +30,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from kiosk.domain import is_valid_citizen_id
-
-from .db import LocalDatabase
-from .outbox import OutboxStore
-from .page_scan import scan
+from offline_cache.db import LocalDatabase
+from offline_cache.outbox import OutboxStore
+from offline_cache.page_scan import scan
 
 CHECKIN_COLUMNS = ("checkin_id", "kiosk_id", "day", "seq", "queue_number", "queue_label", "department_code",
                    "room_code", "issued_at", "ticket", "his_encounter_id", "his_queue_label", "mapped_at")

@@ -10,15 +10,14 @@ from __future__ import annotations
 import time
 
 from kiosk.domain import ClinicRoom, Department
-
-from .db import LocalDatabase
+from offline_cache.db import LocalDatabase
 
 REFRESHED_KEY = "reference_refreshed_at"
 MEMO_S = 5.0
 
 
 class ReferenceCache:
-    """Implements ``kiosk.offline_first.ReferenceData``."""
+    """Implements ``kiosk.checkin.offline_first.ReferenceData``."""
 
     def __init__(self, database: LocalDatabase):
         self.database = database

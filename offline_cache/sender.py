@@ -30,8 +30,8 @@ from dataclasses import asdict, dataclass
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from kiosk import metrics
-from kiosk.config import Config
+from kiosk.checkin.visit_rules import choose_patient, departments_by_code, place, room_of, todays_appointment
+from kiosk.config.loader import Config
 from kiosk.domain import Priority
 from kiosk.errors import (
     DepartmentRequired,
@@ -42,16 +42,15 @@ from kiosk.errors import (
     PatientAmbiguous,
     UnknownDepartment,
 )
-from kiosk.insurance_rules import bills_visit, writes_coverage
+from kiosk.insurance.rules import bills_visit, writes_coverage
+from kiosk.operations import metrics
 from kiosk.ports import MODE_ONLINE, RecordedVisit, VisitPlan
-from kiosk.visit_rules import choose_patient, departments_by_code, place, room_of, todays_appointment
-
-from .db import DatabaseClosed
-from .delivery_errors import error_text, his_call_bound_s
-from .insurance_queue import InsuranceQueue
-from .integrity import LIVE_CHECK_EVERY_S, check_live, export_recovery_metric
-from .outbox import Entry, OutboxStore
-from .work_queue import BackgroundWorker, retry_at, retry_delay
+from offline_cache.db import DatabaseClosed
+from offline_cache.delivery_errors import error_text, his_call_bound_s
+from offline_cache.insurance_queue import InsuranceQueue
+from offline_cache.integrity import LIVE_CHECK_EVERY_S, check_live, export_recovery_metric
+from offline_cache.outbox import Entry, OutboxStore
+from offline_cache.work_queue import BackgroundWorker, retry_at, retry_delay
 
 log = logging.getLogger(__name__)
 

@@ -12,20 +12,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from kiosk.config import Config
-from kiosk.diagnostics import Check
+from kiosk.config.loader import Config
+from kiosk.operations.diagnostics import Check
 from kiosk.ports import MODE_ONLINE, His
-
-from .connectivity import ConnectivityMonitor
-from .db import LocalDatabase
-from .diagnose import diagnose
-from .insurance_queue import InsuranceQueue
-from .insurance_sender import InsuranceSender
-from .integrity import open_database, open_incidents
-from .outbox import OutboxStore
-from .reference import ReferenceCache
-from .prober import Prober
-from .sender import Sender
+from offline_cache.connectivity import ConnectivityMonitor
+from offline_cache.db import LocalDatabase
+from offline_cache.diagnose import diagnose
+from offline_cache.insurance_queue import InsuranceQueue
+from offline_cache.insurance_sender import InsuranceSender
+from offline_cache.integrity import open_database, open_incidents
+from offline_cache.outbox import OutboxStore
+from offline_cache.prober import Prober
+from offline_cache.reference import ReferenceCache
+from offline_cache.sender import Sender
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +100,7 @@ class OfflineParts:
 
 def build_parts(config: Config, his: His, gateway=None) -> OfflineParts:
     """The offline parts around ``his``; no thread started. ``gateway`` (a
-    ``kiosk.insurance.InsuranceGateway``) adds the BHYT recheck worker."""
+    ``kiosk.insurance.card_check.InsuranceGateway``) adds the BHYT recheck worker."""
     database = open_database(config)
     store = OutboxStore(database, config.kiosk.id)
     reference = ReferenceCache(database)

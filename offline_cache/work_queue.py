@@ -17,7 +17,7 @@ import threading
 import time
 from typing import Callable, TypeVar
 
-from .db import DatabaseClosed, LocalDatabase
+from offline_cache.db import DatabaseClosed, LocalDatabase
 
 PENDING, SENDING, DEAD = "pending", "sending", "dead"
 T = TypeVar("T")

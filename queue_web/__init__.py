@@ -12,8 +12,8 @@ their caps), ``guard.py`` (rate limit, headers, access log, errors),
 """
 from __future__ import annotations
 
-from .app import create_app
-from .hub import QueueWebParts
-from .server import serve
+from queue_web.app import create_app
+from queue_web.hub import QueueWebParts
+from queue_web.server import serve
 
 __all__ = ["QueueWebParts", "create_app", "serve"]

@@ -26,13 +26,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from kiosk.errors import HisError
-
-from .guard import Guard, RateLimiter, client_of
-from .hub import Hub, NotFound, QueueWebParts, TooManyFeeds
-from .phone import PhonePages
-from .streams import EventStreamResponse, Stream, StreamLimits
-from .texts import both, t
-from .views import board_texts, lang_of
+from queue_web.guard import Guard, RateLimiter, client_of
+from queue_web.hub import Hub, NotFound, QueueWebParts, TooManyFeeds
+from queue_web.phone import PhonePages
+from queue_web.streams import EventStreamResponse, Stream, StreamLimits
+from queue_web.texts import both, t
+from queue_web.views import board_texts, lang_of
 
 log = logging.getLogger("queue_web")
 HERE = Path(__file__).resolve().parent

@@ -26,18 +26,17 @@ from dataclasses import dataclass, field
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from kiosk.board import BoardSnapshot, Call
-from kiosk.board_service import BoardPoller, resolve_rooms
-from kiosk.config import Config
+from kiosk.board.follow import FollowTokens, VisitFinder
+from kiosk.board.model import BoardSnapshot, Call
+from kiosk.board.service import BoardPoller, resolve_rooms
+from kiosk.board.visit_progress import VisitProgress, progress_by_visit
+from kiosk.config.loader import Config
 from kiosk.domain import ClinicRoom, Department
 from kiosk.errors import ConfigError, HisError
-from kiosk.follow import FollowTokens, VisitFinder
 from kiosk.ports import CallAudio, Clock
-from kiosk.visit_progress import VisitProgress, progress_by_visit
-
-from .streams import Stream, event_data
-from .views import board_state
-from .visits import VisitDirectory
+from queue_web.streams import Stream, event_data
+from queue_web.views import board_state
+from queue_web.visits import VisitDirectory
 
 log = logging.getLogger("queue_web")
 

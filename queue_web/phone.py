@@ -1,6 +1,6 @@
 """The phone page a ticket's QR code opens: ``/t/{token}``.
 
-The token is checked first (``kiosk.follow.FollowTokens``: signature and day);
+The token is checked first (``kiosk.board.follow.FollowTokens``: signature and day);
 anything that does not verify is the same plain 404 as an unknown address.
 The check-in id it holds is looked up in the HIS once (``VisitDirectory``),
 then the visit is followed in its department's feed — the same board model
@@ -19,18 +19,16 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kiosk.config import QueueWebSection
+from kiosk.board.visit_progress import WAITING, VisitProgress
+from kiosk.config.loader import QueueWebSection
 from kiosk.domain import ClinicRoom, Department
 from kiosk.errors import HisError
 from kiosk.ports import RecordedVisit
-from kiosk.visit_progress import WAITING, VisitProgress
-
-from .guard import client_of
-from .hub import Feed, Hub, NotFound, QueueWebParts, TooManyFeeds, Watch
-from .streams import EventStreamResponse, Stream, StreamLimits
-from .texts import t
-from .views import lang_of, phone_view
-
+from queue_web.guard import client_of
+from queue_web.hub import Feed, Hub, NotFound, QueueWebParts, TooManyFeeds, Watch
+from queue_web.streams import EventStreamResponse, Stream, StreamLimits
+from queue_web.texts import t
+from queue_web.views import lang_of, phone_view
 
 
 class PageHost(Protocol):

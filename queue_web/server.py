@@ -13,8 +13,8 @@ from typing import Callable
 
 import uvicorn
 
-from .app import create_app
-from .hub import QueueWebParts
+from queue_web.app import create_app
+from queue_web.hub import QueueWebParts
 
 log = logging.getLogger("queue_web")
 

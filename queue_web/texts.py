@@ -3,7 +3,7 @@ English, in the kiosk's message catalogue (the board's own ``board.*``
 sentences are reused as they are)."""
 from __future__ import annotations
 
-from kiosk.messages import register, t
+from kiosk.texts.messages import register, t
 
 register({
     "queue.server_lost": {"vi": "Mất kết nối với máy chủ gọi số — đang kết nối lại",

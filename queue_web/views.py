@@ -13,11 +13,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from kiosk.board import BoardSnapshot, RoomView, ShownNumber
+from kiosk.board.model import BoardSnapshot, RoomView, ShownNumber
+from kiosk.board.visit_progress import CALLED, WAITING, VisitProgress
 from kiosk.domain import ClinicRoom, Department
-from kiosk.visit_progress import CALLED, WAITING, VisitProgress
-
-from .texts import t
+from queue_web.texts import t
 
 LANGS = ("vi", "en")
 

@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections import OrderedDict
 
-from kiosk.follow import VisitFinder
+from kiosk.board.follow import VisitFinder
 from kiosk.ports import RecordedVisit
 
 CONCURRENT_LOOKUPS = 2

@@ -7,8 +7,8 @@ import signal
 import sys
 import threading
 
-from .cards import DEMO_FILE
-from .server import GatewayServer, State
+from sandbox_bhxh.cards import DEMO_FILE
+from sandbox_bhxh.server import GatewayServer, State
 
 
 def main(argv: list[str] | None = None) -> int:

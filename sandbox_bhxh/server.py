@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-from . import cards as C
+from sandbox_bhxh import cards as C
 
 USERNAME = "kiosk-demo"
 PASSWORD = "demo-gateway-password"

@@ -7,7 +7,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from kiosk.config import Config, config_from_dict
+from kiosk.config.loader import Config, config_from_dict
 from kiosk.domain import CheckInRequest, Identity
 
 

@@ -6,13 +6,15 @@
      ├──► queue_web      (the queue service: web boards, phone pages; Starlette)
      ├──► devices        (card reader, camera, printer, voice: adapters + simulators)
      ├──► offline_cache  (SQLite outbox, reference cache, sender)
-     │         all three ──► kiosk
-     └──► kiosk          (the core: domain, ports, services, config, FHIR/BHXH adapters)
+     ├──► fhir_his       (the HIS over HL7 FHIR R4: requests)
+     ├──► bhxh_gateway   (the BHXH card-check gateway: requests)
+     │         all of them ──► kiosk
+     └──► kiosk          (the core: domain, ports, journey, check-in rules, config schema)
 
 - kiosk/ imports none of the layers above it — not at module level, not inside a
-  function, not through ``importlib.import_module`` or ``__import__`` — and no Qt or
-  device library;
-- ui/, devices/ and offline_cache/ never import each other or app/;
+  function, not through ``importlib.import_module`` or ``__import__`` — no Qt or
+  device library, and no HTTP library (the network adapters live beside devices/);
+- ui/, devices/, offline_cache/, fhir_his/ and bhxh_gateway/ never import each other or app/;
 - queue_web/ (a layer beside ui/) imports the core only: not ui/, devices/,
   offline_cache/ or app/, no Qt, no device library; nothing but app/ imports it;
 - nothing imports app/ (tests and benchmarks are harnesses, not product code);
@@ -31,8 +33,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 QT = {"PySide6", "shiboken6"}
 DEVICE_LIBS = {"smartcard", "cv2", "escpos", "pyzbar", "zxingcpp", "usb", "serial"}
-LAYERS = {"app", "ui", "devices", "offline_cache", "queue_web", "kiosk"}
-PRODUCT = ["kiosk", "devices", "offline_cache", "ui", "queue_web", "app"]
+HTTP_LIBS = {"requests", "httpx", "urllib3", "http", "aiohttp", "urllib"}
+ADAPTERS = {"devices", "offline_cache", "fhir_his", "bhxh_gateway"}
+LAYERS = {"app", "ui", "queue_web", "kiosk"} | ADAPTERS
+PRODUCT = ["kiosk", "devices", "offline_cache", "fhir_his", "bhxh_gateway", "ui", "queue_web", "app"]
 
 
 def _files(package: str) -> list[Path]:
@@ -98,16 +102,23 @@ def test_core_imports_no_layer_above_it_and_no_qt_or_device_library():
     assert offenders("kiosk", (LAYERS - {"kiosk"}) | QT | DEVICE_LIBS) == []
 
 
+def test_core_imports_no_http_library():
+    """The core talks to nothing over the network: the FHIR and BHXH clients are adapters."""
+    assert offenders("kiosk", HTTP_LIBS) == []
+
+
 def test_core_has_no_dynamic_imports():
     """importlib strings would hide an arrow running back up from the import graph."""
     assert dynamic_imports("kiosk") == []
 
 
 @pytest.mark.parametrize("package, forbidden", [
-    ("devices", {"app", "ui", "offline_cache", "queue_web"} | QT),
-    ("offline_cache", {"app", "ui", "devices", "queue_web"} | QT | DEVICE_LIBS),
-    ("ui", {"app", "devices", "offline_cache", "queue_web"} | DEVICE_LIBS),
-    ("queue_web", {"app", "ui", "devices", "offline_cache"} | QT | DEVICE_LIBS),
+    ("devices", {"app", "ui", "queue_web"} | (ADAPTERS - {"devices"}) | QT),
+    ("offline_cache", {"app", "ui", "queue_web"} | (ADAPTERS - {"offline_cache"}) | QT | DEVICE_LIBS),
+    ("fhir_his", {"app", "ui", "queue_web"} | (ADAPTERS - {"fhir_his"}) | QT | DEVICE_LIBS),
+    ("bhxh_gateway", {"app", "ui", "queue_web"} | (ADAPTERS - {"bhxh_gateway"}) | QT | DEVICE_LIBS),
+    ("ui", {"app", "queue_web"} | ADAPTERS | DEVICE_LIBS),
+    ("queue_web", {"app", "ui"} | ADAPTERS | QT | DEVICE_LIBS),
 ])
 def test_adapters_and_ui_do_not_import_each_other_or_the_entry_points(package, forbidden):
     assert (ROOT / package).is_dir(), f"{package}/ is missing"
@@ -116,7 +127,7 @@ def test_adapters_and_ui_do_not_import_each_other_or_the_entry_points(package, f
 
 
 def test_only_ui_imports_qt():
-    for package in ("kiosk", "devices", "offline_cache", "queue_web", "app"):
+    for package in ("kiosk", "devices", "offline_cache", "fhir_his", "bhxh_gateway", "queue_web", "app"):
         assert offenders(package, QT) == [], package
 
 
@@ -172,7 +183,10 @@ def test_the_checks_catch_every_form_of_import(tmp_path, monkeypatch):
     (pkg / "b.py").write_text("def f():\n    from devices.printer import build\n")
     (pkg / "c.py").write_text("import importlib\nm = importlib.import_module('offline_cache.wiring')\n")
     (pkg / "d.py").write_text("m = __import__('app.cli')\n")
+    (pkg / "e.py").write_text("def f():\n    import requests\n    from http.client import HTTPConnection\n")
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     assert offenders("kiosk", LAYERS - {"kiosk"}) == ["kiosk/a.py: imports ui.app", "kiosk/b.py: imports devices.printer",
                                                      "kiosk/b.py: imports devices.printer.build"]
     assert [d.split(": ")[1] for d in dynamic_imports("kiosk")] == ["imports importlib", "import_module", "__import__"]
+    assert offenders("kiosk", HTTP_LIBS) == ["kiosk/e.py: imports http.client", "kiosk/e.py: imports http.client.HTTPConnection",
+                                            "kiosk/e.py: imports requests"]

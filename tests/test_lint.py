@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_pyflakes_rules_pass_on_the_whole_tree():
     out = subprocess.run([sys.executable, "-m", "ruff", "check", "--select", "F", "--no-cache",
-                          "app", "kiosk", "devices", "offline_cache", "ui", "queue_web", "benchmarks", "tests"],
+                          "app", "kiosk", "fhir_his", "bhxh_gateway", "devices", "offline_cache", "ui", "queue_web",
+                          "benchmarks", "tests", "sandbox_bhxh"],
                          cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr

@@ -11,10 +11,10 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from . import catalogue  # noqa: F401 - registers the ui.* messages
-from .controller import Controller
-from .qtcheck import check_qt_binding
-from .window import KioskWindow
+from ui import catalogue  # noqa: F401 - registers the ui.* messages
+from ui.controller import Controller
+from ui.qtcheck import check_qt_binding
+from ui.window import KioskWindow
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def install_admin_screen(window, controller: Controller, config, make_tools) -> 
     """The IT staff's admin screen behind the window's hidden gesture (ui/admin).
     ``make_tools(services)`` gives its ``AdminTools``; they are made again with
     the running kiosk's services once those are built."""
-    from .admin import install_admin
+    from ui.admin import install_admin
 
     source = Path(config.source) if config.source else None
     admin = install_admin(window, config, source if source and source.is_file() else None,

@@ -1,11 +1,11 @@
 """Every sentence the kiosk screens show, in Vietnamese and English.
 
-Registered into ``kiosk.messages`` under ``ui.*`` so that screens, tests and the
+Registered into ``kiosk.texts.messages`` under ``ui.*`` so that screens, tests and the
 admin tools look texts up by key in one place (``tr(key, lang)``).
 """
 from __future__ import annotations
 
-from kiosk import button_labels, messages  # noqa: F401 - button_labels registers the buttons the voice names
+from kiosk.texts import button_labels, messages  # noqa: F401 - button_labels registers the buttons the voice names
 
 UI_MESSAGES: dict[str, dict[str, str]] = {
     "ui.language.other": {"vi": "English", "en": "Tiếng Việt"},
@@ -94,7 +94,7 @@ UI_MESSAGES: dict[str, dict[str, str]] = {
     "ui.done.priority": {"vi": "Ưu tiên: {what}", "en": "Priority: {what}"},
     "ui.done.take_card": {"vi": "Đừng quên lấy thẻ căn cước trên đầu đọc.", "en": "Do not forget your ID card on the reader."},
     "ui.done.print_again": {"vi": "In lại phiếu", "en": "Print the ticket again"},
-    # the BHYT card check (kiosk.insurance_rules.shown_status), one line on the visit and confirm screens
+    # the BHYT card check (kiosk.insurance.rules.shown_status), one line on the visit and confirm screens
     "ui.coverage.label": {"vi": "Thẻ BHYT", "en": "Health insurance"},
     "ui.coverage.checking": {"vi": "Đang kiểm tra thẻ BHYT…", "en": "Checking your health insurance card…"},
     "ui.coverage.valid": {"vi": "Thẻ BHYT hợp lệ đến {to}", "en": "Health insurance card valid until {to}"},

@@ -1,12 +1,12 @@
 """Drives the Qt-free journey from the GUI thread.
 
 Touches and device signals become journey events; the effects the journey
-returns run on the worker pool (``kiosk.journey.perform``) and their results
+returns run on the worker pool (``kiosk.journey.machine.perform``) and their results
 come back as events. One single-shot timer enforces the current step's
 timeout (idle reset on personal screens, a way out of every wait).
 
 Spoken guidance: while the patient has it on, each new screen is read aloud
-(``kiosk.spoken.spoken_text`` of the journey) through the ``Speech`` port —
+(``kiosk.journey.spoken.spoken_text`` of the journey) through the ``Speech`` port —
 which speaks on its own device thread; this only hands over the sentence.
 """
 from __future__ import annotations
@@ -17,13 +17,19 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from kiosk import journey as j
-from kiosk.ports import (CARD_INSERTED, CARD_REMOVED, DEVICE_READY, HEADPHONES_IN, HEADPHONES_OUT, MODE_ONLINE,
-                         PRINTER_UNKNOWN)
-from kiosk.spoken import spoken_text
-
-from .device_signals import NONE, STARTING, DeviceBridge
-from .tasks import TaskRunner
+from kiosk.journey import machine as j
+from kiosk.journey.spoken import spoken_text
+from kiosk.ports import (
+    CARD_INSERTED,
+    CARD_REMOVED,
+    DEVICE_READY,
+    HEADPHONES_IN,
+    HEADPHONES_OUT,
+    MODE_ONLINE,
+    PRINTER_UNKNOWN,
+)
+from ui.device_signals import NONE, STARTING, DeviceBridge
+from ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +166,7 @@ class Controller(QObject):
             self.speech.say(name, self.journey.language)
 
     def spoken(self, intro: bool = False) -> str:
-        """What the current screen says (see kiosk.spoken)."""
+        """What the current screen says (see kiosk.journey.spoken)."""
         return spoken_text(self.journey, self._hospital_time, digits_typed=self.digits_typed(), intro=intro)
 
     def _hospital_time(self, when: datetime | None) -> datetime | None:

@@ -13,8 +13,7 @@ import logging
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from kiosk.ports import DEVICE_ERROR, PRINTER_OFFLINE, PRINTER_UNKNOWN
-
-from .tasks import TaskRunner
+from ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 NONE = "none"  # the kiosk has no such device (driver = "none")

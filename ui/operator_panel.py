@@ -6,13 +6,20 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import (QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.demo_data import demo_patient_code, demo_people, load_demo
 from kiosk.ports import PRINTER_OFFLINE, PRINTER_OK, PRINTER_PAPER_LOW, PRINTER_PAPER_OUT, DemoControls
-
-from .tour import cccd_qr
+from ui.tour import cccd_qr
 
 # What the gateway simulator answers about each demo person's card (assets/demo/hospital.json, bhyt.result).
 BHYT_NOTES = {"000": "BHYT valid", "003": "BHYT new card (old expired)", "004": "BHYT new card",

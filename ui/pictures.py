@@ -7,7 +7,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from . import style
+from ui import style
 
 CARD = QColor("#D8ECF7")
 CARD_EDGE = QColor("#4F7A99")

@@ -3,7 +3,7 @@
 Like Anki's ``taskman``: one small worker pool; a result comes back to the GUI
 thread through a queued Qt signal, so widgets are only ever touched there.
 ``run(fn, on_done)`` calls ``on_done(result)`` with ``fn``'s return value; ``fn``
-must not raise (``kiosk.journey_events.perform`` turns every failure into an
+must not raise (``kiosk.journey.events.perform`` turns every failure into an
 event) — if it does, the error is logged and ``on_done`` is not called.
 """
 from __future__ import annotations
@@ -31,7 +31,7 @@ class TaskRunner(QObject):
 
     def run(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None) -> Future:
         """Run ``fn()`` on a worker; call ``on_done(result)`` on the GUI thread.
-        ``fn`` must not raise (wrap it, as ``kiosk.journey.perform`` does); if it
+        ``fn`` must not raise (wrap it, as ``kiosk.journey.machine.perform`` does); if it
         does, the error is logged and ``on_done`` is not called."""
         fut = self._pool.submit(fn)
         self._pending.add(fut)

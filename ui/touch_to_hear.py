@@ -5,7 +5,7 @@ While spoken guidance is on, a finger held on a button for ``HOLD_MS`` makes
 the kiosk say the button's name; lifting the finger then does not press it.
 A short touch presses the button as always, so nothing changes for a patient
 who does not use speech. The spoken introduction tells the patient about it
-(``speech.intro`` in ``kiosk/spoken.py``).
+(``speech.intro`` in ``kiosk/journey/spoken.py``).
 """
 from __future__ import annotations
 

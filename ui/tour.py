@@ -9,8 +9,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from kiosk import journey as j
 from kiosk.demo_data import cccd_qr_payload, demo_patient_code, demo_person
+from kiosk.journey import machine as j
 from kiosk.ports import MODE_ONLINE, PRINTER_OK, PRINTER_PAPER_OUT, DemoControls
 
 SCENARIOS = ("chip", "qr", "typed", "patient_code", "walk_in", "card_removed", "paper_out", "offline", "large",

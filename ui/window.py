@@ -10,20 +10,39 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtWidgets import (QApplication, QBoxLayout, QGridLayout, QHBoxLayout, QLabel, QSizePolicy,
-                               QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QApplication,
+    QBoxLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from kiosk import journey as j
-from kiosk.ports import (DEVICE_READY, MODE_ONLINE, PRINTER_OK, PRINTER_PAPER_LOW)
-
-from . import style
-from .catalogue import tr
-from .controller import Controller
-from .device_signals import NONE, STARTING
-from .screens.base import button
-from .touch_to_hear import TouchToHear
-from .screens import (AppointmentScreen, BusyScreen, ConfirmScreen, DepartmentScreen, DoneScreen, ErrorScreen,
-                      InsuranceScreen, KeypadScreen, NeedKeyScreen, PriorityScreen, WelcomeScreen)
+from kiosk.journey import machine as j
+from kiosk.ports import DEVICE_READY, MODE_ONLINE, PRINTER_OK, PRINTER_PAPER_LOW
+from ui import style
+from ui.catalogue import tr
+from ui.controller import Controller
+from ui.device_signals import NONE, STARTING
+from ui.screens import (
+    AppointmentScreen,
+    BusyScreen,
+    ConfirmScreen,
+    DepartmentScreen,
+    DoneScreen,
+    ErrorScreen,
+    InsuranceScreen,
+    KeypadScreen,
+    NeedKeyScreen,
+    PriorityScreen,
+    WelcomeScreen,
+)
+from ui.screens.base import button
+from ui.touch_to_hear import TouchToHear
 
 ADMIN_TAPS, ADMIN_WINDOW_S, ADMIN_CORNER_MM = 5, 3.0, 15.0
 SCREEN_NAMES = {j.Step.WELCOME: "welcome", j.Step.NEED_KEY: "need_key", j.Step.KEYPAD: "keypad",

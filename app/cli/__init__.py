@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     device or HIS trouble) is one line on stderr; any other exception is one
     line too (``kiosk COMMAND: unexpected error (TypeName); see the log``),
     its redacted traceback only in the log (``app.cli.crash_log``)."""
-    from .crash_log import install, unexpected
+    from app.cli.crash_log import install, unexpected
 
     try:
         parser = build_parser()

@@ -10,8 +10,8 @@ from __future__ import annotations
 import getpass
 import sys
 
-from kiosk.admin_pin import PinError, check_pin_format, hash_pin
-from kiosk.config import find_config_file
+from kiosk.config.loader import find_config_file
+from kiosk.operations.admin_pin import PinError, check_pin_format, hash_pin
 
 
 def register(sub) -> None:
@@ -36,7 +36,7 @@ def _read_pin(from_stdin: bool) -> str:
 
 
 def _set_pin(args) -> int:
-    from kiosk.config_writer import update_config
+    from kiosk.config.writer import update_config
 
     pin = _read_pin(args.pin_stdin)
     pin_hash = hash_pin(pin)

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import shutil
 
-from kiosk.config import load_config
-
-from . import print_json
+from app.cli import print_json
+from kiosk.config.loader import load_config
 
 
 def _config_arg(p) -> None:
@@ -69,10 +68,9 @@ def _rooms_arg(value: str | None) -> list[str]:
 
 def run_board_command(args) -> int:
     from app import compose
+    from app.metrics_http import start_metrics_server
+    from kiosk.operations.logs import setup_logging
     from ui.board import run_board, screenshot_board
-
-    from kiosk.logs import setup_logging
-    from kiosk.metrics import start_metrics_server
 
     config = load_config(args.config)
     if args.screenshot:

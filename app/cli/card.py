@@ -11,12 +11,12 @@ import copy
 import sys
 import time
 
-from kiosk import input_rules
-from kiosk.config import load_config
+from app.cli import print_json
+from kiosk.config.loader import load_config
 from kiosk.domain import AccessKey
 from kiosk.errors import InvalidIdentity
-from kiosk.messages import t
-from . import print_json
+from kiosk.identity import input_rules
+from kiosk.texts.messages import t
 
 
 def register(sub) -> None:

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import sys
 
+from app.cli import print_json
 from app.compose import build_kiosk
-from kiosk import input_rules
-from kiosk.config import load_config
+from kiosk.config.loader import load_config
 from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource, Priority
 from kiosk.errors import InvalidIdentity
-from kiosk.messages import t
-from . import print_json
+from kiosk.identity import input_rules
+from kiosk.texts.messages import t
 
 
 def register(sub) -> None:
@@ -32,7 +32,7 @@ def register(sub) -> None:
 
 
 def build_identity(args) -> Identity:
-    """The identity from the options, each checked by ``kiosk.input_rules``
+    """The identity from the options, each checked by ``kiosk.identity.input_rules``
     (refusals name the option: ``--dob: expected a date YYYY-MM-DD …``)."""
     citizen_id = input_rules.citizen_id(args.citizen_id, "--id")
     name = input_rules.name(args.name, "--name") if args.name is not None else None

@@ -3,15 +3,15 @@
 Checks, each naming the key: the file's encoding (UTF-8, else the byte offset),
 TOML syntax, every setting's type, range and choices (finite numbers, upper
 bounds for timeouts and intervals, a real IANA time zone…), then the folders
-and files the settings name (``kiosk.config_checks``). Exit code 1 when
+and files the settings name (``kiosk.config.checks``). Exit code 1 when
 anything is wrong."""
 from __future__ import annotations
 
 import sys
 
-from kiosk.config import config_from_dict, read_config_file
-from kiosk.config_checks import path_problems
-from kiosk.his_settings import his_warnings
+from kiosk.config.checks import path_problems
+from kiosk.config.his_settings import his_warnings
+from kiosk.config.loader import config_from_dict, read_config_file
 
 
 def register(sub) -> None:

@@ -16,7 +16,7 @@ import sys
 import threading
 from pathlib import Path
 
-from kiosk.logs import HANDLER_NAME, JsonFormatter
+from kiosk.operations.logs import HANDLER_NAME, JsonFormatter
 
 FILE_HANDLER = "kiosk-cli-file"
 STDERR_HANDLER = "kiosk-cli-stderr"
@@ -36,7 +36,7 @@ class _OneLine(logging.Formatter):
     """The message only: tracebacks stay in the log file."""
 
     def format(self, record: logging.LogRecord) -> str:
-        from kiosk.logs import redact
+        from kiosk.operations.logs import redact
 
         return f"kiosk: {record.levelname.lower()}: {redact(record.getMessage())}"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import sys
 
-from . import print_json
-from kiosk.diagnostics import FAIL, OK, WARN
+from app.cli import print_json
+from kiosk.operations.diagnostics import FAIL, OK, WARN
 
 
 def register(sub) -> None:

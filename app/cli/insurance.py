@@ -13,12 +13,12 @@ import re
 import sys
 from datetime import date
 
-from . import print_json
-from kiosk.config import load_config
+from app.cli import print_json
+from kiosk.config.loader import load_config
 from kiosk.errors import ConfigError, InvalidIdentity
-from kiosk.insurance import InsuranceCheck, check_birth_date, normalize_card_number
-from kiosk import input_rules
-from kiosk.messages import t
+from kiosk.identity import input_rules
+from kiosk.insurance.card_check import InsuranceCheck, check_birth_date, normalize_card_number
+from kiosk.texts.messages import t
 
 
 def register(sub) -> None:
@@ -74,7 +74,7 @@ def run(args) -> int:
 
     # The adapter logs its warnings for the kiosk's journal; here the one-line
     # message below says it, so keep Python's last-resort handler quiet.
-    logging.getLogger("kiosk.bhxh").addHandler(logging.NullHandler())
+    logging.getLogger("bhxh_gateway").addHandler(logging.NullHandler())
     gateway = build_insurance_gateway(config)
     try:
         result = gateway.check(card, name, born)

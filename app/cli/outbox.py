@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import time
 
-from kiosk.config import load_config
+from app.cli import print_json
+from kiosk.config.loader import load_config
 from kiosk.errors import KioskError
-from . import print_json
 
 
 def register(sub) -> None:

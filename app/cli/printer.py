@@ -14,10 +14,10 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from kiosk.config import Config, load_config
+from app.cli import print_json
+from kiosk.config.loader import Config, load_config
 from kiosk.errors import KioskError
-from kiosk.messages import t
-from . import print_json
+from kiosk.texts.messages import t
 
 SAMPLES = ("normal", "offline-priority", "long")
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 import sys
 
-from kiosk.config import load_config
+from app.cli import print_json
+from kiosk.config.loader import load_config
 from kiosk.errors import ConfigError
-
-from . import print_json
 
 
 def register(sub) -> None:
@@ -30,7 +29,7 @@ def register(sub) -> None:
 
 
 def _new_secret(path: str, force: bool) -> int:
-    from kiosk.follow import write_secret
+    from kiosk.board.follow import write_secret
 
     if not path:
         raise ConfigError("queue_web.token_secret_file: set the file's path in the config first, "
@@ -44,7 +43,7 @@ def _new_secret(path: str, force: bool) -> int:
 def _secret_path(config_arg: str | None) -> str:
     """queue_web.token_secret_file from the TOML, read without validating the
     config (the file it names does not exist yet)."""
-    from kiosk.config import find_config_file, read_config_file
+    from kiosk.config.loader import find_config_file, read_config_file
 
     found = find_config_file(config_arg)
     if found is None or not found.is_file():
@@ -57,7 +56,7 @@ def run(args) -> int:
     if args.new_secret:
         return _new_secret(_secret_path(args.config), args.force)
     from app import compose
-    from kiosk.logs import setup_logging
+    from kiosk.operations.logs import setup_logging
     from queue_web import serve
 
     config = load_config(args.config)

@@ -27,7 +27,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from app.sandbox import SandboxHis
-    from kiosk.config import load_config
+    from kiosk.config.loader import load_config
 
     his = load_config(args.config).his if args.config else None
     clients = None

@@ -10,9 +10,9 @@ from __future__ import annotations
 import sys
 import time
 
-from kiosk.config import load_config
-from kiosk.qr_payload import KIND_UNKNOWN, QrPayloadError, describe, parse_qr
-from . import print_json
+from app.cli import print_json
+from kiosk.config.loader import load_config
+from kiosk.identity.qr_payload import KIND_UNKNOWN, QrPayloadError, describe, parse_qr
 
 
 def register(sub) -> None:

@@ -18,8 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from kiosk.config import load_config
-from kiosk.stats import StatsInputError, check_department, compute_stats, make_query
+from kiosk.config.loader import load_config
+from kiosk.stats.figures import StatsInputError, check_department, compute_stats, make_query
 
 FORMATS = ("md", "csv", "html", "json")
 
@@ -49,7 +49,7 @@ def output_format(args) -> str:
 def render(data: dict, fmt: str, hospital_name: str) -> str:
     if fmt == "json":
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    from kiosk import stats_report
+    from kiosk.stats import report as stats_report
 
     if fmt == "html":
         return stats_report.render_html(data, hospital_name)

@@ -11,8 +11,8 @@ import signal
 import sys
 import tempfile
 
-from kiosk.config import Config, load_config
-from . import print_json
+from app.cli import print_json
+from kiosk.config.loader import Config, load_config
 
 NO_DISPLAY = ("kiosk demo: no display found (DISPLAY/WAYLAND_DISPLAY unset); run it on a desktop, "
               "or `xvfb-run -a kiosk demo`, or `kiosk demo --offscreen --screenshots DIR` to save every screen as PNG")
@@ -54,8 +54,8 @@ def _run(args) -> int:
               "graphical session (see deploy/) or set QT_QPA_PLATFORM", file=sys.stderr)
         return 2
     from app.admin_tools import admin_tools
-    from kiosk.logs import setup_logging
-    from kiosk.metrics import start_metrics_server
+    from app.metrics_http import start_metrics_server
+    from kiosk.operations.logs import setup_logging
     from ui.app import run_kiosk
 
     config = load_config(args.config)
@@ -143,7 +143,7 @@ DEMO_GATEWAY_TIMEOUT_S = 5.0  # the demo's patient waits at most this long for t
 
 
 def _demo_config(args, base_url: str, data_dir: str, gateway=None):
-    from kiosk.config import InsuranceSection
+    from kiosk.config.loader import InsuranceSection
     from kiosk.demo_data import load_demo
 
     if args.config:

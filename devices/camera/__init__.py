@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import time
 
-from kiosk.config import Config
-from kiosk.diagnostics import FAIL, OK, WARN, Check
-
-from .errors import CameraError, CameraLost, CameraUnavailable, EndOfStream, safe_source
+from devices.camera.errors import CameraError, CameraLost, CameraUnavailable, EndOfStream, safe_source
+from kiosk.config.loader import Config
+from kiosk.operations.diagnostics import FAIL, OK, WARN, Check
 
 __all__ = ["build_scanner", "camera_checks", "decode_file", "make_capture", "CameraError", "CameraLost",
            "CameraUnavailable", "EndOfStream"]
@@ -20,7 +19,7 @@ __all__ = ["build_scanner", "camera_checks", "decode_file", "make_capture", "Cam
 
 def make_capture(config: Config, on_state=None, *, lockstep: bool = False, loop_files: bool = True):
     """The capture thread for ``camera.source`` (not started)."""
-    from .capture import CaptureThread
+    from devices.camera.capture import CaptureThread
 
     cam = config.camera
     return CaptureThread(cam.source, cam.width, cam.height, frame_timeout_s=cam.frame_timeout_s,
@@ -29,7 +28,7 @@ def make_capture(config: Config, on_state=None, *, lockstep: bool = False, loop_
 
 
 def make_cascade(config: Config):
-    from .cascade import Cascade
+    from devices.camera.cascade import Cascade
 
     return Cascade(roi=config.camera.roi or None)
 
@@ -40,11 +39,11 @@ def build_scanner(config: Config, *, loop_files: bool = True):
     ``loop_files=False``: a video file in ``camera.source`` is played once."""
     cam = config.camera
     if cam.driver == "simulator":
-        from .simulator import SimulatedScanner
+        from devices.camera.simulator import SimulatedScanner
 
         return SimulatedScanner(repeat_after_s=cam.repeat_after_s)
     if cam.driver == "opencv":
-        from .scanner import QrScanLoop
+        from devices.camera.scanner import QrScanLoop
 
         return QrScanLoop(lambda on_state: make_capture(config, on_state, loop_files=loop_files),
                           lambda: make_cascade(config), repeat_after_s=cam.repeat_after_s,
@@ -121,7 +120,7 @@ def camera_checks(config: Config) -> list[Check]:
 
 def _decoders_check() -> Check:
     try:
-        from .cascade import Cascade
+        from devices.camera.cascade import Cascade
 
         Cascade().close()
     except (ImportError, OSError, RuntimeError) as exc:

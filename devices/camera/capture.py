@@ -23,9 +23,8 @@ from typing import Callable
 
 import numpy as np
 
+from devices.camera.errors import CameraLost, CameraUnavailable, EndOfStream, safe_source
 from kiosk.ports import DEVICE_ERROR, DEVICE_MISSING, DEVICE_READY
-
-from .errors import CameraLost, CameraUnavailable, EndOfStream, safe_source
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +211,7 @@ class CaptureThread:
         st = os.stat(self.source)
         version = (self.source, st.st_mtime_ns, st.st_size)
         if version != self._checked_file:
-            from .image_file import check_image_file
+            from devices.camera.image_file import check_image_file
 
             check_image_file(self.source, self.max_image_pixels)
             self._checked_file = version

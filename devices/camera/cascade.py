@@ -27,7 +27,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .decoders import Decoded, OpenCvDecoder, ZbarDecoder, ZxingDecoder, bytes_to_text, zxing_formats
+from devices.camera.decoders import Decoded, OpenCvDecoder, ZbarDecoder, ZxingDecoder, bytes_to_text, zxing_formats
 
 DEFAULT_STEPS = ("zxing:small", "zxing:grey", "zxing:sharpen", "zbar:sharpen", "opencv:grey")
 SMALL_WIDTH = 640  # "small" preprocessing: frames wider than this are downscaled to it

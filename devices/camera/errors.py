@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from kiosk.errors import KioskError
-from kiosk.messages import register
+from kiosk.texts.messages import register
 
 register({
     "error.camera_unavailable": {

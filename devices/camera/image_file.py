@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import warnings
 
-from .errors import CameraUnavailable, safe_source
+from devices.camera.errors import CameraUnavailable, safe_source
 
 
 class ImageFileRefused(CameraUnavailable):

@@ -13,12 +13,11 @@ import threading
 import time
 from typing import Callable, Protocol
 
-from kiosk import metrics
-from kiosk.diagnostics import FAIL, OK, WARN, Check
+from devices.camera.cascade import Cascade, RepeatFilter
+from devices.camera.errors import CameraError, EndOfStream
+from kiosk.operations import metrics
+from kiosk.operations.diagnostics import FAIL, OK, WARN, Check
 from kiosk.ports import DEVICE_MISSING, DEVICE_READY, DeviceEventCallback
-
-from .cascade import Cascade, RepeatFilter
-from .errors import CameraError, EndOfStream
 
 log = logging.getLogger(__name__)
 

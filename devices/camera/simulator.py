@@ -24,14 +24,13 @@ from typing import Sequence
 
 import numpy as np
 
-from kiosk.diagnostics import WARN, Check
+from devices.camera.capture import Frame, FrameSlot
+from devices.camera.cascade import Cascade
+from devices.camera.errors import CameraLost, EndOfStream
+from devices.camera.scanner import QrScanLoop
+from devices.camera.synthetic import Degradation, render_frame, render_slip_frame
+from kiosk.operations.diagnostics import WARN, Check
 from kiosk.ports import DEVICE_READY, DeviceEventCallback
-
-from .capture import Frame, FrameSlot
-from .cascade import Cascade
-from .errors import CameraLost, EndOfStream
-from .scanner import QrScanLoop
-from .synthetic import Degradation, render_frame, render_slip_frame
 
 UNREADABLE = "\x00unreadable"  # marker payloads, never decoded text
 NOTHING = "\x00nothing"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kiosk.config import Config
-from kiosk.diagnostics import FAIL, OK, WARN, Check
+from kiosk.config.loader import Config
+from kiosk.operations.diagnostics import FAIL, OK, WARN, Check
 
 
 def build_card_reader(config: Config):
@@ -17,10 +17,10 @@ def build_card_reader(config: Config):
     if section.driver == "none":
         return None
     if section.driver == "simulator":
-        from .simulator import SimulatedCardReader
+        from devices.card.simulator import SimulatedCardReader
 
         return SimulatedCardReader(timeout_s=section.timeout_s)
-    from .pcsc import PcscCardReader
+    from devices.card.pcsc import PcscCardReader
 
     return PcscCardReader(section.reader, timeout_s=section.timeout_s, trust_store=section.trust_store,
                           extended_length=section.extended_length, poll_s=section.poll_interval_s)

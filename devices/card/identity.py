@@ -4,7 +4,7 @@ The assurance is CHIP_VERIFIED only when passive authentication verified the
 data groups against a configured CSCA; a card whose signature is missing,
 unknown or wrong is CHIP_UNVERIFIED — it never looks verified.
 
-The chip's text goes through ``kiosk.input_rules`` like every other entry
+The chip's text goes through ``kiosk.identity.input_rules`` like every other entry
 point: the ID must be 12 ASCII digits and the date of birth 1900..today (else
 the read fails as ``CardParseError``), invisible and control characters are
 removed from names and addresses, which are NFC-normalised and collapsed.
@@ -16,8 +16,8 @@ import unicodedata
 from devices.cccd.chip_read import ChipData
 from devices.cccd.errors import CardParseError
 from devices.cccd.session import Key
-from kiosk import input_rules
 from kiosk.domain import AccessKey, Assurance, Identity, IdentitySource
+from kiosk.identity import input_rules
 
 _SEX = {"nam": "male", "nữ": "female", "nu": "female", "m": "male", "f": "female"}
 

@@ -14,17 +14,16 @@ import time
 
 from smartcard import scard
 
+from devices.card.identity import identity_from_chip, session_key
 from devices.cccd.chip_read import ChipData, read_chip, read_photo
 from devices.cccd.errors import CardError, CardRemoved, CardTimeout, NoCard, ReaderGone
 from devices.cccd.session import ChipSession, atr_supports_extended
 from devices.cccd.sod import load_trust_store
-from kiosk import metrics
-from kiosk.diagnostics import FAIL, OK, Check
+from devices.worker import DeviceWorker
 from kiosk.domain import AccessKey, Identity
+from kiosk.operations import metrics
+from kiosk.operations.diagnostics import FAIL, OK, Check
 from kiosk.ports import CARD_INSERTED, CARD_REMOVED, DEVICE_MISSING, DEVICE_READY, DeviceEventCallback
-
-from ..worker import DeviceWorker
-from .identity import identity_from_chip, session_key
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +102,7 @@ class PcscCardReader:
     def diagnose(self) -> list[Check]:
         """pcscd, the reader (and whether a card is on it), the CSCA trust store;
         asked on the reader's own thread, which owns the PC/SC context."""
-        from . import trust_check
+        from devices.card import trust_check
 
         try:
             checks = self.call(self._diagnose, 5.0)

@@ -21,20 +21,19 @@ import datetime as dt
 import threading
 import time
 
+from devices.card.identity import identity_from_chip
 from devices.cccd import sample_card
 from devices.cccd.chip_read import ChipData
 from devices.cccd.dg13 import parse_dg13
 from devices.cccd.errors import CardRemoved, CardTimeout, NoCard, ReaderGone, WrongAccessKey
 from devices.cccd.lds import dg_number, parse_com, parse_dg1, parse_dg2
 from devices.cccd.sod import parse_sod, passive_authentication
-from kiosk import metrics
+from devices.worker import DeviceWorker
 from kiosk.demo_data import demo_people
-from kiosk.diagnostics import WARN, Check
 from kiosk.domain import AccessKey, Identity
+from kiosk.operations import metrics
+from kiosk.operations.diagnostics import WARN, Check
 from kiosk.ports import CARD_INSERTED, CARD_REMOVED, DEVICE_MISSING, DEVICE_READY, DeviceEventCallback
-
-from ..worker import DeviceWorker
-from .identity import identity_from_chip
 
 
 class SimulatedCardReader:

@@ -8,10 +8,10 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 
-from . import crypto
-from .errors import WrongAccessKey
-from .mrz import bac_key_seed_input
-from .sm import SecureMessaging
+from devices.cccd import crypto
+from devices.cccd.errors import WrongAccessKey
+from devices.cccd.mrz import bac_key_seed_input
+from devices.cccd.sm import SecureMessaging
 
 
 def key_seed(document_number: str, birth_yymmdd: str, expiry_yymmdd: str) -> bytes:

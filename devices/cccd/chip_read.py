@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 
 from cryptography import x509
 
-from .dg13 import CitizenRecord, parse_dg13
-from .errors import CardCommandError
-from .lds import Com, FaceImage, dg_number, parse_com, parse_dg1, parse_dg2
-from .mrz import Mrz
-from .session import ChipSession, Key
-from .sod import PassiveAuthResult, Sod, parse_sod, passive_authentication
+from devices.cccd.dg13 import CitizenRecord, parse_dg13
+from devices.cccd.errors import CardCommandError
+from devices.cccd.lds import Com, FaceImage, dg_number, parse_com, parse_dg1, parse_dg2
+from devices.cccd.mrz import Mrz
+from devices.cccd.session import ChipSession, Key
+from devices.cccd.sod import PassiveAuthResult, Sod, parse_sod, passive_authentication
 
 
 @dataclass

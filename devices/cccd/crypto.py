@@ -9,7 +9,7 @@ from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives import cmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from .errors import SecureMessagingError
+from devices.cccd.errors import SecureMessagingError
 
 KDF_ENC, KDF_MAC, KDF_PACE = 1, 2, 3
 

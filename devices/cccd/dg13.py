@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from . import tlv
-from .errors import CardParseError
+from devices.cccd import tlv
+from devices.cccd.errors import CardParseError
 
 TAG_DG13 = 0x6D
 _SEQUENCE, _SET, _INTEGER, _OID = 0x30, 0x31, 0x02, 0x06

@@ -8,7 +8,7 @@ personal data: no ID numbers, names or dates.
 from __future__ import annotations
 
 from kiosk.errors import KioskError
-from kiosk.messages import register
+from kiosk.texts.messages import register
 
 
 class CardError(KioskError):

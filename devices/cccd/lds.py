@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import tlv
-from .errors import CardParseError
-from .mrz import Mrz, parse_mrz
+from devices.cccd import tlv
+from devices.cccd.errors import CardParseError
+from devices.cccd.mrz import Mrz, parse_mrz
 
 EMRTD_AID = bytes.fromhex("A0000002471001")
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from .errors import CardParseError
+from devices.cccd.errors import CardParseError
 
 _WEIGHTS = (7, 3, 1)
 _ALLOWED = re.compile(r"^[0-9A-Z<]*$")

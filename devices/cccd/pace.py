@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from ecdsa import curves
 from ecdsa.ellipticcurve import PointJacobi
 
-from . import crypto, tlv
-from .errors import CardParseError, WrongAccessKey
-from .lds import PACE_ECDH_GM, encode_oid
-from .mrz import bac_key_seed_input
-from .sm import SecureMessaging
+from devices.cccd import crypto, tlv
+from devices.cccd.errors import CardParseError, WrongAccessKey
+from devices.cccd.lds import PACE_ECDH_GM, encode_oid
+from devices.cccd.mrz import bac_key_seed_input
+from devices.cccd.sm import SecureMessaging
 
 # Standardized domain parameters (Part 11 §9.5.1) that ecdsa knows.
 CURVES = {

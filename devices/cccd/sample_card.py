@@ -17,10 +17,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
-from . import lds
-from .dg13 import encode_dg13
-from .mrz import td1_for_cccd
-from .sod import LDS_SECURITY_OBJECT_OID, DataGroupHash, DataGroupHashValues, LdsSecurityObject
+from devices.cccd import lds
+from devices.cccd.dg13 import encode_dg13
+from devices.cccd.mrz import td1_for_cccd
+from devices.cccd.sod import LDS_SECURITY_OBJECT_OID, DataGroupHash, DataGroupHashValues, LdsSecurityObject
 
 
 def sample_photo(seed: str = "", size: tuple[int, int] = (240, 320), jpeg2000: bool = False) -> bytes:

@@ -14,14 +14,30 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Callable
 
-from . import tlv
-from .bac import BacTerminal
-from .errors import (CardCommandError, CardError, CardParseError, CardRemoved, CardTimeout, NotAnEmrtd,
-                     SecureMessagingError, WrongAccessKey)
-from .lds import EMRTD_AID, FILES, CardAccess, parse_card_access
-from .mrz import yymmdd
-from .pace import PASSWORD_CAN, PASSWORD_MRZ, PaceTerminal, can_password, dynamic_data, mrz_password, parse_dynamic
-from .sm import Apdu, SecureMessaging, split_response
+from devices.cccd import tlv
+from devices.cccd.bac import BacTerminal
+from devices.cccd.errors import (
+    CardCommandError,
+    CardError,
+    CardParseError,
+    CardRemoved,
+    CardTimeout,
+    NotAnEmrtd,
+    SecureMessagingError,
+    WrongAccessKey,
+)
+from devices.cccd.lds import EMRTD_AID, FILES, CardAccess, parse_card_access
+from devices.cccd.mrz import yymmdd
+from devices.cccd.pace import (
+    PASSWORD_CAN,
+    PASSWORD_MRZ,
+    PaceTerminal,
+    can_password,
+    dynamic_data,
+    mrz_password,
+    parse_dynamic,
+)
+from devices.cccd.sm import Apdu, SecureMessaging, split_response
 
 log = logging.getLogger(__name__)
 

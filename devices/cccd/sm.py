@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import crypto, tlv
-from .errors import SecureMessagingError
+from devices.cccd import crypto, tlv
+from devices.cccd.errors import SecureMessagingError
 
 SW_OK = 0x9000
 

@@ -23,8 +23,8 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from . import tlv
-from .errors import CardParseError
+from devices.cccd import tlv
+from devices.cccd.errors import CardParseError
 
 VERIFIED = "verified"
 NOT_VERIFIABLE = "not_verifiable"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import CardParseError
+from devices.cccd.errors import CardParseError
 
 
 @dataclass(frozen=True)

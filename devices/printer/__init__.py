@@ -15,16 +15,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kiosk.config import Config
-from kiosk.diagnostics import FAIL, OK, WARN, Check
+from devices.printer.connection import parse_connection
+from devices.printer.errors import PrinterError, PrinterOffline, PrinterPaperOut, PrinterTimeout, TicketNotFound
+from devices.printer.kept import KeptTickets
+from devices.printer.layout import FONT_BOLD, FONT_REGULAR, TicketLayout
+from devices.printer.simulator import SimulatedPrinter
+from devices.printer.ticket_printer import TicketPrinter, status_check
+from kiosk.config.loader import Config
 from kiosk.errors import ConfigError
-
-from .connection import parse_connection
-from .errors import PrinterError, PrinterOffline, PrinterPaperOut, PrinterTimeout, TicketNotFound
-from .kept import KeptTickets
-from .layout import FONT_BOLD, FONT_REGULAR, TicketLayout
-from .simulator import SimulatedPrinter
-from .ticket_printer import TicketPrinter, status_check
+from kiosk.operations.diagnostics import FAIL, OK, WARN, Check
 
 __all__ = [
     "build_printer", "diagnose", "kept_tickets", "layout_for", "TicketPrinter", "SimulatedPrinter",
@@ -46,7 +45,7 @@ def layout_for(config: Config, dot_width: int | None = None) -> TicketLayout:
 
 
 def _check_profile(config: Config, dot_width: int) -> None:
-    from .escpos_transport import profile_info
+    from devices.printer.escpos_transport import profile_info
 
     width, _ = profile_info(config.printer.profile)
     if width is not None and dot_width > width:
@@ -70,7 +69,7 @@ def build_printer(config: Config, *, dot_width: int | None = None, keep_tickets:
                                 state=p.simulator_state, delay_s=p.simulator_delay_s, checks=checks)
     if p.driver != "escpos":
         raise ConfigError(f"printer.driver: expected escpos or simulator to build a printer, got {p.driver!r}")
-    from .escpos_transport import EscposTransport
+    from devices.printer.escpos_transport import EscposTransport
 
     transport = EscposTransport(parse_connection(p.connection), p.profile, timeout_s=p.timeout_s,
                                 status_timeout_s=p.status_timeout_s)
@@ -95,7 +94,7 @@ def diagnose(config: Config, printer: TicketPrinter) -> list[Check]:
         checks.append(Check("printer.connection", WARN, "simulated printer: tickets are not printed on paper",
                             "set printer.driver = \"escpos\" on a kiosk with a printer"))
     try:
-        from .escpos_transport import profile_info
+        from devices.printer.escpos_transport import profile_info
 
         width, cutter = profile_info(p.profile)
         _check_profile(config, p.dot_width)

@@ -3,9 +3,8 @@ personal data) and keeps the ticket reference, so the ticket — already kept on
 disk — can be reprinted with ``kiosk reprint REFERENCE`` once the printer is fixed."""
 from __future__ import annotations
 
+from devices.printer import texts  # noqa: F401  (registers the patient messages used below)
 from kiosk.errors import KioskError
-
-from . import texts  # noqa: F401  (registers the patient messages used below)
 
 
 class PrinterError(KioskError):

@@ -14,13 +14,12 @@ from functools import lru_cache
 
 from PIL import Image
 
+from devices.printer.connection import Connection
+from devices.printer.errors import PrinterError, PrinterOffline
+from devices.printer.quiet import quiet_stdout
+from devices.printer.status import ONLINE_QUERY, PAPER_QUERY, combine, online_from_reply, paper_from_reply
 from kiosk.errors import ConfigError
 from kiosk.ports import PRINTER_OFFLINE, PRINTER_UNKNOWN
-
-from .connection import Connection
-from .errors import PrinterError, PrinterOffline
-from .quiet import quiet_stdout
-from .status import ONLINE_QUERY, PAPER_QUERY, combine, online_from_reply, paper_from_reply
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from devices.printer.errors import TicketNotFound
 from kiosk.domain import Priority, Ticket
-
-from .errors import TicketNotFound
 
 log = logging.getLogger(__name__)
 

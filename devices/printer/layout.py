@@ -22,10 +22,9 @@ from pathlib import Path
 import segno
 from PIL import Image, ImageDraw, ImageFont
 
+from devices.printer.texts import insurance_text, priority_text
 from kiosk.domain import Ticket
-from kiosk.messages import t
-
-from .texts import insurance_text, priority_text
+from kiosk.texts.messages import t
 
 FONT_DIR = Path(__file__).resolve().parents[2] / "assets" / "fonts"
 FONT_REGULAR = FONT_DIR / "DejaVuSans.ttf"

@@ -13,11 +13,10 @@ from typing import Callable
 
 from PIL import Image
 
+from devices.printer.errors import PrinterOffline
+from devices.printer.layout import image_png
+from devices.printer.ticket_printer import TicketPrinter
 from kiosk.ports import PRINTER_OFFLINE, PRINTER_OK, PRINTER_PAPER_LOW, PRINTER_PAPER_OUT
-
-from .errors import PrinterOffline
-from .layout import image_png
-from .ticket_printer import TicketPrinter
 
 STATES = (PRINTER_OK, PRINTER_PAPER_LOW, PRINTER_PAPER_OUT, PRINTER_OFFLINE)
 

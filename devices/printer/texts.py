@@ -5,7 +5,7 @@ translators find them in one place and nothing is written inline in the layout.
 from __future__ import annotations
 
 from kiosk.domain import Priority
-from kiosk.messages import register, t
+from kiosk.texts.messages import register, t
 
 MESSAGES = {
     # --- ticket ---------------------------------------------------------------
@@ -38,7 +38,7 @@ MESSAGES = {
     "priority.disability": {"vi": "Người khuyết tật", "en": "Person with a disability"},
     "priority.elderly_75": {"vi": "Người từ 75 tuổi trở lên", "en": "Aged 75 or over"},
     "priority.meritorious": {"vi": "Người có công với cách mạng", "en": "Person with meritorious service"},
-    # insurance status codes the check-in puts on a ticket (kiosk.insurance_rules.ticket_status)
+    # insurance status codes the check-in puts on a ticket (kiosk.insurance.rules.ticket_status)
     "insurance.valid": {"vi": "Thẻ hợp lệ", "en": "Card valid"},
     "insurance.new_card": {"vi": "Thẻ mới, hợp lệ", "en": "New card, valid"},
     "insurance.valid_elsewhere": {"vi": "Thẻ hợp lệ, KCB ban đầu nơi khác", "en": "Card valid, registered elsewhere"},

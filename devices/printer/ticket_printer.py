@@ -14,9 +14,14 @@ import logging
 import threading
 from typing import Callable
 
-from kiosk import metrics
-from kiosk.diagnostics import FAIL, OK, WARN, Check
+from devices.printer.errors import PrinterError, PrinterOffline, PrinterPaperOut, PrinterTimeout
+from devices.printer.escpos_transport import encode_ticket
+from devices.printer.kept import KeptTickets
+from devices.printer.layout import RenderedTicket, TicketLayout
+from devices.worker import DeviceTimeout, DeviceWorker
 from kiosk.domain import Ticket
+from kiosk.operations import metrics
+from kiosk.operations.diagnostics import FAIL, OK, WARN, Check
 from kiosk.ports import (
     PRINTER_OFFLINE,
     PRINTER_OK,
@@ -24,12 +29,6 @@ from kiosk.ports import (
     PRINTER_PAPER_OUT,
     PRINTER_UNKNOWN,
 )
-
-from .errors import PrinterError, PrinterOffline, PrinterPaperOut, PrinterTimeout
-from .escpos_transport import encode_ticket
-from .kept import KeptTickets
-from .layout import RenderedTicket, TicketLayout
-from ..worker import DeviceTimeout, DeviceWorker
 
 log = logging.getLogger("devices.printer")
 

@@ -4,18 +4,17 @@ thread, calls never overlap. ``build_announcer(config)`` picks the driver from
 ``diagnose()`` reports what ``kiosk doctor`` should show."""
 from __future__ import annotations
 
-from kiosk import messages
-
-from .announcer import (
+from devices.voice.announcer import (
     Announcement,
     Announcer,
     EspeakAnnouncer,
     PlayedCall,
     SimulatedAnnouncer,
 )
-from .espeak import VoiceError
-from .synth import EspeakCallAudio, SimulatedCallAudio
-from .speaker import EspeakSpeaker, SimulatedSpeaker
+from devices.voice.espeak import VoiceError
+from devices.voice.speaker import EspeakSpeaker, SimulatedSpeaker
+from devices.voice.synth import EspeakCallAudio, SimulatedCallAudio
+from kiosk.texts import messages
 
 __all__ = ["Announcement", "Announcer", "EspeakAnnouncer", "EspeakCallAudio", "PlayedCall", "SimulatedAnnouncer",
            "SimulatedCallAudio", "VoiceError", "build_announcer", "build_call_audio", "build_speaker",

@@ -24,10 +24,9 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.diagnostics import OK, WARN, Check
-
-from .chime import CHIME_FILE, ensure_chime
-from .espeak import Espeak, VoiceError
+from devices.voice.chime import CHIME_FILE, ensure_chime
+from devices.voice.espeak import Espeak, VoiceError
+from kiosk.operations.diagnostics import OK, WARN, Check
 
 log = logging.getLogger("kiosk.voice")
 

@@ -7,8 +7,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from kiosk.diagnostics import FAIL, OK, Check
 from kiosk.errors import KioskError
+from kiosk.operations.diagnostics import FAIL, OK, Check
 
 SYNTH_TIMEOUT_S = 10.0  # one sentence; espeak-ng takes well under a second
 

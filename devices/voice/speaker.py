@@ -29,12 +29,11 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.diagnostics import OK, WARN, Check
+from devices.voice.announcer import audio_output
+from devices.voice.espeak import Espeak, VoiceError
+from devices.worker import DeviceWorker
+from kiosk.operations.diagnostics import OK, WARN, Check
 from kiosk.ports import HEADPHONES_IN, HEADPHONES_OUT, DeviceEventCallback
-
-from ..worker import DeviceWorker
-from .announcer import audio_output
-from .espeak import Espeak, VoiceError
 
 log = logging.getLogger("kiosk.speech")
 ASOUND_CARDS = Path("/proc/asound/cards")

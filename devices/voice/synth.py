@@ -15,11 +15,10 @@ import threading
 import wave
 from pathlib import Path
 
-from kiosk.diagnostics import OK, Check
-
-from .announcer import Announcement, join_call_wav
-from .chime import CHIME_FILE, ensure_chime
-from .espeak import Espeak
+from devices.voice.announcer import Announcement, join_call_wav
+from devices.voice.chime import CHIME_FILE, ensure_chime
+from devices.voice.espeak import Espeak
+from kiosk.operations.diagnostics import OK, Check
 
 
 class EspeakCallAudio:

@@ -11,11 +11,11 @@ import uuid  # noqa: E402
 
 import pytest  # noqa: E402
 
-from kiosk.checkin import CheckInService  # noqa: E402
+from fhir_his.his import FhirHis  # noqa: E402
+from kiosk.checkin.online import CheckInService  # noqa: E402
 from kiosk.clock import SystemClock  # noqa: E402
 from kiosk.demo_data import demo_people, person_identity  # noqa: E402
 from kiosk.domain import CheckInRequest  # noqa: E402
-from kiosk.fhir.his import FhirHis  # noqa: E402
 from tests.helpers import make_config  # noqa: E402
 
 
@@ -34,19 +34,19 @@ def board_his(config, *, polling: bool = False):
 
 
 def rooms_of(config, **kwargs):
-    from kiosk.board_service import resolve_rooms
+    from kiosk.board.service import resolve_rooms
 
     return resolve_rooms(board_his(config), **kwargs)
 
 
 def poller_for(config, rooms, *, his=None, **kwargs):
-    from kiosk.board_service import BoardPoller
+    from kiosk.board.service import BoardPoller
 
     return BoardPoller(config, rooms, his or board_his(config, polling=True), **kwargs)
 
 
 def caller_for(config, rooms):
-    from kiosk.board_service import RoomCaller
+    from kiosk.board.service import RoomCaller
 
     return RoomCaller(config, rooms, board_his(config))
 

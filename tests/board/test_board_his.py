@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.board_service import NothingToRecall
+from fhir_his.board import FhirBoardHis
+from fhir_his.client import FhirClient
+from fhir_his.mapping import extensions
+from kiosk.board.service import NothingToRecall
+from kiosk.config.loader import HisSection
 from kiosk.errors import HisUnavailable
-from kiosk.fhir.board import FhirBoardHis
-from kiosk.fhir.client import FhirClient
-from kiosk.config import HisSection
-from kiosk.fhir.mapping import extensions
 from tests.board.conftest import Reception, board_config, caller_for, poller_for, request_for_person, rooms_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,7 +129,7 @@ def test_recall_and_skip(fresh_sandbox):
 
 def test_appointments_close_as_fulfilled_or_noshow(fresh_sandbox):
     """A booked patient seen → Appointment fulfilled; a booked patient who did not come → noshow."""
-    from kiosk.board_service import AlreadyWithTheDoctor
+    from kiosk.board.service import AlreadyWithTheDoctor
 
     cfg = board_config(fresh_sandbox.base_url)
     _, rooms = rooms_of(cfg, rooms=["P101", "P203"])
@@ -259,7 +259,7 @@ def test_unreachable_his_is_a_typed_error():
 def test_a_hanging_his_marks_the_board_stale_after_one_short_poll(fresh_sandbox):
     """No retries inside a poll and a short read timeout: one slow poll is
     enough to show the banner; the board keeps polling (the retry)."""
-    from kiosk.fhir.board import POLL_READ_TIMEOUT_S
+    from fhir_his.board import POLL_READ_TIMEOUT_S
 
     cfg = board_config(fresh_sandbox.base_url, full_refresh_s=3600)
     _, rooms = rooms_of(cfg, rooms=["P201"])

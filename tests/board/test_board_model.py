@@ -1,5 +1,5 @@
-"""The Qt-free board model (kiosk.board) fed by the FHIR mapping
-(kiosk.fhir.board): Encounters → what the board shows, and which changes are
+"""The Qt-free board model (kiosk.board.model) fed by the FHIR mapping
+(fhir_his.board): Encounters → what the board shows, and which changes are
 new calls to announce."""
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 
+from fhir_his import board as fb
+from fhir_his.mapping import extensions
+from kiosk.board.model import BoardModel
+from kiosk.config.loader import HisSection
 from kiosk.domain import ClinicRoom, Priority
-from kiosk.board import BoardModel
-from kiosk.config import HisSection
-from kiosk.fhir import board as fb
-from kiosk.fhir.mapping import extensions
 
 EXT = extensions(HisSection())
 
@@ -185,7 +185,7 @@ def test_a_no_show_leaves_the_queue_without_being_cancelled():
 
 
 def test_core_modules_stay_qt_free():
-    code = ("import sys, kiosk.board, kiosk.board_service, kiosk.fhir.board, kiosk.queue_order, app.cli.board;"
+    code = ("import sys, kiosk.board.model, kiosk.board.service, fhir_his.board, kiosk.board.queue_order, app.cli.board;"
             "bad=[m for m in ('PySide6','smartcard','cv2','escpos') if m in sys.modules];"
             "print(bad); sys.exit(1 if bad else 0)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
+from app.compose import build_board
 from devices.voice import SimulatedAnnouncer
 from kiosk.domain import Priority
-from app.compose import build_board
 from tests.board.conftest import Reception, board_config
 from tests.helpers import docs_images
 from ui.board import BoardController, grab_png
@@ -171,7 +171,7 @@ def test_long_running_board_does_not_exhaust_none_refcount(qtbot):
     import sys
     from datetime import datetime, timedelta, timezone
 
-    from kiosk.board import BoardSnapshot, RoomView, ShownNumber
+    from kiosk.board.model import BoardSnapshot, RoomView, ShownNumber
     from ui.board import BoardWindow
     clock = type("C", (), {"now": staticmethod(lambda: datetime(2026, 3, 2, 8, tzinfo=timezone(timedelta(hours=7))))})
     window = BoardWindow(title="T", hospital="H", rooms=[("P1", "Phòng 1")], clock=clock)
@@ -204,7 +204,7 @@ def test_demo_board_shows_numbers_printed_at_the_kiosk(fresh_sandbox, qtbot, tmp
                       orientation="landscape")
     qtbot.addWidget(ctrl.window)
     try:
-        from kiosk.fhir.his import FhirHis
+        from fhir_his.his import FhirHis
 
         every_room = {r.code for d in FhirHis(cfg).list_departments() for r in d.rooms}
         assert set(ctrl.window.panels) == every_room and len(every_room) >= 8

@@ -1,4 +1,4 @@
-"""The queue-order rule (kiosk.queue_order): priority per Law 15/2023 with an
+"""The queue-order rule (kiosk.board.queue_order): priority per Law 15/2023 with an
 interleave, booked visits at their time, then arrival order."""
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.domain import Priority
-from kiosk.queue_order import (
+from kiosk.board.queue_order import (
     WaitingVisit,
     interleave_credit,
     next_visit,
     order_queue,
     queue_time,
 )
+from kiosk.domain import Priority
 
 VN = timezone(timedelta(hours=7))
 T0 = datetime(2026, 3, 2, 7, 0, tzinfo=VN)

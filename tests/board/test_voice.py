@@ -15,7 +15,7 @@ import pytest
 from devices.voice import Announcement, EspeakAnnouncer, SimulatedAnnouncer, build_announcer
 from devices.voice.chime import CHIME_FILE, write_chime
 from devices.voice.espeak import Espeak
-from kiosk.config import config_from_dict
+from kiosk.config.loader import config_from_dict
 
 
 def rms(path) -> float:

@@ -11,8 +11,8 @@ from devices.camera.cascade import Cascade
 from devices.camera.decoders import ZbarDecoder, ZxingDecoder
 from devices.camera.simulator import SimulatedScanner
 from devices.camera.synthetic import barcode_image, render_slip_frame
-from kiosk.config import CameraSection
-from kiosk.qr_payload import PatientCodeQr, parse_qr
+from kiosk.config.loader import CameraSection
+from kiosk.identity.qr_payload import PatientCodeQr, parse_qr
 
 
 def test_the_cascade_reads_a_code_128_slip_held_to_the_camera():

@@ -9,8 +9,7 @@ import pytest
 from devices.camera.capture import CaptureThread, FrameSlot, parse_source
 from devices.camera.errors import CameraLost, CameraUnavailable, EndOfStream, safe_source
 from kiosk.ports import DEVICE_MISSING, DEVICE_READY
-
-from .conftest import write_video
+from tests.camera.conftest import write_video
 
 
 def _numbered_frames(n, size=(160, 120)):

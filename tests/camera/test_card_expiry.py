@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from kiosk.card_expiry import birthday_in, card_expiry, renewal_ages
+from kiosk.identity.card_expiry import birthday_in, card_expiry, renewal_ages
 
 
 @pytest.mark.parametrize("birth, issue, expiry", [

@@ -135,8 +135,8 @@ def test_scan_image_cli_reports_unknown_codes_and_empty_frames(tmp_path, capsys)
 
 
 def test_scan_image_through_the_kiosk_entry_point(tmp_path, capsys):
-    from devices.camera.samples import render_qr_png
     from app.cli import main
+    from devices.camera.samples import render_qr_png
 
     png = render_qr_png("001093012345|012345678|NGUYỄN VĂN AN|05011993|Nam|Phường Y, Quận Z|10042021",
                         tmp_path / "an.png", scale=4)
@@ -152,7 +152,7 @@ def test_sharpen_keeps_shape_and_type():
 
 
 def test_scan_live_prints_each_payload_once(tmp_path, capsys):
-    from .conftest import write_video
+    from tests.camera.conftest import write_video
 
     texts = ["Quận Z", "LH2611252345"]
     rng = np.random.default_rng(8)

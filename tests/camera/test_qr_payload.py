@@ -8,13 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.card_expiry import card_expiry
-from kiosk.config import CameraSection, config_from_dict
+from kiosk.config.loader import CameraSection, config_from_dict
 from kiosk.demo_data import demo_people, person_identity
 from kiosk.domain import AccessKey, Assurance, IdentitySource
 from kiosk.errors import ConfigError, KioskError
-from kiosk.messages import MESSAGES
-from kiosk.qr_payload import (
+from kiosk.identity.card_expiry import card_expiry
+from kiosk.identity.qr_payload import (
     AppointmentQr,
     CccdQr,
     InvalidCccdQr,
@@ -23,6 +22,7 @@ from kiosk.qr_payload import (
     describe,
     parse_qr,
 )
+from kiosk.texts.messages import MESSAGES
 
 TODAY = date(2026, 11, 25)
 AN = "001093012345|012345678|NGUYỄN VĂN AN|05011993|Nam|Số 12 Ngõ 34 Phố Huế, Phường Hàng Bài, Quận Hoàn Kiếm, Hà Nội|10042021"

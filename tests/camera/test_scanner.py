@@ -22,13 +22,12 @@ from devices.camera.samples import (
 from devices.camera.scanner import QrScanLoop
 from devices.camera.simulator import SimulatedScanner, Step
 from devices.camera.synthetic import Degradation, render_frame
-from kiosk.config import Config
+from kiosk.config.loader import Config
 from kiosk.demo_data import demo_person
-from kiosk.diagnostics import FAIL, OK, WARN
+from kiosk.identity.qr_payload import AppointmentQr, CccdQr, parse_qr
+from kiosk.operations.diagnostics import FAIL, OK, WARN
 from kiosk.ports import DEVICE_MISSING, DEVICE_READY
-from kiosk.qr_payload import AppointmentQr, CccdQr, parse_qr
-
-from .conftest import write_video
+from tests.camera.conftest import write_video
 
 
 class Collector:
@@ -91,7 +90,7 @@ def test_scan_loop_reports_each_payload_once_in_order(tmp_path):
 
 
 def test_scan_loop_reports_camera_lost_and_recovers(tmp_path):
-    from .test_capture import FakeCamera
+    from tests.camera.test_capture import FakeCamera
 
     text = "Phường Y"
     frame = render_frame(text, (320, 240), np.random.default_rng(1), Degradation(), module_px=5)

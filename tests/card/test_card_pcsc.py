@@ -17,8 +17,8 @@ from devices.card.pcsc import PcscCardReader
 from devices.cccd import sample_card
 from devices.cccd.errors import CardRemoved, CardTimeout, NoCard, NotAnEmrtd, ReaderGone, WrongAccessKey
 from kiosk.domain import AccessKey, Assurance, IdentitySource
-from kiosk.messages import t
 from kiosk.ports import CARD_INSERTED, CARD_REMOVED, DEVICE_MISSING, DEVICE_READY
+from kiosk.texts.messages import t
 from tests.card.virtual_reader import ROOT, VPCD_READER, running_virtual_card
 
 pytestmark = pytest.mark.integration

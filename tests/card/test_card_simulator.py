@@ -11,9 +11,9 @@ from devices.card import build_card_reader
 from devices.card.identity import gender
 from devices.card.simulator import SimulatedCardReader
 from devices.cccd.errors import CardRemoved, CardTimeout, NoCard, ReaderGone, WrongAccessKey
-from kiosk.config import config_from_dict
-from kiosk.diagnostics import FAIL, OK, WARN
+from kiosk.config.loader import config_from_dict
 from kiosk.domain import AccessKey, Assurance, IdentitySource
+from kiosk.operations.diagnostics import FAIL, OK, WARN
 from kiosk.ports import CARD_INSERTED, CARD_REMOVED, DEVICE_MISSING, DEVICE_READY, CardReader
 
 
@@ -131,7 +131,7 @@ def test_simulator_does_not_need_pyscard():
     import sys
 
     code = ("import sys, devices.card, devices.card.simulator, devices.cccd.chip_read;"
-            "devices.card.build_card_reader(__import__('kiosk.config').config.Config());"
+            "devices.card.build_card_reader(__import__('kiosk.config.loader').config.loader.Config());"
             "assert 'smartcard' not in sys.modules, 'pyscard imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=str(__import__('pathlib').Path(__file__).parents[2]))
 
@@ -141,9 +141,8 @@ def run_cli(*args, env=None):
     import os
     import subprocess
     import sys
-    from pathlib import Path
-
     import tempfile
+    from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
     with tempfile.TemporaryDirectory() as tmp:

@@ -118,8 +118,15 @@ def running_pcscd() -> Iterator[None]:
 
 def reader_has_card(reader: str = VPCD_READER) -> bool | None:
     """True/False from PC/SC; None when the reader is not listed."""
-    from smartcard.scard import (SCARD_S_SUCCESS, SCARD_SCOPE_USER, SCARD_STATE_PRESENT, SCARD_STATE_UNAWARE,
-                                 SCardEstablishContext, SCardGetStatusChange, SCardReleaseContext)
+    from smartcard.scard import (
+        SCARD_S_SUCCESS,
+        SCARD_SCOPE_USER,
+        SCARD_STATE_PRESENT,
+        SCARD_STATE_UNAWARE,
+        SCardEstablishContext,
+        SCardGetStatusChange,
+        SCardReleaseContext,
+    )
 
     rc, ctx = SCardEstablishContext(SCARD_SCOPE_USER)
     if rc != SCARD_S_SUCCESS:
@@ -213,9 +220,10 @@ class VirtualCard:
 
 def card_config(person: dict, **options) -> dict:
     """card.json: the PACE password (CAN) and the BAC key seed input."""
+    import datetime as dt
+
     from devices.cccd.mrz import bac_key_seed_input, yymmdd
     from devices.cccd.sample_card import expiry_for
-    import datetime as dt
 
     birth = dt.date.fromisoformat(person["birth_date"])
     expiry = expiry_for(birth, dt.date.fromisoformat(person["issue_date"])) or dt.date(2099, 12, 31)

@@ -4,9 +4,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kiosk.checkin import CheckInService, pick_room
+from kiosk.checkin.online import CheckInService, pick_room
 from kiosk.clock import FixedClock
-from kiosk.config import Config
+from kiosk.config.loader import Config
 from kiosk.demo_data import demo_person, person_identity
 from kiosk.domain import Appointment, Assurance, Identity, IdentitySource, Priority
 from kiosk.errors import DepartmentRequired, InvalidIdentity, PatientAmbiguous, UnknownDepartment

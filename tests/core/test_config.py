@@ -1,6 +1,6 @@
 import pytest
 
-from kiosk.config import Config, config_from_dict, find_config_file, load_config
+from kiosk.config.loader import Config, config_from_dict, find_config_file, load_config
 from kiosk.errors import ConfigError
 
 

@@ -10,11 +10,11 @@ from datetime import date
 
 from requests.structures import CaseInsensitiveDict
 
-from kiosk.config import HisSection
+from fhir_his.client import Response
+from fhir_his.mapping import extensions
+from fhir_his.queue_numbers import BACKOFF_S, CounterNumbers
+from kiosk.config.loader import HisSection
 from kiosk.errors import HisConflict
-from kiosk.fhir.client import Response
-from kiosk.fhir.mapping import extensions
-from kiosk.fhir.queue_numbers import BACKOFF_S, CounterNumbers
 
 
 class ContestedHis:

@@ -1,8 +1,7 @@
 from datetime import date
 
 from kiosk.demo_data import demo_person, person_identity
-from kiosk.domain import (AccessKey, Priority, age_on, age_priority, is_valid_citizen_id, mask_citizen_id,
-                          mask_name)
+from kiosk.domain import AccessKey, Priority, age_on, age_priority, is_valid_citizen_id, mask_citizen_id, mask_name
 
 
 def test_mask_name_keeps_family_and_given_name():

@@ -1,4 +1,4 @@
-"""Ticket links (kiosk.follow): signed, day-long tokens without a shared
+"""Ticket links (kiosk.board.follow): signed, day-long tokens without a shared
 database; the secret file's checks; the link on every ticket."""
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from kiosk.config import config_from_dict
-from kiosk.domain import CheckInResult, Department, ClinicRoom
+from kiosk.board.follow import FollowLinkCheckIn, FollowLinks, FollowTokens, follow_links, read_secret, write_secret
+from kiosk.checkin.visit_rules import make_ticket
+from kiosk.config.loader import config_from_dict
+from kiosk.domain import CheckInResult, ClinicRoom, Department
 from kiosk.errors import ConfigError
-from kiosk.follow import FollowLinkCheckIn, FollowLinks, FollowTokens, follow_links, read_secret, write_secret
-from kiosk.visit_rules import make_ticket
 
 DAY = date(2026, 3, 2)
 SECRET = b"0123456789abcdef0123456789abcdef"

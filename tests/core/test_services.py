@@ -1,7 +1,7 @@
 import pytest
 
 from kiosk.clock import SystemClock
-from kiosk.config import Config
+from kiosk.config.loader import Config
 from kiosk.errors import HisUnavailable
 from kiosk.services import AlwaysOnline, KioskServices
 from tests.core.fake_his import DEPARTMENTS

@@ -1,4 +1,4 @@
-"""The voice names buttons by the labels the screens show (kiosk.button_labels):
+"""The voice names buttons by the labels the screens show (kiosk.texts.button_labels):
 every speech text that names a button gets it filled in, in both languages."""
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from kiosk import spoken  # noqa: F401 - registers the speech texts
-from kiosk.button_labels import SAID, button_names, said_label
-from kiosk.messages import MESSAGES
+from kiosk.journey import spoken  # noqa: F401 - registers the speech texts
+from kiosk.texts.button_labels import SAID, button_names, said_label
+from kiosk.texts.messages import MESSAGES
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])

@@ -1,13 +1,13 @@
-"""A visit's place in its room's queue for the phone page (kiosk.visit_progress),
+"""A visit's place in its room's queue for the phone page (kiosk.board.visit_progress),
 read from the board model: state, people ahead in queue order, the room's pace
 and the estimated wait."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from kiosk.board import BoardModel, Visit, VisitUpdate
+from kiosk.board.model import BoardModel, Visit, VisitUpdate
+from kiosk.board.visit_progress import estimate_wait_min, progress_by_visit, room_pace
 from kiosk.domain import ClinicRoom, Priority
-from kiosk.visit_progress import estimate_wait_min, progress_by_visit, room_pace
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # 08:00 in Hà Nội
 ROOM = ClinicRoom("P101", "Phòng khám Nội 1", location_id="L1")

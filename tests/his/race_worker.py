@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 import uuid
 
-from kiosk.checkin import CheckInService
+from fhir_his.his import FhirHis
+from kiosk.checkin.online import CheckInService
 from kiosk.clock import SystemClock
-from kiosk.config import config_from_dict
+from kiosk.config.loader import config_from_dict
 from kiosk.demo_data import demo_person, person_identity
 from kiosk.domain import CheckInRequest
-from kiosk.fhir.his import FhirHis
 
 
 def main(base_url: str, kiosk_id: str, count: int, department: str) -> None:

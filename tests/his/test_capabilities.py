@@ -12,15 +12,15 @@ import pytest
 import requests
 
 from app.sandbox import SandboxHis
-from kiosk.checkin import CheckInService
+from fhir_his.capabilities import Capabilities, declared
+from fhir_his.client import FhirClient
+from fhir_his.doctor_checks import check_his
+from fhir_his.his import FhirHis
+from kiosk.checkin.online import CheckInService
 from kiosk.clock import SystemClock
 from kiosk.demo_data import demo_person, person_identity
 from kiosk.domain import CheckInRequest
 from kiosk.errors import HisRefused
-from kiosk.fhir.capabilities import Capabilities, declared
-from kiosk.fhir.client import FhirClient
-from kiosk.fhir.doctor_checks import check_his
-from kiosk.fhir.his import FhirHis
 from tests.helpers import make_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,8 +168,8 @@ def test_doctor_json_lists_the_matrix(tmp_path):
 
 
 def test_every_capability_has_a_config_key():
-    from kiosk.fhir.capabilities import BY_NAME
-    from kiosk.his_settings import CAPABILITY_KEYS
+    from fhir_his.capabilities import BY_NAME
+    from kiosk.config.his_settings import CAPABILITY_KEYS
 
     assert set(BY_NAME) == set(CAPABILITY_KEYS)
 

@@ -10,14 +10,14 @@ from datetime import date
 import pytest
 import requests
 
-from kiosk.checkin import CheckInService
+from fhir_his.his import FhirHis
+from fhir_his.mapping import extensions
+from kiosk.checkin.online import CheckInService
 from kiosk.clock import SystemClock
-from kiosk.config import HisSection
+from kiosk.config.loader import HisSection
 from kiosk.demo_data import demo_person, person_identity
 from kiosk.domain import Assurance, Identity, IdentitySource
 from kiosk.errors import HisUnavailable, PatientAmbiguous
-from kiosk.fhir.his import FhirHis
-from kiosk.fhir.mapping import extensions
 from tests.helpers import free_port, make_config, request_for
 
 pytestmark = pytest.mark.integration
@@ -174,9 +174,9 @@ def test_appointment_qr_booking_code_gives_the_patient_and_checks_in(sandbox, se
     from datetime import timedelta
 
     from devices.camera.samples import appointment_qr_payload, demo_appointment_code
-    from kiosk.checkin import identity_for_booking
+    from kiosk.checkin.online import identity_for_booking
     from kiosk.errors import BookingNotUsable
-    from kiosk.qr_payload import AppointmentQr, parse_qr
+    from kiosk.identity.qr_payload import AppointmentQr, parse_qr
 
     now = SystemClock().now()
     today = now.date()

@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from fhir_his.client import FhirClient
 from kiosk.errors import HisBadReply, HisConflict, HisOutcomeUnknown, HisRefused, HisUnavailable
-from kiosk.fhir.client import FhirClient
 from tests.helpers import make_config
 from tests.his.recorder import start_recorder
 
@@ -165,7 +165,7 @@ def test_writes_ask_for_the_representation_and_never_send_a_blind_version(server
 
 def test_a_department_search_answered_with_garbage_means_the_his_is_not_answering(server):
     """Not "department unknown": HisBadReply is a HisUnavailable, so the kiosk uses its cache."""
-    from kiosk.fhir.his import FhirHis
+    from fhir_his.his import FhirHis
 
     statement = {"resourceType": "CapabilityStatement", "fhirVersion": "4.0.1", "rest": [{"mode": "server"}]}
     server.bodies = [_json(statement), ("text/html", b"<html>login</html>"), ("text/html", b"<html>login</html>")]
@@ -178,7 +178,7 @@ def test_a_department_search_answered_with_garbage_means_the_his_is_not_answerin
 def test_a_resource_with_unexpected_content_is_a_bad_reply_not_a_traceback(server):
     from datetime import date
 
-    from kiosk.fhir.his import FhirHis
+    from fhir_his.his import FhirHis
 
     odd = {"resourceType": "Bundle", "type": "searchset", "entry": [
         {"resource": {"resourceType": "Patient", "id": "p1", "name": "NGUYỄN VĂN A", "birthDate": 19800304}}]}

@@ -8,12 +8,12 @@ import sys
 
 import pytest
 
+from fhir_his.his import FhirHis
 from kiosk.clock import SystemClock
 from kiosk.demo_data import demo_patient_code, demo_person
 from kiosk.domain import Assurance, IdentitySource
 from kiosk.errors import PatientAmbiguous, PatientCodeNotUsable
-from kiosk.fhir.his import FhirHis
-from kiosk.patient_code import PatientCodeRules, patient_for_code
+from kiosk.identity.patient_code import PatientCodeRules, patient_for_code
 from tests.helpers import make_config
 
 pytestmark = pytest.mark.integration
@@ -48,7 +48,7 @@ def test_code_finds_the_patient_and_todays_appointment_in_one_round_trip(sandbox
 def test_the_code_singles_out_one_of_two_records_sharing_a_cccd(his):
     minh = demo_person("minh")  # two records with one CCCD: the CCCD alone is ambiguous
     with pytest.raises(PatientAmbiguous):
-        from kiosk.visit_rules import choose_patient
+        from kiosk.checkin.visit_rules import choose_patient
         choose_patient(his.lookup_patient(minh["citizen_id"], SystemClock().now().date()).patients, None)
     match = patient_for_code(his, demo_patient_code(minh, "-dup"), SystemClock().now())
     assert match.identity.birth_date.isoformat() == minh["duplicate_record_birth_date"]

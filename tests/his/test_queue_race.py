@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from kiosk.config import HisSection
-from kiosk.fhir.mapping import extensions
+from fhir_his.mapping import extensions
+from kiosk.config.loader import HisSection
 
 pytestmark = pytest.mark.integration
 

@@ -17,14 +17,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from app.sandbox import SandboxHis
-from kiosk.checkin import CheckInService
+from fhir_his.client import FhirClient
+from fhir_his.his import FhirHis
+from fhir_his.signin import ASSERTION_TYPE, oauth_token_uri
+from kiosk.checkin.online import CheckInService
 from kiosk.clock import SystemClock
 from kiosk.demo_data import demo_person, person_identity
 from kiosk.domain import CheckInRequest
 from kiosk.errors import ConfigError, HisRefused
-from kiosk.fhir.client import FhirClient
-from kiosk.fhir.his import FhirHis
-from kiosk.fhir.signin import ASSERTION_TYPE, oauth_token_uri
 from tests.helpers import make_config
 from tests.his.recorder import start_recorder
 
@@ -245,7 +245,7 @@ def test_secret_files_systemd_credentials_and_permissions(sandbox, tmp_path, mon
 def test_a_secret_file_is_read_when_it_changes_not_for_every_request(tmp_path, monkeypatch, auth):
     import base64
 
-    from kiosk import secret_files
+    from kiosk.config import secret_files
 
     server = start_recorder()  # records each request's Authorization header
     secret = tmp_path / "his-secret"

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.sandbox import GatewaySimulator
-from kiosk.bhxh import BhxhGateway
-
-from .support import config_at, insurance_config
+from bhxh_gateway import BhxhGateway
+from tests.insurance.support import config_at, insurance_config
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from app.sandbox import GatewaySimulator
-from kiosk.config import config_from_dict
+from kiosk.config.loader import config_from_dict
 from sandbox_bhxh.cards import TEST_BIRTH, TEST_NAME, YEAR_ONLY_BIRTH, YEAR_ONLY_NAME, number_for_code
 
 TEST_DOB = date(int(TEST_BIRTH[6:]), int(TEST_BIRTH[3:5]), int(TEST_BIRTH[:2]))

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import config_from_dict
-from kiosk.config_writer import update_config
+from kiosk.config.loader import config_from_dict
+from kiosk.config.writer import update_config
 from kiosk.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -159,5 +159,5 @@ def test_the_simulator_imports_nothing_from_the_kiosk():
 
 def test_only_the_composition_root_imports_the_bhxh_adapter():
     users = {f for package in ("kiosk", "app", "ui", "devices", "offline_cache")
-             for f, m in imports_in(package) if m.startswith("kiosk.bhxh") and not f.startswith("kiosk/bhxh/")}
+             for f, m in imports_in(package) if m.startswith("bhxh_gateway") and not f.startswith("bhxh_gateway/")}
     assert users == {"app/compose.py"}

@@ -15,14 +15,13 @@ import pytest
 
 from app.compose import build_kiosk
 from app.sandbox import SandboxHis
+from fhir_his.client import FhirClient
+from fhir_his.coverage import PRIMARY_CARE_FACILITY, PROFILE, coverage_of
+from fhir_his.mapping import extensions
 from kiosk.demo_data import demo_person, person_identity
 from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource, VisitCoverage
-from kiosk.fhir.client import FhirClient
-from kiosk.fhir.coverage import PRIMARY_CARE_FACILITY, PROFILE, coverage_of
-from kiosk.fhir.mapping import extensions
 from tests.helpers import make_config
-
-from .support import TEST_DOB, holder
+from tests.insurance.support import TEST_DOB, holder
 
 pytestmark = pytest.mark.integration
 THIS_YEAR = date.today().year

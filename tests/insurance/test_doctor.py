@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 
 from app.compose import device_checks
-from kiosk.config import config_from_dict
-from kiosk.config_writer import update_config
-from kiosk.diagnostics import FAIL, OK, WARN
-
-from .support import insurance_config
+from kiosk.config.loader import config_from_dict
+from kiosk.config.writer import update_config
+from kiosk.operations.diagnostics import FAIL, OK, WARN
+from tests.insurance.support import insurance_config
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

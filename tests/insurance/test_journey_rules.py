@@ -1,4 +1,4 @@
-"""The BHYT check in the Qt-free journey and the rules of kiosk.insurance_rules:
+"""The BHYT check in the Qt-free journey and the rules of kiosk.insurance.rules:
 when the check starts (chip/QR at once, typed ID and patient code from the
 HIS record), how long the patient waits, what an invalid card leads to
 (counter: stop, nothing personal kept; fee: one tap on), and what the
@@ -9,13 +9,12 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from kiosk import journey as j
-from kiosk.demo_data import person_identity, demo_person
+from kiosk.demo_data import demo_person, person_identity
 from kiosk.domain import Appointment, Assurance, ClinicRoom, Department, IdentitySource, Patient, VisitCoverage
-from kiosk.insurance import CoverageStatus, InsuranceCheck, check_from_record, no_answer
-from kiosk.insurance_rules import (bills_visit, coverage_status, is_invalid, needs_recheck, shown_status,
-                                   ticket_status)
-from kiosk.patient_code import PatientCodeMatch
+from kiosk.identity.patient_code import PatientCodeMatch
+from kiosk.insurance.card_check import CoverageStatus, InsuranceCheck, check_from_record, no_answer
+from kiosk.insurance.rules import bills_visit, coverage_status, is_invalid, needs_recheck, shown_status, ticket_status
+from kiosk.journey import machine as j
 from kiosk.ports import PatientLookup
 
 TODAY = date(2026, 11, 25)
@@ -210,7 +209,7 @@ def test_rules_for_every_answer():
 
 
 def test_the_voice_says_the_card_check_and_what_the_insurance_screen_offers():
-    from kiosk.spoken import spoken_text
+    from kiosk.journey.spoken import spoken_text
 
     jr = new_journey(insurance_on_invalid="fee")
     effects = jr.handle(j.QrScanned(QR_AN))

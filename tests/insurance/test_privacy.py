@@ -10,19 +10,18 @@ from datetime import date
 
 import pytest
 import requests
+from helpers import make_config
 
 from app.sandbox import GatewaySimulator
-from helpers import make_config
-from kiosk import metrics
-from kiosk.bhxh import BhxhGateway
+from bhxh_gateway import BhxhGateway
 from kiosk.demo_data import demo_people
 from kiosk.errors import InvalidIdentity
-from kiosk.logs import setup_logging
+from kiosk.operations import metrics
+from kiosk.operations.logs import setup_logging
 from sandbox_bhxh.cards import ALL_CODES, TEST_BIRTH, TEST_NAME, number_for_code
 from sandbox_bhxh.server import PASSWORD, STAFF
-
-from .misbehaving import MisbehavingGateway, Reply
-from .support import config_at, holder, insurance_config
+from tests.insurance.misbehaving import MisbehavingGateway, Reply
+from tests.insurance.support import config_at, holder, insurance_config
 
 pytestmark = pytest.mark.integration
 

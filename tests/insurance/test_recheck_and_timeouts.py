@@ -9,11 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kiosk.bhxh.cache import RecheckCache
+from bhxh_gateway.cache import RecheckCache
 from kiosk.clock import FixedClock
-from kiosk.insurance import CoverageStatus
-
-from .support import TEST_DOB, holder
+from kiosk.insurance.card_check import CoverageStatus
+from tests.insurance.support import TEST_DOB, holder
 
 pytestmark = pytest.mark.integration
 UNAVAILABLE = CoverageStatus.UNAVAILABLE

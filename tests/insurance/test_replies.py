@@ -12,12 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.bhxh import BhxhGateway
-from kiosk.bhxh.reply import Garbled, LoginRefused, interpret, json_object, parse_token
-from kiosk.insurance import CoverageStatus, InsuranceCheck
-
-from .misbehaving import MisbehavingGateway, Reply
-from .support import config_at, holder
+from bhxh_gateway import BhxhGateway
+from bhxh_gateway.reply import Garbled, LoginRefused, interpret, json_object, parse_token
+from kiosk.insurance.card_check import CoverageStatus, InsuranceCheck
+from tests.insurance.misbehaving import MisbehavingGateway, Reply
+from tests.insurance.support import config_at, holder
 
 UNAVAILABLE, REFUSED, VALID = CoverageStatus.UNAVAILABLE, CoverageStatus.REFUSED, CoverageStatus.VALID
 Y = date.today().year

@@ -11,13 +11,12 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from kiosk.config_writer import update_config
+from kiosk.config.writer import update_config
 from kiosk.demo_data import demo_people
-from kiosk.insurance import CoverageStatus, InsuranceCheck
-from kiosk.messages import LANGUAGES, MESSAGES, t
+from kiosk.insurance.card_check import CoverageStatus, InsuranceCheck
+from kiosk.texts.messages import LANGUAGES, MESSAGES, t
 from sandbox_bhxh.cards import ALL_CODES, TEST_NAME, number_for_code
-
-from .support import TEST_DOB, holder
+from tests.insurance.support import TEST_DOB, holder
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,8 +45,8 @@ def test_the_table_covers_every_code_of_the_reference():
 
 @pytest.fixture(scope="module")
 def gateway(simulator, tmp_path_factory):
-    from kiosk.bhxh import BhxhGateway
-    from .support import insurance_config
+    from bhxh_gateway import BhxhGateway
+    from tests.insurance.support import insurance_config
 
     gw = BhxhGateway(insurance_config(simulator, tmp_path_factory.mktemp("secret")).insurance)
     yield gw
@@ -82,7 +81,7 @@ def test_usable_code_past_its_end_date_is_expired(gateway):
 
 
 def test_usable_code_before_its_start_date_is_not_yet_valid(gateway):
-    from kiosk.insurance_rules import coverage_status, is_invalid, shown_status
+    from kiosk.insurance.rules import coverage_status, is_invalid, shown_status
 
     result = gateway.check(*holder("903"))
     assert result.status is CoverageStatus.NOT_YET_VALID and result.result_code == "000"

@@ -7,9 +7,8 @@ import time
 
 import pytest
 
-from kiosk.insurance import CoverageStatus
-
-from .support import holder
+from kiosk.insurance.card_check import CoverageStatus
+from tests.insurance.support import holder
 
 pytestmark = pytest.mark.integration
 

@@ -11,11 +11,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from app.admin_tools import admin_tools
-from kiosk.admin_pin import hash_pin
-from kiosk.config import load_config
-from kiosk.config_writer import update_config
+from fhir_his.his import FhirHis
+from kiosk.config.loader import load_config
+from kiosk.config.writer import update_config
 from kiosk.demo_data import demo_person, person_identity
-from kiosk.fhir.his import FhirHis
+from kiosk.operations.admin_pin import hash_pin
 from ui.admin import AdminScreen
 
 pytestmark = pytest.mark.integration

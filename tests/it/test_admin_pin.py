@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.admin_pin import PinError, PinGate, hash_pin, verify_pin
-from kiosk.config import AdminSection
+from kiosk.config.loader import AdminSection
+from kiosk.operations.admin_pin import PinError, PinGate, hash_pin, verify_pin
 
 
 class FakeClock:

@@ -10,10 +10,10 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from app.admin_tools import admin_tools
-from kiosk.admin_pin import PinGate, hash_pin
-from kiosk.config import load_config
-from kiosk.config_writer import update_config
-from kiosk.diagnostics import FAIL
+from kiosk.config.loader import load_config
+from kiosk.config.writer import update_config
+from kiosk.operations.admin_pin import PinGate, hash_pin
+from kiosk.operations.diagnostics import FAIL
 from ui.admin import AdminScreen, install_admin
 
 ROOT = Path(__file__).resolve().parents[2]

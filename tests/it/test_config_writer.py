@@ -6,8 +6,8 @@ import tomllib
 
 import pytest
 
-from kiosk.config import load_config
-from kiosk.config_writer import edit_text, format_value, plan_update, update_config
+from kiosk.config.loader import load_config
+from kiosk.config.writer import edit_text, format_value, plan_update, update_config
 from kiosk.errors import ConfigError
 
 CONFIG = """\

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from app.cli import build_parser
-from kiosk.admin_pin import verify_pin
-from kiosk.config import load_config
+from kiosk.config.loader import load_config
+from kiosk.operations.admin_pin import verify_pin
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

@@ -14,9 +14,9 @@ from helpers import free_port, make_config
 from his_gate import HisGate
 
 from app.doctor import run_doctor
-from kiosk.config_writer import update_config
-from kiosk.diagnostics import FAIL, OK, WARN, Check
-from kiosk.fhir.doctor_checks import check_his
+from fhir_his.doctor_checks import check_his
+from kiosk.config.writer import update_config
+from kiosk.operations.diagnostics import FAIL, OK, WARN, Check
 from offline_cache.diagnose import check_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -239,7 +239,8 @@ def test_every_problem_fits_one_line_with_a_fix_on_a_bare_machine(tmp_path):
 
 
 def test_metrics_endpoint_checked_only_when_enabled(tmp_path):
-    from kiosk.metrics import MetricsServer, Registry
+    from app.metrics_http import MetricsServer
+    from kiosk.operations.metrics import Registry
 
     assert "metrics" not in by_name(run_doctor(str(write_config(tmp_path)), only={"metrics"})[0])
     port = free_port()

@@ -21,9 +21,9 @@ import pytest
 
 from app.admin_tools import admin_tools
 from app.sandbox import SandboxHis
-from kiosk.admin_pin import hash_pin
-from kiosk.config import HisSection
-from kiosk.config_writer import update_config
+from kiosk.config.loader import HisSection
+from kiosk.config.writer import update_config
+from kiosk.operations.admin_pin import hash_pin
 from tests.card.virtual_reader import VPCD_READER, running_virtual_card
 from tests.printer.tcp_printer import FakeTcpPrinter
 
@@ -172,7 +172,7 @@ def test_admin_screen_test_card_read_on_the_virtual_card(rig, qtbot):
     the masked ID is shown, and the CAN field is emptied."""
     from PySide6.QtCore import Qt
 
-    from kiosk.config import load_config
+    from kiosk.config.loader import load_config
     from ui.admin import AdminScreen
 
     config = load_config(rig.config)
@@ -199,7 +199,7 @@ def test_admin_screen_test_card_read_on_the_virtual_card(rig, qtbot):
 def test_admin_detects_the_pcsc_reader_and_saves_the_choice(rig, qtbot):
     from PySide6.QtCore import Qt
 
-    from kiosk.config import load_config
+    from kiosk.config.loader import load_config
     from ui.admin import AdminScreen
 
     update_config(rig.config, {"card_reader.reader": ""})

@@ -8,7 +8,7 @@ import logging
 import pytest
 from helpers import make_config
 
-from kiosk.logs import JsonFormatter, redact, setup_logging, timed
+from kiosk.operations.logs import JsonFormatter, redact, setup_logging, timed
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ import requests
 from helpers import free_port, make_config
 from prometheus_client.parser import text_string_to_metric_families
 
-from kiosk import metrics
-from kiosk.metrics import MetricsServer, Registry, start_metrics_server
+from app.metrics_http import MetricsServer, start_metrics_server
+from kiosk.operations import metrics
+from kiosk.operations.metrics import Registry
 
 
 def samples(text: str) -> dict[tuple, float]:

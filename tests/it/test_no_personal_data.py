@@ -22,7 +22,7 @@ from app.sandbox import SandboxHis
 from kiosk.demo_data import demo_people, demo_person, person_identity
 from kiosk.domain import Assurance, Identity, IdentitySource
 from kiosk.errors import KioskError
-from kiosk.logs import setup_logging
+from kiosk.operations.logs import setup_logging
 
 pytestmark = pytest.mark.integration
 

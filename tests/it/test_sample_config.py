@@ -8,7 +8,7 @@ import tomllib
 import typing
 from pathlib import Path
 
-from kiosk.config import Config
+from kiosk.config.loader import Config
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "assets" / "kiosk.sample.toml"

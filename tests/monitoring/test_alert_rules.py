@@ -10,7 +10,7 @@ import subprocess
 import pytest
 import yaml
 
-from .promql import ROOT, RULES, metric_names, rule_expressions
+from tests.monitoring.promql import ROOT, RULES, metric_names, rule_expressions
 
 PROMTOOL = shutil.which("promtool")
 TESTS = RULES.with_name("kiosk-alerts.test.yml")

@@ -1,4 +1,4 @@
-"""kiosk_device_up{device}: the devices report through kiosk.metrics — the
+"""kiosk_device_up{device}: the devices report through kiosk.operations.metrics — the
 simulated card reader and camera run the same reporting code as the real
 ones (QrScanLoop, the simulator's events), the printer's status sets it."""
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from devices.card.simulator import SimulatedCardReader
-from kiosk import metrics
+from kiosk.operations import metrics
 from kiosk.ports import DEVICE_MISSING, DEVICE_READY
 
 

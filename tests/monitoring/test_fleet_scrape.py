@@ -20,16 +20,22 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app.compose import build_insurance_gateway, build_kiosk
 from app.sandbox import GatewaySimulator, SandboxHis
-from kiosk import metrics
-from kiosk.build_info import config_hash, software_version
 from kiosk.demo_data import demo_people, person_identity
 from kiosk.domain import CheckInRequest
 from kiosk.errors import KioskError
-from kiosk.metrics import start_metrics_server
+from kiosk.operations import metrics
+from kiosk.operations.build_info import config_hash, software_version
+from kiosk.operations.metrics import start_metrics_server
 from tests.helpers import free_port, make_config
 from tests.insurance.support import holder
-
-from .promql import DASHBOARD, ROOT, dashboard_expressions, metric_names, rule_expressions, without_grafana_variables
+from tests.monitoring.promql import (
+    DASHBOARD,
+    ROOT,
+    dashboard_expressions,
+    metric_names,
+    rule_expressions,
+    without_grafana_variables,
+)
 
 pytestmark = pytest.mark.integration
 FROM_PROMETHEUS = {"up"}  # made by Prometheus for each scrape, not by the kiosk

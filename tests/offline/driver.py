@@ -21,11 +21,10 @@ import sys
 import time
 import uuid
 
-from kiosk.config import config_from_dict
+from kiosk.config.loader import config_from_dict
 from kiosk.domain import CheckInRequest
 from kiosk.ports import MODE_ONLINE
-
-from .helpers import identity
+from tests.offline.helpers import identity
 
 NAMESPACE = uuid.UUID("5f0e8a52-8f3c-4c59-9d6a-0e3f1b2c6a11")
 DEPARTMENTS = ("NOI", "NHI", "MAT", "TMH", "RHM")
@@ -69,7 +68,7 @@ def enqueue(config, start: int, count: int, die_in_tx: int | None) -> int:
 
 
 def sync(config, die_after_write: int | None) -> int:
-    from kiosk.fhir.his import FhirHis
+    from fhir_his.his import FhirHis
     from offline_cache.connectivity import ConnectivityMonitor
     from offline_cache.integrity import open_database
     from offline_cache.outbox import OutboxStore

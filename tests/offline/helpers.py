@@ -4,11 +4,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from app.compose import build_offline_checkin
+from fhir_his.his import FhirHis
+from kiosk.checkin.online import CheckInService
 from kiosk.clock import SystemClock
 from kiosk.domain import Assurance, Identity, IdentitySource
-from kiosk.fhir.his import FhirHis
-from kiosk.checkin import CheckInService
-from app.compose import build_offline_checkin
 from tests.helpers import make_config
 
 # confirm_offline_s = 0: one failed probe switches these tests' kiosks offline at once

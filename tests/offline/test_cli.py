@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.fhir.his import FhirHis
 from app.sandbox import SandboxHis
-
-from .helpers import encounters_by_checkin, offline_config
+from fhir_his.his import FhirHis
+from tests.offline.helpers import encounters_by_checkin, offline_config
 
 pytestmark = pytest.mark.integration
 

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.fhir.his import FhirHis
+from fhir_his.his import FhirHis
 from tests.helpers import free_port
-
-from .driver import checkin_id
-from .helpers import FAST, Parts, db_rows, encounters_by_checkin, identity, offline_config
+from tests.offline.driver import checkin_id
+from tests.offline.helpers import FAST, Parts, db_rows, encounters_by_checkin, identity, offline_config
 
 pytestmark = pytest.mark.integration
 
@@ -150,8 +149,8 @@ def test_refused_connection_then_his_back_on_the_same_port(tmp_path):
     """The whole wiring (threads included): HIS stopped → offline tickets;
     a new HIS on the same port → the probe and the sender deliver by themselves."""
     from app.compose import build_kiosk
-    from kiosk.ports import MODE_OFFLINE, MODE_ONLINE
     from app.sandbox import SandboxHis
+    from kiosk.ports import MODE_OFFLINE, MODE_ONLINE
     from tests.helpers import request_for
 
     first = SandboxHis(port=0).start()

@@ -9,7 +9,7 @@ import time
 from datetime import date, datetime, timezone
 
 from kiosk.domain import VisitCoverage
-from kiosk.insurance import CoverageStatus, InsuranceCheck, no_answer
+from kiosk.insurance.card_check import CoverageStatus, InsuranceCheck, no_answer
 from offline_cache.db import SCHEMA_VERSION, LocalDatabase
 from offline_cache.insurance_queue import InsuranceQueue
 from offline_cache.insurance_sender import InsuranceSender
@@ -99,7 +99,7 @@ def test_a_known_answer_only_writes_and_personal_data_is_purged_after_delivery(t
 
 
 def test_staff_see_the_queue_in_kiosk_doctor_the_admin_screen_and_the_metrics(tmp_path):
-    from kiosk import metrics
+    from kiosk.operations import metrics
     from offline_cache import diagnose
     from offline_cache.wiring import build_parts
     from ui.admin.actions import AdminActions, AdminTools
@@ -174,7 +174,7 @@ def test_a_file_sqlite_cannot_open_says_its_rechecks_were_not_read(tmp_path):
 def test_dead_rechecks_from_before_a_restart_are_on_the_metrics_at_once(tmp_path):
     """The alert KioskInsuranceRechecksDead reads kiosk_insurance_queue_dead: after a restart it
     must show what the database holds before the worker's first batch."""
-    from kiosk import metrics
+    from kiosk.operations import metrics
     from offline_cache.wiring import build_parts
 
     config = make_config(kiosk={"data_dir": str(tmp_path)}, insurance={"max_attempts": 1})

@@ -9,22 +9,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.config import KioskSection
-from kiosk.domain import ClinicRoom, Department, Ticket
-from kiosk.errors import ConfigError
-from kiosk.offline_first import (
+from kiosk.checkin.offline_first import (
     OFFLINE_FLOOR,
     is_offline_number,
     offline_label,
     offline_number,
     offline_slot,
 )
+from kiosk.config.loader import KioskSection
+from kiosk.domain import ClinicRoom, Department, Ticket
+from kiosk.errors import ConfigError
 from offline_cache.db import SCHEMA_VERSION, LocalDatabase
 from offline_cache.outbox import OutboxStore
 from offline_cache.reference import ReferenceCache
 from tests.helpers import request_for
-
-from .helpers import identity
+from tests.offline.helpers import identity
 
 VN = timezone(timedelta(hours=7))
 DAY = date(2026, 3, 2)

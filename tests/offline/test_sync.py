@@ -7,16 +7,15 @@ import time
 
 import pytest
 
-from kiosk import metrics
-from kiosk.diagnostics import FAIL
+from kiosk.checkin.offline_first import OfflineUnavailable
 from kiosk.errors import DepartmentRequired, UnknownDepartment
+from kiosk.operations import metrics
+from kiosk.operations.diagnostics import FAIL
 from kiosk.ports import MODE_OFFLINE, MODE_ONLINE
-from kiosk.offline_first import OfflineUnavailable
 from offline_cache import diagnose
 from offline_cache.connectivity import recent_mode_changes
 from tests.helpers import request_for
-
-from .helpers import Parts, encounters_by_checkin, identity, offline_config
+from tests.offline.helpers import Parts, encounters_by_checkin, identity, offline_config
 
 pytestmark = pytest.mark.integration
 
@@ -235,7 +234,7 @@ def test_no_personal_data_in_logs_errors_or_it_views(parts, his_sandbox, caplog)
         parts.prober.probe_once()
         parts.sender.sync_now()
     # Our own loggers (urllib3's DEBUG lines carry query strings; the JSON log
-    # formatter of kiosk.logs masks ID numbers in those).
+    # formatter of kiosk.operations.logs masks ID numbers in those).
     ours = [r for r in caplog.records if r.name.startswith(("kiosk", "offline_cache"))]
     assert any(getattr(r, "event", "") == "checkin.offline" for r in ours)
     texts = [r.getMessage() + " " + " ".join(str(v) for v in vars(r).values()) for r in ours]

@@ -10,13 +10,12 @@ import pytest
 import requests
 
 from app.sandbox import GatewaySimulator, SandboxHis
-from kiosk.config import load_config
+from kiosk.config.loader import load_config
 from kiosk.domain import VisitCoverage
-from offline_cache.integrity import open_database
 from offline_cache.insurance_queue import InsuranceQueue
+from offline_cache.integrity import open_database
 from tests.insurance.support import holder
-
-from .test_cli import kiosk
+from tests.offline.test_cli import kiosk
 
 pytestmark = pytest.mark.integration
 

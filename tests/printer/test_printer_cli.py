@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
+from app.cli import main
 from devices.printer import build_printer, kept_tickets
 from devices.printer.errors import PrinterPaperOut
 from devices.printer.layout import TicketLayout
 from devices.printer.samples import sample_ticket
-from app.cli import main
-from kiosk.config import load_config
+from kiosk.config.loader import load_config
 from tests.printer.tcp_printer import FakeTcpPrinter
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from devices.printer.kept import KeptTickets
 from devices.printer.quiet import quiet_stdout
 from devices.printer.samples import sample_ticket
 from devices.printer.status import combine, online_from_reply, paper_from_reply
-from kiosk.config import config_from_dict
+from kiosk.config.loader import config_from_dict
 from kiosk.errors import ConfigError
 from kiosk.ports import PRINTER_OFFLINE, PRINTER_OK, PRINTER_PAPER_LOW, PRINTER_PAPER_OUT, PRINTER_UNKNOWN
 

@@ -10,10 +10,11 @@ from PIL import Image
 from devices.printer import SimulatedPrinter, build_printer
 from devices.printer.errors import PrinterOffline, PrinterPaperOut, PrinterTimeout
 from devices.printer.samples import sample_ticket
-from kiosk.diagnostics import FAIL, OK, WARN
+from kiosk.operations.diagnostics import FAIL, OK, WARN
 from kiosk.ports import PRINTER_OK, PRINTER_PAPER_LOW, PRINTER_PAPER_OUT, PRINTER_UNKNOWN, Printer
 from tests.helpers import make_config
 from tests.printer.tcp_printer import join_rasters, parse_all
+
 
 def diagnose(config):
     """What `kiosk doctor` reports for the printer the config builds."""
@@ -139,7 +140,7 @@ def test_diagnose_none_driver_and_bad_profile(tmp_path):
 
 
 def test_print_failures_and_paper_state_reach_the_fleet_metrics(tmp_path):
-    from kiosk import metrics
+    from kiosk.operations import metrics
 
     printer = simulator(tmp_path, simulator_state="paper_low")
     before = metrics.REGISTRY.value("kiosk_print_failures_total") or 0

@@ -14,7 +14,7 @@ from PIL import Image, ImageChops
 from devices.printer import KeptTickets, build_printer, kept_tickets
 from devices.printer.errors import PrinterOffline, PrinterPaperOut
 from devices.printer.samples import sample_ticket
-from kiosk.diagnostics import FAIL, OK, WARN
+from kiosk.operations.diagnostics import FAIL, OK, WARN
 from kiosk.ports import PRINTER_OFFLINE, PRINTER_OK, PRINTER_PAPER_LOW, PRINTER_PAPER_OUT, PRINTER_UNKNOWN
 from tests.helpers import free_port, make_config
 from tests.printer.tcp_printer import FakeTcpPrinter

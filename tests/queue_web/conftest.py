@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from kiosk.follow import write_secret
+from kiosk.board.follow import write_secret
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"

@@ -4,8 +4,8 @@ up after one re-read, not after two stacked caches."""
 from __future__ import annotations
 
 from app.compose import build_queue_web
-from kiosk.fhir.board import FhirBoardHis
-from kiosk.fhir.client import FhirClient
+from fhir_his.board import FhirBoardHis
+from fhir_his.client import FhirClient
 from tests.helpers import make_config
 
 

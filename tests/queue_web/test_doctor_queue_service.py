@@ -9,8 +9,7 @@ import sys
 
 import pytest
 
-from kiosk.follow import write_secret
-
+from kiosk.board.follow import write_secret
 from tests.queue_web.conftest import ROOT, write_config
 
 pytestmark = pytest.mark.integration

@@ -12,9 +12,9 @@ from datetime import timedelta
 import pytest
 import requests
 
+from kiosk.board.follow import FollowTokens, read_secret
 from kiosk.clock import SystemClock
-from kiosk.config import config_from_dict
-from kiosk.follow import FollowTokens, read_secret
+from kiosk.config.loader import config_from_dict
 from tests.queue_web.conftest import kiosk_cli, start_server, wait_for
 
 pytestmark = pytest.mark.integration
@@ -158,7 +158,7 @@ def test_an_unexpected_error_is_a_plain_500_and_only_the_log_has_the_detail(tmp_
     errors = [rec for rec in caplog.records if getattr(rec, "event", "") == "queue_web.error"]
     assert len(errors) == 1 and "RuntimeError" in errors[0].detail
     assert token not in errors[0].getMessage() + errors[0].detail  # the token is scrubbed…
-    from kiosk.logs import JsonFormatter
+    from kiosk.operations.logs import JsonFormatter
 
     line = JsonFormatter().format(errors[0])
     assert "001093012345" not in line and "********2345" in line  # …and the ID redacted

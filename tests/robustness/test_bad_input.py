@@ -7,10 +7,9 @@ from datetime import date
 
 import pytest
 
-from kiosk.fhir.his import FhirHis
+from fhir_his.his import FhirHis
 from tests.helpers import make_config
-
-from .cli import assert_no_traceback, kiosk, one_error_line
+from tests.robustness.cli import assert_no_traceback, kiosk, one_error_line
 
 pytestmark = pytest.mark.integration
 

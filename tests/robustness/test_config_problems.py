@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from .cli import ROOT, assert_no_traceback, kiosk, one_error_line
+from tests.robustness.cli import ROOT, assert_no_traceback, kiosk, one_error_line
 
 pytestmark = pytest.mark.integration
 

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.fhir.his import FhirHis
+from fhir_his.his import FhirHis
 from tests.helpers import free_port, make_config
 from tests.offline.helpers import encounters_by_checkin
-
-from .cli import assert_no_traceback, kiosk
+from tests.robustness.cli import assert_no_traceback, kiosk
 
 pytestmark = pytest.mark.integration
 
@@ -209,8 +208,8 @@ def test_admin_outbox_tab_and_metric_say_what_happened(tmp_path):
     from datetime import date, datetime, timezone
 
     from app.compose import build_his
-    from kiosk import metrics
     from kiosk.domain import Ticket
+    from kiosk.operations import metrics
     from offline_cache.integrity import open_database
     from offline_cache.outbox import OutboxStore
     from offline_cache.wiring import build_parts
@@ -271,7 +270,7 @@ def _queued_database(tmp_path, count: int):
 def test_a_database_spoiled_while_the_kiosk_runs_raises_the_alarm_once(tmp_path, how):
     """The running kiosk looks at its open database (the sender, every few minutes):
     the loss is an incident at once — the log, the metric, the doctor — not at the next start."""
-    from kiosk import metrics
+    from kiosk.operations import metrics
     from offline_cache.integrity import check_live, open_incidents
 
     config, database = _queued_database(tmp_path, 3)
@@ -309,7 +308,7 @@ def test_a_database_spoiled_while_the_kiosk_runs_raises_the_alarm_once(tmp_path,
 def test_a_database_file_deleted_while_the_kiosk_runs_is_restored_in_place(tmp_path, what):
     """The open connection still holds every row: the kiosk writes it back to its path and goes
     on there — nothing is lost, even if it restarts — and IT is told in the log."""
-    from kiosk import metrics
+    from kiosk.operations import metrics
     from offline_cache.integrity import check_live, open_database, open_incidents
     from offline_cache.outbox import OutboxStore
 

@@ -15,8 +15,7 @@ from devices.camera.capture import CaptureThread
 from devices.camera.errors import CameraUnavailable
 from devices.camera.synthetic import qr_image
 from kiosk.ports import DEVICE_MISSING
-
-from .cli import ROOT, assert_no_traceback, kiosk
+from tests.robustness.cli import ROOT, assert_no_traceback, kiosk
 
 pytestmark = pytest.mark.integration
 

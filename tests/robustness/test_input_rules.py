@@ -1,4 +1,4 @@
-"""kiosk.input_rules: every string either passes and is then canonical, or is
+"""kiosk.identity.input_rules: every string either passes and is then canonical, or is
 refused with ``InputRefused`` naming the field — never another exception.
 Plus the cases of issue #15 at each entry point that does not need a process
 (keypad, QR parser, chip identity, admin test read)."""
@@ -11,10 +11,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from kiosk import input_rules as rules
-from kiosk import journey as j
 from kiosk.domain import is_valid_citizen_id
-from kiosk.qr_payload import InvalidCccdQr, QrPayloadError, UnsupportedQr, parse_qr
+from kiosk.identity import input_rules as rules
+from kiosk.identity.qr_payload import InvalidCccdQr, QrPayloadError, UnsupportedQr, parse_qr
+from kiosk.journey import machine as j
 
 TODAY = date(2025, 11, 26)
 ARABIC_INDIC = "".join(chr(0x0660 + int(d)) for d in "001093012345")
@@ -182,8 +182,8 @@ def test_appointment_codes_are_ascii():
 
 
 def test_admin_test_read_refuses_full_width_can():
-    from ui.admin.actions import AdminActions
     from tests.helpers import make_config
+    from ui.admin.actions import AdminActions
 
     out = AdminActions(None, make_config(card_reader={"driver": "simulator"}), None, None).test_card_read("１２３４５６")
     assert not out.ok and out.text.startswith("CAN: expected the 6-digit card access number")
@@ -225,7 +225,7 @@ def test_keypad_patient_code_refuses_other_digit_forms(typed):
 
 
 def test_patient_codes_from_scans_are_ascii():
-    from kiosk.patient_code import PatientCodeRules
+    from kiosk.identity.patient_code import PatientCodeRules
 
     rules_ = PatientCodeRules(r"^(?P<code>BN-\w+)$")  # a lax pattern a hospital might configure
     assert rules_.from_scan("BN-0012345") == "BN-0012345"

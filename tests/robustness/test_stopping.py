@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.fhir.his import FhirHis
+from fhir_his.his import FhirHis
 from kiosk.ports import MODE_OFFLINE, MODE_ONLINE
 from tests.helpers import make_config, request_for
 from tests.offline.helpers import Parts, db_rows, encounters_by_checkin, identity, offline_config
-
-from .cli import ROOT, assert_no_traceback, kiosk
+from tests.robustness.cli import ROOT, assert_no_traceback, kiosk
 
 pytestmark = pytest.mark.integration
 

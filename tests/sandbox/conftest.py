@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from app.sandbox import SandboxHis
-from kiosk.config import HisSection
+from kiosk.config.loader import HisSection
 
 FHIR = "application/fhir+json"
 DEPT = HisSection().department_system  # the systems the launcher passes by default

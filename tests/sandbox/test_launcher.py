@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from app.sandbox import SandboxHis
-from kiosk.config import HisSection
+from kiosk.config.loader import HisSection
 from kiosk.demo_data import demo_person
 from tests.sandbox.conftest import Fhir
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kiosk.config import HisSection
+from kiosk.config.loader import HisSection
 from tests.sandbox.conftest import (
     DEPT,
     QUEUE,

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlparse
 
-from kiosk.config import HisSection
-from kiosk.fhir.mapping import extensions
+from fhir_his.mapping import extensions
+from kiosk.config.loader import HisSection
 
 DEPARTMENTS = ("NOI", "NGOAI", "NHI", "MAT")
 CHANNELS = ("chip", "cccd_qr", "appointment_qr", "typed")

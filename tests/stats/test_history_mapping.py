@@ -1,12 +1,12 @@
-"""What the statistics read from one Encounter or Appointment (kiosk.fhir.history)."""
+"""What the statistics read from one Encounter or Appointment (fhir_his.history)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from kiosk.config import HisSection
-from kiosk.fhir.board import with_call, with_no_show, with_status
-from kiosk.fhir.history import _department, started_at, visit_record
-from kiosk.fhir.mapping import extensions
+from fhir_his.board import with_call, with_no_show, with_status
+from fhir_his.history import _department, started_at, visit_record
+from fhir_his.mapping import extensions
+from kiosk.config.loader import HisSection
 
 HIS = HisSection()
 EXT = extensions(HIS)
@@ -38,7 +38,7 @@ def test_a_waiting_visit():
 
 
 def test_the_board_s_own_writes_called_started_finished():
-    """The very functions the calling board writes with (kiosk.fhir.board)."""
+    """The very functions the calling board writes with (fhir_his.board)."""
     called = with_call(enc(), ts(1, 20), EXT)
     assert visit_record(called, EXT, SYS).called_at == ts(1, 20)
     recalled = with_call(called, ts(1, 25), EXT, recall=True)

@@ -9,14 +9,13 @@ import tracemalloc
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from kiosk.config import HisSection
+from fhir_his.client import FhirClient
+from fhir_his.history import FhirVisitHistory
+from kiosk.config.loader import HisSection
 from kiosk.domain import Department
-from kiosk.fhir.client import FhirClient
-from kiosk.fhir.history import FhirVisitHistory
-from kiosk.stats import compute_stats, make_query
+from kiosk.stats.figures import compute_stats, make_query
 from tests.helpers import make_config
-
-from .synthetic_his import DEPARTMENTS, SyntheticDay
+from tests.stats.synthetic_his import DEPARTMENTS, SyntheticDay
 
 DAY = datetime(2026, 3, 2, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 DEPTS = [Department(code, code) for code in DEPARTMENTS]

@@ -15,9 +15,9 @@ import numpy as np
 from PIL import Image
 
 from kiosk.domain import Department
-from kiosk.stats import AppointmentRecord, VisitRecord, compute_stats, make_query
-from kiosk.stats_charts import BAR, BAR_2
-from kiosk.stats_report import render_html
+from kiosk.stats.charts import BAR, BAR_2
+from kiosk.stats.figures import AppointmentRecord, VisitRecord, compute_stats, make_query
+from kiosk.stats.report import render_html
 from tests.helpers import docs_images
 
 CHROMIUM = shutil.which("chromium")

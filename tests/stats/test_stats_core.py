@@ -1,4 +1,4 @@
-"""kiosk.stats over an in-memory VisitHistory: exact counts, local hours,
+"""kiosk.stats.figures over an in-memory VisitHistory: exact counts, local hours,
 waiting-time quantiles, the bounded sample, the query's refusals."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kiosk.domain import Department
-from kiosk.stats import (
+from kiosk.stats.figures import (
     SAMPLE_SIZE,
     AppointmentRecord,
     Sample,

@@ -20,13 +20,13 @@ import pytest
 
 from app.compose import build_room_caller
 from app.sandbox import SandboxHis
-from kiosk.checkin import CheckInService
+from fhir_his.his import FhirHis
+from fhir_his.history import visit_record
+from fhir_his.mapping import extensions
+from kiosk.checkin.online import CheckInService
 from kiosk.clock import SystemClock
 from kiosk.demo_data import demo_people, person_identity
 from kiosk.domain import CheckInRequest, IdentitySource, Priority, mask_name
-from kiosk.fhir.history import visit_record
-from kiosk.fhir.his import FhirHis
-from kiosk.fhir.mapping import extensions
 from tests.offline.helpers import Parts, offline_config
 
 pytestmark = pytest.mark.integration

@@ -74,7 +74,7 @@ class KioskDriver:
         return self.controller.journey
 
     def wait_step(self, step, timeout=20000):
-        from kiosk.journey import Step
+        from kiosk.journey.machine import Step
         step = Step(step)
         self.qtbot.waitUntil(lambda: self.journey.step is step, timeout=timeout)
         self.qtbot.wait(20)

@@ -39,7 +39,7 @@ def test_kiosk_demo_points_insurance_at_the_simulator_it_started(gateway, tmp_pa
 
 def test_the_operator_panel_takes_the_gateway_down_slow_and_back(qtbot, gateway, kiosk_config, tmp_path):
     from app.compose import build_kiosk
-    from kiosk.config import config_from_dict
+    from kiosk.config.loader import config_from_dict
     from ui.app import make_kiosk
 
     config = config_from_dict({"his": {"base_url": kiosk_config.his.base_url},

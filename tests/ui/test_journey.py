@@ -5,7 +5,6 @@ import gc
 import weakref
 from datetime import date, datetime, timezone
 
-from kiosk import journey as j
 from kiosk.demo_data import demo_person, person_identity
 from kiosk.domain import (
     Appointment,
@@ -24,6 +23,7 @@ from kiosk.errors import (
     KioskError,
     PatientAmbiguous,
 )
+from kiosk.journey import machine as j
 from kiosk.ports import PRINTER_OK, PRINTER_PAPER_OUT, PatientLookup
 
 TODAY = date(2026, 11, 25)

@@ -1,20 +1,20 @@
 """The short flow of the Qt-free journey (kiosk.flow = "short", the default),
 the checks side by side, the patient code, the spoken sentences and the tap
-counts of every journey (kiosk.journey_walker)."""
+counts of every journey (kiosk.journey.walker)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
 import pytest
 
-from kiosk import journey as j
 from kiosk.demo_data import demo_patient_code, demo_person, person_identity
 from kiosk.domain import Appointment, Assurance, ClinicRoom, Department, IdentitySource, Patient, Priority
 from kiosk.errors import HisUnavailable, KioskError, PatientCodeNotUsable
-from kiosk.journey_walker import FEE_JOURNEY, INSURANCE_JOURNEY, WalkError, World, scripts, walk, walk_all
-from kiosk.patient_code import PatientCodeMatch
+from kiosk.identity.patient_code import PatientCodeMatch
+from kiosk.journey import machine as j
+from kiosk.journey.spoken import spoken_digits, spoken_name, spoken_text
+from kiosk.journey.walker import FEE_JOURNEY, INSURANCE_JOURNEY, WalkError, World, scripts, walk, walk_all
 from kiosk.ports import PatientLookup
-from kiosk.spoken import spoken_digits, spoken_name, spoken_text
 
 TODAY = date(2026, 11, 25)
 AN = demo_person("an")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.errors import ConfigError
-from kiosk.journey import Step
+from kiosk.journey.machine import Step
 
 pytestmark = pytest.mark.integration
 

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from kiosk import input_rules
-from kiosk.config import Config
-from kiosk.config_writer import update_config
-from kiosk.diagnostics import Check
-from kiosk.visit_rules import test_ticket
+from kiosk.checkin.visit_rules import test_ticket
+from kiosk.config.loader import Config
+from kiosk.config.writer import update_config
 from kiosk.domain import AccessKey
 from kiosk.errors import ConfigError
-from kiosk.logs import redact
+from kiosk.identity import input_rules
+from kiosk.operations.diagnostics import Check
+from kiosk.operations.logs import redact
 from kiosk.ports import CardReader, Printer
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ class AdminActions:
     def test_card_read(self, can: str, timeout_s: float = 15.0) -> Outcome:
         """Open the chip with the card's 6-digit CAN and read it; shows only
         the masked ID, the assurance level and the time taken."""
-        try:  # ASCII digits only (kiosk.input_rules): "１２３４５６" is refused, not converted
+        try:  # ASCII digits only (kiosk.identity.input_rules): "１２３４５６" is refused, not converted
             can = input_rules.can(can, "CAN")
         except input_rules.InputRefused as exc:
             return Outcome(False, str(exc))

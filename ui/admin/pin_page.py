@@ -4,9 +4,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from kiosk.admin_pin import PIN_MAX, PinGate
-
-from .texts import tr
+from kiosk.operations.admin_pin import PIN_MAX, PinGate
+from ui.admin.texts import tr
 
 
 class PinPage(QWidget):

@@ -2,7 +2,7 @@
 
 Opened from the kiosk's hidden gesture (the main window's ``admin_requested``
 signal, see ``install_admin``). Settings are validated and written back to the
-TOML config by ``kiosk.config_writer``; a refused value is shown in red and
+TOML config by ``kiosk.config.writer``; a refused value is shown in red and
 the file is left as it was. ``config_changed`` carries the new ``Config`` so
 the kiosk can apply what it can at once (language) and the rest at restart.
 """
@@ -14,16 +14,15 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
-from kiosk.admin_pin import PinGate
-from kiosk.config import Config
+from kiosk.config.loader import Config
 from kiosk.errors import KioskError
-
-from ..tasks import TaskRunner
-from .actions import AdminActions, AdminTools
-from .pin_page import PinPage
-from .style import STYLESHEET
-from .tabs import DevicesTab, OutboxTab, SettingsTab, StatusTab, _button, show_message
-from .texts import tr
+from kiosk.operations.admin_pin import PinGate
+from ui.admin.actions import AdminActions, AdminTools
+from ui.admin.pin_page import PinPage
+from ui.admin.style import STYLESHEET
+from ui.admin.tabs import DevicesTab, OutboxTab, SettingsTab, StatusTab, _button, show_message
+from ui.admin.texts import tr
+from ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 

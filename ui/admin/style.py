@@ -1,7 +1,7 @@
 """Admin screen look: plainer than the patient screens, still touch-sized."""
 from __future__ import annotations
 
-from ..style import BLUE, BLUE_DARK, FONT_FAMILY, GREY_BG, INK, RED
+from ui.style import BLUE, BLUE_DARK, FONT_FAMILY, GREY_BG, INK, RED
 
 STATUS_COLOURS = {"OK": "#0A6B2E", "WARN": "#8A5A00", "FAIL": RED}
 

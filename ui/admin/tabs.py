@@ -9,13 +9,24 @@ from typing import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIntValidator
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget,
-                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from kiosk.diagnostics import FAIL, OK, WARN
-
-from .style import STATUS_COLOURS
-from .texts import tr
+from kiosk.operations.diagnostics import FAIL, OK, WARN
+from ui.admin.style import STATUS_COLOURS
+from ui.admin.texts import tr
 
 
 def _button(text: str, kind: str = "", on_click: Callable[[], None] | None = None) -> QPushButton:

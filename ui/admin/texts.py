@@ -1,7 +1,7 @@
 """Admin screen texts (Vietnamese and English), registered under ``admin.*``."""
 from __future__ import annotations
 
-from kiosk import messages
+from kiosk.texts import messages
 
 ADMIN_MESSAGES: dict[str, dict[str, str]] = {
     "admin.title": {"vi": "Quản trị máy kiosk", "en": "Kiosk administration"},

@@ -15,10 +15,9 @@ from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtWidgets import QApplication
 
 from kiosk.clock import SystemClock
-from kiosk.config import Config
+from kiosk.config.loader import Config
 from kiosk.errors import KioskError
-
-from .window import BoardWindow
+from ui.board.window import BoardWindow
 
 log = logging.getLogger("kiosk.board")
 

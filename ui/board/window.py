@@ -3,7 +3,7 @@ large), the next numbers and the last few called, a clock, and a banner when
 the HIS could not be read. Readable from 5 m: white and yellow on near-black
 (contrast > 15:1), the served number about a quarter of the screen height.
 
-The window only draws ``kiosk.board.BoardSnapshot``s handed to ``show_snapshot``
+The window only draws ``kiosk.board.model.BoardSnapshot``s handed to ``show_snapshot``
 on the GUI thread; polling and calling happen elsewhere (``ui.board.app``).
 Portrait screens stack the rooms, landscape screens put them side by side.
 """
@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.messages import t
-from kiosk.board import BoardSnapshot, Call, RoomView, ShownNumber
+from kiosk.board.model import BoardSnapshot, Call, RoomView, ShownNumber
+from kiosk.texts.messages import t
 
 BG = "#05080c"
 PANEL = "#101a26"

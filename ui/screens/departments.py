@@ -3,12 +3,20 @@ many are waiting — and its layout for landscape with large text (two columns).
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QBoxLayout, QFrame, QGridLayout, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QFrame,
+    QGridLayout,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
-from kiosk import journey as j
-
-from .base import COMPACT_MARGINS, Screen, button, label, repolish, set_direction
-from .visit import PriorityToggles, WhoBox
+from kiosk.journey import machine as j
+from ui.screens.base import COMPACT_MARGINS, Screen, button, label, repolish, set_direction
+from ui.screens.visit import PriorityToggles, WhoBox
 
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum"
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QBoxLayout, QVBoxLayout
 
-from kiosk import journey as j
-
-from .base import Screen, button, label, repolish, set_direction
+from kiosk.journey import machine as j
+from ui.screens.base import Screen, button, label, repolish, set_direction
 
 ACTION_KEYS = {j.RETRY: "ui.action.retry", j.TYPE_ID: "ui.action.type_id", j.HOME: "ui.action.home"}
 

@@ -4,11 +4,22 @@ cannot be used — it sends the patient to the reception desk
 (``insurance.on_invalid = "counter"``) or offers a fee-paying visit (``"fee"``)."""
 from __future__ import annotations
 
-from kiosk import journey as j
-from kiosk.insurance_rules import (CHECKING, EXPIRED, FEE, MISMATCH, NEW_CARD, NOT_FOUND, NOT_YET_VALID, ON_INVALID_FEE,
-                                   REFUSED, UNCHECKED, VALID, VALID_ELSEWHERE)
-
-from .base import Screen, button, label
+from kiosk.insurance.rules import (
+    CHECKING,
+    EXPIRED,
+    FEE,
+    MISMATCH,
+    NEW_CARD,
+    NOT_FOUND,
+    NOT_YET_VALID,
+    ON_INVALID_FEE,
+    REFUSED,
+    UNCHECKED,
+    VALID,
+    VALID_ELSEWHERE,
+)
+from kiosk.journey import machine as j
+from ui.screens.base import Screen, button, label
 
 STATES = {VALID: "ok", NEW_CARD: "ok", VALID_ELSEWHERE: "warn", CHECKING: "warn", UNCHECKED: "warn", FEE: "warn",
           EXPIRED: "bad", NOT_YET_VALID: "bad", NOT_FOUND: "bad", MISMATCH: "bad", REFUSED: "bad"}

@@ -7,13 +7,12 @@ from typing import Callable
 
 from PySide6.QtWidgets import QBoxLayout, QGridLayout, QSizePolicy, QVBoxLayout, QWidget
 
-from kiosk import journey as j
 from kiosk.domain import is_valid_citizen_id
-from kiosk.patient_code import DIGITS_MAX
+from kiosk.identity.patient_code import DIGITS_MAX
+from kiosk.journey import machine as j
 from kiosk.ports import DEVICE_ERROR, DEVICE_MISSING, PRINTER_OFFLINE, PRINTER_PAPER_OUT
-
-from ..pictures import CardOnReaderPicture, QrToCameraPicture, Spinner
-from .base import Screen, button, label, repolish, set_direction
+from ui.pictures import CardOnReaderPicture, QrToCameraPicture, Spinner
+from ui.screens.base import Screen, button, label, repolish, set_direction
 
 UNAVAILABLE = (DEVICE_MISSING, DEVICE_ERROR, "none")
 CANNOT_PRINT = (PRINTER_PAPER_OUT, PRINTER_OFFLINE, "none")

@@ -8,11 +8,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QBoxLayout, QFrame, QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
-from kiosk import journey as j
 from kiosk.domain import Assurance, IdentitySource, mask_name
-
-from .base import Screen, button, label, set_direction
-from .insurance import coverage_text, show_coverage
+from kiosk.journey import machine as j
+from ui.screens.base import Screen, button, label, set_direction
+from ui.screens.insurance import coverage_text, show_coverage
 
 METHOD_KEYS = {Assurance.CHIP_VERIFIED: "ui.method.chip_verified", Assurance.CHIP_UNVERIFIED: "ui.method.chip_unverified",
                Assurance.QR: "ui.method.qr", Assurance.TYPED: "ui.method.typed"}

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 import requests.adapters
 
-from .env import MATRIX, Env
-from .validate import body_problems
+from tests.his.contract.env import MATRIX, Env
+from tests.his.contract.validate import body_problems
 
 pytestmark = pytest.mark.integration
 

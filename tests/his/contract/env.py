@@ -14,11 +14,11 @@ import requests
 
 from app.compose import build_board_his, build_offline_checkin
 from app.sandbox import SandboxHis
-from kiosk.checkin import CheckInService
+from fhir_his.his import FhirHis
+from fhir_his.mapping import queue_of
+from kiosk.checkin.online import CheckInService
 from kiosk.clock import SystemClock
 from kiosk.domain import Assurance, CheckInRequest, CheckInResult, Identity, IdentitySource
-from kiosk.fhir.his import FhirHis
-from kiosk.fhir.mapping import queue_of
 from tests.helpers import make_config
 
 PROFILES = ["honest", "minimal", "no-revinclude", "no-versioning", "create-200", "no-search-mode",

@@ -4,10 +4,9 @@ must hold (over a version or a compare-and-set), and a board poll shows the
 numbers the tickets carry."""
 from __future__ import annotations
 
-from kiosk.board_service import BoardPoller, RoomCaller
-from kiosk.fhir.mapping import extension_value, extensions
-
-from .env import WITHOUT_VERSIONS, new_identity
+from fhir_his.mapping import extension_value, extensions
+from kiosk.board.service import BoardPoller, RoomCaller
+from tests.his.contract.env import WITHOUT_VERSIONS, new_identity
 
 DEPT, ROOM = "TMH", "P110"  # one clinic room: every visit of the department queues there
 

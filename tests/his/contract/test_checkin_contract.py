@@ -8,8 +8,7 @@ import uuid
 import pytest
 
 from kiosk.errors import ConfigError
-
-from .env import REFUSED, Env, new_identity
+from tests.his.contract.env import REFUSED, Env, new_identity
 
 
 def test_booked_patient(env, recorder):
@@ -129,7 +128,7 @@ def test_counter_is_refused_without_versions(profile, queue, tmp_path):
         with pytest.raises(ConfigError, match='his.queue_numbers = "his"'):
             e.check_in(new_identity(), "NOI")
         assert e.search("Basic", {}) == []  # refused before writing anything
-        from kiosk.fhir.doctor_checks import check_his
+        from fhir_his.doctor_checks import check_his
 
         caps = {c.name: c for c in check_his(e.config)}["his.capabilities"]
         assert caps.status == "FAIL" and "queue_numbers" in caps.detail

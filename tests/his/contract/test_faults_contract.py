@@ -15,12 +15,11 @@ import uuid
 import pytest
 
 from app.compose import build_offline_checkin
-from kiosk.checkin import CheckInService
+from fhir_his.his import FhirHis
+from kiosk.checkin.online import CheckInService
 from kiosk.domain import CheckInRequest
 from kiosk.errors import KioskError
-from kiosk.fhir.his import FhirHis
-
-from .env import Env, new_identity
+from tests.his.contract.env import Env, new_identity
 
 ACTIONS = [("status:503", 1), ("lose_reply", 1), ("html", 1), ("invalid_json", 1), ("truncate", 1),
            ("bundle_without_ids", 1), ("lose_reply", 5), ("html", 5), ("invalid_json", 5), ("truncate", 5)]

@@ -1,0 +1,242 @@
+"""Offline-first check-in: online when the HIS answers, queued locally when not.
+
+``OfflineFirstCheckIn`` wraps the online ``CheckInService`` and decides, per
+check-in, which way to go (the SQLite side lives in ``offline_cache``):
+
+- Online mode: the online check-in runs on a worker thread with a deadline
+  (``offline.go_offline_after_s``). ``HisUnavailable`` (timeouts, connection
+  errors, 5xx) or no answer before the deadline switches the kiosk to offline
+  mode and the same check-in is queued locally at once. Other errors (patient
+  ambiguous, department unknown, 4xx) are the patient's answer and propagate.
+- Offline mode: no HIS call at all. Department from the cached reference
+  data, a queue number from this kiosk's reserved range, the local record and
+  its outbox entry written in one transaction, a ticket marked offline.
+
+An online attempt abandoned at the deadline may still reach the HIS later; it
+carries the same check-in id, so the outbox sender finds that visit instead
+of creating a second one, and puts the offline label on it (the paper ticket
+the patient holds stays valid).
+
+Offline queue numbers (the rule IT needs to know)
+-------------------------------------------------
+Every kiosk has a *slot* ``k`` (1–999): the number at the end of ``kiosk.id``
+("KIOSK-01" → 1, "kiosk-12" → 12), or, when ``kiosk.offline_number_base`` is
+set, ``k = (base − 1,000,000) / 10,000``. Its offline tickets of a day are
+numbered ``1,000,000 + k × 10,000 + n`` (n = 1, 2, … per kiosk per day, at most
+9,999) and labelled ``K{k}-{n:03d}`` ("K1-005"). Online numbers come from the
+HIS's per-department daily counter and stay far below 1,000,000, and two
+kiosks with different slots have disjoint ranges and different labels — so an
+offline number never collides with an online one or another kiosk's. Two
+kiosks must not share a slot: give them ids ending in different numbers, or
+set ``offline_number_base`` explicitly.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable, Protocol
+
+from kiosk.checkin.visit_rules import departments_by_code, make_ticket, pick_room, place, visit_priority
+from kiosk.config.loader import Config, KioskSection
+from kiosk.domain import CheckInRequest, CheckInResult, Department, Ticket, is_valid_citizen_id
+from kiosk.errors import (
+    ConfigError,
+    DepartmentRequired,
+    HisUnavailable,
+    InvalidIdentity,
+    KioskError,
+    UnknownDepartment,
+)
+from kiosk.operations import metrics
+from kiosk.ports import MODE_ONLINE, Clock, ConnectivityMonitor
+from kiosk.texts.messages import register
+
+log = logging.getLogger(__name__)
+
+OFFLINE_FLOOR = 1_000_000
+SLOT_SIZE = 10_000
+MAX_SLOT = 999
+
+register({
+    "error.offline_unavailable": {
+        "vi": "Máy đang mất kết nối với hệ thống bệnh viện và chưa thể cấp số. Vui lòng đến quầy tiếp đón.",
+        "en": "The kiosk has lost its connection to the hospital system and cannot issue a number. "
+              "Please go to the reception desk.",
+    },
+})
+
+
+class OfflineUnavailable(KioskError):
+    """The HIS is unreachable and the kiosk cannot check in offline either
+    (no cached reference data yet, or no offline number slot configured)."""
+
+    patient_message_key = "error.offline_unavailable"
+
+
+# --- the numbering rule --------------------------------------------------------
+
+
+def offline_slot(kiosk: KioskSection) -> int:
+    """This kiosk's slot k (see the module docstring); ConfigError when none."""
+    base = kiosk.offline_number_base
+    if base:
+        k, rest = divmod(base - OFFLINE_FLOOR, SLOT_SIZE)
+        if base < OFFLINE_FLOOR + SLOT_SIZE or rest or k > MAX_SLOT:
+            raise ConfigError(f"kiosk.offline_number_base: expected 1,000,000 + k × 10,000 with k = 1–{MAX_SLOT} "
+                              f"(e.g. 1010000 for slot 1), got {base}")
+        return k
+    m = re.search(r"(\d+)$", kiosk.id)
+    k = int(m.group(1)) if m else 0
+    if not 1 <= k <= MAX_SLOT:
+        raise ConfigError(f"kiosk.id {kiosk.id!r} does not end in a number 1–{MAX_SLOT}: set "
+                          "kiosk.offline_number_base (1,000,000 + k × 10,000) to give this kiosk an offline slot")
+    return k
+
+
+def offline_number(slot: int, seq: int) -> int:
+    if not 1 <= seq < SLOT_SIZE:
+        raise OfflineUnavailable(f"offline numbers of slot {slot} exhausted for today ({seq})")
+    return OFFLINE_FLOOR + slot * SLOT_SIZE + seq
+
+
+def offline_label(slot: int, seq: int) -> str:
+    return f"K{slot}-{seq:03d}"
+
+
+def is_offline_number(number: int) -> bool:
+    return number >= OFFLINE_FLOOR
+
+
+# --- ports this handler needs (implemented in offline_cache) ------------------------
+
+
+class OfflineStore(Protocol):
+    """The durable outbox (``kiosk.ports.Outbox``) plus the one call the
+    offline check-in needs: reserve the next number of the day and write the
+    local record and the outbox entry in one transaction."""
+
+    def enqueue_offline(self, request: CheckInRequest, day: date,
+                        make_ticket: Callable[[int], Ticket], *, online_attempted: bool) -> Ticket:
+        """Returns the ticket (the earlier one if this check-in id was already queued)."""
+        ...
+
+    def backlog(self) -> int: ...
+
+
+class ReferenceData(Protocol):
+    def departments(self) -> list[Department]:
+        """Departments with their clinic rooms and opening hours, as last cached."""
+        ...
+
+
+@dataclass
+class LateOnline:
+    """An online attempt that finished after the deadline (for reconciliation)."""
+
+    checkin_id: str
+    result: CheckInResult | None
+    error: str = ""
+
+
+class OfflineFirstCheckIn:
+    """CheckInHandler: online with a deadline, else offline (see module doc)."""
+
+    def __init__(self, online, store: OfflineStore, reference: ReferenceData, monitor: ConnectivityMonitor,
+                 clock: Clock, config: Config, *, on_late_online: Callable[[LateOnline], None] | None = None):
+        self.online = online
+        self.store = store
+        self.reference = reference
+        self.monitor = monitor
+        self.clock = clock
+        self.config = config
+        self.deadline_s = config.offline.go_offline_after_s
+        self.on_late_online = on_late_online
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="checkin-online")
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def check_in(self, request: CheckInRequest) -> CheckInResult:
+        try:
+            return self._check_in(request)
+        except Exception as exc:
+            metrics.inc("kiosk_checkin_failures_total", error=type(exc).__name__)
+            raise
+
+    def _check_in(self, request: CheckInRequest) -> CheckInResult:
+        if not is_valid_citizen_id(request.identity.citizen_id):
+            raise InvalidIdentity("citizen ID is not 12 digits")
+        attempted = False
+        if self.monitor.mode() == MODE_ONLINE:
+            attempted = True
+            future = self._pool.submit(self.online.check_in, request)
+            try:
+                result = future.result(timeout=self.deadline_s)
+            except HisUnavailable as exc:
+                self.monitor.report_unavailable(str(exc))
+                if exc.department_code and not request.department_code:
+                    request = dataclasses.replace(request, department_code=exc.department_code)
+            except FutureTimeout:
+                self.monitor.report_unavailable(
+                    f"no HIS answer within offline.go_offline_after_s = {self.deadline_s:g} s")
+                future.add_done_callback(lambda f, cid=request.checkin_id: self._late(cid, f))
+            else:
+                metrics.inc("kiosk_checkins_total", mode="online")
+                return result
+        return self.check_in_offline(request, online_attempted=attempted)
+
+    def check_in_offline(self, request: CheckInRequest, *, online_attempted: bool = False) -> CheckInResult:
+        started = time.perf_counter()
+        try:
+            slot = offline_slot(self.config.kiosk)
+        except ConfigError as exc:
+            raise OfflineUnavailable(str(exc)) from None
+        departments = departments_by_code(self.reference.departments())
+        if not departments:
+            raise OfflineUnavailable("no cached reference data yet: the kiosk has not been online since install")
+        if not request.department_code:
+            raise DepartmentRequired("offline: the patient must choose a department")
+        try:
+            department, _ = place(departments, None, request.department_code)
+        except UnknownDepartment:
+            raise UnknownDepartment(f"department {request.department_code!r} is not in the cached reference data "
+                                    "or has no room") from None
+        identity = request.identity
+        now = self.clock.now()
+        day = now.date()
+        priority = visit_priority(request.declared_priority, identity.birth_date, day)
+
+        def make(seq: int) -> Ticket:
+            return make_ticket(
+                reference=request.checkin_id, number=offline_number(slot, seq), label=offline_label(slot, seq),
+                department=department, room=pick_room(department, seq), issued_at=now, booked=False,
+                priority=priority, full_name=identity.full_name, hospital_name=self.config.kiosk.hospital_name,
+                offline=True)
+
+        ticket = self.store.enqueue_offline(request, day, make, online_attempted=online_attempted)
+        metrics.inc("kiosk_checkins_total", mode="offline")
+        log.info("check-in queued offline", extra={
+            "event": "checkin.offline", "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "department": department.code, "label": ticket.label, "online_attempted": online_attempted})
+        return CheckInResult(ticket=ticket, mode="offline", patient_id=None, encounter_id=None,
+                             appointment_id=None)
+
+    def _late(self, checkin_id: str, future: Future) -> None:
+        exc = future.exception()
+        late = LateOnline(checkin_id, None if exc else future.result(),
+                          type(exc).__name__ if exc else "")
+        log.warning("online attempt finished after the deadline", extra={
+            "event": "checkin.late_online", "reached_his": exc is None, "error": late.error})
+        if self.on_late_online:
+            try:
+                self.on_late_online(late)
+            except Exception:
+                log.exception("late online hook failed", extra={"event": "checkin.late_online_hook_failed"})

@@ -1,0 +1,251 @@
+"""Kiosk configuration: TOML, validated at load.
+
+Each ``[section]`` of the file is a dataclass in ``kiosk.config.schema``; a
+field's type annotation and optional ``choices``/``check`` metadata say what is
+accepted. Errors name
+the key and the expected value, e.g.
+``printer.dot_width: expected one of 384, 512, 576, got 400``.
+
+Search order when no file is given: ``--config FILE``, ``$KIOSK_CONFIG``,
+``$XDG_CONFIG_HOME/kiosk/kiosk.toml`` (``~/.config/kiosk/kiosk.toml``), then
+``/etc/kiosk/kiosk.toml``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import re
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kiosk.config.his_settings import check_his_settings
+from kiosk.config.schema import (  # noqa: F401 - the sections, re-exported for the code that names them here
+    DEFAULT_NAMESPACE,
+    OWN_SYSTEMS,
+    VN_CORE,
+    AdminSection,
+    BoardSection,
+    CameraSection,
+    CardReaderSection,
+    HisSection,
+    InsuranceSection,
+    KioskSection,
+    LoggingSection,
+    MetricsSection,
+    OfflineSection,
+    PrinterSection,
+    QueueWebSection,
+    SpeechSection,
+)
+from kiosk.config.secret_files import secret_file_problem
+from kiosk.errors import ConfigError
+
+
+@dataclass
+class Config:
+    kiosk: KioskSection = field(default_factory=KioskSection)
+    his: HisSection = field(default_factory=HisSection)
+    insurance: InsuranceSection = field(default_factory=InsuranceSection)
+    card_reader: CardReaderSection = field(default_factory=CardReaderSection)
+    camera: CameraSection = field(default_factory=CameraSection)
+    printer: PrinterSection = field(default_factory=PrinterSection)
+    offline: OfflineSection = field(default_factory=OfflineSection)
+    board: BoardSection = field(default_factory=BoardSection)
+    speech: SpeechSection = field(default_factory=SpeechSection)
+    queue_web: QueueWebSection = field(default_factory=QueueWebSection)
+    admin: AdminSection = field(default_factory=AdminSection)
+    logging: LoggingSection = field(default_factory=LoggingSection)
+    metrics: MetricsSection = field(default_factory=MetricsSection)
+    source: str = field(default="", metadata={"internal": True})
+
+    def data_dir(self) -> Path:
+        if self.kiosk.data_dir:
+            return Path(self.kiosk.data_dir).expanduser()
+        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        return Path(base) / "kiosk"
+
+    def database_path(self) -> Path:
+        if self.offline.database:
+            return Path(self.offline.database).expanduser()
+        return self.data_dir() / "kiosk.sqlite3"
+
+
+def _type_name(tp) -> str:
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+            list: "a list", dict: "a table"}.get(tp, str(tp))
+
+
+def _coerce(key: str, tp, value):
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp is bool and not isinstance(value, bool):
+        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+    if tp in (int, float) and isinstance(value, bool):
+        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
+    if tp is float and isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{key}: expected a finite number, got {value!r}")
+    if not isinstance(value, tp):
+        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
+    return value
+
+
+def _build_section(name: str, cls, raw) -> object:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[{name}]: expected a table of settings")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise ConfigError(f"{name}.{unknown[0]}: unknown setting (known: {', '.join(sorted(fields))})")
+    values = {}
+    for key, value in raw.items():
+        f = fields[key]
+        full = f"{name}.{key}"
+        value = _coerce(full, hints[key], value)
+        choices = f.metadata.get("choices")
+        if choices and value not in choices:
+            raise ConfigError(f"{full}: expected one of {', '.join(map(str, choices))}, got {value!r}")
+        check = f.metadata.get("check")
+        if check:
+            ok = check(value)
+            if ok is not True:
+                got = f"a value of {len(value)} characters" if f.metadata.get("private") else repr(value)
+                raise ConfigError(f"{full}: expected {ok}, got {got}")
+        values[key] = value
+    return cls(**values)
+
+
+# Sections renamed over time: old name -> current name (old files keep working).
+RENAMED_SECTIONS = {"display": "board"}
+
+
+def _renamed(raw: dict) -> dict:
+    raw = dict(raw)
+    for old, new in RENAMED_SECTIONS.items():
+        if old in raw:
+            if new in raw:
+                raise ConfigError(f"[{old}] and [{new}]: the same settings twice; [{old}] is the old name of "
+                                  f"[{new}] — keep only [{new}]")
+            raw[new] = raw.pop(old)
+    return raw
+
+
+def config_from_dict(raw: dict, source: str = "") -> Config:
+    raw = _renamed(raw)
+    sections = {f.name: f for f in dataclasses.fields(Config) if not f.metadata.get("internal")}
+    unknown = sorted(set(raw) - set(sections))
+    if unknown:
+        raise ConfigError(f"[{unknown[0]}]: unknown section (known: {', '.join(sorted(sections))})")
+    hints = typing.get_type_hints(Config)
+    built = {name: _build_section(name, hints[name], raw[name]) for name in raw}
+    cfg = Config(**built, source=source)
+    _check_cross(cfg)
+    return cfg
+
+
+def _check_cross(cfg: Config) -> None:
+    his = cfg.his
+    check_his_settings(his)
+    if his.ca_bundle and not Path(his.ca_bundle).expanduser().is_file():
+        raise ConfigError(f"his.ca_bundle: expected a readable PEM file, got {his.ca_bundle!r}")
+    _check_insurance(cfg.insurance)
+    _check_queue_web(cfg.queue_web)
+    if cfg.printer.driver == "escpos" and not cfg.printer.connection:
+        raise ConfigError("printer.connection: expected usb:VID:PID, network:HOST:PORT, "
+                          "serial:DEVICE:BAUD or file:PATH when printer.driver = \"escpos\"")
+    for key in ("appointment_pattern", "patient_code_pattern"):
+        pattern = getattr(cfg.camera, key)
+        if not pattern:
+            continue
+        try:
+            rx = re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(f"camera.{key}: expected a regular expression ({exc})") from None
+        if "code" not in rx.groupindex:
+            raise ConfigError(f"camera.{key}: expected a named group (?P<code>…)")
+
+
+def password_file_problem(path: str, what: str = "the gateway password") -> str | None:
+    """What is wrong with a file holding a secret, or None (``kiosk.config.secret_files``)."""
+    return secret_file_problem(path, what)
+
+
+def _check_insurance(ins: InsuranceSection) -> None:
+    if ins.gateway == "none":
+        return
+    when = f'when insurance.gateway = "{ins.gateway}"'
+    if ins.gateway == "bhxh" and not ins.base_url.startswith("https://"):
+        raise ConfigError(f"insurance.base_url: expected an https URL {when} (the password travels in the "
+                          f"query string), got {ins.base_url!r}")
+    if not ins.username:
+        raise ConfigError(f"insurance.username: expected the gateway account name {when}")
+    if not ins.password_file:
+        raise ConfigError(f"insurance.password_file: expected the path of the file holding the gateway "
+                          f"password {when} (the password itself never goes into this file)")
+    problem = password_file_problem(ins.password_file)
+    if problem:
+        raise ConfigError(f"insurance.password_file: {problem}")
+
+
+def _check_queue_web(q: QueueWebSection) -> None:
+    if q.public_base_url and not q.token_secret_file:
+        raise ConfigError("queue_web.token_secret_file: expected the file holding the ticket-link secret when "
+                          "queue_web.public_base_url is set (kiosk queue-server --new-secret writes one)")
+    if q.token_secret_file:
+        problem = password_file_problem(q.token_secret_file, "the secret (kiosk queue-server --new-secret)")
+        if problem:
+            raise ConfigError(f"queue_web.token_secret_file: {problem}")
+
+
+def find_config_file(explicit: str | None = None) -> Path | None:
+    """The config search order: --config, $KIOSK_CONFIG, user config dir, /etc."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("KIOSK_CONFIG")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    for candidate in (Path(xdg) / "kiosk" / "kiosk.toml", Path("/etc/kiosk/kiosk.toml")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_config_file(found: str | os.PathLike) -> dict:
+    """The file's TOML as a dict; ConfigError when it cannot be read, is not
+    UTF-8 (naming the byte offset and line) or is not valid TOML."""
+    try:
+        data = Path(found).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"config file {found}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"config file {found}: not UTF-8 text (byte 0x{data[exc.start]:02x} at byte offset "
+                          f"{exc.start}, line {line}); save the file as UTF-8") from None
+    try:
+        return tomllib.loads(text.removeprefix("\ufeff"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {found}: not valid TOML ({exc})") from None
+
+
+def load_config(path: str | os.PathLike | None = None, *, check_paths: bool = True) -> Config:
+    """The config from the search order (built-in defaults when no file).
+    A file's config must also pass ``kiosk.config.checks.path_problems``
+    (folders and files it names) unless ``check_paths`` is False."""
+    found = find_config_file(str(path) if path else None)
+    if found is None:
+        return Config(source="(built-in defaults)")
+    cfg = config_from_dict(read_config_file(found), source=str(found))
+    if check_paths:
+        from kiosk.config.checks import path_problems
+
+        problems = path_problems(cfg)
+        if problems:
+            more = f" (and {len(problems) - 1} more problem(s): kiosk config check {found})" if len(problems) > 1 else ""
+            raise ConfigError(problems[0] + more)
+    return cfg

@@ -1,0 +1,1 @@
+"""Statistics for hospital leaders: figures from the HIS, charts and the report."""

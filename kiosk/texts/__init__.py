@@ -1,0 +1,1 @@
+"""What the patient reads and hears: the message catalogues and the labels the voice names."""
