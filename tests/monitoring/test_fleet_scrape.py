@@ -19,13 +19,13 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.compose import build_insurance_gateway, build_kiosk
+from app.metrics_http import start_metrics_server
 from app.sandbox import GatewaySimulator, SandboxHis
 from kiosk.demo_data import demo_people, person_identity
 from kiosk.domain import CheckInRequest
 from kiosk.errors import KioskError
 from kiosk.operations import metrics
 from kiosk.operations.build_info import config_hash, software_version
-from kiosk.operations.metrics import start_metrics_server
 from tests.helpers import free_port, make_config
 from tests.insurance.support import holder
 from tests.monitoring.promql import (

@@ -9,8 +9,9 @@ import re
 import pytest
 import requests
 
+from app.metrics_http import start_metrics_server
 from kiosk.operations.build_info import _git_commit, config_hash, hashed_settings, software_version
-from kiosk.operations.metrics import Registry, start_metrics_server
+from kiosk.operations.metrics import Registry
 from tests.helpers import free_port, make_config
 
 SECRETS = {"his": {"auth": "basic", "username": "kiosk-svc", "password": "S3cret-pass!"},
