@@ -20,7 +20,7 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # kiosk/operations/build_info.py → the checkout
 # Setting names that hold (or point at) a secret or a person's data: never hashed.
 SECRET_NAMES = re.compile(r"token|password|secret|pin|private|credential|key_file|username|staff_", re.I)
 NOT_HASHED = {("kiosk", "id")}
