@@ -12,6 +12,7 @@ Search order when no file is given: ``--config FILE``, ``$KIOSK_CONFIG``,
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -92,70 +93,112 @@ def _coerce(key: str, tp, value):
     return value
 
 
-def _build_section(name: str, cls, raw) -> object:
+class _Problems:
+    """Every problem found in a config, in the file's order: each check that
+    raises ConfigError adds its message and the others still run."""
+
+    def __init__(self):
+        self.found: list[str] = []
+
+    @contextlib.contextmanager
+    def check(self):
+        try:
+            yield
+        except ConfigError as exc:
+            self.found.append(str(exc))
+
+
+def _build_section(name: str, cls, raw, problems: _Problems) -> object:
     if not isinstance(raw, dict):
-        raise ConfigError(f"[{name}]: expected a table of settings")
+        problems.found.append(f"[{name}]: expected a table of settings")
+        return cls()
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(raw) - set(fields))
-    if unknown:
-        raise ConfigError(f"{name}.{unknown[0]}: unknown setting (known: {', '.join(sorted(fields))})")
+    for key in raw:
+        if key not in fields:
+            problems.found.append(f"{name}.{key}: unknown setting (known: {', '.join(sorted(fields))})")
     values = {}
     for key, value in raw.items():
-        f = fields[key]
-        full = f"{name}.{key}"
-        value = _coerce(full, hints[key], value)
-        choices = f.metadata.get("choices")
-        if choices and value not in choices:
-            raise ConfigError(f"{full}: expected one of {', '.join(map(str, choices))}, got {value!r}")
-        check = f.metadata.get("check")
-        if check:
-            ok = check(value)
-            if ok is not True:
-                got = f"a value of {len(value)} characters" if f.metadata.get("private") else repr(value)
-                raise ConfigError(f"{full}: expected {ok}, got {got}")
-        values[key] = value
+        if key not in fields:
+            continue
+        with problems.check():
+            values[key] = _setting(f"{name}.{key}", fields[key], hints[key], value)
     return cls(**values)
+
+
+def _setting(full: str, f: dataclasses.Field, tp, value):
+    """One setting's value, checked: type, choices, the field's own check."""
+    value = _coerce(full, tp, value)
+    choices = f.metadata.get("choices")
+    if choices and value not in choices:
+        raise ConfigError(f"{full}: expected one of {', '.join(map(str, choices))}, got {value!r}")
+    check = f.metadata.get("check")
+    if check:
+        ok = check(value)
+        if ok is not True:
+            got = f"a value of {len(value)} characters" if f.metadata.get("private") else repr(value)
+            raise ConfigError(f"{full}: expected {ok}, got {got}")
+    return value
 
 
 # Sections renamed over time: old name -> current name (old files keep working).
 RENAMED_SECTIONS = {"display": "board"}
 
 
-def _renamed(raw: dict) -> dict:
+def _renamed(raw: dict, problems: _Problems) -> dict:
     raw = dict(raw)
     for old, new in RENAMED_SECTIONS.items():
         if old in raw:
             if new in raw:
-                raise ConfigError(f"[{old}] and [{new}]: the same settings twice; [{old}] is the old name of "
-                                  f"[{new}] — keep only [{new}]")
+                problems.found.append(f"[{old}] and [{new}]: the same settings twice; [{old}] is the old name of "
+                                      f"[{new}] — keep only [{new}]")
+                del raw[old]
+                continue
             raw[new] = raw.pop(old)
     return raw
 
 
-def config_from_dict(raw: dict, source: str = "") -> Config:
-    raw = _renamed(raw)
+def config_problems(raw: dict, source: str = "") -> tuple[Config, list[str]]:
+    """The config built from the file's TOML, and EVERY problem found in it (each
+    names its key; what is wrong keeps its default so the other checks still run).
+    ``kiosk config check`` lists them all; ``config_from_dict`` refuses the first."""
+    problems = _Problems()
+    raw = _renamed(raw, problems)
     sections = {f.name: f for f in dataclasses.fields(Config) if not f.metadata.get("internal")}
-    unknown = sorted(set(raw) - set(sections))
-    if unknown:
-        raise ConfigError(f"[{unknown[0]}]: unknown section (known: {', '.join(sorted(sections))})")
+    for name in raw:
+        if name not in sections:
+            problems.found.append(f"[{name}]: unknown section (known: {', '.join(sorted(sections))})")
     hints = typing.get_type_hints(Config)
-    built = {name: _build_section(name, hints[name], raw[name]) for name in raw}
+    built = {name: _build_section(name, hints[name], raw[name], problems) for name in raw if name in sections}
     cfg = Config(**built, source=source)
-    _check_cross(cfg)
+    _check_cross(cfg, problems)
+    return cfg, problems.found
+
+
+def config_from_dict(raw: dict, source: str = "") -> Config:
+    """The config, or ConfigError naming the first problem (``problems`` holds them all)."""
+    cfg, problems = config_problems(raw, source)
+    if problems:
+        more = f" (and {len(problems) - 1} more problem(s): kiosk config check {source})" if len(problems) > 1 else ""
+        error = ConfigError(problems[0] + more)
+        error.problems = problems
+        raise error
     return cfg
 
 
-def _check_cross(cfg: Config) -> None:
+def _check_cross(cfg: Config, problems: _Problems) -> None:
     his = cfg.his
-    check_his_settings(his)
+    with problems.check():
+        check_his_settings(his)
     if his.ca_bundle and not Path(his.ca_bundle).expanduser().is_file():
-        raise ConfigError(f"his.ca_bundle: expected a readable PEM file, got {his.ca_bundle!r}")
-    _check_insurance(cfg.insurance)
-    _check_queue_web(cfg.queue_web)
+        problems.found.append(f"his.ca_bundle: expected a readable PEM file, got {his.ca_bundle!r}")
+    with problems.check():
+        _check_insurance(cfg.insurance)
+    with problems.check():
+        _check_queue_web(cfg.queue_web)
     if cfg.printer.driver == "escpos" and not cfg.printer.connection:
-        raise ConfigError("printer.connection: expected usb:VID:PID, network:HOST:PORT, "
-                          "serial:DEVICE:BAUD or file:PATH when printer.driver = \"escpos\"")
+        problems.found.append("printer.connection: expected usb:VID:PID, network:HOST:PORT, "
+                              "serial:DEVICE:BAUD or file:PATH when printer.driver = \"escpos\"")
     for key in ("appointment_pattern", "patient_code_pattern"):
         pattern = getattr(cfg.camera, key)
         if not pattern:
@@ -163,9 +206,10 @@ def _check_cross(cfg: Config) -> None:
         try:
             rx = re.compile(pattern)
         except re.error as exc:
-            raise ConfigError(f"camera.{key}: expected a regular expression ({exc})") from None
+            problems.found.append(f"camera.{key}: expected a regular expression ({exc})")
+            continue
         if "code" not in rx.groupindex:
-            raise ConfigError(f"camera.{key}: expected a named group (?P<code>…)")
+            problems.found.append(f"camera.{key}: expected a named group (?P<code>…)")
 
 
 def password_file_problem(path: str, what: str = "the gateway password") -> str | None:
