@@ -79,18 +79,82 @@ def _type_name(tp) -> str:
             list: "a list", dict: "a table"}.get(tp, str(tp))
 
 
+# Bounds every setting has, whatever its own check says: a kiosk config is a few
+# kilobytes of short values, and nothing in it may cost the loader time or memory.
+MAX_FILE_BYTES = 16_000_000  # a real one is a few kilobytes; larger values are refused by key below
+MAX_DEPTH = 4  # [section] → key → table or list → value (his.capabilities, camera.roi)
+MAX_TEXT = 1_000  # characters in one text setting
+MAX_PATTERN = 300  # characters in a regular expression (camera.*_pattern)
+MAX_ITEMS = 500  # entries in one list or table
+MAX_NUMBER = 10 ** 12  # magnitude of any number (each setting's own check bounds it further)
+EXCERPT = 60  # characters of a bad value echoed back
+
+
+def excerpt(value) -> str:
+    """A bad value as the error shows it: never more than a short excerpt."""
+    text = repr(value)
+    if len(text) <= EXCERPT:
+        return text
+    size = f"{len(value):,} characters" if isinstance(value, str) else f"{len(text):,} characters when written out"
+    return f"{text[:EXCERPT]}… ({size})"
+
+
+def _type_name(tp) -> str:
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+            list: "a list", dict: "a table"}.get(tp, str(tp))
+
+
 def _coerce(key: str, tp, value):
+    if tp in (int, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{key}: expected a finite number, got {excerpt(value)}")
+        if abs(value) > MAX_NUMBER:
+            raise ConfigError(f"{key}: expected a number of at most {MAX_NUMBER:.0e} in size, got a number of "
+                              f"{len(str(int(value))):,} digits")
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if tp is bool and not isinstance(value, bool):
-        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        raise ConfigError(f"{key}: expected true or false, got {excerpt(value)}")
     if tp in (int, float) and isinstance(value, bool):
-        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
-    if tp is float and isinstance(value, float) and not math.isfinite(value):
-        raise ConfigError(f"{key}: expected a finite number, got {value!r}")
+        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {excerpt(value)}")
     if not isinstance(value, tp):
-        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
+        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {excerpt(value)}")
+    _bounded(key, value)
     return value
+
+
+def _bounded(key: str, value) -> None:
+    """The size limits of every setting (``MAX_*``)."""
+    limit = MAX_PATTERN if key.endswith("_pattern") else MAX_TEXT
+    if isinstance(value, str) and len(value) > limit:
+        raise ConfigError(f"{key}: expected at most {limit:,} characters, got {len(value):,}")
+    if isinstance(value, (list, dict)):
+        if len(value) > MAX_ITEMS:
+            raise ConfigError(f"{key}: expected at most {MAX_ITEMS} entries, got {len(value):,}")
+        for item in (value.values() if isinstance(value, dict) else value):
+            if isinstance(item, (list, dict)):
+                raise ConfigError(f"{key}: expected plain values inside, got a nested "
+                                  f"{'table' if isinstance(item, dict) else 'list'}")
+            if isinstance(item, str) and len(item) > MAX_TEXT:
+                raise ConfigError(f"{key}: expected entries of at most {MAX_TEXT:,} characters, got {len(item):,}")
+            if isinstance(item, (int, float)) and not isinstance(item, bool) and (
+                    abs(item) > MAX_NUMBER or (isinstance(item, float) and not math.isfinite(item))):
+                raise ConfigError(f"{key}: expected finite numbers of at most {MAX_NUMBER:.0e} in size")
+
+
+def _too_deep(raw: dict) -> str | None:
+    """The first key nested deeper than ``MAX_DEPTH``, or None (looked at without recursion)."""
+    stack = [(raw, "", 1)]
+    while stack:
+        node, path, depth = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for k, v in items:
+            where = f"{path}.{k}" if path else str(k)
+            if isinstance(v, (dict, list)):
+                if depth + 1 > MAX_DEPTH:
+                    return where
+                stack.append((v, where, depth + 1))
+    return None
 
 
 class _Problems:
@@ -131,12 +195,12 @@ def _setting(full: str, f: dataclasses.Field, tp, value):
     value = _coerce(full, tp, value)
     choices = f.metadata.get("choices")
     if choices and value not in choices:
-        raise ConfigError(f"{full}: expected one of {', '.join(map(str, choices))}, got {value!r}")
+        raise ConfigError(f"{full}: expected one of {', '.join(map(str, choices))}, got {excerpt(value)}")
     check = f.metadata.get("check")
     if check:
         ok = check(value)
         if ok is not True:
-            got = f"a value of {len(value)} characters" if f.metadata.get("private") else repr(value)
+            got = f"a value of {len(value)} characters" if f.metadata.get("private") else excerpt(value)
             raise ConfigError(f"{full}: expected {ok}, got {got}")
     return value
 
@@ -191,7 +255,7 @@ def _check_cross(cfg: Config, problems: _Problems) -> None:
     with problems.check():
         check_his_settings(his)
     if his.ca_bundle and not Path(his.ca_bundle).expanduser().is_file():
-        problems.found.append(f"his.ca_bundle: expected a readable PEM file, got {his.ca_bundle!r}")
+        problems.found.append(f"his.ca_bundle: expected a readable PEM file, got {excerpt(his.ca_bundle)}")
     with problems.check():
         _check_insurance(cfg.insurance)
     with problems.check():
@@ -223,7 +287,7 @@ def _check_insurance(ins: InsuranceSection) -> None:
     when = f'when insurance.gateway = "{ins.gateway}"'
     if ins.gateway == "bhxh" and not ins.base_url.startswith("https://"):
         raise ConfigError(f"insurance.base_url: expected an https URL {when} (the password travels in the "
-                          f"query string), got {ins.base_url!r}")
+                          f"query string), got {excerpt(ins.base_url)}")
     if not ins.username:
         raise ConfigError(f"insurance.username: expected the gateway account name {when}")
     if not ins.password_file:
@@ -262,9 +326,13 @@ def read_config_file(found: str | os.PathLike) -> dict:
     """The file's TOML as a dict; ConfigError when it cannot be read, is not
     UTF-8 (naming the byte offset and line) or is not valid TOML."""
     try:
-        data = Path(found).read_bytes()
+        with open(found, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"config file {found}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(f"config file {found}: larger than {MAX_FILE_BYTES:,} bytes — a kiosk config is a few "
+                          "kilobytes; is this the right file?")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -272,9 +340,15 @@ def read_config_file(found: str | os.PathLike) -> dict:
         raise ConfigError(f"config file {found}: not UTF-8 text (byte 0x{data[exc.start]:02x} at byte offset "
                           f"{exc.start}, line {line}); save the file as UTF-8") from None
     try:
-        return tomllib.loads(text.removeprefix("\ufeff"))
+        raw = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {found}: not valid TOML ({exc})") from None
+        raise ConfigError(f"config file {found}: not valid TOML ({str(exc)[:200]})") from None
+    except RecursionError:
+        raise ConfigError(f"config file {found}: tables or lists nested too deeply (at most {MAX_DEPTH} levels)") from None
+    deep = _too_deep(raw)
+    if deep:
+        raise ConfigError(f"{deep}: nested too deeply (a kiosk setting has at most {MAX_DEPTH} levels)")
+    return raw
 
 
 def load_config(path: str | os.PathLike | None = None, *, check_paths: bool = True) -> Config:
