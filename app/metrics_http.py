@@ -9,7 +9,7 @@ import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from kiosk.operations.metrics import CONTENT_TYPE, REGISTRY, Registry, set_info
+from kiosk.operations.metrics import CONTENT_TYPE, REGISTRY, UP, Registry, set_info
 
 log = logging.getLogger("kiosk.metrics")
 
@@ -67,7 +67,7 @@ def start_metrics_server(config, registry: Registry = REGISTRY) -> MetricsServer
         log.error("metrics port unavailable", extra={"event": "metrics.start_failed",
                                                      "port": config.metrics.port, "error": exc.strerror})
         return None
-    registry.set("kiosk_up", 1)
+    UP.set(1, registry=registry)
     set_info(config, registry)
     log.info("metrics served", extra={"event": "metrics.started", "url": server.url})
     return server

@@ -23,6 +23,7 @@ from app.compose import device_checks
 from app.doctor import check_config, run_probes
 from fhir_his.doctor_checks import check_his
 from kiosk.config.writer import update_config
+from kiosk.operations import metrics
 from kiosk.operations.diagnostics import check_disk
 from kiosk.operations.logs import JsonFormatter
 from kiosk.operations.metrics import Registry
@@ -96,9 +97,10 @@ def run() -> str:
     plain_us = _median_us(lambda: plain.format(record))
 
     reg = Registry()
-    inc_us = _median_us(lambda: reg.inc("kiosk_checkins_total", mode="online"))
+    inc_us = _median_us(lambda: reg.inc(metrics.CHECKINS, mode="online"))
+    gauge = metrics.Metric("bench_gauge", metrics.GAUGE, "one series per room", ("room",))
     for i in range(100):
-        reg.set("bench_gauge", i, room=f"P{i:03d}")
+        gauge.set(i, registry=reg, room=f"P{i:03d}")
     render_us = _median_us(reg.render, rounds=200)
 
     ratio = sequential_s / concurrent_s if concurrent_s else 0.0

@@ -162,9 +162,9 @@ class BhxhGateway:
         return no_answer(REFUSED, meaning(AUTH_FAILED).reason, self.clock.now(), result_code=code)
 
     def _record(self, result: InsuranceCheck, started: float, *, cached: bool) -> None:
-        metrics.inc("kiosk_insurance_checks_total", status=result.status.value)
+        metrics.INSURANCE_CHECKS.inc(status=result.status.value)
         if not result.about_card and not cached:
-            metrics.inc("kiosk_insurance_gateway_failures_total", status=result.status.value)
+            metrics.INSURANCE_GATEWAY_FAILURES.inc(status=result.status.value)
         extra = {"event": "insurance.check", "status": result.status.value, "result_code": result.result_code,
                  "cached": cached, "duration_ms": round((time.monotonic() - started) * 1000, 1)}
         if result.status in (UNAVAILABLE, REFUSED):

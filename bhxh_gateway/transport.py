@@ -108,7 +108,7 @@ class Transport:
         if remaining < MIN_REQUEST_S:
             raise unavailable(f"{kind}: no time left within insurance.timeout_s")
         started = time.perf_counter()
-        metrics.inc("kiosk_insurance_gateway_requests_total", kind=kind)
+        metrics.INSURANCE_GATEWAY_REQUESTS.inc(kind=kind)
         try:
             with self._session() as session:
                 r = session.post(self.base + path, params=params, data=form, stream=True,
@@ -126,7 +126,7 @@ class Transport:
             raise unavailable(f"{kind}: {type(exc).__name__} talking to the gateway") from None
         finally:
             seconds = time.perf_counter() - started
-            metrics.observe("kiosk_insurance_gateway_seconds", seconds, kind=kind)
+            metrics.INSURANCE_GATEWAY_SECONDS.observe(seconds, kind=kind)
         log.debug("gateway request", extra={"event": "insurance.request", "kind": kind, "http_status": r.status_code,
                                             "duration_ms": round(seconds * 1000, 1)})
         return r.status_code, body

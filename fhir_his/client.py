@@ -179,7 +179,7 @@ class FhirClient:
             finally:
                 self.request_count += 1
                 self.last_latency_s = time.perf_counter() - started
-                metrics.observe("kiosk_his_request_seconds", self.last_latency_s)
+                metrics.HIS_REQUEST_SECONDS.observe(self.last_latency_s)
             if r.status_code >= 500:
                 failure = (HisOutcomeUnknown if write else HisUnavailable)(f"{what}: HIS answered {r.status_code}")
                 if write:

@@ -36,7 +36,7 @@ class ConnectivityMonitor:
         if database is not None:
             rows = database.read("SELECT mode FROM mode_changes ORDER BY id DESC LIMIT 1")
             self._recorded = rows[0]["mode"] if rows else None
-        metrics.set("kiosk_online", 1 if initial == MODE_ONLINE else 0)
+        metrics.ONLINE.set(1 if initial == MODE_ONLINE else 0)
 
     def mode(self) -> str:
         return self._mode
@@ -67,7 +67,7 @@ class ConnectivityMonitor:
             self._recorded = mode
             subscribers = list(self._subscribers) if changed else []
         if changed:
-            metrics.set("kiosk_online", 1 if mode == MODE_ONLINE else 0)
+            metrics.ONLINE.set(1 if mode == MODE_ONLINE else 0)
             (log.warning if mode == MODE_OFFLINE else log.info)(
                 f"kiosk is {mode}", extra={"event": f"connectivity.{mode}", "reason": reason})
         if record:

@@ -96,12 +96,12 @@ class InsuranceSender(BackgroundWorker):
         late_invalid = is_invalid(check) and not coverage.fee_paying
         if late_invalid:  # the visit went ahead as BHYT with a card that cannot be used
             outcome += "; card invalid: the reception desk must check it"
-            metrics.inc("kiosk_insurance_late_invalid_total")
+            metrics.INSURANCE_LATE_INVALID.inc()
             log.warning("the card was found invalid after the visit was registered: the reception desk must check it",
                         extra={"event": "insurance.late_invalid", "ref": entry.checkin_id,
                                "status": check.status.value, "result_code": check.result_code})
         self.queue.mark_done(entry.id, outcome)
-        metrics.inc("kiosk_insurance_queue_done_total")
+        metrics.INSURANCE_QUEUE_DONE.inc()
         log.info("queued insurance work done", extra={"event": "insurance.queue_done", "ref": entry.checkin_id,
                                                        "outcome": outcome})
 
@@ -112,7 +112,7 @@ class InsuranceSender(BackgroundWorker):
         delay = retry_delay(entry.attempts, self.settings.retry_base_s, self.settings.retry_max_s)
         self.queue.mark_failed(entry.id, text, retry_at=retry_at(delay, self.rng), dead=dead)
         if dead:
-            metrics.inc("kiosk_insurance_queue_dead_letters_total")
+            metrics.INSURANCE_QUEUE_DEAD_LETTERS.inc()
             log.error("queued insurance work moved to dead letters: staff must check it", extra={
                 "event": "insurance.dead_letter", "entry": entry.id, "ref": entry.checkin_id,
                 "attempts": entry.attempts, "error": text})
@@ -124,8 +124,8 @@ class InsuranceSender(BackgroundWorker):
 
     def export_gauges(self) -> None:
         counts = self.queue.counts()
-        metrics.set("kiosk_insurance_queue_backlog", counts["pending"] + counts["sending"])
-        metrics.set("kiosk_insurance_queue_dead", counts["dead"])
+        metrics.INSURANCE_QUEUE_BACKLOG.set(counts["pending"] + counts["sending"])
+        metrics.INSURANCE_QUEUE_DEAD.set(counts["dead"])
 
     # -- now (kiosk sync, tests) ----------------------------------------------------------
     def deliver_now(self, *, max_seconds: float = 60.0) -> dict[str, int]:

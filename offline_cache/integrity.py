@@ -269,7 +269,7 @@ def open_incidents(generation_or_path) -> list:
 def export_recovery_metric(generation: Generation) -> int:
     """``kiosk_outbox_recovery_needed``: open incidents of the outbox database."""
     count = len(open_incidents(generation))
-    metrics.set("kiosk_outbox_recovery_needed", count)
+    metrics.OUTBOX_RECOVERY_NEEDED.set(count)
     return count
 
 

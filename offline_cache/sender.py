@@ -168,7 +168,7 @@ class Sender(BackgroundWorker):
         found, duplicates = self.his.find_visits(checkin_ids)
         for cid in duplicates:  # must never happen: say so loudly
             log.error("duplicate visit in the HIS", extra={"event": "outbox.duplicate_visit", "ref": cid})
-            metrics.inc("kiosk_outbox_duplicates_total")
+            metrics.OUTBOX_DUPLICATES.inc()
         return found
 
     def _finish(self, entry: Entry, visit: RecordedVisit, report: SyncReport, *, already: bool) -> None:
@@ -190,7 +190,7 @@ class Sender(BackgroundWorker):
             report.already_in_his += 1
         else:
             report.delivered += 1
-        metrics.set("kiosk_last_sync_timestamp_seconds", time.time())
+        metrics.LAST_SYNC.set(time.time())
 
     def _record_coverage(self, entry: Entry, visit: RecordedVisit) -> None:
         """The BHYT answer the offline check-in carried, recorded with the visit;
@@ -225,7 +225,7 @@ class Sender(BackgroundWorker):
         self.store.mark_failed(entry.id, text, retry_at=retry_at(delay, self.rng), dead=dead)
         if dead:
             report.dead += 1
-            metrics.inc("kiosk_outbox_dead_letters_total")
+            metrics.OUTBOX_DEAD_LETTERS.inc()
             log.error("outbox entry moved to dead letters: staff must check it", extra={
                 "event": "outbox.dead_letter", "entry": entry.id, "ref": entry.checkin_id,
                 "attempts": entry.attempts, "error": text})
@@ -237,9 +237,9 @@ class Sender(BackgroundWorker):
 
     def export_gauges(self, report: SyncReport | None = None) -> None:
         counts = self.store.counts()
-        metrics.set("kiosk_outbox_backlog", counts["pending"] + counts["sending"])
-        metrics.set("kiosk_outbox_dead", counts["dead"])
-        metrics.set("kiosk_outbox_oldest_age_seconds", self.store.oldest_waiting_age_s() or 0)
+        metrics.OUTBOX_BACKLOG.set(counts["pending"] + counts["sending"])
+        metrics.OUTBOX_DEAD.set(counts["dead"])
+        metrics.OUTBOX_OLDEST_AGE.set(self.store.oldest_waiting_age_s() or 0)
         generation = getattr(self.store.database, "generation", None)
         if generation is not None:
             export_recovery_metric(generation)

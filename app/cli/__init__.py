@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import signal
 import sys
 import threading
@@ -63,7 +64,36 @@ def _stop_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, _terminated)
 
 
+def _reader_went_away() -> int:
+    """The output's reader closed the pipe (``kiosk … --json | head``): stop quietly.
+    Python would complain again when it flushes stdout at exit, so stdout is
+    pointed at /dev/null first. 141 = 128 + SIGPIPE, what a shell reports for a
+    command ended by a closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 141
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; a reader that closed the pipe ends it quietly (``_reader_went_away``)."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except SystemExit:  # argparse's --help and usage errors
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            return _reader_went_away()
+        raise
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _main(argv: list[str] | None) -> int:
     """Run one command. A typed error (``KioskError``: bad config, bad input,
     device or HIS trouble) is one line on stderr; any other exception is one
     line too (``kiosk COMMAND: unexpected error (TypeName); see the log``),
@@ -82,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     _stop_on_sigterm()
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:
+        raise
     except KioskError as exc:
         print(f"kiosk {args.command}: {exc}", file=sys.stderr)
         return 1

@@ -3,15 +3,15 @@
 Checks, each naming the key: the file's encoding (UTF-8, else the byte offset),
 TOML syntax, every setting's type, range and choices (finite numbers, upper
 bounds for timeouts and intervals, a real IANA time zone…), then the folders
-and files the settings name (``kiosk.config.checks``). Exit code 1 when
-anything is wrong."""
+and files the settings name (``kiosk.config.checks``). Every problem is
+listed, not only the first. Exit code 1 when anything is wrong."""
 from __future__ import annotations
 
 import sys
 
 from kiosk.config.checks import path_problems
 from kiosk.config.his_settings import his_warnings
-from kiosk.config.loader import config_from_dict, read_config_file
+from kiosk.config.loader import config_problems, read_config_file
 
 
 def register(sub) -> None:
@@ -23,12 +23,12 @@ def register(sub) -> None:
 
 
 def _check(args) -> int:
-    cfg = config_from_dict(read_config_file(args.file), source=args.file)
-    problems = path_problems(cfg)
-    for problem in problems:
-        print(f"kiosk config check: {problem}", file=sys.stderr)
+    cfg, problems = config_problems(read_config_file(args.file), source=args.file)
+    problems = problems + path_problems(cfg)
     if problems:
-        print(f"{cfg.source}: {len(problems)} problem(s)", file=sys.stderr)
+        print(f"{cfg.source}: {len(problems)} problem(s):", file=sys.stderr)
+        for problem in problems:
+            print(f"kiosk config check: {problem}", file=sys.stderr)
         return 1
     print(f"{cfg.source}: OK (kiosk {cfg.kiosk.id}, HIS {cfg.his.base_url}, sign-in {cfg.his.auth}, "
           f"queue numbers {cfg.his.queue_numbers}, reader {cfg.card_reader.driver}, camera {cfg.camera.driver}, "

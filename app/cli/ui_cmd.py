@@ -77,12 +77,17 @@ class StopSignals:
     Before the Qt loop runs, the handler raises KeyboardInterrupt (plain Python
     code unwinds through the ``finally`` blocks). Once Qt runs, raising inside
     a Qt callback would only print a traceback: the handler then asks the loop
-    to quit and sets ``requested``, which the scripted tour checks."""
+    to quit and sets ``requested``, which the scripted tour checks.
+
+    The exit status says who stopped it: 0 for SIGTERM (systemd, ``kill``: a
+    clean stop asked by the system, so ``make demo`` reports no error), 130 for
+    SIGINT (Ctrl-C, as shells expect)."""
 
     SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
     def __init__(self):
         self.requested = False
+        self.signum: int | None = None
         self.app = None
         self._quit = None
         self._old = {sig: signal.signal(sig, self) for sig in self.SIGNALS}
@@ -91,8 +96,12 @@ class StopSignals:
         """The Qt application now runs this process: quit its loop instead of raising."""
         self.app, self._quit = app, quit_soon
 
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.signum == signal.SIGTERM else 130
+
     def __call__(self, signum, frame) -> None:
-        self.requested = True
+        self.requested, self.signum = True, signum
         if self.app is None:
             raise KeyboardInterrupt(signal.Signals(signum).name)
         self._quit(self.app)  # also when the loop has not started yet
@@ -129,8 +138,13 @@ def _demo(args) -> int:
             services.close()
         if stop.requested:
             print("kiosk demo: stopped", file=sys.stderr)
-            return 130
+            return stop.exit_code
         return code
+    except KeyboardInterrupt:  # signalled before the Qt loop ran: everything above was unwound
+        if not stop.requested:
+            raise
+        print("kiosk demo: stopped", file=sys.stderr)
+        return stop.exit_code
     finally:
         if gateway is not None:
             gateway.stop()
@@ -202,7 +216,7 @@ def _demo_ui(args, config, services, sandbox, stop: StopSignals, gateway=None) -
                 saved = tour.run()
             except TourError as exc:
                 if stop.requested:
-                    return 130
+                    return stop.exit_code
                 print(f"kiosk demo: {exc}; screens saved so far are in {args.screenshots}", file=sys.stderr)
                 return 1
             print_json({"screenshots": [str(p) for p in saved], "count": len(saved)})
@@ -229,7 +243,7 @@ def _demo_ui(args, config, services, sandbox, stop: StopSignals, gateway=None) -
               f"{gateway.base_url if gateway else '(none)'}; use the operator panel to insert "
               "sample cards or show QR codes. Close the windows to stop.", file=sys.stderr)
         if stop.requested:  # signalled while the windows were built (a quit then may have been used up)
-            return 130
+            return stop.exit_code
         return app.exec()
     finally:
         wake.stop()

@@ -173,7 +173,7 @@ class TicketPrinter:
                     log.exception("printer status listener failed")
 
     def _alert_failure(self, err: PrinterError, ticket: Ticket) -> None:
-        metrics.inc("kiosk_print_failures_total")
+        metrics.PRINT_FAILURES.inc()
         event = {PrinterPaperOut: "printer.paper_out", PrinterOffline: "printer.offline",
                  PrinterTimeout: "printer.timeout"}.get(type(err), "printer.failed")
         staff_alert(event, f"ticket not printed: {err}; reprint with `kiosk reprint "

@@ -168,7 +168,7 @@ class OfflineFirstCheckIn:
         try:
             return self._check_in(request)
         except Exception as exc:
-            metrics.inc("kiosk_checkin_failures_total", error=type(exc).__name__)
+            metrics.CHECKIN_FAILURES.inc(error=type(exc).__name__)
             raise
 
     def _check_in(self, request: CheckInRequest) -> CheckInResult:
@@ -189,7 +189,7 @@ class OfflineFirstCheckIn:
                     f"no HIS answer within offline.go_offline_after_s = {self.deadline_s:g} s")
                 future.add_done_callback(lambda f, cid=request.checkin_id: self._late(cid, f))
             else:
-                metrics.inc("kiosk_checkins_total", mode="online")
+                metrics.CHECKINS.inc(mode="online")
                 return result
         return self.check_in_offline(request, online_attempted=attempted)
 
@@ -222,7 +222,7 @@ class OfflineFirstCheckIn:
                 offline=True)
 
         ticket = self.store.enqueue_offline(request, day, make, online_attempted=online_attempted)
-        metrics.inc("kiosk_checkins_total", mode="offline")
+        metrics.CHECKINS.inc(mode="offline")
         log.info("check-in queued offline", extra={
             "event": "checkin.offline", "duration_ms": round((time.perf_counter() - started) * 1000, 2),
             "department": department.code, "label": ticket.label, "online_attempted": online_attempted})

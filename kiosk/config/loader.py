@@ -12,6 +12,7 @@ Search order when no file is given: ``--config FILE``, ``$KIOSK_CONFIG``,
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -78,84 +79,190 @@ def _type_name(tp) -> str:
             list: "a list", dict: "a table"}.get(tp, str(tp))
 
 
+# Bounds every setting has, whatever its own check says: a kiosk config is a few
+# kilobytes of short values, and nothing in it may cost the loader time or memory.
+MAX_FILE_BYTES = 16_000_000  # a real one is a few kilobytes; larger values are refused by key below
+MAX_DEPTH = 4  # [section] → key → table or list → value (his.capabilities, camera.roi)
+MAX_TEXT = 1_000  # characters in one text setting
+MAX_PATTERN = 300  # characters in a regular expression (camera.*_pattern)
+MAX_ITEMS = 500  # entries in one list or table
+MAX_NUMBER = 10 ** 12  # magnitude of any number (each setting's own check bounds it further)
+EXCERPT = 60  # characters of a bad value echoed back
+
+
+def excerpt(value) -> str:
+    """A bad value as the error shows it: never more than a short excerpt."""
+    text = repr(value)
+    if len(text) <= EXCERPT:
+        return text
+    size = f"{len(value):,} characters" if isinstance(value, str) else f"{len(text):,} characters when written out"
+    return f"{text[:EXCERPT]}… ({size})"
+
+
+def _type_name(tp) -> str:
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+            list: "a list", dict: "a table"}.get(tp, str(tp))
+
+
 def _coerce(key: str, tp, value):
+    if tp in (int, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{key}: expected a finite number, got {excerpt(value)}")
+        if abs(value) > MAX_NUMBER:
+            raise ConfigError(f"{key}: expected a number of at most {MAX_NUMBER:.0e} in size, got a number of "
+                              f"{len(str(int(value))):,} digits")
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if tp is bool and not isinstance(value, bool):
-        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        raise ConfigError(f"{key}: expected true or false, got {excerpt(value)}")
     if tp in (int, float) and isinstance(value, bool):
-        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
-    if tp is float and isinstance(value, float) and not math.isfinite(value):
-        raise ConfigError(f"{key}: expected a finite number, got {value!r}")
+        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {excerpt(value)}")
     if not isinstance(value, tp):
-        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
+        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {excerpt(value)}")
+    _bounded(key, value)
     return value
 
 
-def _build_section(name: str, cls, raw) -> object:
+def _bounded(key: str, value) -> None:
+    """The size limits of every setting (``MAX_*``)."""
+    limit = MAX_PATTERN if key.endswith("_pattern") else MAX_TEXT
+    if isinstance(value, str) and len(value) > limit:
+        raise ConfigError(f"{key}: expected at most {limit:,} characters, got {len(value):,}")
+    if isinstance(value, (list, dict)):
+        if len(value) > MAX_ITEMS:
+            raise ConfigError(f"{key}: expected at most {MAX_ITEMS} entries, got {len(value):,}")
+        for item in (value.values() if isinstance(value, dict) else value):
+            if isinstance(item, (list, dict)):
+                raise ConfigError(f"{key}: expected plain values inside, got a nested "
+                                  f"{'table' if isinstance(item, dict) else 'list'}")
+            if isinstance(item, str) and len(item) > MAX_TEXT:
+                raise ConfigError(f"{key}: expected entries of at most {MAX_TEXT:,} characters, got {len(item):,}")
+            if isinstance(item, (int, float)) and not isinstance(item, bool) and (
+                    abs(item) > MAX_NUMBER or (isinstance(item, float) and not math.isfinite(item))):
+                raise ConfigError(f"{key}: expected finite numbers of at most {MAX_NUMBER:.0e} in size")
+
+
+def _too_deep(raw: dict) -> str | None:
+    """The first key nested deeper than ``MAX_DEPTH``, or None (looked at without recursion)."""
+    stack = [(raw, "", 1)]
+    while stack:
+        node, path, depth = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for k, v in items:
+            where = f"{path}.{k}" if path else str(k)
+            if isinstance(v, (dict, list)):
+                if depth + 1 > MAX_DEPTH:
+                    return where
+                stack.append((v, where, depth + 1))
+    return None
+
+
+class _Problems:
+    """Every problem found in a config, in the file's order: each check that
+    raises ConfigError adds its message and the others still run."""
+
+    def __init__(self):
+        self.found: list[str] = []
+
+    @contextlib.contextmanager
+    def check(self):
+        try:
+            yield
+        except ConfigError as exc:
+            self.found.append(str(exc))
+
+
+def _build_section(name: str, cls, raw, problems: _Problems) -> object:
     if not isinstance(raw, dict):
-        raise ConfigError(f"[{name}]: expected a table of settings")
+        problems.found.append(f"[{name}]: expected a table of settings")
+        return cls()
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(raw) - set(fields))
-    if unknown:
-        raise ConfigError(f"{name}.{unknown[0]}: unknown setting (known: {', '.join(sorted(fields))})")
+    for key in raw:
+        if key not in fields:
+            problems.found.append(f"{name}.{key}: unknown setting (known: {', '.join(sorted(fields))})")
     values = {}
     for key, value in raw.items():
-        f = fields[key]
-        full = f"{name}.{key}"
-        value = _coerce(full, hints[key], value)
-        choices = f.metadata.get("choices")
-        if choices and value not in choices:
-            raise ConfigError(f"{full}: expected one of {', '.join(map(str, choices))}, got {value!r}")
-        check = f.metadata.get("check")
-        if check:
-            ok = check(value)
-            if ok is not True:
-                got = f"a value of {len(value)} characters" if f.metadata.get("private") else repr(value)
-                raise ConfigError(f"{full}: expected {ok}, got {got}")
-        values[key] = value
+        if key not in fields:
+            continue
+        with problems.check():
+            values[key] = _setting(f"{name}.{key}", fields[key], hints[key], value)
     return cls(**values)
+
+
+def _setting(full: str, f: dataclasses.Field, tp, value):
+    """One setting's value, checked: type, choices, the field's own check."""
+    value = _coerce(full, tp, value)
+    choices = f.metadata.get("choices")
+    if choices and value not in choices:
+        raise ConfigError(f"{full}: expected one of {', '.join(map(str, choices))}, got {excerpt(value)}")
+    check = f.metadata.get("check")
+    if check:
+        ok = check(value)
+        if ok is not True:
+            got = f"a value of {len(value)} characters" if f.metadata.get("private") else excerpt(value)
+            raise ConfigError(f"{full}: expected {ok}, got {got}")
+    return value
 
 
 # Sections renamed over time: old name -> current name (old files keep working).
 RENAMED_SECTIONS = {"display": "board"}
 
 
-def _renamed(raw: dict) -> dict:
+def _renamed(raw: dict, problems: _Problems) -> dict:
     raw = dict(raw)
     for old, new in RENAMED_SECTIONS.items():
         if old in raw:
             if new in raw:
-                raise ConfigError(f"[{old}] and [{new}]: the same settings twice; [{old}] is the old name of "
-                                  f"[{new}] — keep only [{new}]")
+                problems.found.append(f"[{old}] and [{new}]: the same settings twice; [{old}] is the old name of "
+                                      f"[{new}] — keep only [{new}]")
+                del raw[old]
+                continue
             raw[new] = raw.pop(old)
     return raw
 
 
-def config_from_dict(raw: dict, source: str = "") -> Config:
-    raw = _renamed(raw)
+def config_problems(raw: dict, source: str = "") -> tuple[Config, list[str]]:
+    """The config built from the file's TOML, and EVERY problem found in it (each
+    names its key; what is wrong keeps its default so the other checks still run).
+    ``kiosk config check`` lists them all; ``config_from_dict`` refuses the first."""
+    problems = _Problems()
+    raw = _renamed(raw, problems)
     sections = {f.name: f for f in dataclasses.fields(Config) if not f.metadata.get("internal")}
-    unknown = sorted(set(raw) - set(sections))
-    if unknown:
-        raise ConfigError(f"[{unknown[0]}]: unknown section (known: {', '.join(sorted(sections))})")
+    for name in raw:
+        if name not in sections:
+            problems.found.append(f"[{name}]: unknown section (known: {', '.join(sorted(sections))})")
     hints = typing.get_type_hints(Config)
-    built = {name: _build_section(name, hints[name], raw[name]) for name in raw}
+    built = {name: _build_section(name, hints[name], raw[name], problems) for name in raw if name in sections}
     cfg = Config(**built, source=source)
-    _check_cross(cfg)
+    _check_cross(cfg, problems)
+    return cfg, problems.found
+
+
+def config_from_dict(raw: dict, source: str = "") -> Config:
+    """The config, or ConfigError naming the first problem (``problems`` holds them all)."""
+    cfg, problems = config_problems(raw, source)
+    if problems:
+        more = f" (and {len(problems) - 1} more problem(s): kiosk config check {source})" if len(problems) > 1 else ""
+        error = ConfigError(problems[0] + more)
+        error.problems = problems
+        raise error
     return cfg
 
 
-def _check_cross(cfg: Config) -> None:
+def _check_cross(cfg: Config, problems: _Problems) -> None:
     his = cfg.his
-    check_his_settings(his)
+    with problems.check():
+        check_his_settings(his)
     if his.ca_bundle and not Path(his.ca_bundle).expanduser().is_file():
-        raise ConfigError(f"his.ca_bundle: expected a readable PEM file, got {his.ca_bundle!r}")
-    _check_insurance(cfg.insurance)
-    _check_queue_web(cfg.queue_web)
+        problems.found.append(f"his.ca_bundle: expected a readable PEM file, got {excerpt(his.ca_bundle)}")
+    with problems.check():
+        _check_insurance(cfg.insurance)
+    with problems.check():
+        _check_queue_web(cfg.queue_web)
     if cfg.printer.driver == "escpos" and not cfg.printer.connection:
-        raise ConfigError("printer.connection: expected usb:VID:PID, network:HOST:PORT, "
-                          "serial:DEVICE:BAUD or file:PATH when printer.driver = \"escpos\"")
+        problems.found.append("printer.connection: expected usb:VID:PID, network:HOST:PORT, "
+                              "serial:DEVICE:BAUD or file:PATH when printer.driver = \"escpos\"")
     for key in ("appointment_pattern", "patient_code_pattern"):
         pattern = getattr(cfg.camera, key)
         if not pattern:
@@ -163,9 +270,10 @@ def _check_cross(cfg: Config) -> None:
         try:
             rx = re.compile(pattern)
         except re.error as exc:
-            raise ConfigError(f"camera.{key}: expected a regular expression ({exc})") from None
+            problems.found.append(f"camera.{key}: expected a regular expression ({exc})")
+            continue
         if "code" not in rx.groupindex:
-            raise ConfigError(f"camera.{key}: expected a named group (?P<code>…)")
+            problems.found.append(f"camera.{key}: expected a named group (?P<code>…)")
 
 
 def password_file_problem(path: str, what: str = "the gateway password") -> str | None:
@@ -179,7 +287,7 @@ def _check_insurance(ins: InsuranceSection) -> None:
     when = f'when insurance.gateway = "{ins.gateway}"'
     if ins.gateway == "bhxh" and not ins.base_url.startswith("https://"):
         raise ConfigError(f"insurance.base_url: expected an https URL {when} (the password travels in the "
-                          f"query string), got {ins.base_url!r}")
+                          f"query string), got {excerpt(ins.base_url)}")
     if not ins.username:
         raise ConfigError(f"insurance.username: expected the gateway account name {when}")
     if not ins.password_file:
@@ -218,9 +326,13 @@ def read_config_file(found: str | os.PathLike) -> dict:
     """The file's TOML as a dict; ConfigError when it cannot be read, is not
     UTF-8 (naming the byte offset and line) or is not valid TOML."""
     try:
-        data = Path(found).read_bytes()
+        with open(found, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"config file {found}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(f"config file {found}: larger than {MAX_FILE_BYTES:,} bytes — a kiosk config is a few "
+                          "kilobytes; is this the right file?")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -228,9 +340,15 @@ def read_config_file(found: str | os.PathLike) -> dict:
         raise ConfigError(f"config file {found}: not UTF-8 text (byte 0x{data[exc.start]:02x} at byte offset "
                           f"{exc.start}, line {line}); save the file as UTF-8") from None
     try:
-        return tomllib.loads(text.removeprefix("\ufeff"))
+        raw = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {found}: not valid TOML ({exc})") from None
+        raise ConfigError(f"config file {found}: not valid TOML ({str(exc)[:200]})") from None
+    except RecursionError:
+        raise ConfigError(f"config file {found}: tables or lists nested too deeply (at most {MAX_DEPTH} levels)") from None
+    deep = _too_deep(raw)
+    if deep:
+        raise ConfigError(f"{deep}: nested too deeply (a kiosk setting has at most {MAX_DEPTH} levels)")
+    return raw
 
 
 def load_config(path: str | os.PathLike | None = None, *, check_paths: bool = True) -> Config:

@@ -21,14 +21,6 @@ def _opt(default, *, choices=None, check=None, doc="", private=False):
     return field(default=default, metadata=meta)
 
 
-def _positive(v):
-    return v > 0 or "a number greater than 0"
-
-
-def _non_negative(v):
-    return v >= 0 or "a number ≥ 0"
-
-
 def _upto(limit, low=0.0):
     """Greater than ``low`` and at most ``limit`` (timeouts and intervals have
     an upper bound: a typo such as 30000 instead of 30 is caught at load)."""
@@ -86,7 +78,8 @@ class KioskSection:
     timezone: str = _opt("Asia/Ho_Chi_Minh", check=_timezone)
     idle_timeout_s: float = _opt(30.0, check=_upto(3600))
     data_dir: str = _opt("", doc="folder for the local database and kept tickets; default: platform data dir")
-    offline_number_base: int = _opt(0, check=_non_negative,
+    offline_number_base: int = _opt(0, check=lambda v: 0 <= v <= 10_990_000
+                                     or "0, or 1,000,000 + k × 10,000 with k = 1–999 (e.g. 1010000 for slot 1)",
                                      doc="first offline queue number of this kiosk's reserved range (0 = derived from kiosk id)")
     flow: str = _opt("short", choices=("short", "step_by_step"),
                      doc="short: identity, appointment or departments and priority on one screen; step_by_step: one each")
@@ -177,10 +170,10 @@ class InsuranceSection:
                                   doc="a card checked today is not asked again within this time (0 = always ask)")
     on_invalid: str = _opt("counter", choices=("counter", "fee"),
                            doc="what an invalid card means here: go to the counter, or a fee-paying visit")
-    retry_base_s: float = _opt(60.0, check=_positive,
+    retry_base_s: float = _opt(60.0, check=_upto(86400),
                                doc="a check that could not be made is asked again after this long; doubles per try")
-    retry_max_s: float = _opt(1800.0, check=_positive, doc="longest delay between two tries of a queued check")
-    max_attempts: int = _opt(12, check=_positive,
+    retry_max_s: float = _opt(1800.0, check=_upto(7 * 86400), doc="longest delay between two tries of a queued check")
+    max_attempts: int = _opt(12, check=_upto(10_000),
                              doc="tries of a queued check before it becomes a dead letter (admin screen, kiosk doctor)")
 
 
@@ -299,11 +292,11 @@ class QueueWebSection:
     trusted_proxies: list = _opt(["127.0.0.1"], check=lambda v: all(isinstance(x, str) and x for x in v)
                                  or "a list of proxy addresses, e.g. [\"127.0.0.1\"]",
                                  doc="peers whose X-Forwarded-For names the real client")
-    requests_per_minute: int = _opt(120, check=_positive, doc="per client address, every page and stream")
-    max_streams_per_client: int = _opt(20, check=_positive, doc="open live streams (boards, phone pages) per client")
-    max_streams: int = _opt(2000, check=_positive, doc="open live streams in total")
-    max_room_sets: int = _opt(40, check=_positive, doc="departments / room lists polled at once")
-    heartbeat_s: float = _opt(15.0, check=_positive, doc="keep-alive on open streams (proxies close silent ones)")
+    requests_per_minute: int = _opt(120, check=_upto(100_000), doc="per client address, every page and stream")
+    max_streams_per_client: int = _opt(20, check=_upto(10_000), doc="open live streams (boards, phone pages) per client")
+    max_streams: int = _opt(2000, check=_upto(100_000), doc="open live streams in total")
+    max_room_sets: int = _opt(40, check=_upto(10_000), doc="departments / room lists polled at once")
+    heartbeat_s: float = _opt(15.0, check=_upto(3600), doc="keep-alive on open streams (proxies close silent ones)")
 
 
 @dataclass

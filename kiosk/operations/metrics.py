@@ -3,25 +3,30 @@
 
 Off by default; ``[metrics] enabled = true`` serves them on
 ``http://127.0.0.1:<port>/metrics`` (localhost only: a node exporter or an SSH
-tunnel collects them; the kiosk never listens on the hospital network).
+tunnel collects them; the kiosk never listens on the hospital network). The
+endpoint itself is ``app/metrics_http.py``: the core keeps the registry and
+knows no network.
 
-Any module can count without knowing whether the server runs::
+Every metric is declared once, below, as a ``Metric`` object (name, type,
+help, label names) — the names and labels existing scrapes, dashboards and
+alert rules rely on. Any module counts through the object, without knowing
+whether the server runs::
 
     from kiosk.operations import metrics
-    metrics.inc("kiosk_checkins_total", mode="online")
-    metrics.set("kiosk_outbox_backlog", 3)
-    metrics.observe("kiosk_his_request_seconds", 0.21)
-    metrics.register_collector(lambda: metrics.set("kiosk_outbox_backlog", store.backlog()))
+    metrics.CHECKINS.inc(mode="online")
+    metrics.OUTBOX_BACKLOG.set(3)
+    metrics.HIS_REQUEST_SECONDS.observe(0.21)
+    metrics.register_collector(lambda: metrics.OUTBOX_BACKLOG.set(store.backlog()))
 
-The kiosk's metrics are declared in ``KNOWN`` (type, help, label names) — the
-names and labels existing scrapes and dashboards rely on. A name not declared
-there is created on first use with the labels of that call. Labels must never
-hold personal data (mode, device, department, error class).
+A metric that is not declared here cannot be counted (the registry takes
+``Metric`` objects, not names), and a label that is not declared is refused.
+Labels must never hold personal data (mode, device, department, error class).
 """
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -33,42 +38,83 @@ log = logging.getLogger(__name__)
 COUNTER, GAUGE, HISTOGRAM = "counter", "gauge", "histogram"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
-# name -> (type, help, label names). The heartbeat a fleet dashboard needs.
-KNOWN: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "kiosk_up": (GAUGE, "1 while the kiosk process runs", ()),
-    "kiosk_info": (GAUGE, "constant 1; labels carry the kiosk id, its software version and the hash of its "
-                          "settings (secrets left out)", ("kiosk", "version", "config_hash")),
-    "kiosk_checkins_total": (COUNTER, "check-ins completed, by mode (online/offline)", ("mode",)),
-    "kiosk_checkin_failures_total": (COUNTER, "check-ins that ended in an error, by error class", ("error",)),
-    "kiosk_print_failures_total": (COUNTER, "tickets that could not be printed", ()),
-    "kiosk_printer_paper": (GAUGE, "paper state: 2 ok, 1 low, 0 out, -1 unknown/offline", ()),
-    "kiosk_device_up": (GAUGE, "1 when the device answers, 0 when it is missing or offline "
-                               "(device: printer, card_reader, camera)", ("device",)),
-    "kiosk_outbox_backlog": (GAUGE, "offline check-ins waiting to be sent to the HIS", ()),
-    "kiosk_outbox_oldest_age_seconds": (GAUGE, "age of the oldest outbox entry", ()),
-    "kiosk_outbox_dead": (GAUGE, "outbox entries that gave up and wait for staff (admin screen: retry)", ()),
-    "kiosk_outbox_dead_letters_total": (COUNTER, "outbox entries that gave up after their last attempt", ()),
-    "kiosk_outbox_recovery_needed": (GAUGE, "open incidents of the outbox database (damaged, emptied, replaced): "
-                                            "queued check-ins may need `kiosk outbox recover`", ()),
-    "kiosk_outbox_duplicates_total": (COUNTER, "outbox entries the HIS already had (a retry found them)", ()),
-    "kiosk_his_request_seconds": (HISTOGRAM, "HIS request latency", ()),
-    "kiosk_last_sync_timestamp_seconds": (GAUGE, "unix time of the last successful HIS sync", ()),
-    "kiosk_online": (GAUGE, "1 when the HIS is reachable, 0 in offline mode", ()),
-    "kiosk_insurance_checks_total": (COUNTER, "BHYT card checks, by outcome status (valid, expired, unavailable…)",
-                                     ("status",)),
-    "kiosk_insurance_gateway_requests_total": (COUNTER, "requests to the BHXH gateway, by kind (token/check)",
-                                               ("kind",)),
-    "kiosk_insurance_gateway_seconds": (HISTOGRAM, "BHXH gateway request latency, by kind (token/check)", ("kind",)),
-    "kiosk_insurance_gateway_failures_total": (COUNTER, "BHYT checks the gateway gave no answer about the card: "
-                                                        "unavailable (down, slow, garbled) or refused (the kiosk's "
-                                                        "account or staff identity)", ("status",)),
-    "kiosk_insurance_queue_backlog": (GAUGE, "BHYT card checks or Coverage writes waiting to be retried", ()),
-    "kiosk_insurance_queue_dead": (GAUGE, "BHYT rechecks that gave up and wait for staff (admin screen: retry)", ()),
-    "kiosk_insurance_queue_done_total": (COUNTER, "BHYT rechecks done (answered and recorded)", ()),
-    "kiosk_insurance_queue_dead_letters_total": (COUNTER, "BHYT rechecks that gave up after their last attempt", ()),
-    "kiosk_insurance_late_invalid_total": (COUNTER, "cards found invalid only after the visit was registered "
-                                                    "(the reception desk must check)", ()),
-}
+
+@dataclass(frozen=True)
+class Metric:
+    """One declared metric. ``inc`` / ``set`` / ``observe`` record it in the
+    process's registry (``REGISTRY``), or in the one given (tests)."""
+
+    name: str
+    kind: str  # COUNTER / GAUGE / HISTOGRAM
+    help: str
+    labels: tuple[str, ...] = ()
+
+    def inc(self, amount: float = 1.0, *, registry: Registry | None = None, **labels) -> None:
+        (registry or REGISTRY).inc(self, amount, **labels)
+
+    def set(self, value: float, *, registry: Registry | None = None, **labels) -> None:
+        (registry or REGISTRY).set(self, value, **labels)
+
+    def observe(self, value: float, *, registry: Registry | None = None, **labels) -> None:
+        (registry or REGISTRY).observe(self, value, **labels)
+
+    def value(self, *, registry: Registry | None = None, **labels) -> float | None:
+        return (registry or REGISTRY).value(self, **labels)
+
+
+# The heartbeat a fleet dashboard needs.
+UP = Metric("kiosk_up", GAUGE, "1 while the kiosk process runs")
+INFO = Metric("kiosk_info", GAUGE, "constant 1; labels carry the kiosk id, its software version and the hash of its "
+              "settings (secrets left out)", ("kiosk", "version", "config_hash"))
+# Check-ins and tickets.
+CHECKINS = Metric("kiosk_checkins_total", COUNTER, "check-ins completed, by mode (online/offline)", ("mode",))
+CHECKIN_FAILURES = Metric("kiosk_checkin_failures_total", COUNTER, "check-ins that ended in an error, by error class",
+                          ("error",))
+PRINT_FAILURES = Metric("kiosk_print_failures_total", COUNTER, "tickets that could not be printed")
+# Devices.
+PRINTER_PAPER = Metric("kiosk_printer_paper", GAUGE, "paper state: 2 ok, 1 low, 0 out, -1 unknown/offline")
+DEVICE_UP = Metric("kiosk_device_up", GAUGE, "1 when the device answers, 0 when it is missing or offline "
+                   "(device: printer, card_reader, camera)", ("device",))
+# The outbox (offline check-ins).
+OUTBOX_BACKLOG = Metric("kiosk_outbox_backlog", GAUGE, "offline check-ins waiting to be sent to the HIS")
+OUTBOX_OLDEST_AGE = Metric("kiosk_outbox_oldest_age_seconds", GAUGE, "age of the oldest outbox entry")
+OUTBOX_DEAD = Metric("kiosk_outbox_dead", GAUGE,
+                     "outbox entries that gave up and wait for staff (admin screen: retry)")
+OUTBOX_DEAD_LETTERS = Metric("kiosk_outbox_dead_letters_total", COUNTER,
+                             "outbox entries that gave up after their last attempt")
+OUTBOX_RECOVERY_NEEDED = Metric("kiosk_outbox_recovery_needed", GAUGE,
+                                "open incidents of the outbox database (damaged, emptied, replaced): queued "
+                                "check-ins may need `kiosk outbox recover`")
+OUTBOX_DUPLICATES = Metric("kiosk_outbox_duplicates_total", COUNTER,
+                           "outbox entries the HIS already had (a retry found them)")
+# The HIS.
+HIS_REQUEST_SECONDS = Metric("kiosk_his_request_seconds", HISTOGRAM, "HIS request latency")
+LAST_SYNC = Metric("kiosk_last_sync_timestamp_seconds", GAUGE, "unix time of the last successful HIS sync")
+ONLINE = Metric("kiosk_online", GAUGE, "1 when the HIS is reachable, 0 in offline mode")
+# BHYT (health insurance).
+INSURANCE_CHECKS = Metric("kiosk_insurance_checks_total", COUNTER,
+                          "BHYT card checks, by outcome status (valid, expired, unavailable…)", ("status",))
+INSURANCE_GATEWAY_REQUESTS = Metric("kiosk_insurance_gateway_requests_total", COUNTER,
+                                    "requests to the BHXH gateway, by kind (token/check)", ("kind",))
+INSURANCE_GATEWAY_SECONDS = Metric("kiosk_insurance_gateway_seconds", HISTOGRAM,
+                                   "BHXH gateway request latency, by kind (token/check)", ("kind",))
+INSURANCE_GATEWAY_FAILURES = Metric("kiosk_insurance_gateway_failures_total", COUNTER,
+                                    "BHYT checks the gateway gave no answer about the card: unavailable (down, slow, "
+                                    "garbled) or refused (the kiosk's account or staff identity)", ("status",))
+INSURANCE_QUEUE_BACKLOG = Metric("kiosk_insurance_queue_backlog", GAUGE,
+                                 "BHYT card checks or Coverage writes waiting to be retried")
+INSURANCE_QUEUE_DEAD = Metric("kiosk_insurance_queue_dead", GAUGE,
+                              "BHYT rechecks that gave up and wait for staff (admin screen: retry)")
+INSURANCE_QUEUE_DONE = Metric("kiosk_insurance_queue_done_total", COUNTER, "BHYT rechecks done (answered and recorded)")
+INSURANCE_QUEUE_DEAD_LETTERS = Metric("kiosk_insurance_queue_dead_letters_total", COUNTER,
+                                      "BHYT rechecks that gave up after their last attempt")
+INSURANCE_LATE_INVALID = Metric("kiosk_insurance_late_invalid_total", COUNTER,
+                                "cards found invalid only after the visit was registered (the reception desk must "
+                                "check)")
+
+# Every metric, in the order above: what the registry serves.
+KNOWN: tuple[Metric, ...] = tuple(v for v in dict(globals()).values() if isinstance(v, Metric))
+BY_NAME: dict[str, Metric] = {m.name: m for m in KNOWN}
 
 DEVICES = ("printer", "card_reader", "camera")
 
@@ -91,28 +137,30 @@ class Registry:
 
     def _reset(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self._metrics: dict[str, tuple[str, object, tuple[str, ...]]] = {}
+        self._metrics: dict[str, object] = {}
         # Counters without labels are served from the start at 0, so that a
         # rate or an alert sees their first increment.
-        for name, (kind, _, labels) in KNOWN.items():
-            if kind == COUNTER and not labels:
-                self._metric(name, COUNTER, {})
+        for metric in KNOWN:
+            if metric.kind == COUNTER and not metric.labels:
+                self._series(metric, COUNTER, {})
 
-    def _metric(self, name: str, kind: str, labels: dict):
+    def _series(self, metric: Metric, kind: str, labels: dict):
+        if not isinstance(metric, Metric):
+            raise TypeError(f"metrics are declared once as Metric objects in kiosk.operations.metrics, "
+                            f"not named by a string ({metric!r})")
+        if metric.kind != kind:
+            raise ValueError(f"metric {metric.name} is a {metric.kind}, not a {kind}")
+        if sorted(labels) != sorted(metric.labels):
+            raise ValueError(f"metric {metric.name} takes labels {', '.join(metric.labels) or '(none)'}, "
+                             f"got {', '.join(labels)}")
         with self._lock:
-            found = self._metrics.get(name)
+            found = self._metrics.get(metric.name)
             if found is None:
-                declared_kind, help_text, names = KNOWN.get(name, (kind, name, tuple(sorted(labels))))
-                cls = {COUNTER: Counter, GAUGE: Gauge, HISTOGRAM: Histogram}[declared_kind]
-                extra = {"buckets": self.buckets} if declared_kind == HISTOGRAM else {}
-                found = (declared_kind, cls(name, help_text, names, registry=self.registry, **extra), names)
-                self._metrics[name] = found
-        seen_kind, metric, names = found
-        if seen_kind != kind:
-            raise ValueError(f"metric {name} is a {seen_kind}, not a {kind}")
-        if sorted(labels) != sorted(names):
-            raise ValueError(f"metric {name} takes labels {', '.join(names) or '(none)'}, got {', '.join(labels)}")
-        return metric.labels(**{k: str(v) for k, v in labels.items()}) if names else metric
+                cls = {COUNTER: Counter, GAUGE: Gauge, HISTOGRAM: Histogram}[metric.kind]
+                extra = {"buckets": self.buckets} if metric.kind == HISTOGRAM else {}
+                found = cls(metric.name, metric.help, metric.labels, registry=self.registry, **extra)
+                self._metrics[metric.name] = found
+        return found.labels(**{k: str(v) for k, v in labels.items()}) if metric.labels else found
 
     def register_collector(self, fn) -> None:
         """Call ``fn()`` before each scrape to refresh gauges that are cheap to
@@ -120,23 +168,25 @@ class Registry:
         skipped for that scrape; it never breaks the endpoint."""
         self.collectors.append(fn)
 
-    def inc(self, name: str, amount: float = 1.0, **labels) -> None:
+    def inc(self, metric: Metric, amount: float = 1.0, **labels) -> None:
         if amount < 0:
             raise ValueError("a counter only goes up")
-        self._metric(name, COUNTER, labels).inc(amount)
+        self._series(metric, COUNTER, labels).inc(amount)
 
-    def set(self, name: str, value: float, **labels) -> None:
-        self._metric(name, GAUGE, labels).set(value)
+    def set(self, metric: Metric, value: float, **labels) -> None:
+        self._series(metric, GAUGE, labels).set(value)
 
-    def observe(self, name: str, value: float, **labels) -> None:
-        self._metric(name, HISTOGRAM, labels).observe(value)
+    def observe(self, metric: Metric, value: float, **labels) -> None:
+        self._series(metric, HISTOGRAM, labels).observe(value)
 
-    def value(self, name: str, **labels) -> float | None:
-        """Current value of a counter or gauge (tests, the admin screen); None when never set."""
-        found = self._metrics.get(name)
-        if found is None:
+    def value(self, metric: Metric | str, **labels) -> float | None:
+        """Current value of a counter or gauge (tests, the admin screen); None when never set.
+        Reading may name the metric by its exposition name."""
+        metric = BY_NAME.get(metric) if isinstance(metric, str) else metric
+        if metric is None or metric.name not in self._metrics:
             return None
-        sample = name if found[0] != COUNTER or name.endswith("_total") else name + "_total"
+        name = metric.name
+        sample = name if metric.kind != COUNTER or name.endswith("_total") else name + "_total"
         return self.registry.get_sample_value(sample, {k: str(v) for k, v in labels.items()})
 
     def clear(self) -> None:
@@ -162,18 +212,6 @@ class Registry:
 REGISTRY = Registry()
 
 
-def inc(name: str, amount: float = 1.0, **labels) -> None:
-    REGISTRY.inc(name, amount, **labels)
-
-
-def set(name: str, value: float, **labels) -> None:  # noqa: A001 - the name callers use
-    REGISTRY.set(name, value, **labels)
-
-
-def observe(name: str, value: float, **labels) -> None:
-    REGISTRY.observe(name, value, **labels)
-
-
 def register_collector(fn) -> None:
     REGISTRY.register_collector(fn)
 
@@ -182,7 +220,7 @@ def set_paper_state(printer_status: str) -> None:
     """Record a ``kiosk.ports.PRINTER_*`` status as the paper gauge, and the
     printer as up (it answered: ok, low, out) or down (offline). An unknown
     status (a printer that cannot report) leaves ``kiosk_device_up`` as it was."""
-    REGISTRY.set("kiosk_printer_paper", PAPER_VALUES.get(printer_status, -1))
+    PRINTER_PAPER.set(PAPER_VALUES.get(printer_status, -1))
     if printer_status in ("ok", "paper_low", "paper_out"):
         set_device_up("printer", True)
     elif printer_status == "offline":
@@ -191,10 +229,9 @@ def set_paper_state(printer_status: str) -> None:
 
 def set_device_up(device: str, up: bool) -> None:
     """A device (``DEVICES``) answers (True) or is missing/offline (False)."""
-    REGISTRY.set("kiosk_device_up", 1 if up else 0, device=device)
+    DEVICE_UP.set(1 if up else 0, device=device)
 
 
 def set_info(config, registry: Registry | None = None) -> None:
     """``kiosk_info{kiosk, version, config_hash} 1``: which kiosk runs what."""
-    (registry or REGISTRY).set("kiosk_info", 1, kiosk=config.kiosk.id, version=software_version(),
-                               config_hash=config_hash(config))
+    INFO.set(1, registry=registry, kiosk=config.kiosk.id, version=software_version(), config_hash=config_hash(config))

@@ -12,8 +12,8 @@ import csv
 import html
 import io
 
-from kiosk.stats.figures import CHANNELS, MODES, UNKNOWN
 from kiosk.stats import charts as stats_charts
+from kiosk.stats.figures import CHANNELS, MODES, UNKNOWN
 
 TITLE = ("Báo cáo đăng ký khám tại kiosk", "Kiosk check-in report")
 CHANNEL_NAMES = {

@@ -240,7 +240,7 @@ def test_every_problem_fits_one_line_with_a_fix_on_a_bare_machine(tmp_path):
 
 def test_metrics_endpoint_checked_only_when_enabled(tmp_path):
     from app.metrics_http import MetricsServer
-    from kiosk.operations.metrics import Registry
+    from kiosk.operations.metrics import UP, Registry
 
     assert "metrics" not in by_name(run_doctor(str(write_config(tmp_path)), only={"metrics"})[0])
     port = free_port()
@@ -248,7 +248,7 @@ def test_metrics_endpoint_checked_only_when_enabled(tmp_path):
     missing = by_name(run_doctor(str(path), only={"metrics"})[0])["metrics"]
     assert missing.status == WARN and "nothing answers" in missing.detail
     registry = Registry()
-    registry.set("kiosk_up", 1)
+    UP.set(1, registry=registry)
     with MetricsServer(port, registry):
         served = by_name(run_doctor(str(path), only={"metrics"})[0])["metrics"]
     assert served.status == OK and str(port) in served.detail

@@ -133,3 +133,20 @@ def test_an_unexpected_error_is_one_line_with_the_traceback_only_in_the_log(tmp_
     logged = [json.loads(line) for line in log_file.read_text(encoding="utf-8").splitlines()]
     assert logged[-1]["event"] == "cli.unexpected_error" and "Traceback" in logged[-1]["traceback"]
     assert "001093012345" not in log_file.read_text(encoding="utf-8")  # redacted
+
+
+def test_config_check_lists_every_problem_not_only_the_first(tmp_path):
+    """Three wrong settings in three sections, an unknown setting and an unknown
+    section: all five are named, each on its own line, and counted."""
+    cfg = write(tmp_path, base(tmp_path) + 'idle_timeout_s = "soon"\ncolour = "blue"\n'
+                '[his]\nread_timeout_s = 1e9\n[camera]\nappointment_pattern = "(no-group)"\n[wards]\nx = 1\n')
+    out = kiosk("config", "check", str(cfg))
+    assert_no_traceback(out)
+    assert out.returncode == 1
+    for expected in ("kiosk.idle_timeout_s: expected", "kiosk.colour: unknown setting", "his.read_timeout_s: expected",
+                     "camera.appointment_pattern: expected a named group", "[wards]: unknown section"):
+        assert expected in out.stderr, (expected, out.stderr)
+    assert "5 problem(s)" in out.stderr
+    # every other command refuses the file at its first problem, naming the key and where to see the rest
+    line = one_error_line(kiosk("outbox", "list", config=cfg))
+    assert "[wards]: unknown section" in line and f"and 4 more problem(s): kiosk config check {cfg}" in line
