@@ -24,12 +24,13 @@ from datetime import date, datetime
 from typing import Callable
 
 from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource, Priority, Ticket
+from kiosk.ticket_record import MASKED_NAME_PATH, ticket_from_record, ticket_to_record
 from offline_cache.db import LocalDatabase
 from offline_cache.insurance_queue import coverage_from, coverage_json
 from offline_cache.work_queue import DEAD, PENDING, SENDING, LeasedTable
 
 DELIVERED = "delivered"
-__all__ = ["DEAD", "DELIVERED", "PENDING", "SENDING", "Entry", "OutboxStore", "ticket_from", "ticket_json"]
+__all__ = ["DEAD", "DELIVERED", "PENDING", "SENDING", "Entry", "OutboxStore"]
 # Columns safe to show IT (no personal data).
 LIST_COLUMNS = ("id", "checkin_id", "state", "attempts", "tries_total", "next_attempt_at", "last_error",
                 "created_at", "delivered_at", "purged_at")
@@ -42,7 +43,7 @@ class Entry:
     id: int
     checkin_id: str
     request: CheckInRequest
-    ticket: dict
+    ticket: Ticket
     day: date
     arrived_at: datetime
     # tried before, an online attempt may have landed, or recovered from a damaged
@@ -65,23 +66,10 @@ def _identity_from(d: dict) -> Identity:
                     sex=d.get("sex"), address=d.get("address"))
 
 
-def ticket_json(t: Ticket) -> dict:
-    return {"reference": t.reference, "number": t.number, "label": t.label,
-            "department_code": t.department_code, "department_name": t.department_name,
-            "room_code": t.room_code, "room_name": t.room_name, "room_where": t.room_where,
-            "issued_at": t.issued_at.isoformat(), "booked": t.booked,
-            "priority": t.priority.value if t.priority else None, "masked_name": t.masked_name,
-            "offline": t.offline, "hospital_name": t.hospital_name}
-
-
-def ticket_from(d: dict) -> Ticket:
-    return Ticket(reference=d["reference"], number=d["number"], label=d["label"],
-                  department_code=d["department_code"], department_name=d["department_name"],
-                  room_code=d["room_code"], room_name=d["room_name"], room_where=d["room_where"],
-                  issued_at=datetime.fromisoformat(d["issued_at"]), booked=d["booked"],
-                  priority=Priority(d["priority"]) if d.get("priority") else None,
-                  masked_name=d.get("masked_name", ""), offline=d.get("offline", True),
-                  hospital_name=d.get("hospital_name", ""))
+def _ticket_from(text: str) -> Ticket:
+    """The ticket of a ``checkins.ticket`` column; rows from before the record
+    carried ``offline`` were offline tickets."""
+    return ticket_from_record(json.loads(text), offline=True)
 
 
 class OutboxStore(LeasedTable):
@@ -105,7 +93,7 @@ class OutboxStore(LeasedTable):
         with self.database.write() as conn:
             row = conn.execute("SELECT ticket FROM checkins WHERE checkin_id = ?", (request.checkin_id,)).fetchone()
             if row:  # the same check-in retried: same ticket, no new number
-                return ticket_from(json.loads(row[0]))
+                return _ticket_from(row[0])
             seq = conn.execute("INSERT INTO offline_numbers(day, last_seq) VALUES (?, 1) "
                                "ON CONFLICT(day) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq",
                                (day.isoformat(),)).fetchone()[0]
@@ -147,7 +135,7 @@ class OutboxStore(LeasedTable):
             " room_code, issued_at, ticket) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (request.checkin_id, request.kiosk_id or self.kiosk_id, day.isoformat(), seq, ticket.number,
              ticket.label, ticket.department_code, ticket.room_code, ticket.issued_at.isoformat(),
-             json.dumps(ticket_json(ticket), ensure_ascii=False)))
+             json.dumps(ticket_to_record(ticket), ensure_ascii=False)))
         payload = {"identity": _identity_json(request.identity), "department_code": request.department_code,
                    "declared_priority": request.declared_priority.value if request.declared_priority else None,
                    "kiosk_id": request.kiosk_id or self.kiosk_id,
@@ -206,12 +194,12 @@ class OutboxStore(LeasedTable):
         out = []
         for rid, cid, payload, attempts, tries, online_attempted, ticket, day in rows:
             p = json.loads(payload)
-            t = json.loads(ticket)
+            t = _ticket_from(ticket)
             request = CheckInRequest(
                 checkin_id=cid, identity=_identity_from(p["identity"]), department_code=p["department_code"],
                 declared_priority=Priority(p["declared_priority"]) if p.get("declared_priority") else None,
                 kiosk_id=p.get("kiosk_id", ""), coverage=coverage_from(p.get("coverage")))
-            out.append(Entry(rid, cid, request, t, date.fromisoformat(day), datetime.fromisoformat(t["issued_at"]),
+            out.append(Entry(rid, cid, request, t, date.fromisoformat(day), t.issued_at,
                              verify_first=bool(tries or online_attempted), attempts=attempts + 1))
         return out
 
@@ -239,8 +227,8 @@ class OutboxStore(LeasedTable):
                 (cutoff,)).fetchall()]
             conn.executemany("UPDATE outbox SET payload = NULL, patient_key = NULL, purged_at = ?"
                              " WHERE checkin_id = ?", [(time.time(), cid) for cid in ids])
-            conn.executemany("UPDATE checkins SET ticket = json_set(ticket, '$.masked_name', '')"
-                             " WHERE checkin_id = ?", [(cid,) for cid in ids])
+            conn.executemany("UPDATE checkins SET ticket = json_set(ticket, ?, '') WHERE checkin_id = ?",
+                             [(MASKED_NAME_PATH, cid) for cid in ids])
         return len(ids)
 
 

@@ -32,7 +32,6 @@ from zoneinfo import ZoneInfo
 
 from kiosk.checkin.visit_rules import choose_patient, departments_by_code, place, room_of, todays_appointment
 from kiosk.config.loader import Config
-from kiosk.domain import Priority
 from kiosk.errors import (
     DepartmentRequired,
     HisConflict,
@@ -137,15 +136,15 @@ class Sender(BackgroundWorker):
         patient = choose_patient(lookup.patients, req.identity.birth_date)
         departments = departments_by_code(self.his.list_departments())
         try:
-            department, room = place(departments, None, t["department_code"], room_code=t["room_code"])
+            department, room = place(departments, None, t.department_code, room_code=t.room_code)
         except UnknownDepartment:
-            raise UnknownDepartment(f"department {t['department_code']!r} is no longer known to the HIS") from None
+            raise UnknownDepartment(f"department {t.department_code!r} is no longer known to the HIS") from None
         appointment = todays_appointment(lookup, patient, entry.day, self.tz, department_code=department.code)
         return VisitPlan(
             checkin_id=entry.checkin_id, identity=req.identity, patient=patient,
             appointment=appointment, department=department, room=room or room_of(department, None),
-            queue_number=t["number"], queue_label=t["label"], day=entry.day, arrived_at=entry.arrived_at,
-            priority=Priority(t["priority"]) if t.get("priority") else None, mode="offline")
+            queue_number=t.number, queue_label=t.label, day=entry.day, arrived_at=entry.arrived_at,
+            priority=t.priority, mode="offline")
 
     def _verify(self, written: list[Entry], report: SyncReport) -> None:
         """Ask the HIS which of the written visits it now holds."""
@@ -173,16 +172,16 @@ class Sender(BackgroundWorker):
 
     def _finish(self, entry: Entry, visit: RecordedVisit, report: SyncReport, *, already: bool) -> None:
         label = visit.queue_label
-        if label != entry.ticket["label"]:
+        if label != entry.ticket.label:
             try:
                 label = (self.relabel or self._relabel)(entry, visit)
-                report.relabelled += int(label == entry.ticket["label"])
+                report.relabelled += int(label == entry.ticket.label)
             except Exception as exc:  # noqa: BLE001 - delivered anyway; the mapping records both labels
                 log.warning("offline label not set on the visit", extra={
                     "event": "outbox.relabel_failed", "ref": entry.checkin_id, "error": error_text(exc)})
-        if label != entry.ticket["label"]:
+        if label != entry.ticket.label:
             log.warning("visit carries another number than the offline ticket", extra={
-                "event": "outbox.label_mismatch", "ref": entry.checkin_id, "offline_label": entry.ticket["label"],
+                "event": "outbox.label_mismatch", "ref": entry.checkin_id, "offline_label": entry.ticket.label,
                 "his_label": label})
         self.store.mark_delivered(entry.id, encounter_id=visit.encounter_id, his_label=label)
         self._record_coverage(entry, visit)
@@ -209,8 +208,8 @@ class Sender(BackgroundWorker):
 
     def _relabel(self, entry: Entry, visit: RecordedVisit) -> str:
         t = entry.ticket
-        return self.his.relabel_visit(visit.encounter_id, number=t["number"], label=t["label"],
-                                      department_code=t["department_code"], day=entry.day)
+        return self.his.relabel_visit(visit.encounter_id, number=t.number, label=t.label,
+                                      department_code=t.department_code, day=entry.day)
 
     def _failed(self, entry: Entry, exc: BaseException, report: SyncReport) -> None:
         text = error_text(exc)

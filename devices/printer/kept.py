@@ -1,7 +1,8 @@
 """Tickets kept on disk for a day, so a ticket lost to a paper jam, an empty
 roll or a patient who walked away can be reprinted (``kiosk reprint REF``).
 
-One JSON file per ticket under ``<data_dir>/tickets/``. A ticket holds only
+One JSON file per ticket under ``<data_dir>/tickets/``, in the ticket's stored
+record (``kiosk.ticket_record``, the outbox's shape too). A ticket holds only
 the masked name (``kiosk.domain.Ticket`` never carries more), so the folder
 holds nothing a passer-by could not already read on the printed slip.
 """
@@ -12,46 +13,16 @@ import logging
 import os
 import re
 import time
-from datetime import datetime
 from pathlib import Path
 
 from devices.printer.errors import TicketNotFound
-from kiosk.domain import Priority, Ticket
+from kiosk.domain import Ticket
+from kiosk.ticket_record import ticket_from_record, ticket_to_record
 
 log = logging.getLogger(__name__)
 
 KEEP_SECONDS = 24 * 3600
 _SAFE_REF = re.compile(r"[^A-Za-z0-9_.-]")
-
-
-def ticket_to_json(ticket: Ticket) -> dict:
-    return {
-        "reference": ticket.reference,
-        "number": ticket.number,
-        "label": ticket.label,
-        "department_code": ticket.department_code,
-        "department_name": ticket.department_name,
-        "room_code": ticket.room_code,
-        "room_name": ticket.room_name,
-        "room_where": ticket.room_where,
-        "issued_at": ticket.issued_at.isoformat(),
-        "booked": ticket.booked,
-        "priority": ticket.priority.value if ticket.priority else None,
-        "masked_name": ticket.masked_name,
-        "insurance_status": ticket.insurance_status,
-        "people_ahead": ticket.people_ahead,
-        "estimated_wait_min": ticket.estimated_wait_min,
-        "offline": ticket.offline,
-        "hospital_name": ticket.hospital_name,
-        "follow_url": ticket.follow_url,
-    }
-
-
-def ticket_from_json(data: dict) -> Ticket:
-    values = dict(data)
-    values["issued_at"] = datetime.fromisoformat(values["issued_at"])
-    values["priority"] = Priority(values["priority"]) if values.get("priority") else None
-    return Ticket(**values)
 
 
 class KeptTickets:
@@ -67,7 +38,7 @@ class KeptTickets:
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self._path(ticket.reference)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(ticket_to_json(ticket), ensure_ascii=False, indent=1), encoding="utf-8")
+        tmp.write_text(json.dumps(ticket_to_record(ticket), ensure_ascii=False, indent=1), encoding="utf-8")
         os.replace(tmp, path)
         self.prune()
         return path
@@ -90,7 +61,7 @@ class KeptTickets:
         tickets = []
         for path in sorted(self.folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True):
             try:
-                tickets.append(ticket_from_json(json.loads(path.read_text(encoding="utf-8"))))
+                tickets.append(ticket_from_record(json.loads(path.read_text(encoding="utf-8"))))
             except (OSError, ValueError, TypeError, KeyError):
                 log.warning("unreadable kept ticket skipped", extra={"event": "printer.kept_unreadable",
                                                                      "file": path.name})
