@@ -7,16 +7,6 @@ from __future__ import annotations
 import re
 
 from kiosk.errors import KioskError
-from kiosk.texts.messages import register
-
-register({
-    "error.camera_unavailable": {
-        "vi": "Máy quét mã QR đang tạm ngừng. Vui lòng đặt thẻ lên đầu đọc chip "
-              "hoặc nhập số định danh.",
-        "en": "The QR scanner is not working right now. Please place your card on the chip "
-              "reader or type your ID number.",
-    },
-})
 
 
 class CameraError(KioskError):

@@ -8,7 +8,6 @@ personal data: no ID numbers, names or dates.
 from __future__ import annotations
 
 from kiosk.errors import KioskError
-from kiosk.texts.messages import register
 
 
 class CardError(KioskError):
@@ -76,35 +75,3 @@ class CardCommandError(CardError):
     def __init__(self, detail: str = "", *, sw: int | None = None, key: str | None = None):
         super().__init__(detail, key=key)
         self.sw = sw
-
-
-register({
-    "error.card.unreadable": {
-        "vi": "Không đọc được thẻ. Vui lòng để thẻ yên trên đầu đọc và thử lại, hoặc quét mã QR trên thẻ.",
-        "en": "The card could not be read. Please leave it still on the reader and try again, or scan the QR code on the card.",
-    },
-    "error.card.wrong_key": {
-        "vi": "Số định danh không khớp với thẻ đặt trên đầu đọc. Vui lòng kiểm tra lại số hoặc quét mã QR trên thẻ.",
-        "en": "The ID number does not match the card on the reader. Please check the number or scan the QR code on the card.",
-    },
-    "error.card.not_cccd": {
-        "vi": "Thẻ này không phải thẻ căn cước gắn chip. Vui lòng đặt thẻ căn cước lên đầu đọc.",
-        "en": "This is not a chip identity card. Please place your citizen identity card on the reader.",
-    },
-    "error.card.removed": {
-        "vi": "Thẻ đã bị nhấc ra khi đang đọc. Vui lòng để thẻ yên trên đầu đọc cho đến khi có thông báo.",
-        "en": "The card was lifted while it was being read. Please keep it on the reader until you see a message.",
-    },
-    "error.card.reader_gone": {
-        "vi": "Đầu đọc thẻ đang gặp sự cố. Vui lòng quét mã QR trên thẻ hoặc đến quầy tiếp đón.",
-        "en": "The card reader is not working. Please scan the QR code on your card or go to the reception desk.",
-    },
-    "error.card.no_card": {
-        "vi": "Chưa thấy thẻ. Vui lòng đặt thẻ căn cước lên đầu đọc.",
-        "en": "No card found. Please place your citizen identity card on the reader.",
-    },
-    "error.card.timeout": {
-        "vi": "Đọc thẻ quá lâu. Vui lòng để thẻ yên trên đầu đọc và thử lại.",
-        "en": "Reading the card took too long. Please leave it still on the reader and try again.",
-    },
-})

@@ -14,18 +14,10 @@ from devices.voice.announcer import (
 from devices.voice.espeak import VoiceError
 from devices.voice.speaker import EspeakSpeaker, SimulatedSpeaker
 from devices.voice.synth import EspeakCallAudio, SimulatedCallAudio
-from kiosk.texts import messages
 
 __all__ = ["Announcement", "Announcer", "EspeakAnnouncer", "EspeakCallAudio", "PlayedCall", "SimulatedAnnouncer",
            "SimulatedCallAudio", "VoiceError", "build_announcer", "build_call_audio", "build_speaker",
            "EspeakSpeaker", "SimulatedSpeaker"]
-
-messages.register({
-    "error.voice": {
-        "vi": "Loa gọi số đang gặp sự cố. Vui lòng theo dõi số trên màn hình.",
-        "en": "The call announcements are not working. Please watch the numbers on the screen.",
-    },
-})
 
 
 def build_announcer(config) -> Announcer | None:

@@ -18,28 +18,6 @@ from zoneinfo import ZoneInfo
 
 from kiosk.board.queue_order import WaitingVisit, interleave_credit, order_queue
 from kiosk.domain import ClinicRoom, Department, Priority
-from kiosk.texts import messages
-
-messages.register({
-    "board.serving": {"vi": "ĐANG KHÁM", "en": "NOW SERVING"},
-    "board.next": {"vi": "SỐ TIẾP THEO", "en": "NEXT"},
-    "board.recent": {"vi": "ĐÃ GỌI", "en": "CALLED"},
-    "board.none": {"vi": "—", "en": "—"},
-    "board.waiting_more": {"vi": "+{count} số đang chờ", "en": "+{count} more waiting"},
-    "board.waiting_count": {"vi": "{count} người đang chờ", "en": "{count} waiting"},
-    "board.stale": {"vi": "Chưa cập nhật từ {time} — đang kết nối lại hệ thống bệnh viện",
-                    "en": "Not updated since {time} — reconnecting to the hospital system"},
-    "board.absent": {"vi": "vắng", "en": "absent"},
-    "board.all_rooms": {"vi": "Các phòng khám", "en": "Clinic rooms"},
-    "board.priority_legend": {"vi": "{mark} ưu tiên", "en": "{mark} priority"},
-    "board.call_next": {"vi": "Gọi tiếp", "en": "Call next"},
-    "board.recall": {"vi": "Gọi lại", "en": "Call again"},
-    "board.skip": {"vi": "Vắng mặt", "en": "No-show"},
-    "board.calling": {"vi": "Mời số {label} vào {room}", "en": "Number {label}, please go to {room}"},
-    "board.nothing_called": {"vi": "Phòng này chưa gọi số nào.", "en": "This room has not called anyone yet."},
-    "board.already_started": {"vi": "Bệnh nhân này đang được khám.", "en": "This patient is already with the doctor."},
-    "board.start": {"vi": "Bắt đầu khám", "en": "Start visit"},
-})
 
 ANNOUNCE_WITHIN = timedelta(minutes=10)  # generous: the caller's clock may differ a little
 

@@ -56,21 +56,12 @@ from kiosk.errors import (
 )
 from kiosk.operations import metrics
 from kiosk.ports import MODE_ONLINE, Clock, ConnectivityMonitor
-from kiosk.texts.messages import register
 
 log = logging.getLogger(__name__)
 
 OFFLINE_FLOOR = 1_000_000
 SLOT_SIZE = 10_000
 MAX_SLOT = 999
-
-register({
-    "error.offline_unavailable": {
-        "vi": "Máy đang mất kết nối với hệ thống bệnh viện và chưa thể cấp số. Vui lòng đến quầy tiếp đón.",
-        "en": "The kiosk has lost its connection to the hospital system and cannot issue a number. "
-              "Please go to the reception desk.",
-    },
-})
 
 
 class OfflineUnavailable(KioskError):

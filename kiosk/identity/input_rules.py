@@ -34,7 +34,6 @@ import uuid
 from datetime import date
 
 from kiosk.errors import InvalidIdentity
-from kiosk.texts.messages import register
 
 NAME_MAX = 100
 ADDRESS_MAX = 300
@@ -54,37 +53,6 @@ _DEPARTMENT = re.compile(r"[A-Za-z0-9_.\-]{1,32}")
 _BOOKING_CODE = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 _PATIENT_CODE = re.compile(r"[A-Za-z0-9.\-/]{1,40}")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
-
-register({
-    "error.input.name": {
-        "vi": "Họ tên không hợp lệ (chỉ gồm chữ cái, tối đa 100 ký tự). Vui lòng kiểm tra lại "
-              "hoặc đến quầy tiếp đón.",
-        "en": "The name cannot be used (letters only, at most 100 characters). Please check it "
-              "or go to the reception desk.",
-    },
-    "error.input.birth_date": {
-        "vi": "Ngày sinh không hợp lệ. Vui lòng kiểm tra lại hoặc đến quầy tiếp đón.",
-        "en": "The date of birth is not valid. Please check it or go to the reception desk.",
-    },
-    "error.input.address": {
-        "vi": "Địa chỉ không hợp lệ (tối đa 300 ký tự). Vui lòng kiểm tra lại hoặc đến quầy tiếp đón.",
-        "en": "The address cannot be used (at most 300 characters). Please check it "
-              "or go to the reception desk.",
-    },
-    "error.input.sex": {
-        "vi": "Giới tính không hợp lệ. Vui lòng chọn Nam hoặc Nữ.",
-        "en": "The sex is not valid. Please choose male or female.",
-    },
-    "error.input.can": {
-        "vi": "Mã truy cập thẻ là 6 chữ số in trên thẻ (6 số cuối của số định danh). Vui lòng nhập lại.",
-        "en": "The card access number is the 6 digits printed on the card (the last 6 of the ID). "
-              "Please type it again.",
-    },
-    "error.input.code": {
-        "vi": "Mã này không hợp lệ. Vui lòng kiểm tra lại hoặc đến quầy tiếp đón.",
-        "en": "This code is not valid. Please check it or go to the reception desk.",
-    },
-})
 
 
 class InputRefused(InvalidIdentity):

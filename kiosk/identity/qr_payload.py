@@ -32,7 +32,6 @@ from kiosk.errors import KioskError
 from kiosk.identity import input_rules
 from kiosk.identity.card_expiry import card_expiry
 from kiosk.identity.patient_code import PatientCodeRules
-from kiosk.texts.messages import register
 
 # The default of camera.appointment_pattern: the HIS booking code ("LH…",
 # e.g. LH2611250345), optionally prefixed "APPT:".
@@ -55,21 +54,6 @@ MAX_QR_TEXT = 4296
 _HAS_DIGIT = re.compile(r"\d")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 MIN_BIRTH_YEAR = 1900
-
-register({
-    "error.qr_unsupported": {
-        "vi": "Mã QR này không được hỗ trợ. Vui lòng quét mã QR trên thẻ căn cước "
-              "hoặc mã lịch hẹn của bệnh viện.",
-        "en": "This QR code is not supported. Please scan the QR code on your ID card "
-              "or your hospital appointment code.",
-    },
-    "error.qr_invalid": {
-        "vi": "Không dùng được mã QR trên thẻ. Vui lòng đặt thẻ lên đầu đọc chip "
-              "hoặc nhập số định danh.",
-        "en": "The ID card's QR code cannot be used. Please place the card on the chip "
-              "reader or type your ID number.",
-    },
-})
 
 
 class QrPayloadError(KioskError):

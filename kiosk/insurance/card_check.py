@@ -22,7 +22,6 @@ from typing import Protocol
 
 from kiosk.errors import InvalidIdentity
 from kiosk.operations.diagnostics import Check
-from kiosk.texts.messages import register
 
 
 class CoverageStatus(str, enum.Enum):
@@ -33,62 +32,6 @@ class CoverageStatus(str, enum.Enum):
     MISMATCH = "mismatch"  # the card exists but the name or date of birth differs
     UNAVAILABLE = "unavailable"  # no usable answer: slow, down, server error, garbled reply
     REFUSED = "refused"  # the gateway said no: card withdrawn/stopped, or the kiosk's credentials/staff identity
-
-
-# Patient sentences, one per outcome; each says what to do next.
-MESSAGES = {
-    "coverage.valid": {
-        "vi": "Thẻ bảo hiểm y tế hợp lệ. Vui lòng tiếp tục đăng ký khám.",
-        "en": "Your health insurance card is valid. Please continue your check-in.",
-    },
-    "coverage.new_card": {
-        "vi": "Bạn đã được cấp thẻ bảo hiểm y tế mới, còn hạn. Vui lòng tiếp tục đăng ký khám.",
-        "en": "A new health insurance card has been issued to you and is valid. Please continue your check-in.",
-    },
-    "coverage.valid_elsewhere": {
-        "vi": "Thẻ bảo hiểm y tế còn hạn nhưng đăng ký khám ban đầu ở nơi khác. "
-              "Vui lòng đến quầy tiếp đón để được hướng dẫn.",
-        "en": "Your health insurance card is valid but registered at another facility. "
-              "Please go to the reception desk for advice.",
-    },
-    "coverage.expired": {
-        "vi": "Thẻ bảo hiểm y tế đã hết hạn. Vui lòng đến quầy tiếp đón để được hướng dẫn.",
-        "en": "Your health insurance card has expired. Please go to the reception desk for advice.",
-    },
-    "coverage.not_yet_valid": {
-        "vi": "Thẻ bảo hiểm y tế chưa có giá trị sử dụng hôm nay. Vui lòng đến quầy tiếp đón để được hướng dẫn.",
-        "en": "Your health insurance card is not valid yet today. Please go to the reception desk for advice.",
-    },
-    "coverage.not_found": {
-        "vi": "Không tìm thấy thẻ bảo hiểm y tế theo số này. Vui lòng mang giấy tờ đến quầy tiếp đón.",
-        "en": "No health insurance card was found for this number. Please take your papers to the reception desk.",
-    },
-    "coverage.child_no_card": {
-        "vi": "Trẻ chưa có thẻ bảo hiểm y tế. Vui lòng mang giấy khai sinh đến quầy tiếp đón.",
-        "en": "The child has no health insurance card yet. Please take the birth certificate to the reception desk.",
-    },
-    "coverage.mismatch": {
-        "vi": "Họ tên hoặc ngày sinh không khớp với thẻ bảo hiểm y tế. Vui lòng đến quầy tiếp đón để kiểm tra.",
-        "en": "Your name or date of birth does not match the health insurance card. "
-              "Please go to the reception desk to have it checked.",
-    },
-    "coverage.stopped": {
-        "vi": "Thẻ bảo hiểm y tế đang bị tạm dừng hoặc thu hồi. Vui lòng đến quầy tiếp đón để được hướng dẫn.",
-        "en": "Your health insurance card is suspended or withdrawn. Please go to the reception desk for advice.",
-    },
-    "coverage.unavailable": {
-        "vi": "Chưa kiểm tra được thẻ bảo hiểm y tế vì hệ thống bảo hiểm đang bận. "
-              "Vui lòng thử lại sau ít phút hoặc đến quầy tiếp đón.",
-        "en": "Your health insurance card could not be checked because the insurance system is busy. "
-              "Please try again in a few minutes or go to the reception desk.",
-    },
-    "coverage.not_checked": {
-        "vi": "Máy chưa kiểm tra được thẻ bảo hiểm y tế. Vui lòng đến quầy tiếp đón để kiểm tra thẻ.",
-        "en": "This kiosk could not check your health insurance card. "
-              "Please go to the reception desk to have it checked.",
-    },
-}
-register(MESSAGES)
 
 
 @dataclass(frozen=True)

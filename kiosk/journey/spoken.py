@@ -16,113 +16,11 @@ from typing import Callable
 from kiosk.domain import Identity, mask_name
 from kiosk.journey.events import CITIZEN_ID, FLOW_SHORT, HOME, RETRY, TYPE_ID, Step
 from kiosk.texts.button_labels import button_names, said_label
-from kiosk.texts.messages import register
 from kiosk.texts.messages import t as _text
 
 MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
              "November", "December")
 
-register({
-    "speech.intro": {"vi": "Hướng dẫn bằng giọng nói đã bật. Nút {repeat_button} và nút {stop_button} ở đầu màn hình. "
-                           "Chạm và giữ một nút để nghe tên nút mà không chọn nút đó.",
-                     "en": "Spoken guidance is on. The {repeat_button} and {stop_button} buttons are at the top of the screen. "
-                           "Touch and hold a button to hear its name without choosing it."},
-    "speech.welcome": {
-        "vi": "Xin chào. Mời đăng ký khám bệnh. Đặt thẻ căn cước lên đầu đọc, hoặc đưa mã QR trên thẻ vào camera. "
-              "Không có thẻ? Chạm nút {type_id_button}, hoặc {patient_code_button}, ở cuối màn hình.",
-        "en": "Welcome. Check in for your visit. Place your ID card on the reader, or show the QR code on your card "
-              "to the camera. No card? Touch {type_id_button}, or {patient_code_button}, at the bottom of "
-              "the screen."},
-    "speech.cannot_print": {"vi": "Máy in tạm thời không in được phiếu; số thứ tự sẽ hiện trên màn hình.",
-                            "en": "The printer cannot print right now; your number will be shown on the screen."},
-    "speech.need_key": {
-        "vi": "Đã nhận thẻ. Để mở chip, đưa mã QR trên thẻ vào camera, hoặc nhập 12 số định danh trên bàn phím số "
-              "rồi chạm {continue_button}. Cứ để thẻ trên đầu đọc.",
-        "en": "Card detected. To open the chip, show the QR code on your card to the camera, or type your 12-digit "
-              "ID number on the keypad and touch {continue_button}. Leave the card on the reader."},
-    "speech.keypad.citizen_id": {
-        "vi": "Nhập 12 số định danh in ở mặt trước thẻ căn cước trên bàn phím số, rồi chạm {continue_button} ở góc dưới "
-              "bên phải. Đã nhập {n} số.",
-        "en": "Type the 12-digit ID number from the front of your ID card on the keypad, then touch {continue_button} at "
-              "the bottom right. {n} digits typed."},
-    "speech.keypad.patient_code": {
-        "vi": "Nhập phần số của mã bệnh nhân in trên phiếu khám cũ, rồi chạm {continue_button} ở góc dưới bên phải. "
-              "Đã nhập {n} số.",
-        "en": "Type the digits of the patient code printed on your old slip, then touch {continue_button} at the bottom "
-              "right. {n} digits typed."},
-    "speech.wait.reading": {"vi": "Đang đọc thẻ. Vui lòng giữ yên thẻ trên đầu đọc.",
-                            "en": "Reading your card. Please keep it still on the reader."},
-    "speech.wait.looking_up": {"vi": "Đang tìm hồ sơ và lịch hẹn hôm nay. Xin chờ.",
-                               "en": "Looking for your record and today's appointment. Please wait."},
-    "speech.wait.checking_in": {"vi": "Đang đăng ký khám. Xin chờ.", "en": "Checking you in. Please wait."},
-    "speech.wait.printing": {"vi": "Đang in phiếu.", "en": "Printing your ticket."},
-    "speech.who": {"vi": "Họ tên {name}. Ngày sinh {dob}.", "en": "Name: {name}. Born {dob}."},
-    "speech.who_no_name": {"vi": "Số định danh bạn đã nhập.", "en": "The ID number you typed."},
-    "speech.id_end": {"vi": "Số định danh có bốn số cuối {digits}.", "en": "ID number ending in {digits}."},
-    "speech.confirm": {
-        "vi": "Đây có phải là bạn không? {who} Nếu đúng, chạm nút {yes_button} ở góc dưới bên phải. "
-              "Nếu không, chạm {not_me_button} ở góc dưới bên trái.",
-        "en": "Is this you? {who} If so, touch {yes_button} at the bottom right. If not, touch {not_me_button} "
-              "at the bottom left."},
-    "speech.appointment": {
-        "vi": "{who} Bạn có lịch hẹn hôm nay lúc {time}, {department}{room}. Chạm nút {check_in_button} ở góc dưới "
-              "bên phải.",
-        "en": "{who} You have an appointment today at {time}, {department}{room}. Touch {check_in_button} at the bottom "
-              "right."},
-    "speech.departments": {"vi": "{who} Bạn chưa có lịch hẹn hôm nay. Chọn chuyên khoa bạn muốn khám: {choices}.",
-                           "en": "{who} You have no appointment today. Choose the department you need: {choices}."},
-    "speech.departments_loading": {"vi": "Đang tải danh sách chuyên khoa.", "en": "Loading the departments."},
-    "speech.waiting": {"vi": "{n} người đang chờ", "en": "{n} waiting"},
-    "speech.priority_offer": {
-        "vi": "Nếu bạn là {groups}, chạm nút tương ứng trước để được ưu tiên.",
-        "en": "If you are {groups}, touch that button first to get priority."},
-    "speech.priority_chosen": {"vi": "Đã chọn ưu tiên: {what}.", "en": "Priority chosen: {what}."},
-    "speech.priority": {
-        "vi": "Bạn có thuộc nhóm ưu tiên không? Nhân viên sẽ kiểm tra khi bạn vào khám. Các lựa chọn: {choices}; "
-              "hoặc {normal_queue_button}.",
-        "en": "Do you need priority? Staff will check this at your visit. The choices: {choices}; or "
-              "{normal_queue_button}."},
-    "speech.done": {"vi": "Đăng ký thành công. Số thứ tự của bạn là {number}. Mời đến {room}.",
-                    "en": "You are checked in. Your number is {number}. Please go to {room}."},
-    "speech.done.take": {"vi": "Vui lòng nhận phiếu ở khe bên dưới màn hình.",
-                         "en": "Please take your ticket from the slot below the screen."},
-    "speech.done.not_printed": {"vi": "Phiếu không in được: vui lòng ghi nhớ số này.",
-                                "en": "The ticket could not be printed: please remember this number."},
-    "speech.done.take_card": {"vi": "Đừng quên lấy thẻ căn cước trên đầu đọc.",
-                              "en": "Do not forget your ID card on the reader."},
-    "speech.error": {"vi": "Chưa thực hiện được. {message} Bạn có thể chạm: {actions}.",
-                     "en": "That did not work. {message} You can touch: {actions}."},
-    "speech.priority.pregnant": {"vi": "phụ nữ có thai", "en": "pregnant"},
-    "speech.priority.disability": {"vi": "người khuyết tật", "en": "a person with a disability"},
-    "speech.or": {"vi": "hoặc", "en": "or"},
-    # the BHYT card check (kiosk.insurance.rules.shown_status) and the insurance screen
-    "speech.coverage.checking": {"vi": "Đang kiểm tra thẻ bảo hiểm y tế.", "en": "Checking your health insurance card."},
-    "speech.coverage.valid": {"vi": "Thẻ bảo hiểm y tế hợp lệ.", "en": "Your health insurance card is valid."},
-    "speech.coverage.new_card": {"vi": "Bạn đã được cấp thẻ bảo hiểm y tế mới, còn hạn.",
-                                 "en": "A new health insurance card was issued to you and is valid."},
-    "speech.coverage.valid_elsewhere": {"vi": "Thẻ bảo hiểm y tế còn hạn, đăng ký khám ban đầu ở nơi khác.",
-                                        "en": "Your health insurance card is valid, registered at another facility."},
-    "speech.coverage.expired": {"vi": "Thẻ bảo hiểm y tế đã hết hạn.", "en": "Your health insurance card has expired."},
-    "speech.coverage.not_yet_valid": {"vi": "Thẻ bảo hiểm y tế chưa có giá trị sử dụng hôm nay.",
-                                      "en": "Your health insurance card is not valid yet today."},
-    "speech.coverage.not_found": {"vi": "Không tìm thấy thẻ bảo hiểm y tế.", "en": "No health insurance card was found."},
-    "speech.coverage.mismatch": {"vi": "Họ tên hoặc ngày sinh không khớp với thẻ bảo hiểm y tế.",
-                                 "en": "Your name or date of birth does not match the health insurance card."},
-    "speech.coverage.refused": {"vi": "Thẻ bảo hiểm y tế đang bị tạm dừng hoặc thu hồi.",
-                                "en": "Your health insurance card is suspended or withdrawn."},
-    "speech.coverage.unchecked": {"vi": "Chưa kiểm tra được thẻ bảo hiểm y tế; máy sẽ kiểm tra lại sau.",
-                                  "en": "Your health insurance card could not be checked yet; it is checked later."},
-    "speech.coverage.fee": {"vi": "Bạn khám dịch vụ, không dùng bảo hiểm y tế.",
-                            "en": "You are a fee-paying patient, without health insurance."},
-    "speech.insurance.counter": {
-        "vi": "{message} Máy chưa đăng ký khám cho bạn: nhân viên ở quầy tiếp đón sẽ giúp bạn. Chạm {finish_button} để kết thúc.",
-        "en": "{message} You are not checked in yet: the staff at the reception desk will help you. Touch {finish_button}."},
-    "speech.insurance.fee": {
-        "vi": "{message} Để khám ngay theo hình thức tự chi trả, không dùng bảo hiểm y tế, chạm nút {fee_button} "
-              "ở góc dưới bên phải. Hoặc chạm {desk_button}.",
-        "en": "{message} To be seen now as a fee-paying patient, without health insurance, touch {fee_button} "
-              "at the bottom right. Or touch {desk_button}."},
-})
 
 def t(key: str, lang: str, **values) -> str:
     """A sentence to say: the catalogue's text with the buttons it names filled in

@@ -1,31 +1,11 @@
-"""The labels of the buttons the kiosk's voice names ("touch Continue"), in
-the core so that the screen and the voice always use the same words: the
-screens (``ui/catalogue.py``) show them and the spoken guidance
+"""The buttons the kiosk's voice names ("touch Continue"), in the core so
+that the screen and the voice always use the same words: the screens show the
+``ui.*`` labels below (texts in ``kiosk/texts/locale``) and the spoken guidance
 (``kiosk/journey/spoken.py``) says them, through ``{..._button}`` placeholders.
 """
 from __future__ import annotations
 
-from kiosk.texts.messages import register, t
-
-BUTTONS: dict[str, dict[str, str]] = {
-    "ui.welcome.type_id": {"vi": "Nhập số định danh", "en": "Type your ID number"},
-    "ui.welcome.patient_code": {"vi": "Nhập mã bệnh nhân", "en": "Type your patient code"},
-    "ui.keypad.ok": {"vi": "Tiếp tục", "en": "Continue"},
-    "ui.confirm.yes": {"vi": "Đúng, tiếp tục", "en": "Yes, continue"},
-    "ui.confirm.no": {"vi": "Không phải tôi", "en": "That is not me"},
-    "ui.appointment.confirm": {"vi": "Đăng ký khám", "en": "Check in"},
-    "ui.priority.none": {"vi": "Không, tôi xếp hàng bình thường", "en": "No, normal queue"},
-    "ui.done.finish": {"vi": "Xong", "en": "Finish"},
-    "ui.insurance.accept": {"vi": "Khám dịch vụ (không dùng BHYT)", "en": "Fee-paying visit"},
-    "ui.insurance.desk": {"vi": "Đến quầy tiếp đón", "en": "Go to the desk"},
-    "ui.insurance.finish": {"vi": "Xong", "en": "Finish"},
-    "ui.action.retry": {"vi": "Thử lại", "en": "Try again"},
-    "ui.action.type_id": {"vi": "Nhập số định danh", "en": "Type the ID number"},
-    "ui.action.home": {"vi": "Về màn hình đầu", "en": "Start again"},
-    "ui.a11y.repeat": {"vi": "↻ Nghe lại", "en": "↻ Repeat"},
-    "ui.a11y.stop": {"vi": "■ Tắt tiếng", "en": "■ Stop"},
-}
-register(BUTTONS)
+from kiosk.texts.messages import t
 
 # placeholder in a speech text -> the button it names
 SAID = {"type_id_button": "ui.welcome.type_id", "patient_code_button": "ui.welcome.patient_code",

@@ -1,95 +1,120 @@
-"""Message catalogue: every sentence a patient reads, in Vietnamese and English.
+"""Message catalogue: every sentence a patient (or a staff member) reads or
+hears, in Vietnamese and English.
 
-Code refers to messages by key; nothing user-facing is written inline. Keys are
-grouped by prefix: ``error.*`` for typed errors (``KioskError.patient_message_key``).
-Screens add their own groups (``ui.*``) in ``ui/``'s catalogue, which builds on
-this one.
+The texts are data, not code: one gettext PO file per language,
+``kiosk/texts/locale/vi.po`` and ``en.po`` (msgid = the key the code uses,
+e.g. ``error.generic``; msgstr = the text, with ``{name}`` placeholders filled
+in by ``str.format``). PO is what translators and their tools (Weblate, Poedit,
+Lokalize, Transifex, Debian's tooling) work with. The files are read with
+Babel's PO reader (the kept library for PO in Python, packaged by Debian as
+python3-babel) rather than compiled to ``.mo`` for the standard library's
+``gettext``: the PO files shipped are then the files loaded, with no build step
+that could leave a stale ``.mo`` behind, and a translator's edit takes effect at
+the next start.
+
+Keys are grouped by prefix: ``error.*`` for typed errors
+(``KioskError.patient_message_key``), ``ui.*`` the screens, ``speech.*`` the
+spoken guidance, ``ticket.*`` the printed ticket, ``queue.*``/``board.*`` the
+calling boards and phone page, ``admin.*`` the admin screen.
+
+The catalogue is loaded once, on the first lookup (thread-safe), and is never
+changed afterwards. Vietnamese is the source language and the fallback: a text
+missing in the language asked for is shown in Vietnamese; a key missing
+altogether shows the generic sentence (``error.generic``). The patient never
+sees a key; each miss is logged once as an error naming the key (keys carry no
+personal data).
 """
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
 LANGUAGES = ("vi", "en")
+SOURCE_LANGUAGE = "vi"
+GENERIC_KEY = "error.generic"
+LOCALE_DIR = Path(__file__).with_name("locale")
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "error.generic": {
-        "vi": "Đã có lỗi xảy ra. Vui lòng thử lại hoặc đến quầy tiếp đón.",
-        "en": "Something went wrong. Please try again or go to the reception desk.",
-    },
-    "error.out_of_service": {
-        "vi": "Máy tạm ngừng phục vụ. Vui lòng đến quầy tiếp đón.",
-        "en": "This kiosk is out of service. Please go to the reception desk.",
-    },
-    "error.his": {
-        "vi": "Không đăng ký được lúc này. Vui lòng thử lại hoặc đến quầy tiếp đón.",
-        "en": "Check-in is not possible right now. Please try again or go to the reception desk.",
-    },
-    "error.his_unavailable": {
-        "vi": "Hệ thống bệnh viện đang bận. Vui lòng thử lại sau ít phút.",
-        "en": "The hospital system is busy. Please try again in a few minutes.",
-    },
-    "error.his_refused": {
-        "vi": "Hệ thống bệnh viện không chấp nhận yêu cầu. Vui lòng đến quầy tiếp đón.",
-        "en": "The hospital system did not accept the request. Please go to the reception desk.",
-    },
-    "error.patient_ambiguous": {
-        "vi": "Có nhiều hồ sơ trùng số định danh. Vui lòng đến quầy tiếp đón để được hỗ trợ.",
-        "en": "Several records share this ID number. Please go to the reception desk for help.",
-    },
-    "error.department_required": {
-        "vi": "Bạn chưa có lịch hẹn hôm nay. Vui lòng chọn chuyên khoa.",
-        "en": "You have no appointment today. Please choose a department.",
-    },
-    "error.unknown_department": {
-        "vi": "Chuyên khoa này hiện không nhận bệnh. Vui lòng chọn chuyên khoa khác.",
-        "en": "This department is not taking patients now. Please choose another.",
-    },
-    "error.booking_not_found": {
-        "vi": "Không tìm thấy lịch hẹn này. Vui lòng quét mã QR trên căn cước hoặc đến quầy tiếp đón.",
-        "en": "This appointment was not found. Please scan the QR code on your ID card or go to the reception desk.",
-    },
-    "error.booking_not_today": {
-        "vi": "Lịch hẹn này không phải hôm nay. Vui lòng kiểm tra ngày hẹn hoặc đến quầy tiếp đón.",
-        "en": "This appointment is not for today. Please check the date or go to the reception desk.",
-    },
-    "error.booking_no_citizen_id": {
-        "vi": "Hồ sơ của bạn chưa có số căn cước. Vui lòng quét mã QR trên căn cước hoặc đến quầy tiếp đón.",
-        "en": "Your record has no ID card number. Please scan the QR code on your ID card or go to the reception desk.",
-    },
-    "error.patient_code_not_found": {
-        "vi": "Không tìm thấy bệnh nhân có mã này. Vui lòng nhập số định danh trên thẻ căn cước, "
-              "hoặc đến quầy tiếp đón.",
-        "en": "No patient has this patient code. Please type the ID number on your ID card, "
-              "or go to the reception desk.",
-    },
-    "error.patient_code_no_citizen_id": {
-        "vi": "Hồ sơ của bạn chưa có số căn cước. Vui lòng nhập số định danh trên thẻ căn cước, "
-              "hoặc đến quầy tiếp đón.",
-        "en": "Your record has no ID card number. Please type the ID number on your ID card, "
-              "or go to the reception desk.",
-    },
-    "error.invalid_patient_code": {
-        "vi": "Mã bệnh nhân chưa đúng. Vui lòng xem lại mã trên phiếu khám cũ và nhập lại.",
-        "en": "That patient code is not right. Please check the code on your old slip and type it again.",
-    },
-    "error.invalid_id": {
-        "vi": "Số định danh cần đủ 12 chữ số. Vui lòng kiểm tra và nhập lại.",
-        "en": "The ID number must have 12 digits. Please check and type it again.",
-    },
-}
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_catalogue: dict[str, dict[str, str]] | None = None  # language -> key -> text
+_reported: set[tuple[str, str]] = set()
 
 
-def t(key: str, lang: str = "vi", **values) -> str:
-    """Look up ``key`` in ``lang`` (falling back to Vietnamese, then the key)."""
-    entry = MESSAGES.get(key)
-    if entry is None:
-        return key
-    text = entry.get(lang) or entry.get("vi") or key
+def po_path(lang: str) -> Path:
+    return LOCALE_DIR / f"{lang}.po"
+
+
+def read_po_file(path: Path) -> dict[str, str]:
+    """The translated, non-fuzzy entries of one PO file (key -> text)."""
+    from babel.messages.pofile import read_po
+
+    with open(path, "rb") as f:
+        catalog = read_po(f, ignore_obsolete=True, abort_invalid=True)
+    return {m.id: m.string for m in catalog if m.id and isinstance(m.id, str) and m.string and not m.fuzzy}
+
+
+def catalogue() -> Mapping[str, Mapping[str, str]]:
+    """Every language's texts (language -> key -> text), read on first use."""
+    global _catalogue
+    loaded = _catalogue
+    if loaded is None:
+        with _lock:
+            loaded = _catalogue
+            if loaded is None:
+                loaded = {lang: read_po_file(po_path(lang)) for lang in LANGUAGES}
+                _catalogue = loaded
+    return loaded
+
+
+def _report(kind: str, key: str) -> None:
+    if (kind, key) not in _reported:
+        _reported.add((kind, key))
+        log.error("message catalogue: %s %s", kind, key)
+
+
+def has(key: str) -> bool:
+    """Whether ``key`` is in the catalogue (for texts that may come from elsewhere)."""
+    return key in catalogue()[SOURCE_LANGUAGE]
+
+
+def lookup(key: str, lang: str = SOURCE_LANGUAGE) -> str:
+    """The unformatted text for ``key`` in ``lang``, with the fallbacks above."""
+    texts = catalogue()
+    text = texts.get(lang, {}).get(key)
+    if text is not None:
+        return text
+    source = texts[SOURCE_LANGUAGE]
+    text = source.get(key)
+    if text is not None:
+        _report(f"no {lang!r} text for", key)
+        return text
+    _report("unknown key", key)
+    return texts.get(lang, {}).get(GENERIC_KEY) or source.get(GENERIC_KEY) or ""
+
+
+def t(key: str, lang: str = SOURCE_LANGUAGE, **values) -> str:
+    """Look up ``key`` in ``lang`` (falling back to Vietnamese, then to the generic sentence)."""
+    text = lookup(key, lang)
     return text.format(**values) if values else text
 
 
-def register(messages: dict[str, dict[str, str]]) -> None:
-    """Add a module's messages (device errors, screens) to the catalogue."""
-    for key, entry in messages.items():
-        missing = [lang for lang in LANGUAGES if lang not in entry]
-        if missing:
-            raise ValueError(f"message {key!r} lacks {', '.join(missing)}")
-        MESSAGES[key] = entry
+class _Messages(Mapping[str, Mapping[str, str]]):
+    """A read-only view of the catalogue by key: ``MESSAGES[key][lang]``."""
+
+    def __getitem__(self, key: str) -> Mapping[str, str]:
+        texts = catalogue()
+        if key not in texts[SOURCE_LANGUAGE]:
+            raise KeyError(key)
+        return {lang: texts[lang][key] for lang in LANGUAGES if key in texts[lang]}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(catalogue()[SOURCE_LANGUAGE])
+
+    def __len__(self) -> int:
+        return len(catalogue()[SOURCE_LANGUAGE])
+
+
+MESSAGES: Mapping[str, Mapping[str, str]] = _Messages()

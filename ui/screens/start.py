@@ -293,9 +293,12 @@ class KeypadScreen(Screen):
 class BusyScreen(Screen):
     """Please wait: a spinner, what is happening, and always a way back."""
 
-    TEXTS = {j.Step.READING: "ui.reading", j.Step.LOOKING_UP: "ui.looking_up", j.Step.FINDING_BOOKING: "ui.looking_up",
-             j.Step.FINDING_PATIENT: "ui.finding_patient", j.Step.CHECKING_IN: "ui.checking_in",
-             j.Step.PRINTING: "ui.printing"}
+    CHECKING_IN = ("ui.checking_in.title", "ui.checking_in.body")
+    LOOKING_UP = ("ui.looking_up.title", "ui.looking_up.body")
+    TEXTS = {j.Step.READING: ("ui.reading.title", "ui.reading.body"), j.Step.LOOKING_UP: LOOKING_UP,
+             j.Step.FINDING_BOOKING: LOOKING_UP,
+             j.Step.FINDING_PATIENT: ("ui.finding_patient.title", "ui.finding_patient.body"),
+             j.Step.CHECKING_IN: CHECKING_IN, j.Step.PRINTING: ("ui.printing.title", "ui.printing.body")}
 
     def __init__(self, send, parent=None):
         super().__init__(send, parent)
@@ -309,9 +312,9 @@ class BusyScreen(Screen):
         self.footer.addWidget(self.cancel)
 
     def render(self, journey, ctx) -> None:
-        prefix = self.TEXTS.get(journey.step, "ui.checking_in")
-        self.title.setText(self.t(prefix + ".title"))
-        self.text.setText(self.t(prefix + ".body"))
+        title, body = self.TEXTS.get(journey.step, self.CHECKING_IN)
+        self.title.setText(self.t(title))
+        self.text.setText(self.t(body))
         self.picture.setVisible(journey.step is j.Step.READING)
         self.cancel.setText(self.t("ui.action.cancel"))
         self.cancel.setVisible(journey.step is not j.Step.PRINTING)
