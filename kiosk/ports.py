@@ -158,14 +158,6 @@ class ConnectivityMonitor(Protocol):
     def report_ok(self, reason: str = "") -> None: ...
 
 
-class Outbox(Protocol):
-    """Durable queue of check-ins to deliver to the HIS later (offline mode)."""
-
-    def enqueue(self, request: CheckInRequest, ticket: Ticket) -> str: ...
-
-    def backlog(self) -> int: ...
-
-
 class CoverageQueue(Protocol):
     """Durable queue of BHYT work left for later (``offline_cache``): a card
     check that could not be made (gateway slow or down), or a Coverage that
