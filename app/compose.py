@@ -35,8 +35,9 @@ from kiosk.checkin.online import CheckInService
 from kiosk.clock import SystemClock
 from kiosk.config.loader import Config
 from kiosk.domain import ClinicRoom
+from kiosk.errors import ConfigError
 from kiosk.insurance.card_check import InsuranceGateway
-from kiosk.ports import Announcer, CardReader, CheckInHandler, Printer, QrScanner, Speech
+from kiosk.ports import Announcer, CallAudio, CardReader, CheckInHandler, Printer, QrScanner, Speech
 from kiosk.services import AlwaysOnline, KioskServices
 from offline_cache.integrity import OutboxUnavailable
 from offline_cache.wiring import OfflineParts, build_parts
@@ -55,55 +56,78 @@ def build_visit_history(config: Config) -> FhirVisitHistory:
     return FhirVisitHistory(config)
 
 
-def build_printer(config: Config, *, keep_tickets: bool = True) -> Printer | None:
-    """``printer.driver``: escpos → python-escpos; simulator → the scriptable printer; none → None."""
-    if config.printer.driver == "none":
+def _pick(key: str, driver: str, choices: dict[str, Callable[[], object]]):
+    """The device that ``key = driver`` names, built; None for "none". The
+    one place that chooses between a real adapter and its simulator."""
+    if driver == "none":
         return None
-    return devices.printer.build_printer(config, keep_tickets=keep_tickets)
+    if driver not in choices:
+        raise ConfigError(f"{key}: expected one of {', '.join(choices)} or none, got {driver!r}")
+    return choices[driver]()
+
+
+def build_printer(config: Config, *, keep_tickets: bool = True, dot_width: int | None = None) -> Printer | None:
+    """``printer.driver``: escpos → python-escpos; simulator → the scriptable printer; none → None.
+    ``keep_tickets=False`` for test prints, which must not be offered for reprint."""
+    kw = {"keep_tickets": keep_tickets, "dot_width": dot_width}
+    return _pick("printer.driver", config.printer.driver, {
+        "escpos": lambda: devices.printer.escpos_printer(config, **kw),
+        "simulator": lambda: devices.printer.simulated_printer(config, **kw)})
 
 
 def build_card_reader(config: Config) -> CardReader | None:
     """``card_reader.driver``: pcsc → pyscard on its own thread; simulator → sample cards; none → None."""
-    return devices.card.build_card_reader(config)
+    return _pick("card_reader.driver", config.card_reader.driver, {
+        "pcsc": lambda: devices.card.pcsc_card_reader(config),
+        "simulator": lambda: devices.card.simulated_card_reader(config)})
 
 
 def build_card_reader_with(config: Config, *, simulated_card: str | None = None) -> CardReader:
     """``kiosk card read``: the PC/SC reader of ``[card_reader]`` whatever its
     driver, or the simulator with demo person ``simulated_card`` on it."""
-    config = copy.deepcopy(config)
-    config.card_reader.driver = "simulator" if simulated_card else "pcsc"
-    reader = devices.card.build_card_reader(config)
-    if simulated_card:
-        reader.set_slow(0.0)
-        reader.insert_card(simulated_card)
+    if not simulated_card:
+        return devices.card.pcsc_card_reader(config)
+    reader = devices.card.simulated_card_reader(config)
+    reader.set_slow(0.0)
+    reader.insert_card(simulated_card)
     return reader
 
 
 def build_scanner(config: Config) -> QrScanner | None:
     """``camera.driver``: opencv → the camera or file in ``camera.source``; simulator; none → None."""
-    if config.camera.driver == "none":
-        return None
-    return devices.camera.build_scanner(config)
+    return _pick("camera.driver", config.camera.driver, {
+        "opencv": lambda: devices.camera.camera_scanner(config),
+        "simulator": lambda: devices.camera.simulated_scanner(config)})
 
 
 def build_camera_scanner(config: Config, *, source: str | None = None) -> QrScanner:
     """``kiosk scan``: the OpenCV scanner on ``source`` (default ``camera.source``)
     whatever ``camera.driver`` says; a video file is played once, not looped."""
-    config = copy.deepcopy(config)
-    config.camera.driver = "opencv"
     if source:
+        config = copy.deepcopy(config)
         config.camera.source = source
-    return devices.camera.build_scanner(config, loop_files=False)
+    return devices.camera.camera_scanner(config, loop_files=False)
 
 
 def build_speaker(config: Config) -> Speech | None:
     """``speech.driver``: espeak → spoken guidance on its own device thread; simulator; none → None."""
-    return devices.voice.build_speaker(config)
+    return _pick("speech.driver", config.speech.driver, {
+        "espeak": lambda: devices.voice.espeak_speaker(config),
+        "simulator": lambda: devices.voice.simulated_speaker(config)})
 
 
 def build_announcer(config: Config) -> Announcer | None:
     """``board.voice_driver``: espeak → chime + espeak-ng; simulator; none → None."""
-    return devices.voice.build_announcer(config)
+    return _pick("board.voice_driver", config.board.voice_driver, {
+        "espeak": lambda: devices.voice.espeak_announcer(config),
+        "simulator": lambda: devices.voice.simulated_announcer(config)})
+
+
+def build_call_audio(config: Config) -> CallAudio | None:
+    """The web boards' voice from ``board.voice_driver``; None when "none"."""
+    return _pick("board.voice_driver", config.board.voice_driver, {
+        "espeak": lambda: devices.voice.espeak_call_audio(config),
+        "simulator": lambda: devices.voice.simulated_call_audio(config)})
 
 
 @dataclass
@@ -296,7 +320,7 @@ def build_queue_web(config: Config):
     return QueueWebParts(config=config, departments=lambda: his.departments(fresh=True), make_poller=make_poller,
                          clock=clock,
                          visits=lookups if tokens is not None else None, tokens=tokens,
-                         call_audio=devices.voice.build_call_audio(config), closers=[his.close, lookups.close])
+                         call_audio=build_call_audio(config), closers=[his.close, lookups.close])
 
 
 # --- what the doctor examines -----------------------------------------------------------

@@ -198,24 +198,31 @@ class FhirHis:
         raise HisConflict("visit: still conflicting")
 
     def _settled(self, plan: VisitPlan) -> RecordedVisit | None:
-        return self.find_visit(plan.checkin_id)
+        return self.settle_visit(plan.checkin_id)
 
     def find_visit(self, checkin_id: str) -> RecordedVisit | None:
-        """The visit recorded for a check-in id, asked of the HIS itself. Only
-        retries and the outbox ask, after a try whose outcome was unknown: so
-        what such a try may have left undone is finished here — the visit's
-        appointment, still ``booked``, is marked arrived."""
-        found, _ = self.client.search("Encounter", {"identifier": f"{self.his.checkin_system}|{checkin_id}"})
-        if not found:
-            return None
-        enc = found[0]
-        appt_id = m.ref_id(((enc.get("appointment") or [{}])[0]).get("reference"))
-        visit = self._recorded(enc, appt_id, False)
-        if appt_id:
+        """The visit recorded for a check-in id, asked of the HIS itself; only
+        reads (the phone pages' ``VisitFinder``, tests)."""
+        return self._find(checkin_id)[0]
+
+    def settle_visit(self, checkin_id: str) -> RecordedVisit | None:
+        """The visit recorded for a check-in id, and what a try whose outcome
+        was unknown may have left undone finished: the visit's appointment,
+        still ``booked``, is marked arrived. Only retries and the outbox ask."""
+        visit, appt_id = self._find(checkin_id)
+        if visit is not None and appt_id:
             appointment = self.client.read("Appointment", appt_id).body
             if appointment.get("status") == "booked":
                 self.writer.arrive(appointment)
         return visit
+
+    def _find(self, checkin_id: str) -> tuple[RecordedVisit | None, str | None]:
+        found, _ = self.client.search("Encounter", {"identifier": f"{self.his.checkin_system}|{checkin_id}"})
+        if not found:
+            return None, None
+        enc = found[0]
+        appt_id = m.ref_id(((enc.get("appointment") or [{}])[0]).get("reference"))
+        return self._recorded(enc, appt_id, False), appt_id
 
     def _recorded(self, enc: dict, appointment_id: str | None, patient_created: bool) -> RecordedVisit:
         with reading("Encounter"):

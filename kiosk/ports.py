@@ -98,8 +98,10 @@ class His(Protocol):
         is ``code``, with their booked appointments of ``day`` — one round trip."""
         ...
 
-    def find_visit(self, checkin_id: str) -> RecordedVisit | None:
-        """The visit recorded for this check-in id, asked of the HIS (not trusted from a response)."""
+    def settle_visit(self, checkin_id: str) -> RecordedVisit | None:
+        """The visit recorded for this check-in id, asked of the HIS (not trusted
+        from a response), with what an interrupted check-in left undone finished
+        (its appointment marked arrived). A write: for retries and the outbox."""
         ...
 
     def find_visits(self, checkin_ids: list[str]) -> tuple[dict[str, RecordedVisit], list[str]]:
@@ -154,14 +156,6 @@ class ConnectivityMonitor(Protocol):
         ...
 
     def report_ok(self, reason: str = "") -> None: ...
-
-
-class Outbox(Protocol):
-    """Durable queue of check-ins to deliver to the HIS later (offline mode)."""
-
-    def enqueue(self, request: CheckInRequest, ticket: Ticket) -> str: ...
-
-    def backlog(self) -> int: ...
 
 
 class CoverageQueue(Protocol):

@@ -82,7 +82,7 @@ class InsuranceSender(BackgroundWorker):
         if coverage_status(check) is None:
             self._done(entry, coverage, f"{what}: nothing to record")
             return "nothing_to_write"
-        visit = self.his.find_visit(entry.checkin_id)
+        visit = self.his.settle_visit(entry.checkin_id)
         if visit is None:
             raise _NoAnswer("the visit is not in the HIS yet (an offline check-in not delivered)")
         bill = bills_visit(coverage)

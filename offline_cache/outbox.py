@@ -73,7 +73,7 @@ def _ticket_from(text: str) -> Ticket:
 
 
 class OutboxStore(LeasedTable):
-    """Implements ``kiosk.ports.Outbox`` and ``kiosk.checkin.offline_first.OfflineStore``
+    """Implements ``kiosk.checkin.offline_first.OfflineStore``
     (retry, counts, backlog, release, mark_failed: ``offline_cache.work_queue``)."""
 
     table, done_state, has_owner = "outbox", DELIVERED, True
@@ -103,7 +103,7 @@ class OutboxStore(LeasedTable):
         return ticket
 
     def enqueue(self, request: CheckInRequest, ticket: Ticket) -> str:
-        """``kiosk.ports.Outbox``: queue a check-in whose ticket is already numbered."""
+        """Queue a check-in whose ticket is already numbered."""
         queued = None
         with self.database.write() as conn:
             if not conn.execute("SELECT 1 FROM checkins WHERE checkin_id = ?", (request.checkin_id,)).fetchone():

@@ -27,7 +27,7 @@ class Prober:
     ``confirm_offline_s = 0`` the first failure switches. Coming back online
     takes one good probe. A delivery of the outbox sender that finds the HIS
     not answering counts as a failed probe (``report_failure``). (A check-in that fails is not delayed by this: it
-    gets its offline ticket at once, ``kiosk.resilient_checkin``.)"""
+    gets its offline ticket at once, ``kiosk.checkin.offline_first``.)"""
 
     def __init__(self, his, monitor, config: Config, reference=None, *, clock: Callable[[], float] = time.monotonic):
         self.his = his

@@ -5,7 +5,7 @@ Why it cannot duplicate:
   Encounter, and of the Patient by its CCCD identifier — a patient created in
   the HIS meanwhile is matched, not duplicated);
 - an entry that was tried before (or whose online attempt may have landed)
-  is first looked up in the HIS (``find_visit``); if the visit is there it is
+  is first looked up in the HIS (``settle_visit``); if the visit is there it is
   only marked delivered;
 - an entry counts as delivered only once a search of the HIS shows its visit,
   never on the strength of a write's response;
@@ -112,7 +112,7 @@ class Sender(BackgroundWorker):
                     continue
                 try:
                     if entry.verify_first:
-                        found = self.his.find_visit(entry.checkin_id)
+                        found = self.his.settle_visit(entry.checkin_id)
                         if found is not None:
                             self._finish(entry, found, report, already=True)
                             continue

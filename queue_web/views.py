@@ -58,10 +58,6 @@ def board_texts(lang: str) -> dict:
     return {name: t(key, lang) for name, key in keys.items()}  # t() without values keeps the {placeholders}
 
 
-def call_text(room_name: str, label: str, lang: str = "vi") -> str:
-    return t("board.calling", lang, label=label, room=room_name)
-
-
 def phone_view(lang: str, *, state: str, progress: VisitProgress | None = None, label: str = "",
                room: ClinicRoom | None = None, department: Department | None = None,
                snapshot: BoardSnapshot | None = None, tz: ZoneInfo, now: datetime) -> dict:

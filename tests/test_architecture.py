@@ -19,7 +19,8 @@
   offline_cache/ or app/, no Qt, no device library; nothing but app/ imports it;
 - nothing imports app/ (tests and benchmarks are harnesses, not product code);
 - no import cycle between modules;
-- importing every core module pulls no Qt or device library into the process.
+- importing every core module pulls no Qt or device library into the process;
+- only app/ chooses between a real adapter and its simulator by a ``driver`` setting.
 """
 from __future__ import annotations
 
@@ -190,3 +191,55 @@ def test_the_checks_catch_every_form_of_import(tmp_path, monkeypatch):
     assert [d.split(": ")[1] for d in dynamic_imports("kiosk")] == ["imports importlib", "import_module", "__import__"]
     assert offenders("kiosk", HTTP_LIBS) == ["kiosk/e.py: imports http.client", "kiosk/e.py: imports http.client.HTTPConnection",
                                             "kiosk/e.py: imports requests"]
+
+
+# --- only the composition root picks an implementation ---------------------------------
+
+DRIVER_SETTINGS = {"driver", "voice_driver"}  # printer/card_reader/camera/speech.driver, board.voice_driver
+DRIVER_SETTING_READERS = {  # files outside app/ that may compare a driver setting, and why
+    "kiosk/config/loader.py": "validates the settings (printer.connection is needed when driver = escpos)",
+    "ui/admin/tabs.py": "shows the settings to IT staff",
+}
+
+
+def driver_choices(package: str) -> list[str]:
+    """Comparisons that choose by a ``driver`` setting (``x.driver == "…"``,
+    ``x.voice_driver in (…)``) or with the string "simulator", in a package."""
+    found = []
+    for path in _files(package):
+        rel = str(path.relative_to(ROOT))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.Compare):
+                operands = [node.left, *node.comparators]
+                if rel not in DRIVER_SETTING_READERS and any(
+                        isinstance(o, ast.Attribute) and o.attr in DRIVER_SETTINGS for o in operands):
+                    found.append(f"{rel}:{node.lineno}: compares a driver setting")
+                elif any(isinstance(c, ast.Constant) and c.value == "simulator"
+                         for o in operands for c in ast.walk(o)):
+                    found.append(f"{rel}:{node.lineno}: compares with \"simulator\"")
+            elif isinstance(node, ast.Match) and isinstance(node.subject, ast.Attribute) \
+                    and node.subject.attr in DRIVER_SETTINGS:
+                found.append(f"{rel}:{node.lineno}: matches a driver setting")
+    return found
+
+
+@pytest.mark.parametrize("package", [p for p in PRODUCT if p != "app"])
+def test_only_the_composition_root_chooses_an_adapter_or_its_simulator(package):
+    """``app/compose.py`` reads the ``driver`` settings; the device packages offer
+    their real adapters and simulators as classes and functions, and choose nothing."""
+    assert driver_choices(package) == []
+
+
+def test_the_driver_rule_catches_each_form(tmp_path, monkeypatch):
+    pkg = tmp_path / "devices"
+    pkg.mkdir()
+    (pkg / "a.py").write_text("def f(c):\n    if c.printer.driver == 'escpos':\n        return 1\n")
+    (pkg / "b.py").write_text("def f(c):\n    return c.board.voice_driver in ('espeak', 'none')\n")
+    (pkg / "c.py").write_text("def f(kind):\n    return kind != 'simulator'\n")
+    (pkg / "d.py").write_text("def f(c):\n    match c.camera.driver:\n        case 'opencv':\n            return 1\n")
+    (pkg / "e.py").write_text("def f(c):\n    return c.camera.source == 'x'\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert driver_choices("devices") == ["devices/a.py:2: compares a driver setting",
+                                         "devices/b.py:2: compares a driver setting",
+                                         "devices/c.py:2: compares with \"simulator\"",
+                                         "devices/d.py:2: matches a driver setting"]

@@ -3,7 +3,7 @@
 Like Anki's ``taskman``: one small worker pool; a result comes back to the GUI
 thread through a queued Qt signal, so widgets are only ever touched there.
 ``run(fn, on_done)`` calls ``on_done(result)`` with ``fn``'s return value; ``fn``
-must not raise (``kiosk.journey.events.perform`` turns every failure into an
+must not raise (``kiosk.journey.work.perform`` turns every failure into an
 event) — if it does, the error is logged and ``on_done`` is not called.
 """
 from __future__ import annotations

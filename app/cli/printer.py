@@ -62,6 +62,7 @@ def _config(args) -> Config:
 
 def _print_test(args) -> int:
     import devices.printer as printing
+    from app import compose
     from devices.printer.samples import sample_ticket
 
     config = _config(args)
@@ -81,7 +82,7 @@ def _print_test(args) -> int:
         print("kiosk print-test: no printer configured (printer.driver = \"none\"); "
               "use --printer SPEC or --preview FILE", file=sys.stderr)
         return 2
-    printer = printing.build_printer(config, dot_width=width, keep_tickets=False)
+    printer = compose.build_printer(config, dot_width=width, keep_tickets=False)
     try:
         result.update(printer=printer.transport.describe(), status_before=printer.status())
         try:
@@ -101,6 +102,7 @@ def _print_test(args) -> int:
 
 def _reprint(args) -> int:
     import devices.printer as printing
+    from app import compose
 
     config = _config(args)
     kept = printing.kept_tickets(config)
@@ -117,7 +119,7 @@ def _reprint(args) -> int:
         print("kiosk reprint: no printer configured (printer.driver = \"none\"); use --printer SPEC",
               file=sys.stderr)
         return 2
-    printer = printing.build_printer(config)
+    printer = compose.build_printer(config)
     try:
         printer.print_ticket(ticket, reprint=True)
         print_json({"reprinted": True, "reference": ticket.reference, "label": ticket.label,

@@ -1,6 +1,7 @@
 """Camera QR scanning: capture thread, decoders, cascade, scanner adapter and
-simulator. ``build_scanner(config)`` gives a ``kiosk.ports.QrScanner``;
-its ``diagnose()`` checks the camera for ``kiosk doctor``.
+simulator. ``camera_scanner(config)`` and ``simulated_scanner(config)`` give
+a ``kiosk.ports.QrScanner`` (``app.compose.build_scanner`` picks by
+``camera.driver``); its ``diagnose()`` checks the camera for ``kiosk doctor``.
 
 OpenCV, zbar and zxing-cpp are imported when a scanner is built or a check
 runs, not when this package is imported.
@@ -13,7 +14,7 @@ from devices.camera.errors import CameraError, CameraLost, CameraUnavailable, En
 from kiosk.config.loader import Config
 from kiosk.operations.diagnostics import FAIL, OK, WARN, Check
 
-__all__ = ["build_scanner", "camera_checks", "decode_file", "make_capture", "CameraError", "CameraLost",
+__all__ = ["camera_checks", "camera_scanner", "simulated_scanner", "decode_file", "make_capture", "CameraError", "CameraLost",
            "CameraUnavailable", "EndOfStream"]
 
 
@@ -33,22 +34,22 @@ def make_cascade(config: Config):
     return Cascade(roi=config.camera.roi or None)
 
 
-def build_scanner(config: Config, *, loop_files: bool = True):
-    """``camera.driver``: opencv → the real camera; simulator → a scripted
-    camera that shows the codes the demo panel or a test asks for.
+def simulated_scanner(config: Config):
+    """A scripted camera that shows the codes the demo panel or a test asks for."""
+    from devices.camera.simulator import SimulatedScanner
+
+    return SimulatedScanner(repeat_after_s=config.camera.repeat_after_s)
+
+
+def camera_scanner(config: Config, *, loop_files: bool = True):
+    """The OpenCV camera (or file) in ``camera.source`` and the decoder cascade.
     ``loop_files=False``: a video file in ``camera.source`` is played once."""
+    from devices.camera.scanner import QrScanLoop
+
     cam = config.camera
-    if cam.driver == "simulator":
-        from devices.camera.simulator import SimulatedScanner
-
-        return SimulatedScanner(repeat_after_s=cam.repeat_after_s)
-    if cam.driver == "opencv":
-        from devices.camera.scanner import QrScanLoop
-
-        return QrScanLoop(lambda on_state: make_capture(config, on_state, loop_files=loop_files),
-                          lambda: make_cascade(config), repeat_after_s=cam.repeat_after_s,
-                          poll_timeout_s=cam.frame_timeout_s, checks=lambda: camera_checks(config))
-    raise CameraUnavailable(f"camera.driver {cam.driver!r}: no scanner to build")
+    return QrScanLoop(lambda on_state: make_capture(config, on_state, loop_files=loop_files),
+                      lambda: make_cascade(config), repeat_after_s=cam.repeat_after_s,
+                      poll_timeout_s=cam.frame_timeout_s, checks=lambda: camera_checks(config))
 
 
 def decode_file(config: Config, path: str) -> dict:

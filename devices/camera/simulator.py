@@ -10,7 +10,6 @@ Script steps (also callable live, e.g. from the demo operator panel):
 - ``show(payload, seconds)``: hold a code in front of the camera;
 - ``show_slip(code, seconds)``: an old paper slip with a Code 128 barcode;
 - ``show_unreadable(seconds)``: a code too blurred to read;
-- ``show_nothing(seconds)``: an empty view;
 - ``unplug(seconds)``: the camera delivers no frames (DEVICE_MISSING), then
   comes back (DEVICE_READY).
 """
@@ -158,9 +157,6 @@ class SimulatedScanner(QrScanLoop):
 
     def show_unreadable(self, seconds: float = 1.0) -> None:
         self._scripted.add(Step(UNREADABLE, seconds))
-
-    def show_nothing(self, seconds: float = 1.0) -> None:
-        self._scripted.add(Step(NOTHING, seconds))
 
     def unplug(self, seconds: float = 2.0) -> None:
         self._scripted.add(Step(UNPLUGGED, seconds))

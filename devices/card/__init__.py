@@ -1,8 +1,10 @@
 """CCCD chip reader adapters: PC/SC (pyscard) and a scriptable simulator.
 
-``build_card_reader(config)`` picks one from ``[card_reader] driver``; each
-reader's ``diagnose()`` gives `kiosk doctor` its checks. pyscard is imported
-only inside the PC/SC branch, so the simulator works without pcscd or pyscard.
+``pcsc_card_reader(config)`` and ``simulated_card_reader(config)`` build one
+from ``[card_reader]`` (``app.compose.build_card_reader`` picks by its
+``driver``); each reader's ``diagnose()`` gives `kiosk doctor` its checks.
+pyscard is imported only when a PC/SC reader is built, so the simulator works
+without pcscd or pyscard.
 """
 from __future__ import annotations
 
@@ -12,19 +14,20 @@ from kiosk.config.loader import Config
 from kiosk.operations.diagnostics import FAIL, OK, WARN, Check
 
 
-def build_card_reader(config: Config):
-    section = config.card_reader
-    if section.driver == "none":
-        return None
-    if section.driver == "simulator":
-        from devices.card.simulator import SimulatedCardReader
+def simulated_card_reader(config: Config):
+    """The simulator with the demo cards (``devices.cccd.sample_card``)."""
+    from devices.card.simulator import SimulatedCardReader
 
-        return SimulatedCardReader(timeout_s=section.timeout_s)
+    return SimulatedCardReader(timeout_s=config.card_reader.timeout_s)
+
+
+def pcsc_card_reader(config: Config):
+    """The PC/SC reader ``card_reader.reader`` on its own device thread."""
     from devices.card.pcsc import PcscCardReader
 
+    section = config.card_reader
     return PcscCardReader(section.reader, timeout_s=section.timeout_s, trust_store=section.trust_store,
                           extended_length=section.extended_length, poll_s=section.poll_interval_s)
-
 
 
 def trust_check(folder: str) -> Check:

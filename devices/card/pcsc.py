@@ -96,9 +96,6 @@ class PcscCardReader:
         timeout = timeout or self.timeout_s
         return self.call(lambda: self._read(key, with_photo, timeout), timeout + 1.0)
 
-    def list_readers(self, timeout: float = 5.0) -> list[str]:
-        return self.call(self._list_readers, timeout)
-
     def diagnose(self) -> list[Check]:
         """pcscd, the reader (and whether a card is on it), the CSCA trust store;
         asked on the reader's own thread, which owns the PC/SC context."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 
 from devices.card.identity import identity_from_chip
 from devices.cccd import sample_card
@@ -183,13 +182,3 @@ def _check_key(person: dict, key: AccessKey) -> None:
             raise WrongAccessKey("BAC: chip refused the MRZ key (simulated)")
         return
     raise WrongAccessKey("no CAN and no MRZ data given")
-
-
-def wait_until(predicate, timeout: float = 2.0) -> bool:
-    """Small helper for tests/demo scripts driving the simulator."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True

@@ -1,15 +1,17 @@
 """Queue tickets on ESC/POS thermal printers.
 
-``build_printer(config)`` returns the kiosk's ``Printer`` port: a
-``TicketPrinter`` over python-escpos (``printer.driver = "escpos"``) or over
-the scriptable simulator (``"simulator"``). ``diagnose(config)`` gives the
-checks ``kiosk doctor`` shows. python-escpos is imported only when a printer
-is actually opened.
+``escpos_printer(config)`` gives the kiosk's ``Printer`` port as a
+``TicketPrinter`` over python-escpos, ``simulated_printer(config)`` as the
+scriptable simulator (``app.compose.build_printer`` picks one by
+``printer.driver``). ``diagnose(config, printer)`` gives the checks ``kiosk
+doctor`` shows. python-escpos is imported only when a printer is actually
+opened.
 
 Files: ``layout.py`` (ticket image), ``escpos_transport.py`` (encoding and the
-connection), ``status.py`` (status replies), ``thread.py`` (the printer's
-thread), ``simulator.py``, ``kept.py`` (tickets kept for reprint),
-``texts.py`` (ticket wording), ``errors.py``.
+connection), ``connection.py`` (the ``printer.connection`` setting),
+``status.py`` (status replies), ``ticket_printer.py`` (the printer on its
+device thread), ``simulator.py``, ``kept.py`` (tickets kept for reprint),
+``quiet.py``, ``samples.py``, ``texts.py`` (ticket wording), ``errors.py``.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from kiosk.errors import ConfigError
 from kiosk.operations.diagnostics import FAIL, OK, WARN, Check
 
 __all__ = [
-    "build_printer", "diagnose", "kept_tickets", "layout_for", "TicketPrinter", "SimulatedPrinter",
+    "diagnose", "escpos_printer", "kept_tickets", "layout_for", "simulated_printer", "TicketPrinter", "SimulatedPrinter",
     "PrinterError", "PrinterOffline", "PrinterPaperOut", "PrinterTimeout", "TicketNotFound",
 ]
 
@@ -53,38 +55,42 @@ def _check_profile(config: Config, dot_width: int) -> None:
                           f"got {dot_width}")
 
 
-def build_printer(config: Config, *, dot_width: int | None = None, keep_tickets: bool = True) -> TicketPrinter:
-    """The configured printer (real or simulated). Opening the connection waits
-    for the first status query or ticket, so a switched-off printer does not
-    stop the kiosk from starting. ``keep_tickets=False`` for test prints, which
-    must not be offered for reprint."""
-    p = config.printer
-    dot_width = dot_width or p.dot_width
+def _parts(config: Config, dot_width: int | None, keep_tickets: bool):
+    dot_width = dot_width or config.printer.dot_width
     _check_profile(config, dot_width)
-    layout = layout_for(config, dot_width)
-    kept = kept_tickets(config) if keep_tickets else None
-    checks = lambda printer: diagnose(config, printer)  # noqa: E731
-    if p.driver == "simulator":
-        return SimulatedPrinter(layout, profile=p.profile, kept=kept, timeout_s=p.timeout_s,
-                                state=p.simulator_state, delay_s=p.simulator_delay_s, checks=checks)
-    if p.driver != "escpos":
-        raise ConfigError(f"printer.driver: expected escpos or simulator to build a printer, got {p.driver!r}")
+    return layout_for(config, dot_width), kept_tickets(config) if keep_tickets else None
+
+
+def simulated_printer(config: Config, *, dot_width: int | None = None, keep_tickets: bool = True) -> SimulatedPrinter:
+    """The scriptable printer with ``[printer]``'s layout, profile and simulator settings.
+    ``keep_tickets=False`` for test prints, which must not be offered for reprint."""
+    p = config.printer
+    layout, kept = _parts(config, dot_width, keep_tickets)
+    return SimulatedPrinter(layout, profile=p.profile, kept=kept, timeout_s=p.timeout_s, state=p.simulator_state,
+                            delay_s=p.simulator_delay_s, checks=lambda printer: diagnose(config, printer, simulated=True))
+
+
+def escpos_printer(config: Config, *, dot_width: int | None = None, keep_tickets: bool = True) -> TicketPrinter:
+    """A ``TicketPrinter`` over python-escpos on ``printer.connection``. Opening
+    the connection waits for the first status query or ticket, so a
+    switched-off printer does not stop the kiosk from starting."""
+    p = config.printer
+    layout, kept = _parts(config, dot_width, keep_tickets)
     from devices.printer.escpos_transport import EscposTransport
 
     transport = EscposTransport(parse_connection(p.connection), p.profile, timeout_s=p.timeout_s,
                                 status_timeout_s=p.status_timeout_s)
-    return TicketPrinter(transport, layout, profile=p.profile, kept=kept, timeout_s=p.timeout_s, checks=checks)
+    return TicketPrinter(transport, layout, profile=p.profile, kept=kept, timeout_s=p.timeout_s,
+                         checks=lambda printer: diagnose(config, printer))
 
 
-def diagnose(config: Config, printer: TicketPrinter) -> list[Check]:
-    """What ``TicketPrinter.diagnose`` reports: connection setting, profile,
-    font, kept-ticket folder and the printer's live status."""
+def diagnose(config: Config, printer: TicketPrinter, *, simulated: bool = False) -> list[Check]:
+    """What ``TicketPrinter.diagnose`` reports: connection setting (none for
+    the ``simulated`` printer), profile, font, kept-ticket folder and the
+    printer's live status."""
     p = config.printer
     checks: list[Check] = []
-    if p.driver == "none":
-        return [Check("printer", WARN, "no printer configured (printer.driver = \"none\"): no tickets",
-                      "set printer.driver = \"escpos\" and printer.connection")]
-    if p.driver == "escpos":
+    if not simulated:
         try:
             conn = parse_connection(p.connection)
             checks.append(Check("printer.connection", OK, conn.describe()))

@@ -12,7 +12,7 @@ read from ``[queue_web] token_secret_file``:
 guess one (128-bit id and 128-bit tag), or read anything personal from it.
 A token is valid on its day only (the hospital's timezone): it expires at
 midnight. The queue server verifies the token and finds the visit by its
-check-in identifier through ``VisitFinder`` (``His.find_visit``), never by
+check-in identifier through ``VisitFinder`` (``FhirHis.find_visit``, which only reads), never by
 anything the phone sends besides the token.
 """
 from __future__ import annotations
@@ -45,7 +45,7 @@ MIN_SECRET_CHARS = 32
 
 
 class VisitFinder(Protocol):
-    """What the phone page asks of the HIS (``kiosk.ports.His`` has both)."""
+    """What the phone page asks of the HIS (``fhir_his.his.FhirHis`` has both; both only read)."""
 
     def find_visit(self, checkin_id: str) -> RecordedVisit | None:
         """The visit recorded for a check-in id, or None (not in the HIS yet)."""

@@ -109,7 +109,7 @@ def is_offline_number(number: int) -> bool:
 
 
 class OfflineStore(Protocol):
-    """The durable outbox (``kiosk.ports.Outbox``) plus the one call the
+    """The durable outbox plus the one call the
     offline check-in needs: reserve the next number of the day and write the
     local record and the outbox entry in one transaction."""
 

@@ -64,7 +64,7 @@ class CheckInService:
         if request.is_retry:
             # The first attempt may have reached the HIS with its answer lost:
             # ask the HIS before doing anything again.
-            existing = self.his.find_visit(request.checkin_id)
+            existing = self.his.settle_visit(request.checkin_id)
             if existing is not None:
                 return self._result(request, existing, departments, now, booked=existing.appointment_id is not None)
 
@@ -76,7 +76,7 @@ class CheckInService:
         except DepartmentRequired:
             # The same check-in sent again without the retry flag, after its
             # appointment was already marked arrived: the visit it made wins.
-            existing = self.his.find_visit(request.checkin_id)
+            existing = self.his.settle_visit(request.checkin_id)
             if existing is None:
                 raise
             return self._result(request, existing, departments, now, booked=existing.appointment_id is not None)

@@ -4,7 +4,7 @@ or something the kiosk does not support.
 Why here (Qt-free, no cv2): the camera adapter only reports exact text; the
 check-in flow, the CLI and tests all interpret it the same way.
 
-CCCD layouts (see docs in shared reference ``cccd.md``):
+CCCD layouts:
 
 - ``cccd_2021``: 7 fields ``ID12|oldID|name|DDMMYYYY|Nam/Nữ|address|DDMMYYYY``
   (old ID may be empty);

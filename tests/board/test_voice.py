@@ -12,7 +12,8 @@ import wave
 
 import pytest
 
-from devices.voice import Announcement, EspeakAnnouncer, SimulatedAnnouncer, build_announcer
+from app.compose import build_announcer
+from devices.voice import Announcement, EspeakAnnouncer, SimulatedAnnouncer
 from devices.voice.chime import CHIME_FILE, write_chime
 from devices.voice.espeak import Espeak
 from kiosk.config.loader import config_from_dict

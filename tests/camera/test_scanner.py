@@ -8,7 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from devices.camera import build_scanner, make_capture
+from app.compose import build_scanner
+from devices.camera import make_capture
 from devices.camera.capture import CaptureThread
 from devices.camera.cascade import RepeatFilter
 from devices.camera.samples import (

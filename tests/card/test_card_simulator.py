@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from devices.card import build_card_reader
+from app.compose import build_card_reader
 from devices.card.identity import gender
 from devices.card.simulator import SimulatedCardReader
 from devices.cccd.errors import CardRemoved, CardTimeout, NoCard, ReaderGone, WrongAccessKey
@@ -131,7 +131,7 @@ def test_simulator_does_not_need_pyscard():
     import sys
 
     code = ("import sys, devices.card, devices.card.simulator, devices.cccd.chip_read;"
-            "devices.card.build_card_reader(__import__('kiosk.config.loader').config.loader.Config());"
+            "devices.card.simulated_card_reader(__import__('kiosk.config.loader').config.loader.Config());"
             "assert 'smartcard' not in sys.modules, 'pyscard imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=str(__import__('pathlib').Path(__file__).parents[2]))
 

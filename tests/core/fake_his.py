@@ -63,7 +63,7 @@ class FakeHis:
     def close(self):
         pass
 
-    def find_visit(self, checkin_id):
+    def settle_visit(self, checkin_id):
         return self.visits.get(checkin_id)
 
     def find_visits(self, checkin_ids):

@@ -34,7 +34,7 @@ class His:
     def __init__(self):
         self.recorded = []
 
-    def find_visit(self, checkin_id):
+    def settle_visit(self, checkin_id):
         from kiosk.ports import RecordedVisit
         return RecordedVisit("p1", "e1", None, 1, "001")
 

@@ -12,7 +12,8 @@ import pytest
 from PIL import Image, ImageChops
 
 from app.cli import main
-from devices.printer import build_printer, kept_tickets
+from app.compose import build_printer
+from devices.printer import kept_tickets
 from devices.printer.errors import PrinterPaperOut
 from devices.printer.layout import TicketLayout
 from devices.printer.samples import sample_ticket

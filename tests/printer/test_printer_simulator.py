@@ -7,7 +7,8 @@ import threading
 import pytest
 from PIL import Image
 
-from devices.printer import SimulatedPrinter, build_printer
+from app.compose import build_printer
+from devices.printer import SimulatedPrinter
 from devices.printer.errors import PrinterOffline, PrinterPaperOut, PrinterTimeout
 from devices.printer.samples import sample_ticket
 from kiosk.operations.diagnostics import FAIL, OK, WARN

@@ -11,7 +11,8 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageChops
 
-from devices.printer import KeptTickets, build_printer, kept_tickets
+from app.compose import build_printer
+from devices.printer import KeptTickets, kept_tickets
 from devices.printer.errors import PrinterOffline, PrinterPaperOut
 from devices.printer.samples import sample_ticket
 from kiosk.operations.diagnostics import FAIL, OK, WARN

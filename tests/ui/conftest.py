@@ -38,10 +38,9 @@ def kiosk_config(sandbox, tmp_path):
 @pytest.fixture
 def kiosk(qtbot, kiosk_config):
     """A running kiosk window on the sandbox HIS with test reader/camera and the printer simulator."""
-    from app.compose import build_kiosk
+    from app.compose import build_kiosk, build_printer
     from devices.camera.simulator import SimulatedScanner
     from devices.card.simulator import SimulatedCardReader
-    from devices.printer import build_printer
     from devices.voice import SimulatedSpeaker
     from ui.app import make_kiosk
 
