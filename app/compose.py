@@ -26,12 +26,13 @@ from fhir_his.board import FhirBoardHis, poll_client
 from fhir_his.client import FhirClient
 from fhir_his.his import FhirHis
 from fhir_his.history import FhirVisitHistory
-from kiosk.board.follow import FollowLinkCheckIn, follow_links
+from kiosk.board.follow import FollowLinkStage, follow_links
 from kiosk.board.model import BoardHis
 from kiosk.board.service import BoardPoller, RoomCaller, resolve_rooms
-from kiosk.checkin.insured import InsuredCheckIn
-from kiosk.checkin.offline_first import OfflineFirstCheckIn
+from kiosk.checkin.insured import InsuranceSide
+from kiosk.checkin.offline_first import OutboxCheckIn
 from kiosk.checkin.online import CheckInService
+from kiosk.checkin.pipeline import CheckInPipeline
 from kiosk.clock import SystemClock
 from kiosk.config.loader import Config
 from kiosk.domain import ClinicRoom
@@ -132,25 +133,40 @@ def build_call_audio(config: Config) -> CallAudio | None:
 
 @dataclass
 class OfflineCheckIn:
-    """The offline-first check-in and the offline parts under it."""
+    """The check-in pipeline with its online and offline stages, and the
+    offline parts under it (``kiosk sync``-less tests and benchmarks)."""
 
-    handler: OfflineFirstCheckIn
+    handler: CheckInPipeline
     parts: OfflineParts
 
     def close(self) -> None:
-        self.handler.close()
+        self.handler.close()  # waits (bounded) for an attempt in flight, while the database is open
         self.parts.close()
 
 
 def build_offline_checkin(config: Config, his: FhirHis, online: CheckInHandler, clock,
                           gateway: InsuranceGateway | None = None) -> OfflineCheckIn:
-    """``online`` wrapped so that the kiosk keeps issuing tickets when the HIS is
-    down (no thread started: ``parts.start()`` runs the sender and the probe,
-    and the BHYT recheck worker when ``gateway`` is given)."""
+    """``online`` in a pipeline whose offline stage keeps the kiosk issuing
+    tickets when the HIS is down (no thread started: ``parts.start()`` runs the
+    sender and the probe, and the BHYT recheck worker when ``gateway`` is given)."""
     parts = build_parts(config, his, gateway)
-    handler = OfflineFirstCheckIn(online, parts.store, parts.reference, parts.monitor, clock, config,
-                                  on_late_online=parts.sender.kick)
-    return OfflineCheckIn(handler, parts)
+    return OfflineCheckIn(build_pipeline(config, his, online, clock, parts), parts)
+
+
+def build_pipeline(config: Config, his: FhirHis, online: CheckInHandler, clock, parts: OfflineParts | None, *,
+                   insured: bool = False, follow: bool = False) -> CheckInPipeline:
+    """The check-in pipeline and its stages: ``online``; the offline stage when
+    there is a local database (``parts``); the BHYT side when ``insured``
+    (``insurance.gateway`` set); the phone link when ``follow`` and ``[queue_web]
+    public_base_url`` is set. A late online result wakes the outbox sender."""
+    offline = (OutboxCheckIn(parts.store, parts.reference, parts.monitor, clock, config)
+               if parts is not None else None)
+    insurance = (InsuranceSide(his, parts.insurance if parts is not None else None,
+                               deadline_s=config.offline.go_offline_after_s) if insured else None)
+    links = follow_links(config.queue_web) if follow else None  # the ticket's QR opens the phone page
+    return CheckInPipeline(online, offline=offline, insurance=insurance,
+                           follow=FollowLinkStage(links, config.kiosk.timezone) if links is not None else None,
+                           late_listener=parts.sender.kick if parts is not None else None)
 
 
 @dataclass
@@ -200,33 +216,24 @@ def build_kiosk(config: Config, *, with_devices: bool = True, background: bool =
     online = CheckInService(his, clock, config)
     gateway = build_insurance_gateway(config)  # None when insurance.gateway = "none": nothing changes
     try:
-        offline = build_offline_checkin(config, his, online, clock, gateway)
+        parts = build_parts(config, his, gateway)
     except OutboxUnavailable as exc:  # a damaged local database never stops online check-ins
         log.error("offline cache unavailable: online check-ins only", extra={
             "event": "offline.unavailable", "error": str(exc)})
-        offline = None
-    handler = offline.handler if offline is not None else online
-    insured = None
-    if gateway is not None:  # the BHYT side of each check-in: ticket line, Coverage, recheck queue
-        insured = handler = InsuredCheckIn(handler, his, offline.parts.insurance if offline is not None else None,
-                                           deadline_s=config.offline.go_offline_after_s)
-    links = follow_links(config.queue_web)  # [queue_web] public_base_url: the ticket's QR opens the phone page
-    if links is not None:
-        handler = FollowLinkCheckIn(handler, links, config.kiosk.timezone)
-    parts = offline.parts if offline is not None else None
-    services = KioskServices(config=config, his=his, checkin=handler, clock=clock, insurance=gateway,
+        parts = None
+    pipeline = build_pipeline(config, his, online, clock, parts, insured=gateway is not None, follow=True)
+    services = KioskServices(config=config, his=his, checkin=pipeline, clock=clock, insurance=gateway,
                              connectivity=parts.monitor if parts is not None else AlwaysOnline(),
                              department_fallback=parts.reference.departments if parts is not None else None,
                              outbox=parts)
     services.on_close(his.close)
     if gateway is not None:
         services.on_close(gateway.close)
-    if offline is not None:
-        services.on_close(offline.close)  # after the devices: runs before the HIS client closes
+    if parts is not None:
+        services.on_close(parts.close)
         if background:
             parts.start()
-    if insured is not None:
-        services.on_close(insured.close)
+    services.on_close(pipeline.close)  # before the offline parts and the HIS client: a check-in in flight ends first
     if with_devices:
         services.printer = build_printer(config)
         services.card_reader = build_card_reader(config)

@@ -3,8 +3,8 @@
 ``build_parts(config, his)`` opens the local database and returns the parts
 (outbox store, reference cache, connectivity monitor, outbox sender, HIS
 probe) without starting a thread and without touching anything it did not
-build. ``app/compose.py`` wraps the online check-in in the core's
-``OfflineFirstCheckIn`` with them, starts the threads and closes them in order:
+build. ``app/compose.py`` gives them to the core's check-in pipeline (its
+offline stage ``OutboxCheckIn``), starts the threads and closes them in order:
 threads first, the database last.
 """
 from __future__ import annotations

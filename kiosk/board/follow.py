@@ -31,9 +31,9 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from kiosk.config.secret_files import read_secret as read_secret_file
-from kiosk.domain import CheckInRequest, CheckInResult, Department
+from kiosk.domain import CheckInResult, Department
 from kiosk.errors import ConfigError
-from kiosk.ports import CheckInHandler, RecordedVisit
+from kiosk.ports import RecordedVisit
 
 _CONTEXT = b"kiosk-follow-v1"
 _TAG_BYTES = 16
@@ -155,25 +155,20 @@ class FollowLinks:
         return f"{self.base_url}/t/{self.tokens.make(checkin_id, day)}"
 
 
-class FollowLinkCheckIn:
-    """A ``CheckInHandler`` that puts the follow-up link on each ticket (the
-    QR code printed on it and ``kiosk checkin --json``'s ``ticket.follow_url``).
-    Online and offline tickets alike: an offline visit shows on the phone once
-    it has reached the HIS."""
+class FollowLinkStage:
+    """The check-in pipeline's last stage: the follow-up link on each ticket
+    (the QR code printed on it and ``kiosk checkin --json``'s
+    ``ticket.follow_url``). Online and offline tickets alike: an offline visit
+    shows on the phone once it has reached the HIS."""
 
-    def __init__(self, inner: CheckInHandler, links: FollowLinks, timezone: str):
-        self.inner = inner
+    def __init__(self, links: FollowLinks, timezone: str):
         self.links = links
         self.tz = ZoneInfo(timezone)
 
-    def check_in(self, request: CheckInRequest) -> CheckInResult:
-        result = self.inner.check_in(request)
+    def add_link(self, result: CheckInResult) -> CheckInResult:
         ticket = result.ticket
         url = self.links.url_for(ticket.reference, ticket.issued_at.astimezone(self.tz).date())
         return dataclasses.replace(result, ticket=dataclasses.replace(ticket, follow_url=url))
-
-    def __getattr__(self, name):  # close(), status … of the wrapped handler
-        return getattr(self.inner, name)
 
 
 def follow_links(queue_web) -> FollowLinks | None:

@@ -1,21 +1,25 @@
-"""Offline-first check-in: online when the HIS answers, queued locally when not.
+"""Offline-first check-in: the offline stage of the check-in pipeline.
 
-``OfflineFirstCheckIn`` wraps the online ``CheckInService`` and decides, per
-check-in, which way to go (the SQLite side lives in ``offline_cache``):
+``OutboxCheckIn`` is the stage of ``kiosk.checkin.pipeline.CheckInPipeline``
+that keeps the kiosk issuing tickets when the HIS does not answer (the SQLite
+side lives in ``offline_cache``):
 
-- Online mode: the online check-in runs on a worker thread with a deadline
-  (``offline.go_offline_after_s``). ``HisUnavailable`` (timeouts, connection
-  errors, 5xx) or no answer before the deadline switches the kiosk to offline
-  mode and the same check-in is queued locally at once. Other errors (patient
-  ambiguous, department unknown, 4xx) are the patient's answer and propagate.
+- Online mode: the pipeline runs the online check-in on its executor with a
+  deadline (``offline.go_offline_after_s``). ``HisUnavailable`` (timeouts,
+  connection errors, 5xx) or no answer before the deadline switches the kiosk
+  to offline mode and the same check-in is queued locally at once. Other
+  errors (patient ambiguous, department unknown, 4xx) are the patient's answer
+  and propagate.
 - Offline mode: no HIS call at all. Department from the cached reference
   data, a queue number from this kiosk's reserved range, the local record and
   its outbox entry written in one transaction, a ticket marked offline.
 
-An online attempt abandoned at the deadline may still reach the HIS later; it
-carries the same check-in id, so the outbox sender finds that visit instead
-of creating a second one, and puts the offline label on it (the paper ticket
-the patient holds stays valid).
+An online attempt that outlives the deadline is not abandoned: it goes on and
+may still reach the HIS. It carries the same check-in id, so the outbox sender
+finds that visit instead of creating a second one (its entry is marked
+``online_attempted``: it asks the HIS first, and every write is a conditional
+create keyed by the check-in id), and puts the offline label on it (the paper
+ticket the patient holds stays valid).
 
 Offline queue numbers (the rule IT needs to know)
 -------------------------------------------------
@@ -32,25 +36,18 @@ set ``offline_number_base`` explicitly.
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
-import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
 from datetime import date
 from typing import Callable, Protocol
 
 from kiosk.checkin.visit_rules import departments_by_code, make_ticket, pick_room, place, visit_priority
 from kiosk.config.loader import Config, KioskSection
-from kiosk.domain import CheckInRequest, CheckInResult, Department, Ticket, is_valid_citizen_id
+from kiosk.domain import CheckInRequest, CheckInResult, Department, Ticket
 from kiosk.errors import (
     ConfigError,
     DepartmentRequired,
-    HisUnavailable,
-    InvalidIdentity,
     KioskError,
     UnknownDepartment,
 )
@@ -127,62 +124,25 @@ class ReferenceData(Protocol):
         ...
 
 
-@dataclass
-class LateOnline:
-    """An online attempt that finished after the deadline (for reconciliation)."""
+class OutboxCheckIn:
+    """The offline stage of the check-in pipeline (``kiosk.checkin.pipeline``):
+    the outbox, the cached reference data and the connectivity monitor, and the
+    deadline ``offline.go_offline_after_s`` the online attempt gets before the
+    patient is given an offline ticket. It starts no thread: the pipeline runs
+    the online attempt on its executor and calls ``check_in_offline``."""
 
-    checkin_id: str
-    result: CheckInResult | None
-    error: str = ""
-
-
-class OfflineFirstCheckIn:
-    """CheckInHandler: online with a deadline, else offline (see module doc)."""
-
-    def __init__(self, online, store: OfflineStore, reference: ReferenceData, monitor: ConnectivityMonitor,
-                 clock: Clock, config: Config, *, on_late_online: Callable[[LateOnline], None] | None = None):
-        self.online = online
+    def __init__(self, store: OfflineStore, reference: ReferenceData, monitor: ConnectivityMonitor,
+                 clock: Clock, config: Config):
         self.store = store
         self.reference = reference
         self.monitor = monitor
         self.clock = clock
         self.config = config
         self.deadline_s = config.offline.go_offline_after_s
-        self.on_late_online = on_late_online
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="checkin-online")
-        self._lock = threading.Lock()
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-    def check_in(self, request: CheckInRequest) -> CheckInResult:
-        try:
-            return self._check_in(request)
-        except Exception as exc:
-            metrics.CHECKIN_FAILURES.inc(error=type(exc).__name__)
-            raise
-
-    def _check_in(self, request: CheckInRequest) -> CheckInResult:
-        if not is_valid_citizen_id(request.identity.citizen_id):
-            raise InvalidIdentity("citizen ID is not 12 digits")
-        attempted = False
-        if self.monitor.mode() == MODE_ONLINE:
-            attempted = True
-            future = self._pool.submit(self.online.check_in, request)
-            try:
-                result = future.result(timeout=self.deadline_s)
-            except HisUnavailable as exc:
-                self.monitor.report_unavailable(str(exc))
-                if exc.department_code and not request.department_code:
-                    request = dataclasses.replace(request, department_code=exc.department_code)
-            except FutureTimeout:
-                self.monitor.report_unavailable(
-                    f"no HIS answer within offline.go_offline_after_s = {self.deadline_s:g} s")
-                future.add_done_callback(lambda f, cid=request.checkin_id: self._late(cid, f))
-            else:
-                metrics.CHECKINS.inc(mode="online")
-                return result
-        return self.check_in_offline(request, online_attempted=attempted)
+    def online(self) -> bool:
+        """Whether an online attempt is made (the kiosk is not in offline mode)."""
+        return self.monitor.mode() == MODE_ONLINE
 
     def check_in_offline(self, request: CheckInRequest, *, online_attempted: bool = False) -> CheckInResult:
         started = time.perf_counter()
@@ -219,15 +179,3 @@ class OfflineFirstCheckIn:
             "department": department.code, "label": ticket.label, "online_attempted": online_attempted})
         return CheckInResult(ticket=ticket, mode="offline", patient_id=None, encounter_id=None,
                              appointment_id=None)
-
-    def _late(self, checkin_id: str, future: Future) -> None:
-        exc = future.exception()
-        late = LateOnline(checkin_id, None if exc else future.result(),
-                          type(exc).__name__ if exc else "")
-        log.warning("online attempt finished after the deadline", extra={
-            "event": "checkin.late_online", "reached_his": exc is None, "error": late.error})
-        if self.on_late_online:
-            try:
-                self.on_late_online(late)
-            except Exception:
-                log.exception("late online hook failed", extra={"event": "checkin.late_online_hook_failed"})

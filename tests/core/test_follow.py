@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from kiosk.board.follow import FollowLinkCheckIn, FollowLinks, FollowTokens, follow_links, read_secret, write_secret
+from kiosk.board.follow import FollowLinks, FollowLinkStage, FollowTokens, follow_links, read_secret, write_secret
 from kiosk.checkin.visit_rules import make_ticket
 from kiosk.config.loader import config_from_dict
 from kiosk.domain import CheckInResult, ClinicRoom, Department
@@ -89,9 +89,9 @@ class OneTicket:
 
 def test_every_ticket_gets_its_link_for_the_hospitals_day():
     tokens = FollowTokens(SECRET)
-    handler = FollowLinkCheckIn(OneTicket(), FollowLinks("https://q.example.vn", tokens), "Asia/Ho_Chi_Minh")
+    stage = FollowLinkStage(FollowLinks("https://q.example.vn", tokens), "Asia/Ho_Chi_Minh")
     cid = str(uuid.uuid4())
-    result = handler.check_in(cid)
+    result = stage.add_link(OneTicket().check_in(cid))
     url = result.ticket.follow_url
     assert url.startswith("https://q.example.vn/t/")
     # 23:30 UTC is 06:30 the next morning in Hà Nội: the link is for that day

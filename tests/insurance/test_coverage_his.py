@@ -213,7 +213,7 @@ def test_an_offline_check_in_carries_the_answer_and_the_sync_writes_the_coverage
     [again] = coverages(services, number)
     assert again["meta"]["versionId"] == cov["meta"]["versionId"]
     own = "\n".join(f"{r.getMessage()} {vars(r)}" for r in caplog.records
-                    if r.name.split(".")[0] in ("kiosk", "offline_cache", "app"))
+                    if r.name.split(".")[0] in ("kiosk", "offline_cache", "fhir_his", "app"))
     assert "check-in queued offline" in own and "coverage recorded" in own
     for secret in (card, card[-10:], f"GD4{card[2:4]}{card[-10:]}", name, born.strftime("%d/%m/%Y"),
                    TEST_DOB.isoformat()):

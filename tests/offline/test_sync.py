@@ -94,6 +94,27 @@ def test_a_slow_his_switches_to_offline_within_the_deadline_and_the_late_visit_i
     assert encounters_by_checkin(parts.his, [req.checkin_id]) == {req.checkin_id: 1}
 
 
+def test_a_late_online_attempt_and_the_sender_running_at_once_make_one_visit(parts, his_sandbox):
+    """The attempt outlives the deadline and keeps running while the sender
+    delivers the same check-in's outbox entry: the check-in id keys both
+    writes (conditional creates; the entry, marked online_attempted, is looked
+    up first), so the HIS ends with one visit, and the late result is heard."""
+    heard = []
+    parts.handler.late_listener = lambda request, outcome: heard.append((request.checkin_id, outcome))
+    his_sandbox.set_faults(delay_ms=700)  # each request slow: the whole check-in takes > 1 s
+    req = request_for(identity(125), "NOI")
+    result = parts.handler.check_in(req)
+    assert result.mode == "offline" and parts.handler.in_flight() == ["online-attempt"]
+    parts.monitor.report_ok("test: the probe saw the HIS again")
+    parts.sender.sync_now(max_seconds=60)  # while the attempt is in flight (the sandbox is slow for both)
+    assert wait_for(lambda: heard, timeout=60)
+    assert heard[0][0] == req.checkin_id
+    his_sandbox.set_faults()
+    parts.sender.sync_now(max_seconds=60)
+    assert encounters_by_checkin(parts.his, [req.checkin_id]) == {req.checkin_id: 1}
+    assert [e["state"] for e in parts.store.entries() if e["checkin_id"] == req.checkin_id] == ["delivered"]
+
+
 def test_patient_created_in_the_his_meanwhile_is_matched_not_duplicated(parts, his_sandbox):
     ident = identity(130, name="LÊ THỊ HOA")
     parts.monitor.report_unavailable("test: network cable pulled")
