@@ -4,6 +4,7 @@ keep a key from ever reaching the patient."""
 from __future__ import annotations
 
 import ast
+import functools
 import logging
 import re
 import string
@@ -33,6 +34,7 @@ def product_files(pattern: str):
         yield from sorted((ROOT / package).rglob(pattern))
 
 
+@functools.cache
 def literals_and_templates() -> tuple[set[str], set[str]]:
     """Every string literal of the product code, and every f-string written as
     ``literal{...}`` (the literal part followed by ``{}``)."""
@@ -156,3 +158,16 @@ def test_the_po_files_are_package_data():
 ])
 def test_texts_read_as_before(key, lang, values, text):
     assert messages.t(key, lang, **values) == text
+
+
+@pytest.mark.parametrize("content", [None, "this is not a PO file\n", 'msgid "ui.done.title"\n'])
+def test_an_unreadable_translation_is_logged_and_shown_in_vietnamese(monkeypatch, tmp_path, caplog, content):
+    broken = tmp_path / "en.po"  # missing, or not PO
+    if content is not None:
+        broken.write_text(content, encoding="utf-8")
+    real = messages.po_path
+    monkeypatch.setattr(messages, "po_path", lambda lang: broken if lang == "en" else real(lang))
+    monkeypatch.setattr(messages, "_catalogue", None)
+    with caplog.at_level(logging.ERROR, logger="kiosk.texts.messages"):
+        assert messages.t("ui.done.title", "en") == entries("vi")["ui.done.title"]
+    assert "en.po" in caplog.text
