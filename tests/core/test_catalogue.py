@@ -112,6 +112,17 @@ def test_every_key_is_used_by_the_code():
     assert sorted(set(entries("vi")) - used) == []
 
 
+# namespaces used only for texts (ui.*, speech.*, admin.*, board.* and insurance.* also name log events and settings)
+TEXT_ONLY = ("error", "ticket", "queue", "coverage", "priority")
+
+
+def test_every_key_the_code_names_has_a_text():
+    literals, _ = literals_and_templates()
+    vi = entries("vi")
+    named = {lit for lit in literals if re.fullmatch(rf"({'|'.join(TEXT_ONLY)})\.[a-z0-9_]+(\.[a-z0-9_]+)*", lit)}
+    assert named and sorted(named - set(vi)) == []
+
+
 def test_a_missing_text_falls_back_to_vietnamese_then_the_generic_sentence(monkeypatch, caplog):
     vi, en = entries("vi"), entries("en")
     monkeypatch.setattr(messages, "_catalogue", {"vi": vi, "en": {k: v for k, v in en.items() if k != "ui.done.title"}})
