@@ -64,15 +64,30 @@ def catalogue() -> Mapping[str, Mapping[str, str]]:
         with _lock:
             loaded = _catalogue
             if loaded is None:
-                loaded = {lang: read_po_file(po_path(lang)) for lang in LANGUAGES}
+                loaded = {lang: _read_language(lang) for lang in LANGUAGES}
                 _catalogue = loaded
     return loaded
 
 
+def _read_language(lang: str) -> dict[str, str]:
+    """One language's texts; an unreadable translation is logged and shown in
+    Vietnamese instead (the source language itself must read: it is the fallback)."""
+    if lang == SOURCE_LANGUAGE:
+        return read_po_file(po_path(lang))
+    try:
+        return read_po_file(po_path(lang))
+    except Exception as exc:  # OSError, babel's PoFileError: the kiosk keeps working in Vietnamese
+        log.error("message catalogue: cannot read %s.po (%s); its texts are shown in Vietnamese",
+                  lang, type(exc).__name__)
+        return {}
+
+
 def _report(kind: str, key: str) -> None:
-    if (kind, key) not in _reported:
+    with _lock:
+        if (kind, key) in _reported:
+            return
         _reported.add((kind, key))
-        log.error("message catalogue: %s %s", kind, key)
+    log.error("message catalogue: %s %s", kind, key)
 
 
 def has(key: str) -> bool:

@@ -4,6 +4,7 @@ keep a key from ever reaching the patient."""
 from __future__ import annotations
 
 import ast
+import functools
 import logging
 import re
 import string
@@ -33,6 +34,7 @@ def product_files(pattern: str):
         yield from sorted((ROOT / package).rglob(pattern))
 
 
+@functools.cache
 def literals_and_templates() -> tuple[set[str], set[str]]:
     """Every string literal of the product code, and every f-string written as
     ``literal{...}`` (the literal part followed by ``{}``)."""
@@ -110,6 +112,17 @@ def test_every_key_is_used_by_the_code():
     assert sorted(set(entries("vi")) - used) == []
 
 
+# namespaces used only for texts (ui.*, speech.*, admin.*, board.* and insurance.* also name log events and settings)
+TEXT_ONLY = ("error", "ticket", "queue", "coverage", "priority")
+
+
+def test_every_key_the_code_names_has_a_text():
+    literals, _ = literals_and_templates()
+    vi = entries("vi")
+    named = {lit for lit in literals if re.fullmatch(rf"({'|'.join(TEXT_ONLY)})\.[a-z0-9_]+(\.[a-z0-9_]+)*", lit)}
+    assert named and sorted(named - set(vi)) == []
+
+
 def test_a_missing_text_falls_back_to_vietnamese_then_the_generic_sentence(monkeypatch, caplog):
     vi, en = entries("vi"), entries("en")
     monkeypatch.setattr(messages, "_catalogue", {"vi": vi, "en": {k: v for k, v in en.items() if k != "ui.done.title"}})
@@ -156,3 +169,16 @@ def test_the_po_files_are_package_data():
 ])
 def test_texts_read_as_before(key, lang, values, text):
     assert messages.t(key, lang, **values) == text
+
+
+@pytest.mark.parametrize("content", [None, "this is not a PO file\n", 'msgid "ui.done.title"\n'])
+def test_an_unreadable_translation_is_logged_and_shown_in_vietnamese(monkeypatch, tmp_path, caplog, content):
+    broken = tmp_path / "en.po"  # missing, or not PO
+    if content is not None:
+        broken.write_text(content, encoding="utf-8")
+    real = messages.po_path
+    monkeypatch.setattr(messages, "po_path", lambda lang: broken if lang == "en" else real(lang))
+    monkeypatch.setattr(messages, "_catalogue", None)
+    with caplog.at_level(logging.ERROR, logger="kiosk.texts.messages"):
+        assert messages.t("ui.done.title", "en") == entries("vi")["ui.done.title"]
+    assert "en.po" in caplog.text
