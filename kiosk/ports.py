@@ -131,7 +131,10 @@ class His(Protocol):
 
 @runtime_checkable
 class CheckInHandler(Protocol):
-    """What the UI and CLI call: the online service, or the offline-first one."""
+    """What the UI and CLI call (``KioskServices.checkin``): the check-in
+    pipeline (``kiosk.checkin.pipeline.CheckInPipeline``), or in tests the bare
+    online service. ``check_in`` is all a caller needs: whoever builds the
+    pipeline closes it."""
 
     def check_in(self, request: CheckInRequest) -> CheckInResult: ...
 

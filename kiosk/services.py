@@ -1,9 +1,10 @@
 """What the kiosk's screens and commands use: the ports, assembled.
 
 ``KioskServices`` is built by the composition root (``app/compose.py``) from
-the config — real or simulated devices, the HIS adapter, the offline-first
-check-in — and closed by whoever built it. It holds only ports, so the UI and
-the core never know which adapter is behind them.
+the config — real or simulated devices, the HIS adapter, the check-in
+pipeline (``kiosk.checkin.pipeline``) — and closed by whoever built it. It
+holds only ports, so the UI and the core never know which adapter is behind
+them.
 """
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ class AlwaysOnline:
 class KioskServices:
     config: Config
     his: His
-    checkin: CheckInHandler
+    checkin: CheckInHandler  # the check-in pipeline; its close() is registered with on_close
     connectivity: ConnectivityMonitor
     clock: Clock
     printer: Printer | None = None
