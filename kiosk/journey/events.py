@@ -1,6 +1,7 @@
 """The journey's vocabulary: its steps, the events that drive it, the effects
 (slow work) it asks for and its settings. ``kiosk.journey.machine`` holds the state
-machine itself; ``kiosk.journey.work.perform`` runs an effect against the
+machine itself, ``kiosk.journey.steps`` what each step does and ``kiosk.journey.table``
+their order (which also says which screens are busy ones: ``machine.BUSY_STEPS``); ``kiosk.journey.work.perform`` runs an effect against the
 kiosk's services on a worker thread."""
 from __future__ import annotations
 
@@ -34,8 +35,6 @@ class Step(str, enum.Enum):
     ERROR = "error"
 
 
-BUSY_STEPS = frozenset({Step.READING, Step.FINDING_BOOKING, Step.FINDING_PATIENT, Step.LOOKING_UP,
-                        Step.CHECKING_IN, Step.PRINTING})
 VISIT_STEPS = frozenset({Step.APPOINTMENT, Step.DEPARTMENT})  # the screens that show the visit to choose
 DECLARABLE_PRIORITIES = (Priority.PREGNANT, Priority.DISABILITY)
 PRINTABLE = (PRINTER_OK, PRINTER_PAPER_LOW)

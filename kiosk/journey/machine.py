@@ -14,9 +14,11 @@ operation that is no longer current (the patient walked away, the step timed
 out) is ignored. ``timeout_s()`` says how long the current step may last; the
 caller arms one timer and sends ``TimedOut(generation)`` when it fires.
 
-This module holds the state and the first half — how the patient says who they
-are (card, QR, keypad, patient code); ``kiosk.journey.visit_steps`` the second — the
-checks made once the identity is known, the visit screen, check-in and ticket.
+This module holds the state and what is the same on every screen (language,
+speech, the printer and the HIS status, going home, the error screen, routing the
+timer and the answers). What each step does is its module under
+``kiosk.journey.steps``; their order is the table ``kiosk.journey.table.STEPS``;
+after the last row comes ``kiosk.journey.finish`` (check-in and ticket).
 
 Two flows (``kiosk.flow``): ``short`` looks the patient up as soon as the
 identity is known and shows who they are with today's appointment (or the
@@ -30,22 +32,11 @@ import logging
 from datetime import date
 from typing import Callable
 
-from kiosk.domain import (
-    AccessKey,
-    Appointment,
-    Assurance,
-    CheckInResult,
-    Department,
-    Identity,
-    IdentitySource,
-    Priority,
-    age_priority,
-)
-from kiosk.identity import input_rules
+from kiosk.domain import AccessKey, Appointment, CheckInResult, Department, Identity, Priority, age_priority
+from kiosk.errors import KioskError
 from kiosk.identity.patient_code import PatientCodeRules
-from kiosk.identity.qr_payload import AppointmentQr, PatientCodeQr, QrPayloadError, parse_qr
+from kiosk.journey import card_check, table
 from kiosk.journey.events import (  # noqa: F401 - the journey's vocabulary, re-exported
-    BUSY_STEPS,
     CITIZEN_ID,
     DECLARABLE_PRIORITIES,
     FLOW_SHORT,
@@ -94,20 +85,38 @@ from kiosk.journey.events import (  # noqa: F401 - the journey's vocabulary, re-
     TimedOut,
     TogglePriority,
 )
-from kiosk.journey.visit_steps import VisitSteps
+from kiosk.journey.finish import FINISH
+from kiosk.journey.steps import JourneyStep
 from kiosk.journey.work import perform  # noqa: F401 - re-exported
 from kiosk.ports import MODE_OFFLINE, PRINTER_OK, PatientLookup
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("kiosk.journey")
 HOME_STEP = Step.WELCOME
 
 
-class Journey(VisitSteps):
-    """One kiosk's journey; reused patient after patient (``reset`` wipes the personal part)."""
+def busy_screens(rows) -> frozenset:
+    """The screens where the kiosk works and the patient only waits."""
+    return frozenset().union(*(row.busy for row in rows))
 
-    def __init__(self, settings: Settings, *, today: Callable[[], date] = date.today):
+
+BUSY_STEPS = busy_screens(table.STEPS + (FINISH,))
+
+
+class Journey:
+    """One kiosk's journey; reused patient after patient (``reset`` wipes the personal part).
+
+    ``steps`` is the table of steps (``kiosk.journey.table.STEPS``); the journey is their
+    composition: it keeps the state, and hands each event to the step whose screen is shown."""
+
+    def __init__(self, settings: Settings, *, today: Callable[[], date] = date.today,
+                 steps: tuple[JourneyStep, ...] = table.STEPS):
         self.settings = settings
-        self._today = today
+        self.today = today
+        self.steps = tuple(steps)
+        self.end = FINISH
+        self.rows = self.steps + (self.end,)
+        self.owners = {screen: row for row in self.rows for screen in row.screens}
+        self.busy = busy_screens(self.rows)
         self.codes = PatientCodeRules(settings.patient_code_pattern, settings.patient_code_prefix)
         # non-personal state that survives a reset
         self.departments: tuple[Department, ...] = ()
@@ -118,14 +127,14 @@ class Journey(VisitSteps):
         self.card_present = False
         self.generation = 0
         self._seq = 0
-        self._op = 0
+        self.op = 0                              # the operation the current screen waits for
         self.out_of_service: str | None = None
         self.reset()
 
     # --- state -------------------------------------------------------------------------
     def reset(self) -> None:
         """Back to the welcome screen; drop every reference to personal data."""
-        self.step = Step.WELCOME
+        self.step = self.steps[0].screens[0]
         self.language = self.settings.language
         self.speech = self.settings.speech
         self.large_text = self.settings.large_text
@@ -135,7 +144,8 @@ class Journey(VisitSteps):
         self.key: AccessKey | None = None
         self.appointment: Appointment | None = None
         self.lookup: PatientLookup | None = None  # the HIS answer for this patient, reused by the check-in
-        self._forget_insurance()                # the BHYT check's state (kiosk.journey.insurance_step)
+        self.found: tuple | None = None         # (appointment or None, offline): what the checks found
+        card_check.forget(self)                 # the BHYT check's state (kiosk.journey.card_check)
         self.department_code: str | None = None
         self.priority: Priority | None = None
         self.result: CheckInResult | None = None
@@ -143,28 +153,55 @@ class Journey(VisitSteps):
         self.offline = False
         self.error: ErrorInfo | None = None
         self.notice: str | None = None          # one-line hint on the current screen
-        self._checkin_id: str | None = None
-        self._retry: Callable[[], list] | None = None
-        self._lookup_op: int | None = None      # the HIS patient lookup running beside the BHYT check
-        self._photo_op: int | None = None
-        self._resume_visit = False              # a card laid on the visit screen: come back to it
+        self.checkin_id: str | None = None
+        self.retry_with: Callable[[], list] | None = None  # what RETRY on the error screen does
+        self.lookup_op: int | None = None       # the HIS patient lookup running beside the BHYT check
+        self.photo_op: int | None = None
+        self.resume_visit = False               # a card laid on the visit screen: come back to it
         if self.out_of_service:
             self.step, self.error = Step.ERROR, ErrorInfo(self.out_of_service, ())
         self._bump()
 
-    def _next_op(self) -> int:
+    def next_op(self) -> int:
         self._seq += 1
         return self._seq
 
     def _bump(self) -> None:
         self.generation += 1
-        self._op = self._next_op()
+        self.op = self.next_op()
 
-    def _go(self, step: Step, notice: str | None = None) -> None:
+    def go(self, step, notice: str | None = None) -> None:
+        """Show ``step``'s screen (a new operation and timer; the lookup is no longer waited for)."""
         self.step = step
         self.notice = notice
-        self._lookup_op = None
+        self.lookup_op = None
         self._bump()
+
+    def fail(self, key: str, actions: tuple[str, ...], retry=None) -> list:
+        """The error screen: ``key`` is the patient's message; RETRY runs ``retry``."""
+        self.error = ErrorInfo(key, actions)
+        self.retry_with = retry
+        self.go(Step.ERROR)
+        return []
+
+    # --- the table -------------------------------------------------------------------------
+    def exit(self, step: JourneyStep, notice: str | None = None) -> list:
+        """``step`` is done: enter the next row that does not skip this patient (after the last, the check-in)."""
+        for row in self.steps[self.steps.index(step) + 1:]:
+            if not row.skip(self):
+                return self.enter(row, notice)
+        return self.enter(self.end, notice)
+
+    def enter(self, row: JourneyStep, notice: str | None = None) -> list:
+        missing = [name for name in row.needs if getattr(self, name, None) is None]
+        if missing:  # a table whose rows do not fit: attribute names only, never their values
+            log.error("journey step entered without its inputs",
+                      extra={"event": "journey.entry_missing", "step": row.name, "missing": missing})
+        return row.enter(self, notice) or []
+
+    def owner(self, step) -> JourneyStep | None:
+        """The row whose screen ``step`` is (None for the error screen)."""
+        return self.owners.get(step)
 
     def timeout_s(self) -> float | None:
         """How long the current step may last; None on the welcome screen. While
@@ -172,11 +209,10 @@ class Journey(VisitSteps):
         s = self.settings
         if self.out_of_service:
             return None
-        timeout = {Step.WELCOME: None, Step.READING: s.read_timeout_s, Step.LOOKING_UP: s.lookup_timeout_s,
-                   Step.FINDING_BOOKING: s.lookup_timeout_s, Step.FINDING_PATIENT: s.lookup_timeout_s,
-                   Step.CHECKING_IN: s.checkin_timeout_s, Step.PRINTING: s.print_timeout_s,
-                   Step.DONE: s.done_timeout_s}.get(self.step, s.idle_timeout_s)
-        if timeout and self.speech and self.step not in BUSY_STEPS:
+        owner = self.owner(self.step)
+        name = owner.timeouts.get(self.step, "idle_timeout_s") if owner else "idle_timeout_s"
+        timeout = getattr(s, name) if name else None
+        if timeout and self.speech and self.step not in self.busy:
             timeout *= s.speech_timeout_factor
         return timeout
 
@@ -187,7 +223,7 @@ class Journey(VisitSteps):
     @property
     def age_priority(self) -> Priority | None:
         ident = self.identity
-        return age_priority(ident.birth_date if ident else None, self._today())
+        return age_priority(ident.birth_date if ident else None, self.today())
 
     def department(self, code: str | None) -> Department | None:
         return next((d for d in self.departments if d.code == code), None)
@@ -200,13 +236,39 @@ class Journey(VisitSteps):
     def printer_ready(self) -> bool:
         return self.printer_status in PRINTABLE
 
+    @property
+    def insurance_pending(self) -> bool:
+        return card_check.pending(self)
+
+    @property
+    def insurance_shown(self) -> str | None:
+        """What the screens say about the card now (None: the kiosk checks no cards)."""
+        return card_check.shown(self)
+
+    def insurance_is_for(self, citizen_id: str) -> bool:
+        return card_check.is_for(self, citizen_id)
+
+    def visit_coverage(self):
+        """The BHYT part of the check-in request (None when the kiosk checks no cards)."""
+        return card_check.visit_coverage(self)
+
     # --- events --------------------------------------------------------------------------
     def handle(self, event) -> list:
-        """Apply one event; return the effects to run (possibly none)."""
-        method = getattr(self, "_on_" + type(event).__name__, None)
-        if method is None:
-            raise TypeError(f"journey: unknown event {type(event).__name__}")
-        return method(event) or []
+        """Apply one event; return the effects to run (possibly none). The journey's own
+        events first, then the shown step's, then those a step takes on any screen."""
+        kind = type(event)
+        method = getattr(self, "_on_" + kind.__name__, None)
+        if method is not None:
+            return method(event) or []
+        owner = self.owner(self.step)
+        handler = owner.handler(kind) if owner else None
+        if handler is None:
+            handler = next((h for row in self.rows if (h := row.handler(kind, anywhere=True))), None)
+        if handler is None:
+            if not any(kind in row.on or kind in row.anywhere for row in self.rows):
+                raise TypeError(f"journey: unknown event {kind.__name__}")
+            return []
+        return handler(self, event) or []
 
     def _on_SetLanguage(self, ev: SetLanguage):
         self.language = ev.language
@@ -238,129 +300,47 @@ class Journey(VisitSteps):
     def _on_GoHome(self, ev):
         self.reset()
 
-    def _on_CardInserted(self, ev):
-        self.card_present = True
-        upgradable = self.identity is not None and self.identity.source is not IdentitySource.CHIP
-        if self.step is Step.WELCOME:
-            self._go(Step.NEED_KEY)
-        elif upgradable and (self.step is Step.CONFIRM_IDENTITY or self.step in VISIT_STEPS):
-            self.fallback = self.identity  # read the chip to upgrade a QR / typed identity
-            self._resume_visit = self.step in VISIT_STEPS
-            return self._read(self.key or AccessKey.from_citizen_id(self.identity.citizen_id))
-        elif self.step is Step.ERROR and self.key is not None and self.error and RETRY in self.error.actions:
-            return self._read(self.key)  # card put back after it was removed mid-read
+    def _on_Retry(self, ev: Retry):
+        if self.step is Step.ERROR:
+            return self.retry_with() if self.retry_with is not None else None
+        owner = self.owner(self.step)
+        handler = owner.handler(Retry) if owner else None
+        return handler(self, ev) if handler else None
 
-    def _on_CardRemoved(self, ev):
-        self.card_present = False
-        if self.step is Step.NEED_KEY:
+    def _on_TimedOut(self, ev: TimedOut):
+        if ev.generation != self.generation:
+            return None  # a timer armed for an earlier step
+        owner = self.owner(self.step)
+        if owner is None:  # idle on the error screen
             self.reset()
-        elif self.step is Step.READING:
-            self._fail("ui.error.card_removed", (RETRY, USE_QR, TYPE_ID, HOME), retry=lambda: self._read(self.key))
-
-    def _on_OpenKeypad(self, ev: OpenKeypad):
-        if self.step in (Step.WELCOME, Step.NEED_KEY, Step.ERROR, Step.KEYPAD):
-            self.keypad_field = ev.field if ev.field in (CITIZEN_ID, PATIENT_CODE) else CITIZEN_ID
-            self._go(Step.KEYPAD)
-
-    def _on_QrScanned(self, ev: QrScanned):
-        if self.step not in (Step.WELCOME, Step.NEED_KEY, Step.KEYPAD, Step.ERROR):
             return None
-        s = self.settings
-        try:
-            parsed = parse_qr(ev.text, s.appointment_pattern, today=self._today(),
-                              patient_code_pattern=s.patient_code_pattern)
-        except QrPayloadError as exc:
-            self.notice = exc.patient_message_key
+        return owner.timed_out(self)
+
+    def _side_op(self, op: int):
+        for row in self.rows:
+            for side, answers in row.side_ops(self).items():
+                if side is not None and side == op:
+                    return answers
+        return None
+
+    def _on_OpDone(self, ev: OpDone):
+        side = self._side_op(ev.op)
+        if side is not None:
+            return side[0](self, ev.value)
+        if ev.op != self.op:
             return None
-        if isinstance(parsed, AppointmentQr):
-            return self._find_booking(parsed.code)
-        if isinstance(parsed, PatientCodeQr):
-            return self._find_patient(parsed.code)
-        return self._identified(parsed.identity(), parsed.access_key())
+        owner = self.owner(self.step)
+        return owner.done(self, ev.value) if owner else None
 
-    def _find_booking(self, code: str) -> list:
-        if not self.his_online:
-            return self._fail("ui.error.booking_offline", (USE_QR, TYPE_ID, HOME))
-        self._go(Step.FINDING_BOOKING)
-        self._retry = lambda: self._find_booking(code)
-        return [FindBooking(self._op, code)]
-
-    def _find_patient(self, code: str) -> list:
-        if not self.his_online:
-            return self._fail("ui.error.patient_code_offline", (USE_QR, TYPE_ID, HOME))
-        self._go(Step.FINDING_PATIENT)
-        self._retry = lambda: self._find_patient(code)
-        return [FindPatient(self._op, code)]
-
-    def _on_IdTyped(self, ev: IdTyped):
-        typing_id = self.step is Step.KEYPAD and self.keypad_field == CITIZEN_ID
-        if not (typing_id or self.step is Step.NEED_KEY):  # the card screen has a keypad of its own
+    def _on_OpFailed(self, ev: OpFailed):
+        err = ev.error
+        key = err.patient_message_key if isinstance(err, KioskError) else "error.generic"
+        side = self._side_op(ev.op)
+        if side is not None:
+            return side[1](self, err, key)
+        if ev.op != self.op:
             return None
-        try:  # ASCII digits only, in full: the keypad's text is never converted or trimmed
-            digits = input_rules.citizen_id(ev.digits, "keypad")
-        except input_rules.InputRefused as exc:
-            self.notice = exc.patient_message_key
-            return None
-        return self._identified(Identity(citizen_id=digits, source=IdentitySource.TYPED, assurance=Assurance.TYPED))
-
-    def _on_PatientCodeTyped(self, ev: PatientCodeTyped):
-        if self.step is not Step.KEYPAD or self.keypad_field != PATIENT_CODE:
-            return None
-        code = self.codes.from_digits(ev.digits)  # ASCII digits only, never trimmed (kiosk.identity.input_rules)
-        if code is None:
-            self.notice = "error.invalid_patient_code"
-            return None
-        return self._find_patient(code)
-
-    def _identified(self, identity: Identity, key: AccessKey | None = None,
-                    lookup: PatientLookup | None = None) -> list:
-        """A QR code, the keypad or a patient code gave an ID number: read the chip if a card is there."""
-        self.identity = None
-        self.lookup = lookup
-        self.key = key or AccessKey.from_citizen_id(identity.citizen_id)
-        if not self.insurance_is_for(identity.citizen_id):
-            self._forget_insurance()  # another person than the card check was about
-        if self.card_present:
-            self.fallback = identity
-            return self._read(self.key)
-        self.identity, self.fallback = identity, None
-        return self._identity_known()
-
-    def _identity_known(self, notice: str | None = None) -> list:
-        """Who the patient is, is known: look them up (short flow, or back to the
-        visit screen after a card upgraded the identity) or ask "is this you?" —
-        the BHYT check starts as soon as the name and date of birth are known."""
-        resume, self._resume_visit = self._resume_visit, False
-        if self.lookup is not None and (resume or (self.short_flow and not self._insurance_wanted())):
-            return self._looked_up(self.lookup, notice)
-        if self.short_flow:
-            return self._start_checks(notice)
-        self._go(Step.CONFIRM_IDENTITY, notice)
-        return self._start_insurance()
-
-    def _read(self, key: AccessKey) -> list:
-        self.key = key
-        self._go(Step.READING)
-        s = self.settings
-        return [ReadChip(self._op, key, with_photo=False, timeout_s=max(1.0, s.read_timeout_s - 5))]
-
-    def _chip_read(self, identity: Identity) -> list:
-        fallback = self.fallback
-        if fallback is not None and fallback.citizen_id != identity.citizen_id:
-            self._fail("ui.error.card_mismatch", (TYPE_ID, HOME))
-            return []
-        self.identity, self.fallback = identity, None
-        effects = self._identity_known()
-        if self.settings.read_photo and identity.photo is None:
-            self._photo_op = self._next_op()
-            effects.append(ReadPhoto(self._photo_op, timeout_s=max(1.0, self.settings.read_timeout_s - 5)))
-        return effects
-
-    def _chip_failed(self, key: str) -> list:
-        fallback = self.fallback
-        if fallback is not None and fallback.source is not IdentitySource.TYPED:
-            # the printed QR (or the patient code) was read correctly: carry on with it (lower assurance)
-            self.identity, self.fallback = fallback, None
-            return self._identity_known(notice="ui.notice.chip_failed")
-        self._resume_visit = False
-        return self._fail(key, (RETRY, USE_QR, TYPE_ID, HOME), retry=lambda: self._read(self.key))
+        log.warning("journey step failed", extra={"event": "journey.failed", "step": self.step.value,
+                                                  "error": type(err).__name__})
+        owner = self.owner(self.step)
+        return owner.failed(self, err, key) if owner else None

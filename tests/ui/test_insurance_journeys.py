@@ -103,7 +103,7 @@ def test_a_valid_card_is_shown_printed_recorded_once_and_reused_by_the_next_visi
     shoot(kiosk, "appointment_bhyt_valid")
     kiosk.tap(kiosk.screen("appointment").confirm)  # no extra tap for the card check
     kiosk.wait_step("done")
-    first = kiosk.journey.machine.result
+    first = kiosk.journey.result
     assert first.ticket.insurance_status == "valid"
     save_ticket(kiosk, "ticket-bhyt-valid")
     [cov] = coverages(kiosk, "DN4272793012345")
@@ -115,7 +115,7 @@ def test_a_valid_card_is_shown_printed_recorded_once_and_reused_by_the_next_visi
     kiosk.wait_step("department")
     kiosk.tap(kiosk.screen("department").buttons[0])
     kiosk.wait_step("done")
-    second = kiosk.journey.machine.result
+    second = kiosk.journey.result
     [again] = coverages(kiosk, "DN4272793012345")
     assert again["meta"]["versionId"] == cov["meta"]["versionId"]
     assert visit_coverage(kiosk, second.encounter_id) == cov["id"]
@@ -130,7 +130,7 @@ def test_an_expired_card_with_counter_sends_the_patient_to_the_desk_and_register
     assert screen.title.text() == "Vui lòng đến quầy tiếp đón"
     assert screen.message.text().startswith("Thẻ bảo hiểm y tế đã hết hạn")
     assert screen.finish.isVisible() and not screen.accept.isVisible()
-    assert kiosk.journey.machine.identity is None and kiosk.journey.machine.lookup is None and kiosk.journey.machine.coverage is None
+    assert kiosk.journey.identity is None and kiosk.journey.lookup is None and kiosk.journey.coverage is None
     assert "ĐẶNG THỊ HỒNG NHUNG" not in kiosk.texts() and "1122" not in kiosk.texts()
     shoot(kiosk, "insurance_counter")
     kiosk.tap(screen.finish)
@@ -153,7 +153,7 @@ def test_an_expired_card_with_fee_takes_one_tap_and_the_ticket_says_fee_paying(k
     shoot(kiosk, "appointment_bhyt_fee")
     kiosk.tap(kiosk.screen("appointment").confirm)
     kiosk.wait_step("done")
-    result = kiosk.journey.machine.result
+    result = kiosk.journey.result
     assert result.ticket.insurance_status == "fee"
     save_ticket(kiosk, "ticket-bhyt-fee")
     [cov] = coverages(kiosk, "SV4012799001122")
@@ -171,7 +171,7 @@ def test_a_new_card_and_another_facility_are_valid_and_say_so(kiosk, person, car
     shoot(kiosk, f"department_bhyt_{status}")
     kiosk.tap(kiosk.screen("department").buttons[0])
     kiosk.wait_step("done")
-    result = kiosk.journey.machine.result
+    result = kiosk.journey.result
     assert result.ticket.insurance_status == status
     [cov] = coverages(kiosk, card)
     assert visit_coverage(kiosk, result.encounter_id) == cov["id"]
@@ -230,14 +230,14 @@ def test_a_gateway_slower_than_the_timeout_does_not_hold_the_patient_and_the_che
     try:
         kiosk.show_qr("hung")
         kiosk.wait_step("appointment", timeout=30000)
-        answer = kiosk.journey.machine.coverage  # the adapter's own answer at insurance.timeout_s, not the gateway's
+        answer = kiosk.journey.coverage  # the adapter's own answer at insurance.timeout_s, not the gateway's
         assert answer.status.value == "unavailable" and "insurance.timeout_s" in answer.staff_reason
-        assert kiosk.journey.machine.insurance_shown == "unchecked"
+        assert kiosk.journey.insurance_shown == "unchecked"
         assert kiosk.screen("appointment").who.coverage.text() == "Chưa kiểm tra được thẻ BHYT: sẽ kiểm tra lại sau"
         shoot(kiosk, "appointment_bhyt_unchecked")
         kiosk.tap(kiosk.screen("appointment").confirm)
         kiosk.wait_step("done")
-        result = kiosk.journey.machine.result
+        result = kiosk.journey.result
         assert result.ticket.insurance_status == "unchecked"
         save_ticket(kiosk, "ticket-bhyt-unchecked")
         assert coverages(kiosk, "HT3272748000777") == []
@@ -259,10 +259,10 @@ def test_a_gateway_that_is_down_gives_a_ticket_not_yet_checked_and_the_visit_is_
     try:
         kiosk.show_qr("linh")
         kiosk.wait_step("department")
-        assert kiosk.journey.machine.insurance_shown == "unchecked"
+        assert kiosk.journey.insurance_shown == "unchecked"
         kiosk.tap(kiosk.screen("department").buttons[0])
         kiosk.wait_step("done")
-        result = kiosk.journey.machine.result
+        result = kiosk.journey.result
         assert result.ticket.insurance_status == "unchecked" and result.mode == "online"
         assert visit_coverage(kiosk, result.encounter_id) is None
     finally:
@@ -282,10 +282,10 @@ def test_an_offline_check_in_carries_the_answer_and_the_sync_writes_the_coverage
     try:
         kiosk.camera.show(cccd_qr_payload(TEST_PERSON), seconds=0.6)
         kiosk.wait_step("department", timeout=60000)
-        assert kiosk.journey.machine.offline and kiosk.journey.machine.insurance_shown == "valid"  # the gateway still answered
+        assert kiosk.journey.offline and kiosk.journey.insurance_shown == "valid"  # the gateway still answered
         kiosk.tap(kiosk.screen("department").buttons[0])
         kiosk.wait_step("done", timeout=60000)
-        result = kiosk.journey.machine.result
+        result = kiosk.journey.result
         assert result.mode == "offline" and result.ticket.insurance_status == "valid"
     finally:
         sandbox.set_faults()

@@ -22,7 +22,7 @@ def test_card_then_its_qr_shows_identity_and_appointment_on_one_screen_one_tap_c
     kiosk.wait_step("need_key")  # the chip needs the ID number first
     kiosk.show_qr("an")
     kiosk.wait_step("appointment")  # no "is this you?" screen: it is on the appointment screen
-    ident = kiosk.journey.machine.identity
+    ident = kiosk.journey.identity
     assert ident.source is IdentitySource.CHIP and ident.assurance is Assurance.CHIP_VERIFIED
     shown = kiosk.texts()
     assert "NGUYỄN VĂN AN" in shown and "05/01/1993" in shown and "********2345" in shown
@@ -33,10 +33,10 @@ def test_card_then_its_qr_shows_identity_and_appointment_on_one_screen_one_tap_c
     assert not appointment.priority.buttons[Priority.PREGNANT].isVisible()  # not offered to men
     kiosk.tap(appointment.confirm)  # the one tap
     kiosk.wait_step("done")
-    result = kiosk.journey.machine.result
+    result = kiosk.journey.result
     assert result.mode == "online" and result.ticket.booked and result.appointment_id
     assert result.ticket.priority is None
-    assert kiosk.journey.machine.printed and kiosk.printer.last_png()
+    assert kiosk.journey.printed and kiosk.printer.last_png()
     done = kiosk.screen("done")
     assert done.number.text() == result.ticket.label and done.take.isVisible()
     assert done.take_card.isVisible()  # the card is still on the reader
@@ -47,14 +47,14 @@ def test_card_then_its_qr_shows_identity_and_appointment_on_one_screen_one_tap_c
 def test_qr_alone_is_lower_assurance_and_priority_is_chosen_on_the_same_screen(kiosk):
     kiosk.show_qr("nhung")
     kiosk.wait_step("appointment")
-    assert kiosk.journey.machine.identity.assurance is Assurance.QR
+    assert kiosk.journey.identity.assurance is Assurance.QR
     appointment = kiosk.screen("appointment")
     assert "Mã QR trên thẻ" in appointment.who.text.text() and appointment.who.upgrade.isVisible()
     kiosk.tap(appointment.priority.buttons[Priority.PREGNANT])
-    assert kiosk.journey.machine.priority is Priority.PREGNANT and appointment.priority.buttons[Priority.PREGNANT].isChecked()
+    assert kiosk.journey.priority is Priority.PREGNANT and appointment.priority.buttons[Priority.PREGNANT].isChecked()
     kiosk.tap(appointment.confirm)
     kiosk.wait_step("done")
-    ticket = kiosk.journey.machine.result.ticket
+    ticket = kiosk.journey.result.ticket
     assert ticket.booked and ticket.priority is Priority.PREGNANT and ticket.department_code == "SAN"
 
 
@@ -71,11 +71,11 @@ def test_typed_id_on_the_card_screen_reads_the_chip_and_the_age_rule_gives_prior
     assert need_key.pad.display.text() == "027 048 000 777"
     kiosk.tap(need_key.ok)
     kiosk.wait_step("appointment")
-    assert kiosk.journey.machine.identity.source is IdentitySource.CHIP
+    assert kiosk.journey.identity.source is IdentitySource.CHIP
     assert not kiosk.screen("appointment").priority.isVisible()  # 75+: priority by age, nothing to ask
     kiosk.tap(kiosk.screen("appointment").confirm)
     kiosk.wait_step("done")
-    ticket = kiosk.journey.machine.result.ticket
+    ticket = kiosk.journey.result.ticket
     assert ticket.priority is Priority.ELDERLY_75 and ticket.booked
     assert kiosk.screen("done").priority.isVisible() and "75" in kiosk.screen("done").priority.text()
 
@@ -86,12 +86,12 @@ def test_appointment_qr_finds_the_booking_in_the_his_and_checks_in(kiosk):
     code = demo_appointment_code(demo_person("hung"), kiosk.services.clock.now().date())
     kiosk.camera.show(appointment_qr_payload(code), seconds=0.6)
     kiosk.wait_step("appointment")
-    ident = kiosk.journey.machine.identity
+    ident = kiosk.journey.identity
     assert ident.source is IdentitySource.APPOINTMENT_QR and ident.assurance is Assurance.QR
     assert "LÊ VĂN HÙNG" in kiosk.texts()
     kiosk.tap(kiosk.screen("appointment").confirm)
     kiosk.wait_step("done")  # 78 years old: priority by age, no question
-    ticket = kiosk.journey.machine.result.ticket
+    ticket = kiosk.journey.result.ticket
     assert ticket.booked and ticket.department_code == "TIM" and ticket.priority is Priority.ELDERLY_75
 
 
@@ -105,26 +105,26 @@ def test_patient_code_typed_on_the_keypad_finds_the_booking_and_masks_the_name(k
     assert keypad.display.text() == "BN-012 345"
     kiosk.tap(keypad.ok)
     kiosk.wait_step("appointment")
-    ident = kiosk.journey.machine.identity
+    ident = kiosk.journey.identity
     assert ident.source is IdentitySource.PATIENT_CODE and ident.assurance is Assurance.TYPED
     shown = kiosk.screen("appointment").who.text.text()
     assert "NGUYỄN V** AN" in shown and "NGUYỄN VĂN AN" not in kiosk.texts() and "Mã bệnh nhân" in shown
     kiosk.tap(kiosk.screen("appointment").confirm)
     kiosk.wait_step("done")
-    assert kiosk.journey.machine.result.ticket.booked and kiosk.journey.machine.result.ticket.department_code == "NOI"
+    assert kiosk.journey.result.ticket.booked and kiosk.journey.result.ticket.department_code == "NOI"
 
 
 def test_old_slip_barcode_is_read_by_the_camera_and_a_card_upgrades_the_identity(kiosk):
     kiosk.camera.show_slip(demo_patient_code(demo_person("hung")), seconds=0.6)  # Code 128 on paper
     kiosk.wait_step("appointment")
-    assert kiosk.journey.machine.identity.source is IdentitySource.PATIENT_CODE
+    assert kiosk.journey.identity.source is IdentitySource.PATIENT_CODE
     kiosk.insert("hung")  # the card on the reader upgrades the code's identity, back on the same screen
-    kiosk.qtbot.waitUntil(lambda: kiosk.journey.machine.identity is not None
-                          and kiosk.journey.machine.identity.source is IdentitySource.CHIP)
+    kiosk.qtbot.waitUntil(lambda: kiosk.journey.identity is not None
+                          and kiosk.journey.identity.source is IdentitySource.CHIP)
     kiosk.wait_step("appointment")
     kiosk.tap(kiosk.screen("appointment").confirm)
     kiosk.wait_step("done")
-    assert kiosk.journey.machine.result.ticket.department_code == "TIM"
+    assert kiosk.journey.result.ticket.department_code == "TIM"
 
 
 def test_a_code_that_matches_no_patient_says_so_and_offers_the_keypad(kiosk):
@@ -140,4 +140,4 @@ def test_a_code_that_matches_no_patient_says_so_and_offers_the_keypad(kiosk):
     assert error.actions["type_id"].isVisible() and error.actions["home"].isVisible()
     kiosk.tap(error.actions["type_id"])
     kiosk.wait_step("keypad")
-    assert kiosk.journey.machine.keypad_field == "citizen_id"
+    assert kiosk.journey.keypad_field == "citizen_id"

@@ -24,10 +24,10 @@ def walk_in_to_done(kiosk, priority=None):
     kiosk.qtbot.waitUntil(lambda: bool(department.buttons))
     if priority:
         kiosk.tap(department.priority.buttons[priority])
-    codes = [d.code for d in kiosk.journey.machine.departments]
+    codes = [d.code for d in kiosk.journey.departments]
     kiosk.tap(department.buttons[codes.index("NOI")])
     kiosk.wait_step("done")
-    return kiosk.journey.machine.result
+    return kiosk.journey.result
 
 
 def test_typed_id_walk_in_sees_waiting_counts_and_declares_a_disability(kiosk):
@@ -35,10 +35,10 @@ def test_typed_id_walk_in_sees_waiting_counts_and_declares_a_disability(kiosk):
     kiosk.wait_step("keypad")
     kiosk.type_digits("027185004321")
     kiosk.wait_step("department")
-    assert kiosk.journey.machine.identity.assurance is Assurance.TYPED
+    assert kiosk.journey.identity.assurance is Assurance.TYPED
     who = kiosk.screen("department").who.text.text()
     assert "Số tự nhập" in who and "********4321" in who and "BÍCH NGỌC" not in kiosk.texts()  # no name shown
-    kiosk.qtbot.waitUntil(lambda: kiosk.journey.machine.waiting is not None)
+    kiosk.qtbot.waitUntil(lambda: kiosk.journey.waiting is not None)
     assert "người đang chờ" in kiosk.texts()
     result = walk_in_to_done(kiosk, Priority.DISABILITY)
     assert not result.ticket.booked and result.ticket.priority is Priority.DISABILITY
@@ -48,10 +48,10 @@ def test_typed_id_walk_in_sees_waiting_counts_and_declares_a_disability(kiosk):
 def test_new_patient_by_qr_is_upgraded_by_laying_the_card_on_the_reader(kiosk):
     kiosk.show_qr("huong")
     kiosk.wait_step("department")
-    assert kiosk.journey.machine.identity.assurance is Assurance.QR
+    assert kiosk.journey.identity.assurance is Assurance.QR
     kiosk.insert("huong")
-    kiosk.qtbot.waitUntil(lambda: kiosk.journey.machine.identity is not None
-                          and kiosk.journey.machine.identity.source is IdentitySource.CHIP)
+    kiosk.qtbot.waitUntil(lambda: kiosk.journey.identity is not None
+                          and kiosk.journey.identity.source is IdentitySource.CHIP)
     kiosk.wait_step("department")  # back on the same screen, now verified by the chip
     assert "Chip trên thẻ" in kiosk.screen("department").who.text.text()
     result = walk_in_to_done(kiosk)
@@ -69,14 +69,14 @@ def test_printer_out_of_paper_is_said_before_the_patient_starts_and_the_number_i
     kiosk.show_qr("ngoc")
     result = walk_in_to_done(kiosk)
     done = kiosk.screen("done")
-    assert not kiosk.journey.machine.printed and len(kiosk.printer.printed_images) == before
+    assert not kiosk.journey.printed and len(kiosk.printer.printed_images) == before
     assert done.number.text() == result.ticket.label and done.notice.isVisible()
     assert not done.take.isVisible() and not done.again.isVisible()
     kiosk.printer.set_state(PRINTER_OK)  # paper put back while the patient is still there
     kiosk.controller.bridge.refresh_printer()
     kiosk.qtbot.waitUntil(lambda: done.again.isVisible())
     kiosk.tap(done.again)
-    kiosk.qtbot.waitUntil(lambda: kiosk.journey.machine.printed)
+    kiosk.qtbot.waitUntil(lambda: kiosk.journey.printed)
     assert len(kiosk.printer.printed_images) == before + 1
 
 
@@ -96,20 +96,20 @@ def test_card_removed_mid_read_says_what_to_do_and_reading_again_works(kiosk):
     kiosk.reader.set_slow(0.2)
     kiosk.insert("an")  # put back: read again by itself
     kiosk.wait_step("appointment")
-    assert kiosk.journey.machine.identity.source is IdentitySource.CHIP
+    assert kiosk.journey.identity.source is IdentitySource.CHIP
 
 
 def test_idle_timeout_returns_to_welcome_and_clears_personal_data(kiosk):
-    kiosk.journey.machine.settings.idle_timeout_s = 0.5  # kiosk.idle_timeout_s, shortened for the test
+    kiosk.journey.settings.idle_timeout_s = 0.5  # kiosk.idle_timeout_s, shortened for the test
     kiosk.show_qr("hung")
-    kiosk.qtbot.waitUntil(lambda: kiosk.journey.machine.step.value in ("appointment", "department"))
-    ref = weakref.ref(kiosk.journey.machine.identity)
+    kiosk.qtbot.waitUntil(lambda: kiosk.journey.step.value in ("appointment", "department"))
+    ref = weakref.ref(kiosk.journey.identity)
     assert "LÊ VĂN HÙNG" in kiosk.texts()
     kiosk.wait_step("welcome", timeout=10000)
     gc.collect()
     shown = kiosk.texts()
     assert "LÊ VĂN HÙNG" not in shown and "0777" not in shown and "03/03/1948" not in shown
-    assert kiosk.journey.machine.identity is None and ref() is None
+    assert kiosk.journey.identity is None and ref() is None
     # digits typed and left on the keypad are wiped too
     kiosk.tap(kiosk.screen("welcome").type_id)
     kiosk.wait_step("keypad")
@@ -122,7 +122,7 @@ def test_idle_timeout_returns_to_welcome_and_clears_personal_data(kiosk):
 def test_language_switch_is_one_touch_and_resets_for_the_next_patient(kiosk):
     assert kiosk.screen("welcome").title.text().startswith("Xin chào")
     kiosk.tap(kiosk.window.language)
-    kiosk.qtbot.waitUntil(lambda: kiosk.journey.machine.language == "en")
+    kiosk.qtbot.waitUntil(lambda: kiosk.journey.language == "en")
     assert kiosk.screen("welcome").title.text() == "Welcome! Check in for your visit"
     assert kiosk.window.language.text() == "Tiếng Việt" and "Online" in kiosk.window.status["connection"].text()
     kiosk.show_qr("ngoc")
@@ -131,7 +131,7 @@ def test_language_switch_is_one_touch_and_resets_for_the_next_patient(kiosk):
     assert kiosk.screen("department").home.text() == "That is not me"
     kiosk.tap(kiosk.screen("department").home)
     kiosk.wait_step("welcome")
-    assert kiosk.journey.machine.language == "vi" and kiosk.screen("welcome").title.text().startswith("Xin chào")
+    assert kiosk.journey.language == "vi" and kiosk.screen("welcome").title.text().startswith("Xin chào")
 
 
 def test_his_going_offline_mid_journey_still_gives_a_ticket_marked_offline(kiosk, sandbox):
@@ -143,7 +143,7 @@ def test_his_going_offline_mid_journey_still_gives_a_ticket_marked_offline(kiosk
         result = walk_in_to_done(kiosk)
     finally:
         sandbox.set_faults()
-    assert result.mode == "offline" and result.ticket.offline and kiosk.journey.machine.offline
+    assert result.mode == "offline" and result.ticket.offline and kiosk.journey.offline
     assert kiosk.screen("done").offline.isVisible()
     assert kiosk.screen("done").number.text() == result.ticket.label
 

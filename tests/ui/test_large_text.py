@@ -55,7 +55,7 @@ def test_large_text_fits_every_screen_in_both_orientations(kiosk, sandbox, tmp_p
         if "large" not in name:
             return
         checked.append(name)
-        assert kiosk.journey.machine.large_text and title_px(kiosk.window) >= style.LARGE_TEXT * normal_title - 1
+        assert kiosk.journey.large_text and title_px(kiosk.window) >= style.LARGE_TEXT * normal_title - 1
         found = layout_problems(kiosk.window)
         if orientation == "landscape" and name in NO_SCROLLING:
             found += scrolling_problems(kiosk.window)
@@ -67,7 +67,7 @@ def test_large_text_fits_every_screen_in_both_orientations(kiosk, sandbox, tmp_p
     assert {"appointment_large", "done_large", "welcome_large", "card_needs_key_large", "department_large",
             "keypad_large", "done_walk_in_large"} <= set(checked)
     assert problems == {}
-    assert not kiosk.journey.machine.large_text  # the next patient starts with normal text
+    assert not kiosk.journey.large_text  # the next patient starts with normal text
     # the check itself sees a widget pushed outside the window
     button = kiosk.window.language
     place = button.geometry()

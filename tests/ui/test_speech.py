@@ -118,7 +118,7 @@ def test_the_kiosk_reads_each_new_screen_aloud_with_repeat_stop_and_volume(kiosk
     speech = kiosk.services.speech
     assert kiosk.window.speech_button.isVisible() and not kiosk.window.speech_bar.isVisible()
     kiosk.tap(kiosk.window.speech_button)
-    kiosk.qtbot.waitUntil(lambda: kiosk.journey.machine.speech and bool(speech.said))
+    kiosk.qtbot.waitUntil(lambda: kiosk.journey.speech and bool(speech.said))
     assert kiosk.window.speech_bar.isVisible() and kiosk.window.speech_button.isChecked()
     assert speech.said[-1].text.startswith("Hướng dẫn bằng giọng nói đã bật")
     assert "Đặt thẻ căn cước lên đầu đọc" in speech.said[-1].text
@@ -141,21 +141,21 @@ def test_the_kiosk_reads_each_new_screen_aloud_with_repeat_stop_and_volume(kiosk
     kiosk.tap(kiosk.window.language)
     kiosk.qtbot.waitUntil(lambda: speech.said[-1].language == "en")
     assert "Choose the department you need" in speech.said[-1].text
-    default_idle = kiosk.journey.machine.settings.idle_timeout_s
-    assert kiosk.journey.machine.timeout_s() == default_idle * kiosk.journey.machine.settings.speech_timeout_factor
+    default_idle = kiosk.journey.settings.idle_timeout_s
+    assert kiosk.journey.timeout_s() == default_idle * kiosk.journey.settings.speech_timeout_factor
     kiosk.tap(kiosk.window.speech_button)
-    kiosk.qtbot.waitUntil(lambda: not kiosk.journey.machine.speech)
-    assert not kiosk.window.speech_bar.isVisible() and kiosk.journey.machine.timeout_s() == default_idle
+    kiosk.qtbot.waitUntil(lambda: not kiosk.journey.speech)
+    assert not kiosk.window.speech_bar.isVisible() and kiosk.journey.timeout_s() == default_idle
 
 
 @pytest.mark.integration
 def test_plugging_headphones_in_turns_speech_on_and_pulling_them_out_turns_it_off(kiosk):
     speech = kiosk.services.speech
     speech.plug_headphones(True)
-    kiosk.qtbot.waitUntil(lambda: kiosk.journey.machine.speech, timeout=5000)
+    kiosk.qtbot.waitUntil(lambda: kiosk.journey.speech, timeout=5000)
     kiosk.qtbot.waitUntil(lambda: bool(speech.said))
     speech.plug_headphones(False)
-    kiosk.qtbot.waitUntil(lambda: not kiosk.journey.machine.speech, timeout=5000)
+    kiosk.qtbot.waitUntil(lambda: not kiosk.journey.speech, timeout=5000)
 
 
 def test_holding_a_button_says_its_name_without_choosing_it(kiosk):
@@ -191,12 +191,12 @@ def test_holding_a_button_says_its_name_without_choosing_it(kiosk):
     kiosk.wait_step("welcome")
 
     kiosk.tap(window.speech_button)
-    kiosk.qtbot.waitUntil(lambda: kiosk.journey.machine.speech and bool(speech.said))
+    kiosk.qtbot.waitUntil(lambda: kiosk.journey.speech and bool(speech.said))
     assert "Chạm và giữ một nút để nghe tên nút" in speech.said[-1].text  # the patient is told how
     heard = hold(type_id)
     assert heard.text == spoken_name(type_id) and heard.text and heard.language == "vi"
     kiosk.qtbot.wait(200)
-    assert kiosk.journey.machine.step is Step.WELCOME and not type_id.isDown()  # identified, not chosen
+    assert kiosk.journey.step is Step.WELCOME and not type_id.isDown()  # identified, not chosen
 
     kiosk.tap(type_id)  # a short touch still chooses it
     kiosk.wait_step("keypad")
