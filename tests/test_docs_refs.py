@@ -232,8 +232,6 @@ def test_docstrings_comments_and_markdown_name_only_what_exists():
     assert stale_references(skip=LEAD_REWRITES) == []
 
 
-@pytest.mark.xfail(strict=True, reason="README.md and docs/architecture.md still describe the tree before "
-                                       "commit 2e36c89; the lead rewrites them (issue 22): then drop this mark")
 def test_the_readme_and_the_architecture_notes_name_only_what_exists():
     assert stale_references(only=LEAD_REWRITES) == []
 

@@ -70,7 +70,7 @@ class Store:
         return len(self.queued)
 
 
-class Reference:
+class FixedReferenceData:
     def departments(self):
         return [NOI]
 
@@ -117,7 +117,7 @@ class Queue:
 
 def outbox_stage(store=None, monitor=None, deadline_s=0.3):
     config = make_config(kiosk={"id": "KIOSK-01"}, offline={"go_offline_after_s": deadline_s})
-    return OutboxCheckIn(store or Store(), Reference(), monitor or Monitor(), SystemClock(config.kiosk.timezone),
+    return OutboxCheckIn(store or Store(), FixedReferenceData(), monitor or Monitor(), SystemClock(config.kiosk.timezone),
                          config)
 
 
