@@ -68,6 +68,9 @@ KNOWN: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "kiosk_insurance_queue_dead_letters_total": (COUNTER, "BHYT rechecks that gave up after their last attempt", ()),
     "kiosk_insurance_late_invalid_total": (COUNTER, "cards found invalid only after the visit was registered "
                                                     "(the reception desk must check)", ()),
+    "kiosk_admin_pin_failures_total": (COUNTER, "wrong PINs typed on the admin screen's PIN pad", ()),
+    "kiosk_admin_pin_lockout_rounds": (GAUGE, "admin PIN lockouts in a row since the last right PIN (0 = none; "
+                                              "each round locks longer)", ()),
 }
 
 DEVICES = ("printer", "card_reader", "camera")
