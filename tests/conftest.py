@@ -29,6 +29,7 @@ def _places(session) -> list:
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
+    leaks.run_session_end()
     left = leaks.wait_for_none(SESSION_MARK, _places(session))
     if not left:
         return

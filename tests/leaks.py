@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -43,6 +44,25 @@ class Proc:
 
     def describe(self) -> str:
         return f"{self.name} (pid {self.pid})"
+
+
+_AT_END: list = []
+
+
+def at_session_end(fn) -> None:
+    """Run ``fn()`` when the session ends, before survivors are counted: for a
+    helper shared by the whole run and stopped only then (pcscd)."""
+    if fn not in _AT_END:
+        _AT_END.append(fn)
+
+
+def run_session_end() -> None:
+    while _AT_END:
+        fn = _AT_END.pop()
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - one failing cleanup must not skip the others
+            print(f"session-end cleanup {getattr(fn, '__name__', fn)} failed: {exc!r}", file=sys.stderr)
 
 
 def mark_session() -> str:

@@ -184,3 +184,17 @@ def test_success_resets_the_failure_count():
 def test_no_pin_configured_never_opens():
     gate = PinGate(AdminSection(pin_hash=""))
     assert gate.try_pin("").reason == "no_pin" and not gate.try_pin("123456").ok
+
+
+def test_the_doctor_reports_a_legacy_hash_as_too_weak_with_the_fix(tmp_path):
+    from app.doctor import check_config
+    from kiosk.operations.diagnostics import OK, WARN
+
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'[kiosk]\ndata_dir = "{tmp_path}"\n[admin]\npin_hash = "{legacy_hash("2468")}"\n')
+    checks, _ = check_config(str(path))
+    pin = next(c for c in checks if c.name == "config.admin_pin")
+    assert pin.status == WARN and "too weak" in pin.detail and "kiosk admin set-pin" in pin.fix
+    path.write_text(f'[kiosk]\ndata_dir = "{tmp_path}"\n[admin]\npin_hash = "{hash_pin(PIN)}"\n')
+    checks, _ = check_config(str(path))
+    assert next(c for c in checks if c.name == "config.admin_pin").status == OK
