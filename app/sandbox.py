@@ -272,7 +272,11 @@ class GatewaySimulator:
 
         t = threading.Thread(target=read_first_line, daemon=True)
         t.start()
-        t.join(START_TIMEOUT_S)
+        try:
+            t.join(START_TIMEOUT_S)
+        except BaseException:  # a signal (Ctrl-C, the demo's SIGTERM) while it starts
+            self.stop()
+            raise
         if not ready:
             err = self.proc.stderr.read()[-2000:] if self.proc.poll() is not None else ""
             self.stop()

@@ -117,10 +117,10 @@ def _demo(args) -> int:
     stop = StopSignals()
     data_dir = tempfile.mkdtemp(prefix="kiosk-demo-")
     sandbox = SandboxHis(port=0)
-    gateway = None
+    gateway = GatewaySimulator(port=0)  # BHYT card checks against the BHXH gateway simulator
     try:
         sandbox.start()
-        gateway = GatewaySimulator(port=0).start()  # BHYT card checks against the BHXH gateway simulator
+        gateway.start()  # made before: a signal during start() still finds it below
         config = _demo_config(args, sandbox.base_url, data_dir, gateway)
         services = _demo_services(config)
         try:
@@ -132,8 +132,7 @@ def _demo(args) -> int:
             return 130
         return code
     finally:
-        if gateway is not None:
-            gateway.stop()
+        gateway.stop()
         sandbox.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
         stop.restore()
