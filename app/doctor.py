@@ -34,6 +34,7 @@ from kiosk.checkin.visit_rules import test_ticket
 from kiosk.config.his_settings import his_warnings
 from kiosk.config.loader import DEFAULT_NAMESPACE, Config, find_config_file, load_config
 from kiosk.errors import KioskError
+from kiosk.operations.admin_pin import SET_PIN_FIX, hash_problem
 from kiosk.operations.diagnostics import FAIL, OK, WARN, Check, check_disk
 from kiosk.operations.logs import redact
 
@@ -64,6 +65,8 @@ def check_config(explicit: str | None) -> tuple[list[Check], Config | None]:
     if not config.admin.pin_hash:
         checks.append(Check("config.admin_pin", WARN, "no admin PIN set: the admin screen cannot be opened",
                             "run `kiosk admin set-pin` on this kiosk"))
+    elif weak := hash_problem(config.admin.pin_hash):
+        checks.append(Check("config.admin_pin", WARN, weak, SET_PIN_FIX))
     else:
         checks.append(Check("config.admin_pin", OK, "admin PIN set"))
     for key, what, fix in his_warnings(config.his):

@@ -259,8 +259,10 @@ class GatewaySimulator:
 
     def start(self) -> "GatewaySimulator":
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sandbox_bhxh", "--port", str(self.requested_port), *self.args],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+            [sys.executable, "-m", "sandbox_bhxh", "--port", str(self.requested_port), *self.args,
+             "--parent-pid", str(os.getpid()), "--exit-on-stdin-close"],
+            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            start_new_session=True)
         ready: dict = {}
 
         def read_first_line():
@@ -270,7 +272,11 @@ class GatewaySimulator:
 
         t = threading.Thread(target=read_first_line, daemon=True)
         t.start()
-        t.join(START_TIMEOUT_S)
+        try:
+            t.join(START_TIMEOUT_S)
+        except BaseException:  # a signal (Ctrl-C, the demo's SIGTERM) while it starts
+            self.stop()
+            raise
         if not ready:
             err = self.proc.stderr.read()[-2000:] if self.proc.poll() is not None else ""
             self.stop()
@@ -335,8 +341,12 @@ class GatewaySimulator:
                 except ProcessLookupError:
                     pass
                 self.proc.wait(timeout=5)
-        if self.proc and self.proc.stdout:
-            self.proc.stdout.close()
+        for stream in (self.proc.stdin, self.proc.stdout) if self.proc else ():
+            try:
+                if stream:
+                    stream.close()
+            except OSError:
+                pass
         self.proc = None
 
     def __enter__(self) -> "GatewaySimulator":

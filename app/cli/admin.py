@@ -1,7 +1,10 @@
 """`kiosk admin set-pin`: create the admin PIN hash and store it in the config.
 
 The PIN is asked twice on the terminal (or read from stdin with ``--pin-stdin``
-for provisioning scripts); only its scrypt hash is written, as
+for provisioning scripts) and must follow the rule of
+``kiosk.operations.admin_pin.pin_problem`` (6-12 digits, not a constant-step run
+like 123456 or 987654, not a repeated group like 121212); a weaker PIN is
+refused with exit code 1 and nothing changes. Only its scrypt hash is written, as
 ``[admin] pin_hash``, atomically and keeping the file's comments.
 ``--print`` shows the line to paste instead of writing the file.
 """
@@ -11,7 +14,7 @@ import getpass
 import sys
 
 from kiosk.config.loader import find_config_file
-from kiosk.operations.admin_pin import PinError, check_pin_format, hash_pin
+from kiosk.operations.admin_pin import PIN_MAX, PIN_MIN, PinError, check_pin_format, hash_pin
 
 
 def register(sub) -> None:
@@ -27,18 +30,25 @@ def register(sub) -> None:
 
 def _read_pin(from_stdin: bool) -> str:
     if from_stdin:
-        return sys.stdin.readline().strip()
-    first = getpass.getpass("New admin PIN (4-12 digits): ")
+        pin = sys.stdin.readline().strip()
+        check_pin_format(pin)
+        return pin
+    first = getpass.getpass(f"New admin PIN ({PIN_MIN}-{PIN_MAX} digits, not a run like 123456 "
+                            "or a repeat like 121212): ")
     check_pin_format(first)
     if getpass.getpass("Same PIN again: ") != first:
-        raise PinError("the two PINs differ; nothing changed")
+        raise PinError("the two PINs differ")
     return first
 
 
 def _set_pin(args) -> int:
     from kiosk.config.writer import update_config
 
-    pin = _read_pin(args.pin_stdin)
+    try:
+        pin = _read_pin(args.pin_stdin)
+    except PinError as exc:
+        print(f"kiosk admin set-pin: {exc}; nothing changed", file=sys.stderr)
+        return 1
     pin_hash = hash_pin(pin)
     if args.print_only:
         print(f'[admin]\npin_hash = "{pin_hash}"')

@@ -3,7 +3,8 @@
 Checks, each naming the key: the file's encoding (UTF-8, else the byte offset),
 TOML syntax, every setting's type, range and choices (finite numbers, upper
 bounds for timeouts and intervals, a real IANA time zone…), then the folders
-and files the settings name (``kiosk.config.checks``). Every problem is
+and files the settings name (``kiosk.config.checks``), and the admin PIN hash
+(an old or weak one: set a new PIN with ``kiosk admin set-pin``). Every problem is
 listed, not only the first. Exit code 1 when anything is wrong."""
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sys
 from kiosk.config.checks import path_problems
 from kiosk.config.his_settings import his_warnings
 from kiosk.config.loader import config_problems, read_config_file
+from kiosk.operations.admin_pin import SET_PIN_FIX, hash_problem
 
 
 def register(sub) -> None:
@@ -25,6 +27,9 @@ def register(sub) -> None:
 def _check(args) -> int:
     cfg, problems = config_problems(read_config_file(args.file), source=args.file)
     problems = problems + path_problems(cfg)
+    weak_pin = hash_problem(cfg.admin.pin_hash)
+    if weak_pin:
+        problems = [*problems, f"{weak_pin} → {SET_PIN_FIX}"]
     if problems:
         print(f"{cfg.source}: {len(problems)} problem(s):", file=sys.stderr)
         for problem in problems:

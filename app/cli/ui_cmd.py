@@ -126,10 +126,10 @@ def _demo(args) -> int:
     stop = StopSignals()
     data_dir = tempfile.mkdtemp(prefix="kiosk-demo-")
     sandbox = SandboxHis(port=0)
-    gateway = None
+    gateway = GatewaySimulator(port=0)  # BHYT card checks against the BHXH gateway simulator
     try:
         sandbox.start()
-        gateway = GatewaySimulator(port=0).start()  # BHYT card checks against the BHXH gateway simulator
+        gateway.start()  # made before: a signal during start() still finds it below
         config = _demo_config(args, sandbox.base_url, data_dir, gateway)
         services = _demo_services(config)
         try:
@@ -146,8 +146,7 @@ def _demo(args) -> int:
         print("kiosk demo: stopped", file=sys.stderr)
         return stop.exit_code
     finally:
-        if gateway is not None:
-            gateway.stop()
+        gateway.stop()
         sandbox.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
         stop.restore()

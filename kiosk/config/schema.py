@@ -318,7 +318,8 @@ class SpeechSection:
 class AdminSection:
     pin_hash: str = _opt("", doc="scrypt hash of the admin PIN (kiosk admin set-pin)")
     max_attempts: int = _opt(5, check=_upto(100))
-    lockout_s: float = _opt(300.0, check=_upto(86400))
+    lockout_s: float = _opt(300.0, check=_upto(86400), doc="first lockout; each next round lasts 3 times longer")
+    lockout_max_s: float = _opt(14400.0, check=_upto(7 * 86400), doc="longest lockout (the growth stops there)")
 
 
 @dataclass

@@ -112,6 +112,12 @@ INSURANCE_LATE_INVALID = Metric("kiosk_insurance_late_invalid_total", COUNTER,
                                 "cards found invalid only after the visit was registered (the reception desk must "
                                 "check)")
 
+# The admin screen's PIN pad.
+ADMIN_PIN_FAILURES = Metric("kiosk_admin_pin_failures_total", COUNTER, "wrong PINs typed on the admin screen's PIN pad")
+ADMIN_PIN_LOCKOUT_ROUNDS = Metric("kiosk_admin_pin_lockout_rounds", GAUGE,
+                                  "admin PIN lockouts in a row since the last right PIN (0 = none; each round locks "
+                                  "longer)")
+
 # Every metric, in the order above: what the registry serves.
 KNOWN: tuple[Metric, ...] = tuple(v for v in dict(globals()).values() if isinstance(v, Metric))
 BY_NAME: dict[str, Metric] = {m.name: m for m in KNOWN}

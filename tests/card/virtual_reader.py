@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from tests import leaks
+
 ROOT = Path(__file__).resolve().parents[2]
 VICC_VENV = ROOT / ".venv-vicc"
 VICC_PYTHON = VICC_VENV / "bin" / "python"
@@ -83,6 +85,7 @@ def ensure_pcscd(timeout: float = 10.0) -> None:
             _pcscd = subprocess.Popen([pcscd, "--foreground"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                       start_new_session=True)  # Ctrl-C reaches the tests, which stop it
             atexit.register(stop_pcscd)
+            leaks.at_session_end(stop_pcscd)  # before the end-of-session check counts it as left running
         deadline = time.monotonic() + timeout
         while not _vpcd_listening():
             if _pcscd.poll() is not None:

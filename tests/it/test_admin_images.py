@@ -42,7 +42,7 @@ def test_render_admin_screens(qtbot, his_sandbox, tmp_path):
     config_file = tmp_path / "kiosk.toml"
     config_file.write_text((ROOT / "assets" / "kiosk.sample.toml").read_text(encoding="utf-8"), encoding="utf-8")
     update_config(config_file, {
-        "kiosk.id": "KIOSK-03", "kiosk.data_dir": str(tmp_path / "data"), "admin.pin_hash": hash_pin("2468"),
+        "kiosk.id": "KIOSK-03", "kiosk.data_dir": str(tmp_path / "data"), "admin.pin_hash": hash_pin("730518"),
         # the HIS answers the status check; the kiosk's own services below talk to a stopped one
         "his.base_url": his_sandbox.base_url, "card_reader.driver": "simulator", "camera.driver": "simulator",
         "printer.driver": "simulator", "offline.go_offline_after_s": 1.0})
@@ -60,10 +60,10 @@ def test_render_admin_screens(qtbot, his_sandbox, tmp_path):
         screen.resize(1280, 800)
         screen.show()
         qtbot.addWidget(screen)
-        for digit in "24":
+        for digit in "730":
             screen.pin_page.press(digit)
         save(screen, "admin-pin.png")
-        for digit in "68":
+        for digit in "518":
             screen.pin_page.press(digit)
         screen.pin_page.press("ok")
         qtbot.waitUntil(lambda: bool(screen.status_tab.checks) and screen.runner.busy() == 0, timeout=30000)

@@ -15,9 +15,11 @@ from kiosk.config.writer import update_config
 from kiosk.operations.admin_pin import PinGate, hash_pin
 from kiosk.operations.diagnostics import FAIL
 from ui.admin import AdminScreen, install_admin
+from ui.admin.pin_page import duration_text
+from ui.admin.texts import tr
 
 ROOT = Path(__file__).resolve().parents[2]
-PIN = "2468"
+PIN = "730518"
 
 
 class FakeClock:
@@ -84,6 +86,27 @@ def test_wrong_pins_lock_the_screen_even_for_the_right_pin(qtbot, admin):
     admin.pin_page.reset()
     assert admin.pin_page.keys["1"].isEnabled()
     unlock(qtbot, admin)
+
+
+def test_the_pad_shows_how_long_the_lockout_lasts_and_that_it_grows(qtbot, admin):
+    enter_pin(qtbot, admin, "111111")
+    assert admin.pin_page.message.text() == tr("admin.pin.wrong_then_locked", admin.lang, n=2,
+                                               length=duration_text(60, admin.lang))
+    for _ in range(2):
+        enter_pin(qtbot, admin, "111111")
+    assert admin.pin_page.message.text() == tr("admin.pin.locked_for", admin.lang, length=duration_text(60, admin.lang),
+                                               left=duration_text(60, admin.lang))
+    admin.clock.t += 61
+    admin.pin_page.reset()
+    for _ in range(3):  # a second round without the right PIN: three times longer
+        enter_pin(qtbot, admin, "222222")
+    assert admin.pin_page.is_locked()
+    admin.clock.t += 30
+    admin.pin_page.reset()
+    assert admin.pin_page.message.text() == tr("admin.pin.locked_for", admin.lang, length=duration_text(180, admin.lang),
+                                               left=duration_text(150, admin.lang))
+    assert duration_text(180, "en") == "3 min" and duration_text(150, "en") == "3 min"
+    assert duration_text(45, "en") == "45 s" and duration_text(8100, "en") == "2 h 15 min"
 
 
 def test_status_tab_shows_the_doctor_results(qtbot, admin):

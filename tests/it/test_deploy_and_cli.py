@@ -101,16 +101,39 @@ def test_set_pin_writes_only_the_hash_and_keeps_comments(tmp_path):
 def test_set_pin_from_the_environment_config_and_print_only(tmp_path):
     path = tmp_path / "kiosk.toml"
     path.write_text("[kiosk]\nid = \"K-6\"\n")
-    out = kiosk("admin", "set-pin", "--pin-stdin", stdin="1234\n", env={"KIOSK_CONFIG": str(path)})
+    out = kiosk("admin", "set-pin", "--pin-stdin", stdin="720594\n", env={"KIOSK_CONFIG": str(path)})
     assert out.returncode == 0 and load_config(path).admin.pin_hash
-    printed = kiosk("admin", "set-pin", "--pin-stdin", "--print", stdin="5678\n")
-    assert printed.returncode == 0 and printed.stdout.startswith('[admin]\npin_hash = "scrypt$')
+    printed = kiosk("admin", "set-pin", "--pin-stdin", "--print", stdin="583062\n")
+    assert printed.returncode == 0 and printed.stdout.startswith('[admin]\npin_hash = "scrypt-p2$')
 
 
-@pytest.mark.parametrize("pin", ["12", "12ab", "1234567890123"])
-def test_set_pin_refuses_bad_pins_and_leaves_the_file(tmp_path, pin):
+@pytest.mark.parametrize("pin, why", [("12", "6-12 digits"), ("12ab56", "6-12 digits"), ("1234", "6-12 digits"),
+                                      ("1234567890123", "6-12 digits"), ("555555", "constant step"),
+                                      ("456789", "constant step"), ("876543", "constant step"),
+                                      ("343434", "repeated group")])
+def test_set_pin_refuses_short_and_trivial_pins_and_leaves_the_file(tmp_path, pin, why):
     path = tmp_path / "kiosk.toml"
     path.write_text("[kiosk]\nid = \"K-7\"\n")
     out = kiosk("admin", "set-pin", "--config", str(path), "--pin-stdin", stdin=pin + "\n")
-    assert out.returncode == 1 and "4-12 digits" in out.stderr
+    assert out.returncode == 1 and why in out.stderr and "nothing changed" in out.stderr
+    assert len(pin) < 6 or pin not in out.stderr + out.stdout
     assert path.read_text() == "[kiosk]\nid = \"K-7\"\n"
+
+
+def test_config_check_refuses_a_hash_made_when_4_digits_were_accepted(tmp_path):
+    """A legacy ``scrypt$`` hash (old set-pin, 4 digits allowed) still opens the pad,
+    but `kiosk config check` says it is too weak and how to fix it."""
+    import base64
+    import hashlib
+
+    salt = b"0123456789abcdef"
+    digest = hashlib.scrypt(b"2468", salt=salt, n=2**14, r=8, p=1, dklen=32)
+    legacy = f"scrypt$16384$8$1${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+    assert verify_pin("2468", legacy)
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'[kiosk]\nid = "K-8"\ndata_dir = "{tmp_path}"\n[admin]\npin_hash = "{legacy}"\n')
+    out = kiosk("config", "check", str(path))
+    assert out.returncode == 1 and "too weak" in out.stderr and "kiosk admin set-pin" in out.stderr
+    assert kiosk("admin", "set-pin", "--config", str(path), "--pin-stdin", stdin="720594\n").returncode == 0
+    again = kiosk("config", "check", str(path))
+    assert again.returncode == 0, again.stderr

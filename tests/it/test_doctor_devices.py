@@ -55,7 +55,7 @@ class Rig:
         self.config = tmp / "kiosk.toml"
         update_config(self.config, {
             "kiosk.id": "KIOSK-07", "kiosk.data_dir": str(tmp / "data"),
-            "admin.pin_hash": hash_pin("2468"),
+            "admin.pin_hash": hash_pin("730518"),
             "his.base_url": sandbox.base_url, "his.kiosk_namespace": NAMESPACE,  # the hospital's own
             "card_reader.driver": "pcsc", "card_reader.reader": VPCD_READER,
             "card_reader.trust_store": str(card.csca_dir),

@@ -25,6 +25,7 @@ from kiosk.demo_data import demo_people, person_identity
 from kiosk.domain import CheckInRequest
 from kiosk.errors import KioskError
 from kiosk.operations import metrics
+from kiosk.operations.admin_pin import PinGate
 from kiosk.operations.build_info import config_hash, software_version
 from tests.helpers import free_port, make_config
 from tests.insurance.support import holder
@@ -61,6 +62,7 @@ def scrape(tmp_path_factory):
         metrics.REGISTRY.clear()  # only what this kiosk fills from here on
         server = start_metrics_server(config)
         services = build_kiosk(config, with_devices=True, background=False)
+        PinGate(config.admin, state_file=tmp / "admin-pin-state.json")  # the admin screen's, made at start
         insurance = build_insurance_gateway(config)
         try:
             services.card_reader.start(lambda event: None)

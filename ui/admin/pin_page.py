@@ -1,11 +1,27 @@
-"""The PIN pad in front of the admin screen, with the lockout of ``[admin]``."""
+"""The PIN pad in front of the admin screen, with the lockout of ``[admin]``:
+a wrong PIN says how many tries are left and how long the next lockout lasts;
+while locked, the keys are off and the pad shows the lockout's length and the
+time left (``PinGate``: each round locks longer)."""
 from __future__ import annotations
+
+import math
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.operations.admin_pin import PIN_MAX, PinGate
 from ui.admin.texts import tr
+
+
+def duration_text(seconds: float, lang: str) -> str:
+    """A lockout length for the pad: "45 s", "15 min", "2 h 15 min" (rounded up)."""
+    s = max(0, math.ceil(seconds))
+    if s < 120:
+        return tr("admin.duration.seconds", lang, n=s)
+    minutes = math.ceil(s / 60)
+    if minutes < 120:
+        return tr("admin.duration.minutes", lang, n=minutes)
+    return tr("admin.duration.hours", lang, h=minutes // 60, m=minutes % 60)
 
 
 class PinPage(QWidget):
@@ -93,7 +109,8 @@ class PinPage(QWidget):
         elif result.reason == "no_pin":
             self.message.setText(tr("admin.pin.no_pin", self.lang))
         else:
-            self.message.setText(tr("admin.pin.wrong", self.lang, n=result.attempts_left))
+            self.message.setText(tr("admin.pin.wrong_then_locked", self.lang, n=result.attempts_left,
+                                    length=duration_text(self.gate.next_lockout_s(), self.lang)))
 
     def _refresh_lock(self) -> None:
         remaining = self.gate.locked_for()
@@ -101,7 +118,9 @@ class PinPage(QWidget):
         for key, btn in self.keys.items():
             btn.setEnabled(not locked)
         if locked:
-            self.message.setText(tr("admin.pin.locked", self.lang, s=int(remaining + 0.999)))
+            self.message.setText(tr("admin.pin.locked_for", self.lang,
+                                    length=duration_text(self.gate.current_lockout_s(), self.lang),
+                                    left=duration_text(remaining, self.lang)))
             if not self._tick.isActive():
                 self._tick.start()
         elif self._tick.isActive():
