@@ -29,8 +29,6 @@ import tokenize
 from functools import lru_cache
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ["kiosk", "fhir_his", "bhxh_gateway", "devices", "offline_cache", "queue_web", "ui", "app",
             "sandbox_bhxh", "benchmarks", "tests"]
