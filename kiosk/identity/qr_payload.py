@@ -17,13 +17,11 @@ CCCD layouts:
 
 Both date spellings are accepted in every layout; a leading BOM and the
 trailing CR, LF, CRLF or Tab a scanner adds are stripped, and the text is
-NFC-normalised. Refused outright: a payload that was not valid UTF-8
-(``QrNotText``: bytes given here, or the decoder's U+FFFD / lone surrogates —
-it is never re-read in another encoding), control or invisible format
-characters anywhere else (``QrInvisible``), and in a CCCD QR any digit other
-than ASCII 0-9 or a date that cannot be read (never replaced by another
-field). Errors are typed (``QrPayloadError``) and never quote the payload:
-it is personal data.
+NFC-normalised. Refused: a payload that was not valid UTF-8 (``QrNotText``;
+never re-read in another encoding), control or invisible characters
+(``QrInvisible``), and in a CCCD QR any digit other than ASCII 0-9 or a date
+that cannot be read (never replaced by another field). Errors are typed
+(``QrPayloadError``) and never quote the payload: it is personal data.
 """
 from __future__ import annotations
 
@@ -155,9 +153,8 @@ def clean_text(text: str) -> str:
 
 
 def checked_text(text) -> str:
-    """The payload as clean text (``clean_text``), or ``QrPayloadError``: bytes
-    that are not UTF-8, a decoder's replacement character or lone surrogates
-    (``QrNotText``), control or invisible characters inside (``QrInvisible``)."""
+    """The payload as clean text (``clean_text``); ``QrNotText`` for bytes that are not UTF-8, U+FFFD
+    or lone surrogates; ``QrInvisible`` for control or invisible characters inside."""
     if isinstance(text, (bytes, bytearray)):
         try:
             text = bytes(text).decode("utf-8")
@@ -393,9 +390,8 @@ def _tolerant(fields: list[str], today: date) -> CccdQr:
     for i, t in rest:
         if i != address_at:
             extra[f"field_{i + 1}"] = t
-    for d in dates[1:-1]:
-        extra.setdefault("other_dates", "")
-        extra["other_dates"] = ",".join(filter(None, [extra["other_dates"], d.isoformat()]))
+    if dates[1:-1]:
+        extra["other_dates"] = ",".join(d.isoformat() for d in dates[1:-1])
     return CccdQr(
         layout="tolerant", citizen_id=citizen_id, full_name=_check_name(fields[name_at]),
         birth_date=birth, sex=sex or "unknown",
