@@ -8,6 +8,10 @@ the answer is the code itself: malformed extra fields are dropped.
 
 ``ghiChu`` (free text that may name the patient) and the personal fields are
 never read. Texts raised here are the kiosk's own, without reply content.
+Every field read is NFC-normalised and loses control and invisible format
+characters first, with an alarm to IT (``kiosk.identity.text_safety.from_system``:
+log event ``text.hidden`` and ``kiosk_insurance_text_hidden_total`` naming the
+field); digits other than ASCII 0-9 never match a field's pattern.
 """
 from __future__ import annotations
 
@@ -16,15 +20,16 @@ import re
 from datetime import date, datetime
 
 from bhxh_gateway.codes import AUTH_FAILED, NEW_CARD, USABLE, meaning
+from kiosk.identity.text_safety import from_system
 from kiosk.insurance.card_check import CoverageStatus, InsuranceCheck
 
 MAX_BODY_BYTES = 256 * 1024
 
-_CODE_RE = re.compile(r"^[0-9]{1,5}$")
-_DATE_RE = re.compile(r"^([0-9]{2})/([0-9]{2})/([0-9]{4})$")
-_FACILITY_RE = re.compile(r"^[0-9]{5}$")
-_CARD_RE = re.compile(r"^[A-Z0-9]{10,15}$")
-_AREA_RE = re.compile(r"^[A-Za-z0-9]{1,10}$")
+_CODE_RE = re.compile(r"^[0-9]{1,5}\Z")
+_DATE_RE = re.compile(r"^([0-9]{2})/([0-9]{2})/([0-9]{4})\Z")
+_FACILITY_RE = re.compile(r"^[0-9]{5}\Z")
+_CARD_RE = re.compile(r"^[A-Z0-9]{10,15}\Z")
+_AREA_RE = re.compile(r"^[A-Za-z0-9]{1,10}\Z")
 
 
 class Garbled(Exception):
@@ -53,6 +58,7 @@ def result_code(obj: dict) -> str:
     code = obj.get("maKetQua")
     if not isinstance(code, str):
         raise Garbled("maKetQua missing" if code is None else f"maKetQua is a {type(code).__name__}, not a string")
+    code = from_system(code, "bhxh", "reply", "maKetQua") or ""
     if not _CODE_RE.match(code):
         raise Garbled("maKetQua is not a string of digits")
     return code
@@ -64,7 +70,7 @@ def _text(obj: dict, key: str, pattern: re.Pattern) -> str | None:
         return None
     if not isinstance(value, str):
         raise Garbled(f"{key} is a {type(value).__name__}, not a string")
-    value = value.strip()
+    value = from_system(value, "bhxh", "reply", key) or ""
     if not pattern.match(value):
         raise Garbled(f"{key} is not well-formed")
     return value

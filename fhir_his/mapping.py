@@ -3,6 +3,13 @@
 The kiosk's own extensions live under ``his.kiosk_namespace`` (an https base
 the hospital controls): ``{base}/StructureDefinition/queue-number`` and so on
 (``extensions(his)``). Nothing the kiosk sends uses a made-up ``urn:``.
+
+Names that enter the domain from the HIS (Patient names; HealthcareService
+and Location names and descriptions) go through
+``kiosk.identity.text_safety.from_system``: NFC, control and invisible
+characters removed with an alarm to IT (log event ``text.hidden`` and
+``kiosk_his_text_hidden_total``, naming the resource type and field, never
+the value). The patient is never sent away for the HIS's data.
 """
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ from datetime import date, datetime
 
 from kiosk.config.loader import HisSection
 from kiosk.domain import Appointment, ClinicRoom, Department, Identity, Patient, Priority, mask_name
+from kiosk.identity.text_safety import from_system
 from kiosk.ports import VisitPlan
 
 
@@ -133,13 +141,18 @@ def parse_datetime(value: str | None) -> datetime | None:
         return None
 
 
+def his_text(value, resource: str, field: str) -> str | None:
+    """A text from the HIS, safe to show and store (``text_safety.from_system``)."""
+    return from_system(value, "his", resource, field)
+
+
 def patient_from_fhir(res: dict, his: HisSection) -> Patient:
     names = res.get("name") or [{}]
     name = names[0].get("text") or " ".join([names[0].get("family", ""), *names[0].get("given", [])]).strip()
     return Patient(
         id=res["id"],
         citizen_id=identifier_value(res, his.cccd_system),
-        full_name=name or None,
+        full_name=his_text(name, "Patient", "name"),
         birth_date=parse_date(res.get("birthDate")),
         sex=res.get("gender"),
     )
@@ -201,13 +214,15 @@ def departments_from_fhir(services: list[dict], locations: list[dict], his: HisS
             if loc and loc.get("status", "active") == "active":
                 rooms.append(ClinicRoom(
                     code=identifier_value(loc, his.room_system) or loc["id"],
-                    name=loc.get("name", ""),
-                    where=loc.get("description", ""),
+                    name=his_text(loc.get("name"), "Location", "name") or "",
+                    where=his_text(loc.get("description"), "Location", "description") or "",
                     location_id=loc["id"],
                 ))
-        out.append(Department(code=code, name=svc.get("name", code), rooms=tuple(rooms),
-                              service_id=svc.get("id"), name_en=svc.get("comment", ""),
-                              opening_hours=svc.get("extraDetails", "")))
+        out.append(Department(code=code, name=his_text(svc.get("name", code), "HealthcareService", "name") or code,
+                              rooms=tuple(rooms), service_id=svc.get("id"),
+                              name_en=his_text(svc.get("comment"), "HealthcareService", "comment") or "",
+                              opening_hours=his_text(svc.get("extraDetails"), "HealthcareService",
+                                                     "extraDetails") or ""))
     return sorted(out, key=lambda d: d.name)
 
 

@@ -1,6 +1,12 @@
 """The `kiosk` command. Each command group lives in its own module here and
 exposes ``register(subparsers)``; device libraries are imported only inside
-the command that needs them, so `kiosk --help` stays fast and Qt-free."""
+the command that needs them, so `kiosk --help` stays fast and Qt-free.
+
+Nothing raw reaches the terminal: text that came from a card, a QR code, the
+HIS or the gateway is printed through ``shown`` (control, escape, bidi and
+zero-width characters as visible ``\\xNN`` / ``\\uNNNN`` escapes), and JSON
+through ``print_json`` / ``json_text``, which escape the same characters as
+``\\uNNNN`` (``json.dumps`` leaves DEL, C1 controls and bidi characters raw)."""
 from __future__ import annotations
 
 import argparse
@@ -12,6 +18,8 @@ import sys
 import threading
 
 from kiosk.errors import KioskError
+from kiosk.identity.text_safety import for_terminal as shown
+from kiosk.identity.text_safety import unsafe
 
 # One line per command module (kept in the order shown by --help).
 COMMAND_MODULES = [
@@ -40,8 +48,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def json_text(data, indent: int | None = 2) -> str:
+    """``data`` as JSON (UTF-8 text kept readable), every control or invisible
+    character written as a ``\\uNNNN`` escape (the JSON is the same value)."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent, default=str)
+    return "".join(_json_escape(ch) if ch != "\n" and unsafe(ch) else ch for ch in text)
+
+
+def _json_escape(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
 def print_json(data) -> None:
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write(json_text(data))
     sys.stdout.write("\n")
 
 
@@ -115,7 +138,7 @@ def _main(argv: list[str] | None) -> int:
     except BrokenPipeError:
         raise
     except KioskError as exc:
-        print(f"kiosk {args.command}: {exc}", file=sys.stderr)
+        print(f"kiosk {args.command}: {shown(exc)}", file=sys.stderr)
         return 1
     except ImportError as exc:
         return _incomplete(args.command, exc)

@@ -11,7 +11,7 @@ import copy
 import sys
 import time
 
-from app.cli import print_json
+from app.cli import print_json, shown
 from kiosk.config.loader import load_config
 from kiosk.domain import AccessKey
 from kiosk.errors import InvalidIdentity
@@ -120,10 +120,10 @@ def _print(result: dict, as_json: bool) -> None:
         print_json(result)
         return
     if not result["ok"]:
-        print(f"{result['error']}: {result['detail']}\n{result['message']}", file=sys.stderr)
+        print(f"{result['error']}: {shown(result['detail'])}\n{result['message']}", file=sys.stderr)
         return
     print(f"access: {result['access_control']}   passive authentication: {result['passive_auth']}"
-          + (f" ({result['passive_auth_reason']})" if result["passive_auth_reason"] else ""))
+          + (f" ({shown(result['passive_auth_reason'])})" if result["passive_auth_reason"] else ""))
     for name, value in (result["dg13"] or {}).items():
-        print(f"  {name:22} {value}")
+        print(f"  {shown(name):22} {shown(value)}")
     print(f"APDUs {result['apdus']}, file bytes {result['bytes_read']}, {result['seconds']} s")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from app.cli import print_json
+from app.cli import print_json, shown
 from app.compose import build_kiosk
 from kiosk.config.loader import load_config
 from kiosk.domain import Assurance, CheckInRequest, Identity, IdentitySource, Priority
@@ -81,6 +81,7 @@ def run(args) -> int:
         print_json(result.to_json())
     else:
         tk = result.ticket
-        print(f"Số thứ tự {tk.label} — {tk.department_name}, {tk.room_name} ({tk.room_where})"
+        print(f"Số thứ tự {shown(tk.label)} — {shown(tk.department_name)}, {shown(tk.room_name)} "
+              f"({shown(tk.room_where)})"
               f"{' — OFFLINE' if tk.offline else ''} [mode: {result.mode}]")
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from app.cli import print_json
+from app.cli import print_json, shown
 from kiosk.operations.diagnostics import FAIL, OK, WARN
 
 
@@ -44,9 +44,9 @@ def _doctor(args) -> int:
     width = max((len(c.name) for c in checks), default=10)
     for c in checks:
         mark = f"{paint[c.status]}{_MARK[c.status]}\033[0m" if color and c.status in paint else _MARK.get(c.status, c.status)
-        print(f"{mark}  {c.name:<{width}}  {c.detail}")
+        print(f"{mark}  {c.name:<{width}}  {shown(c.detail)}")
         if c.status != OK and c.fix:
-            print(f"      {'':<{width}}  → {c.fix}")
+            print(f"      {'':<{width}}  → {shown(c.fix)}")
     matrix = next((c.data["matrix"] for c in checks if c.name == "his.capabilities" and c.data), None)
     if matrix:
         print("\nHIS capabilities (declared / probed / configured → what the kiosk does):")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 
-from app.cli import print_json
+from app.cli import print_json, shown
 from kiosk.config.loader import load_config
 from kiosk.errors import KioskError
 
@@ -114,13 +114,13 @@ def run_list(args) -> int:
           f"refreshed {human_age(age)}{' ago' if age is not None else ''}")
     if summary["last_mode_change"]:
         m = summary["last_mode_change"]
-        print(f"mode: {m['mode']} since {m['at']} ({m['reason']})")
+        print(f"mode: {m['mode']} since {m['at']} ({shown(m['reason'])})")
     if entries:
         print(f"{'ID':>5}  {'STATE':9} {'LABEL':8} {'DEPT':6} {'TRIES':>5}  {'CREATED':19}  {'HIS LABEL':9} LAST ERROR")
     for e in entries:
-        print(f"{e['id']:>5}  {e['state']:9} {e['queue_label'] or '':8} {e['department_code'] or '':6} "
-              f"{e['attempts']:>5}  {_ts(e['created_at']) or '':19}  {e['his_queue_label'] or '':9} "
-              f"{e['last_error'] or ''}")
+        print(f"{e['id']:>5}  {e['state']:9} {shown(e['queue_label'] or ''):8} {shown(e['department_code'] or ''):6} "
+              f"{e['attempts']:>5}  {_ts(e['created_at']) or '':19}  {shown(e['his_queue_label'] or ''):9} "
+              f"{shown(e['last_error'] or '')}")
     return 0
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
-from app.cli import print_json
+from app.cli import json_text, print_json, shown
 from kiosk.config.loader import load_config
 from kiosk.identity.qr_payload import KIND_UNKNOWN, QrPayloadError, describe, parse_qr
 
@@ -62,17 +62,15 @@ def _scan_image(args) -> int:
     else:
         for r in results:
             if r.get("error"):
-                print(f"{r['path']}: ERROR {r['error']}")
+                print(f"{shown(r['path'])}: ERROR {shown(r['error'])}")
             elif not r["codes"]:
-                print(f"{r['path']}: no QR code found")
+                print(f"{shown(r['path'])}: no QR code found")
             for c in r["codes"]:
-                print(f"{r['path']}: {c['kind']} ({c['decoder']}, {r['decode_ms']} ms): {c['text']}")
+                print(f"{shown(r['path'])}: {c['kind']} ({c['decoder']}, {r['decode_ms']} ms): {shown(c['text'])}")
     return 0 if all(r["codes"] for r in results) else 1
 
 
 def _scan_live(args) -> int:
-    import json
-
     from app import compose
 
     config = load_config(args.config)
@@ -82,9 +80,9 @@ def _scan_live(args) -> int:
     def on_code(text: str) -> None:
         entry = interpret(text, config.camera.appointment_pattern)
         if args.json:
-            print(json.dumps(entry, ensure_ascii=False), flush=True)
+            print(json_text(entry, indent=None), flush=True)
         else:
-            print(f"{entry['kind']}: {text}", flush=True)
+            print(f"{entry['kind']}: {shown(text)}", flush=True)
 
     def on_event(state: str) -> None:
         print(f"camera: {state}", file=sys.stderr, flush=True)

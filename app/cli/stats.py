@@ -10,7 +10,6 @@ none is given. Bad input is one line naming the option, exit code 2.
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -18,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from app.cli import json_text
 from kiosk.config.loader import load_config
 from kiosk.stats.figures import StatsInputError, check_department, compute_stats, make_query
 
@@ -48,7 +48,7 @@ def output_format(args) -> str:
 
 def render(data: dict, fmt: str, hospital_name: str) -> str:
     if fmt == "json":
-        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+        return json_text(data) + "\n"
     from kiosk.stats import report as stats_report
 
     if fmt == "html":

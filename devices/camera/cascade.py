@@ -144,7 +144,7 @@ def _zxing_with_errors(decoder: ZxingDecoder, grey: np.ndarray) -> tuple[list[De
     """Valid codes, and whether any symbol (QR or Code 128, readable or not) was seen."""
     zx = decoder._zx
     results = zx.read_barcodes(grey, formats=zxing_formats(zx), try_invert=False, return_errors=True)
-    valid = [Decoded(bytes_to_text(bytes(r.bytes), r.text), bytes(r.bytes), decoder.name)
+    valid = [Decoded(bytes_to_text(bytes(r.bytes)), bytes(r.bytes), decoder.name)
              for r in results if r.valid]
     return valid, bool(results)
 

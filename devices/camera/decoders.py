@@ -6,9 +6,12 @@ Why each detail:
   its raw-bytes mode (``ZBAR_CFG_BINARY``) through pyzbar's ctypes wrapper and
   decode UTF-8 ourselves. pyzbar reads only the first channel of a colour
   array, so decoders take grey images.
-- zxing-cpp honours ECI; we still prefer its raw ``bytes`` decoded as UTF-8
-  (its charset guess on ECI-less codes is a heuristic) and fall back to its
-  ``text`` when the bytes are not UTF-8 (an ECI naming another charset).
+- zxing-cpp honours ECI; we still take its raw ``bytes`` decoded as UTF-8
+  (its charset guess on ECI-less codes is a heuristic).
+- Bytes that are not UTF-8 are never re-read in another encoding (Latin-1
+  would turn one bad byte into a plausible, garbled name): the text keeps
+  U+FFFD where they were, and ``kiosk.identity.qr_payload`` refuses it (the
+  patient scans again or uses the card / keypad).
 - OpenCV's detector can raise ``UnicodeDecodeError`` on some codes: that
   counts as "nothing decoded".
 A decoder object is not thread-safe: each scan loop owns its own.
@@ -31,13 +34,10 @@ class Decoded:
     decoder: str
 
 
-def bytes_to_text(raw: bytes, fallback: str | None = None) -> str:
-    """UTF-8 (the CCCD's encoding); otherwise the decoder's own text, or
-    ISO-8859-1, the QR standard's default charset."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return fallback if fallback is not None else raw.decode("latin-1")
+def bytes_to_text(raw: bytes) -> str:
+    """UTF-8 (the CCCD's encoding); bytes that are not UTF-8 become U+FFFD,
+    which the QR parser refuses (never another encoding)."""
+    return raw.decode("utf-8", errors="replace")
 
 
 class ZbarDecoder:
@@ -117,7 +117,7 @@ class ZxingDecoder:
     def decode(self, grey: np.ndarray) -> list[Decoded]:
         results = self._zx.read_barcodes(grey, formats=self._formats, try_rotate=self._rotate,
                                          try_downscale=self._downscale, try_invert=False)
-        return [Decoded(bytes_to_text(bytes(r.bytes), r.text), bytes(r.bytes), self.name)
+        return [Decoded(bytes_to_text(bytes(r.bytes)), bytes(r.bytes), self.name)
                 for r in results if r.valid]
 
     def close(self) -> None:

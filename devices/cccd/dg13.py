@@ -6,10 +6,17 @@ UTF8String (sometimes PrintableString); fields 13 (parents) and 14 (spouse)
 nest their names one level deeper. Absent fields are simply omitted, and new
 fields may appear: we key on the field number, never on position, and keep
 unknown numbers as text in ``extra``.
+
+Text values are decoded by their ASN.1 tag only (a value that is not valid
+in its encoding fails the read, it is never re-decoded another way), lose
+their NUL padding and a leading byte-order mark, and are NFC-normalised.
+Control and invisible characters are left in place for
+``kiosk.identity.input_rules`` to refuse (``devices.card.identity``).
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -123,9 +130,10 @@ def _decode_string(item: tlv.Tlv) -> str | None:
     if encoding is None:
         return None
     try:
-        return item.value.decode(encoding).strip("\x00")
+        text = item.value.decode(encoding).strip("\x00")
     except UnicodeDecodeError:
         raise CardParseError(f"DG13: a text value (tag {item.tag:X}) is not valid {encoding}") from None
+    return unicodedata.normalize("NFC", text.removeprefix("\ufeff"))
 
 
 def _strings(items: list[tlv.Tlv], depth: int = 0) -> list[str]:

@@ -17,11 +17,15 @@ The rules:
   person typed with another digit form must never become a second Patient in
   the HIS, and a silent conversion would hide a broken keyboard or scanner.
 - Names and addresses are NFC-normalised and their whitespace collapsed to
-  single spaces. Control characters (C0, C1, DEL, ESC sequences), bidi
-  controls (U+202A–202E, U+2066–2069, U+200E/F, U+061C) and other invisible
-  format characters are *refused* in typed input and *removed* from card and
-  QR data (where the patient cannot fix them). Names: 1–100 characters, at
-  least one letter, no digits. Addresses: 1–300 characters.
+  single spaces. Control characters (C0, C1, DEL, ESC, tab, newline), bidi
+  controls (U+202A–202E, U+2066–2069, U+200E/F, U+061C), zero-width and
+  other invisible format characters (U+200B–U+200D, U+FEFF, U+00AD) are
+  *refused* (``InvisibleCharacters``, a sentence asking the patient to type
+  or scan again) — typed, from a QR code or from the chip alike: a name that
+  only looks right must not reach the HIS. (Text from the HIS itself is
+  cleaned instead: ``kiosk.identity.text_safety.from_system``.) Names: 1–100
+  characters, at least one letter, no digits. Addresses: 1–300 characters,
+  ASCII digits only.
 - Dates of birth lie between 1900-01-01 and today; typed as ``YYYY-MM-DD``.
 - Check-in ids are UUIDs in canonical form (hyphenated, lower case) — what a
   ``urn:uuid:`` identifier needs.
@@ -34,6 +38,7 @@ import uuid
 from datetime import date
 
 from kiosk.errors import InvalidIdentity
+from kiosk.identity import text_safety
 
 NAME_MAX = 100
 ADDRESS_MAX = 300
@@ -44,10 +49,7 @@ FIRST_BIRTH_DATE = date(1900, 1, 1)
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 # Categories never accepted in text: controls, format characters (bidi, zero
 # width), surrogates, private use and unassigned code points.
-_UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
-# An ANSI/VT escape sequence: removed as a whole from card/QR data, so
-# "\x1b[31mAN" becomes "AN", not "[31mAN".
-_ESCAPE_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+_UNSAFE_CATEGORIES = text_safety.UNSAFE_CATEGORIES
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _DEPARTMENT = re.compile(r"[A-Za-z0-9_.\-]{1,32}")
 _BOOKING_CODE = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
@@ -65,6 +67,14 @@ class InputRefused(InvalidIdentity):
         super().__init__(f"{field}: expected {expected}", key=key)
         self.field = field
         self.expected = expected
+
+
+class InvisibleCharacters(InputRefused):
+    """A text holding control, escape, bidi or zero-width characters."""
+
+    def __init__(self, field: str, what: str):
+        super().__init__(field, f"{what}, without control, escape, zero-width or bidi characters",
+                         key="error.input.invisible")
 
 
 # --- digits and codes ----------------------------------------------------------
@@ -134,26 +144,17 @@ def _unsafe(ch: str) -> bool:
     return ch in BIDI_CONTROLS or unicodedata.category(ch) in _UNSAFE_CATEGORIES
 
 
-def _scrub(value: str) -> str:
-    """Card/QR data: escape sequences and invisible characters removed;
-    whitespace controls (tab, newline…) become spaces."""
-    value = _ESCAPE_SEQUENCE.sub("", value)
-    return "".join(" " if ch.isspace() else ("" if _unsafe(ch) else ch) for ch in value)
-
-
 def _canonical(value: str) -> str:
     """NFC, whitespace runs collapsed to one space, no space at the ends."""
     return unicodedata.normalize("NFC", " ".join(unicodedata.normalize("NFC", value).split()))
 
 
 def _text(value, field: str, *, typed: bool, limit: int, key: str, what: str) -> str:
+    """``typed`` is kept for the callers' sake: typed, QR and chip text follow the same rules."""
     if not isinstance(value, str):
         raise InputRefused(field, what, key=key)
-    if typed:
-        if any(_unsafe(ch) for ch in value):
-            raise InputRefused(field, f"{what}, without control, escape or bidi characters", key=key)
-    else:
-        value = _scrub(value)
+    if any(_unsafe(ch) for ch in value):
+        raise InvisibleCharacters(field, what)
     text = _canonical(value)
     if not text:
         raise InputRefused(field, f"{what}, not empty", key=key)
@@ -173,16 +174,22 @@ def name(value, field: str = "name", *, typed: bool = True) -> str:
 
 def address(value, field: str = "address", *, typed: bool = True) -> str:
     """An address: canonical text of 1-300 characters."""
-    return _text(value, field, typed=typed, limit=ADDRESS_MAX, key="error.input.address",
-                 what=f"an address (at most {ADDRESS_MAX} characters)")
+    what = f"an address (at most {ADDRESS_MAX} characters)"
+    text = _text(value, field, typed=typed, limit=ADDRESS_MAX, key="error.input.address", what=what)
+    if text_safety.foreign_digits(text):
+        raise InputRefused(field, f"{what}, with ASCII digits 0-9", key="error.input.address")
+    return text
 
 
-def card_text(value: str | None) -> str | None:
+def card_text(value: str | None, field: str = "card text") -> str | None:
     """Any other text read from a card or a QR code (nationality, parents'
-    names…): invisible characters removed, canonical, None when empty."""
+    names…): canonical, None when empty; control and invisible characters
+    are refused (``InvisibleCharacters``) as in names."""
     if not isinstance(value, str):
         return None
-    return _canonical(_scrub(value))[:ADDRESS_MAX] or None
+    if any(_unsafe(ch) for ch in value):
+        raise InvisibleCharacters(field, "a text")
+    return _canonical(value)[:ADDRESS_MAX] or None
 
 
 # --- dates ----------------------------------------------------------------------

@@ -15,9 +15,13 @@ CCCD layouts:
   fields (cancelled ID, parents' names…) are kept in ``extra``;
 - ``tolerant``: fields in an unknown order, recognised by their shape.
 
-Both date spellings are accepted in every layout; a leading BOM and trailing
-CR/LF are ignored. Errors are typed (``QrPayloadError``) and never quote the
-payload: it is personal data.
+Both date spellings are accepted in every layout; a leading BOM and the
+trailing CR, LF, CRLF or Tab a scanner adds are stripped, and the text is
+NFC-normalised. Refused: a payload that was not valid UTF-8 (``QrNotText``;
+never re-read in another encoding), control or invisible characters
+(``QrInvisible``), and in a CCCD QR any digit other than ASCII 0-9 or a date
+that cannot be read (never replaced by another field). Errors are typed
+(``QrPayloadError``) and never quote the payload: it is personal data.
 """
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ from datetime import date
 from kiosk.config.loader import CameraSection
 from kiosk.domain import AccessKey, Assurance, Identity, IdentitySource, is_valid_citizen_id
 from kiosk.errors import KioskError
-from kiosk.identity import input_rules
+from kiosk.identity import input_rules, text_safety
 from kiosk.identity.card_expiry import card_expiry
 from kiosk.identity.patient_code import PatientCodeRules
 
@@ -49,6 +53,8 @@ SEX_TO_GENDER = {"nam": "male", "nữ": "female"}
 _DATE_COMPACT = re.compile(r"^([0-9]{2})([0-9]{2})([0-9]{4})\Z")
 _DATE_SLASHED = re.compile(r"^([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4})\Z")
 _DIGITS = re.compile(r"^[0-9]+\Z")
+# Three groups of digits between date separators: a date, read or refused.
+_DATE_SHAPED = re.compile(r"^[0-9]{1,4}[/.\-][0-9]{1,2}[/.\-][0-9]{1,4}\Z")
 # A QR code holds at most 4,296 alphanumeric characters (version 40-L).
 MAX_QR_TEXT = 4296
 _HAS_DIGIT = re.compile(r"\d")
@@ -66,6 +72,18 @@ class UnsupportedQr(QrPayloadError):
     """Neither a CCCD QR nor an appointment QR (a URL, a payment code…)."""
 
     patient_message_key = "error.qr_unsupported"
+
+
+class QrNotText(QrPayloadError):
+    """The code's bytes are not valid UTF-8: scan again, or use the card / keypad."""
+
+    patient_message_key = "error.qr_not_text"
+
+
+class QrInvisible(QrPayloadError):
+    """Control, escape, bidi or zero-width characters inside the text."""
+
+    patient_message_key = "error.qr_invisible"
 
 
 class InvalidCccdQr(QrPayloadError):
@@ -130,20 +148,36 @@ class PatientCodeQr:
 
 
 def clean_text(text: str) -> str:
-    """Drop a leading BOM and trailing CR/LF (seen on real scans)."""
-    return text.lstrip("\ufeff").rstrip("\r\n")
+    """Drop a leading BOM and the trailing CR/LF/Tab a scanner adds; NFC."""
+    return text_safety.nfc(text_safety.strip_scanner_ends(text))
+
+
+def checked_text(text) -> str:
+    """The payload as clean text (``clean_text``); ``QrNotText`` for bytes that are not UTF-8, U+FFFD
+    or lone surrogates; ``QrInvisible`` for control or invisible characters inside."""
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError:
+            raise QrNotText("QR payload is not valid UTF-8") from None
+    if not isinstance(text, str):
+        raise UnsupportedQr("QR payload is not text")
+    if len(text) > MAX_QR_TEXT:
+        raise UnsupportedQr(f"QR payload of {len(text)} characters is longer than a QR code can hold")
+    if text_safety.REPLACEMENT in text or any("\ud800" <= ch <= "\udfff" for ch in text):
+        raise QrNotText("QR payload was not valid UTF-8 (the decoder could not read it as text)")
+    cleaned = clean_text(text)
+    if text_safety.has_unsafe(cleaned):
+        raise QrInvisible("QR payload holds control, escape, bidi or zero-width characters")
+    return cleaned
 
 
 def parse_qr(text: str, appointment_pattern: str | None = None, *, today: date | None = None,
              patient_code_pattern: str | None = None) -> CccdQr | AppointmentQr | PatientCodeQr:
     """Interpret a decoded QR (or barcode) text: a CCCD, an appointment code, or
     — when ``patient_code_pattern`` is given — a hospital patient code.
-    Raises ``UnsupportedQr`` or ``InvalidCccdQr``."""
-    if not isinstance(text, str):
-        raise UnsupportedQr("QR payload is not text")
-    if len(text) > MAX_QR_TEXT:
-        raise UnsupportedQr(f"QR payload of {len(text)} characters is longer than a QR code can hold")
-    cleaned = clean_text(text)
+    Raises ``QrNotText``, ``QrInvisible``, ``UnsupportedQr`` or ``InvalidCccdQr``."""
+    cleaned = checked_text(text)
     fields = [f.strip() for f in cleaned.split("|")]
     if _looks_like_cccd(fields):
         return parse_cccd(cleaned, today=today)
@@ -164,7 +198,11 @@ def parse_qr(text: str, appointment_pattern: str | None = None, *, today: date |
 def parse_cccd(text: str, *, today: date | None = None) -> CccdQr:
     """Parse a CCCD QR text (any supported layout)."""
     today = today or date.today()
-    fields = [f.strip() for f in clean_text(text).split("|")]
+    fields = [f.strip() for f in checked_text(text).split("|")]
+    for i, value in enumerate(fields):
+        if text_safety.foreign_digits(value):
+            what = " (ID number)" if i == 0 else ""  # the first field in every layout
+            raise InvalidCccdQr(f"CCCD QR: field {i + 1}{what} has digits other than ASCII 0-9")
     while len(fields) > 7 and fields[-1] == "":  # trailing separators
         fields.pop()
     if len(fields) == 7 and _fits_2021(fields):
@@ -213,7 +251,7 @@ def _looks_like_cccd(fields: list[str]) -> bool:
     """Five or more pipe-separated fields, one of them an ID-like number, a
     date or Nam/Nữ: then errors are reported as a damaged CCCD QR."""
     return len(fields) >= 5 and any(
-        (_DIGITS.match(f) and 9 <= len(f) <= 13) or _date_like(f) or _sex_like(f) for f in fields)
+        (f.isdigit() and 9 <= len(f) <= 13) or _date_like(f) or _sex_like(f) for f in fields)
 
 
 def _date_like(value: str) -> bool:
@@ -329,6 +367,8 @@ def _tolerant(fields: list[str], today: date) -> CccdQr:
             old_id = value
         elif _date_like(value):
             dates.append(_parse_date(value, label))
+        elif _DATE_SHAPED.match(value):  # e.g. 1990-05-01: unreadable, so never replaced by another date
+            raise InvalidCccdQr(f"CCCD QR: {label} is a date in an unknown form (DDMMYYYY or dd/MM/yyyy expected)")
         elif _sex_like(value) and sex is None:
             sex = SEX_TO_GENDER[_norm(value).casefold()]
         elif _HAS_LETTER.search(value):
@@ -350,9 +390,8 @@ def _tolerant(fields: list[str], today: date) -> CccdQr:
     for i, t in rest:
         if i != address_at:
             extra[f"field_{i + 1}"] = t
-    for d in dates[1:-1]:
-        extra.setdefault("other_dates", "")
-        extra["other_dates"] = ",".join(filter(None, [extra["other_dates"], d.isoformat()]))
+    if dates[1:-1]:
+        extra["other_dates"] = ",".join(d.isoformat() for d in dates[1:-1])
     return CccdQr(
         layout="tolerant", citizen_id=citizen_id, full_name=_check_name(fields[name_at]),
         birth_date=birth, sex=sex or "unknown",

@@ -111,6 +111,11 @@ INSURANCE_QUEUE_DEAD_LETTERS = Metric("kiosk_insurance_queue_dead_letters_total"
 INSURANCE_LATE_INVALID = Metric("kiosk_insurance_late_invalid_total", COUNTER,
                                 "cards found invalid only after the visit was registered (the reception desk must "
                                 "check)")
+# Text from the HIS or the BHXH gateway that held hidden characters (removed before use; kiosk.identity.text_safety).
+HIS_TEXT_HIDDEN = Metric("kiosk_his_text_hidden_total", COUNTER, "HIS texts that held control or invisible "
+                         "format characters, removed before use (resource type, field)", ("resource", "field"))
+INSURANCE_TEXT_HIDDEN = Metric("kiosk_insurance_text_hidden_total", COUNTER, "BHXH gateway answer fields that held "
+                               "control or invisible format characters, removed before use", ("field",))
 
 # The admin screen's PIN pad.
 ADMIN_PIN_FAILURES = Metric("kiosk_admin_pin_failures_total", COUNTER, "wrong PINs typed on the admin screen's PIN pad")

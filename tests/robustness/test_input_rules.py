@@ -94,12 +94,13 @@ def test_ids_in_other_digit_forms_are_refused_not_converted(value):
     assert err.value.patient_message_key == "error.invalid_id"
 
 
-def test_typed_names_with_controls_are_refused_card_names_cleaned():
+def test_names_with_controls_are_refused_typed_or_from_a_card():
     for bad in ("Nguyễn\x1b[2J Văn An", "An\x07", "An\x7f", "An\x85", "\u202eAn", "An\u2066", "An\u200e",
-                "An\u061c", "An\n"):
-        with pytest.raises(rules.InputRefused, match="^--name: expected"):
-            rules.name(bad, "--name")
-    assert rules.name("\x1b[31mNGUYỄN\u202e   VĂN\tAN\x07", typed=False) == "NGUYỄN VĂN AN"
+                "An\u061c", "An\n", "An\u00ad", "A\u200bn", "A\ufeffn"):
+        for typed in (True, False):
+            with pytest.raises(rules.InvisibleCharacters, match="^--name: expected") as err:
+                rules.name(bad, "--name", typed=typed)
+            assert err.value.patient_message_key == "error.input.invisible"
     # NFD input (as some keyboards send it) becomes NFC
     assert rules.name(unicodedata.normalize("NFD", "Nguyễn Văn An")) == "Nguyễn Văn An"
     with pytest.raises(rules.InputRefused, match="at most 100"):
@@ -167,10 +168,14 @@ def test_cccd_qr_refuses_bad_fields(text):
         parse_qr(text, today=TODAY)
 
 
-def test_cccd_qr_removes_invisible_characters_from_names_and_addresses():
-    parsed = parse_qr(qr(name="NGUYỄN\u202e VĂN\x1b[1m AN", address="Số 1,\x07  Hà\u200b Nội"), today=TODAY)
-    assert parsed.full_name == "NGUYỄN VĂN AN"
-    assert parsed.address == "Số 1, Hà Nội"
+def test_cccd_qr_refuses_invisible_characters_in_names_and_addresses():
+    for text in (qr(name="NGUYỄN\u202e VĂN AN"), qr(name="NGUYỄN VĂN\x1b[1m AN"), qr(address="Số 1,\x07 Hà Nội"),
+                 qr(address="Hà\u200b Nội")):
+        with pytest.raises(QrPayloadError) as err:
+            parse_qr(text, today=TODAY)
+        assert err.value.patient_message_key == "error.qr_invisible"
+    parsed = parse_qr(qr(address="Số 1,   Hà Nội"), today=TODAY)
+    assert parsed.full_name == "NGUYỄN VĂN AN" and parsed.address == "Số 1, Hà Nội"
     with pytest.raises(InvalidCccdQr, match="address"):
         parse_qr(qr(address="x" * 400), today=TODAY)
 
@@ -204,10 +209,15 @@ def test_chip_identity_goes_through_the_rules():
     finally:
         reader.stop()
     record = data.record
-    dirty = replace(record, fields={**record.fields, 2: ["NGUYỄN\u202e VĂN\x1b[31m AN"],
-                                    9: ["Số 1,\x07  Hà\u200b Nội"]})
-    identity = identity_from_chip(replace(data, record=dirty), with_photo=False)
+    spaced = replace(record, fields={**record.fields, 2: ["NGUYỄN   VĂN AN"], 9: ["Số 1,  Hà Nội"]})
+    identity = identity_from_chip(replace(data, record=spaced), with_photo=False)
     assert identity.full_name == "NGUYỄN VĂN AN" and identity.address == "Số 1, Hà Nội"
+    for number, value in ((2, "NGUYỄN\u202e VĂN AN"), (2, "NGUYỄN VĂN\x1b[31m AN"), (9, "Số 1,\x07 Hà Nội"),
+                          (9, "Hà\u200b Nội"), (6, "Kinh\u2066")):
+        dirty = replace(record, fields={**record.fields, number: [value]})
+        with pytest.raises(CardParseError, match="without control") as err:
+            identity_from_chip(replace(data, record=dirty), with_photo=False)
+        assert err.value.patient_message_key == "error.card.invisible"
     for number, value, field in ((1, ARABIC_INDIC, "chip ID number"), (1, "001093012345\n", "chip ID number"),
                                  (3, "01/01/2099", "chip date of birth"), (2, "A" * 5000, "chip name")):
         bad = replace(record, fields={**record.fields, number: [value]})
