@@ -12,6 +12,7 @@ from offline_cache.db import SCHEMA_VERSION
 from offline_cache.generation import Generation, Record
 from offline_cache.integrity import compare_with_record
 from offline_cache.reference import REFRESHED_KEY
+from offline_cache.retention import overdue
 
 BACKLOG_WARN_S = 30 * 60
 REFERENCE_WARN_S = 24 * 3600
@@ -76,7 +77,7 @@ def _outbox_checks(config: Config) -> list[Check]:
         return checks + [Check("outbox.database", FAIL, f"{path} cannot be opened ({exc})",
                                "check the file's owner and permissions (offline.database)")]
     try:
-        return checks + _generation_check(conn, path, record) + _checks(conn, path)
+        return checks + _generation_check(conn, path, record) + _checks(conn, path, config.offline.retention_hours)
     except sqlite3.Error as exc:
         return checks + [Check("outbox.database", FAIL, f"{path}: {exc}",
                                "restart the kiosk: it moves the damaged file aside, starts a fresh one and names "
@@ -101,7 +102,19 @@ def _generation_check(conn: sqlite3.Connection, path, record: Record | None) -> 
     return [Check("outbox.generation", OK, f"{held} check-in(s) ever queued, all still in the database")]
 
 
-def _checks(conn: sqlite3.Connection, path) -> list[Check]:
+def _retention_check(conn: sqlite3.Connection, retention_hours: float, now: float) -> Check:
+    """Personal data kept past ``offline.retention_hours`` is a breach of the kiosk's record of processing."""
+    late_checkins, late_rechecks = overdue(conn, retention_hours, now=now)
+    if late_checkins or late_rechecks:
+        return Check("outbox.retention", FAIL,
+                     f"{late_checkins} delivered check-in(s) and {late_rechecks} BHYT recheck(s) still hold personal "
+                     f"data past offline.retention_hours = {retention_hours:g}",
+                     "`kiosk outbox purge` blanks them now; the running kiosk does so every 10 minutes "
+                     "(is it running? systemctl status kiosk)")
+    return Check("outbox.retention", OK, f"no personal data kept past offline.retention_hours = {retention_hours:g}")
+
+
+def _checks(conn: sqlite3.Connection, path, retention_hours: float) -> list[Check]:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         return [Check("outbox.database", FAIL, f"schema version {version} is newer than this kiosk ({SCHEMA_VERSION})",
@@ -132,6 +145,7 @@ def _checks(conn: sqlite3.Connection, path) -> list[Check]:
         out.append(Check("outbox.dead_letters", OK, "no dead letters"))
     if version >= 4:  # the BHYT recheck queue (migration 4)
         out += _insurance_checks(conn, now)
+    out.append(_retention_check(conn, retention_hours, now))
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (REFRESHED_KEY,)).fetchone()
     n_dept = conn.execute("SELECT count(*) FROM ref_departments").fetchone()[0]
     ref_age = None if not row else now - float(row[0])

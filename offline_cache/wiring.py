@@ -24,6 +24,7 @@ from offline_cache.integrity import open_database, open_incidents
 from offline_cache.outbox import OutboxStore
 from offline_cache.prober import Prober
 from offline_cache.reference import ReferenceCache
+from offline_cache.retention import enforce_retention
 from offline_cache.sender import Sender
 
 log = logging.getLogger(__name__)
@@ -52,14 +53,23 @@ class OfflineParts:
         log.info("offline cache started", extra={"event": "offline.started", "database": str(self.database.path)})
 
     def close(self) -> None:
-        """Stop the threads (the sender hands back what it claimed), then close the database."""
+        """Stop the threads (the sender hands back what it claimed), blank what is past
+        its retention (``offline_cache.retention``), then close the database."""
         if self.started:
             if self.insurance_sender is not None:
                 self.insurance_sender.stop()
             self.prober.stop()
             self.sender.stop()
             self.started = False
+        self._enforce_retention()
         self.database.close()
+
+    def _enforce_retention(self) -> None:
+        try:
+            enforce_retention(self.database, self.config.kiosk.id, self.config.offline.retention_hours)
+        except Exception as exc:  # noqa: BLE001 - logged; the next process (or the sender) purges
+            log.error("personal data past its retention could not be blanked", extra={
+                "event": "retention.purge_failed", "error": type(exc).__name__})
 
     # -- kiosk.ports.OutboxAdmin: the admin screen's view ------------------------------------
     def entries(self, limit: int = 200) -> list[dict]:
@@ -117,9 +127,11 @@ def build_parts(config: Config, his: His, gateway=None) -> OfflineParts:
                 insurance_sender.kick()
 
     monitor.subscribe(online)
+    parts = OfflineParts(config, database, store, reference, monitor, sender, prober, insurance, insurance_sender)
+    parts._enforce_retention()  # every process that opens the outbox keeps the retention, not only the sender
     # what the database holds now (dead letters from before a restart, a backlog) is on the
     # metrics endpoint from the start, not only after the workers' first batch
     sender.export_gauges()
     if insurance_sender is not None:
         insurance_sender.export_gauges()
-    return OfflineParts(config, database, store, reference, monitor, sender, prober, insurance, insurance_sender)
+    return parts

@@ -66,9 +66,15 @@ class UnknownEntry(KioskError):
 def _open(args):
     from offline_cache.integrity import open_database
     from offline_cache.outbox import OutboxStore
+    from offline_cache.retention import enforce_retention
 
     config = load_config(args.config)
     database = open_database(config)
+    try:  # every process that opens the outbox keeps the retention (offline_cache.retention)
+        enforce_retention(database, config.kiosk.id, config.offline.retention_hours)
+    except BaseException:
+        database.close()
+        raise
     return config, database, OutboxStore(database, config.kiosk.id)
 
 
