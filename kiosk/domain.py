@@ -96,6 +96,19 @@ def age_priority(birth_date: date | None, day: date) -> Priority | None:
     return None
 
 
+# Who may be offered "pregnant" (Law 15/2023 Art. 3(2)): not a man, and not a child or an
+# older woman when the card gives the date of birth (ages outside this range: the desk decides).
+PREGNANCY_AGES = range(10, 61)
+
+
+def may_be_pregnant(sex: str | None, birth_date: date | None, day: date) -> bool:
+    """Whether the kiosk offers the "pregnant" priority to this person: the card's
+    sex and age when it gives them; offered when it does not (typed ID)."""
+    if sex == "male":
+        return False
+    return birth_date is None or age_on(birth_date, day) in PREGNANCY_AGES
+
+
 @dataclass(frozen=True)
 class Identity:
     """Who is at the kiosk, as far as the card, QR code or keypad tells."""

@@ -347,9 +347,6 @@ class TicketLayout:
         short = ticket.reference.replace("-", "")[:8].upper()
         c.text([(t("ticket.reference", self.lang) + ":", self._f("small")), (short, self._f("small", True))],
                align="left", x0=text_x, max_width=text_width)
-        if ticket.offline:
-            c.text([(t("ticket.offline", self.lang), self._f("body", True))], align="left", x0=text_x,
-                   max_width=text_width, inverted=False)
         if ticket.follow_url:
             c.space(4)
             c.text([(t("ticket.follow", self.lang), self._f("small", True))], align="left", x0=text_x,

@@ -32,7 +32,16 @@ import logging
 from datetime import date
 from typing import Callable
 
-from kiosk.domain import AccessKey, Appointment, CheckInResult, Department, Identity, Priority, age_priority
+from kiosk.domain import (
+    AccessKey,
+    Appointment,
+    CheckInResult,
+    Department,
+    Identity,
+    Priority,
+    age_priority,
+    may_be_pregnant,
+)
 from kiosk.errors import KioskError
 from kiosk.identity.patient_code import PatientCodeRules
 from kiosk.journey import card_check, table
@@ -229,8 +238,9 @@ class Journey:
         return next((d for d in self.departments if d.code == code), None)
 
     def declarable_priorities(self) -> tuple[Priority, ...]:
-        sex = self.identity.sex if self.identity else None
-        return tuple(p for p in DECLARABLE_PRIORITIES if not (p is Priority.PREGNANT and sex == "male"))
+        ident = self.identity
+        pregnant_ok = may_be_pregnant(ident.sex if ident else None, ident.birth_date if ident else None, self.today())
+        return tuple(p for p in DECLARABLE_PRIORITIES if p is not Priority.PREGNANT or pregnant_ok)
 
     @property
     def printer_ready(self) -> bool:

@@ -66,7 +66,7 @@ def test_ticket_is_a_1bit_image_at_the_dot_width_with_a_readable_qr(width):
                      "Khám theo lịch hẹn", "BHYT: Thẻ hợp lệ", "Trước bạn còn 5 người",
                      "Người bệnh: NGUYỄN V** AN", "Ngày 25/11/2026 lúc 09:05"):
         assert expected in " ".join(lines), expected
-    assert not any("OFFLINE" in line or "ƯU TIÊN" in line for line in lines)
+    assert not any("MẤT KẾT NỐI" in line or "ƯU TIÊN" in line for line in lines)
 
 
 @pytest.mark.parametrize("width", DOT_WIDTHS)
@@ -74,7 +74,8 @@ def test_offline_and_priority_marks(width):
     ticket = sample_ticket("offline-priority")
     rendered = TicketLayout(width).render(ticket)
     text = " ".join(rendered.lines)
-    assert "OFFLINE" in rendered.lines  # the inverted band
+    assert rendered.lines.count("MẤT KẾT NỐI") == 1  # the inverted band, once, in Vietnamese
+    assert not any("OFFLINE" in line for line in rendered.lines)  # a Vietnamese ticket carries no English
     assert "Phiếu cấp khi mất kết nối" in text
     assert "ƯU TIÊN: Người từ 75 tuổi trở lên" in text
     assert "K2-005" in rendered.lines

@@ -1,6 +1,7 @@
 """The Qt-free journey state machine, driven event by event (no Qt, no threads)."""
 from __future__ import annotations
 
+import dataclasses
 import gc
 import weakref
 from datetime import date, datetime, timezone
@@ -159,6 +160,26 @@ def test_men_are_not_offered_pregnancy():
     jr = new_journey()
     jr.handle(j.QrScanned(QR_AN))
     assert jr.declarable_priorities() == (Priority.DISABILITY,)
+
+
+def test_pregnancy_is_offered_only_where_the_card_makes_it_possible():
+    """A girl of 7 or a woman of 70 is not offered "Phụ nữ có thai"; a woman of 30 is; a typed ID
+    (no sex, no date of birth) is offered every choice."""
+    from kiosk.domain import may_be_pregnant
+
+    day = TODAY
+    assert not may_be_pregnant("female", date(day.year - 7, 1, 1), day)
+    assert may_be_pregnant("female", date(day.year - 30, 1, 1), day)
+    assert not may_be_pregnant("female", date(day.year - 70, 1, 1), day)
+    assert not may_be_pregnant("male", date(day.year - 30, 1, 1), day)
+    assert may_be_pregnant(None, None, day)  # a typed ID tells nothing: the patient chooses
+    jr = new_journey()
+    jr.handle(j.QrScanned(QR_AN.replace("Nam", "Nữ")))
+    girl = dataclasses.replace(jr.identity, birth_date=date(TODAY.year - 7, 1, 1))
+    jr.identity = girl
+    assert jr.declarable_priorities() == (Priority.DISABILITY,)
+    jr.identity = dataclasses.replace(girl, birth_date=date(TODAY.year - 30, 1, 1))
+    assert Priority.PREGNANT in jr.declarable_priorities()
 
 
 def test_age_rule_skips_the_priority_question():
