@@ -111,6 +111,17 @@ INSURANCE_QUEUE_DEAD_LETTERS = Metric("kiosk_insurance_queue_dead_letters_total"
 INSURANCE_LATE_INVALID = Metric("kiosk_insurance_late_invalid_total", COUNTER,
                                 "cards found invalid only after the visit was registered (the reception desk must "
                                 "check)")
+# The queue service (`kiosk queue-server`): slow and abusive clients kept out.
+QUEUE_CONNECTIONS_REFUSED = Metric("kiosk_queue_connections_refused_total", COUNTER,
+                                   "queue service connections closed at once: their client address had "
+                                   "queue_web.max_connections_per_client open already")
+QUEUE_CONNECTIONS_EVICTED = Metric("kiosk_queue_connections_evicted_total", COUNTER,
+                                   "queue service connections closed for being slow, by reason (header_timeout, "
+                                   "body_timeout, displaced: a newer connection of the same address took its place)",
+                                   ("reason",))
+QUEUE_FEEDS_REFUSED = Metric("kiosk_queue_feeds_refused_total", COUNTER,
+                             "new board feeds refused, by reason (client: queue_web.max_new_feeds_per_client; "
+                             "full: queue_web.max_room_sets feeds with screens)", ("reason",))
 
 # Every metric, in the order above: what the registry serves.
 KNOWN: tuple[Metric, ...] = tuple(v for v in dict(globals()).values() if isinstance(v, Metric))
