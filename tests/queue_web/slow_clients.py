@@ -22,9 +22,9 @@ HOST = "127.0.0.1"
 
 class Slowloris:
     def __init__(self, port: int, count: int, *, every_s: float = 0.5, max_opens: int = 800,
-                 max_seconds: float = 60.0, reopen: bool = True):
+                 max_seconds: float = 60.0, reopen: bool = True, reopen_per_s: float = 1000.0):
         self.port, self.count, self.every_s = port, count, every_s
-        self.max_opens, self.reopen = max_opens, reopen
+        self.max_opens, self.reopen, self.reopen_per_s = max_opens, reopen, reopen_per_s
         self.deadline = time.monotonic() + max_seconds  # it stops by itself
         self.selector = selectors.DefaultSelector()
         self.open: set[socket.socket] = set()
@@ -61,7 +61,7 @@ class Slowloris:
             self.closed_by_server += 1
 
     def _run(self) -> None:
-        next_byte = time.monotonic()
+        next_byte = started = time.monotonic()
         while not self._stop.is_set() and time.monotonic() < self.deadline:
             for key, _ in self.selector.select(timeout=0.05) if self.open else ():
                 try:
@@ -82,7 +82,8 @@ class Slowloris:
                     except OSError:
                         self._drop(s)
             if self.reopen:
-                while len(self.open) < self.count and self.opens < self.max_opens:
+                budget = self.count + (time.monotonic() - started) * self.reopen_per_s
+                while len(self.open) < self.count and self.opens < min(self.max_opens, budget):
                     self._open_one()
             elif not self.open:
                 time.sleep(0.05)
