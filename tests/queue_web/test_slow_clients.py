@@ -31,6 +31,7 @@ from tests.queue_web.slow_clients import EventReader, Slowloris
 pytestmark = pytest.mark.integration
 
 HEADER_TIMEOUT_S = 2.0
+BODY_TIMEOUT_S = 1.0
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def guarded(his, secret, tmp_path_factory):
     # max_streams = 3: uvicorn's limit_concurrency is 203, below the 220 slow connections
     srv = start_server(tmp_path_factory.mktemp("slow"), his, secret, queue_web={
         "trusted_proxies": [], "max_streams": 3, "max_connections_per_client": 1000,
-        "header_timeout_s": HEADER_TIMEOUT_S, "heartbeat_s": 1.0})
+        "header_timeout_s": HEADER_TIMEOUT_S, "body_timeout_s": BODY_TIMEOUT_S, "heartbeat_s": 1.0})
     yield srv
     srv.stop()
 
@@ -90,6 +91,23 @@ def test_a_slow_connection_is_closed_at_the_header_deadline(guarded):
         time.sleep(HEADER_TIMEOUT_S / 2)
         s.sendall(b"\r\n")
         assert s.recv(4096).startswith(b"HTTP/1.1 200")
+
+
+def test_a_stalled_request_body_is_closed_too(guarded):
+    before = guarded.status()["connections_evicted"]
+    with socket.create_connection(("127.0.0.1", guarded.port), timeout=15) as s:
+        s.sendall(b"POST /health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n" + b"x" * 10)
+        started = time.monotonic()
+        data = b""
+        try:
+            while chunk := s.recv(4096):
+                data += chunk
+        except ConnectionResetError:
+            pass
+        took = time.monotonic() - started
+    assert took <= BODY_TIMEOUT_S + HEADER_TIMEOUT_S + 3  # never held open for good
+    after = guarded.status()["connections_evicted"]
+    assert sum(after.values()) > sum(before.values())
 
 
 def _metric(text: str, name: str, **labels) -> float:
