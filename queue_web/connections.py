@@ -183,6 +183,14 @@ class GuardedH11Protocol(H11Protocol):
     def body_received(self) -> None:
         self._cancel_deadline()
 
+    def handle_websocket_upgrade(self, event) -> None:
+        # the service has no websocket routes: the app refuses it; the connection leaves this protocol
+        self._cancel_deadline()
+        if self.admitted:
+            self.guard.forget(self)
+            self.admitted = False
+        super().handle_websocket_upgrade(event)
+
     def on_response_complete(self) -> None:
         if not self.transport.is_closing():
             self._await_head()  # a pipelined request in super() ends this wait at once

@@ -56,7 +56,7 @@ def make_server(parts: QueueWebParts, *, host: str, port: int,
     config = uvicorn.Config(
         app, host=host, port=port, log_config=None, access_log=False, server_header=False,
         proxy_headers=True, forwarded_allow_ips=list(settings.trusted_proxies), lifespan="on", http=http,
-        ws="none", timeout_graceful_shutdown=3, timeout_keep_alive=5, limit_concurrency=settings.max_streams + 200)
+        timeout_graceful_shutdown=3, timeout_keep_alive=5, limit_concurrency=settings.max_streams + 200)
     return _Server(config, on_ready, guard)
 
 

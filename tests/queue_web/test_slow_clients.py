@@ -9,6 +9,7 @@ and in time and stopped by the test):
 - the per-address cap: a slow connection gives way to a new one from the same
   address; at the cap with real requests only, a new connection is closed at
   once; both counted in the metrics;
+- every connection is forgotten when it ends (websocket upgrades included);
 - feeds: permutations of a room list share one feed, unknown rooms start none,
   one client's new feeds are limited, and a stranger never pushes out a real
   board's feed.
@@ -18,12 +19,18 @@ from __future__ import annotations
 import itertools
 import re
 import socket
+import threading
 import time
 
 import pytest
 import requests
 
+from kiosk.board.follow import FollowTokens, read_secret
+from kiosk.clock import SystemClock
+from kiosk.config.loader import config_from_dict
 from kiosk.demo_data import load_demo
+from queue_web import QueueWebParts
+from queue_web.server import make_server
 from tests.helpers import free_port
 from tests.queue_web.conftest import kiosk_cli, start_server, wait_for
 from tests.queue_web.slow_clients import EventReader, Slowloris
@@ -212,3 +219,26 @@ def test_permutations_share_a_feed_unknown_rooms_start_none_and_real_boards_stay
         other.close()
     finally:
         real.close()
+
+
+def test_every_connection_is_forgotten_when_it_ends_websocket_upgrades_included(secret):
+    config = config_from_dict({"queue_web": {"token_secret_file": str(secret), "trusted_proxies": []}})
+    parts = QueueWebParts(config=config, departments=lambda: [], make_poller=None, clock=SystemClock(),
+                          tokens=FollowTokens(read_secret(str(secret))))
+    bound = {}
+    server = make_server(parts, host="127.0.0.1", port=0, on_ready=lambda h, p: bound.update(port=p))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: bound.get("port"))
+        with socket.create_connection(("127.0.0.1", bound["port"]), timeout=10) as s:
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                      b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            assert s.recv(4096)  # an answer (the app has no websocket route: refused)
+        for _ in range(3):
+            assert requests.get(f"http://127.0.0.1:{bound['port']}/health", timeout=10).text == "ok"
+        wait_for(lambda: server.guard.status()["connections"] == 0, timeout=10)
+        assert server.guard.by_peer == {}
+    finally:
+        server.should_exit = True
+        thread.join(10)
