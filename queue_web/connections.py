@@ -182,6 +182,8 @@ class GuardedH11Protocol(H11Protocol):
 
     def body_received(self) -> None:
         self._cancel_deadline()
+        if self.conn.our_state is h11.DONE:  # answered before the body ended: now the next head
+            self._await_head()
 
     def handle_websocket_upgrade(self, event) -> None:
         # the service has no websocket routes: the app refuses it; the connection leaves this protocol
@@ -192,8 +194,9 @@ class GuardedH11Protocol(H11Protocol):
         super().handle_websocket_upgrade(event)
 
     def on_response_complete(self) -> None:
-        if not self.transport.is_closing():
+        if not self.transport.is_closing() and self.conn.their_state is not h11.SEND_BODY:
             self._await_head()  # a pipelined request in super() ends this wait at once
+        # (answered while the body is still coming: its deadline runs on, then body_received)
         super().on_response_complete()
 
     # --- deadlines ---
