@@ -27,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 
 from kiosk.errors import HisError
 from queue_web.guard import Guard, RateLimiter, client_of
-from queue_web.hub import Hub, NotFound, QueueWebParts, TooManyFeeds
+from queue_web.hub import Hub, NotFound, QueueWebParts, TooManyFeeds, TooManyNewFeeds
 from queue_web.phone import PhonePages
 from queue_web.streams import EventStreamResponse, Stream, StreamLimits
 from queue_web.texts import both, t
@@ -51,8 +51,9 @@ PAGES = {  # kind -> (title key, help key)
 class QueueWeb:
     """The app's handlers over one ``Hub``."""
 
-    def __init__(self, parts: QueueWebParts):
+    def __init__(self, parts: QueueWebParts, connections=None):
         self.parts = parts
+        self.connections = connections  # the server's ConnectionGuard (its counts in /status), if any
         self.settings = parts.config.queue_web
         self.hub = Hub(parts)
         self.limits = StreamLimits(self.settings.max_streams_per_client, self.settings.max_streams)
@@ -77,12 +78,16 @@ class QueueWeb:
                             headers={"cache-control": "no-store"})
 
     # --- boards ---
+    @staticmethod
+    def _rooms(request: Request) -> tuple[str, ...]:
+        return tuple(r.strip() for r in request.query_params.get("rooms", "").split(",") if r.strip())
+
     async def _feed(self, request: Request):
         department = request.path_params.get("department", "")
-        rooms = tuple(r.strip() for r in request.query_params.get("rooms", "").split(",") if r.strip())
+        rooms = self._rooms(request)
         if department and rooms:
             raise NotFound("a department or rooms, not both")
-        return await self.hub.feed(department=department, rooms=rooms)
+        return await self.hub.feed(department=department, rooms=rooms, client=client_of(request.scope))
 
     async def board_page(self, request: Request) -> Response:
         lang = lang_of(request.query_params.get("lang"))
@@ -92,12 +97,14 @@ class QueueWeb:
         await self.hub.first_poll(feed)
         department = request.path_params.get("department", "")
         events = f"/board-events/{department}" if department else f"/board-events?rooms={','.join(r.code for r in feed.rooms)}"
+        by_code = {r.code: r for r in feed.rooms}  # the feed's rooms are sorted; the board shows them as asked
+        shown = [by_code[c] for c in dict.fromkeys(self._rooms(request)) if c in by_code] or feed.rooms
         initial = {"board": feed.board_event() if feed.state else None, "texts": board_texts(lang),
                    "events": events, "timezone": self.parts.config.kiosk.timezone,
                    "heartbeat_ms": int(self.settings.heartbeat_s * 1000)}
         return self.render("board.html", lang=lang, title=feed.title or t("board.all_rooms", lang),
                            hospital=self.parts.config.kiosk.hospital_name, orientation=orientation,
-                           rooms=feed.rooms, texts=board_texts(lang), initial=initial)
+                           rooms=shown, texts=board_texts(lang), initial=initial)
 
     async def board_events(self, request: Request) -> Response:
         feed = await self._feed(request)
@@ -151,7 +158,10 @@ class QueueWeb:
             loopback = False
         if not loopback:
             raise HTTPException(404)
-        return JSONResponse(self.hub.status(self.limits.count) | {"rate_limited": self.limiter.refused})
+        found = self.hub.status(self.limits.count) | {"rate_limited": self.limiter.refused}
+        if self.connections is not None:
+            found |= self.connections.status()
+        return JSONResponse(found)
 
     # --- the app ---
     def build(self):
@@ -165,6 +175,9 @@ class QueueWeb:
 
         async def too_many(request, exc):
             return self.plain("too_many_boards", 503, {"retry-after": "60"})
+
+        async def too_many_new(request, exc):
+            return self.plain("too_many_boards", 429, {"retry-after": str(max(1, round(exc.retry_after_s)))})
 
         async def server_error(request, exc):
             return self.plain("error", 500)
@@ -194,14 +207,16 @@ class QueueWeb:
         ]
         app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={
             HTTPException: not_found, NotFound: not_found, HisError: his_down, TooManyFeeds: too_many,
+            TooManyNewFeeds: too_many_new,
             Exception: server_error})
         self.limiter = RateLimiter(self.settings.requests_per_minute)
         return Guard(app, self.limiter, page=self.page)
 
 
-def create_app(parts: QueueWebParts):
-    """The ASGI application (rate limit and headers outermost)."""
-    return QueueWeb(parts).build()
+def create_app(parts: QueueWebParts, connections=None):
+    """The ASGI application (rate limit and headers outermost); ``connections``:
+    the server's ``ConnectionGuard``, whose counts ``/status`` shows."""
+    return QueueWeb(parts, connections).build()
 
 
 __all__ = ["QueueWeb", "create_app"]

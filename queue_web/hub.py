@@ -2,7 +2,12 @@
 (a *feed*), shared by every screen that shows it.
 
 A feed is started by the first page that asks for it and stopped when no
-screen has watched it for ``FEED_IDLE_S``. Its poller reads the HIS on its own
+screen has watched it for ``FEED_IDLE_S``. A room list's feed is keyed by the
+sorted, de-duplicated set of its room codes (permutations share one feed), and
+only rooms the HIS has start one (an unknown room is a 404, never a feed). One
+client starts at most ``queue_web.max_new_feeds_per_client`` feeds a minute;
+at ``queue_web.max_room_sets`` a new feed replaces the feed that no screen has
+watched for longest (never one a screen shows; none → 503). Its poller reads the HIS on its own
 thread, exactly as the Qt board does (incremental reads, full re-reads, the
 stale state when the HIS is down); each new snapshot is handed to the event
 loop, which pushes the board content to the feed's board screens (only when it
@@ -33,7 +38,9 @@ from kiosk.board.visit_progress import VisitProgress, progress_by_visit
 from kiosk.config.loader import Config
 from kiosk.domain import ClinicRoom, Department
 from kiosk.errors import ConfigError, HisError
+from kiosk.operations import metrics
 from kiosk.ports import CallAudio, Clock
+from queue_web.guard import RateLimiter
 from queue_web.streams import Stream, event_data
 from queue_web.views import board_state
 from queue_web.visits import VisitDirectory
@@ -43,6 +50,7 @@ log = logging.getLogger("queue_web")
 FEED_IDLE_S = 120.0
 DEPARTMENTS_TTL_S = 300.0
 FIRST_POLL_WAIT_S = 3.0
+FEED_GRACE_S = 10.0  # a new feed is not replaced before its board had time to open its stream
 KEPT_CALL_AUDIO = 32  # the last calls' WAVs (≈ 300 KB each with espeak-ng): screens fetch them at once
 MAX_ROOMS = 12
 CODE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,24}$")
@@ -68,7 +76,15 @@ class NotFound(Exception):
 
 
 class TooManyFeeds(Exception):
-    """``queue_web.max_room_sets`` feeds are running already."""
+    """``queue_web.max_room_sets`` feeds are running already, each shown by a screen."""
+
+
+class TooManyNewFeeds(Exception):
+    """This client started ``queue_web.max_new_feeds_per_client`` feeds in the last minute."""
+
+    def __init__(self, retry_after_s: float):
+        super().__init__("too many new feeds from one client")
+        self.retry_after_s = retry_after_s
 
 
 @dataclass
@@ -175,6 +191,9 @@ class Hub:
         self.clock = parts.clock
         self.tz = ZoneInfo(self.config.kiosk.timezone)
         self.feeds: dict[str, Feed] = {}
+        self.new_feeds = RateLimiter(self.config.queue_web.max_new_feeds_per_client)
+        self.feeds_refused = {"client": 0, "full": 0}
+        self.feeds_replaced = 0
         self.visits = VisitDirectory(parts.visits) if parts.visits is not None else None
         self.audio: OrderedDict[str, bytes] = OrderedDict()
         self._call_audio: OrderedDict[tuple, asyncio.Task] = OrderedDict()
@@ -218,29 +237,57 @@ class Hub:
                     return d, r
         return None, None
 
-    async def feed(self, *, department: str = "", rooms: tuple[str, ...] = ()) -> Feed:
-        """The running feed of a department or room list (started when new)."""
-        codes = tuple(dict.fromkeys(rooms))
+    async def feed(self, *, department: str = "", rooms: tuple[str, ...] = (), client: str | None = None) -> Feed:
+        """The running feed of a department or room list (started when new;
+        ``client``: whose request it is — None for the service's own lookups)."""
+        codes = tuple(sorted(set(rooms)))  # the canonical key: any order, any repeats, one feed
         if department and not CODE_RE.match(department) or not (department or codes) \
                 or len(codes) > MAX_ROOMS or not all(CODE_RE.match(c) for c in codes):
             raise NotFound("not a department or room list")
         key = f"department:{department}" if department else "rooms:" + ",".join(codes)
+        replaced = None
         async with self._lock:
             feed = self.feeds.get(key)
             if feed is None:
                 departments = await self.departments()
-                try:
+                try:  # only rooms the hospital has start a feed
                     title, room_list = resolve_rooms(_Known(departments), department=department, rooms=list(codes))
                 except ConfigError as exc:
                     raise NotFound(str(exc)) from None
+                if client is not None:
+                    wait = self.new_feeds.allow(client)
+                    if wait > 0:
+                        self._refused("client")
+                        raise TooManyNewFeeds(wait)
                 if len(self.feeds) >= self.config.queue_web.max_room_sets:
-                    raise TooManyFeeds(f"{len(self.feeds)} room sets are followed already")
+                    replaced = self._unwatched()
+                    if replaced is None:
+                        self._refused("full")
+                        raise TooManyFeeds(f"{len(self.feeds)} room sets are shown already")
+                    self.feeds.pop(replaced.key, None)
+                    self.feeds_replaced += 1
                 feed = self.feeds[key] = Feed(self, key, title, room_list)
                 feed.poller.start()
                 log.info("queue server: following %s (%d rooms)", key, len(room_list),
                          extra={"event": "queue_web.feed_started"})
+        if replaced is not None:
+            log.info("queue server: %s replaced %s (no screen showed it)", key, replaced.key,
+                     extra={"event": "queue_web.feed_replaced"})
+            await replaced.stop()
         feed.touch()
         return feed
+
+    def _unwatched(self) -> Feed | None:
+        """The feed no screen has shown for longest (past its grace), if any."""
+        now = time.monotonic()
+        idle = [f for f in self.feeds.values() if not f.busy and now - f.idle_since >= FEED_GRACE_S]
+        return min(idle, key=lambda f: f.idle_since, default=None)
+
+    def _refused(self, reason: str) -> None:
+        self.feeds_refused[reason] += 1
+        metrics.QUEUE_FEEDS_REFUSED.inc(reason=reason)
+        log.warning("queue server: a new board feed refused (%s)", reason,
+                    extra={"event": "queue_web.feed_refused", "reason": reason})
 
     async def first_poll(self, feed: Feed) -> None:
         try:
@@ -294,6 +341,7 @@ class Hub:
                        "boards": len(f.boards), "phones": len(f.watches),
                        "stale": bool(f.snapshot and f.snapshot.stale)} for f in self.feeds.values()],
             "streams": streams_open, "calls_synthesised": self.calls_synthesised,
+            "feeds_refused": dict(self.feeds_refused), "feeds_replaced": self.feeds_replaced,
         }
 
 

@@ -56,6 +56,7 @@ def run(args) -> int:
     if args.new_secret:
         return _new_secret(_secret_path(args.config), args.force)
     from app import compose
+    from app.metrics_http import start_metrics_server
     from kiosk.operations.logs import setup_logging
     from queue_web import serve
 
@@ -69,9 +70,12 @@ def run(args) -> int:
         sys.stdout.write(json.dumps({"url": f"http://{bound_host}:{bound_port}", "port": bound_port}) + "\n")
         sys.stdout.flush()
 
+    metrics = start_metrics_server(config)  # /metrics on 127.0.0.1 when [metrics] enabled
     try:
         serve(parts, host=host, port=port, on_ready=ready)
     finally:
+        if metrics is not None:
+            metrics.stop()
         for close in reversed(parts.closers):
             close()
     return 0

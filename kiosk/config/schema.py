@@ -296,6 +296,18 @@ class QueueWebSection:
     max_streams_per_client: int = _opt(20, check=_upto(10_000), doc="open live streams (boards, phone pages) per client")
     max_streams: int = _opt(2000, check=_upto(100_000), doc="open live streams in total")
     max_room_sets: int = _opt(40, check=_upto(10_000), doc="departments / room lists polled at once")
+    max_new_feeds_per_client: int = _opt(10, check=_upto(10_000),
+                                         doc="departments / room lists one client may start per minute (a board "
+                                             "follows one; a stranger cannot fill max_room_sets)")
+    max_connections_per_client: int = _opt(64, check=_upto(100_000),
+                                           doc="open connections per peer address, counted when accepted (above "
+                                               "max_streams_per_client: a browser opens a few); trusted_proxies "
+                                               "are exempt (nginx in front enforces limit_conn)")
+    header_timeout_s: float = _opt(10.0, check=_upto(300), doc="a connection whose request head is not complete "
+                                                              "this long after it opened (or its last answer) "
+                                                              "is closed")
+    body_timeout_s: float = _opt(30.0, check=_upto(3600), doc="a request whose body is not complete this long "
+                                                             "after its head is closed")
     heartbeat_s: float = _opt(15.0, check=_upto(3600), doc="keep-alive on open streams (proxies close silent ones)")
 
 

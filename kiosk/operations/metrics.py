@@ -123,6 +123,18 @@ ADMIN_PIN_LOCKOUT_ROUNDS = Metric("kiosk_admin_pin_lockout_rounds", GAUGE,
                                   "admin PIN lockouts in a row since the last right PIN (0 = none; each round locks "
                                   "longer)")
 
+# The queue service (`kiosk queue-server`): slow and abusive clients kept out.
+QUEUE_CONNECTIONS_REFUSED = Metric("kiosk_queue_connections_refused_total", COUNTER,
+                                   "queue service connections closed at once: their client address had "
+                                   "queue_web.max_connections_per_client open already")
+QUEUE_CONNECTIONS_EVICTED = Metric("kiosk_queue_connections_evicted_total", COUNTER,
+                                   "queue service connections closed for being slow, by reason (header_timeout, "
+                                   "body_timeout, displaced: a newer connection of the same address took its place)",
+                                   ("reason",))
+QUEUE_FEEDS_REFUSED = Metric("kiosk_queue_feeds_refused_total", COUNTER,
+                             "new board feeds refused, by reason (client: queue_web.max_new_feeds_per_client; "
+                             "full: queue_web.max_room_sets feeds with screens)", ("reason",))
+
 # Every metric, in the order above: what the registry serves.
 KNOWN: tuple[Metric, ...] = tuple(v for v in dict(globals()).values() if isinstance(v, Metric))
 BY_NAME: dict[str, Metric] = {m.name: m for m in KNOWN}

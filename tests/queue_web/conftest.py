@@ -27,7 +27,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 
 
 def write_config(folder: Path, base_url: str, *, queue_web: dict | None = None, board: dict | None = None,
-                 secret: Path | None = None) -> Path:
+                 secret: Path | None = None, metrics: dict | None = None) -> Path:
     """A kiosk.toml for the server, the kiosk CLI and call-next (one file for all, as in a hospital)."""
     qw = {"public_base_url": "http://127.0.0.1:9", **(queue_web or {})}
     if secret is not None:
@@ -39,7 +39,8 @@ def write_config(folder: Path, base_url: str, *, queue_web: dict | None = None, 
 
     text = "\n".join([table("kiosk", {"data_dir": str(folder / "data")}),
                       table("his", {"base_url": base_url, "connect_timeout_s": 2.0, "read_timeout_s": 5.0}),
-                      table("board", b), table("queue_web", qw), table("logging", {"format": "json"})])
+                      table("board", b), table("queue_web", qw), table("logging", {"format": "json"}),
+                      *([table("metrics", metrics)] if metrics else [])])
     path = folder / "kiosk.toml"
     path.write_text(text, encoding="utf-8")
     return path

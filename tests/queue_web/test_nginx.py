@@ -4,7 +4,9 @@ cannot have is changed: the listen addresses (random loopback ports, TLS and
 HTTP/2 kept), the certificate (a self-signed one made for the test), the log
 folder and the upstream port. Checked: the file is valid, plain HTTP is
 redirected to HTTPS, HTTP/2 is offered, pages and event streams pass through,
-/status is closed, and nginx's logs hold no token."""
+/status is closed, and nginx's logs hold no token; a slow request head is
+closed at client_header_timeout and limit_conn caps one address's requests
+(both shortened for the test)."""
 from __future__ import annotations
 
 import datetime
@@ -53,8 +55,11 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
-def _adapted(folder: Path, upstream_port: int) -> tuple[Path, int, int, Path]:
+def _adapted(folder: Path, upstream_port: int, tweaks: dict[str, str] | None = None) -> tuple[Path, int, int, Path]:
     text = SNIPPET.read_text(encoding="utf-8")
+    for old, new in (tweaks or {}).items():
+        assert old in text
+        text = text.replace(old, new)
     redirect_port, site_port = free_port(), free_port()
     cert_file, key_file = _certificate(folder)
     text = text.replace("listen 80;", f"listen 127.0.0.1:{redirect_port};")
@@ -117,3 +122,35 @@ def _up(site: str, cert_file: Path) -> bool:
         return requests.get(site + "/health", timeout=2, verify=str(cert_file)).status_code == 200
     except requests.exceptions.ConnectionError:
         return False
+
+
+def test_snippet_closes_slow_heads_and_caps_one_address(server, tmp_path):
+    main, port, redirect_port, cert_file = _adapted(tmp_path, server.port, {
+        "client_header_timeout 10s;": "client_header_timeout 2s;",
+        "limit_conn kiosk_queue_conn 64;": "limit_conn kiosk_queue_conn 2;"})
+    proc = subprocess.Popen([NGINX, "-c", str(main), "-p", str(tmp_path), "-g", "daemon off;"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    streams = []
+    try:
+        site = f"https://127.0.0.1:{port}"
+        wait_for(lambda: _up(site, cert_file))
+        with socket.create_connection(("127.0.0.1", redirect_port), timeout=15) as slow:
+            slow.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            started = time.monotonic()
+            try:
+                answer = slow.recv(4096)
+            except ConnectionResetError:
+                answer = b""
+            took = time.monotonic() - started
+        assert 1.5 <= took <= 8 and (answer == b"" or b" 408 " in answer)  # closed at client_header_timeout
+        for _ in range(2):
+            streams.append(requests.get(site + "/board-events/NOI", stream=True, timeout=10, verify=str(cert_file)))
+        assert [r.status_code for r in streams] == [200, 200]
+        third = requests.get(site + "/board-events/NOI", stream=True, timeout=10, verify=str(cert_file))
+        assert third.status_code == 429  # limit_conn: this address has 2 requests in progress
+        third.close()
+    finally:
+        for r in streams:
+            r.close()
+        proc.send_signal(signal.SIGQUIT)
+        proc.wait(timeout=15)
