@@ -96,6 +96,13 @@ class HisSection:
     connect_timeout_s: float = _opt(3.0, check=_upto(120))
     read_timeout_s: float = _opt(10.0, check=_upto(600))
     retries: int = _opt(2, check=_upto0(10))
+    request_deadline_s: float = _opt(30.0, check=_upto(900),
+                                     doc="longest one HIS request may take in all, its body included (a body that "
+                                         "trickles or never ends is cut: the HIS is then not answering properly)")
+    max_answer_bytes: int = _opt(8 * 1024 * 1024, check=lambda v: 65_536 <= v <= 268_435_456
+                                 or "a number of bytes from 65536 (64 KB) to 268435456 (256 MB)",
+                                 doc="largest HIS answer read (one search page: the kiosk asks for pages of "
+                                     "at most 1000 resources); more is refused unread")
     auth: str = _opt("none", choices=("none", "bearer", "basic", "client_credentials", "smart_backend"),
                      doc="sign-in: none, bearer (token_file), basic (username + password_file), client_credentials "
                          "(OAuth2: client_id + client_secret_file), smart_backend (SMART Backend Services: "
