@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from kiosk.config.loader import HisSection
 from kiosk.domain import Appointment, ClinicRoom, Department, Identity, Patient, Priority, mask_name
+from kiosk.identity.field_limits import bounded
 from kiosk.ports import VisitPlan
 
 
@@ -79,14 +80,14 @@ def queue_of(enc: dict, his: HisSection) -> tuple[int, str] | None:
 
 def queue_from(enc: dict, urls: "Extensions", queue_system: str) -> tuple[int, str] | None:
     number = extension_value(enc, urls.queue_number, "valueInteger")
-    label = extension_value(enc, urls.queue_label, "valueString")
+    label = bounded(extension_value(enc, urls.queue_label, "valueString"), "label")
     if isinstance(number, int) and number > 0:
         return number, label or f"{number:03d}"
     value = identifier_value(enc, queue_system) or ""
     m = QUEUE_VALUE.match(value)
     if not m:
         return None
-    label = m.group("label")
+    label = bounded(m.group("label"), "label")
     digits = label.rsplit("-", 1)[-1]
     return (int(digits) if digits.isdigit() else 0), label
 
@@ -139,7 +140,7 @@ def patient_from_fhir(res: dict, his: HisSection) -> Patient:
     return Patient(
         id=res["id"],
         citizen_id=identifier_value(res, his.cccd_system),
-        full_name=name or None,
+        full_name=bounded(name, "name") or None,
         birth_date=parse_date(res.get("birthDate")),
         sex=res.get("gender"),
     )
@@ -175,7 +176,7 @@ def appointment_from_fhir(res: dict, his: HisSection, room_by_location: dict[str
     for st in res.get("serviceType") or []:
         for coding in st.get("coding") or []:
             if coding.get("system") == his.department_system:
-                dept = coding.get("code")
+                dept = bounded(coding.get("code"), "code")
     return Appointment(
         id=res["id"],
         patient_id=patient_id or "",
@@ -200,14 +201,15 @@ def departments_from_fhir(services: list[dict], locations: list[dict], his: HisS
             loc = loc_by_id.get(ref_id(ref.get("reference")) or "")
             if loc and loc.get("status", "active") == "active":
                 rooms.append(ClinicRoom(
-                    code=identifier_value(loc, his.room_system) or loc["id"],
-                    name=loc.get("name", ""),
-                    where=loc.get("description", ""),
+                    code=bounded(identifier_value(loc, his.room_system) or loc["id"], "code"),
+                    name=bounded(loc.get("name", ""), "room"),
+                    where=bounded(loc.get("description", ""), "where"),
                     location_id=loc["id"],
                 ))
-        out.append(Department(code=code, name=svc.get("name", code), rooms=tuple(rooms),
-                              service_id=svc.get("id"), name_en=svc.get("comment", ""),
-                              opening_hours=svc.get("extraDetails", "")))
+        code = bounded(code, "code")
+        out.append(Department(code=code, name=bounded(svc.get("name", code), "department"), rooms=tuple(rooms),
+                              service_id=svc.get("id"), name_en=bounded(svc.get("comment", ""), "department"),
+                              opening_hours=bounded(svc.get("extraDetails", ""), "hours")))
     return sorted(out, key=lambda d: d.name)
 
 
