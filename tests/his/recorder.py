@@ -46,8 +46,9 @@ class Handler(BaseHTTPRequestHandler):
         if length:
             self.rfile.read(length)
         self.server.requests.append((self.command, self.path, dict(self.headers)))
-        if self.server.faults:
-            return self._misbehave(self.server.faults.pop(0))
+        fault = self.server.faults.pop(0) if self.server.faults else ""
+        if fault:  # "" answers this request as usual
+            return self._misbehave(fault)
         status = self.server.statuses.pop(0) if self.server.statuses else 200
         body = json.dumps({"resourceType": "OperationOutcome", "issue": [{"code": "x"}]} if status >= 400
                           else {"resourceType": "Bundle", "type": "searchset", "entry": []}).encode()
