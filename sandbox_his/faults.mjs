@@ -10,7 +10,7 @@
 //  Size and time: huge (the reply, then 50 MB of JSON whitespace, chunked),
 //  endless (the reply's start, then whitespace for ever, chunked), trickle
 //  (the reply one byte every 100 ms), huge_field (names of the resources in
-//  the reply made 200,000 characters long).
+//  the reply made 20,000 characters long).
 export const ACTIONS = ['status:NNN', 'delay:MS', 'lose_reply', 'html', 'invalid_json', 'truncate', 'bundle_without_ids',
   'first_entry_only', 'huge', 'endless', 'trickle', 'huge_field'];
 
@@ -96,7 +96,7 @@ export function alterReply(action, reply) {
   return reply;
 }
 
-const HUGE_NAME = 'Nguyễn Văn Rất Dài '.repeat(200000 / 19);
+const HUGE_NAME = 'Nguyễn Văn Rất Dài '.repeat(20000 / 19); // under his.max_answer_bytes: it is read, then cut
 
 /** A copy of a resource or Bundle whose names (Patient.name, Location and HealthcareService name) are huge. */
 function withHugeNames(body) {
@@ -129,13 +129,16 @@ export function sendMisbehaving(req, res, status, headers, buf, kind) {
     return;
   }
   res.write(kind === 'endless' ? buf.subarray(0, Math.floor(buf.length / 2)) : buf);
+  if (kind === 'endless') { // 1 KB every 20 ms for ever: under any size cap for minutes
+    const timer = setInterval(() => (gone ? clearInterval(timer) : res.write(SPACES.subarray(0, 1024))), 20);
+    return;
+  }
   let sent = 0;
   const more = () => {
     while (!gone) {
-      if (kind === 'huge' && sent >= HUGE_BYTES) { res.end(); return; }
+      if (sent >= HUGE_BYTES) { res.end(); return; }
       sent += SPACES.length;
       if (!res.write(SPACES)) { res.once('drain', more); return; }
-      if (kind === 'endless') { setTimeout(more, 5); return; }
     }
   };
   more();
