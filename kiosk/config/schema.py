@@ -213,6 +213,10 @@ class CameraSection:
     max_image_pixels: int = _opt(40_000_000, check=_upto(500_000_000),
                                  doc="largest image file (width × height, read from its header before decoding) "
                                      "that kiosk scan-image and file sources decode")
+    max_image_bytes: int = _opt(64 * 1024 * 1024, check=lambda v: 1024 <= v <= 2 * 1024 ** 3
+                                or "a number of bytes from 1024 to 2147483648 (2 GB)",
+                                doc="largest image file (bytes on disk) that kiosk scan-image and file sources "
+                                    "decode; video files are not limited by it")
     roi: list = _opt([], check=lambda v: v == [] or (len(v) == 4 and all(isinstance(x, (int, float)) for x in v)
                                                      and 0 <= v[0] < v[2] <= 1 and 0 <= v[1] < v[3] <= 1)
                      or "[] (whole frame) or [x0, y0, x1, y1] fractions of the frame, e.g. [0.2, 0.1, 0.8, 0.9]",
