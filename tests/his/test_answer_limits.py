@@ -143,3 +143,17 @@ def test_huge_names_are_cut_with_an_ellipsis_and_logged_without_the_value(caplog
     cuts = [r for r in caplog.records if getattr(r, "event", "") == "field.cut"]
     assert {r.field for r in cuts} >= {"name", "department", "room", "where", "hours"}
     assert not [r for r in caplog.records if "Nguyễn" in r.getMessage() or "Nguyễn" in str(r.__dict__)]
+
+
+@pytest.mark.parametrize("fault", ["huge", "endless", "trickle"])
+def test_a_token_endpoint_answer_too_large_or_too_slow_is_refused(server, tmp_path, fault):
+    secret = tmp_path / "secret"
+    secret.write_text("s3cret\n", encoding="utf-8")
+    secret.chmod(0o600)
+    client = client_for(server.url, auth="client_credentials", client_id="kiosk", client_secret_file=str(secret),
+                        token_url=server.url + "/token")
+    server.faults = [fault]
+    started = time.monotonic()
+    with pytest.raises(HisBadReply, match="sign-in: token endpoint: the HIS is not answering properly"):
+        client.search("Patient", {"identifier": "x|1"})
+    assert time.monotonic() - started < DEADLINE_S + 1.5
