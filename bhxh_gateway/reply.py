@@ -8,6 +8,11 @@ the answer is the code itself: malformed extra fields are dropped.
 
 ``ghiChu`` (free text that may name the patient) and the personal fields are
 never read. Texts raised here are the kiosk's own, without reply content.
+Sizes: the body is at most ``MAX_BODY_BYTES`` (read by ``bhxh_gateway.transport``
+within ``insurance.timeout_s``), and every field kept is bounded by its pattern
+(a card number 10–15 characters, a facility code 5 digits, dates), so no text of
+the gateway's reaches a screen or a ticket longer than
+``kiosk.identity.field_limits`` allows.
 """
 from __future__ import annotations
 
