@@ -170,7 +170,8 @@ class SandboxHis:
     def add_fault(self, *, match: str, action: str, count: int = 1) -> dict:
         """A fault rule: ``match`` is "METHOD path-regex" (path after the FHIR
         base, e.g. "POST /$" for transactions); ``action`` one of status:NNN,
-        delay:MS, lose_reply, html, invalid_json, truncate, bundle_without_ids."""
+        delay:MS, lose_reply, html, invalid_json, truncate, bundle_without_ids, first_entry_only,
+        huge, endless, trickle, huge_field (sandbox_his/faults.mjs)."""
         return self._admin("POST", "faults", {"match": match, "action": action, "count": count})
 
     def clear_faults(self) -> None:

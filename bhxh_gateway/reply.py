@@ -12,6 +12,12 @@ Every field read is NFC-normalised and loses control and invisible format
 characters first, with an alarm to IT (``kiosk.identity.text_safety.from_system``:
 log event ``text.hidden`` and ``kiosk_insurance_text_hidden_total`` naming the
 field); digits other than ASCII 0-9 never match a field's pattern.
+
+Sizes: the body is at most ``MAX_BODY_BYTES`` (read by ``bhxh_gateway.transport``
+within ``insurance.timeout_s``), and every field kept is bounded by its pattern
+(a card number 10–15 characters, a facility code 5 digits, dates), so no text of
+the gateway's reaches a screen or a ticket longer than
+``kiosk.identity.field_limits`` allows.
 """
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from kiosk.config.loader import InsuranceSection
 from kiosk.config.secret_files import CREDENTIALS_VAR, secret_path
 from kiosk.insurance.card_check import CoverageStatus
 from kiosk.operations import metrics
+from kiosk.operations.bounded_read import AnswerTooLarge, AnswerTooSlow, Watchdog, check_declared, read_capped
 
 log = logging.getLogger(__name__)
 
@@ -133,15 +135,27 @@ class Transport:
 
 
 def _read_body(r: requests.Response, deadline: float, kind: str) -> bytes:
-    chunks, size = [], 0
-    for chunk in r.iter_content(16384):
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise unavailable(f"{kind}: reply larger than {MAX_BODY_BYTES // 1024} KB")
-        if time.monotonic() > deadline:
-            raise unavailable(f"{kind}: reply not complete within insurance.timeout_s")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    """The body, at most ``MAX_BODY_BYTES`` and complete by ``deadline``: a body
+    that trickles or never ends has its socket shut when the deadline passes
+    (``kiosk.operations.bounded_read``); the rest is never read."""
+    try:
+        check_declared(r.headers.get("Content-Length"), MAX_BODY_BYTES)
+        with Watchdog(deadline, lambda: _shut(r)) as dog:
+            return read_capped(r.iter_content(16384), max_bytes=MAX_BODY_BYTES, deadline=deadline, watchdog=dog)
+    except AnswerTooLarge:
+        raise unavailable(f"{kind}: reply larger than {MAX_BODY_BYTES // 1024} KB") from None
+    except AnswerTooSlow:
+        raise unavailable(f"{kind}: reply not complete within insurance.timeout_s") from None
+
+
+def _shut(r: requests.Response) -> None:
+    conn = getattr(r.raw, "connection", None) or getattr(r.raw, "_connection", None)
+    sock = getattr(conn, "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 @dataclass(frozen=True)

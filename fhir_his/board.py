@@ -45,6 +45,7 @@ from kiosk.board.model import ARRIVED, IN_PROGRESS, Visit, VisitUpdate
 from kiosk.config.loader import Config
 from kiosk.domain import ClinicRoom, Department, Priority
 from kiosk.errors import HisConflict, HisOutcomeUnknown
+from kiosk.identity.field_limits import bounded
 
 POLL_READ_TIMEOUT_S = 5.0  # a hanging HIS shows the banner within seconds; the next poll is the retry
 APPOINTMENT_ATTEMPTS = 3
@@ -98,7 +99,7 @@ def visit_from_encounter(enc: dict, room_by_location: dict[str, str], ext: Exten
         called_at=called_at,
         call_count=int(extension_value(enc, ext.call_count, "valueInteger") or (1 if called_at else 0)),
         no_show=extension_value(enc, ext.no_show, "valueDateTime") is not None,
-        masked_name=(enc.get("subject") or {}).get("display", ""),
+        masked_name=bounded((enc.get("subject") or {}).get("display", ""), "masked_name"),
     )
 
 

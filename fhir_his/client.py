@@ -1,6 +1,11 @@
 """A small FHIR R4 REST client on ``requests.Session``, relying only on what R4 guarantees.
 
-- connect/read timeouts on every request, from ``[his]``; TLS verification
+- connect/read timeouts on every request, from ``[his]``, and a total
+  deadline (``his.request_deadline_s``): bodies are streamed, at most
+  ``his.max_answer_bytes`` are kept (more is ``HisBadReply``, the rest never
+  read) and a body not complete by the deadline — trickling, or a chunked
+  answer that never ends — has its connection shut (``kiosk.operations.
+  bounded_read``); ``close()`` also shuts the reads in flight; TLS verification
   with an optional CA bundle; sign-in from ``fhir_his.signin`` (a 401 renews
   the token once and repeats the request once);
 - writes ask for ``Prefer: return=representation`` but never rely on a body:
@@ -19,6 +24,7 @@
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -29,6 +35,7 @@ import requests
 from requests.structures import CaseInsensitiveDict
 
 from fhir_his import replies
+from fhir_his.bodies import AnswerRefused, read_body, shut
 from fhir_his.signin import SignIn, build_sign_in
 from kiosk.config.loader import HisSection
 from kiosk.errors import HisBadReply, HisConflict, HisOutcomeUnknown, HisRefused, HisUnavailable
@@ -84,6 +91,8 @@ class FhirClient:
         self.last_latency_s: float | None = None
         self._verify: bool | str = (his.ca_bundle or True) if his.verify_tls else False
         self.sign_in = sign_in or build_sign_in(his, verify=self._verify)
+        self._in_flight: set[requests.Response] = set()  # bodies being read (close() shuts them)
+        self._epoch = 0  # close() counts up: a request begun before it is not tried again
 
     # -- sessions lent one request at a time ----------------------------------
     # A requests.Session is not guaranteed thread-safe, so each request borrows
@@ -113,9 +122,15 @@ class FhirClient:
                 s.close()
 
     def close(self) -> None:
-        """Close the idle sessions and their connections (a later request opens a new one)."""
+        """Close the idle sessions and their connections, and shut the reads in
+        flight (their requests fail now, without retries); a later request opens
+        a new connection."""
         with self._sessions_lock:
             idle, self._idle = self._idle, []
+            self._epoch += 1
+            reading = list(self._in_flight)
+        for r in reading:
+            shut(r)
         for s in idle:
             s.close()
         closer = getattr(self.sign_in, "close", None)
@@ -128,8 +143,23 @@ class FhirClient:
         Raises ``requests`` exceptions (and the sign-in's typed errors) as they come."""
         headers = self.sign_in.headers() if signed else None
         with self._session() as session:
-            return session.get(f"{self.base}/{path.lstrip('/')}", params=params, verify=self._verify,
-                               headers=headers, timeout=timeout or (self.his.connect_timeout_s, self.his.read_timeout_s))
+            r = session.get(f"{self.base}/{path.lstrip('/')}", params=params, verify=self._verify, stream=True,
+                            headers=headers, timeout=timeout or (self.his.connect_timeout_s, self.his.read_timeout_s))
+        try:
+            r._content = self._read_body(r, f"GET {_resource_type_of(path)}")  # r.json() and r.text work as usual
+        except HisBadReply as exc:
+            raise requests.exceptions.ContentDecodingError(str(exc)) from None
+        return r
+
+    def _read_body(self, r: requests.Response, what: str) -> bytes:
+        """The body of ``r`` (``fhir_his.bodies.read_body``); ``close()`` shuts it meanwhile."""
+        with self._sessions_lock:
+            self._in_flight.add(r)
+        try:
+            return read_body(r, self.his, what)
+        finally:
+            with self._sessions_lock:
+                self._in_flight.discard(r)
 
     # -- core request ---------------------------------------------------------
     def request(self, method: str, path: str, *, params=None, json_body=None, headers=None,
@@ -150,7 +180,10 @@ class FhirClient:
         renewed = False
         failure: Exception | None = None
         attempt = 0
+        epoch = self._epoch
         while attempt < attempts:
+            if attempt and self._epoch != epoch:
+                break  # the client was closed meanwhile (the kiosk is stopping): no more tries
             if attempt:
                 self.retry_count += 1
                 time.sleep(min(0.2 * 2 ** (attempt - 1), 1.0))
@@ -163,16 +196,16 @@ class FhirClient:
                 with self._session() as session:
                     r = session.request(
                         method, url, params=params, json=json_body, headers=sent_headers, verify=self._verify,
-                        timeout=(self.his.connect_timeout_s, self.his.read_timeout_s))
-                body = _json_body(r, what)
+                        stream=True, timeout=(self.his.connect_timeout_s, self.his.read_timeout_s))
+                body = _json_body(r.status_code, r.headers, self._read_body(r, what), what)
                 if check is not None and r.status_code in ok:
                     check(body)
             except requests.exceptions.SSLError as exc:
                 raise HisUnavailable(f"{what}: TLS verification failed (his.ca_bundle / his.verify_tls)") from exc
             except (requests.exceptions.RequestException, HisBadReply) as exc:
                 failure = _failure(what, exc, write)
-                if write and not _never_sent(exc):
-                    raise failure from None
+                if (write and not _never_sent(exc)) or isinstance(exc, AnswerRefused):
+                    raise failure from None  # too large or too slow: asking again would only wait as long
                 if write:
                     attempts = max(attempts, 1 + self.his.retries)  # refused before sending: safe to try again
                 continue
@@ -200,8 +233,7 @@ class FhirClient:
                                  status=r.status_code)
             raise HisRefused(f"{what}: HIS answered {r.status_code} ({replies.outcome_text(body)})",
                              status=r.status_code)
-        assert failure is not None
-        raise failure
+        raise failure or HisUnavailable(f"{what}: the kiosk is stopping (FHIR client closed)")
 
     # -- conveniences -----------------------------------------------------------
     def read(self, resource_type: str, rid: str) -> Response:
@@ -307,21 +339,21 @@ def _check_write_body(r: Response, resource_type: str, method: str) -> None:
                                 f"{str(body.get('resourceType') or 'an object without resourceType')[:40]}")
 
 
-def _json_body(r: requests.Response, what: str) -> dict | None:
+def _json_body(status: int, headers, content: bytes, what: str) -> dict | None:
     """The parsed body: None when empty; HisBadReply when it is not a JSON object."""
-    if not r.content or not r.content.strip():
+    if not content or not content.strip():
         return None
     try:
-        body = r.json()
-    except ValueError:
-        kind = (r.headers.get("Content-Type") or "no Content-Type").split(";")[0][:40]
-        if r.status_code >= 400:
+        body = json.loads(content)
+    except ValueError:  # also UnicodeDecodeError
+        kind = (headers.get("Content-Type") or "no Content-Type").split(";")[0][:40]
+        if status >= 400:
             return None  # an error page: the status says enough
-        raise HisBadReply(f"{what}: HIS answered {r.status_code} with a body that is not JSON ({kind})") from None
+        raise HisBadReply(f"{what}: HIS answered {status} with a body that is not JSON ({kind})") from None
     if not isinstance(body, dict):
-        if r.status_code >= 400:
+        if status >= 400:
             return None
-        raise HisBadReply(f"{what}: HIS answered {r.status_code} with JSON that is not a FHIR resource")
+        raise HisBadReply(f"{what}: HIS answered {status} with JSON that is not a FHIR resource")
     return body
 
 

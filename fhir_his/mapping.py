@@ -20,6 +20,7 @@ from datetime import date, datetime
 
 from kiosk.config.loader import HisSection
 from kiosk.domain import Appointment, ClinicRoom, Department, Identity, Patient, Priority, mask_name
+from kiosk.identity.field_limits import bounded
 from kiosk.identity.text_safety import from_system
 from kiosk.ports import VisitPlan
 
@@ -87,14 +88,14 @@ def queue_of(enc: dict, his: HisSection) -> tuple[int, str] | None:
 
 def queue_from(enc: dict, urls: "Extensions", queue_system: str) -> tuple[int, str] | None:
     number = extension_value(enc, urls.queue_number, "valueInteger")
-    label = extension_value(enc, urls.queue_label, "valueString")
+    label = bounded(extension_value(enc, urls.queue_label, "valueString"), "label")
     if isinstance(number, int) and number > 0:
         return number, label or f"{number:03d}"
     value = identifier_value(enc, queue_system) or ""
     m = QUEUE_VALUE.match(value)
     if not m:
         return None
-    label = m.group("label")
+    label = bounded(m.group("label"), "label")
     digits = label.rsplit("-", 1)[-1]
     return (int(digits) if digits.isdigit() else 0), label
 
@@ -141,9 +142,11 @@ def parse_datetime(value: str | None) -> datetime | None:
         return None
 
 
-def his_text(value, resource: str, field: str) -> str | None:
-    """A text from the HIS, safe to show and store (``text_safety.from_system``)."""
-    return from_system(value, "his", resource, field)
+def his_text(value, resource: str, field: str, kind: str) -> str | None:
+    """A text from the HIS, safe to show, print and store: cut to the length bound of
+    ``kind`` first (``field_limits.bounded``: a 50 MB name costs nothing more), then
+    without hidden characters (``text_safety.from_system``, with its alarm to IT)."""
+    return from_system(bounded(value, kind), "his", resource, field)
 
 
 def patient_from_fhir(res: dict, his: HisSection) -> Patient:
@@ -152,7 +155,7 @@ def patient_from_fhir(res: dict, his: HisSection) -> Patient:
     return Patient(
         id=res["id"],
         citizen_id=identifier_value(res, his.cccd_system),
-        full_name=his_text(name, "Patient", "name"),
+        full_name=his_text(name, "Patient", "name", "name"),
         birth_date=parse_date(res.get("birthDate")),
         sex=res.get("gender"),
     )
@@ -188,7 +191,7 @@ def appointment_from_fhir(res: dict, his: HisSection, room_by_location: dict[str
     for st in res.get("serviceType") or []:
         for coding in st.get("coding") or []:
             if coding.get("system") == his.department_system:
-                dept = coding.get("code")
+                dept = bounded(coding.get("code"), "code")
     return Appointment(
         id=res["id"],
         patient_id=patient_id or "",
@@ -213,16 +216,18 @@ def departments_from_fhir(services: list[dict], locations: list[dict], his: HisS
             loc = loc_by_id.get(ref_id(ref.get("reference")) or "")
             if loc and loc.get("status", "active") == "active":
                 rooms.append(ClinicRoom(
-                    code=identifier_value(loc, his.room_system) or loc["id"],
-                    name=his_text(loc.get("name"), "Location", "name") or "",
-                    where=his_text(loc.get("description"), "Location", "description") or "",
+                    code=bounded(identifier_value(loc, his.room_system) or loc["id"], "code"),
+                    name=his_text(loc.get("name"), "Location", "name", "room") or "",
+                    where=his_text(loc.get("description"), "Location", "description", "where") or "",
                     location_id=loc["id"],
                 ))
-        out.append(Department(code=code, name=his_text(svc.get("name", code), "HealthcareService", "name") or code,
+        code = bounded(code, "code")
+        out.append(Department(code=code, name=his_text(svc.get("name", code), "HealthcareService", "name",
+                                                       "department") or code,
                               rooms=tuple(rooms), service_id=svc.get("id"),
-                              name_en=his_text(svc.get("comment"), "HealthcareService", "comment") or "",
-                              opening_hours=his_text(svc.get("extraDetails"), "HealthcareService",
-                                                     "extraDetails") or ""))
+                              name_en=his_text(svc.get("comment"), "HealthcareService", "comment", "department") or "",
+                              opening_hours=his_text(svc.get("extraDetails"), "HealthcareService", "extraDetails",
+                                                     "hours") or ""))
     return sorted(out, key=lambda d: d.name)
 
 

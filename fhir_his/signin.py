@@ -20,6 +20,7 @@ never logged and never in error texts.
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import threading
 import time
@@ -27,6 +28,7 @@ import uuid
 
 import requests
 
+from fhir_his.bodies import read_body
 from kiosk.config.his_settings import key_algorithm, read_secret
 from kiosk.config.loader import HisSection
 from kiosk.config.secret_files import SecretFile
@@ -38,6 +40,7 @@ log = logging.getLogger(__name__)
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
 ASSERTION_LIFETIME_S = 240  # SMART Backend Services: exp at most 5 minutes ahead
+MAX_TOKEN_CHARS = 16384  # a longer "access token" is not one (it would go into every request's header)
 EARLY_RENEWAL_S = 60.0  # renew this long before expiry (at most a tenth of the token's life)
 
 
@@ -134,13 +137,15 @@ class TokenSignIn(SignIn):
         base = self.his.base_url.rstrip("/")
         found = None
         try:
-            r = self._session.get(f"{base}/.well-known/smart-configuration", verify=self.verify,
+            r = self._session.get(f"{base}/.well-known/smart-configuration", verify=self.verify, stream=True,
                                   timeout=self._timeout(), headers={"Accept": "application/json"})
+            self._read(r, "sign-in: smart-configuration")
             if r.status_code == 200:
                 found = _json(r, "smart-configuration").get("token_endpoint")
             if not found:
                 r = self._session.get(f"{base}/metadata", verify=self.verify, timeout=self._timeout(),
-                                      headers={"Accept": "application/fhir+json"})
+                                      stream=True, headers={"Accept": "application/fhir+json"})
+                self._read(r, "sign-in: metadata")
                 if r.status_code == 200:
                     found = oauth_token_uri(_json(r, "metadata"))
         except requests.exceptions.RequestException as exc:
@@ -168,7 +173,8 @@ class TokenSignIn(SignIn):
         self.token_requests += 1
         try:
             r = self._session.post(url, data=form, auth=auth, verify=self.verify, timeout=self._timeout(),
-                                   headers={"Accept": "application/json"})
+                                   stream=True, headers={"Accept": "application/json"})
+            self._read(r, "sign-in: token endpoint")
         except requests.exceptions.RequestException as exc:
             raise HisUnavailable(f"sign-in: {type(exc).__name__} talking to the token endpoint") from None
         if r.status_code >= 500:
@@ -180,8 +186,8 @@ class TokenSignIn(SignIn):
             raise HisRefused(f"sign-in: the token endpoint refused the kiosk ({error}{': ' + why if why else ''}); "
                              f"{self.refusal_hint()}", status=r.status_code)
         token, lifetime = body.get("access_token"), body.get("expires_in")
-        if not isinstance(token, str) or not token:
-            raise HisBadReply("sign-in: the token endpoint's answer has no access_token")
+        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS:
+            raise HisBadReply("sign-in: the token endpoint's answer has no usable access_token")
         lifetime = float(lifetime) if isinstance(lifetime, (int, float)) and lifetime > 0 else 300.0
         self._token = token
         self._renew_at = time.monotonic() + lifetime - min(EARLY_RENEWAL_S, lifetime / 10)
@@ -202,13 +208,17 @@ class TokenSignIn(SignIn):
             raise ConfigError(f"his.private_key_file: cannot sign the client assertion ({type(exc).__name__})") \
                 from None
 
+    def _read(self, r: requests.Response, what: str) -> None:
+        """Read ``r``'s body bounded (``fhir_his.bodies``): ``AnswerRefused`` when too large or too slow."""
+        r._content = read_body(r, self.his, what)
+
     def close(self) -> None:
         self._session.close()
 
 
 def _json(r: requests.Response, what: str) -> dict:
     try:
-        body = r.json()
+        body = json.loads(r.content or b"")
     except ValueError:
         raise HisBadReply(f"sign-in: the {what} answer is not JSON "
                           f"({(r.headers.get('Content-Type') or 'no type')[:40]})") from None

@@ -7,8 +7,12 @@
 //    method (or *) and regular expression (tested against the path after the
 //    FHIR base, e.g. "/" for a transaction, "/Patient/123") match fires, at
 //    most `count` times (default 1).
+//  Size and time: huge (the reply, then 50 MB of JSON whitespace, chunked),
+//  endless (the reply's start, then whitespace for ever, chunked), trickle
+//  (the reply one byte every 100 ms), huge_field (names of the resources in
+//  the reply made 20,000 characters long).
 export const ACTIONS = ['status:NNN', 'delay:MS', 'lose_reply', 'html', 'invalid_json', 'truncate', 'bundle_without_ids',
-  'first_entry_only'];
+  'first_entry_only', 'huge', 'endless', 'trickle', 'huge_field'];
 
 function checkAction(action) {
   if (/^status:[1-5]\d\d$/.test(action) || /^delay:\d+$/.test(action)) return;
@@ -77,6 +81,8 @@ export function replyBefore(action) {
 export function alterReply(action, reply) {
   if (action === 'lose_reply') return { ...reply, lose: true };
   if (action === 'truncate') return { ...reply, truncate: true };
+  if (action === 'huge' || action === 'endless' || action === 'trickle') return { ...reply, misbehave: action };
+  if (action === 'huge_field' && reply.body) return { ...reply, body: withHugeNames(reply.body) };
   if (action === 'invalid_json') {
     return { ...reply, text: '{"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": {"resourceType": ', body: undefined };
   }
@@ -88,4 +94,52 @@ export function alterReply(action, reply) {
     return { ...reply, body: { ...reply.body, ...(entry.length ? { entry } : {}) } };
   }
   return reply;
+}
+
+const HUGE_NAME = 'Nguyễn Văn Rất Dài '.repeat(20000 / 19); // under his.max_answer_bytes: it is read, then cut
+
+/** A copy of a resource or Bundle whose names (Patient.name, Location and HealthcareService name) are huge. */
+function withHugeNames(body) {
+  if (body.resourceType === 'Bundle') {
+    return { ...body, entry: (body.entry || []).map((e) => (e.resource ? { ...e, resource: withHugeNames(e.resource) } : e)) };
+  }
+  if (body.resourceType === 'Patient') return { ...body, name: [{ text: HUGE_NAME, family: 'Nguyễn', given: [HUGE_NAME] }] };
+  if (body.resourceType === 'Location' || body.resourceType === 'HealthcareService') {
+    return { ...body, name: HUGE_NAME, description: HUGE_NAME };
+  }
+  return body;
+}
+
+const HUGE_BYTES = 50 * 1024 * 1024;
+const SPACES = Buffer.alloc(64 * 1024, 0x20);
+
+/** Sends a reply that misbehaves in size or time (huge, endless, trickle); stops when the client hangs up. */
+export function sendMisbehaving(req, res, status, headers, buf, kind) {
+  const { 'Content-Length': _, ...rest } = headers;
+  res.writeHead(status, rest); // no Content-Length: chunked
+  let gone = false;
+  req.socket.on('close', () => { gone = true; });
+  if (kind === 'trickle') {
+    let i = 0;
+    const timer = setInterval(() => {
+      if (gone || i >= buf.length) { clearInterval(timer); if (!gone) res.end(); return; }
+      res.write(buf.subarray(i, i + 1));
+      i += 1;
+    }, 100);
+    return;
+  }
+  res.write(kind === 'endless' ? buf.subarray(0, Math.floor(buf.length / 2)) : buf);
+  if (kind === 'endless') { // 1 KB every 20 ms for ever: under any size cap for minutes
+    const timer = setInterval(() => (gone ? clearInterval(timer) : res.write(SPACES.subarray(0, 1024))), 20);
+    return;
+  }
+  let sent = 0;
+  const more = () => {
+    while (!gone) {
+      if (sent >= HUGE_BYTES) { res.end(); return; }
+      sent += SPACES.length;
+      if (!res.write(SPACES)) { res.once('drain', more); return; }
+    }
+  };
+  more();
 }

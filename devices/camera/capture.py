@@ -111,7 +111,7 @@ class CaptureThread:
                  lockstep: bool = False, pace_files: bool = True,
                  on_state: Callable[[str], None] | None = None,
                  open_capture: Callable[[int | str], object] | None = None,
-                 max_image_pixels: int | None = None) -> None:
+                 max_image_pixels: int | None = None, max_image_bytes: int | None = None) -> None:
         self.source = parse_source(source)
         self.label = safe_source(str(source))
         self.width, self.height = width, height
@@ -132,6 +132,7 @@ class CaptureThread:
         # image files are checked (size from the header, truncation) before
         # OpenCV decodes them: devices.camera.image_file
         self.max_image_pixels = max_image_pixels
+        self.max_image_bytes = max_image_bytes
         self._checked_file: tuple | None = None
 
     # --- consumer side ---------------------------------------------------------
@@ -213,8 +214,17 @@ class CaptureThread:
         if version != self._checked_file:
             from devices.camera.image_file import check_image_file
 
-            check_image_file(self.source, self.max_image_pixels)
+            check_image_file(self.source, self.max_image_pixels, self.max_image_bytes)
             self._checked_file = version
+
+    def _too_large(self, image) -> CameraUnavailable | None:
+        """A frame larger than ``camera.max_image_pixels`` (a source that ignores
+        the size asked for) is refused before any decoder sees it."""
+        pixels = _frame_pixels(image)
+        if self.max_image_pixels and pixels > self.max_image_pixels:
+            return CameraUnavailable(f"camera {self.label}: frame of {pixels:,} pixels, more than "
+                                     f"camera.max_image_pixels = {self.max_image_pixels:,}")
+        return None
 
     def _read_until_failure(self, cap) -> Exception | None:
         last_ok = time.monotonic()
@@ -227,6 +237,9 @@ class CaptureThread:
             ok, image = cap.read()
             now = time.monotonic()
             if ok and image is not None:
+                too_large = self._too_large(image)
+                if too_large is not None:
+                    return too_large
                 self._seq += 1
                 self.frames_read += 1
                 frames_this_open += 1
@@ -246,6 +259,11 @@ class CaptureThread:
                 return CameraLost(f"camera {self.label}: no frame for {self.frame_timeout_s:.1f} s")
             self._stop.wait(0.02)
         return None
+
+
+def _frame_pixels(image) -> int:
+    shape = getattr(image, "shape", None) or (0, 0)
+    return int(shape[0]) * int(shape[1]) if len(shape) >= 2 else 0
 
 
 def _cv2():

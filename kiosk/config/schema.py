@@ -96,6 +96,13 @@ class HisSection:
     connect_timeout_s: float = _opt(3.0, check=_upto(120))
     read_timeout_s: float = _opt(10.0, check=_upto(600))
     retries: int = _opt(2, check=_upto0(10))
+    request_deadline_s: float = _opt(30.0, check=_upto(900),
+                                     doc="longest one HIS request may take in all, its body included (a body that "
+                                         "trickles or never ends is cut: the HIS is then not answering properly)")
+    max_answer_bytes: int = _opt(8 * 1024 * 1024, check=lambda v: 65_536 <= v <= 268_435_456
+                                 or "a number of bytes from 65536 (64 KB) to 268435456 (256 MB)",
+                                 doc="largest HIS answer read (one search page: the kiosk asks for pages of "
+                                     "at most 1000 resources); more is refused unread")
     auth: str = _opt("none", choices=("none", "bearer", "basic", "client_credentials", "smart_backend"),
                      doc="sign-in: none, bearer (token_file), basic (username + password_file), client_credentials "
                          "(OAuth2: client_id + client_secret_file), smart_backend (SMART Backend Services: "
@@ -206,6 +213,10 @@ class CameraSection:
     max_image_pixels: int = _opt(40_000_000, check=_upto(500_000_000),
                                  doc="largest image file (width × height, read from its header before decoding) "
                                      "that kiosk scan-image and file sources decode")
+    max_image_bytes: int = _opt(64 * 1024 * 1024, check=lambda v: 1024 <= v <= 2 * 1024 ** 3
+                                or "a number of bytes from 1024 to 2147483648 (2 GB)",
+                                doc="largest image file (bytes on disk) that kiosk scan-image and file sources "
+                                    "decode; video files are not limited by it")
     roi: list = _opt([], check=lambda v: v == [] or (len(v) == 4 and all(isinstance(x, (int, float)) for x in v)
                                                      and 0 <= v[0] < v[2] <= 1 and 0 <= v[1] < v[3] <= 1)
                      or "[] (whole frame) or [x0, y0, x1, y1] fractions of the frame, e.g. [0.2, 0.1, 0.8, 0.9]",

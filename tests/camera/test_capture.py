@@ -200,3 +200,18 @@ def test_frame_slot_keeps_one_frame():
         slot.put(Frame(i, np.zeros((1, 1), np.uint8), 0.0), stop)
     assert slot.take(0, 1).seq == 5 and slot.dropped == 4
     assert slot.take(5, 0.01) is None
+
+
+def test_a_frame_larger_than_max_image_pixels_never_reaches_the_decoders():
+    """A source that ignores the size asked for (a network camera sending 8K)
+    is refused frame by frame before any decoder sees it."""
+    cam = FakeCamera(1000, threading.Event())
+    cam.read = lambda: (True, np.zeros((480, 640, 3), np.uint8))
+    cap = CaptureThread("0", frame_timeout_s=0.5, reconnect_s=0.05, max_image_pixels=640 * 479,
+                        open_capture=lambda _s: cam).start()
+    try:
+        with pytest.raises(CameraUnavailable, match="camera.max_image_pixels"):
+            cap.latest(0, timeout=2)
+        assert cap.frames_read == 0
+    finally:
+        cap.stop()

@@ -80,6 +80,16 @@ def test_a_lower_configured_limit_is_used(files, tmp_path):
     assert r.returncode == 1 and "image file is too large" in r.stdout and "10,000" in r.stdout
 
 
+def test_an_image_file_larger_than_max_image_bytes_is_refused_before_decoding(files, tmp_path):
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(f'[kiosk]\ndata_dir = "{tmp_path}"\n[camera]\nmax_image_bytes = 1024\n', encoding="utf-8")
+    r = kiosk("scan-image", "--json", "--config", str(cfg), str(files / "card.jpg"))
+    assert_no_traceback(r)
+    assert r.returncode == 1
+    result = json.loads(r.stdout)[0]
+    assert "frame" not in result and "camera.max_image_bytes = 1,024" in result["error"], result
+
+
 @pytest.mark.parametrize("name, what", [("truncated.jpg", "truncated"), ("truncated.png", "truncated"),
                                         ("corrupt.png", "")])
 def test_truncated_or_corrupt_files_are_reported_never_half_decoded(files, name, what):
