@@ -278,6 +278,12 @@ class KioskWindow(QWidget):
 
     # --- touches -----------------------------------------------------------------------------
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if obj is self.hospital and event.type() == QEvent.Type.Resize:
+            # a row beside the header buttons gives the name one line's height: as many as it wraps to
+            need = self.hospital.heightForWidth(self.hospital.width())
+            if need > 0 and need != self.hospital.minimumHeight():
+                self.hospital.setMinimumHeight(need)
+            return False
         if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin) and self.isVisible():
             if event.timestamp() == self._last_press:
                 return False  # the same press, propagating to a parent widget

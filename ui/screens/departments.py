@@ -1,12 +1,13 @@
 """Walk-in: the department screen — one big button per department, with how
-many are waiting — and its layout for landscape with large text (two columns)."""
+many are waiting — and its layout for landscape (two columns: every department on screen)."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtWidgets import (
     QBoxLayout,
     QFrame,
     QGridLayout,
+    QLayout,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -40,6 +41,25 @@ class ChoiceButton(QPushButton):
             lab.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
             self.lay.addWidget(lab)
         self.lay.addStretch(1)
+        # the button's height comes from minimumSizeHint (its lines at its width), not from a
+        # minimum size the layout would set from its labels' one-line heights
+        self.lay.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # a label's text changed: the height the button needs too
+        return super().event(event)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        """At least as tall as its two lines need at its width (a long name wraps: the button grows)."""
+        hint = super().minimumSizeHint()
+        need = self.lay.totalHeightForWidth(self.width()) if self.width() > 0 else -1
+        return QSize(hint.width(), max(hint.height(), need))
+
+    def resizeEvent(self, event):  # noqa: N802
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            self.updateGeometry()  # the height its wrapped lines need changed with the width
 
     def set_compact(self, compact: bool) -> None:
         """Less padding around the two lines (landscape with large text: four rows must fit)."""
@@ -53,11 +73,11 @@ class ChoiceButton(QPushButton):
 class DepartmentScreen(Screen):
     """Walk-in: one big button per department, with how many are waiting.
 
-    Portrait (and landscape with normal text): who the patient is, the priority
-    buttons, then the departments, one under the other. Landscape with large
-    text: two columns — who and priority on the left, the departments on the
-    right — with a shorter title and the notice beside the footer button, so
-    that every department button is on screen without scrolling."""
+    Portrait: who the patient is, the priority buttons, then the departments, two
+    side by side. Landscape: two columns — who and priority on the left, the
+    departments on the right (three side by side with normal text when the names
+    fit, else two) — with a shorter title and the notice beside the footer button,
+    so that every department button is on screen without scrolling."""
 
     def __init__(self, send, parent=None):
         super().__init__(send, parent)
@@ -101,22 +121,35 @@ class DepartmentScreen(Screen):
         self._codes: list[str] = []
         self._shown = None  # (journey, controller) last shown: re-fitted when the window turns
         self._two = False
-        self._fit_key: tuple | None = None  # what _names_fit was last measured for
-        self._fits = True
+        self._fits: dict[tuple, bool] = {}  # _names_fit's answers, by size, text size and names
 
     @property
     def two_columns(self) -> bool:
-        """Large text in landscape with names that fit: asked several times per
-        layout, measured once for each size, text size and set of names."""
-        if not (self.large and self.is_landscape()):
+        """Landscape: who and priority on the left, the departments on the right (every
+        department on screen); with large text only when the names fit the narrower
+        buttons. Asked several times per layout, measured once for each size, text size
+        and set of names."""
+        if not self.is_landscape():
             return False
-        key = (self.width(), self.u, self.buttons[0].name.font().key() if self.buttons else "",
-               tuple(b.name.text() for b in self.buttons))
-        if key != self._fit_key:
-            self._fit_key, self._fits = key, self._names_fit()
-        return self._fits
+        return not self.large or self._fit(2)
 
-    def _names_fit(self) -> bool:
+    def grid_columns(self) -> int:
+        """How many department buttons side by side."""
+        if not self.is_landscape() or self.large:
+            return 2  # large text in portrait too: four rows of two rather than eight of one
+        return 3 if self._fit(3) else 2
+
+    def _fit(self, columns: int) -> bool:
+        key = (columns, self.width(), self.u, self.large,
+               self.buttons[0].name.font().key() if self.buttons else "",
+               tuple(b.name.text() for b in self.buttons))
+        if key not in self._fits:
+            if len(self._fits) > 16:
+                self._fits.clear()
+            self._fits[key] = self._names_fit(columns)
+        return self._fits[key]
+
+    def _names_fit(self, columns: int) -> bool:
         """Whether every department's name fits on one line of a compact button
         in the right column (long English names do not: the usual layout then,
         which scrolls, rather than names cut off)."""
@@ -125,7 +158,7 @@ class DepartmentScreen(Screen):
         w = self.width()
         both = w - 2 * round(48 * self.u * COMPACT_MARGINS) - self.split.spacing()  # the two-column layout's margins
         side = min(round(w * 0.4), both * 2 / 5)  # its maximum width, or its share (stretch 2 : 3)
-        column = (both - side - 8) / 2  # two button columns, 8 px apart
+        column = (both - side - 8 * (columns - 1)) / columns  # button columns, 8 px apart
         text = column - 2 * 12  # the name label: the button's width less its layout's margins
         metrics = self.buttons[0].name.fontMetrics()
         return all(metrics.horizontalAdvance(b.name.text()) <= text for b in self.buttons)
@@ -187,7 +220,7 @@ class DepartmentScreen(Screen):
         self._place()
 
     def _place(self) -> None:
-        columns = (2 if self.large else 3) if self.is_landscape() else (1 if self.large else 2)
+        columns = self.grid_columns()
         two = self.two_columns
         for btn in self.buttons:
             btn.set_compact(two)
