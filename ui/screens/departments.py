@@ -2,12 +2,11 @@
 many are waiting — and its layout for landscape (two columns: every department on screen)."""
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
     QBoxLayout,
     QFrame,
     QGridLayout,
-    QLayout,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -41,25 +40,31 @@ class ChoiceButton(QPushButton):
             lab.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
             self.lay.addWidget(lab)
         self.lay.addStretch(1)
-        # the button's height comes from minimumSizeHint (its lines at its width), not from a
-        # minimum size the layout would set from its labels' one-line heights
-        self.lay.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+
+    def fit_lines(self) -> None:
+        """Each label as tall as its wrapped lines at the button's width (a long name takes two
+        lines: the button grows with it instead of cutting the second line off)."""
+        m = self.lay.contentsMargins()
+        width = self.contentsRect().width() - m.left() - m.right()
+        if width <= 0:
+            return
+        for lab in (self.name, self.count):
+            need = lab.heightForWidth(width) if lab.text() else 0
+            if need > 0 and need != lab.minimumHeight():
+                lab.setMinimumHeight(need)
 
     def event(self, event) -> bool:
         if event.type() == QEvent.Type.LayoutRequest:
-            self.updateGeometry()  # a label's text changed: the height the button needs too
+            self.fit_lines()  # a label's text changed
         return super().event(event)
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802
-        """At least as tall as its two lines need at its width (a long name wraps: the button grows)."""
-        hint = super().minimumSizeHint()
-        need = self.lay.totalHeightForWidth(self.width()) if self.width() > 0 else -1
-        return QSize(hint.width(), max(hint.height(), need))
 
     def resizeEvent(self, event):  # noqa: N802
         super().resizeEvent(event)
-        if event.oldSize().width() != event.size().width():
-            self.updateGeometry()  # the height its wrapped lines need changed with the width
+        self.fit_lines()
+
+    def showEvent(self, event):  # noqa: N802
+        super().showEvent(event)
+        self.fit_lines()
 
     def set_compact(self, compact: bool) -> None:
         """Less padding around the two lines (landscape with large text: four rows must fit)."""
