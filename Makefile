@@ -14,12 +14,13 @@ STAMP := $(VENV)/.installed
 # prometheus (only its promtool: the alert rules' tests; the service is never
 # used) and chromium (headless: the stats HTML report's test and picture).
 # Chromium + chromedriver (the queue service's pages are tested in a real browser),
-# nginx-light (the queue service's nginx snippet is tested in front of it).
+# nginx-light (the queue service's nginx snippet is tested in front of it),
+# tesseract-ocr + tesseract-ocr-vie (the kiosk screens' names read back by OCR).
 APT_PACKAGES := pcscd libpcsclite-dev pcsc-tools libccid vsmartcard-vpcd \
 	vsmartcard-vpicc python3-virtualsmartcard python3-venv libzbar0 espeak-ng sox \
 	xvfb swig libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 \
 	libdbus-1-3 libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 fonts-dejavu-core \
-	prometheus chromium chromium-driver nginx-light
+	prometheus chromium chromium-driver nginx-light tesseract-ocr tesseract-ocr-vie
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -10,6 +10,8 @@ borders — for people who cannot read small or pale print.
 """
 from __future__ import annotations
 
+import math
+
 from PySide6.QtGui import QGuiApplication
 
 INK = "#101418"          # body text on white: contrast ≈ 18:1
@@ -23,6 +25,11 @@ FONT_FAMILY = "DejaVu Sans"
 
 MIN_TARGET_MM = 15.0
 LARGE_TEXT = 1.5  # how much bigger every text is in large-text mode
+# A capital with two marks (Ễ, Ầ, Ắ, Ỉ…) reaches about 0.14 em above DejaVu's ascent,
+# the top of the line box Qt lays a label's text in: a label as tall as its text
+# (its size hint) would cut the upper mark off (NGUYỄN read "NGUYÊN"). Every label
+# role takes that much padding above its text.
+MARK_ROOM = 0.16
 
 # name: (normal, high contrast). High contrast: white ≈ 21:1 and yellow ≈ 19:1 on black.
 PALETTE = {
@@ -60,12 +67,15 @@ def stylesheet(u: float, large: bool = False) -> str:
     def fs(v: float) -> str:  # a font size: 1.5× in large-text mode
         return f"{max(1, round(v * u * scale))}px"
 
+    def room(v: float) -> str:  # the room above a line of font size v for a capital's stacked marks
+        return f"{math.ceil(MARK_ROOM * max(1, round(v * u * scale)))}px"
+
     target = min_target_px(u)
     return f"""
     QWidget#kiosk {{ background: {c['bg']}; color: {c['ink']}; font-family: "{FONT_FAMILY}"; font-size: {fs(38)}; }}
     QWidget#header {{ background: {c['header']}; border-bottom: {px(3 * k)} solid {c['header_ink']}; }}
     QWidget#speechbar {{ background: {c['panel']}; border-bottom: {px(3)} solid {c['panel_edge']}; }}
-    QLabel#hospital {{ color: {c['header_ink']}; font-size: {fs(34)}; font-weight: bold; }}
+    QLabel#hospital {{ color: {c['header_ink']}; font-size: {fs(34)}; font-weight: bold; padding-top: {room(34)}; }}
     QLabel {{ color: {c['ink']}; }}
     QScrollArea#scroller, QWidget#body {{ background: transparent; }}
     QScrollBar:vertical {{ width: {px(28)}; background: {c['panel']}; margin: 0;
@@ -74,26 +84,26 @@ def stylesheet(u: float, large: bool = False) -> str:
         border-radius: {px(10)}; margin: {px(3 * k)}; }}
     QScrollBar::add-line:vertical, QScrollBar::sub-line:vertical {{ height: 0; border: none; background: none; }}
     QScrollBar::add-page:vertical, QScrollBar::sub-page:vertical {{ background: none; }}
-    QLabel[role="title"] {{ font-size: {fs(64)}; font-weight: bold; color: {c['title']}; }}
-    QLabel[role="body"] {{ font-size: {fs(42)}; }}
-    QLabel[role="hint"] {{ font-size: {fs(36)}; color: {c['soft']}; }}
-    QLabel[role="volume"] {{ font-size: {fs(30)}; font-weight: bold; }}
+    QLabel[role="title"] {{ font-size: {fs(64)}; font-weight: bold; color: {c['title']}; padding-top: {room(64)}; }}
+    QLabel[role="body"] {{ font-size: {fs(42)}; padding-top: {room(42)}; }}
+    QLabel[role="hint"] {{ font-size: {fs(36)}; color: {c['soft']}; padding-top: {room(36)}; }}
+    QLabel[role="volume"] {{ font-size: {fs(30)}; font-weight: bold; padding-top: {room(30)}; }}
     QLabel[role="notice"] {{ font-size: {fs(36)}; background: {c['notice_bg']}; color: {c['notice_ink']};
         border: {px(3 * edge)} solid {c['notice_edge']}; border-radius: {px(16)}; padding: {px(20)}; }}
-    QLabel[role="notice"][compact="true"] {{ padding: {px(6)} {px(12)}; }}
-    QLabel[role="error"] {{ font-size: {fs(46)}; color: {c['error']}; font-weight: bold; }}
-    QLabel[role="field-label"] {{ font-size: {fs(32)}; color: {c['label']}; }}
-    QLabel[role="field-value"] {{ font-size: {fs(48)}; font-weight: bold; }}
+    QLabel[role="notice"][compact="true"] {{ padding: {px(6)} {px(12)}; padding-top: {room(36)}; }}
+    QLabel[role="error"] {{ font-size: {fs(46)}; color: {c['error']}; font-weight: bold; padding-top: {room(46)}; }}
+    QLabel[role="field-label"] {{ font-size: {fs(32)}; color: {c['label']}; padding-top: {room(32)}; }}
+    QLabel[role="field-value"] {{ font-size: {fs(48)}; font-weight: bold; padding-top: {room(48)}; }}
     QFrame[role="who"] {{ background: {c['panel']}; border: {px(3 * edge)} solid {c['panel_edge']};
         border-radius: {px(16)}; }}
-    QLabel[role="who-text"] {{ font-size: {fs(36)}; font-weight: bold; background: transparent; border: none; }}
-    QLabel[role="coverage"] {{ font-size: {fs(34)}; font-weight: bold; background: transparent; border: none; }}
+    QLabel[role="who-text"] {{ font-size: {fs(36)}; font-weight: bold; background: transparent; border: none; padding-top: {room(36)}; }}
+    QLabel[role="coverage"] {{ font-size: {fs(34)}; font-weight: bold; background: transparent; border: none; padding-top: {room(34)}; }}
     QLabel[role="coverage"][state="ok"] {{ color: {c['number']}; }}
     QLabel[role="coverage"][state="warn"] {{ color: {c['notice_ink']}; }}
     QLabel[role="coverage"][state="bad"] {{ color: {c['error']}; }}
     QLabel[role="big-number"] {{ font-size: {px(260)}; font-weight: bold; color: {c['number']}; }}
     QLabel[role="big-number-long"] {{ font-size: {px(160)}; font-weight: bold; color: {c['number']}; }}
-    QLabel[role="room"] {{ font-size: {fs(56)}; font-weight: bold; }}
+    QLabel[role="room"] {{ font-size: {fs(56)}; font-weight: bold; padding-top: {room(56)}; }}
     QLabel[role="digits"] {{ font-family: "DejaVu Sans Mono"; font-size: {fs(72)}; font-weight: bold;
         color: {c['ink']}; background: {c['panel']}; border: {px(4 * edge)} solid {c['secondary_edge']};
         border-radius: {px(16)}; padding: {px(14)}; }}
@@ -112,8 +122,8 @@ def stylesheet(u: float, large: bool = False) -> str:
     QPushButton[kind="toggle"] {{ text-align: center; font-size: {fs(32)}; padding: {px(8)} {px(12)}; }}
     QPushButton[kind="choice"][compact="true"] {{ padding: {px(1)} {px(10)}; }}
     QPushButton[kind="toggle"]:checked {{ background: {c['checked']}; border-color: {c['number']}; }}
-    QLabel[role="choice-name"] {{ font-size: {fs(42)}; font-weight: bold; background: transparent; }}
-    QLabel[role="choice-detail"] {{ font-size: {fs(32)}; color: {c['soft']}; background: transparent; }}
+    QLabel[role="choice-name"] {{ font-size: {fs(42)}; font-weight: bold; background: transparent; padding-top: {room(42)}; }}
+    QLabel[role="choice-detail"] {{ font-size: {fs(32)}; color: {c['soft']}; background: transparent; padding-top: {room(32)}; }}
     QPushButton[kind="choice"]:pressed {{ background: {c['pressed']}; }}
     QPushButton[kind="key"] {{ background: {c['panel']}; color: {c['ink']}; border: {px(4 * edge)} solid {c['panel_edge']};
         font-size: {fs(60)}; min-width: {target}px; min-height: {min_target_px(u, 104)}px; }}
@@ -132,7 +142,7 @@ def stylesheet(u: float, large: bool = False) -> str:
         font-size: {fs(30)}; padding: {px(6)} {px(16)}; }}
     QPushButton[kind="bar"]:pressed {{ background: {c['pressed']}; }}
     QWidget#statusbar {{ background: {c['status']}; }}
-    QLabel[role="status"] {{ font-size: {fs(24)}; color: {c['ink']}; padding: {px(4)} {px(6)}; }}
+    QLabel[role="status"] {{ font-size: {fs(24)}; color: {c['ink']}; padding: {px(4)} {px(6)}; padding-top: {room(24)}; }}
     QLabel[role="status"][state="bad"] {{ color: {c['error']}; font-weight: bold; }}
     QLabel[role="status"][state="warn"] {{ color: {c['notice_ink']}; font-weight: bold; }}
     """

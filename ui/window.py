@@ -193,6 +193,8 @@ class KioskWindow(QWidget):
         self._apply_style()
         screen = self.screen_for(journey.step)
         screen.show_journey(journey, self.controller)
+        if screen is not self.stack.currentWidget():
+            screen.scroll_to_top()  # a screen opens at its top, not where it was last left
         self.stack.setCurrentWidget(screen)
         lang = journey.language
         self.language.setText(tr("ui.language.other", lang))
@@ -233,8 +235,18 @@ class KioskWindow(QWidget):
             lab.style().polish(lab)
 
     def clear_personal_data(self) -> None:
+        """The patient has gone ("Xong", the idle timeout, cancel): nothing of theirs is kept, and the next
+        one starts as configured — every screen at its top, no focus left on a control, the configured
+        volume (large text and speech come back to their defaults with the journey)."""
         for screen in self.screens.values():
             screen.clear()
+            screen.scroll_to_top()
+        focus = QApplication.focusWidget()
+        if focus is not None and focus.window() is self:
+            focus.clearFocus()
+        speech = self.controller.speech
+        if speech is not None and speech.volume() != self.controller.config.speech.volume:
+            speech.set_volume(self.controller.config.speech.volume)
 
     def _toggle_language(self) -> None:
         self.controller.send(j.SetLanguage("en" if self.controller.journey.language == "vi" else "vi"))
@@ -266,6 +278,12 @@ class KioskWindow(QWidget):
 
     # --- touches -----------------------------------------------------------------------------
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if obj is self.hospital and event.type() == QEvent.Type.Resize:
+            # a row beside the header buttons gives the name one line's height: as many as it wraps to
+            need = self.hospital.heightForWidth(self.hospital.width())
+            if need > 0 and need != self.hospital.minimumHeight():
+                self.hospital.setMinimumHeight(need)
+            return False
         if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin) and self.isVisible():
             if event.timestamp() == self._last_press:
                 return False  # the same press, propagating to a parent widget

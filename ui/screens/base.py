@@ -98,6 +98,12 @@ class Screen(QWidget):
         self.notice.setText(self.t(key, **values) if key else "")
         self.notice.setVisible(bool(key))
 
+    def scroll_to_top(self) -> None:
+        """Every scrolling part of the screen back at its start."""
+        for area in self.findChildren(QScrollArea):
+            area.verticalScrollBar().setValue(0)
+            area.horizontalScrollBar().setValue(0)
+
     def show_journey(self, journey, ctx) -> None:
         """Fill the widgets from the journey; ``ctx`` is the controller (devices, config)."""
         self.lang = journey.language
@@ -122,6 +128,7 @@ class Screen(QWidget):
         self.footer.setSpacing(round(32 * u))
 
     stacked_footer = False  # a screen whose footer buttons are always one under the other
+    short_footer = False  # short button texts: side by side even with large text in portrait (a keypad's room)
     tight_when_compact = False  # a screen arranged for large text in landscape also takes the tightest margins
 
     def is_compact(self) -> bool:
@@ -149,7 +156,7 @@ class Screen(QWidget):
     def _place_footer(self) -> None:
         """Footer buttons side by side, or one under the other when they would not fit
         (portrait with large text, or a screen that asks for it)."""
-        stacked = self.stacked_footer or (self.large and not self.is_landscape())
+        stacked = self.stacked_footer or (self.large and not self.is_landscape() and not self.short_footer)
         self.footer.setDirection(QBoxLayout.Direction.BottomToTop if stacked else QBoxLayout.Direction.LeftToRight)
 
     def relayout(self) -> None:

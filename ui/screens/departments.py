@@ -1,8 +1,8 @@
 """Walk-in: the department screen — one big button per department, with how
-many are waiting — and its layout for landscape with large text (two columns)."""
+many are waiting — and its layout for landscape (two columns: every department on screen)."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
     QBoxLayout,
     QFrame,
@@ -41,6 +41,31 @@ class ChoiceButton(QPushButton):
             self.lay.addWidget(lab)
         self.lay.addStretch(1)
 
+    def fit_lines(self) -> None:
+        """Each label as tall as its wrapped lines at the button's width (a long name takes two
+        lines: the button grows with it instead of cutting the second line off)."""
+        m = self.lay.contentsMargins()
+        width = self.contentsRect().width() - m.left() - m.right()
+        if width <= 0:
+            return
+        for lab in (self.name, self.count):
+            need = lab.heightForWidth(width) if lab.text() else 0
+            if need > 0 and need != lab.minimumHeight():
+                lab.setMinimumHeight(need)
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:
+            self.fit_lines()  # a label's text changed
+        return super().event(event)
+
+    def resizeEvent(self, event):  # noqa: N802
+        super().resizeEvent(event)
+        self.fit_lines()
+
+    def showEvent(self, event):  # noqa: N802
+        super().showEvent(event)
+        self.fit_lines()
+
     def set_compact(self, compact: bool) -> None:
         """Less padding around the two lines (landscape with large text: four rows must fit)."""
         if self.property("compact") == compact:
@@ -53,11 +78,11 @@ class ChoiceButton(QPushButton):
 class DepartmentScreen(Screen):
     """Walk-in: one big button per department, with how many are waiting.
 
-    Portrait (and landscape with normal text): who the patient is, the priority
-    buttons, then the departments, one under the other. Landscape with large
-    text: two columns — who and priority on the left, the departments on the
-    right — with a shorter title and the notice beside the footer button, so
-    that every department button is on screen without scrolling."""
+    Portrait: who the patient is, the priority buttons, then the departments, two
+    side by side (one with large text: the body scrolls, its scroll bar shows there is more). Landscape: two columns — who and priority on the left, the
+    departments on the right (three side by side with normal text when the names
+    fit, else two) — with a shorter title and the notice beside the footer button,
+    so that every department button is on screen without scrolling."""
 
     def __init__(self, send, parent=None):
         super().__init__(send, parent)
@@ -101,22 +126,37 @@ class DepartmentScreen(Screen):
         self._codes: list[str] = []
         self._shown = None  # (journey, controller) last shown: re-fitted when the window turns
         self._two = False
-        self._fit_key: tuple | None = None  # what _names_fit was last measured for
-        self._fits = True
+        self._fits: dict[tuple, bool] = {}  # _names_fit's answers, by size, text size and names
 
     @property
     def two_columns(self) -> bool:
-        """Large text in landscape with names that fit: asked several times per
-        layout, measured once for each size, text size and set of names."""
-        if not (self.large and self.is_landscape()):
+        """Landscape: who and priority on the left, the departments on the right (every
+        department on screen); with large text only when the names fit the narrower
+        buttons. Asked several times per layout, measured once for each size, text size
+        and set of names."""
+        if not self.is_landscape():
             return False
-        key = (self.width(), self.u, self.buttons[0].name.font().key() if self.buttons else "",
-               tuple(b.name.text() for b in self.buttons))
-        if key != self._fit_key:
-            self._fit_key, self._fits = key, self._names_fit()
-        return self._fits
+        return not self.large or self._fit(2)
 
-    def _names_fit(self) -> bool:
+    def grid_columns(self) -> int:
+        """How many department buttons side by side."""
+        if not self.is_landscape():
+            return 1 if self.large else 2  # large text: one a row, names on one line (the body scrolls)
+        if self.large:
+            return 2
+        return 3 if self._fit(3) else 2
+
+    def _fit(self, columns: int) -> bool:
+        key = (columns, self.width(), self.u, self.large,
+               self.buttons[0].name.font().key() if self.buttons else "",
+               tuple(b.name.text() for b in self.buttons))
+        if key not in self._fits:
+            if len(self._fits) > 16:
+                self._fits.clear()
+            self._fits[key] = self._names_fit(columns)
+        return self._fits[key]
+
+    def _names_fit(self, columns: int) -> bool:
         """Whether every department's name fits on one line of a compact button
         in the right column (long English names do not: the usual layout then,
         which scrolls, rather than names cut off)."""
@@ -125,7 +165,7 @@ class DepartmentScreen(Screen):
         w = self.width()
         both = w - 2 * round(48 * self.u * COMPACT_MARGINS) - self.split.spacing()  # the two-column layout's margins
         side = min(round(w * 0.4), both * 2 / 5)  # its maximum width, or its share (stretch 2 : 3)
-        column = (both - side - 8) / 2  # two button columns, 8 px apart
+        column = (both - side - 8 * (columns - 1)) / columns  # button columns, 8 px apart
         text = column - 2 * 12  # the name label: the button's width less its layout's margins
         metrics = self.buttons[0].name.fontMetrics()
         return all(metrics.horizontalAdvance(b.name.text()) <= text for b in self.buttons)
@@ -187,7 +227,7 @@ class DepartmentScreen(Screen):
         self._place()
 
     def _place(self) -> None:
-        columns = (2 if self.large else 3) if self.is_landscape() else (1 if self.large else 2)
+        columns = self.grid_columns()
         two = self.two_columns
         for btn in self.buttons:
             btn.set_compact(two)

@@ -143,6 +143,7 @@ class NeedKeyScreen(Screen):
     show the card's QR code, or type the number right here."""
 
     tight_when_compact = True  # large landscape: instruction beside the keys
+    short_footer = True  # "Cancel" and "Continue" side by side: the keys keep the height
     def __init__(self, send, parent=None):
         super().__init__(send, parent)
         self.text = label("body", center=True)
@@ -189,6 +190,8 @@ class NeedKeyScreen(Screen):
         self.cancel.setText(self.t("ui.action.cancel"))
         self.ok.setText(self.t("ui.keypad.ok"))
         self.pad.set_texts(self.t)
+        self._speech = journey.speech
+        self.relayout()
         self._changed()
 
     def clear(self) -> None:
@@ -200,9 +203,11 @@ class NeedKeyScreen(Screen):
         set_direction(self.split, landscape)
         compact = self.is_compact()
         self.picture.setVisible(not self.large)
-        self.text.setVisible(not compact)
+        # large text in portrait with the speech bar: the instruction is heard, the keys keep the room
+        said = self.large and not landscape and getattr(self, "_speech", False)
+        self.text.setVisible(not compact and not said)
         self.text_left.setVisible(compact)
-        self.pad.set_compact(compact)
+        self.pad.set_compact(compact or self.large)  # large text: keys ≥ 15 mm, digits a little smaller
         self.split.setStretch(1, 1 if compact else 2)  # the instruction gets half the width: fewer lines
 
 
@@ -211,6 +216,7 @@ class KeypadScreen(Screen):
     checked before anything is sent."""
 
     tight_when_compact = True  # large landscape: every key on screen
+    short_footer = True  # "Back" and "Continue" side by side: the keys keep the height
     def __init__(self, send, parent=None):
         super().__init__(send, parent)
         self.field = j.CITIZEN_ID
@@ -276,6 +282,8 @@ class KeypadScreen(Screen):
         self.pad.set_texts(self.t)
         self.back.setText(self.t("ui.action.back"))
         self.ok.setText(self.t("ui.keypad.ok"))
+        self._speech = journey.speech
+        self.relayout()
         self._show_digits()
 
     def clear(self) -> None:
@@ -286,8 +294,12 @@ class KeypadScreen(Screen):
         landscape = self.is_landscape()
         compact = self.is_compact()  # height is scarce: every key on screen without scrolling
         set_direction(self.split, landscape)
-        self.pad.set_compact(compact)
-        self.split.setSpacing(16 if compact else 30)
+        self.pad.set_compact(compact or self.large)  # large text: keys ≥ 15 mm, digits a little smaller
+        # large text in portrait with the speech bar: the hint and the count are heard, the keys keep the room
+        said = self.large and not landscape and getattr(self, "_speech", False)
+        self.hint.setVisible(not said)
+        self.count.setVisible(not said)
+        self.split.setSpacing(16 if compact or self.large else 30)
 
 
 class BusyScreen(Screen):
