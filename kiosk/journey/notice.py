@@ -6,7 +6,9 @@ welcome screen, the consent screen (``privacy.consent = "tap"``) and the voice.
 What is read follows the settings: the face photo only with ``privacy.read_photo``,
 the BHYT card status only when the kiosk checks cards. A hospital's own wording
 (``privacy.notice_vi`` / ``notice_en``) replaces the body; the title and the QR code to
-the full notice (``privacy.notice_url``) stay.
+the full notice (``privacy.notice_url``) stay. In large text the welcome screen shows
+the brief form (``notice_body(..., brief=True)``): at 1.5× the full one does not fit
+beside the card and QR pictures in landscape.
 """
 from __future__ import annotations
 
@@ -23,11 +25,17 @@ def data_read(settings, lang: str) -> str:
     return ", ".join(items[:-1]) + f" {t('privacy.data.and', lang)} " + items[-1]
 
 
-def notice_body(settings, lang: str) -> list[str]:
-    """The notice's lines under its title (a hospital's override: its own text, one paragraph)."""
+def notice_body(settings, lang: str, *, brief: bool = False) -> list[str]:
+    """The notice's lines under its title (a hospital's override: its own text, one paragraph).
+    ``brief``: the two-line form that fits the welcome screen in large text (what is read,
+    why, for how long, the right to refuse; the rest behind the QR code)."""
     own = settings.notice_texts.get(lang)
     if own:
         return [own]
+    if brief:
+        extra = (t("privacy.brief.photo", lang) if settings.read_photo else "") + \
+            (t("privacy.brief.insurance", lang) if settings.check_insurance else "")
+        return [t("privacy.notice.brief", lang, extra=extra)]  # the QR code beside it says "more" by itself
     hospital = settings.hospital_name or t("privacy.notice.hospital", lang)
     rights = t("privacy.notice.rights", lang)
     if settings.notice_url:

@@ -80,12 +80,12 @@ def test_the_notice_says_what_why_who_how_long_and_the_rights():
     s = j.Settings(hospital_name="BỆNH VIỆN ĐA KHOA TỈNH")
     vi = " ".join(notice_body(s, "vi"))
     for part in ("BỆNH VIỆN ĐA KHOA TỈNH", "họ tên", "số định danh", "ngày sinh", "giới tính", "địa chỉ",
-                 "đăng ký khám hôm nay", "gửi hồ sơ đến phòng khám", "đến khi in xong phiếu",
-                 "Luật Khám bệnh, chữa bệnh", "được biết", "từ chối", "quầy tiếp đón", "hỏi bệnh viện"):
+                 "đăng ký khám hôm nay", "gửi hồ sơ đến phòng khám", "đến khi in phiếu",
+                 "Luật Khám bệnh, chữa bệnh", "được biết", "từ chối", "quầy", "hỏi bệnh viện"):
         assert part in vi, part
     en = " ".join(notice_body(s, "en"))
-    for part in ("name", "ID number", "date of birth", "sex", "address", "today's visit", "until your ticket is "
-                 "printed", "right to know", "refuse", "reception desk", "ask the hospital"):
+    for part in ("name", "ID number", "date of birth", "sex", "address", "check you in today", "until your ticket "
+                 "is printed", "as the law requires", "know", "refuse", "desk", "ask the hospital"):
         assert part in en, part
     assert "ảnh" not in vi and "photo" not in en and "BHYT" not in vi  # only what is read
     assert "QR" not in vi and notice_title("vi") and notice_title("en")
@@ -98,10 +98,19 @@ def test_the_notice_names_the_photo_and_the_card_status_only_when_they_are_read(
     assert "mã QR" in notice_body(s, "vi")[-1] and "QR code" in notice_body(s, "en")[-1]
 
 
+def test_the_brief_form_for_large_text_is_two_short_sentences():
+    s = j.Settings(read_photo=True, check_insurance=True, notice_url="https://bv.example.vn/n")
+    for lang, words in (("vi", ("ảnh khuôn mặt", "BHYT", "đến khi in phiếu", "từ chối", "quầy")),
+                        ("en", ("face photo", "BHYT", "until the ticket prints", "refuse", "desk"))):
+        [brief] = notice_body(s, lang, brief=True)
+        assert all(w in brief for w in words) and len(brief) <= 150, (lang, len(brief))
+    assert "ảnh" not in notice_body(j.Settings(), "vi", brief=True)[0]
+
+
 def test_a_hospitals_own_text_replaces_the_body_in_its_language_only():
     s = j.Settings(notice_texts={"vi": "Văn bản của bệnh viện."})
     assert notice_body(s, "vi") == ["Văn bản của bệnh viện."]
-    assert "reads from your card" in notice_body(s, "en")[0]
+    assert "Read from your card" in notice_body(s, "en")[0]
 
 
 def test_the_welcome_screen_says_the_notice_in_one_short_sentence():

@@ -52,9 +52,10 @@ class PrivacyNotice(QFrame):
         row.addWidget(self.qr, 0, Qt.AlignmentFlag.AlignVCenter)
         self._qr_for: tuple[str, int] | None = None
 
-    def show_notice(self, settings, lang: str, unit: float = 1.0) -> None:
+    def show_notice(self, settings, lang: str, unit: float = 1.0, *, brief: bool = False) -> None:
+        """``brief``: the two-line form (large text on the welcome screen)."""
         self.title.setText(notice_title(lang))
-        self.text.setText("\n".join(notice_body(settings, lang)))
+        self.text.setText("\n".join(notice_body(settings, lang, brief=brief)))
         url = settings.notice_url
         self.qr.setVisible(bool(url))
         side = round(QR_MM_PX * unit)

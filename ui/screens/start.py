@@ -70,7 +70,7 @@ class WelcomeScreen(Screen):
         self.printer_warning.setText(self.t("ui.printer.cannot_print"))
         # (an unknown status while the printer is starting up is not yet a warning)
         self.printer_warning.setVisible(journey.printer_status in CANNOT_PRINT)
-        self.privacy.show_notice(journey.settings, self.lang, self.u)
+        self.privacy.show_notice(journey.settings, self.lang, self.u, brief=journey.large_text)
 
     @property
     def stacked_footer(self) -> bool:  # two long button texts: one under the other in portrait
