@@ -136,7 +136,7 @@ def test_consent_tap_agree_then_the_chip_is_read():
     assert jr.handle(j.CardInserted()) == [] and jr.step is j.Step.CONSENT
     assert jr.handle(j.QrScanned(QR_AN)) == [] and jr.step is j.Step.CONSENT  # nothing read before the answer
     assert jr.identity is None and jr.key is None
-    assert "đọc từ thẻ của bạn" in spoken_text(jr)  # the notice, said on the consent screen
+    assert "Đọc từ thẻ: họ tên" in spoken_text(jr)  # the notice, said on the consent screen
     jr.handle(j.Confirm())
     assert jr.step is j.Step.NEED_KEY and jr.consented  # the card laid before agreeing: now it needs its key
     effects = jr.handle(j.QrScanned(QR_AN))
