@@ -160,3 +160,14 @@ def test_the_photo_is_shown_but_never_stored_logged_or_sent(kiosk, kiosk_config,
             body = reply.read().decode("utf-8")
         assert json.loads(body)["resourceType"] == "Bundle"
         assert not any(m in body for m in PHOTO_MAGIC_B64) and '"photo"' not in body, kind
+
+
+def test_no_qr_without_a_url_and_a_hospitals_own_text_is_shown_as_given(qapp):
+    from ui.screens.privacy import PrivacyNotice
+
+    notice = PrivacyNotice()
+    notice.show_notice(j.Settings(), "vi")
+    assert notice.qr.isHidden() and "họ tên" in notice.text.text()
+    notice.show_notice(j.Settings(notice_url=NOTICE_URL, notice_texts={"vi": "Văn bản của bệnh viện."}), "vi")
+    assert not notice.qr.isHidden() and notice.text.text() == "Văn bản của bệnh viện."
+    assert decode_qr(notice.qr) == [NOTICE_URL]
