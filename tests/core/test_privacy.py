@@ -182,6 +182,14 @@ def test_consent_is_asked_of_each_patient_and_a_timeout_forgets_what_was_held():
     assert jr.step is j.Step.WELCOME and jr.presented is None and not jr.consented
 
 
+def test_an_out_of_service_kiosk_asks_nothing():
+    jr = journey(consent=j.CONSENT_TAP)
+    jr.handle(j.OutOfService())
+    jr.handle(j.CardInserted())
+    jr.handle(j.QrScanned(QR_AN))
+    assert jr.step is j.Step.ERROR and jr.presented is None and jr.identity is None and jr.card_present
+
+
 def test_the_card_taken_away_before_answering_ends_it():
     jr = journey(consent=j.CONSENT_TAP)
     jr.handle(j.CardInserted())

@@ -32,6 +32,7 @@ from kiosk.journey.events import (
 from kiosk.journey.steps import JourneyStep
 
 PRESENTING = (CardInserted, QrScanned, IdTyped, PatientCodeTyped)
+ASKED_ON = (Step.WELCOME, Step.KEYPAD, Step.ERROR)  # where a patient who has not agreed can present themselves
 
 
 class ConsentStep(JourneyStep):
@@ -45,12 +46,10 @@ class ConsentStep(JourneyStep):
         return j.settings.consent != CONSENT_TAP or j.consented
 
     def presented(self, j, ev) -> list | None:
-        if j.step is Step.CONSENT:
-            if isinstance(ev, CardInserted):
-                j.card_present = True
-            return None  # one thing at a time: the notice first
         if isinstance(ev, CardInserted):
             j.card_present = True
+        if j.out_of_service or j.step not in ASKED_ON:
+            return None  # on the consent screen itself: one thing at a time, the notice first
         j.presented = (j.step, j.keypad_field, ev)
         j.go(Step.CONSENT)
         return []
