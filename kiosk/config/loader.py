@@ -38,6 +38,7 @@ from kiosk.config.schema import (  # noqa: F401 - the sections, re-exported for 
     MetricsSection,
     OfflineSection,
     PrinterSection,
+    PrivacySection,
     QueueWebSection,
     SpeechSection,
 )
@@ -51,6 +52,7 @@ class Config:
     his: HisSection = field(default_factory=HisSection)
     insurance: InsuranceSection = field(default_factory=InsuranceSection)
     card_reader: CardReaderSection = field(default_factory=CardReaderSection)
+    privacy: PrivacySection = field(default_factory=PrivacySection)
     camera: CameraSection = field(default_factory=CameraSection)
     printer: PrinterSection = field(default_factory=PrinterSection)
     offline: OfflineSection = field(default_factory=OfflineSection)
@@ -209,6 +211,23 @@ def _setting(full: str, f: dataclasses.Field, tp, value):
 RENAMED_SECTIONS = {"display": "board"}
 
 
+# Keys moved over time: (old section, key) -> (new section, key). The old key is still
+# accepted; when both are given, the new one wins.
+MOVED_KEYS = {("card_reader", "read_photo"): ("privacy", "read_photo")}
+
+
+def _moved(raw: dict) -> dict:
+    for (old, key), (new, new_key) in MOVED_KEYS.items():
+        section = raw.get(old)
+        if not isinstance(section, dict) or key not in section:
+            continue
+        raw[old] = {k: v for k, v in section.items() if k != key}
+        target = raw.get(new, {})
+        if isinstance(target, dict) and new_key not in target:
+            raw[new] = {**target, new_key: section[key]}
+    return raw
+
+
 def _renamed(raw: dict, problems: _Problems) -> dict:
     raw = dict(raw)
     for old, new in RENAMED_SECTIONS.items():
@@ -219,7 +238,7 @@ def _renamed(raw: dict, problems: _Problems) -> dict:
                 del raw[old]
                 continue
             raw[new] = raw.pop(old)
-    return raw
+    return _moved(raw)
 
 
 def config_problems(raw: dict, source: str = "") -> tuple[Config, list[str]]:

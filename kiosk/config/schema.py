@@ -190,10 +190,36 @@ class CardReaderSection:
     reader: str = _opt("", doc="part of the PC/SC reader name; empty = first reader")
     timeout_s: float = _opt(15.0, check=_upto(300))
     trust_store: str = _opt("", doc="folder of CSCA certificates (PEM/DER) for passive authentication")
-    read_photo: bool = _opt(True)
     extended_length: str = _opt("auto", choices=("auto", "on", "off"),
                                 doc="extended-length APDUs: auto = when the card's ATR announces them")
     poll_interval_s: float = _opt(0.25, check=_upto(10), doc="how often the reader thread checks for card/reader changes")
+
+
+NOTICE_MAX = 600  # characters in an override of the welcome screen's notice: a few lines, not a policy
+
+
+def _notice_text(v):
+    return len(v) <= NOTICE_MAX or f"at most {NOTICE_MAX} characters (a few lines; the full notice goes behind notice_url)"
+
+
+def _notice_url(v):
+    return v == "" or (len(v) <= 300 and bool(re.match(r"^https?://[^\s/]+\S*$", v))) \
+        or "an http(s) URL of at most 300 characters (the QR code on the welcome screen), or \"\" for no QR"
+
+
+@dataclass
+class PrivacySection:
+    """What the patient is told before the card is read (Law 91/2025/QH15 on personal data)."""
+
+    notice_url: str = _opt("", check=_notice_url,
+                           doc="the hospital's full privacy notice, shown as a QR code on the welcome screen (\"\" = no QR)")
+    notice_vi: str = _opt("", check=_notice_text, doc="the short notice in Vietnamese (\"\" = the catalogue's text)")
+    notice_en: str = _opt("", check=_notice_text, doc="the short notice in English (\"\" = the catalogue's text)")
+    consent: str = _opt("notice", choices=("notice", "tap"),
+                        doc="notice: the notice on the welcome screen; tap: also an explicit agree / refuse tap "
+                            "before the card is read")
+    read_photo: bool = _opt(False, doc="read the chip's face photo (sensitive data) to show once on the confirm "
+                                       "screen; never stored")
 
 
 @dataclass

@@ -18,6 +18,7 @@ from kiosk.ports import PRINTER_OK, PRINTER_PAPER_LOW
 
 class Step(str, enum.Enum):
     WELCOME = "welcome"            # attract screen: place the card / show the QR
+    CONSENT = "consent"            # privacy.consent = "tap": the notice, agree or go to the desk (before reading)
     NEED_KEY = "need_key"          # card on the reader, but the chip needs the ID number first
     KEYPAD = "keypad"              # typing the 12-digit ID or the patient code
     READING = "reading"            # chip being read
@@ -46,6 +47,9 @@ RETRY, TYPE_ID, HOME, USE_QR = "retry", "type_id", "home", "use_qr"
 CITIZEN_ID, PATIENT_CODE = "citizen_id", "patient_code"
 
 FLOW_SHORT, FLOW_STEP_BY_STEP = "short", "step_by_step"
+
+# privacy.consent: the notice on the welcome screen only, or also an explicit agree / refuse tap.
+CONSENT_NOTICE, CONSENT_TAP = "notice", "tap"
 
 
 # --- events (what happened) ----------------------------------------------------------
@@ -84,6 +88,11 @@ class Confirm: ...
 
 @dataclass(frozen=True)
 class GoHome: ...
+
+
+@dataclass(frozen=True)
+class RefuseConsent:
+    """On the consent screen: "Không đồng ý — đến quầy" (nothing is read or kept; agreeing is ``Confirm``)."""
 
 
 @dataclass(frozen=True)
@@ -257,7 +266,11 @@ class Settings:
     lookup_timeout_s: float = 16.0
     checkin_timeout_s: float = 45.0
     print_timeout_s: float = 15.0
-    read_photo: bool = True
+    read_photo: bool = False        # privacy.read_photo (old name card_reader.read_photo)
+    consent: str = CONSENT_NOTICE   # privacy.consent
+    hospital_name: str = ""         # who keeps the data (the notice names it)
+    notice_url: str = ""            # privacy.notice_url: the QR to the hospital's full notice
+    notice_texts: dict[str, str] = field(default_factory=dict)  # privacy.notice_vi / _en, where set
     kiosk_id: str = ""
     appointment_pattern: str = DEFAULT_APPOINTMENT_PATTERN
     patient_code_pattern: str = CameraSection().patient_code_pattern
@@ -281,7 +294,11 @@ class Settings:
                    lookup_timeout_s=attempt + off.go_offline_after_s,
                    checkin_timeout_s=attempt * (his.retries + 1) + off.go_offline_after_s,
                    print_timeout_s=config.printer.timeout_s + 5,
-                   read_photo=config.card_reader.read_photo, kiosk_id=k.id,
+                   read_photo=config.privacy.read_photo, consent=config.privacy.consent,
+                   hospital_name=k.hospital_name, notice_url=config.privacy.notice_url,
+                   notice_texts={lang: text for lang, text in (("vi", config.privacy.notice_vi),
+                                                               ("en", config.privacy.notice_en)) if text},
+                   kiosk_id=k.id,
                    appointment_pattern=config.camera.appointment_pattern,
                    patient_code_pattern=config.camera.patient_code_pattern,
                    patient_code_prefix=k.patient_code_prefix, timezone=k.timezone, flow=k.flow,

@@ -47,6 +47,8 @@ from kiosk.identity.patient_code import PatientCodeRules
 from kiosk.journey import card_check, table
 from kiosk.journey.events import (  # noqa: F401 - the journey's vocabulary, re-exported
     CITIZEN_ID,
+    CONSENT_NOTICE,
+    CONSENT_TAP,
     DECLARABLE_PRIORITIES,
     FLOW_SHORT,
     FLOW_STEP_BY_STEP,
@@ -85,6 +87,7 @@ from kiosk.journey.events import (  # noqa: F401 - the journey's vocabulary, re-
     QrScanned,
     ReadChip,
     ReadPhoto,
+    RefuseConsent,
     Retry,
     SetLanguage,
     SetLargeText,
@@ -143,11 +146,15 @@ class Journey:
     # --- state -------------------------------------------------------------------------
     def reset(self) -> None:
         """Back to the welcome screen; drop every reference to personal data."""
-        self.step = self.steps[0].screens[0]
+        # the welcome screen (where the identify row starts; a gate before it, such as the consent
+        # row, is entered by the events it takes)
+        self.step = HOME_STEP if HOME_STEP in self.owners else self.steps[0].screens[0]
         self.language = self.settings.language
         self.speech = self.settings.speech
         self.large_text = self.settings.large_text
         self.keypad_field = CITIZEN_ID
+        self.consented = False                  # privacy.consent = "tap": this patient agreed
+        self.presented = None                   # the event held while the consent screen asks
         self.identity: Identity | None = None
         self.fallback: Identity | None = None   # QR/typed identity kept while the chip is read
         self.key: AccessKey | None = None
@@ -273,7 +280,9 @@ class Journey:
         owner = self.owner(self.step)
         handler = owner.handler(kind) if owner else None
         if handler is None:
-            handler = next((h for row in self.rows if (h := row.handler(kind, anywhere=True))), None)
+            # rows that skip this patient take nothing (the consent row, once agreed or when not asked)
+            handler = next((h for row in self.rows
+                            if (h := row.handler(kind, anywhere=True)) and not row.skip(self)), None)
         if handler is None:
             if not any(kind in row.on or kind in row.anywhere for row in self.rows):
                 raise TypeError(f"journey: unknown event {kind.__name__}")

@@ -15,6 +15,7 @@ from typing import Callable
 
 from kiosk.domain import Identity, mask_name
 from kiosk.journey.events import CITIZEN_ID, FLOW_SHORT, HOME, RETRY, TYPE_ID, Step
+from kiosk.journey.notice import notice_body
 from kiosk.texts.button_labels import button_names, said_label
 from kiosk.texts.messages import t as _text
 
@@ -84,8 +85,11 @@ def spoken_text(journey, local_time: Callable[[datetime | None], datetime | None
         said.append(t(journey.notice, lang))
     if step is Step.WELCOME:
         said.append(t("speech.welcome", lang))
+        said.append(t("speech.welcome.notice", lang))  # the privacy notice on the screen (Law 91/2025/QH15)
         if journey.printer_status in ("paper_out", "offline", "none"):
             said.append(t("speech.cannot_print", lang))
+    elif step is Step.CONSENT:
+        said.append(t("speech.consent", lang, notice=" ".join(notice_body(journey.settings, lang))))
     elif step is Step.NEED_KEY:
         said.append(t("speech.need_key", lang))
     elif step is Step.KEYPAD:

@@ -7,9 +7,10 @@ insured) is one module under ``kiosk/journey/steps/`` and one row here.
 """
 from __future__ import annotations
 
-from kiosk.journey.steps import confirm, department, identify, insurance, priority
+from kiosk.journey.steps import confirm, consent, department, identify, insurance, priority
 
 STEPS = (
+    consent.STEP,      # privacy.consent = "tap": the notice, agree or go to the desk, before the card is read
     identify.STEP,     # card / QR / keypad / patient code → an identity
     confirm.STEP,      # "is this you?" (step by step) and the lookup, the BHYT check beside it
     insurance.STEP,    # the BHYT outcome screen (skipped when the card is usable)

@@ -14,6 +14,9 @@ Each script entry names the step the patient must be on before acting, so a
 script that no longer fits the journey fails loudly instead of counting wrong.
 ``kiosk.flow = "step_by_step"`` is the flow before issue #18: replaying its
 scripts gives the "before" counts in the same run (``benchmarks/bench_journeys.py``).
+``privacy.consent = "tap"`` (``walk(..., consent=CONSENT_TAP)``) adds the consent screen
+after the patient presents the card or a code: the same scripts with that one tap
+(``Confirm`` on ``Step.CONSENT``) put in where it comes.
 """
 from __future__ import annotations
 
@@ -38,6 +41,8 @@ from kiosk.identity.patient_code import PatientCodeMatch
 from kiosk.insurance.card_check import CoverageStatus, InsuranceCheck
 from kiosk.insurance.rules import ticket_status
 from kiosk.journey.machine import (
+    CONSENT_NOTICE,
+    CONSENT_TAP,
     FLOW_SHORT,
     FLOW_STEP_BY_STEP,
     PATIENT_CODE,
@@ -64,6 +69,7 @@ from kiosk.journey.machine import (
     QrScanned,
     ReadChip,
     ReadPhoto,
+    RefuseConsent,
     Retry,
     SetLanguage,
     SetLargeText,
@@ -74,7 +80,7 @@ from kiosk.journey.machine import (
 )
 
 USER_EVENTS = (OpenKeypad, IdTyped, PatientCodeTyped, Confirm, ChooseDepartment, DeclarePriority, TogglePriority,
-               AcceptFee, GoHome, Retry, SetLanguage, SetSpeech, SetLargeText)
+               AcceptFee, GoHome, Retry, SetLanguage, SetSpeech, SetLargeText, RefuseConsent)
 DEVICE_EVENTS = (CardInserted, CardRemoved, QrScanned)
 TODAY = date(2026, 11, 25)
 TZ = "Asia/Ho_Chi_Minh"
@@ -173,14 +179,28 @@ class World:
         return CheckInResult(ticket, "online", "p", "e", journey.appointment.id if journey.appointment else None)
 
 
+PRESENTING = (CardInserted, QrScanned, IdTyped, PatientCodeTyped)
+
+
+def with_consent(script) -> list:
+    """``script`` as it runs with ``privacy.consent = "tap"``: the first time the patient
+    presents the card or a code, the consent screen comes, and one tap agrees."""
+    out = list(script)
+    first = next(i for i, (_, ev) in enumerate(out) if isinstance(ev, PRESENTING))
+    out.insert(first + 1, (Step.CONSENT, Confirm()))
+    return out
+
+
 def walk(name: str, script, key: str, *, flow: str = FLOW_SHORT, world: World | None = None,
-         check_insurance: bool = False, on_invalid: str = "counter") -> Walk:
+         check_insurance: bool = False, on_invalid: str = "counter", consent: str = CONSENT_NOTICE) -> Walk:
     """Drive one journey with ``script`` — ``(step the patient is on, event)``
     pairs — answering every effect from ``world``; the walk must end on the
-    ticket (``Step.DONE``)."""
+    ticket (``Step.DONE``). With ``consent = CONSENT_TAP`` the script gets the consent tap."""
     world = world or World()
+    if consent == CONSENT_TAP:
+        script = with_consent(script)
     settings = Settings(kiosk_id="WALK", flow=flow, timezone=TZ, check_insurance=check_insurance,
-                        insurance_on_invalid=on_invalid, patient_code_prefix=PATIENT_CODE_PREFIX)
+                        insurance_on_invalid=on_invalid, patient_code_prefix=PATIENT_CODE_PREFIX, consent=consent)
     journey = Journey(settings, today=lambda: TODAY)
     journey.handle(DepartmentsLoaded(world.departments, None))
     screens: list[Step] = []
@@ -279,17 +299,20 @@ def insurance_scripts(flow: str) -> dict[str, tuple[str, list, str, str]]:
     return {INSURANCE_JOURNEY: (key, chip, "000", "counter"), FEE_JOURNEY: ("ngoc", fee, "010", "fee")}
 
 
-def walk_all(flow: str) -> list[Walk]:
+def walk_all(flow: str, consent: str = CONSENT_NOTICE) -> list[Walk]:
     """Every journey in ``flow``, and the journeys with the BHYT card check on
     (``Settings.check_insurance``): the chip journey with a valid card, and a
-    walk-in whose expired card is accepted as a fee-paying visit (one more tap)."""
-    walks = [walk(name, script, key, flow=flow) for name, (key, script) in scripts(flow).items()]
+    walk-in whose expired card is accepted as a fee-paying visit (one more tap).
+    ``consent``: ``privacy.consent`` (``CONSENT_TAP`` adds the consent tap to each)."""
+    walks = [walk(name, script, key, flow=flow, consent=consent) for name, (key, script) in scripts(flow).items()]
     for name, (key, script, code, on_invalid) in insurance_scripts(flow).items():
         walks.append(walk(name, script, key, flow=flow, world=World(coverage=code), check_insurance=True,
-                          on_invalid=on_invalid))
+                          on_invalid=on_invalid, consent=consent))
     return walks
 
 
 FLOWS = (FLOW_SHORT, FLOW_STEP_BY_STEP)
-__all__ = ["Walk", "WalkError", "World", "walk", "walk_all", "scripts", "insurance_scripts", "FLOWS",
+CONSENTS = (CONSENT_NOTICE, CONSENT_TAP)
+__all__ = ["Walk", "WalkError", "World", "walk", "walk_all", "scripts", "insurance_scripts", "FLOWS", "CONSENTS",
+           "with_consent",
            "patient_code", "demo_people"]

@@ -16,6 +16,7 @@ from kiosk.demo_data import demo_person
 from kiosk.domain import Appointment, CheckInResult, Department, Patient, Ticket
 from kiosk.journey import machine as j
 from kiosk.journey import table
+from kiosk.journey.steps import identify
 from kiosk.journey.walker import FEE_JOURNEY, INSURANCE_JOURNEY, walk_all
 from kiosk.ports import PatientLookup
 
@@ -155,7 +156,7 @@ def test_the_default_table_is_unchanged_by_a_copy(payment):
 
 
 def test_the_rows_in_order_and_every_screen_has_one_owner():
-    assert [row.name for row in table.STEPS] == ["identify", "confirm", "insurance", "department", "priority"]
+    assert [row.name for row in table.STEPS] == ["consent", "identify", "confirm", "insurance", "department", "priority"]
     jr = journey()
     owned = [screen for row in jr.rows for screen in row.screens]
     assert len(owned) == len(set(owned))
@@ -181,7 +182,7 @@ def test_a_row_entered_without_its_inputs_is_logged_by_name_only(caplog):
     class Wants(j.JourneyStep):
         name, screens, needs = "wants", (j.Step.PRIORITY,), ("department_code",)
 
-    jr = journey((table.STEPS[0], Wants()))
+    jr = journey((identify.STEP, Wants()))
     with caplog.at_level(logging.ERROR, logger="kiosk.journey"):
         jr.handle(j.QrScanned(QR_AN))  # identify's exit: the next row lacks a department
     [record] = entered_without_inputs(caplog)

@@ -62,7 +62,7 @@ def only(effects, kind):
 
 
 def test_card_first_then_qr_reads_chip_with_can_and_checks_in_booked_patient():
-    jr = new_journey()
+    jr = new_journey(read_photo=True)  # privacy.read_photo (default off)
     assert jr.handle(j.CardInserted()) == [] and jr.step is j.Step.NEED_KEY
     read = only(jr.handle(j.QrScanned(QR_AN)), j.ReadChip)
     assert jr.step is j.Step.READING and read.key.can == "012345" and not read.with_photo
@@ -95,7 +95,7 @@ def test_qr_alone_is_lower_assurance_and_a_card_upgrades_it():
 
 
 def test_a_photo_that_cannot_be_read_or_comes_late_changes_nothing():
-    jr = new_journey()
+    jr = new_journey(read_photo=True)  # privacy.read_photo (default off)
     jr.handle(j.CardInserted())
     read = only(jr.handle(j.QrScanned(QR_AN)), j.ReadChip)
     photo = only(jr.handle(j.OpDone(read.op, chip())), j.ReadPhoto)

@@ -53,7 +53,7 @@ def test_qr_is_looked_up_at_once_and_one_tap_checks_the_booked_patient_in():
 
 
 def test_chip_identity_goes_straight_to_the_lookup_and_the_photo_arrives_on_the_visit_screen():
-    jr = new_journey()
+    jr = new_journey(read_photo=True)  # privacy.read_photo (default off)
     jr.handle(j.CardInserted())
     read = effect(jr.handle(j.IdTyped(AN["citizen_id"])), j.ReadChip)  # typed on the card screen itself
     effects = jr.handle(j.OpDone(read.op, person_identity(AN)))

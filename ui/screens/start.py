@@ -13,6 +13,7 @@ from kiosk.journey import machine as j
 from kiosk.ports import DEVICE_ERROR, DEVICE_MISSING, PRINTER_OFFLINE, PRINTER_PAPER_OUT
 from ui.pictures import CardOnReaderPicture, QrToCameraPicture, Spinner
 from ui.screens.base import Screen, button, label, repolish, set_direction
+from ui.screens.privacy import PrivacyNotice
 
 UNAVAILABLE = (DEVICE_MISSING, DEVICE_ERROR, "none")
 CANNOT_PRINT = (PRINTER_PAPER_OUT, PRINTER_OFFLINE, "none")
@@ -34,6 +35,8 @@ class WelcomeScreen(Screen):
         self.body.addLayout(self.pictures, 1)
         self.device_hint = label("hint", center=True)
         self.body.addWidget(self.device_hint)
+        self.privacy = PrivacyNotice()  # before the card is read: what, why, who, how long, rights (Law 91/2025)
+        self.body.addWidget(self.privacy)
         self.printer_warning = label("notice", center=True)
         self.outer.insertWidget(1, self.printer_warning)
         self.type_id = button("secondary", lambda: self.send(j.OpenKeypad(j.CITIZEN_ID)))
@@ -67,6 +70,7 @@ class WelcomeScreen(Screen):
         self.printer_warning.setText(self.t("ui.printer.cannot_print"))
         # (an unknown status while the printer is starting up is not yet a warning)
         self.printer_warning.setVisible(journey.printer_status in CANNOT_PRINT)
+        self.privacy.show_notice(journey.settings, self.lang, self.u, brief=journey.large_text)
 
     @property
     def stacked_footer(self) -> bool:  # two long button texts: one under the other in portrait
