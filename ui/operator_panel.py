@@ -36,7 +36,7 @@ class OperatorPanel(QWidget):
         self.controller, self.controls = controller, controls
         lay = QHBoxLayout(self)
         left = QVBoxLayout()
-        lay.addLayout(left, 1)
+        lay.addLayout(left, 3)  # the sample people's lines need the width; the ticket image is narrow
         left.addWidget(self._people())
         left.addWidget(self._devices())
         left.addStretch(1)
@@ -58,6 +58,7 @@ class OperatorPanel(QWidget):
     def _people(self) -> QGroupBox:
         box = QGroupBox("Sample people (fictional)")
         grid = QGridLayout(box)
+        grid.setColumnStretch(0, 1)
         c = self.controls
         reader, camera = c.simulates("card_reader"), c.simulates("camera")
         facility = load_demo()["hospital"]["facility_code"]
@@ -73,7 +74,7 @@ class OperatorPanel(QWidget):
             bhyt = person.get("bhyt") or {}
             notes.append(BHYT_NOTES.get(bhyt.get("result", "050"), "BHYT card")
                          + (", registered elsewhere" if bhyt.get("facility", facility) != facility else ""))
-            who = QLabel(f"{key} — born {person['birth_date'][:4]} {'; '.join(notes)}")
+            who = QLabel(f"{key} ({person['birth_date'][:4]}): {'; '.join(notes)}")
             who.setWordWrap(True)  # the panel fits beside (or under) the kiosk preview
             grid.addWidget(who, row, 0)
             if reader:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QApplication, QPushButton
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 
 from app.cli.ui_cmd import TITLE_BAR, demo_geometry
 from app.demo_controls import SimulatorControls
@@ -105,6 +105,15 @@ def test_demo_windows_keep_their_places_and_board_labels_show(demo_windows, size
         assert not _overlap(ra, rb), (a, ra, b, rb)
     buttons = demo_windows["board"].findChildren(QPushButton)
     assert buttons
+    for room in demo_windows["board"].panels.values():  # inside its room, none over another
+        rects = [b.geometry() for b in room.buttons.values()]
+        for r in rects:
+            assert room.rect().contains(r), (room.code, r, room.rect())
+        for a, b in combinations(rects, 2):
+            assert not a.intersects(b), (room.code, a, b)
+    for label in demo_windows["panel"].findChildren(QLabel):  # every sample person's line whole
+        if label.wordWrap() and label.text():
+            assert label.heightForWidth(label.width()) <= label.height(), label.text()
     for b in buttons:
         text = b.text()
         assert text.strip() and b.isVisible(), b.objectName()

@@ -257,7 +257,7 @@ class BoardWindow(QWidget):
         outer.addWidget(self.grid_host, 1)
         outer.addWidget(self.ticker)
         self.panels = {code: RoomPanel(code, name, lang, demo_actions) for code, name in rooms}
-        self._placed_as: str | None = None
+        self._placed_as: tuple[str, bool] | None = None
 
         self._clock_timer = QTimer(self)
         self._clock_timer.timeout.connect(self._tick)
@@ -299,14 +299,17 @@ class BoardWindow(QWidget):
 
     def _place_panels(self) -> None:
         orient = self.current_orientation()
-        if orient == self._placed_as:
+        n = len(self.panels)
+        # A strip (more than twice as wide as high, e.g. `kiosk demo --board` beside the kiosk):
+        # two rows of rooms, each tall enough for its numbers and buttons.
+        wide = orient == "landscape" and n > 8 and self.width() > 2.1 * self.height()
+        if (orient, wide) == self._placed_as:
             return
-        self._placed_as = orient
+        self._placed_as = (orient, wide)
         for panel in self.panels.values():
             self.grid.removeWidget(panel)
-        n = len(self.panels)
         if orient == "landscape":
-            cols = n if n <= 4 else math.ceil(n / 2) if n <= 8 else math.ceil(n / 3)
+            cols = n if n <= 4 else math.ceil(n / 2) if n <= 8 or wide else math.ceil(n / 3)
         else:
             cols = 1 if n <= 3 else 2 if n <= 8 else 3
         for col in range(self.grid.columnCount()):
