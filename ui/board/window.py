@@ -217,7 +217,7 @@ class BoardWindow(QWidget):
                  demo_actions: Callable[[str, str], None] | None = None):
         super().__init__()
         self.setObjectName("board")
-        self.setWindowTitle(f"{hospital} — {title}")
+        self.setWindowTitle(f"{hospital} — {title or t('board.all_rooms', lang)}")
         self.setStyleSheet(f"QWidget#board {{ background: {BG}; }}")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.clock = clock
