@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from kiosk.config.loader import HisSection
-from kiosk.demo_data import SEX_TO_GENDER, demo_patient_code, load_demo
+from kiosk.demo_data import SEX_TO_GENDER, demo_booking_code, demo_patient_code, load_demo
 
 
 def _uuid_for(kind: str, key: str) -> str:
@@ -107,7 +107,7 @@ def build_seed_bundle(his: HisSection, day: date, tz, demo_path: str | None = No
         if appt:
             start = datetime.combine(day, time.fromisoformat(appt["time"]), tzinfo=tz)
             end = start + timedelta(minutes=15)
-            booking = f"LH{day:%y%m%d}{person['citizen_id'][-4:]}"
+            booking = demo_booking_code(person, day)
             participants = [
                 {"actor": {"reference": _uuid_for("patient", person["key"])}, "status": "accepted"},
                 {"actor": {"reference": _uuid_for("room", appt["room"])}, "status": "accepted"},

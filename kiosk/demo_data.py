@@ -54,6 +54,13 @@ def demo_patient_code(person: dict, suffix: str = "") -> str:
     return f"BN-{person['citizen_id'][-6:]}{suffix.upper()}"
 
 
+def demo_booking_code(person: dict, day: date) -> str:
+    """The booking code of a demo person's appointment on ``day`` (the hospital's
+    local day), as the sandbox HIS seeds it and an appointment QR shows it:
+    ``LH``, the day as YYMMDD and the last four ID digits."""
+    return f"LH{day:%y%m%d}{person['citizen_id'][-4:]}"
+
+
 def _ddmmyyyy(iso: str) -> str:
     return date.fromisoformat(iso).strftime("%d%m%Y")
 

@@ -1,8 +1,11 @@
 """The demo's operator panel: what a tester does with the hardware — lay a
-sample card on the reader, hold a sample QR code or an old slip's patient-code
-barcode to the camera, run the printer out of paper, take the HIS offline —
+sample card on the reader, hold a sample CCCD QR code, a booked patient's
+appointment QR or an old slip's patient-code barcode to the camera, run the printer out of paper, take the HIS offline —
 and the printed ticket image."""
 from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
@@ -17,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.demo_data import demo_patient_code, demo_people, load_demo
+from kiosk.demo_data import demo_booking_code, demo_patient_code, demo_people, load_demo
 from kiosk.ports import PRINTER_OFFLINE, PRINTER_OK, PRINTER_PAPER_LOW, PRINTER_PAPER_OUT, DemoControls
 from ui.tour import cccd_qr
 
@@ -33,7 +36,7 @@ class OperatorPanel(QWidget):
         self.controller, self.controls = controller, controls
         lay = QHBoxLayout(self)
         left = QVBoxLayout()
-        lay.addLayout(left, 1)
+        lay.addLayout(left, 3)  # the sample people's lines need the width; the ticket image is narrow
         left.addWidget(self._people())
         left.addWidget(self._devices())
         left.addStretch(1)
@@ -55,6 +58,7 @@ class OperatorPanel(QWidget):
     def _people(self) -> QGroupBox:
         box = QGroupBox("Sample people (fictional)")
         grid = QGridLayout(box)
+        grid.setColumnStretch(0, 1)
         c = self.controls
         reader, camera = c.simulates("card_reader"), c.simulates("camera")
         facility = load_demo()["hospital"]["facility_code"]
@@ -70,7 +74,9 @@ class OperatorPanel(QWidget):
             bhyt = person.get("bhyt") or {}
             notes.append(BHYT_NOTES.get(bhyt.get("result", "050"), "BHYT card")
                          + (", registered elsewhere" if bhyt.get("facility", facility) != facility else ""))
-            grid.addWidget(QLabel(f"{key} — born {person['birth_date'][:4]} {'; '.join(notes)}"), row, 0)
+            who = QLabel(f"{key} ({person['birth_date'][:4]}): {'; '.join(notes)}")
+            who.setWordWrap(True)  # the panel fits beside (or under) the kiosk preview
+            grid.addWidget(who, row, 0)
             if reader:
                 grid.addWidget(self._button("Insert card", lambda k=key: c.insert_card(k)), row, 1)
             if camera:
@@ -79,6 +85,9 @@ class OperatorPanel(QWidget):
                     code = demo_patient_code(person)
                     grid.addWidget(self._button(f"Old slip {code}", lambda code=code: c.show_slip(code, 1.0)),
                                    row, 3)
+                if person.get("in_his") and person.get("appointment"):
+                    grid.addWidget(self._button("Appointment QR", lambda p=person: c.show_qr(
+                        self.booking_code(p), seconds=1.0)), row, 4)
         if reader:
             grid.addWidget(self._button("Remove card", c.remove_card), len(demo_people()), 1)
         if camera:
@@ -99,6 +108,12 @@ class OperatorPanel(QWidget):
                                               ("BHXH gateway back", "up"))):
                 row.addWidget(self._button(text, lambda m=mode: self.controls.set_gateway(m)), 2, i, 1, 1)
         return box
+
+    def booking_code(self, person: dict) -> str:
+        """Today's booking code of a booked demo person (the sandbox HIS seeds
+        today's appointments, today in the hospital's time zone)."""
+        today = datetime.now(ZoneInfo(self.controller.config.kiosk.timezone)).date()
+        return demo_booking_code(person, today)
 
     @staticmethod
     def _button(text: str, action) -> QPushButton:

@@ -2,7 +2,7 @@
 every ticket (``queue_web``), for the whole hospital.
 
     kiosk queue-server [--config F] [--host H] [--port P]
-    kiosk queue-server --new-secret [--force]     # writes [queue_web] token_secret_file (mode 0600)
+    kiosk queue-server --new-secret [FILE] [--force]   # writes FILE, or [queue_web] token_secret_file (mode 0600)
 
 When listening it prints one JSON line (``{"url": …, "port": …}``) on stdout;
 logs go to stderr (the journal), redacted, never with ticket tokens.
@@ -22,8 +22,9 @@ def register(sub) -> None:
     p.add_argument("--config", help="config file (default: $KIOSK_CONFIG, then the platform config dir)")
     p.add_argument("--host", help="address to listen on (default: queue_web.host, 127.0.0.1)")
     p.add_argument("--port", type=int, help="TCP port (default: queue_web.port; 0 = any free port)")
-    p.add_argument("--new-secret", action="store_true",
-                   help="write a new ticket-link secret to queue_web.token_secret_file (mode 0600) and exit")
+    p.add_argument("--new-secret", nargs="?", const="", default=None, metavar="FILE",
+                   help="write a new ticket-link secret (mode 0600) to FILE, or without FILE to "
+                        "queue_web.token_secret_file, and exit")
     p.add_argument("--force", action="store_true", help="with --new-secret: replace an existing secret")
     p.set_defaults(func=run)
 
@@ -32,11 +33,13 @@ def _new_secret(path: str, force: bool) -> int:
     from kiosk.board.follow import write_secret
 
     if not path:
-        raise ConfigError("queue_web.token_secret_file: set the file's path in the config first, "
-                          "e.g. /etc/kiosk/queue-token.secret")
+        raise ConfigError("queue_web.token_secret_file: give the file on the command line "
+                          "(kiosk queue-server --new-secret /etc/kiosk/queue-token.secret) "
+                          "or set its path in the config")
     written = write_secret(path, overwrite=force)
     print_json({"written": str(written), "mode": "0600",
-                "next": "copy this file (mode 0600) to every kiosk, at the same path"})
+                "next": "set [queue_web] token_secret_file to this path and copy the file "
+                        "(mode 0600) to every kiosk, at the same path"})
     return 0
 
 
@@ -53,8 +56,8 @@ def _secret_path(config_arg: str | None) -> str:
 
 
 def run(args) -> int:
-    if args.new_secret:
-        return _new_secret(_secret_path(args.config), args.force)
+    if args.new_secret is not None:  # FILE given: no config needed; without: the config's path
+        return _new_secret(args.new_secret or _secret_path(args.config), args.force)
     from app import compose
     from app.metrics_http import start_metrics_server
     from kiosk.operations.logs import setup_logging

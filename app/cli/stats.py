@@ -2,18 +2,21 @@
 
     kiosk stats --from 2026-03-02 --to 2026-03-06 [--department NOI]
                 [--json | --format md|csv|html] [--output FILE] [--config FILE]
+    kiosk stats --from today-6 --to today
 
 Days are the hospital's local days (kiosk.timezone), both ends included;
-without dates, today. Markdown on standard output by default; ``--output
+without dates, today. A day is YYYY-MM-DD, ``today``, ``yesterday`` or
+``today-N`` (N days before today). Markdown on standard output by default; ``--output
 report.html`` (or .csv, .json, .md) picks the format from the file name when
 none is given. Bad input is one line naming the option, exit code 2.
 """
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,8 +29,8 @@ FORMATS = ("md", "csv", "html", "json")
 
 def register(sub) -> None:
     p = sub.add_parser("stats", help="check-in statistics from the HIS (per hour, department, channel; waits)")
-    p.add_argument("--from", dest="from_day", metavar="DATE", help="first day YYYY-MM-DD (default: today)")
-    p.add_argument("--to", dest="to_day", metavar="DATE", help="last day YYYY-MM-DD, included (default: --from)")
+    p.add_argument("--from", dest="from_day", metavar="DATE", help="first day: YYYY-MM-DD, today, yesterday or today-N (default: today)")
+    p.add_argument("--to", dest="to_day", metavar="DATE", help="last day, included: YYYY-MM-DD, today, yesterday or today-N (default: --from)")
     p.add_argument("--department", metavar="CODE", help="only this department (its code in the HIS, e.g. NOI)")
     how = p.add_mutually_exclusive_group()
     how.add_argument("--json", action="store_true", help="the numbers as JSON (same as --format json)")
@@ -35,6 +38,23 @@ def register(sub) -> None:
     p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
     p.add_argument("--config", help="config file (default: $KIOSK_CONFIG, then the usual places)")
     p.set_defaults(func=run)
+
+
+RELATIVE_DAY = re.compile(r"^today(?:-([0-9]{1,4}))?\Z")
+
+
+def relative_day(text: str | None, today: date) -> str | None:
+    """``today``, ``yesterday``, ``today-N`` as YYYY-MM-DD; anything else unchanged
+    (a date, or a mistake that ``make_query`` names)."""
+    if text is None:
+        return None
+    word = text.strip().lower()
+    if word == "yesterday":
+        return (today - timedelta(days=1)).isoformat()
+    match = RELATIVE_DAY.match(word)
+    if match:
+        return (today - timedelta(days=int(match.group(1) or 0))).isoformat()
+    return text
 
 
 def output_format(args) -> str:
@@ -74,8 +94,9 @@ def run(args) -> int:
     config = load_config(args.config)
     tz = config.kiosk.timezone
     try:
-        query = make_query(args.from_day, args.to_day, today=datetime.now(ZoneInfo(tz)).date(), timezone=tz,
-                           department=args.department)
+        today = datetime.now(ZoneInfo(tz)).date()
+        query = make_query(relative_day(args.from_day, today), relative_day(args.to_day, today), today=today,
+                           timezone=tz, department=args.department)
         if args.output and not Path(args.output).expanduser().parent.is_dir():
             raise StatsInputError(f"--output: folder {str(Path(args.output).parent)!r} does not exist")
     except StatsInputError as exc:

@@ -191,6 +191,45 @@ def _demo_services(config):
     return compose.build_kiosk(config)
 
 
+TITLE_BAR = 32  # room left above each window for a window manager's title bar
+GAP = 8
+
+
+def demo_geometry(screen: tuple[int, int, int, int], kiosk_size: tuple[int, int], *,
+                  board: bool = False) -> dict[str, tuple[int, int, int, int]]:
+    """Where `kiosk demo` puts its windows on ``screen`` (x, y, width, height
+    of the available area): the kiosk (a scaled preview of ``kiosk_size``) at
+    the left, the operator panel (with its ticket preview) at the right and,
+    with ``board``, the calling board under the panel (portrait) or under the
+    kiosk (landscape) — each (x, y, width, height) of the window's inside,
+    a title bar's height left free above it; none covers another.
+
+    Portrait: the kiosk at the left, the full height; the panel at the right,
+    the board under it. Landscape: the kiosk at the top left, the panel under
+    it; the board at the right, the full height (a room needs height for its
+    numbers and call buttons)."""
+    x, y, w, h = screen
+    kw, kh = kiosk_size
+    portrait = kh > kw
+    if portrait:  # the full height, at most a third of the width
+        scale = min(1.0, (h - TITLE_BAR) / kh, (w * 0.34) / kw)
+    else:  # half the width with a board (the panel goes under it), a bit more without
+        scale = min(1.0, (w * (0.5 if board else 0.56)) / kw, (h - TITLE_BAR) / kh)
+    kiosk = (x, y + TITLE_BAR, int(kw * scale), int(kh * scale))
+    right_x = x + kiosk[2] + GAP
+    right_w = x + w - right_x
+    full = (right_x, y + TITLE_BAR, right_w, h - TITLE_BAR)
+    if not board:
+        return {"kiosk": kiosk, "panel": full}
+    if portrait:
+        panel_h = max(440, int(h * 0.4))
+        board_y = y + TITLE_BAR + panel_h + GAP + TITLE_BAR
+        return {"kiosk": kiosk, "panel": (right_x, y + TITLE_BAR, right_w, panel_h),
+                "board": (right_x, board_y, right_w, y + h - board_y)}
+    panel_y = kiosk[1] + kiosk[3] + GAP + TITLE_BAR
+    return {"kiosk": kiosk, "panel": (x, panel_y, kiosk[2], y + h - panel_y), "board": full}
+
+
 def _demo_ui(args, config, services, sandbox, stop: StopSignals, gateway=None) -> int:
     from app import compose
     from app.demo_controls import SimulatorControls
@@ -223,20 +262,20 @@ def _demo_ui(args, config, services, sandbox, stop: StopSignals, gateway=None) -
         from ui.operator_panel import OperatorPanel
 
         screen = app.primaryScreen().availableGeometry()
-        scale = min(1.0, (screen.height() - 60) / size[1], (screen.width() * 0.62) / size[0])
-        window.resize(int(size[0] * scale), int(size[1] * scale))
-        window.move(screen.left(), screen.top())
+        places = demo_geometry((screen.x(), screen.y(), screen.width(), screen.height()), size,
+                               board=args.board is not None)
+        window.setGeometry(*places["kiosk"])
         window.show()
         panel = OperatorPanel(controller, controls)
-        panel.resize(max(420, screen.width() - window.width() - 20), min(900, screen.height() - 60))
-        panel.move(screen.left() + window.width() + 10, screen.top())
+        panel.setGeometry(*places["panel"])
         panel.show()
         if args.board is not None:  # a calling board beside the kiosk (ui/board)
-            from ui.board import open_board, place_beside
+            from ui.board import open_board
 
             parts = compose.build_board(config, department=args.board, every_room=True)
             board = open_board(config, parts, demo=True, orientation="landscape")
-            place_beside(board, panel)
+            board.window.setGeometry(*places["board"])
+            board.window.show()
             app.aboutToQuit.connect(board.stop)
         print(f"kiosk demo: sandbox HIS at {sandbox.base_url}, BHXH gateway simulator at "
               f"{gateway.base_url if gateway else '(none)'}; use the operator panel to insert "

@@ -40,6 +40,7 @@ STALE_BG, STALE_INK = "#ffd21f", "#1a1200"
 FONT = "DejaVu Sans"
 FLASH_TOGGLES = 12  # 6 s at 500 ms
 PRIORITY_MARK = "★"
+BUTTON_PAD_Y, BUTTON_PAD_X, BUTTON_GAP = 4, 6, 6  # a demo button's padding inside its border, the gap between
 LINE = 1.42  # line height / font size that keeps Vietnamese stacked marks (Ầ, Ố) unclipped
 
 
@@ -94,16 +95,18 @@ class RoomPanel(QFrame):
         lay.setStretch(4, 2)
         self.buttons: dict[str, QPushButton] = {}
         if demo_actions is not None:
-            row = QHBoxLayout()
-            for action, key in (("call-next", "board.call_next"), ("recall", "board.recall"),
-                                ("start", "board.start"), ("skip", "board.skip")):
+            row = QGridLayout()  # two by two: each label has half the room's width
+            row.setSpacing(BUTTON_GAP)
+            for i, (action, key) in enumerate((("call-next", "board.call_next"), ("recall", "board.recall"),
+                                               ("start", "board.start"), ("skip", "board.skip"))):
                 b = QPushButton(t(key, lang))
                 b.setObjectName(f"{action}-{code}")
                 b.setStyleSheet("QPushButton { background: #1d5fb8; color: white; border: none; "
-                                "border-radius: 8px; padding: 6px 8px; font-weight: bold; }"
+                                f"border-radius: 8px; padding: {BUTTON_PAD_Y}px {BUTTON_PAD_X}px; font-weight: bold; }}"
                                 "QPushButton:disabled { background: #3a4654; color: #c0c8d0; }")
+                b.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
                 b.clicked.connect(lambda _=False, a=action: demo_actions(a, code))
-                row.addWidget(b)
+                row.addWidget(b, i // 2, i % 2)
                 self.buttons[action] = b
             lay.addLayout(row)
 
@@ -156,14 +159,28 @@ class RoomPanel(QFrame):
             self.next_more: (min(h * 0.04, w / 22), False),
             self.recent: (min(h * 0.05, w / 16), False),
         }
-        button_px = max(9.0, min(h * 0.035, w / 26))
-        fixed = 20 + 4 * len(sizes) + (button_px * 2.4 if self.buttons else 0)
+        fixed = 20 + 4 * len(sizes) + (self._size_buttons(w, h) if self.buttons else 0)
         needed = sum(px for px, _ in sizes.values()) * LINE
         scale = min(1.0, max(0.1, (h - fixed) / needed)) if needed else 1.0
         for label, (px, bold) in sizes.items():
             _size(label, px * scale, bold)
+
+    def _size_buttons(self, w: int, h: int) -> int:
+        """The demo buttons' font: made smaller until every label fits its
+        button's width; the row's height is kept for it (a label is never
+        squeezed out of sight). Returns that height."""
+        from PySide6.QtGui import QFontMetrics
+
+        px = max(9.0, min(h * 0.035, w / 26))
+        each = (w - 32 - BUTTON_GAP) / 2 - 2 * BUTTON_PAD_X - 4
+        widest = max(self.buttons.values(), key=lambda b: QFontMetrics(_font(px)).horizontalAdvance(b.text()))
+        while px > 8 and QFontMetrics(_font(px)).horizontalAdvance(widest.text()) > each:
+            px *= 0.92
+        height = QFontMetrics(_font(px)).height() + 2 * BUTTON_PAD_Y + 4
         for b in self.buttons.values():
-            b.setFont(_font(button_px))
+            b.setFont(_font(px))
+            b.setFixedHeight(height)
+        return 2 * height + BUTTON_GAP
 
 
 def _size(label: QLabel, px: float, bold: bool = True) -> None:
@@ -200,7 +217,7 @@ class BoardWindow(QWidget):
                  demo_actions: Callable[[str, str], None] | None = None):
         super().__init__()
         self.setObjectName("board")
-        self.setWindowTitle(f"{hospital} — {title}")
+        self.setWindowTitle(f"{hospital} — {title or t('board.all_rooms', lang)}")
         self.setStyleSheet(f"QWidget#board {{ background: {BG}; }}")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.clock = clock
@@ -240,7 +257,7 @@ class BoardWindow(QWidget):
         outer.addWidget(self.grid_host, 1)
         outer.addWidget(self.ticker)
         self.panels = {code: RoomPanel(code, name, lang, demo_actions) for code, name in rooms}
-        self._placed_as: str | None = None
+        self._placed_as: tuple[str, bool] | None = None
 
         self._clock_timer = QTimer(self)
         self._clock_timer.timeout.connect(self._tick)
@@ -282,14 +299,17 @@ class BoardWindow(QWidget):
 
     def _place_panels(self) -> None:
         orient = self.current_orientation()
-        if orient == self._placed_as:
+        n = len(self.panels)
+        # A strip (more than twice as wide as high, e.g. `kiosk demo --board` beside the kiosk):
+        # two rows of rooms, each tall enough for its numbers and buttons.
+        wide = orient == "landscape" and n > 8 and self.width() > 2.1 * self.height()
+        if (orient, wide) == self._placed_as:
             return
-        self._placed_as = orient
+        self._placed_as = (orient, wide)
         for panel in self.panels.values():
             self.grid.removeWidget(panel)
-        n = len(self.panels)
         if orient == "landscape":
-            cols = n if n <= 4 else math.ceil(n / 2) if n <= 8 else math.ceil(n / 3)
+            cols = n if n <= 4 else math.ceil(n / 2) if n <= 8 or wide else math.ceil(n / 3)
         else:
             cols = 1 if n <= 3 else 2 if n <= 8 else 3
         for col in range(self.grid.columnCount()):
