@@ -166,7 +166,7 @@ def _demo_config(args, base_url: str, data_dir: str, gateway=None):
         config.kiosk.hospital_name = load_demo()["hospital"]["name"]
         config.insurance.timeout_s = DEMO_GATEWAY_TIMEOUT_S
     if gateway is not None:  # [insurance] for the simulator; the config keeps its policy and timing
-        kept = {k: getattr(config.insurance, k) for k in ("timeout_s", "recheck_after_s", "on_invalid",
+        kept = {k: getattr(config.insurance, k) for k in ("timeout_s", "recheck_after_s", "on_invalid", "outcomes",
                                                           "retry_base_s", "retry_max_s", "max_attempts")}
         if getattr(args, "on_invalid", None):
             kept["on_invalid"] = args.on_invalid

@@ -269,6 +269,7 @@ class Settings:
     speech_timeout_factor: float = SpeechSection().timeout_factor
     check_insurance: bool = False   # ask the BHYT check beside the patient lookup (CheckInsurance)
     insurance_on_invalid: str = "counter"  # an invalid card: "counter" (go to the desk) or "fee" (fee-paying visit)
+    insurance_outcomes: tuple = ()  # (outcome, action) pairs of [insurance.outcomes]; they win over on_invalid
     insurance_timeout_s: float = 15.0  # the longest the patient waits for the gateway
 
     @classmethod
@@ -289,6 +290,7 @@ class Settings:
                    speech_timeout_factor=config.speech.timeout_factor,
                    check_insurance=config.insurance.gateway != "none",
                    insurance_on_invalid=config.insurance.on_invalid,
+                   insurance_outcomes=tuple(config.insurance.policy().items()),
                    insurance_timeout_s=config.insurance.timeout_s)
 
 
