@@ -34,7 +34,8 @@ def test_kiosk_demo_points_insurance_at_the_simulator_it_started(gateway, tmp_pa
     assert ins.timeout_s == 5.0  # the demo's patient does not wait the production default
     assert stat.S_IMODE(Path(ins.password_file).stat().st_mode) == 0o600
     args.on_invalid = None
-    assert _demo_config(args, "http://127.0.0.1:9/fhir/R4", str(tmp_path), gateway).insurance.on_invalid == "counter"
+    demo = _demo_config(args, "http://127.0.0.1:9/fhir/R4", str(tmp_path), gateway).insurance
+    assert demo.on_invalid == "" and demo.policy()["no_card"] == "fee"  # the defaults of [insurance.outcomes]
 
 
 def test_the_operator_panel_takes_the_gateway_down_slow_and_back(qtbot, gateway, kiosk_config, tmp_path):
