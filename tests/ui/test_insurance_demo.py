@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QLabel, QPushButton
 
 from app.cli.ui_cmd import _demo_config
 from app.demo_controls import SimulatorControls
@@ -56,6 +56,12 @@ def test_the_operator_panel_takes_the_gateway_down_slow_and_back(qtbot, gateway,
         panel = OperatorPanel(controller, controls)
         qtbot.addWidget(panel)
         buttons = {b.text(): b for b in panel.findChildren(QPushButton)}
+        texts = [label.text() for label in panel.findChildren(QLabel)]
+        # both policies a newcomer can try: huong (no card) -> fee; the gateway down -> checked later
+        assert any(t.startswith("huong") and "no BHYT card → offered a fee-paying visit" in t for t in texts), texts
+        assert any(t.startswith("nhung") and "BHYT expired → offered a fee-paying visit" in t for t in texts)
+        [policy] = [label.text() for label in panel.findChildren(QLabel, "bhyt_policy")]
+        assert "gateway down or slow → checked in, card checked later" in policy and "no_card → fee" in policy
         an = person_identity(demo_person("an"))
 
         def ask():
