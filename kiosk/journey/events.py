@@ -28,7 +28,7 @@ class Step(str, enum.Enum):
     APPOINTMENT = "appointment"    # appointment found: confirm check-in
     DEPARTMENT = "department"      # walk-in: choose a department
     PRIORITY = "priority"          # self-declared priority (pregnant, disability)
-    INSURANCE = "insurance"        # the BHYT card cannot be used: the desk, or a fee-paying visit (on_invalid)
+    INSURANCE = "insurance"        # the BHYT card cannot be used: the desk, or a fee-paying visit ([insurance.outcomes])
     CHECKING_IN = "checking_in"
     PRINTING = "printing"
     DONE = "done"
@@ -111,7 +111,7 @@ class TogglePriority:
 
 @dataclass(frozen=True)
 class AcceptFee:
-    """On the insurance screen (``insurance.on_invalid = "fee"``): go on as a
+    """On the insurance screen (an outcome set to ``"fee"`` in ``[insurance.outcomes]``): go on as a
     fee-paying patient, without BHYT."""
 
 

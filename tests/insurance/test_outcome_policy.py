@@ -204,3 +204,35 @@ def test_the_old_key_sets_the_invalid_card_outcomes_and_the_table_wins(kiosk_for
         assert all(policy[o] == on_invalid for o in oc.INVALID_OUTCOMES)
     run = Run(services, person("050"), take_fee=False)
     assert run.journey.step is j.Step.INSURANCE and run.journey.insurance_action == expected
+
+
+@pytest.mark.parametrize(("table", "expected"), [
+    ('[insurance.outcomes]\nno_card = "insured"', "insurance.outcomes: expected no_card = one of fee, counter"),
+    ('[insurance.outcomes]\nunavailable = "desk"',
+     "insurance.outcomes: expected unavailable = one of check_later, fee, counter"),
+    ('[insurance.outcomes]\nlost_card = "fee"', "insurance.outcomes: expected outcomes among no_card, expired"),
+    ('[insurance]\non_invalid = "insured"', "insurance.on_invalid: expected counter or fee"),
+])
+def test_kiosk_config_check_names_a_bad_value_with_its_key(tmp_path, table, expected):
+    from tests.robustness.cli import kiosk, one_error_line
+
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n{table}\n', encoding="utf-8")
+    assert expected in one_error_line(kiosk("config", "check", str(cfg)))
+
+
+def test_kiosk_checkin_checks_in_the_readme_s_new_patient_with_the_gateway_configured(his, gateway, tmp_path):
+    """`kiosk checkin` (headless, no card check) against the sandbox HIS with [insurance] at the simulator."""
+    import json
+
+    from tests.robustness.cli import kiosk
+
+    settings = gateway.insurance_settings(tmp_path)
+    lines = "\n".join(f"{k} = {json.dumps(v)}" for k, v in settings.items())
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n[his]\nbase_url = "{his.base_url}"\n'
+                   f'[insurance]\n{lines}\n', encoding="utf-8")
+    done = kiosk("checkin", "--json", "--id", "079200003333", "--name", "VÕ THỊ THU HƯƠNG", "--dob", "2000-05-20",
+                 "--sex", "Nữ", "--department", "SAN", config=cfg)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["ticket"]["department"] == "SAN"

@@ -1,7 +1,7 @@
 """The BHYT card check on screen: the one-line result on the visit and confirm
 screens (``coverage_text``), and the insurance screen shown when the card
 cannot be used — it sends the patient to the reception desk
-(``insurance.on_invalid = "counter"``) or offers a fee-paying visit (``"fee"``)."""
+(``"counter"`` in ``[insurance.outcomes]``) or offers a fee-paying visit (``"fee"``)."""
 from __future__ import annotations
 
 from kiosk.insurance.rules import (
