@@ -81,3 +81,12 @@ def test_the_operator_panel_takes_the_gateway_down_slow_and_back(qtbot, gateway,
         gateway.mode()
         controller.stop()
         services.close()
+
+
+def test_the_demo_s_on_invalid_flag_sets_every_invalid_card_outcome_over_the_config_s_table(gateway, tmp_path):
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text('[insurance.outcomes]\nno_card = "fee"\nunavailable = "counter"\n', encoding="utf-8")
+    args = argparse.Namespace(config=str(cfg), camera="simulator", on_invalid="counter")
+    policy = _demo_config(args, "http://127.0.0.1:9/fhir/R4", str(tmp_path), gateway).insurance.policy()
+    assert policy["no_card"] == policy["expired"] == "counter"  # the flag
+    assert policy["unavailable"] == "counter" and policy["other_facility"] == "insured"  # the table, the default
