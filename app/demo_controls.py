@@ -18,6 +18,7 @@ class SimulatorControls(DemoControls):
         self.sandbox = sandbox
         self.gateway = gateway
         self.slow_s = services.config.insurance.timeout_s + 5.0  # "slow": past the patient's wait
+        self.config = services.config
 
     def insert_card(self, person_key: str) -> None:
         self.reader.insert_card(person_key)
@@ -65,6 +66,12 @@ class SimulatorControls(DemoControls):
             raise ValueError(f"gateway mode must be one of {self.GATEWAY_MODES}, got {mode!r}")
         if self.gateway is not None:
             self.gateway.mode(slow_s=self.slow_s if mode == "slow" else 0.0, down=mode == "down")
+
+    def insurance_policy(self) -> dict[str, str] | None:
+        """What each BHYT outcome leads to ([insurance.outcomes]); None when the kiosk checks no cards."""
+        if self.config.insurance.gateway == "none":
+            return None
+        return self.config.insurance.policy()
 
     def simulates(self, part: str) -> bool:
         from devices.camera.simulator import SimulatedScanner

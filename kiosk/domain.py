@@ -207,7 +207,7 @@ class VisitCoverage:
     when none came in time; ``card_number``, ``full_name`` and ``birth_date``
     are what the card was (or is to be) checked with, kept so that a check
     that could not be made is made later; ``fee_paying`` is the patient's
-    choice to be seen without BHYT after an invalid card (``insurance.on_invalid = "fee"``).
+    choice to be seen without BHYT after an invalid card (an outcome set to ``"fee"`` in ``[insurance.outcomes]``).
     The rules for what each answer means live in ``kiosk.insurance.rules``."""
 
     check: InsuranceCheck | None = field(default=None, repr=False)

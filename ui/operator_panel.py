@@ -21,12 +21,17 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.demo_data import demo_booking_code, demo_patient_code, demo_people, load_demo
+from kiosk.insurance import outcomes as oc
 from kiosk.ports import PRINTER_OFFLINE, PRINTER_OK, PRINTER_PAPER_LOW, PRINTER_PAPER_OUT, DemoControls
 from ui.tour import cccd_qr
 
 # What the gateway simulator answers about each demo person's card (assets/demo/hospital.json, bhyt.result).
 BHYT_NOTES = {"000": "BHYT valid", "003": "BHYT new card (old expired)", "004": "BHYT new card",
               "010": "BHYT expired", "050": "no BHYT card"}
+BHYT_OUTCOMES = {"010": oc.EXPIRED, "050": oc.NO_CARD}  # the rest: usable (other_facility when registered elsewhere)
+# What the kiosk does on each action of [insurance.outcomes] (kiosk.insurance.outcomes), for the tester.
+ACTION_NOTES = {oc.COUNTER: "sent to the desk", oc.FEE: "offered a fee-paying visit",
+                oc.INSURED: "goes on as insured", oc.CHECK_LATER: "checked in, card checked later"}
 
 
 class OperatorPanel(QWidget):
@@ -62,6 +67,7 @@ class OperatorPanel(QWidget):
         c = self.controls
         reader, camera = c.simulates("card_reader"), c.simulates("camera")
         facility = load_demo()["hospital"]["facility_code"]
+        policy = self._policy()
         for row, person in enumerate(demo_people()):
             key = person["key"]
             notes = []
@@ -72,8 +78,12 @@ class OperatorPanel(QWidget):
             if person.get("duplicate_record_birth_date"):
                 notes.append("duplicate record")
             bhyt = person.get("bhyt") or {}
+            elsewhere = bhyt.get("facility", facility) != facility
             notes.append(BHYT_NOTES.get(bhyt.get("result", "050"), "BHYT card")
-                         + (", registered elsewhere" if bhyt.get("facility", facility) != facility else ""))
+                         + (", registered elsewhere" if elsewhere else ""))
+            outcome = BHYT_OUTCOMES.get(bhyt.get("result", "050"), oc.OTHER_FACILITY if elsewhere else None)
+            if policy and outcome:
+                notes[-1] += f" → {ACTION_NOTES[policy[outcome]]}"
             who = QLabel(f"{key} ({person['birth_date'][:4]}): {'; '.join(notes)}")
             who.setWordWrap(True)  # the panel fits beside (or under) the kiosk preview
             grid.addWidget(who, row, 0)
@@ -107,6 +117,13 @@ class OperatorPanel(QWidget):
             for i, (text, mode) in enumerate((("BHXH gateway down", "down"), ("BHXH gateway slow", "slow"),
                                               ("BHXH gateway back", "up"))):
                 row.addWidget(self._button(text, lambda m=mode: self.controls.set_gateway(m)), 2, i, 1, 1)
+            policy = self._policy()
+            if policy:  # what each answer leads to: [insurance.outcomes] of the config
+                shown = QLabel(f"BHYT policy — gateway down or slow → {ACTION_NOTES[policy[oc.UNAVAILABLE]]}; "
+                               f"{oc.describe(policy)}")
+                shown.setObjectName("bhyt_policy")
+                shown.setWordWrap(True)
+                row.addWidget(shown, 3, 0, 1, 4)
         return box
 
     def booking_code(self, person: dict) -> str:
@@ -114,6 +131,11 @@ class OperatorPanel(QWidget):
         today's appointments, today in the hospital's time zone)."""
         today = datetime.now(ZoneInfo(self.controller.config.kiosk.timezone)).date()
         return demo_booking_code(person, today)
+
+    def _policy(self) -> dict | None:
+        """The BHYT outcome table the kiosk runs with (None: it checks no cards)."""
+        policy = getattr(self.controls, "insurance_policy", None)
+        return policy() if policy else None
 
     @staticmethod
     def _button(text: str, action) -> QPushButton:

@@ -27,7 +27,7 @@ class TourStopped(TourError):
 
 class AtTheDesk(Exception):
     """The patient's BHYT card cannot be used and the kiosk sent them to the desk
-    (``insurance.on_invalid = "counter"``): the scenario ends there."""
+    (an outcome set to ``"counter"`` in ``[insurance.outcomes]``): the scenario ends there."""
 
 
 def cccd_qr(person_key: str) -> str:

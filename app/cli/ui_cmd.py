@@ -34,8 +34,9 @@ def register(sub) -> None:
     demo.add_argument("--board", nargs="?", const="", metavar="DEPT",
                       help="also open a calling board (every clinic room, or one department's) with call buttons")
     demo.add_argument("--on-invalid", choices=("counter", "fee"),
-                      help="an invalid BHYT card: send the patient to the desk, or offer a fee-paying visit "
-                           "(default: the config's insurance.on_invalid)")
+                      help="every invalid BHYT card (no card, expired, wrong details, withdrawn): send the "
+                           "patient to the desk, or offer a fee-paying visit (default: the config's "
+                           "[insurance.outcomes]: no card or expired -> fee, wrong details or withdrawn -> desk)")
     demo.set_defaults(func=_demo)
 
 
@@ -158,6 +159,7 @@ DEMO_GATEWAY_TIMEOUT_S = 5.0  # the demo's patient waits at most this long for t
 def _demo_config(args, base_url: str, data_dir: str, gateway=None):
     from kiosk.config.loader import InsuranceSection
     from kiosk.demo_data import load_demo
+    from kiosk.insurance.outcomes import INVALID_OUTCOMES
 
     if args.config:
         config = load_config(args.config)
@@ -166,10 +168,11 @@ def _demo_config(args, base_url: str, data_dir: str, gateway=None):
         config.kiosk.hospital_name = load_demo()["hospital"]["name"]
         config.insurance.timeout_s = DEMO_GATEWAY_TIMEOUT_S
     if gateway is not None:  # [insurance] for the simulator; the config keeps its policy and timing
-        kept = {k: getattr(config.insurance, k) for k in ("timeout_s", "recheck_after_s", "on_invalid",
+        kept = {k: getattr(config.insurance, k) for k in ("timeout_s", "recheck_after_s", "on_invalid", "outcomes",
                                                           "retry_base_s", "retry_max_s", "max_attempts")}
-        if getattr(args, "on_invalid", None):
+        if getattr(args, "on_invalid", None):  # the flag sets every invalid-card outcome, whatever the table says
             kept["on_invalid"] = args.on_invalid
+            kept["outcomes"] = {o: a for o, a in kept["outcomes"].items() if o not in INVALID_OUTCOMES}
         config.insurance = InsuranceSection(**{**gateway.insurance_settings(data_dir), **kept})
     config.his.base_url = base_url
     config.his.auth = "none"

@@ -28,7 +28,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Callable
 
 from kiosk.domain import CheckInRequest, CheckInResult
-from kiosk.insurance.rules import bills_visit, needs_recheck, ticket_status, writes_coverage
+from kiosk.insurance.rules import bills_visit, queues_recheck, ticket_status, writes_coverage
 from kiosk.ports import MODE_ONLINE, CoverageQueue, His
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class InsuranceSide:
         coverage = request.coverage
         if coverage is None:
             return result
-        if needs_recheck(coverage.check):
+        if queues_recheck(coverage):
             self._queue(request, "no answer about the card at check-in")
         elif result.mode == MODE_ONLINE and writes_coverage(coverage.check):
             self._record(request, result, submit)

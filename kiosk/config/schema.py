@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from kiosk.config.his_settings import DEFAULT_SCOPE, capability_overrides
+from kiosk.insurance import outcomes as bhyt
 
 VN_CORE = "http://fhir.hl7.org.vn/core/sid"
 
@@ -175,13 +176,22 @@ class InsuranceSection:
                             doc="longest a patient waits for the gateway")
     recheck_after_s: float = _opt(900.0, check=lambda v: 0 <= v <= 86400 or "a number ≥ 0 and at most 86400",
                                   doc="a card checked today is not asked again within this time (0 = always ask)")
-    on_invalid: str = _opt("counter", choices=("counter", "fee"),
-                           doc="what an invalid card means here: go to the counter, or a fee-paying visit")
+    outcomes: dict = _opt({}, check=bhyt.table_problem,
+                          doc="[insurance.outcomes]: what each BHYT outcome means here, outcome = action "
+                              "(" + "; ".join(f"{o}: {'/'.join(a)}" for o, a in bhyt.ALLOWED.items()) + ")")
+    on_invalid: str = _opt("", check=lambda v: v in ("", *bhyt.ON_INVALID_CHOICES)
+                           or "counter or fee (or \"\": not set)",
+                           doc="old name: sets every invalid-card outcome of [insurance.outcomes] to counter or fee "
+                               "(the table wins where both are given)")
     retry_base_s: float = _opt(60.0, check=_upto(86400),
                                doc="a check that could not be made is asked again after this long; doubles per try")
     retry_max_s: float = _opt(1800.0, check=_upto(7 * 86400), doc="longest delay between two tries of a queued check")
     max_attempts: int = _opt(12, check=_upto(10_000),
                              doc="tries of a queued check before it becomes a dead letter (admin screen, kiosk doctor)")
+
+    def policy(self) -> dict[str, str]:
+        """The whole outcome table: defaults, then ``on_invalid``, then ``[insurance.outcomes]``."""
+        return bhyt.policy(self.outcomes, self.on_invalid)
 
 
 @dataclass

@@ -29,6 +29,7 @@ def forget(j) -> None:
     j.coverage = None            # kiosk.insurance.card_check.InsuranceCheck: the gateway's answer, when it came
     j.fee_paying = False         # the patient accepted a visit without BHYT
     j.insurance_message = None   # the insurance screen's sentence (a message key)
+    j.insurance_action = None    # the insurance screen's action: "counter" or "fee" ([insurance.outcomes])
     j.insurance_op = None        # the CheckInsurance effect waited for
     j.insurance_asked = False    # asked once per patient (answered or not)
     j.holder = None              # (card number, name, birth date) the card was asked about

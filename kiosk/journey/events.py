@@ -29,7 +29,7 @@ class Step(str, enum.Enum):
     APPOINTMENT = "appointment"    # appointment found: confirm check-in
     DEPARTMENT = "department"      # walk-in: choose a department
     PRIORITY = "priority"          # self-declared priority (pregnant, disability)
-    INSURANCE = "insurance"        # the BHYT card cannot be used: the desk, or a fee-paying visit (on_invalid)
+    INSURANCE = "insurance"        # the BHYT card cannot be used: the desk, or a fee-paying visit ([insurance.outcomes])
     CHECKING_IN = "checking_in"
     PRINTING = "printing"
     DONE = "done"
@@ -120,7 +120,7 @@ class TogglePriority:
 
 @dataclass(frozen=True)
 class AcceptFee:
-    """On the insurance screen (``insurance.on_invalid = "fee"``): go on as a
+    """On the insurance screen (an outcome set to ``"fee"`` in ``[insurance.outcomes]``): go on as a
     fee-paying patient, without BHYT."""
 
 
@@ -282,6 +282,7 @@ class Settings:
     speech_timeout_factor: float = SpeechSection().timeout_factor
     check_insurance: bool = False   # ask the BHYT check beside the patient lookup (CheckInsurance)
     insurance_on_invalid: str = "counter"  # an invalid card: "counter" (go to the desk) or "fee" (fee-paying visit)
+    insurance_outcomes: tuple = ()  # (outcome, action) pairs of [insurance.outcomes]; they win over on_invalid
     insurance_timeout_s: float = 15.0  # the longest the patient waits for the gateway
 
     @classmethod
@@ -306,6 +307,7 @@ class Settings:
                    speech_timeout_factor=config.speech.timeout_factor,
                    check_insurance=config.insurance.gateway != "none",
                    insurance_on_invalid=config.insurance.on_invalid,
+                   insurance_outcomes=tuple(config.insurance.policy().items()),
                    insurance_timeout_s=config.insurance.timeout_s)
 
 

@@ -110,7 +110,7 @@ def spoken_text(journey, local_time: Callable[[datetime | None], datetime | None
     elif step is Step.DEPARTMENT:
         said += [_coverage(journey, lang), *_departments(journey, lang)]
     elif step is Step.INSURANCE:
-        fee = journey.settings.insurance_on_invalid == "fee"
+        fee = journey.insurance_action == "fee"
         message = t(journey.insurance_message, lang) if journey.insurance_message else ""
         said.append(t("speech.insurance.fee" if fee else "speech.insurance.counter", lang, message=message).strip())
     elif step is Step.PRIORITY:

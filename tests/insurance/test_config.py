@@ -13,6 +13,7 @@ import pytest
 from kiosk.config.loader import config_from_dict
 from kiosk.config.writer import update_config
 from kiosk.errors import ConfigError
+from kiosk.insurance.outcomes import DEFAULT_POLICY
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,7 +35,9 @@ def used(secret, **changes) -> dict:
 
 def test_defaults_mean_no_gateway():
     ins = config_from_dict({}).insurance
-    assert (ins.gateway, ins.base_url, ins.on_invalid) == ("none", "https://egw.baohiemxahoi.gov.vn", "counter")
+    assert (ins.gateway, ins.base_url, ins.on_invalid, ins.outcomes) == (
+        "none", "https://egw.baohiemxahoi.gov.vn", "", {})
+    assert ins.policy() == DEFAULT_POLICY and ins.policy()["no_card"] == "fee"
     assert ins.timeout_s == 15.0 and ins.recheck_after_s == 900.0 and ins.password_file == ""
 
 
@@ -62,7 +65,9 @@ def test_a_complete_section_is_accepted(secret):
     ({"timeout_s": 600}, "insurance.timeout_s: expected a number of seconds"),
     ({"timeout_s": "15"}, "insurance.timeout_s: expected a number"),
     ({"recheck_after_s": -1}, "insurance.recheck_after_s: expected a number ≥ 0"),
-    ({"on_invalid": "refuse"}, "insurance.on_invalid: expected one of counter, fee"),
+    ({"on_invalid": "refuse"}, "insurance.on_invalid: expected counter or fee"),
+    ({"outcomes": {"no_card": "insured"}}, "insurance.outcomes: expected no_card = one of fee, counter"),
+    ({"outcomes": {"lost": "fee"}}, "insurance.outcomes: expected outcomes among no_card"),
     ({"password": "s3cret"}, "insurance.password: unknown setting"),
 ])
 def test_errors_name_the_key(secret, changes, message):

@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QLabel, QPushButton
 
 from app.cli.ui_cmd import _demo_config
 from app.demo_controls import SimulatorControls
@@ -34,7 +34,8 @@ def test_kiosk_demo_points_insurance_at_the_simulator_it_started(gateway, tmp_pa
     assert ins.timeout_s == 5.0  # the demo's patient does not wait the production default
     assert stat.S_IMODE(Path(ins.password_file).stat().st_mode) == 0o600
     args.on_invalid = None
-    assert _demo_config(args, "http://127.0.0.1:9/fhir/R4", str(tmp_path), gateway).insurance.on_invalid == "counter"
+    demo = _demo_config(args, "http://127.0.0.1:9/fhir/R4", str(tmp_path), gateway).insurance
+    assert demo.on_invalid == "" and demo.policy()["no_card"] == "fee"  # the defaults of [insurance.outcomes]
 
 
 def test_the_operator_panel_takes_the_gateway_down_slow_and_back(qtbot, gateway, kiosk_config, tmp_path):
@@ -55,6 +56,12 @@ def test_the_operator_panel_takes_the_gateway_down_slow_and_back(qtbot, gateway,
         panel = OperatorPanel(controller, controls)
         qtbot.addWidget(panel)
         buttons = {b.text(): b for b in panel.findChildren(QPushButton)}
+        texts = [label.text() for label in panel.findChildren(QLabel)]
+        # both policies a newcomer can try: huong (no card) -> fee; the gateway down -> checked later
+        assert any(t.startswith("huong") and "no BHYT card → offered a fee-paying visit" in t for t in texts), texts
+        assert any(t.startswith("nhung") and "BHYT expired → offered a fee-paying visit" in t for t in texts)
+        [policy] = [label.text() for label in panel.findChildren(QLabel, "bhyt_policy")]
+        assert "gateway down or slow → checked in, card checked later" in policy and "no_card → fee" in policy
         an = person_identity(demo_person("an"))
 
         def ask():
@@ -74,3 +81,12 @@ def test_the_operator_panel_takes_the_gateway_down_slow_and_back(qtbot, gateway,
         gateway.mode()
         controller.stop()
         services.close()
+
+
+def test_the_demo_s_on_invalid_flag_sets_every_invalid_card_outcome_over_the_config_s_table(gateway, tmp_path):
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text('[insurance.outcomes]\nno_card = "fee"\nunavailable = "counter"\n', encoding="utf-8")
+    args = argparse.Namespace(config=str(cfg), camera="simulator", on_invalid="counter")
+    policy = _demo_config(args, "http://127.0.0.1:9/fhir/R4", str(tmp_path), gateway).insurance.policy()
+    assert policy["no_card"] == policy["expired"] == "counter"  # the flag
+    assert policy["unavailable"] == "counter" and policy["other_facility"] == "insured"  # the table, the default

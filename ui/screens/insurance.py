@@ -1,7 +1,7 @@
 """The BHYT card check on screen: the one-line result on the visit and confirm
 screens (``coverage_text``), and the insurance screen shown when the card
 cannot be used — it sends the patient to the reception desk
-(``insurance.on_invalid = "counter"``) or offers a fee-paying visit (``"fee"``)."""
+(``"counter"`` in ``[insurance.outcomes]``) or offers a fee-paying visit (``"fee"``)."""
 from __future__ import annotations
 
 from kiosk.insurance.rules import (
@@ -71,7 +71,7 @@ class InsuranceScreen(Screen):
             self.footer.addWidget(btn)
 
     def render(self, journey, ctx) -> None:
-        fee = journey.settings.insurance_on_invalid == ON_INVALID_FEE
+        fee = journey.insurance_action == ON_INVALID_FEE
         self.title.setText(self.t("ui.insurance.title_fee" if fee else "ui.insurance.title_counter"))
         self.message.setText(self.t(journey.insurance_message) if journey.insurance_message else "")
         self.next.setText(self.t("ui.insurance.fee_offer" if fee else "ui.insurance.counter"))
