@@ -130,6 +130,8 @@ def declared(statement: dict) -> dict[str, bool | None]:
         return True if set(names) <= declared_params else None
 
     out["revinclude"] = listed("Patient", "searchRevInclude", "Appointment:patient")
+    # the patient's visits in the same search (fhir_his.open_visits): only when declared, never assumed
+    out["revinclude_encounter"] = listed("Patient", "searchRevInclude", "Encounter:subject")
     out["include"] = _has_all([listed("HealthcareService", "searchInclude", "HealthcareService:location"),
                                listed("Appointment", "searchInclude", "Appointment:patient")])
     out["identifier_search"] = _has_all([params("Patient", "identifier"), params("Encounter", "identifier")])
@@ -186,6 +188,12 @@ class Capabilities:
         with self._lock:
             self._statement, self._declared, self._probed = None, {}, {}
         self.statement()
+
+    def declares(self, name: str) -> bool:
+        """Whether the statement declares ``name`` (no probe, no config: for
+        optimisations the kiosk uses only when the server says so)."""
+        self.statement()
+        return bool(self._declared.get(name))
 
     def sources(self, name: str) -> tuple[bool | None, bool | None, bool | None]:
         """(declared, probed, configured) as known now (no request)."""

@@ -103,7 +103,7 @@ class CheckInPipeline:
 
     def check_in(self, request: CheckInRequest) -> CheckInResult:
         result = self._visit(request)
-        if self.insurance is not None:
+        if self.insurance is not None and not result.repeat:  # a repeat made no visit to cover
             result = self.insurance.apply(request, result, self.submit)
         if self.follow is not None:
             result = self.follow.add_link(result)
