@@ -130,8 +130,6 @@ def declared(statement: dict) -> dict[str, bool | None]:
         return True if set(names) <= declared_params else None
 
     out["revinclude"] = listed("Patient", "searchRevInclude", "Appointment:patient")
-    # the patient's visits in the same search (fhir_his.open_visits): only when declared, never assumed
-    out["revinclude_encounter"] = listed("Patient", "searchRevInclude", "Encounter:subject")
     out["include"] = _has_all([listed("HealthcareService", "searchInclude", "HealthcareService:location"),
                                listed("Appointment", "searchInclude", "Appointment:patient")])
     out["identifier_search"] = _has_all([params("Patient", "identifier"), params("Encounter", "identifier")])
@@ -189,11 +187,17 @@ class Capabilities:
             self._statement, self._declared, self._probed = None, {}, {}
         self.statement()
 
-    def declares(self, name: str) -> bool:
-        """Whether the statement declares ``name`` (no probe, no config: for
-        optimisations the kiosk uses only when the server says so)."""
-        self.statement()
-        return bool(self._declared.get(name))
+    def declares_revinclude(self, rtype: str, value: str) -> bool:
+        """Whether the statement already read declares ``_revinclude=value`` on
+        ``rtype`` (no request, no probe, no config: for an optimisation the kiosk
+        uses only where the server says so, e.g. the patient's visits with the
+        patient search — a server that silently ignored it would hide them)."""
+        with self._lock:
+            statement = self._statement
+        if statement is None:
+            return False
+        found = (_resources(_server_rest(statement)).get(rtype) or {}).get("searchRevInclude") or []
+        return isinstance(found, list) and value in found
 
     def sources(self, name: str) -> tuple[bool | None, bool | None, bool | None]:
         """(declared, probed, configured) as known now (no request)."""

@@ -127,8 +127,8 @@ class FhirHis:
     def _patients_with(self, token: str, day: date) -> PatientLookup:
         identifier = [("identifier", token)]
         start, end = _day_bounds(day, self.config)
-        with_visits = self.capabilities.declares("revinclude_encounter")
         if self.capabilities.has("revinclude"):
+            with_visits = self.capabilities.declares_revinclude("Patient", ov.REVINCLUDE)
             extra = [("_revinclude", ov.REVINCLUDE)] if with_visits else []
             patients, included = self.client.search(
                 "Patient", [*identifier, ("_revinclude", "Appointment:patient"), *extra])

@@ -3,7 +3,7 @@
 A visit is open while its Encounter is ``arrived``, ``triaged`` or
 ``in-progress``; it is today's when its ``period.start`` falls on the day in
 the hospital's time zone. The visits come with the patient search
-(``_revinclude=Encounter:subject``, only where the CapabilityStatement declares
+(``_revinclude=Encounter:patient``, only where the CapabilityStatement declares
 it) or from one more search for the patients found. Either way every Encounter
 is checked against what was asked — its subject is one of these patients, its
 start is today, its status is open, it names a department — and never taken on
@@ -18,7 +18,7 @@ from kiosk.config.schema import HisSection
 from kiosk.domain import OpenVisit, Priority
 
 OPEN_STATUSES = ("arrived", "triaged", "in-progress")
-REVINCLUDE = "Encounter:subject"
+REVINCLUDE = "Encounter:patient"  # Encounter:subject may name a Group too: a server may not resolve it
 
 
 def search_params(patient_ids: list[str], start: datetime, end: datetime) -> list[tuple[str, str]]:

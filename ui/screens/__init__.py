@@ -1,6 +1,7 @@
 """One widget per journey step (some steps share one). Each screen only shows
 the journey's state (``show_journey``) and turns touches into journey events;
 ``clear()`` wipes anything personal from its widgets."""
+from ui.screens.already import AlreadyScreen
 from ui.screens.base import Screen
 from ui.screens.departments import DepartmentScreen
 from ui.screens.finish import DoneScreen, ErrorScreen
@@ -9,4 +10,5 @@ from ui.screens.start import BusyScreen, KeypadScreen, NeedKeyScreen, WelcomeScr
 from ui.screens.visit import AppointmentScreen, ConfirmScreen, PriorityScreen
 
 __all__ = ["Screen", "WelcomeScreen", "NeedKeyScreen", "KeypadScreen", "BusyScreen", "ConfirmScreen",
-           "AppointmentScreen", "DepartmentScreen", "PriorityScreen", "DoneScreen", "ErrorScreen", "InsuranceScreen"]
+           "AppointmentScreen", "DepartmentScreen", "PriorityScreen", "DoneScreen", "ErrorScreen", "InsuranceScreen",
+           "AlreadyScreen"]
