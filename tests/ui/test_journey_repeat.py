@@ -105,6 +105,7 @@ def test_through_the_window_a_second_check_in_ends_on_the_number_the_patient_has
     assert kiosk.window.current_screen() is screen
     assert screen.caption.text() == f"Bạn đã có số {first.ticket.label} cho Nội khoa hôm nay"
     assert len(kiosk.printer.printed_images) == printed  # nothing printed unasked
+    check_reach_and_glyphs(kiosk)
     kiosk.tap(screen.again)
     kiosk.qtbot.waitUntil(lambda: len(kiosk.printer.printed_images) == printed + 1)
     kiosk.wait_step("already")
@@ -113,3 +114,33 @@ def test_through_the_window_a_second_check_in_ends_on_the_number_the_patient_has
     his = kiosk.services.his
     found = his.client.search("Encounter", [("subject", f"Patient/{first.patient_id}"), ("_count", "50")])[0]
     assert [e["id"] for e in found] == [first.encounter_id]  # one visit in the HIS
+
+
+def check_reach_and_glyphs(kiosk):
+    """Every button in reach, every text whole (tests/ui/reach.py, glyphs.py): portrait and
+    landscape, normal and large text, in both languages."""
+    from PySide6.QtWidgets import QApplication
+
+    from tests.ui.glyphs import clipped_texts
+    from tests.ui.reach import out_of_reach
+
+    c = kiosk.controller
+    c.timer.stop()  # no idle timeout while the screen is checked
+    problems = {}
+    for size in ((1080, 1920), (1920, 1080)):
+        kiosk.window.resize(*size)
+        for large in (False, True):
+            for lang in ("vi", "en"):
+                c.send(j.SetLargeText(large))
+                c.send(j.SetLanguage(lang))
+                for _ in range(3):
+                    QApplication.processEvents()
+                assert kiosk.journey.step is j.Step.ALREADY
+                found = out_of_reach(kiosk.window) + clipped_texts(kiosk.window)
+                if found:
+                    problems[f"{size} large={large} {lang}"] = found
+    c.send(j.SetLargeText(False))
+    c.send(j.SetLanguage("vi"))
+    kiosk.window.resize(1080, 1920)
+    QApplication.processEvents()
+    assert problems == {}
