@@ -80,6 +80,13 @@ def sandbox(fresh_sandbox):
     return fresh_sandbox
 
 
+@pytest.fixture
+def kiosk_config(kiosk_config):
+    """The UI tests' kiosk with the default ``kiosk.repeat_visits = "refuse"``."""
+    kiosk_config.kiosk.repeat_visits = "refuse"
+    return kiosk_config
+
+
 @pytest.mark.integration
 def test_through_the_window_a_second_check_in_ends_on_the_number_the_patient_has(kiosk):
     def walk_in():
