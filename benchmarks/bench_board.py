@@ -50,7 +50,8 @@ def _setup(sandbox, visits: int):
     from kiosk.demo_data import demo_people, person_identity
     from kiosk.domain import CheckInRequest
 
-    cfg = config_from_dict({"his": {"base_url": sandbox.base_url}, "display": {"voice_driver": "simulator"}})
+    cfg = config_from_dict({"his": {"base_url": sandbox.base_url}, "display": {"voice_driver": "simulator"},
+                           "kiosk": {"repeat_visits": "allow"}})  # demo adults again and again: a visit each
     his = FhirHis(cfg)
     service = CheckInService(his, SystemClock(), cfg)
     adults = [p for p in demo_people() if not p.get("appointment") and p["birth_date"] < "2010"]

@@ -42,7 +42,7 @@ VISIT = (j.Step.APPOINTMENT, j.Step.DEPARTMENT, j.Step.INSURANCE)
 
 def _config(his_url: str, data_dir: str, gateway: GatewaySimulator | None, **insurance):
     Path(data_dir).mkdir(parents=True, exist_ok=True)
-    raw = {"his": {"base_url": his_url}, "kiosk": {"data_dir": data_dir}}
+    raw = {"his": {"base_url": his_url}, "kiosk": {"data_dir": data_dir, "repeat_visits": "allow"}}  # people again and again
     if gateway is not None:
         raw["insurance"] = gateway.insurance_settings(data_dir, **insurance)
     return config_from_dict(raw, source="(bench)")

@@ -50,6 +50,7 @@ REOPEN_PER_S = 100.0  # the slow connections the attacker opens again a second, 
 def _config(folder: Path, base_url: str, secret: Path) -> Path:
     text = f"""[kiosk]
 data_dir = "{folder / 'data'}"
+repeat_visits = "allow"  # the same demo adults again and again: each a visit of its own
 [his]
 base_url = "{base_url}"
 [board]

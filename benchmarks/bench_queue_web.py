@@ -116,6 +116,7 @@ def _board_events(port: int, path: str, on_event) -> threading.Thread:
 def _config(folder: Path, base_url: str, secret: Path) -> Path:
     text = f"""[kiosk]
 data_dir = "{folder / 'data'}"
+repeat_visits = "allow"  # the same demo adults again and again: each a visit of its own
 [his]
 base_url = "{base_url}"
 [board]

@@ -187,6 +187,18 @@ class Capabilities:
             self._statement, self._declared, self._probed = None, {}, {}
         self.statement()
 
+    def declares_revinclude(self, rtype: str, value: str) -> bool:
+        """Whether the statement already read declares ``_revinclude=value`` on
+        ``rtype`` (no request, no probe, no config: for an optimisation the kiosk
+        uses only where the server says so, e.g. the patient's visits with the
+        patient search — a server that silently ignored it would hide them)."""
+        with self._lock:
+            statement = self._statement
+        if statement is None:
+            return False
+        found = (_resources(_server_rest(statement)).get(rtype) or {}).get("searchRevInclude") or []
+        return isinstance(found, list) and value in found
+
     def sources(self, name: str) -> tuple[bool | None, bool | None, bool | None]:
         """(declared, probed, configured) as known now (no request)."""
         configured = self.his.capabilities.get(name)

@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 
 from fhir_his import coverage as bhyt
 from fhir_his import mapping as m
+from fhir_his import open_visits as ov
 from fhir_his.capabilities import Capabilities
 from fhir_his.client import FhirClient
 from fhir_his.guarded_write import write_over
@@ -124,10 +125,13 @@ class FhirHis:
         return self._patients_with(f"{self.his.patient_code_system}|{code}", day)
 
     def _patients_with(self, token: str, day: date) -> PatientLookup:
-        identifier = {"identifier": token}
+        identifier = [("identifier", token)]
         start, end = _day_bounds(day, self.config)
         if self.capabilities.has("revinclude"):
-            patients, included = self.client.search("Patient", {**identifier, "_revinclude": "Appointment:patient"})
+            with_visits = self.capabilities.declares_revinclude("Patient", ov.REVINCLUDE)
+            extra = [("_revinclude", ov.REVINCLUDE)] if with_visits else []
+            patients, included = self.client.search(
+                "Patient", [*identifier, ("_revinclude", "Appointment:patient"), *extra])
         else:
             patients, _ = self.client.search("Patient", identifier)
             included = []
@@ -136,8 +140,13 @@ class FhirHis:
                     ("patient", ",".join(f"Patient/{p['id']}" for p in patients)),
                     ("date", f"ge{start.isoformat()}"), ("date", f"lt{end.isoformat()}"), ("status", "booked"),
                     ("_count", "100")])
+            with_visits = False
+        ids = [p["id"] for p in patients if isinstance(p, dict) and p.get("id")]
+        if ids and not with_visits:  # one more search, only for patients that exist
+            included = [*included, *self.client.search("Encounter", ov.search_params(ids, start, end))[0]]
         appointments = [r for r in included if r.get("resourceType") == "Appointment" and r.get("status") == "booked"]
-        rooms = self._room_by_location() if appointments else {}
+        encounters = [r for r in included if r.get("resourceType") == "Encounter"]
+        rooms = self._room_by_location() if appointments or encounters else {}
         with reading("Patient search"):
             lookup = PatientLookup(patients=[m.patient_from_fhir(p, self.his) for p in patients])
             for res in appointments:
@@ -146,6 +155,7 @@ class FhirHis:
                     lookup.appointments.setdefault(appt.patient_id, []).append(appt)
             for appts in lookup.appointments.values():
                 appts.sort(key=lambda a: a.start)
+            lookup.open_visits = ov.open_visits(encounters, set(ids), start, end, self.his, rooms)
         return lookup
 
     def find_booking(self, code: str) -> tuple[Patient, Appointment] | None:

@@ -192,12 +192,31 @@ class Appointment:
     resource: dict | None = field(default=None, repr=False, compare=False)
 
 
+@dataclass(frozen=True)
+class OpenVisit:
+    """A visit of today not finished yet (arrived, triaged, in progress): a
+    second check-in for its department gets this number again
+    (``kiosk.repeat_visits``), never a second visit."""
+
+    encounter_id: str
+    patient_id: str
+    department_code: str
+    queue_number: int
+    queue_label: str
+    checkin_id: str | None = None
+    room_code: str | None = None
+    priority: Priority | None = None
+    booked: bool = False
+
+
 @dataclass
 class PatientLookup:
-    """Patients matching one citizen ID, with their booked appointments of the day."""
+    """Patients matching one citizen ID, with their booked appointments of the
+    day and their visits of the day still open (by patient id)."""
 
     patients: list[Patient]
     appointments: dict[str, list[Appointment]] = field(default_factory=dict)
+    open_visits: dict[str, list[OpenVisit]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -265,11 +284,13 @@ class CheckInResult:
     encounter_id: str | None
     appointment_id: str | None
     patient_created: bool = False
+    repeat: bool = False  # the patient already had this number today: no new visit was made
 
     def to_json(self) -> dict:
         t = self.ticket
         return {
             "mode": self.mode,
+            "repeat": self.repeat,
             "ticket": {
                 "reference": t.reference,
                 "number": t.number,

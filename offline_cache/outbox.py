@@ -102,6 +102,18 @@ class OutboxStore(LeasedTable):
         self._advance(queued_total=queued, offline_day=day.isoformat(), offline_seq=seq)
         return ticket
 
+    def ticket_today(self, citizen_id: str, day: date, department_code: str, *,
+                     other_than: str = "") -> Ticket | None:
+        """The first ticket this kiosk gave the patient (citizen id, by its salted
+        key) on ``day`` for the department — waiting, delivered or not — other
+        than check-in ``other_than``'s: a second offline check-in sees the first."""
+        rows = self.database.read(
+            "SELECT c.ticket FROM checkins c JOIN outbox o ON o.checkin_id = c.checkin_id"
+            " WHERE o.patient_key = ? AND c.day = ? AND c.department_code = ? AND c.checkin_id != ?"
+            " AND c.ticket IS NOT NULL AND c.ticket != '' ORDER BY c.issued_at, o.id LIMIT 1",
+            (self.patient_key(citizen_id), day.isoformat(), department_code, other_than))
+        return _ticket_from(rows[0]["ticket"]) if rows else None
+
     def enqueue(self, request: CheckInRequest, ticket: Ticket) -> str:
         """Queue a check-in whose ticket is already numbered."""
         queued = None
@@ -203,13 +215,15 @@ class OutboxStore(LeasedTable):
                              verify_first=bool(tries or online_attempted), attempts=attempts + 1))
         return out
 
-    def mark_delivered(self, entry_id: int, *, encounter_id: str, his_label: str) -> None:
+    def mark_delivered(self, entry_id: int, *, encounter_id: str, his_label: str, note: str | None = None) -> None:
+        """Delivered onto the visit ``encounter_id``; ``note`` (no personal data)
+        says why when it is not a visit of its own (a same-day duplicate)."""
         now = time.time()
         delivered = None
         with self.database.write() as conn:
             cur = conn.execute("UPDATE outbox SET state = 'delivered', delivered_at = ?, updated_at = ?,"
-                               " last_error = NULL, lease_owner = NULL WHERE id = ? AND state != 'delivered'",
-                               (now, now, entry_id))
+                               " last_error = ?, lease_owner = NULL WHERE id = ? AND state != 'delivered'",
+                               (now, now, note, entry_id))
             if cur.rowcount:
                 delivered = self._bump(conn, "delivered_total")
             conn.execute("UPDATE checkins SET his_encounter_id = ?, his_queue_label = ?, mapped_at = ?"

@@ -30,8 +30,16 @@ from dataclasses import asdict, dataclass
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from kiosk.checkin.visit_rules import choose_patient, departments_by_code, place, room_of, todays_appointment
+from kiosk.checkin.visit_rules import (
+    choose_patient,
+    departments_by_code,
+    open_visit,
+    place,
+    room_of,
+    todays_appointment,
+)
 from kiosk.config.loader import Config
+from kiosk.domain import OpenVisit
 from kiosk.errors import (
     DepartmentRequired,
     HisConflict,
@@ -65,6 +73,7 @@ class SyncReport:
     delivered: int = 0       # written now and then seen in the HIS
     already_in_his: int = 0  # found in the HIS before writing (an earlier try or online attempt landed)
     relabelled: int = 0      # visits whose label was set to the offline ticket's
+    same_day_duplicates: int = 0  # delivered onto the patient's open visit of the day (no second visit)
     failed: int = 0
     dead: int = 0
     his_unavailable: bool = False
@@ -116,7 +125,11 @@ class Sender(BackgroundWorker):
                         if found is not None:
                             self._finish(entry, found, report, already=True)
                             continue
-                    self.his.record_visit(self._plan(entry))
+                    plan, first = self._plan(entry)
+                    if first is not None:
+                        self._duplicate(entry, first, report)
+                        continue
+                    self.his.record_visit(plan)
                     written.append(entry)
                 except DatabaseClosed:
                     raise
@@ -127,10 +140,12 @@ class Sender(BackgroundWorker):
             self.export_gauges(report)
             return report
 
-    def _plan(self, entry: Entry) -> VisitPlan:
+    def _plan(self, entry: Entry) -> tuple[VisitPlan, OpenVisit | None]:
         """The same visit the online check-in would record, with the offline
         ticket's number, label and room (so the paper ticket stays valid); the
-        patient's booked appointment in that department today is linked."""
+        patient's booked appointment in that department today is linked. With
+        it, the patient's open visit of the day in that department made by
+        another check-in (``kiosk.repeat_visits = "refuse"``), if the HIS holds one."""
         req, t = entry.request, entry.ticket
         lookup = self.his.lookup_patient(req.identity.citizen_id, entry.day)
         patient = choose_patient(lookup.patients, req.identity.birth_date)
@@ -140,11 +155,28 @@ class Sender(BackgroundWorker):
         except UnknownDepartment:
             raise UnknownDepartment(f"department {t.department_code!r} is no longer known to the HIS") from None
         appointment = todays_appointment(lookup, patient, entry.day, self.tz, department_code=department.code)
+        first = open_visit(lookup, patient, department.code, checkin_id=entry.checkin_id,
+                           repeat_visits=self.config.kiosk.repeat_visits)
         return VisitPlan(
             checkin_id=entry.checkin_id, identity=req.identity, patient=patient,
             appointment=appointment, department=department, room=room or room_of(department, None),
             queue_number=t.number, queue_label=t.label, day=entry.day, arrived_at=entry.arrived_at,
-            priority=t.priority, mode="offline")
+            priority=t.priority, mode="offline"), first
+
+    def _duplicate(self, entry: Entry, first: OpenVisit, report: SyncReport) -> None:
+        """Two kiosks, both offline, each gave the patient a ticket for the same
+        department today: the HIS already holds the first visit, so no second one
+        is made — the entry is delivered onto it and IT is alarmed (the patient
+        holds two tickets; the board calls the first number)."""
+        log.warning("same-day duplicate check-in: delivered onto the patient's open visit", extra={
+            "event": "outbox.same_day_duplicate", "ref": entry.checkin_id, "first_ref": first.checkin_id,
+            "department": first.department_code, "offline_label": entry.ticket.label, "his_label": first.queue_label})
+        metrics.OUTBOX_SAME_DAY_DUPLICATES.inc()
+        self.store.mark_delivered(entry.id, encounter_id=first.encounter_id, his_label=first.queue_label,
+                                  note=f"same-day duplicate: delivered onto the open visit {first.queue_label} "
+                                       f"of {first.department_code} (no second visit made)")
+        report.same_day_duplicates += 1
+        metrics.LAST_SYNC.set(time.time())
 
     def _verify(self, written: list[Entry], report: SyncReport) -> None:
         """Ask the HIS which of the written visits it now holds."""

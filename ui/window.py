@@ -29,6 +29,7 @@ from ui.catalogue import tr
 from ui.controller import Controller
 from ui.device_signals import NONE, STARTING
 from ui.screens import (
+    AlreadyScreen,
     AppointmentScreen,
     BusyScreen,
     ConfirmScreen,
@@ -49,7 +50,8 @@ ADMIN_TAPS, ADMIN_WINDOW_S, ADMIN_CORNER_MM = 5, 3.0, 15.0
 SCREEN_NAMES = {j.Step.WELCOME: "welcome", j.Step.NEED_KEY: "need_key", j.Step.KEYPAD: "keypad",
                 j.Step.CONFIRM_IDENTITY: "confirm", j.Step.APPOINTMENT: "appointment",
                 j.Step.DEPARTMENT: "department", j.Step.PRIORITY: "priority", j.Step.DONE: "done",
-                j.Step.ERROR: "error", j.Step.INSURANCE: "insurance", j.Step.CONSENT: "consent"}
+                j.Step.ERROR: "error", j.Step.INSURANCE: "insurance", j.Step.CONSENT: "consent",
+                j.Step.ALREADY: "already"}
 
 
 def _fixed(btn):
@@ -80,7 +82,7 @@ class KioskWindow(QWidget):
             "busy": BusyScreen(send), "confirm": ConfirmScreen(send), "appointment": AppointmentScreen(send),
             "department": DepartmentScreen(send), "priority": PriorityScreen(send), "done": DoneScreen(send),
             "error": ErrorScreen(send), "insurance": InsuranceScreen(send),
-            "consent": ConsentScreen(send),
+            "consent": ConsentScreen(send), "already": AlreadyScreen(send),
         }
         for screen in self.screens.values():
             # An explicit minimum keeps long texts from widening the window

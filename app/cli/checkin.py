@@ -83,5 +83,6 @@ def run(args) -> int:
         tk = result.ticket
         print(f"Số thứ tự {shown(tk.label)} — {shown(tk.department_name)}, {shown(tk.room_name)} "
               f"({shown(tk.room_where)})"
-              f"{' — OFFLINE' if tk.offline else ''} [mode: {result.mode}]")
+              f"{' — OFFLINE' if tk.offline else ''} [mode: {result.mode}]"
+              f"{' [repeat: the patient already has this number today; no new visit]' if result.repeat else ''}")
     return 0

@@ -117,6 +117,11 @@ class OfflineStore(Protocol):
 
     def backlog(self) -> int: ...
 
+    def ticket_today(self, citizen_id: str, day: date, department_code: str, *,
+                     other_than: str = "") -> Ticket | None:
+        """The patient's earlier offline ticket of ``day`` for the department, if any."""
+        ...
+
 
 class ReferenceData(Protocol):
     def departments(self) -> list[Department]:
@@ -164,6 +169,14 @@ class OutboxCheckIn:
         now = self.clock.now()
         day = now.date()
         priority = visit_priority(request.declared_priority, identity.birth_date, day)
+        if self.config.kiosk.repeat_visits != "allow":
+            earlier = self.store.ticket_today(identity.citizen_id, day, department.code, other_than=request.checkin_id)
+            if earlier is not None:  # the same ticket again: no second entry, no second visit
+                metrics.CHECKIN_REPEATS.inc(mode="offline")
+                log.info("patient already has a number today", extra={
+                    "event": "checkin.repeat", "department": department.code, "mode": "offline"})
+                return CheckInResult(ticket=earlier, mode="offline", patient_id=None, encounter_id=None,
+                                     appointment_id=None, repeat=True)
 
         def make(seq: int) -> Ticket:
             return make_ticket(

@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from datetime import datetime
@@ -23,6 +24,7 @@ from kiosk.checkin.visit_rules import (
     choose_patient,
     departments_by_code,
     make_ticket,
+    open_visit,
     pick_room,
     place,
     queue_label,
@@ -38,9 +40,11 @@ from kiosk.domain import (
     Department,
     Identity,
     IdentitySource,
+    OpenVisit,
     is_valid_citizen_id,
 )
 from kiosk.errors import BookingNotUsable, DepartmentRequired, HisUnavailable, InvalidIdentity, UnknownDepartment
+from kiosk.operations import metrics
 from kiosk.ports import Clock, His, RecordedVisit, VisitPlan
 
 log = logging.getLogger(__name__)
@@ -80,6 +84,10 @@ class CheckInService:
             if existing is None:
                 raise
             return self._result(request, existing, departments, now, booked=existing.appointment_id is not None)
+        already = open_visit(lookup, patient, department.code, checkin_id=request.checkin_id,
+                             repeat_visits=self.config.kiosk.repeat_visits)
+        if already is not None:
+            return self._repeat(request, already, departments, now, patient.full_name if patient else None)
         number = self.his.allocate_queue_number(department.code, day, checkin_id=request.checkin_id)
         plan = VisitPlan(
             checkin_id=request.checkin_id, identity=identity, patient=patient, appointment=appointment,
@@ -102,6 +110,21 @@ class CheckInService:
             "department": department.code, "booked": result.ticket.booked,
             "source": identity.source.value, "patient_created": visit.patient_created})
         return result
+
+    def _repeat(self, request: CheckInRequest, visit: OpenVisit, departments: dict[str, Department], now,
+                patient_name: str | None) -> CheckInResult:
+        """The patient already has a number today in this department: the same
+        ticket again (rebuilt from the visit the HIS holds), no second visit."""
+        recorded = RecordedVisit(patient_id=visit.patient_id, encounter_id=visit.encounter_id, appointment_id=None,
+                                 queue_number=visit.queue_number, queue_label=visit.queue_label,
+                                 department_code=visit.department_code, room_code=visit.room_code,
+                                 priority=visit.priority)
+        result = self._result(dataclasses.replace(request, checkin_id=visit.checkin_id or request.checkin_id),
+                              recorded, departments, now, booked=visit.booked, patient_name=patient_name)
+        metrics.CHECKIN_REPEATS.inc(mode="online")
+        log.info("patient already has a number today", extra={
+            "event": "checkin.repeat", "department": visit.department_code, "mode": "online"})
+        return dataclasses.replace(result, repeat=True)
 
     def _result(self, request: CheckInRequest, visit: RecordedVisit, departments: dict[str, Department], now, *,
                 booked: bool, patient_name: str | None = None) -> CheckInResult:

@@ -103,7 +103,7 @@ class CheckInPipeline:
 
     def check_in(self, request: CheckInRequest) -> CheckInResult:
         result = self._visit(request)
-        if self.insurance is not None:
+        if self.insurance is not None and not result.repeat:  # a repeat made no visit to cover
             result = self.insurance.apply(request, result, self.submit)
         if self.follow is not None:
             result = self.follow.add_link(result)
@@ -138,7 +138,8 @@ class CheckInPipeline:
                     f"no HIS answer within offline.go_offline_after_s = {stage.deadline_s:g} s")
                 late = future
             else:
-                metrics.CHECKINS.inc(mode="online")
+                if not result.repeat:  # a repeat is counted as such (kiosk_checkin_repeats_total)
+                    metrics.CHECKINS.inc(mode="online")
                 return result
         try:
             return stage.check_in_offline(request, online_attempted=attempted)

@@ -17,6 +17,7 @@ from kiosk.domain import (
     Appointment,
     ClinicRoom,
     Department,
+    OpenVisit,
     Patient,
     PatientLookup,
     Priority,
@@ -63,6 +64,19 @@ def patient_and_appointment(lookup: PatientLookup, birth_date: date | None, day:
     """Both answers at once (what the journey shows before the check-in)."""
     patient = choose_patient(lookup.patients, birth_date)
     return patient, todays_appointment(lookup, patient, day, tz)
+
+
+def open_visit(lookup: PatientLookup, patient: Patient | None, department_code: str, *,
+               checkin_id: str | None = None, repeat_visits: str = "refuse") -> OpenVisit | None:
+    """The patient's visit of today still open in this department — the
+    number they already have — unless the hospital allows repeat visits
+    (``kiosk.repeat_visits = "allow"``). A visit made by this very check-in
+    (``checkin_id``: a retry) is not a repeat."""
+    if patient is None or repeat_visits == "allow":
+        return None
+    return next((v for v in lookup.open_visits.get(patient.id, ())
+                 if v.department_code == department_code and (checkin_id is None or v.checkin_id != checkin_id)),
+                None)
 
 
 def departments_by_code(departments: Iterable[Department]) -> dict[str, Department]:

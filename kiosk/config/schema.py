@@ -89,6 +89,10 @@ class KioskSection:
     patient_code_prefix: str = _opt("BN-", check=lambda v: bool(re.fullmatch(r"[A-Za-z0-9\-./]{0,10}", v))
                                     or "up to 10 letters, digits, '-', '.' or '/'",
                                     doc="put before the digits typed as a patient code (mã bệnh nhân)")
+    repeat_visits: str = _opt("refuse", choices=("refuse", "allow"),
+                              doc="a second check-in the same day for a department where the patient's visit is "
+                                  "still open: refuse = show and reprint the number they have (no second visit); "
+                                  "allow = a new visit and number")
 
 
 @dataclass

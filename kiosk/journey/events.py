@@ -33,6 +33,7 @@ class Step(str, enum.Enum):
     CHECKING_IN = "checking_in"
     PRINTING = "printing"
     DONE = "done"
+    ALREADY = "already"            # the patient already has a number today for this department: it again, or a reprint
     ERROR = "error"
 
 

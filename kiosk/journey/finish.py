@@ -1,6 +1,11 @@
 """The journey's end, after the last row of ``kiosk.journey.table``: the check-in,
 the ticket, and the done screen — and what each result or failure leads to.
 
+A check-in that finds the patient's open visit of today in that department
+(``CheckInResult.repeat``: ``kiosk.repeat_visits = "refuse"``) makes no visit:
+the patient sees the number they already have (``Step.ALREADY``), with a reprint
+of that ticket and "done".
+
 Entry: ``identity``, ``lookup``, ``department_code`` / ``appointment``, ``priority``
 (the check-in request is made of them). A check-in that the HIS refuses for want
 of a department sends the patient back to the department screen.
@@ -18,10 +23,10 @@ from kiosk.ports import MODE_OFFLINE
 
 class Finish(JourneyStep):
     name = "finish"
-    screens = (Step.CHECKING_IN, Step.PRINTING, Step.DONE)
+    screens = (Step.CHECKING_IN, Step.PRINTING, Step.DONE, Step.ALREADY)
     on = {Retry: "print_again"}
     timeouts = {Step.CHECKING_IN: "checkin_timeout_s", Step.PRINTING: "print_timeout_s",
-                Step.DONE: "done_timeout_s"}
+                Step.DONE: "done_timeout_s", Step.ALREADY: "done_timeout_s"}
     busy = frozenset({Step.CHECKING_IN, Step.PRINTING})
     needs = ("identity",)
     gives = ("result", "printed")
@@ -42,9 +47,14 @@ class Finish(JourneyStep):
         j.retry_with = lambda: self.check_in(j)
         return [CheckIn(j.op, request)]
 
+    @staticmethod
+    def _end(j) -> Step:
+        """The last screen: the ticket, or the number the patient already had."""
+        return Step.ALREADY if j.result is not None and j.result.repeat else Step.DONE
+
     def print(self, j) -> list:
         if not j.printer_ready:
-            j.go(Step.DONE, notice="ui.done.not_printed")
+            j.go(self._end(j), notice="ui.done.not_printed")
             return []
         j.go(Step.PRINTING)
         j.retry_with = lambda: self.print(j)
@@ -53,16 +63,21 @@ class Finish(JourneyStep):
     def print_again(self, j, ev) -> list | None:
         if j.step is Step.DONE and not j.printed and j.result is not None:
             return self.print(j)
+        if j.step is Step.ALREADY and j.result is not None:  # "reprint": the same ticket again
+            return self.print(j)
         return None
 
     def done(self, j, value) -> list | None:
         if j.step is Step.CHECKING_IN:
             j.result = value
             j.offline = j.result.mode == MODE_OFFLINE or j.result.ticket.offline
+            if j.result.repeat:  # no new visit: the number they have, printed only if they ask
+                j.go(Step.ALREADY)
+                return []
             return self.print(j)
         if j.step is Step.PRINTING:
             j.printed = True
-            j.go(Step.DONE)
+            j.go(self._end(j))
         return None
 
     def failed(self, j, err: BaseException, key: str) -> list | None:
@@ -75,14 +90,14 @@ class Finish(JourneyStep):
             return j.fail(key, (RETRY, HOME) if retryable else (HOME,),
                           retry=(lambda: self.check_in(j)) if retryable else None)
         if j.step is Step.PRINTING:
-            j.go(Step.DONE, notice=key if isinstance(err, KioskError) else "ui.done.not_printed")
+            j.go(self._end(j), notice=key if isinstance(err, KioskError) else "ui.done.not_printed")
         return None
 
     def timed_out(self, j) -> list | None:
         if j.step is Step.CHECKING_IN:
             return j.fail("error.his_unavailable", (RETRY, HOME), retry=lambda: self.check_in(j))
         if j.step is Step.PRINTING:
-            j.go(Step.DONE, notice="ui.done.not_printed")
+            j.go(self._end(j), notice="ui.done.not_printed")
             return None
         j.reset()  # the done screen has been read
         return None

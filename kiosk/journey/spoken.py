@@ -118,6 +118,8 @@ def spoken_text(journey, local_time: Callable[[datetime | None], datetime | None
         said.append(t("speech.priority", lang, choices="; ".join(names)))
     elif step is Step.DONE:
         said += _done(journey, lang)
+    elif step is Step.ALREADY:
+        said += _already(journey, lang)
     elif step is Step.ERROR:
         said.append(_error(journey, lang))
     return " ".join(s for s in said if s)
@@ -183,6 +185,18 @@ def _done(journey, lang) -> list[str]:
     if journey.card_present:
         said.append(t("speech.done.take_card", lang))
     return said
+
+
+def _already(journey, lang) -> list[str]:
+    result = journey.result
+    if result is None:
+        return []
+    ticket = result.ticket
+    room = ticket.room_name or ticket.room_code
+    dept = journey.department(ticket.department_code)
+    name = (dept.name_en or dept.name) if (dept and lang == "en") else ticket.department_name
+    return [t("speech.already", lang, number=spoken_digits(ticket.label), department=name,
+              room=f"{room}, {ticket.room_where}" if ticket.room_where else room)]
 
 
 def _error(journey, lang) -> str:

@@ -70,6 +70,9 @@ INFO = Metric("kiosk_info", GAUGE, "constant 1; labels carry the kiosk id, its s
 CHECKINS = Metric("kiosk_checkins_total", COUNTER, "check-ins completed, by mode (online/offline)", ("mode",))
 CHECKIN_FAILURES = Metric("kiosk_checkin_failures_total", COUNTER, "check-ins that ended in an error, by error class",
                           ("error",))
+CHECKIN_REPEATS = Metric("kiosk_checkin_repeats_total", COUNTER,
+                         "second check-ins the same day for a department where the patient's visit is open: "
+                         "shown the number they have (kiosk.repeat_visits = refuse), by mode", ("mode",))
 PRINT_FAILURES = Metric("kiosk_print_failures_total", COUNTER, "tickets that could not be printed")
 # Devices.
 PRINTER_PAPER = Metric("kiosk_printer_paper", GAUGE, "paper state: 2 ok, 1 low, 0 out, -1 unknown/offline")
@@ -87,6 +90,10 @@ OUTBOX_RECOVERY_NEEDED = Metric("kiosk_outbox_recovery_needed", GAUGE,
                                 "check-ins may need `kiosk outbox recover`")
 OUTBOX_DUPLICATES = Metric("kiosk_outbox_duplicates_total", COUNTER,
                            "outbox entries the HIS already had (a retry found them)")
+OUTBOX_SAME_DAY_DUPLICATES = Metric(
+    "kiosk_outbox_same_day_duplicates_total", COUNTER,
+    "offline check-ins delivered onto the patient's open visit of the day made by another check-in "
+    "(two kiosks offline): no second visit was made; the patient holds two tickets")
 # The HIS.
 HIS_REQUEST_SECONDS = Metric("kiosk_his_request_seconds", HISTOGRAM, "HIS request latency")
 LAST_SYNC = Metric("kiosk_last_sync_timestamp_seconds", GAUGE, "unix time of the last successful HIS sync")

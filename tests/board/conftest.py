@@ -22,7 +22,8 @@ from tests.helpers import make_config  # noqa: E402
 def board_config(base_url: str, tmp_path=None, **board):
     board.setdefault("voice_driver", "simulator")
     board.setdefault("poll_interval_s", 0.2)
-    kiosk = {"data_dir": str(tmp_path)} if tmp_path else {}
+    # the reception checks the same demo adults in again and again: each a visit of its own
+    kiosk = {"repeat_visits": "allow", **({"data_dir": str(tmp_path)} if tmp_path else {})}
     return make_config(base_url, board=board, kiosk=kiosk)
 
 

@@ -58,9 +58,12 @@ def test_booked_patient_appointment_marked_arrived(sandbox, service):
     assert enc["location"][0]["location"]["display"] == "Phòng khám Nội 1"
     assert enc["subject"]["reference"] == f"Patient/{result.patient_id}"
     assert {"url": extensions(HisSection()).queue_label, "valueString": result.ticket.label} in enc["extension"]
-    # a second check-in the same day is a walk-in: the appointment is no longer "booked"
+    # a second check-in the same day in that department gets the same number again (issue 24) ...
     again = service.check_in(request_for(person_identity(demo_person("an")), department="NOI"))
-    assert not again.ticket.booked
+    assert again.repeat and again.encounter_id == result.encounter_id and again.ticket.label == result.ticket.label
+    # ... in another department it is a walk-in: the appointment is no longer "booked"
+    other = service.check_in(request_for(person_identity(demo_person("an")), department="MAT"))
+    assert not other.ticket.booked and not other.repeat
 
 
 def test_existing_patient_walk_in(sandbox, service):

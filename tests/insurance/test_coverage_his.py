@@ -39,7 +39,8 @@ def kiosk_for(his, simulator, tmp_path):
     made = []
 
     def make(sim=None, **overrides):
-        config = make_config(his.base_url, kiosk={"data_dir": str(tmp_path / f"data{len(made)}")},
+        config = make_config(his.base_url, kiosk={"data_dir": str(tmp_path / f"data{len(made)}"),
+                                                  "repeat_visits": "allow"},  # the same people, test after test
                              offline={"go_offline_after_s": 5.0},
                              insurance=(sim or simulator).insurance_settings(tmp_path, **overrides))
         services = build_kiosk(config, with_devices=False, background=False)
@@ -245,7 +246,7 @@ def test_coverage_is_written_the_same_on_production_like_servers(simulator, tmp_
     was read, and the visit references it."""
     numbers = "his" if "no-versioning" in profile else None  # no versions: the HIS numbers the visits
     with SandboxHis(port=0, profile=profile, queue_numbers=numbers) as sandbox:
-        config = make_config(sandbox.base_url, kiosk={"data_dir": str(tmp_path / "data")},
+        config = make_config(sandbox.base_url, kiosk={"data_dir": str(tmp_path / "data"), "repeat_visits": "allow"},
                              his={"queue_numbers": numbers or "counter"},
                              insurance=simulator.insurance_settings(tmp_path))
         services = build_kiosk(config, with_devices=False, background=False)

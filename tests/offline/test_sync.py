@@ -211,8 +211,8 @@ def test_two_kiosks_offline_at_once_keep_distinct_numbers(tmp_path, his_sandbox)
             k.monitor.report_unavailable("test: both kiosks lose the network")
         tickets = []
         for i in range(10):
-            for k in (k1, k2):
-                tickets.append(k.handler.check_in(request_for(identity(170 + i), "TIM")).ticket)
+            for n, k in enumerate((k1, k2)):  # different patients: one patient twice is a same-day duplicate
+                tickets.append(k.handler.check_in(request_for(identity(170 + 2 * i + n), "TIM")).ticket)
         assert all(t.offline for t in tickets)
         assert len({t.number for t in tickets}) == len({t.label for t in tickets}) == 20
         assert {t.label[:3] for t in tickets} == {"K1-", "K2-"}

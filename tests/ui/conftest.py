@@ -30,7 +30,10 @@ def sandbox(his_sandbox):
 
 @pytest.fixture
 def kiosk_config(sandbox, tmp_path):
-    return make_config(sandbox.base_url, kiosk={"data_dir": str(tmp_path / "data"), "idle_timeout_s": 30.0},
+    # The tours check the same demo people in again and again: each is a visit of its own here
+    # (one number per visit, kiosk.repeat_visits = "refuse", is tested in test_journey_repeat.py).
+    return make_config(sandbox.base_url, kiosk={"data_dir": str(tmp_path / "data"), "idle_timeout_s": 30.0,
+                                                "repeat_visits": "allow"},
                        card_reader={"driver": "simulator"}, camera={"driver": "simulator"},
                        printer={"driver": "simulator"})
 

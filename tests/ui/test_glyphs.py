@@ -39,8 +39,9 @@ def sandbox(fresh_sandbox):
 
 @pytest.fixture
 def kiosk_config(sandbox, tmp_path):
+    # the tour checks the same demo people in again and again: each a visit of its own (test_journey_repeat.py)
     return make_config(sandbox.base_url, kiosk={"data_dir": str(tmp_path / "data"), "idle_timeout_s": 30.0,
-                                                "hospital_name": HOSPITAL},
+                                                "hospital_name": HOSPITAL, "repeat_visits": "allow"},
                        card_reader={"driver": "simulator"}, camera={"driver": "simulator"},
                        printer={"driver": "simulator"})
 

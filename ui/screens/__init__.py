@@ -1,6 +1,7 @@
 """One widget per journey step (some steps share one). Each screen only shows
 the journey's state (``show_journey``) and turns touches into journey events;
 ``clear()`` wipes anything personal from its widgets."""
+from ui.screens.already import AlreadyScreen
 from ui.screens.base import Screen
 from ui.screens.consent import ConsentScreen
 from ui.screens.departments import DepartmentScreen
@@ -11,4 +12,4 @@ from ui.screens.visit import AppointmentScreen, ConfirmScreen, PriorityScreen
 
 __all__ = ["Screen", "WelcomeScreen", "NeedKeyScreen", "KeypadScreen", "BusyScreen", "ConfirmScreen",
            "AppointmentScreen", "DepartmentScreen", "PriorityScreen", "DoneScreen", "ErrorScreen", "InsuranceScreen",
-           "ConsentScreen"]
+           "ConsentScreen", "AlreadyScreen"]
