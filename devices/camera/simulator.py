@@ -134,7 +134,7 @@ class SimulatedScanner(QrScanLoop):
     ``unplug`` may be called from any thread while it runs."""
 
     def __init__(self, steps: Sequence[Step] = (), *, fps: float = 10.0, repeat_after_s: float = 3.0,
-                 end: bool = False, frame_timeout_s: float = 1.0) -> None:
+                 end: bool = False, frame_timeout_s: float = 1.0, unreadable_after_s: float = 2.0) -> None:
         self._scripted = ScriptedSource(steps, fps=fps, end=end, frame_timeout_s=frame_timeout_s)
 
         def make_source(on_state):
@@ -142,7 +142,7 @@ class SimulatedScanner(QrScanLoop):
             return self._scripted
 
         super().__init__(make_source, lambda: Cascade(), repeat_after_s=repeat_after_s,
-                         poll_timeout_s=frame_timeout_s)
+                         poll_timeout_s=frame_timeout_s, unreadable_after_s=unreadable_after_s)
 
     def diagnose(self) -> list[Check]:
         return [Check("camera", WARN, "simulated camera (camera.driver = \"simulator\")",

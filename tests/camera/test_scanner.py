@@ -27,7 +27,7 @@ from kiosk.config.loader import Config
 from kiosk.demo_data import demo_person
 from kiosk.identity.qr_payload import AppointmentQr, CccdQr, parse_qr
 from kiosk.operations.diagnostics import FAIL, OK, WARN
-from kiosk.ports import DEVICE_MISSING, DEVICE_READY
+from kiosk.ports import DEVICE_MISSING, DEVICE_READY, QR_READABLE, QR_UNREADABLE
 from tests.camera.conftest import write_video
 
 
@@ -238,3 +238,24 @@ def test_demo_appointment_code_matches_the_sandbox_booking_code():
     assert demo_appointment_code(demo_person("ngoc")) is None
     six = cccd_qr_payload(demo_person("ngoc"), layout="cccd_6")
     assert parse_qr(six).layout == "cccd_6"
+
+
+def test_a_code_seen_but_not_read_for_a_while_is_reported_then_cleared():
+    """The welcome screen can say "hold it still and closer": the scanner reports a code
+    it sees but cannot read for ``unreadable_after_s``, and reports when that is over."""
+    an = cccd_qr_payload(demo_person("an"))
+    sim = SimulatedScanner(fps=20, repeat_after_s=60, frame_timeout_s=0.3, unreadable_after_s=0.5)
+    codes, events = Collector(), Collector()
+    sim.start(codes, events)
+    try:
+        sim.show_unreadable(0.2)  # a glimpse: not yet worth a hint
+        sim.show("\x00nothing", 0.5)
+        sim.show_unreadable(1.5)
+        sim.show(an, 0.6)
+        assert codes.wait_len(1)
+        assert events.wait_for(lambda e: QR_READABLE in e)
+    finally:
+        sim.stop()
+    hints = [e for e in events.items if e in (QR_UNREADABLE, QR_READABLE)]
+    assert hints == [QR_UNREADABLE, QR_READABLE]
+    assert DEVICE_MISSING not in events.items
