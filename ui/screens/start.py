@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtWidgets import QBoxLayout, QGridLayout, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QGridLayout, QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
 from kiosk.domain import is_valid_citizen_id
 from kiosk.identity.patient_code import DIGITS_MAX
@@ -32,6 +32,9 @@ class WelcomeScreen(Screen):
         self.pictures.addWidget(self.card_box, 1)
         self.pictures.addWidget(self.qr_box, 1)
         self.body.addLayout(self.pictures, 1)
+        self.qr_hint = label("notice", center=True)  # a code seen but not read for a while
+        self.qr_hint.hide()
+        self.body.addWidget(self.qr_hint)
         self.device_hint = label("hint", center=True)
         self.body.addWidget(self.device_hint)
         self.printer_warning = label("notice", center=True)
@@ -61,6 +64,8 @@ class WelcomeScreen(Screen):
         hints = [key for key, state in (("ui.welcome.reader_missing", ctx.reader_state),
                                         ("ui.welcome.camera_missing", ctx.camera_state))
                  if state in UNAVAILABLE]
+        self.qr_hint.setText(self.t("ui.welcome.qr_unreadable"))
+        self.qr_hint.setVisible(getattr(ctx, "qr_unreadable", False) and self.qr_box.isVisibleTo(self))
         self.device_hint.setText("\n".join(self.t(k) for k in hints))
         self.device_hint.setVisible(bool(hints))
         # Say it before the patient starts, not after.
@@ -118,9 +123,11 @@ class Keypad(QWidget):
         self.digits = ""
         self.on_change()
 
-    def shown(self, prefix: str = "") -> str:
-        groups = " ".join(self.digits[i:i + 3] for i in range(0, len(self.digits), 3))
-        return (prefix + (groups or "_")) if prefix else (groups or "_")
+    def shown(self, prefix: str = "", group: bool = True) -> str:
+        """What is typed, as the display shows it: the 12-digit ID in groups of three (easier to
+        check against the card), a patient code exactly as printed on the slip ("BN-001122")."""
+        text = " ".join(self.digits[i:i + 3] for i in range(0, len(self.digits), 3)) if group else self.digits
+        return prefix + (text or "_")
 
     def set_compact(self, compact: bool) -> None:
         """Keys with less padding and smaller digits (still ≥ 15 mm): large text in landscape,
@@ -161,6 +168,9 @@ class NeedKeyScreen(Screen):
         self.pad = Keypad(self._changed)
         self.pad.display.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         left.addWidget(self.pad.display)
+        self.side_buttons = QHBoxLayout()  # landscape: "Cancel" and "Continue" under the display
+        self.side_buttons.setSpacing(16)
+        left.addLayout(self.side_buttons)
         self.split.addLayout(left, 1)
         self.split.addWidget(self.pad, 2)
         self.body.addLayout(self.split, 1)
@@ -201,14 +211,15 @@ class NeedKeyScreen(Screen):
     def relayout(self) -> None:
         landscape = self.is_landscape()
         set_direction(self.split, landscape)
-        compact = self.is_compact()
-        self.picture.setVisible(not self.large)
         # large text in portrait with the speech bar: the instruction is heard, the keys keep the room
         said = self.large and not landscape and getattr(self, "_speech", False)
-        self.text.setVisible(not compact and not said)
-        self.text_left.setVisible(compact)
-        self.pad.set_compact(compact or self.large)  # large text: keys ≥ 15 mm, digits a little smaller
-        self.split.setStretch(1, 1 if compact else 2)  # the instruction gets half the width: fewer lines
+        # landscape: the instruction and the buttons beside the keys, which get the body's whole height
+        self.text.setVisible(not landscape and not said)
+        self.text_left.setVisible(landscape)
+        self.picture.setVisible(not self.large and not landscape)
+        self.footer_into(self.side_buttons if landscape else None, (self.cancel, self.ok))
+        self.pad.set_compact(landscape or self.large)  # keys ≥ 15 mm, digits a little smaller
+        self.split.setStretch(1, 1 if landscape else 2)  # the instruction gets half the width: fewer lines
 
 
 class KeypadScreen(Screen):
@@ -232,6 +243,9 @@ class KeypadScreen(Screen):
         for w in (self.hint, self.display, self.count):
             col.addWidget(w)
         col.addStretch(1)
+        self.side_buttons = QHBoxLayout()  # landscape: "Back" and "Continue" under the digits
+        self.side_buttons.setSpacing(16)
+        col.addLayout(self.side_buttons)
         self.split = QBoxLayout(QBoxLayout.Direction.TopToBottom)
         self.split.setSpacing(30)
         self.split.addWidget(left, 1)
@@ -265,7 +279,7 @@ class KeypadScreen(Screen):
         self.send(j.IdTyped(digits))
 
     def _show_digits(self) -> None:
-        self.display.setText(self.pad.shown(self.prefix))
+        self.display.setText(self.pad.shown(self.prefix, group=self.field == j.CITIZEN_ID))
         n = len(self.pad.digits)
         self.count.setText(self.t("ui.keypad.count", n=n) if self.field == j.CITIZEN_ID
                            else self.t("ui.keypad.code_count", n=n))
@@ -294,7 +308,8 @@ class KeypadScreen(Screen):
         landscape = self.is_landscape()
         compact = self.is_compact()  # height is scarce: every key on screen without scrolling
         set_direction(self.split, landscape)
-        self.pad.set_compact(compact or self.large)  # large text: keys ≥ 15 mm, digits a little smaller
+        self.footer_into(self.side_buttons if landscape else None, (self.back, self.ok))
+        self.pad.set_compact(landscape or self.large)  # keys ≥ 15 mm, digits a little smaller
         # large text in portrait with the speech bar: the hint and the count are heard, the keys keep the room
         said = self.large and not landscape and getattr(self, "_speech", False)
         self.hint.setVisible(not said)
