@@ -276,3 +276,19 @@ def test_the_cascade_tells_a_frame_without_any_code_from_one_it_could_not_read()
         assert cascade.saw_unreadable is False
     finally:
         cascade.close()
+
+
+def test_the_simulated_smudged_code_is_seen_not_read_and_reported_after_a_while():
+    an = cccd_qr_payload(demo_person("an"))
+    sim = SimulatedScanner(fps=20, repeat_after_s=60, frame_timeout_s=0.3, unreadable_after_s=0.5)
+    codes, events = Collector(), Collector()
+    sim.start(codes, events)
+    try:
+        sim.show_unreadable(1.5)
+        sim.show(an, 0.6)
+        assert codes.wait_len(1)
+        assert events.wait_for(lambda e: QR_READABLE in e)
+    finally:
+        sim.stop()
+    assert [e for e in events.items if e in (QR_UNREADABLE, QR_READABLE)] == [QR_UNREADABLE, QR_READABLE]
+    assert codes.items == [an]

@@ -87,9 +87,11 @@ def test_the_welcome_screen_asks_to_hold_a_code_that_cannot_be_read_still_and_cl
     welcome = kiosk.screen("welcome")
     assert kiosk.window.current_screen() is welcome
     assert not welcome.qr_hint.isVisible()
-    kiosk.services.scanner._on_event(QR_UNREADABLE)  # what the scan loop reports, from its thread
-    kiosk.qtbot.waitUntil(lambda: welcome.qr_hint.isVisible(), timeout=3000)
+    kiosk.services.scanner.show_unreadable(3.5)  # a smudged code, held for a while
+    kiosk.qtbot.waitUntil(lambda: welcome.qr_hint.isVisible(), timeout=8000)
     assert welcome.qr_hint.text() == "Giữ mã QR yên và gần hơn…"
+    kiosk.qtbot.waitUntil(lambda: not welcome.qr_hint.isVisible(), timeout=8000)  # taken away
+    kiosk.services.scanner._on_event(QR_UNREADABLE)  # what the scan loop reports, from its thread
     kiosk.controller.send(j.SetLanguage("en"))
     settle(kiosk)
     assert welcome.qr_hint.isVisible() and welcome.qr_hint.text() == "Hold the QR code still and closer…"

@@ -85,7 +85,8 @@ class DepartmentScreen(Screen):
     """Walk-in: one big button per department, with how many are waiting.
 
     Portrait: who the patient is, the priority buttons, then the departments, two
-    side by side (one with large text: the body scrolls, its scroll bar shows there is more). Landscape: two columns — who and priority on the left, the
+    side by side (with large text a long name wraps; the body scrolls, and a "more below"
+    cue shows there is more). Landscape: two columns — who and priority on the left, the
     departments on the right (three side by side with normal text when the names
     fit, else two) — with a shorter title and the notice beside the footer button,
     so that every department button is on screen without scrolling."""
@@ -148,7 +149,7 @@ class DepartmentScreen(Screen):
     def grid_columns(self) -> int:
         """How many department buttons side by side."""
         if not self.is_landscape():
-            return 1 if self.large else 2  # large text: one a row, names on one line (the body scrolls)
+            return 2  # large text too: a long name wraps (each label takes its lines), twice as many in view
         if self.large:
             return 2
         return 3 if self._fit(3) else 2

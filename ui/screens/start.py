@@ -5,14 +5,24 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtWidgets import QBoxLayout, QGridLayout, QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.domain import is_valid_citizen_id
 from kiosk.identity.patient_code import DIGITS_MAX
 from kiosk.journey import machine as j
 from kiosk.ports import DEVICE_ERROR, DEVICE_MISSING, PRINTER_OFFLINE, PRINTER_PAPER_OUT
 from ui.pictures import CardOnReaderPicture, QrToCameraPicture, Spinner
-from ui.screens.base import Screen, button, label, repolish, set_direction
+from ui.screens.base import MoreBelow, Screen, button, label, repolish, set_direction
 
 UNAVAILABLE = (DEVICE_MISSING, DEVICE_ERROR, "none")
 CANNOT_PRINT = (PRINTER_PAPER_OUT, PRINTER_OFFLINE, "none")
@@ -158,12 +168,25 @@ class NeedKeyScreen(Screen):
         self.split = QBoxLayout(QBoxLayout.Direction.TopToBottom)
         self.split.setSpacing(30)
         self.picture = QrToCameraPicture()
-        # Large text in landscape: the instruction moves beside the keys (a twin label, so
-        # that neither loses its wrapped height), and the keys get the body's whole height.
-        self.text_left = label("body", center=True)
-        self.text_left.hide()
+        # Landscape: the instruction moves beside the keys (a twin label, so that neither loses
+        # its wrapped height; a little smaller, and scrolling with a "more below" cue where it is
+        # longer than the room), and the keys get the body's whole height.
+        self.text_left = label("hint", center=True)
+        self.text_scroll = QScrollArea()
+        self.text_scroll.setObjectName("scroller")
+        text_box = QWidget()
+        text_box.setObjectName("body")  # transparent, as the body (ui.style)
+        box = QVBoxLayout(text_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.text_left)
+        self.text_scroll.setWidget(text_box)
+        self.text_scroll.setWidgetResizable(True)
+        self.text_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.text_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.text_scroll.hide()
+        MoreBelow(self.text_scroll)
         left = QVBoxLayout()
-        left.addWidget(self.text_left)
+        left.addWidget(self.text_scroll)
         left.addWidget(self.picture, 1)
         self.pad = Keypad(self._changed)
         self.pad.display.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
@@ -215,8 +238,10 @@ class NeedKeyScreen(Screen):
         said = self.large and not landscape and getattr(self, "_speech", False)
         # landscape: the instruction and the buttons beside the keys, which get the body's whole height
         self.text.setVisible(not landscape and not said)
-        self.text_left.setVisible(landscape)
-        self.picture.setVisible(not self.large and not landscape)
+        self.text_scroll.setVisible(landscape)
+        self.text_left.ensurePolished()  # at least two lines in view, the rest under the cue
+        self.text_scroll.setMinimumHeight(2 * self.text_left.fontMetrics().height() + self.text_left.contentsMargins().top())
+        self.picture.setVisible(not self.large)
         self.footer_into(self.side_buttons if landscape else None, (self.cancel, self.ok))
         self.pad.set_compact(landscape or self.large)  # keys ≥ 15 mm, digits a little smaller
         self.split.setStretch(1, 1 if landscape else 2)  # the instruction gets half the width: fewer lines
