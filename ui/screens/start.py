@@ -234,13 +234,14 @@ class NeedKeyScreen(Screen):
     def relayout(self) -> None:
         landscape = self.is_landscape()
         set_direction(self.split, landscape)
-        # large text in portrait with the speech bar: the instruction is heard, the keys keep the room
-        said = self.large and not landscape and getattr(self, "_speech", False)
+        # large text with the speech bar: the instruction is heard, the keys keep the room
+        said = self.large and getattr(self, "_speech", False)
         # landscape: the instruction and the buttons beside the keys, which get the body's whole height
         self.text.setVisible(not landscape and not said)
-        self.text_scroll.setVisible(landscape)
+        self.text_scroll.setVisible(landscape and not said)
         self.text_left.ensurePolished()  # at least two lines in view, the rest under the cue
-        self.text_scroll.setMinimumHeight(2 * self.text_left.fontMetrics().height() + self.text_left.contentsMargins().top())
+        self.text_scroll.setMinimumHeight(2 * self.text_left.fontMetrics().height()
+                                          + self.text_left.contentsMargins().top())
         self.picture.setVisible(not self.large)
         self.footer_into(self.side_buttons if landscape else None, (self.cancel, self.ok))
         self.pad.set_compact(landscape or self.large)  # keys ≥ 15 mm, digits a little smaller
