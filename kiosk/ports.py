@@ -225,6 +225,10 @@ CARD_INSERTED = "card_inserted"
 CARD_REMOVED = "card_removed"
 HEADPHONES_IN = "headphones_in"    # the speech device's headphone socket appeared
 HEADPHONES_OUT = "headphones_out"
+SPEECH_FAILED = "speech_failed"    # the speech device could not play a sentence (no sound came out)
+SPEECH_PLAYED = "speech_played"    # a sentence was played again after a failure
+QR_UNREADABLE = "qr_unreadable"    # the camera has seen a code it cannot read for a couple of seconds
+QR_READABLE = "qr_readable"        # that is over: the code was read, or it left the view
 
 DeviceEventCallback = Callable[[str], None]
 

@@ -27,6 +27,10 @@ from kiosk.ports import (
     HEADPHONES_OUT,
     MODE_ONLINE,
     PRINTER_UNKNOWN,
+    QR_READABLE,
+    QR_UNREADABLE,
+    SPEECH_FAILED,
+    SPEECH_PLAYED,
 )
 from ui.device_signals import NONE, STARTING, DeviceBridge
 from ui.tasks import TaskRunner
@@ -63,6 +67,8 @@ class Controller(QObject):
         self._armed_for = -1
         self._waiting_effects: list = []  # asked for before the services were ready
         self.speech = None  # kiosk.ports.Speech, when the kiosk has a voice
+        self.speech_failed = False  # the speaker reported that its last sentence could not be played
+        self.qr_unreadable = False  # the camera sees a code it cannot read (the welcome screen says so)
         self.digits_typed = lambda: 0  # how many digits the keypad on screen holds (set by the window)
         self._said: tuple | None = None  # (generation, language) last read aloud
         if services is not None:
@@ -185,8 +191,12 @@ class Controller(QObject):
         self.speech.say(self.spoken(intro=intro), journey.language)
 
     def _speech_event(self, event: str) -> None:
-        """Headphones plugged in: speech on, for this patient; pulled out: off."""
-        if event == HEADPHONES_IN and not self.journey.speech:
+        """Headphones plugged in: speech on, for this patient; pulled out: off. A sentence
+        that could not be played (or one played again) is shown in the speech bar."""
+        if event in (SPEECH_FAILED, SPEECH_PLAYED):
+            self.speech_failed = event == SPEECH_FAILED
+            self.changed.emit()
+        elif event == HEADPHONES_IN and not self.journey.speech:
             self.send(j.SetSpeech(True))
         elif event == HEADPHONES_OUT and self.journey.speech:
             self.stop_speech()
@@ -234,6 +244,11 @@ class Controller(QObject):
         self.changed.emit()
 
     def _camera_event(self, event: str) -> None:
+        if event in (QR_UNREADABLE, QR_READABLE):  # a hint for the welcome screen, not a camera state
+            if self.qr_unreadable != (event == QR_UNREADABLE):
+                self.qr_unreadable = event == QR_UNREADABLE
+                self.changed.emit()
+            return
         self.camera_state = event
         self.status_changed.emit()
         self.changed.emit()

@@ -23,10 +23,10 @@ STARTING = "starting"  # the device is still being set up
 class DeviceBridge(QObject):
     card_event = Signal(str)       # CARD_INSERTED / CARD_REMOVED / DEVICE_*
     qr_code = Signal(str)
-    camera_event = Signal(str)     # DEVICE_*
+    camera_event = Signal(str)     # DEVICE_*, QR_UNREADABLE / QR_READABLE (a hint, not a state)
     connectivity = Signal(str)     # MODE_ONLINE / MODE_OFFLINE
     printer_status = Signal(str)   # PRINTER_* or NONE
-    speech_event = Signal(str)     # HEADPHONES_IN / HEADPHONES_OUT
+    speech_event = Signal(str)     # HEADPHONES_IN / HEADPHONES_OUT, SPEECH_FAILED / SPEECH_PLAYED
 
     def __init__(self, services, runner: TaskRunner, poll_ms: int = 5000, parent=None):
         super().__init__(parent)

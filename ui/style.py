@@ -91,6 +91,11 @@ def stylesheet(u: float, large: bool = False) -> str:
     QLabel[role="notice"] {{ font-size: {fs(36)}; background: {c['notice_bg']}; color: {c['notice_ink']};
         border: {px(3 * edge)} solid {c['notice_edge']}; border-radius: {px(16)}; padding: {px(20)}; }}
     QLabel[role="notice"][compact="true"] {{ padding: {px(6)} {px(12)}; padding-top: {room(36)}; }}
+    QLabel[role="speech-problem"] {{ font-size: {fs(28)}; font-weight: bold; color: {c['error']};
+        padding-top: {room(28)}; }}
+    QLabel[role="more"] {{ font-size: {fs(32)}; font-weight: bold; background: {c['notice_bg']};
+        color: {c['notice_ink']}; border-top: {px(3 * edge)} solid {c['notice_edge']}; padding: {px(6)};
+        padding-top: {room(32)}; }}
     QLabel[role="error"] {{ font-size: {fs(46)}; color: {c['error']}; font-weight: bold; padding-top: {room(46)}; }}
     QLabel[role="field-label"] {{ font-size: {fs(32)}; color: {c['label']}; padding-top: {room(32)}; }}
     QLabel[role="field-value"] {{ font-size: {fs(48)}; font-weight: bold; padding-top: {room(48)}; }}
@@ -120,7 +125,7 @@ def stylesheet(u: float, large: bool = False) -> str:
         border: {px(4 * edge)} solid {c['panel_edge']}; text-align: left; padding: {px(18)} {px(30)};
         font-size: {fs(40)}; }}
     QPushButton[kind="toggle"] {{ text-align: center; font-size: {fs(32)}; padding: {px(8)} {px(12)}; }}
-    QPushButton[kind="choice"][compact="true"] {{ padding: {px(1)} {px(10)}; }}
+    QPushButton[kind="choice"][compact="true"] {{ padding: {px(1)} {px(10)}; min-height: {min_target_px(u, 84)}px; }}
     QPushButton[kind="toggle"]:checked {{ background: {c['checked']}; border-color: {c['number']}; }}
     QLabel[role="choice-name"] {{ font-size: {fs(42)}; font-weight: bold; background: transparent; padding-top: {room(42)}; }}
     QLabel[role="choice-detail"] {{ font-size: {fs(32)}; color: {c['soft']}; background: transparent; padding-top: {room(32)}; }}
@@ -130,8 +135,8 @@ def stylesheet(u: float, large: bool = False) -> str:
     QPushButton[kind="key-text"] {{ background: {c['panel']}; color: {c['ink']};
         border: {px(4 * edge)} solid {c['panel_edge']};
         font-size: {fs(36)}; padding: {px(6)}; min-height: {min_target_px(u, 104)}px; }}
-    QPushButton[kind="key"][compact="true"] {{ font-size: {fs(46)}; padding: {px(2)}; }}
-    QPushButton[kind="key-text"][compact="true"] {{ font-size: {fs(30)}; padding: {px(2)}; }}
+    QPushButton[kind="key"][compact="true"] {{ font-size: {fs(40)}; padding: {px(2)}; min-height: {min_target_px(u, 84)}px; }}
+    QPushButton[kind="key-text"][compact="true"] {{ font-size: {fs(28)}; padding: {px(2)}; min-height: {min_target_px(u, 84)}px; }}
     QPushButton[kind="key"]:pressed, QPushButton[kind="key-text"]:pressed {{ background: {c['pressed']}; }}
     QPushButton[kind="header"] {{ min-height: {min_target_px(u, 84)}px; background: {c['secondary']};
         color: {c['secondary_ink']}; border: {px(3 * k)} solid {c['header_ink']};

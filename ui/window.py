@@ -43,7 +43,7 @@ from ui.screens import (
     PriorityScreen,
     WelcomeScreen,
 )
-from ui.screens.base import button
+from ui.screens.base import button, wrapped_height
 from ui.touch_to_hear import TouchToHear
 
 ADMIN_TAPS, ADMIN_WINDOW_S, ADMIN_CORNER_MM = 5, 3.0, 15.0
@@ -91,6 +91,7 @@ class KioskWindow(QWidget):
             self.stack.addWidget(screen)
         self.setMinimumSize(320, 480)
         self._mode: tuple[float, bool, bool] = (0.0, False, False)  # (unit, large text, portrait)
+        self._bar_rows: bool | None = None  # the speech bar in two rows
         self._taps: list[float] = []
         self._last_press = -1
         controller.digits_typed = self._digits_typed
@@ -144,14 +145,38 @@ class KioskWindow(QWidget):
         self.volume_label = QLabel()
         self.volume_label.setProperty("role", "volume")
         self.volume_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.speech_problem = QLabel()  # the speaker reported that no sound came out
+        self.speech_problem.setProperty("role", "speech-problem")
+        self.speech_problem.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.speech_problem.setWordWrap(True)
+        self.speech_problem.setMinimumWidth(1)
+        self.speech_problem.hide()
         self.speech_bar = bar
         bar.hide()
         return bar
 
-    def _place_speech_bar(self, two_rows: bool) -> None:
+    def _fit_speech_bar(self) -> None:
+        """The speech bar's controls in one row when their texts fit side by side at this width
+        (in this language and text size), else in two rows — never a text cut ("Repea")."""
+        if not self.speech_bar.isVisibleTo(self):
+            return
         grid = self.speech_grid
-        for w in (self.repeat_button, self.stop_button, self.quieter_button, self.volume_label, self.louder_button):
+        m = grid.contentsMargins()
+        parts = (self.repeat_button, self.stop_button, self.quieter_button, self.volume_label, self.louder_button)
+        for w in parts:
+            w.ensurePolished()
+        one_row = sum(w.sizeHint().width() for w in parts) + grid.horizontalSpacing() * 4 + m.left() + m.right()
+        two_rows = self._mode[1] and self._mode[2] or one_row > self.width()
+        if two_rows != self._bar_rows:
+            self._place_speech_bar(two_rows)
+
+    def _place_speech_bar(self, two_rows: bool) -> None:
+        self._bar_rows = two_rows
+        grid = self.speech_grid
+        for w in (self.repeat_button, self.stop_button, self.quieter_button, self.volume_label, self.louder_button,
+                  self.speech_problem):
             grid.removeWidget(w)
+        grid.addWidget(self.speech_problem, 2 if two_rows else 1, 0, 1, 6 if two_rows else 5)
         if two_rows:
             grid.addWidget(self.repeat_button, 0, 0, 1, 3)
             grid.addWidget(self.stop_button, 0, 3, 1, 3)
@@ -214,6 +239,9 @@ class KioskWindow(QWidget):
             self.quieter_button.setText(tr("ui.a11y.quieter", lang))
             self.louder_button.setText(tr("ui.a11y.louder", lang))
             self.volume_label.setText(tr("ui.a11y.volume", lang, n=self.controller.speech.volume()))
+            self.speech_problem.setText(tr("ui.a11y.cannot_play", lang))
+        self.speech_problem.setVisible(self.controller.speech_failed)
+        self._fit_speech_bar()
         self.refresh_status()
 
     def refresh_status(self) -> None:
@@ -268,25 +296,32 @@ class KioskWindow(QWidget):
             return  # a turn from 1080x1920 to 1920x1080 keeps the unit: the header still changes direction
         self._mode = (u, large, portrait)
         self.setStyleSheet(style.stylesheet(u, large))
+        self._fit_hospital()
         self.header_row.setDirection(QBoxLayout.Direction.TopToBottom if portrait else QBoxLayout.Direction.LeftToRight)
         self._place_speech_bar(portrait and large)
+        self._fit_speech_bar()
         self._place_status(portrait and large)
         for screen in self.screens.values():
             screen.set_mode(u, large)
         photo = self.screens["confirm"].photo
         photo.setFixedSize(round(300 * u), round(400 * u))
 
+    def _fit_hospital(self) -> None:
+        """A row beside the header buttons gives the name one line's height: as many as it
+        wraps to, at its font now (large text off again: back to fewer, smaller lines)."""
+        need = wrapped_height(self.hospital, self.hospital.width())
+        if need > 0 and need != self.hospital.minimumHeight():
+            self.hospital.setMinimumHeight(need)
+
     def resizeEvent(self, event):  # noqa: N802
         self._apply_style()
         super().resizeEvent(event)
+        self._fit_speech_bar()
 
     # --- touches -----------------------------------------------------------------------------
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
-        if obj is self.hospital and event.type() == QEvent.Type.Resize:
-            # a row beside the header buttons gives the name one line's height: as many as it wraps to
-            need = self.hospital.heightForWidth(self.hospital.width())
-            if need > 0 and need != self.hospital.minimumHeight():
-                self.hospital.setMinimumHeight(need)
+        if obj is self.hospital and event.type() in (QEvent.Type.Resize, QEvent.Type.FontChange):
+            self._fit_hospital()
             return False
         if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin) and self.isVisible():
             if event.timestamp() == self._last_press:

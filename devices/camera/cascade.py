@@ -92,11 +92,13 @@ class Cascade:
             if name not in self._decoders:
                 self._decoders[name] = _make_decoder(name)
         self.last_step: str | None = None  # which step decoded the last frame (benchmark)
+        self.saw_unreadable = False  # the last frame held a symbol zxing saw but no step could read
 
     def decode(self, frame: np.ndarray) -> list[Decoded]:
         grey = downscale(to_grey(crop_roi(frame, self.roi)), self.max_width)
         sharp = None
         self.last_step = None
+        self.saw_unreadable = False
         gated = False
         for step in self.steps:
             name, _, prep = step.partition(":")
@@ -118,10 +120,12 @@ class Cascade:
                     return found
                 if not seen:
                     return []
+                self.saw_unreadable = True
                 continue
             found = decoder.decode(image)
             if found:
                 self.last_step = step
+                self.saw_unreadable = False
                 return found
         return []
 

@@ -17,7 +17,7 @@ from devices.camera.cascade import Cascade, RepeatFilter
 from devices.camera.errors import CameraError, EndOfStream
 from kiosk.operations import metrics
 from kiosk.operations.diagnostics import FAIL, OK, WARN, Check
-from kiosk.ports import DEVICE_MISSING, DEVICE_READY, DeviceEventCallback
+from kiosk.ports import DEVICE_MISSING, DEVICE_READY, QR_READABLE, QR_UNREADABLE, DeviceEventCallback
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +35,13 @@ class QrScanLoop:
 
     def __init__(self, make_source: Callable[[DeviceEventCallback], FrameSource],
                  make_cascade: Callable[[], Cascade] = Cascade, *, repeat_after_s: float = 3.0,
-                 poll_timeout_s: float = 1.0, checks: Callable[[], list[Check]] | None = None) -> None:
+                 poll_timeout_s: float = 1.0, checks: Callable[[], list[Check]] | None = None,
+                 unreadable_after_s: float = 2.0) -> None:
         self._make_source = make_source
         self._checks = checks
         self._make_cascade = make_cascade
         self.repeat_after_s = repeat_after_s
+        self.unreadable_after_s = unreadable_after_s  # a code seen but not read this long: QR_UNREADABLE
         self._poll_timeout_s = poll_timeout_s
         self._stop = threading.Event()
         self._life = threading.Lock()
@@ -127,8 +129,15 @@ class QrScanLoop:
         except Exception:
             log.exception("camera event listener failed")
 
+    def _hint(self, event: str) -> None:
+        try:
+            self._on_event(event)
+        except Exception:
+            log.exception("camera event listener failed")
+
     def _run(self, on_code: Callable[[str], None], cascade: Cascade) -> None:
         repeats = RepeatFilter(hold_s=self.repeat_after_s)
+        hint = UnreadableHint(self.unreadable_after_s, self._hint)
         seq = 0
         try:
             while not self._stop.is_set():
@@ -147,6 +156,7 @@ class QrScanLoop:
                 self._report_state(DEVICE_READY)
                 decoded = cascade.decode(frame.image)
                 self.frames_decoded += 1
+                hint.frame(bool(decoded), cascade.saw_unreadable, time.monotonic())
                 for text in repeats.new_codes([d.text for d in decoded]):
                     self.codes_reported += 1
                     try:
@@ -155,3 +165,30 @@ class QrScanLoop:
                         log.exception("QR code listener failed")
         finally:
             cascade.close()
+
+
+class UnreadableHint:
+    """QR_UNREADABLE once a code has been seen but not read for ``after_s`` (the patient
+    holds it too far, moving or tilted), QR_READABLE when it is read or has been out of
+    view for ``clear_after_s`` (one frame without it does not count: the code flickers)."""
+
+    def __init__(self, after_s: float, report: Callable[[str], None], clear_after_s: float = 1.0) -> None:
+        self.after_s, self.clear_after_s, self.report = after_s, clear_after_s, report
+        self._since: float | None = None  # first frame of the current unread stretch
+        self._last_seen = 0.0
+        self._shown = False
+
+    def frame(self, decoded: bool, unreadable: bool, now: float) -> None:
+        if unreadable and not decoded:
+            if self._since is None or now - self._last_seen > self.clear_after_s:
+                self._since = now
+            self._last_seen = now
+            if not self._shown and now - self._since >= self.after_s:
+                self._shown = True
+                self.report(QR_UNREADABLE)
+            return
+        if decoded or now - self._last_seen > self.clear_after_s:
+            self._since = None
+            if self._shown:
+                self._shown = False
+                self.report(QR_READABLE)

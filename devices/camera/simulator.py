@@ -9,7 +9,7 @@ code) decode to nothing, exactly like a shaky hand.
 Script steps (also callable live, e.g. from the demo operator panel):
 - ``show(payload, seconds)``: hold a code in front of the camera;
 - ``show_slip(code, seconds)``: an old paper slip with a Code 128 barcode;
-- ``show_unreadable(seconds)``: a code too blurred to read;
+- ``show_unreadable(seconds)``: a smudged code the camera sees but cannot read;
 - ``unplug(seconds)``: the camera delivers no frames (DEVICE_MISSING), then
   comes back (DEVICE_READY).
 """
@@ -98,8 +98,8 @@ class ScriptedSource:
             elif payload.startswith(SLIP):
                 image = render_slip_frame(payload[len(SLIP):], self.size, self._rng)
             elif payload == UNREADABLE:
-                image = render_frame("UNREADABLE-SAMPLE-0000", self.size, self._rng,
-                                     Degradation(blur_modules=1.6, noise_sigma=8))
+                image = render_frame("UNREADABLE-SAMPLE-0000", self.size, self._rng,  # seen, never read
+                                     Degradation(angle_deg=3, tilt=0.02, blur_modules=0.2, noise_sigma=6, damage=0.5))
             else:
                 image = render_frame(payload, self.size, self._rng, Degradation(angle_deg=3, tilt=0.02))
             self._cache[payload] = image
@@ -134,7 +134,7 @@ class SimulatedScanner(QrScanLoop):
     ``unplug`` may be called from any thread while it runs."""
 
     def __init__(self, steps: Sequence[Step] = (), *, fps: float = 10.0, repeat_after_s: float = 3.0,
-                 end: bool = False, frame_timeout_s: float = 1.0) -> None:
+                 end: bool = False, frame_timeout_s: float = 1.0, unreadable_after_s: float = 2.0) -> None:
         self._scripted = ScriptedSource(steps, fps=fps, end=end, frame_timeout_s=frame_timeout_s)
 
         def make_source(on_state):
@@ -142,7 +142,7 @@ class SimulatedScanner(QrScanLoop):
             return self._scripted
 
         super().__init__(make_source, lambda: Cascade(), repeat_after_s=repeat_after_s,
-                         poll_timeout_s=frame_timeout_s)
+                         poll_timeout_s=frame_timeout_s, unreadable_after_s=unreadable_after_s)
 
     def diagnose(self) -> list[Check]:
         return [Check("camera", WARN, "simulated camera (camera.driver = \"simulator\")",

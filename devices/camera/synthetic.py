@@ -45,6 +45,7 @@ class Degradation:
     noise_sigma: float = 0.0  # grey levels
     light_low: float = 1.0  # darkest multiplier of the light gradient
     glare: float = 0.0  # added brightness of a soft highlight
+    damage: float = 0.0  # share of the modules flipped in the symbol's middle band (smudged, creased, covered)
 
 
 def degradation_for(condition: str, rng: np.random.Generator) -> Degradation:
@@ -89,6 +90,11 @@ def render_frame(payload: str | None, size: tuple[int, int], rng: np.random.Gene
     frame = _background(rng, w, h).astype(np.float32)
     symbol = qr_image(payload, 1) if payload is not None else np.full((29, 29), 255, np.uint8)
     n = symbol.shape[0]
+    if deg.damage > 0 and payload is not None:  # finder patterns whole: the symbol is seen, not read
+        r0, r1, c0, c1 = int(n * 0.35), int(n * 0.65), 13, n - 13
+        band = symbol[r0:r1, c0:c1]
+        symbol = symbol.copy()
+        symbol[r0:r1, c0:c1] = np.where(rng.random(band.shape) < deg.damage, 255 - band, band)
     if module_px is None:  # the symbol fills 35-55 % of the frame height
         module_px = float(rng.uniform(0.35, 0.55)) * h / n
     side = n * module_px

@@ -33,7 +33,7 @@ from devices.voice.announcer import audio_output
 from devices.voice.espeak import Espeak, VoiceError
 from devices.worker import DeviceWorker
 from kiosk.operations.diagnostics import OK, WARN, Check
-from kiosk.ports import HEADPHONES_IN, HEADPHONES_OUT, DeviceEventCallback
+from kiosk.ports import HEADPHONES_IN, HEADPHONES_OUT, SPEECH_FAILED, SPEECH_PLAYED, DeviceEventCallback
 
 log = logging.getLogger("kiosk.speech")
 ASOUND_CARDS = Path("/proc/asound/cards")
@@ -85,6 +85,7 @@ class SpeakerBase:
         self._lock = threading.Lock()
         self._on_event: DeviceEventCallback = lambda _e: None
         self._jack: bool | None = None
+        self._played = True  # the last sentence came out (a change is reported: SPEECH_FAILED / SPEECH_PLAYED)
         self._worker = DeviceWorker("speech", idle=self._watch_jack if headphones else None, idle_every_s=1.0)
 
     def start(self, on_event: DeviceEventCallback) -> None:
@@ -129,7 +130,20 @@ class SpeakerBase:
             return  # a newer sentence (or silence) came before this one started
         self.said.append(Said(text, language, self._volume))
         del self.said[:-200]
-        self._speak(gen, text, language)
+        try:
+            played = self._speak(gen, text, language) is not False
+        except Exception:
+            self._report_played(False)
+            raise
+        self._report_played(played)
+
+    def _report_played(self, played: bool) -> None:
+        """The screen says when no sound comes out (and when it does again): a patient with
+        speech on is not left waiting for a voice that never comes."""
+        if played == self._played:
+            return
+        self._played = played
+        self._on_event(SPEECH_PLAYED if played else SPEECH_FAILED)
 
     def _watch_jack(self) -> None:
         present = self.headphones_in()
@@ -138,7 +152,8 @@ class SpeakerBase:
             if not (first and not present):
                 self._on_event(HEADPHONES_IN if present else HEADPHONES_OUT)
 
-    def _speak(self, gen: int, text: str, language: str) -> None:
+    def _speak(self, gen: int, text: str, language: str) -> bool | None:
+        """Say it; False when it could not be played (no voice, no sound output, the player failed)."""
         raise NotImplementedError
 
     def _cut(self) -> None:
@@ -151,16 +166,21 @@ class SimulatedSpeaker(SpeakerBase):
     def __init__(self, *, volume: int = 80):
         super().__init__(volume=volume)
         self._plugged = False
+        self._fails = False
         self._worker = DeviceWorker("speech", idle=self._watch_jack, idle_every_s=0.2)
 
     def plug_headphones(self, plugged: bool = True) -> None:
         self._plugged = plugged
 
+    def fail(self, fails: bool = True) -> None:
+        """Simulate a speaker that cannot play (unplugged amplifier, broken sound card)."""
+        self._fails = fails
+
     def headphones_in(self) -> bool:
         return self._plugged
 
-    def _speak(self, gen: int, text: str, language: str) -> None:
-        pass
+    def _speak(self, gen: int, text: str, language: str) -> bool:
+        return not self._fails
 
     def diagnose(self) -> list[Check]:
         return [Check("speech", WARN, "simulated voice (speech.driver = \"simulator\")",
@@ -184,7 +204,7 @@ class EspeakSpeaker(SpeakerBase):
         self._seq = 0
         self._said_no_audio = False
 
-    def _speak(self, gen: int, text: str, language: str) -> None:
+    def _speak(self, gen: int, text: str, language: str) -> bool:
         if not self.espeak.program:
             raise VoiceError("espeak-ng not found: install the Debian package espeak-ng")
         self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -195,27 +215,29 @@ class EspeakSpeaker(SpeakerBase):
                                      amplitude=round(self._volume * 2), rate=self.rate)
         except VoiceError as exc:  # the exit code only: espeak-ng's own message may quote the sentence
             log.warning("speech: espeak-ng failed", extra={"event": "speech.failed", "exit_code": exc.exit_code})
-            return
+            return False
         self.last_wav = wav
         player, where = speech_output(self.output, self.headphones, self.cards_file)
         if player is None:
             if not self._said_no_audio:
                 log.warning("speech: not played: %s", where, extra={"event": "speech.no_output"})
                 self._said_no_audio = True
-            return
+            return self.output == "none" and not self.headphones_in()  # no output on purpose: nothing failed
         with self._lock:
             if gen != self._gen:
-                return
+                return True
             self._proc = subprocess.Popen([*player, str(wav)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             proc = self._proc
         self.played_with = where
         try:
-            proc.wait(timeout=PLAY_TIMEOUT_S)
+            code = proc.wait(timeout=PLAY_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             proc.kill()
+            code = 0
         finally:
             with self._lock:
                 self._proc = None
+        return code == 0 or not self._current(gen)  # cut short by a newer sentence: not a failure
 
     def _cut(self) -> None:
         with self._lock:

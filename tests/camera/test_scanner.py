@@ -11,7 +11,7 @@ import pytest
 from app.compose import build_scanner
 from devices.camera import make_capture
 from devices.camera.capture import CaptureThread
-from devices.camera.cascade import RepeatFilter
+from devices.camera.cascade import Cascade, RepeatFilter
 from devices.camera.samples import (
     appointment_qr_payload,
     cccd_qr_payload,
@@ -20,14 +20,14 @@ from devices.camera.samples import (
     qr_png_bytes,
     render_qr_png,
 )
-from devices.camera.scanner import QrScanLoop
+from devices.camera.scanner import QrScanLoop, UnreadableHint
 from devices.camera.simulator import SimulatedScanner, Step
 from devices.camera.synthetic import Degradation, render_frame
 from kiosk.config.loader import Config
 from kiosk.demo_data import demo_person
 from kiosk.identity.qr_payload import AppointmentQr, CccdQr, parse_qr
 from kiosk.operations.diagnostics import FAIL, OK, WARN
-from kiosk.ports import DEVICE_MISSING, DEVICE_READY
+from kiosk.ports import DEVICE_MISSING, DEVICE_READY, QR_READABLE, QR_UNREADABLE
 from tests.camera.conftest import write_video
 
 
@@ -238,3 +238,57 @@ def test_demo_appointment_code_matches_the_sandbox_booking_code():
     assert demo_appointment_code(demo_person("ngoc")) is None
     six = cccd_qr_payload(demo_person("ngoc"), layout="cccd_6")
     assert parse_qr(six).layout == "cccd_6"
+
+
+def test_a_code_seen_but_not_read_for_a_while_is_reported_then_cleared():
+    """The welcome screen can say "hold it still and closer": the scan loop reports a code
+    the cascade sees but cannot read for ``after_s`` (a glimpse does not count, nor does one
+    frame without it), and reports when that is over (read, or out of view for a second)."""
+    events = []
+    hint = UnreadableHint(2.0, events.append)
+    t = 100.0
+    for _ in range(5):  # a glimpse of 0.5 s, then nothing for 1.5 s
+        hint.frame(False, True, t)
+        t += 0.1
+    for _ in range(15):
+        hint.frame(False, False, t)
+        t += 0.1
+    assert events == []
+    for i in range(25):  # 2.5 s seen and not read, one frame in five without it
+        hint.frame(False, i % 5 != 4, t)
+        t += 0.1
+    assert events == [QR_UNREADABLE]
+    hint.frame(True, False, t)  # read at last
+    assert events == [QR_UNREADABLE, QR_READABLE]
+    for i in range(25):
+        hint.frame(False, True, t + i * 0.1)
+    for i in range(12):  # out of view: cleared after a second
+        hint.frame(False, False, t + 3 + i * 0.1)
+    assert events == [QR_UNREADABLE, QR_READABLE, QR_UNREADABLE, QR_READABLE]
+
+
+def test_the_cascade_tells_a_frame_without_any_code_from_one_it_could_not_read():
+    cascade = Cascade()
+    try:
+        cascade.decode(render_frame(None, (640, 480), np.random.default_rng(1)))
+        assert cascade.saw_unreadable is False
+        assert cascade.decode(render_frame("HELLO-123", (640, 480), np.random.default_rng(1)))
+        assert cascade.saw_unreadable is False
+    finally:
+        cascade.close()
+
+
+def test_the_simulated_smudged_code_is_seen_not_read_and_reported_after_a_while():
+    an = cccd_qr_payload(demo_person("an"))
+    sim = SimulatedScanner(fps=20, repeat_after_s=60, frame_timeout_s=0.3, unreadable_after_s=0.5)
+    codes, events = Collector(), Collector()
+    sim.start(codes, events)
+    try:
+        sim.show_unreadable(1.5)
+        sim.show(an, 0.6)
+        assert codes.wait_len(1)
+        assert events.wait_for(lambda e: QR_READABLE in e)
+    finally:
+        sim.stop()
+    assert [e for e in events.items if e in (QR_UNREADABLE, QR_READABLE)] == [QR_UNREADABLE, QR_READABLE]
+    assert codes.items == [an]

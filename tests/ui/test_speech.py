@@ -204,3 +204,26 @@ def test_holding_a_button_says_its_name_without_choosing_it(kiosk):
     assert hold(keypad.keys["5"]).text == "5" and keypad.pad.digits == ""  # digits can be explored too
     kiosk.tap(keypad.keys["5"])
     assert keypad.pad.digits == "5"
+
+
+def test_a_sentence_that_cannot_be_played_is_reported_once_and_silence_on_purpose_is_not(tmp_path):
+    """The speech bar says "Sound cannot play" (ui/window.py) when the speaker reports it."""
+    from kiosk.ports import SPEECH_FAILED
+
+    events = []
+    broken = EspeakSpeaker(voices={"vi": "vi"}, work_dir=tmp_path / "broken", output="no-such-alsa-device")
+    broken.start(events.append)
+    quiet = EspeakSpeaker(voices={"vi": "vi"}, work_dir=tmp_path / "quiet", output="none")
+    quiet_events = []
+    quiet.start(quiet_events.append)
+    try:
+        for _ in range(2):
+            broken.say("Xin chào.", "vi")
+            broken.wait_idle()
+            quiet.say("Xin chào.", "vi")
+            quiet.wait_idle()
+    finally:
+        broken.close()
+        quiet.close()
+    assert events == [SPEECH_FAILED]  # once, not for every sentence
+    assert quiet_events == []  # speech.output = "none": nothing failed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QRect, Qt
 from PySide6.QtWidgets import (
     QBoxLayout,
     QFrame,
@@ -31,6 +31,21 @@ def label(role: str, *, wrap: bool = True, center: bool = False) -> QLabel:
     return lab
 
 
+def wrapped_height(lab: QLabel, width: int) -> int:
+    """The height ``lab`` needs for its text wrapped at ``width`` (its whole width), measured
+    with its font now: QLabel's own heightForWidth keeps the answer for the font before
+    (large text turned off again would keep the large lines' height)."""
+    if not lab.text():
+        return 0
+    lab.ensurePolished()
+    m = lab.contentsMargins()
+    inner = max(1, width - m.left() - m.right())
+    flags = Qt.TextFlag.TextWordWrap if lab.wordWrap() else 0
+    rect = lab.fontMetrics().boundingRect(QRect(0, 0, inner, 1 << 20), int(flags) | int(Qt.AlignmentFlag.AlignLeft),
+                                          lab.text())
+    return rect.height() + m.top() + m.bottom()
+
+
 def button(kind: str, on_click: Callable[[], None] | None = None) -> QPushButton:
     btn = QPushButton()
     btn.setProperty("kind", kind)
@@ -39,6 +54,47 @@ def button(kind: str, on_click: Callable[[], None] | None = None) -> QPushButton
     if on_click is not None:
         btn.clicked.connect(lambda _checked=False: on_click())
     return btn
+
+
+class MoreBelow(QLabel):
+    """"More below" across the bottom of a scroll area's view while part of what it holds is
+    below the fold: a patient sees at once that there is more (a scroll bar alone is not
+    enough). Laid over the view, not in the layout: showing it changes no height. Touches
+    go through it to what is under it."""
+
+    def __init__(self, area: QScrollArea):
+        super().__init__(area)
+        self.area = area
+        self.setProperty("role", "more")
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        bar = area.verticalScrollBar()
+        bar.rangeChanged.connect(self.update_shown)
+        bar.valueChanged.connect(self.update_shown)
+        area.installEventFilter(self)
+        self.hide()
+
+    def set_text(self, text: str) -> None:
+        if text != self.text():
+            self.setText(text)
+        self.update_shown()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.Show, QEvent.Type.LayoutRequest):
+            self.update_shown()
+        return False
+
+    def update_shown(self, *_args) -> None:
+        bar = self.area.verticalScrollBar()
+        more = bool(self.text()) and self.area.widget() is not None and bar.maximum() - bar.value() > 4
+        if more:
+            view = self.area.viewport().geometry()
+            self.ensurePolished()
+            height = min(view.height(), self.sizeHint().height())
+            self.setGeometry(view.left(), view.bottom() + 1 - height, view.width(), height)
+            self.raise_()
+        self.setVisible(more)
 
 
 class Screen(QWidget):
@@ -69,6 +125,7 @@ class Screen(QWidget):
         self.scroller.setFrameShape(QFrame.Shape.NoFrame)
         self.scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.outer.addWidget(self.scroller, 1)
+        self.more = MoreBelow(self.scroller)
         self.notice = label("notice", center=True)
         self.notice.hide()
         self.outer.addWidget(self.notice)
@@ -94,6 +151,17 @@ class Screen(QWidget):
         self.notice.setProperty("compact", beside)  # less padding: as tall as the button beside it
         repolish(self.notice)
 
+    def footer_into(self, row: QBoxLayout | None, buttons) -> None:
+        """The footer's ``buttons`` into ``row`` (landscape keypads: beside the keys, which then
+        get the body's whole height), or back into the footer (``row`` None)."""
+        target = self.footer if row is None else row
+        if getattr(self, "_footer_in", self.footer) is target:
+            return
+        for btn in buttons:
+            getattr(self, "_footer_in", self.footer).removeWidget(btn)
+            target.addWidget(btn)
+        self._footer_in = target
+
     def set_notice(self, key: str | None, **values) -> None:
         self.notice.setText(self.t(key, **values) if key else "")
         self.notice.setVisible(bool(key))
@@ -109,6 +177,8 @@ class Screen(QWidget):
         self.lang = journey.language
         self.set_notice(journey.notice)
         self.render(journey, ctx)
+        for cue in self.findChildren(MoreBelow):
+            cue.set_text(self.t("ui.more_below"))
 
     def render(self, journey, ctx) -> None:
         raise NotImplementedError

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.journey import machine as j
-from ui.screens.base import COMPACT_MARGINS, Screen, button, label, repolish, set_direction
+from ui.screens.base import COMPACT_MARGINS, MoreBelow, Screen, button, label, repolish, set_direction, wrapped_height
 from ui.screens.visit import PriorityToggles, WhoBox
 
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum"
@@ -38,6 +38,7 @@ class ChoiceButton(QPushButton):
         self.lay.addStretch(1)
         for lab in (self.name, self.count):
             lab.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+            lab.installEventFilter(self)  # its font changes with the text size: its lines again
             self.lay.addWidget(lab)
         self.lay.addStretch(1)
 
@@ -49,9 +50,14 @@ class ChoiceButton(QPushButton):
         if width <= 0:
             return
         for lab in (self.name, self.count):
-            need = lab.heightForWidth(width) if lab.text() else 0
+            need = wrapped_height(lab, width)
             if need > 0 and need != lab.minimumHeight():
                 lab.setMinimumHeight(need)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.fit_lines()
+        return False
 
     def event(self, event) -> bool:
         if event.type() == QEvent.Type.LayoutRequest:
@@ -79,7 +85,8 @@ class DepartmentScreen(Screen):
     """Walk-in: one big button per department, with how many are waiting.
 
     Portrait: who the patient is, the priority buttons, then the departments, two
-    side by side (one with large text: the body scrolls, its scroll bar shows there is more). Landscape: two columns — who and priority on the left, the
+    side by side (with large text a long name wraps; the body scrolls, and a "more below"
+    cue shows there is more). Landscape: two columns — who and priority on the left, the
     departments on the right (three side by side with normal text when the names
     fit, else two) — with a shorter title and the notice beside the footer button,
     so that every department button is on screen without scrolling."""
@@ -111,6 +118,7 @@ class DepartmentScreen(Screen):
         self.side_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.side_scroll.hide()
+        MoreBelow(self.side_scroll)
         self.grid_box = QWidget()
         self.grid = QGridLayout(self.grid_box)
         self.grid.setSpacing(22)
@@ -141,7 +149,7 @@ class DepartmentScreen(Screen):
     def grid_columns(self) -> int:
         """How many department buttons side by side."""
         if not self.is_landscape():
-            return 1 if self.large else 2  # large text: one a row, names on one line (the body scrolls)
+            return 2  # large text too: a long name wraps (each label takes its lines), twice as many in view
         if self.large:
             return 2
         return 3 if self._fit(3) else 2
@@ -261,3 +269,5 @@ class DepartmentScreen(Screen):
         self.side_scroll.setMaximumWidth(round(self.width() * 0.4) if two else QWIDGETSIZE_MAX)
         self.notice_beside_buttons(two)
         self._place()
+        for btn in self.buttons:  # the text size changed: each label's lines at its new font
+            btn.fit_lines()

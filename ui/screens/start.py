@@ -5,14 +5,24 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtWidgets import QBoxLayout, QGridLayout, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.domain import is_valid_citizen_id
 from kiosk.identity.patient_code import DIGITS_MAX
 from kiosk.journey import machine as j
 from kiosk.ports import DEVICE_ERROR, DEVICE_MISSING, PRINTER_OFFLINE, PRINTER_PAPER_OUT
 from ui.pictures import CardOnReaderPicture, QrToCameraPicture, Spinner
-from ui.screens.base import Screen, button, label, repolish, set_direction
+from ui.screens.base import MoreBelow, Screen, button, label, repolish, set_direction
 from ui.screens.privacy import PrivacyNotice
 
 UNAVAILABLE = (DEVICE_MISSING, DEVICE_ERROR, "none")
@@ -33,6 +43,9 @@ class WelcomeScreen(Screen):
         self.pictures.addWidget(self.card_box, 1)
         self.pictures.addWidget(self.qr_box, 1)
         self.body.addLayout(self.pictures, 1)
+        self.qr_hint = label("notice", center=True)  # a code seen but not read for a while
+        self.qr_hint.hide()
+        self.body.addWidget(self.qr_hint)
         self.device_hint = label("hint", center=True)
         self.body.addWidget(self.device_hint)
         self.privacy = PrivacyNotice()  # before the card is read: what, why, who, how long, rights (Law 91/2025)
@@ -64,6 +77,8 @@ class WelcomeScreen(Screen):
         hints = [key for key, state in (("ui.welcome.reader_missing", ctx.reader_state),
                                         ("ui.welcome.camera_missing", ctx.camera_state))
                  if state in UNAVAILABLE]
+        self.qr_hint.setText(self.t("ui.welcome.qr_unreadable"))
+        self.qr_hint.setVisible(getattr(ctx, "qr_unreadable", False) and self.qr_box.isVisibleTo(self))
         self.device_hint.setText("\n".join(self.t(k) for k in hints))
         self.device_hint.setVisible(bool(hints))
         # Say it before the patient starts, not after.
@@ -122,9 +137,11 @@ class Keypad(QWidget):
         self.digits = ""
         self.on_change()
 
-    def shown(self, prefix: str = "") -> str:
-        groups = " ".join(self.digits[i:i + 3] for i in range(0, len(self.digits), 3))
-        return (prefix + (groups or "_")) if prefix else (groups or "_")
+    def shown(self, prefix: str = "", group: bool = True) -> str:
+        """What is typed, as the display shows it: the 12-digit ID in groups of three (easier to
+        check against the card), a patient code exactly as printed on the slip ("BN-001122")."""
+        text = " ".join(self.digits[i:i + 3] for i in range(0, len(self.digits), 3)) if group else self.digits
+        return prefix + (text or "_")
 
     def set_compact(self, compact: bool) -> None:
         """Keys with less padding and smaller digits (still ≥ 15 mm): large text in landscape,
@@ -155,16 +172,32 @@ class NeedKeyScreen(Screen):
         self.split = QBoxLayout(QBoxLayout.Direction.TopToBottom)
         self.split.setSpacing(30)
         self.picture = QrToCameraPicture()
-        # Large text in landscape: the instruction moves beside the keys (a twin label, so
-        # that neither loses its wrapped height), and the keys get the body's whole height.
-        self.text_left = label("body", center=True)
-        self.text_left.hide()
+        # Landscape: the instruction moves beside the keys (a twin label, so that neither loses
+        # its wrapped height; a little smaller, and scrolling with a "more below" cue where it is
+        # longer than the room), and the keys get the body's whole height.
+        self.text_left = label("hint", center=True)
+        self.text_scroll = QScrollArea()
+        self.text_scroll.setObjectName("scroller")
+        text_box = QWidget()
+        text_box.setObjectName("body")  # transparent, as the body (ui.style)
+        box = QVBoxLayout(text_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.text_left)
+        self.text_scroll.setWidget(text_box)
+        self.text_scroll.setWidgetResizable(True)
+        self.text_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.text_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.text_scroll.hide()
+        MoreBelow(self.text_scroll)
         left = QVBoxLayout()
-        left.addWidget(self.text_left)
+        left.addWidget(self.text_scroll)
         left.addWidget(self.picture, 1)
         self.pad = Keypad(self._changed)
         self.pad.display.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         left.addWidget(self.pad.display)
+        self.side_buttons = QHBoxLayout()  # landscape: "Cancel" and "Continue" under the display
+        self.side_buttons.setSpacing(16)
+        left.addLayout(self.side_buttons)
         self.split.addLayout(left, 1)
         self.split.addWidget(self.pad, 2)
         self.body.addLayout(self.split, 1)
@@ -205,14 +238,18 @@ class NeedKeyScreen(Screen):
     def relayout(self) -> None:
         landscape = self.is_landscape()
         set_direction(self.split, landscape)
-        compact = self.is_compact()
+        # large text with the speech bar: the instruction is heard, the keys keep the room
+        said = self.large and getattr(self, "_speech", False)
+        # landscape: the instruction and the buttons beside the keys, which get the body's whole height
+        self.text.setVisible(not landscape and not said)
+        self.text_scroll.setVisible(landscape and not said)
+        self.text_left.ensurePolished()  # at least two lines in view, the rest under the cue
+        self.text_scroll.setMinimumHeight(2 * self.text_left.fontMetrics().height()
+                                          + self.text_left.contentsMargins().top())
         self.picture.setVisible(not self.large)
-        # large text in portrait with the speech bar: the instruction is heard, the keys keep the room
-        said = self.large and not landscape and getattr(self, "_speech", False)
-        self.text.setVisible(not compact and not said)
-        self.text_left.setVisible(compact)
-        self.pad.set_compact(compact or self.large)  # large text: keys ≥ 15 mm, digits a little smaller
-        self.split.setStretch(1, 1 if compact else 2)  # the instruction gets half the width: fewer lines
+        self.footer_into(self.side_buttons if landscape else None, (self.cancel, self.ok))
+        self.pad.set_compact(landscape or self.large)  # keys ≥ 15 mm, digits a little smaller
+        self.split.setStretch(1, 1 if landscape else 2)  # the instruction gets half the width: fewer lines
 
 
 class KeypadScreen(Screen):
@@ -236,6 +273,9 @@ class KeypadScreen(Screen):
         for w in (self.hint, self.display, self.count):
             col.addWidget(w)
         col.addStretch(1)
+        self.side_buttons = QHBoxLayout()  # landscape: "Back" and "Continue" under the digits
+        self.side_buttons.setSpacing(16)
+        col.addLayout(self.side_buttons)
         self.split = QBoxLayout(QBoxLayout.Direction.TopToBottom)
         self.split.setSpacing(30)
         self.split.addWidget(left, 1)
@@ -269,7 +309,7 @@ class KeypadScreen(Screen):
         self.send(j.IdTyped(digits))
 
     def _show_digits(self) -> None:
-        self.display.setText(self.pad.shown(self.prefix))
+        self.display.setText(self.pad.shown(self.prefix, group=self.field == j.CITIZEN_ID))
         n = len(self.pad.digits)
         self.count.setText(self.t("ui.keypad.count", n=n) if self.field == j.CITIZEN_ID
                            else self.t("ui.keypad.code_count", n=n))
@@ -298,7 +338,8 @@ class KeypadScreen(Screen):
         landscape = self.is_landscape()
         compact = self.is_compact()  # height is scarce: every key on screen without scrolling
         set_direction(self.split, landscape)
-        self.pad.set_compact(compact or self.large)  # large text: keys ≥ 15 mm, digits a little smaller
+        self.footer_into(self.side_buttons if landscape else None, (self.back, self.ok))
+        self.pad.set_compact(landscape or self.large)  # keys ≥ 15 mm, digits a little smaller
         # large text in portrait with the speech bar: the hint and the count are heard, the keys keep the room
         said = self.large and not landscape and getattr(self, "_speech", False)
         self.hint.setVisible(not said)
