@@ -92,7 +92,9 @@ class WelcomeScreen(Screen):
         return not self.is_landscape()
 
     def relayout(self) -> None:
-        set_direction(self.pictures, self.is_landscape())
+        # Large text in portrait: the two pictures side by side too, so that the privacy notice and both
+        # buttons stay on screen under the large captions.
+        set_direction(self.pictures, self.is_landscape() or self.large)
 
 
 class Keypad(QWidget):
