@@ -178,6 +178,8 @@ def _demo_config(args, base_url: str, data_dir: str, gateway=None):
     config.his.auth = "none"
     config.kiosk.data_dir = data_dir
     config.offline.database = ""
+    if getattr(args, "offscreen", False):  # the scripted tour checks the same demo people in again and again
+        config.kiosk.repeat_visits = "allow"
     config.card_reader.driver = "simulator"
     config.camera.driver = args.camera
     config.printer.driver = "simulator"

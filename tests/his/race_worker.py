@@ -14,7 +14,7 @@ from kiosk.domain import CheckInRequest
 
 
 def main(base_url: str, kiosk_id: str, count: int, department: str) -> None:
-    cfg = config_from_dict({"his": {"base_url": base_url}, "kiosk": {"id": kiosk_id}})
+    cfg = config_from_dict({"his": {"base_url": base_url}, "kiosk": {"id": kiosk_id, "repeat_visits": "allow"}})
     service = CheckInService(FhirHis(cfg), SystemClock(), cfg)
     ident = person_identity(demo_person("ngoc"))
     sys.stdout.write("ready\n")

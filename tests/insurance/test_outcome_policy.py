@@ -53,7 +53,7 @@ def kiosk_for(his, gateway, tmp_path):
     made = []
 
     def make(**insurance):
-        config = make_config(his.base_url, kiosk={"data_dir": str(tmp_path / f"data{len(made)}")},
+        config = make_config(his.base_url, kiosk={"data_dir": str(tmp_path / f"data{len(made)}"), "repeat_visits": "allow"},
                              offline={"go_offline_after_s": 5.0},
                              insurance=gateway.insurance_settings(tmp_path, timeout_s=3.0, **insurance))
         services = build_kiosk(config, with_devices=False, background=False)

@@ -37,7 +37,7 @@ def write_config(folder: Path, base_url: str, *, queue_web: dict | None = None, 
     def table(name: str, values: dict) -> str:
         return f"[{name}]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items())
 
-    text = "\n".join([table("kiosk", {"data_dir": str(folder / "data")}),
+    text = "\n".join([table("kiosk", {"data_dir": str(folder / "data"), "repeat_visits": "allow"}),
                       table("his", {"base_url": base_url, "connect_timeout_s": 2.0, "read_timeout_s": 5.0}),
                       table("board", b), table("queue_web", qw), table("logging", {"format": "json"}),
                       *([table("metrics", metrics)] if metrics else [])])

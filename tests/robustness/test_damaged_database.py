@@ -23,7 +23,7 @@ QUEUED = 12
 
 def write_configs(tmp_path, base_url: str, kiosk_id: str = "KIOSK-03", name: str = "k"):
     data = tmp_path / f"{name}-data"
-    text = (f'[kiosk]\nid = "{kiosk_id}"\ndata_dir = "{data}"\n[offline]\ngo_offline_after_s = 2.0\n'
+    text = (f'[kiosk]\nid = "{kiosk_id}"\ndata_dir = "{data}"\nrepeat_visits = "allow"\n[offline]\ngo_offline_after_s = 2.0\n'
             f'[his]\nconnect_timeout_s = 1.0\nretries = 0\nbase_url = ')
     online, offline = tmp_path / f"{name}-online.toml", tmp_path / f"{name}-offline.toml"
     online.write_text(text + f'"{base_url}"\n', encoding="utf-8")
